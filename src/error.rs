@@ -1,0 +1,79 @@
+//! Errors, each carrying enough context for a DBA to find the problem:
+//! the line and byte offset in the (decompressed) input where it was seen.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Where in the input a problem was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// 1-based line number in the decompressed input.
+    pub line: u64,
+    /// 0-based byte offset in the decompressed input.
+    pub offset: u64,
+}
+
+impl std::fmt::Display for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}, byte {}", self.line, self.offset)
+    }
+}
+
+/// Everything that can go wrong while rewriting a dump.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input is not what the reader expects at this position.
+    #[error("{pos}: {msg}")]
+    Syntax { pos: Position, msg: String },
+    /// The input is recognisably something dumpsed does not read.
+    #[error("{0}")]
+    Unsupported(String),
+    /// The rules given on the command line or in a file are wrong.
+    #[error("invalid rule: {0}")]
+    Rule(String),
+    /// Reading, writing or renaming a file failed.
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: io::Error,
+    },
+    /// The output was refused before anything was written.
+    #[error("refusing to write {path}: {reason}")]
+    Output { path: PathBuf, reason: String },
+}
+
+impl Error {
+    /// Wraps an I/O error with what was being done when it happened.
+    pub fn io(context: impl Into<String>, source: io::Error) -> Error {
+        Error::Io { context: context.into(), source }
+    }
+
+    /// True when the error is a closed pipe on the output (e.g. `| head`),
+    /// which a command-line tool should end on quietly.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Io { source, .. } if source.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
+/// An error found inside a chunk, before its absolute position is known.
+///
+/// Chunks are parsed in parallel, so a worker only knows the offset inside
+/// its own chunk; the ordered writer, which has counted the lines of every
+/// chunk before it, turns this into an [`Error::Syntax`].
+#[derive(Debug, Clone)]
+pub struct LocalError {
+    /// Byte offset inside the chunk.
+    pub at: usize,
+    /// What is wrong.
+    pub msg: String,
+}
+
+impl LocalError {
+    pub fn new(at: usize, msg: impl Into<String>) -> LocalError {
+        LocalError { at, msg: msg.into() }
+    }
+}
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,560 @@
+//! The SQL lexer shared by the PostgreSQL and SQLite readers.
+//!
+//! A resumable state machine over byte buffers: [`Lexer::next_token`] stops
+//! at the end of whatever buffer it is given and carries on from its saved
+//! state when given the next one, so the reader can feed it reads of any
+//! size (down to one byte) and never rescans. It allocates only for the tag
+//! of a dollar quote.
+//!
+//! Token rules, per dialect:
+//! * PostgreSQL (docs: "Lexical Structure", sql-syntax-lexical.html; psql's
+//!   `psqlscan.l`): `'…'` with `''`; `E'…'` with backslash escapes; `"…"`
+//!   with `""`; `--` to end of line; nested `/* */`; `$tag$…$tag$`.
+//! * SQLite (lang_keywords.html, `tokenize.c`): `'…'` with `''`; `"…"`,
+//!   `` `…` `` with doubling, and `[…]`; `--`; non-nested `/* */`.
+
+use memchr::{memchr, memchr2};
+
+/// Which SQL dialect's lexical rules apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// pg_dump's plain output.
+    Postgres,
+    /// The sqlite3 shell's `.dump` output.
+    Sqlite,
+}
+
+/// What kind of token was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// Spaces, tabs, newlines.
+    Space,
+    /// `-- …` (without its newline) or `/* … */`.
+    Comment,
+    /// A bare word: keyword, unquoted identifier or number.
+    Word,
+    /// `"…"`, and in SQLite `` `…` `` and `[…]`.
+    QuotedIdent,
+    /// `'…'`, including a leading `E` for PostgreSQL escape strings.
+    Str,
+    /// `$tag$…$tag$` (PostgreSQL).
+    DollarString,
+    /// Any other single byte (punctuation, operators, `;`).
+    Punct,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    None,
+    /// The previous byte was a backslash inside an escape string.
+    Backslash,
+    /// The previous byte was a closing quote, unless the next doubles it.
+    Quote,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    Start,
+    Space,
+    /// `lone_e`: the word so far is exactly `E`/`e`, which prefixes an
+    /// escape string when a quote follows at once.
+    Word { lone_e: bool },
+    Dash,
+    Slash,
+    LineComment,
+    BlockComment { depth: u32, prev: u8 },
+    Str { escapes: bool, pending: Pending },
+    QIdent { close: u8, pending: bool },
+    DollarTag,
+    DollarBody { matched: usize },
+}
+
+/// A resumable SQL lexer. See the module docs.
+#[derive(Debug, Clone)]
+pub struct Lexer {
+    dialect: Dialect,
+    state: State,
+    kind: TokenKind,
+    /// The dollar-quote delimiter being read or matched, `$` included.
+    tag: Vec<u8>,
+    /// `standard_conforming_strings`: when off, plain `'…'` strings take
+    /// backslash escapes too (PostgreSQL only).
+    std_strings: bool,
+}
+
+/// Result of [`Lexer::next_token`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// A token ended just before this offset in the buffer.
+    Token(usize, TokenKind),
+    /// The buffer ended; the lexer is idle (no token begun).
+    Idle,
+    /// The buffer ended inside a token; feed more bytes.
+    Partial,
+}
+
+#[inline]
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+#[inline]
+fn is_word_start(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+impl Lexer {
+    /// A lexer at the start of input.
+    pub fn new(dialect: Dialect) -> Lexer {
+        Lexer { dialect, state: State::Start, kind: TokenKind::Space, tag: Vec::new(), std_strings: true }
+    }
+
+    /// The dialect this lexer follows.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Follows `SET standard_conforming_strings = off|on` (PostgreSQL).
+    pub fn set_standard_conforming_strings(&mut self, on: bool) {
+        self.std_strings = on;
+    }
+
+    /// True when no token is in progress.
+    pub fn is_idle(&self) -> bool {
+        self.state == State::Start
+    }
+
+    /// The kind of the token in progress (meaningful when not idle).
+    pub fn pending_kind(&self) -> TokenKind {
+        self.kind
+    }
+
+    #[inline]
+    fn word_byte(&self, b: u8) -> bool {
+        is_word_start(b) || (b == b'$' && self.dialect == Dialect::Postgres)
+    }
+
+    /// Reads from `buf[i..]` to the end of the current token.
+    pub fn next_token(&mut self, buf: &[u8], mut i: usize) -> Step {
+        let n = buf.len();
+        loop {
+            match self.state {
+                State::Start => {
+                    let Some(&b) = buf.get(i) else { return Step::Idle };
+                    i += 1;
+                    let pg = self.dialect == Dialect::Postgres;
+                    self.state = match b {
+                        _ if is_space(b) => {
+                            self.kind = TokenKind::Space;
+                            State::Space
+                        }
+                        b'\'' => {
+                            self.kind = TokenKind::Str;
+                            State::Str { escapes: pg && !self.std_strings, pending: Pending::None }
+                        }
+                        b'"' => self.qident(b'"'),
+                        b'`' if !pg => self.qident(b'`'),
+                        b'[' if !pg => self.qident(b']'),
+                        b'-' => State::Dash,
+                        b'/' => State::Slash,
+                        b'$' if pg => {
+                            self.tag.clear();
+                            self.tag.push(b'$');
+                            self.kind = TokenKind::DollarString;
+                            State::DollarTag
+                        }
+                        _ if is_word_start(b) => {
+                            self.kind = TokenKind::Word;
+                            State::Word { lone_e: pg && (b == b'E' || b == b'e') }
+                        }
+                        _ => return Step::Token(i, TokenKind::Punct),
+                    };
+                }
+                State::Space => {
+                    while i < n && is_space(buf[i]) {
+                        i += 1;
+                    }
+                    if i == n {
+                        return Step::Partial;
+                    }
+                    return self.end(i);
+                }
+                State::Word { lone_e } => {
+                    if i == n {
+                        return Step::Partial;
+                    }
+                    if lone_e && buf[i] == b'\'' {
+                        self.kind = TokenKind::Str;
+                        self.state = State::Str { escapes: true, pending: Pending::None };
+                        i += 1;
+                        continue;
+                    }
+                    self.state = State::Word { lone_e: false };
+                    while i < n && self.word_byte(buf[i]) {
+                        i += 1;
+                    }
+                    if i == n {
+                        return Step::Partial;
+                    }
+                    return self.end(i);
+                }
+                State::Dash | State::Slash => {
+                    if i == n {
+                        return Step::Partial;
+                    }
+                    let (second, next) = if self.state == State::Dash {
+                        (b'-', State::LineComment)
+                    } else {
+                        (b'*', State::BlockComment { depth: 1, prev: 0 })
+                    };
+                    if buf[i] == second {
+                        self.kind = TokenKind::Comment;
+                        self.state = next;
+                        i += 1;
+                    } else {
+                        self.state = State::Start;
+                        return Step::Token(i, TokenKind::Punct);
+                    }
+                }
+                State::LineComment => match memchr(b'\n', &buf[i..]) {
+                    Some(j) => return self.end(i + j),
+                    None => return Step::Partial,
+                },
+                State::BlockComment { mut depth, mut prev } => {
+                    let nests = self.dialect == Dialect::Postgres;
+                    while i < n {
+                        let b = buf[i];
+                        i += 1;
+                        if prev == b'*' && b == b'/' {
+                            depth -= 1;
+                            if depth == 0 {
+                                return self.end(i);
+                            }
+                            prev = 0;
+                        } else if nests && prev == b'/' && b == b'*' {
+                            depth += 1;
+                            prev = 0;
+                        } else {
+                            prev = b;
+                            if b != b'*' && b != b'/' {
+                                // Jump to the next byte that can matter.
+                                match memchr2(b'*', b'/', &buf[i..]) {
+                                    Some(j) => i += j,
+                                    None => i = n,
+                                }
+                            }
+                        }
+                    }
+                    self.state = State::BlockComment { depth, prev };
+                    return Step::Partial;
+                }
+                State::Str { escapes, pending } => {
+                    if i == n {
+                        self.state = State::Str { escapes, pending };
+                        return Step::Partial;
+                    }
+                    match pending {
+                        Pending::Quote => {
+                            if buf[i] == b'\'' {
+                                i += 1;
+                                self.state = State::Str { escapes, pending: Pending::None };
+                            } else {
+                                return self.end(i);
+                            }
+                        }
+                        Pending::Backslash => {
+                            i += 1;
+                            self.state = State::Str { escapes, pending: Pending::None };
+                        }
+                        Pending::None => {
+                            let found = if escapes {
+                                memchr2(b'\'', b'\\', &buf[i..])
+                            } else {
+                                memchr(b'\'', &buf[i..])
+                            };
+                            match found {
+                                None => return Step::Partial,
+                                Some(j) => {
+                                    i += j + 1;
+                                    let p = if buf[i - 1] == b'\'' { Pending::Quote } else { Pending::Backslash };
+                                    self.state = State::Str { escapes, pending: p };
+                                }
+                            }
+                        }
+                    }
+                }
+                State::QIdent { close, pending } => {
+                    if pending {
+                        if i == n {
+                            return Step::Partial;
+                        }
+                        if buf[i] == close && close != b']' {
+                            i += 1;
+                            self.state = State::QIdent { close, pending: false };
+                        } else {
+                            return self.end(i);
+                        }
+                    } else {
+                        match memchr(close, &buf[i..]) {
+                            None => return Step::Partial,
+                            Some(j) => {
+                                i += j + 1;
+                                if close == b']' {
+                                    return self.end(i);
+                                }
+                                self.state = State::QIdent { close, pending: true };
+                            }
+                        }
+                    }
+                }
+                State::DollarTag => {
+                    while i < n {
+                        let b = buf[i];
+                        if b == b'$' {
+                            self.tag.push(b'$');
+                            self.state = State::DollarBody { matched: 0 };
+                            i += 1;
+                            break;
+                        }
+                        // `$1` is a parameter, and a tag cannot start with a digit.
+                        let ok = (b.is_ascii_alphabetic() || b == b'_' || b >= 0x80)
+                            || (b.is_ascii_digit() && self.tag.len() > 1);
+                        if !ok {
+                            self.state = State::Start;
+                            return Step::Token(i, TokenKind::Punct);
+                        }
+                        self.tag.push(b);
+                        i += 1;
+                    }
+                    if i == n && self.state == State::DollarTag {
+                        return Step::Partial;
+                    }
+                }
+                State::DollarBody { mut matched } => {
+                    while i < n {
+                        if matched == 0 {
+                            match memchr(b'$', &buf[i..]) {
+                                None => break,
+                                Some(j) => {
+                                    i += j + 1;
+                                    matched = 1;
+                                }
+                            }
+                        } else {
+                            let b = buf[i];
+                            i += 1;
+                            if b == self.tag[matched] {
+                                matched += 1;
+                            } else {
+                                matched = usize::from(b == b'$');
+                            }
+                        }
+                        if matched == self.tag.len() {
+                            return self.end(i);
+                        }
+                    }
+                    self.state = State::DollarBody { matched };
+                    return Step::Partial;
+                }
+            }
+        }
+    }
+
+    fn qident(&mut self, close: u8) -> State {
+        self.kind = TokenKind::QuotedIdent;
+        State::QIdent { close, pending: false }
+    }
+
+    #[inline]
+    fn end(&mut self, i: usize) -> Step {
+        self.state = State::Start;
+        Step::Token(i, self.kind)
+    }
+
+    /// Ends the input: returns the kind of a token that legitimately ends
+    /// here, or an error describing what was left open.
+    pub fn finish(&mut self) -> Result<Option<TokenKind>, &'static str> {
+        let state = std::mem::replace(&mut self.state, State::Start);
+        match state {
+            State::Start => Ok(None),
+            State::Space | State::Word { .. } | State::LineComment => Ok(Some(self.kind)),
+            State::Dash | State::Slash | State::DollarTag => Ok(Some(TokenKind::Punct)),
+            State::Str { pending: Pending::Quote, .. } => Ok(Some(self.kind)),
+            State::QIdent { pending: true, .. } => Ok(Some(self.kind)),
+            State::Str { .. } => Err("string literal not closed at end of input"),
+            State::QIdent { .. } => Err("quoted identifier not closed at end of input"),
+            State::BlockComment { .. } => Err("/* comment not closed at end of input"),
+            State::DollarBody { .. } => Err("dollar-quoted string not closed at end of input"),
+        }
+    }
+}
+
+/// A token of a complete statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token {
+    pub kind: TokenKind,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Iterates over the tokens of a complete piece of SQL.
+///
+/// Yields `Err((offset, message))` once if the text ends inside a token.
+pub struct Tokens<'a> {
+    lexer: Lexer,
+    buf: &'a [u8],
+    pos: usize,
+    done: bool,
+}
+
+impl<'a> Tokens<'a> {
+    /// Tokenizes `buf` with a fresh lexer of `dialect`.
+    pub fn new(dialect: Dialect, buf: &'a [u8]) -> Tokens<'a> {
+        Tokens { lexer: Lexer::new(dialect), buf, pos: 0, done: false }
+    }
+
+    /// Tokenizes `buf` with `lexer`'s settings (e.g. string escapes).
+    pub fn with_lexer(lexer: &Lexer, buf: &'a [u8]) -> Tokens<'a> {
+        let mut lexer = lexer.clone();
+        lexer.state = State::Start;
+        Tokens { lexer, buf, pos: 0, done: false }
+    }
+}
+
+impl Iterator for Tokens<'_> {
+    type Item = Result<Token, (usize, &'static str)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let start = self.pos;
+        match self.lexer.next_token(self.buf, start) {
+            Step::Token(end, kind) => {
+                self.pos = end;
+                Some(Ok(Token { kind, start, end }))
+            }
+            Step::Idle => {
+                self.done = true;
+                None
+            }
+            Step::Partial => {
+                self.done = true;
+                let end = self.buf.len();
+                Some(match self.lexer.finish() {
+                    Ok(Some(kind)) => Ok(Token { kind, start, end }),
+                    Ok(None) => return None,
+                    Err(msg) => Err((start, msg)),
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(d: Dialect, s: &str) -> Vec<(TokenKind, String)> {
+        Tokens::new(d, s.as_bytes())
+            .map(|t| t.unwrap())
+            .filter(|t| t.kind != TokenKind::Space)
+            .map(|t| (t.kind, s[t.start..t.end].to_string()))
+            .collect()
+    }
+
+    use TokenKind::*;
+
+    #[test]
+    fn pg_tokens() {
+        let got = kinds(
+            Dialect::Postgres,
+            "SELECT 'a''b;', E'x\\'y;', \"q\"\"i\", $f$ a $$ ; $f$, a$b /* x /* y */ ; */ -- c;\n;",
+        );
+        let want = vec![
+            (Word, "SELECT"),
+            (Str, "'a''b;'"),
+            (Punct, ","),
+            (Str, "E'x\\'y;'"),
+            (Punct, ","),
+            (QuotedIdent, "\"q\"\"i\""),
+            (Punct, ","),
+            (DollarString, "$f$ a $$ ; $f$"),
+            (Punct, ","),
+            (Word, "a$b"),
+            (Comment, "/* x /* y */ ; */"),
+            (Comment, "-- c;"),
+            (Punct, ";"),
+        ];
+        let want: Vec<_> = want.into_iter().map(|(k, s)| (k, s.to_string())).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn sqlite_tokens() {
+        let got = kinds(Dialect::Sqlite, "INSERT INTO [a b] VALUES(`x``y`,'it''s\\',X'00') /* /* */;");
+        let want = vec![
+            (Word, "INSERT"),
+            (Word, "INTO"),
+            (QuotedIdent, "[a b]"),
+            (Word, "VALUES"),
+            (Punct, "("),
+            (QuotedIdent, "`x``y`"),
+            (Punct, ","),
+            (Str, "'it''s\\'"),
+            (Punct, ","),
+            (Word, "X"),
+            (Str, "'00'"),
+            (Punct, ")"),
+            (Comment, "/* /* */"),
+            (Punct, ";"),
+        ];
+        let want: Vec<_> = want.into_iter().map(|(k, s)| (k, s.to_string())).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn unterminated_is_reported() {
+        for s in ["'abc", "E'abc\\'", "\"x", "/* a /* b */", "$q$ body $q"] {
+            let r: Vec<_> = Tokens::new(Dialect::Postgres, s.as_bytes()).collect();
+            assert!(r.last().unwrap().is_err(), "{s}");
+        }
+    }
+
+    /// Feeding a text in pieces of any size gives the same tokens.
+    #[test]
+    fn resumes_at_any_byte() {
+        let s = b"SELECT 'a''b', E'\\\\'';' , \"x\"\"\", $t$ $ $t $t$ /* /* */ */ -- z\n$1; e'q' ";
+        let whole: Vec<_> = Tokens::new(Dialect::Postgres, s).map(|t| t.unwrap()).collect();
+        for step in 1..8 {
+            let mut lx = Lexer::new(Dialect::Postgres);
+            let mut got = Vec::new();
+            let (mut start, mut pos, mut limit) = (0, 0, 0);
+            while limit < s.len() {
+                limit = (limit + step).min(s.len());
+                loop {
+                    match lx.next_token(&s[..limit], pos) {
+                        Step::Token(end, kind) => {
+                            got.push(Token { kind, start, end });
+                            start = end;
+                            pos = end;
+                        }
+                        Step::Idle => {
+                            pos = limit;
+                            start = limit;
+                            break;
+                        }
+                        Step::Partial => {
+                            pos = limit;
+                            break;
+                        }
+                    }
+                }
+            }
+            if let Ok(Some(kind)) = lx.finish() {
+                got.push(Token { kind, start, end: s.len() });
+            }
+            assert_eq!(got, whole, "step {step}");
+        }
+    }
+}
