@@ -1,0 +1,218 @@
+//! The COPY text format codec (`COPY … FROM stdin` data rows).
+//!
+//! Follows PostgreSQL's own reader and writer:
+//! * `src/backend/commands/copyfromparse.c` (`CopyReadLineText`,
+//!   `CopyReadAttributesText`): fields are split on the delimiter (tab); a
+//!   backslash escapes the byte after it, so `\<tab>` and `\<newline>` are
+//!   data; `\N` on the raw field is NULL; escapes `\b \f \n \r \t \v`, octal
+//!   `\d{1,3}`, hex `\xH{1,2}`, and a backslash before any other byte yields
+//!   that byte; a line that is exactly `\.` ends the data.
+//! * `src/backend/commands/copyto.c` (`CopyAttributeOutText`): the writer
+//!   escapes backslash, the delimiter, and `\b \f \n \r \t \v` as letters,
+//!   and copies every other byte as is.
+//!
+//! Only the targeted field of a row is ever decoded; every other byte of the
+//! row is passed through untouched.
+
+use memchr::{memchr, memchr2, memrchr};
+
+/// The NULL marker of the text format.
+pub const NULL: &[u8] = b"\\N";
+
+/// Returns the byte ranges of the fields of one row (without its line end),
+/// reusing `out`. Splits on tabs that are not escaped by a backslash.
+pub fn split_fields(row: &[u8], out: &mut Vec<(usize, usize)>) {
+    out.clear();
+    let mut start = 0;
+    let mut i = 0;
+    while let Some(j) = memchr2(b'\t', b'\\', &row[i..]) {
+        let at = i + j;
+        if row[at] == b'\\' {
+            i = at + 2; // the escaped byte is data, whatever it is
+            if i >= row.len() {
+                break;
+            }
+        } else {
+            out.push((start, at));
+            start = at + 1;
+            i = start;
+        }
+    }
+    out.push((start, row.len()));
+}
+
+/// Why a field could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    /// Offset in the field.
+    pub at: usize,
+    pub msg: &'static str,
+}
+
+/// Decodes one raw field into `out` (cleared first). Returns `Ok(false)`
+/// for NULL.
+pub fn decode(raw: &[u8], out: &mut Vec<u8>) -> Result<bool, DecodeError> {
+    out.clear();
+    if raw == NULL {
+        return Ok(false);
+    }
+    let mut i = 0;
+    while let Some(j) = memchr(b'\\', &raw[i..]) {
+        out.extend_from_slice(&raw[i..i + j]);
+        let at = i + j;
+        let Some(&c) = raw.get(at + 1) else {
+            return Err(DecodeError { at, msg: "backslash at end of COPY field" });
+        };
+        i = at + 2;
+        match c {
+            b'0'..=b'7' => {
+                let mut v = u32::from(c - b'0');
+                for _ in 0..2 {
+                    match raw.get(i) {
+                        Some(&d @ b'0'..=b'7') => {
+                            v = v * 8 + u32::from(d - b'0');
+                            i += 1;
+                        }
+                        _ => break,
+                    }
+                }
+                out.push((v & 0o377) as u8);
+            }
+            b'x' => match raw.get(i).and_then(|&d| hex(d)) {
+                Some(h) => {
+                    let mut v = h;
+                    i += 1;
+                    if let Some(l) = raw.get(i).and_then(|&d| hex(d)) {
+                        v = v * 16 + l;
+                        i += 1;
+                    }
+                    out.push(v);
+                }
+                None => out.push(b'x'),
+            },
+            b'b' => out.push(0x08),
+            b'f' => out.push(0x0c),
+            b'n' => out.push(b'\n'),
+            b'r' => out.push(b'\r'),
+            b't' => out.push(b'\t'),
+            b'v' => out.push(0x0b),
+            other => out.push(other),
+        }
+    }
+    out.extend_from_slice(&raw[i..]);
+    Ok(true)
+}
+
+fn hex(d: u8) -> Option<u8> {
+    (d as char).to_digit(16).map(|v| v as u8)
+}
+
+/// Appends `value` to `out` escaped as PostgreSQL's COPY writer does.
+pub fn encode(value: &[u8], out: &mut Vec<u8>) {
+    for &b in value {
+        let esc = match b {
+            b'\\' => b'\\',
+            0x08 => b'b',
+            0x0c => b'f',
+            b'\n' => b'n',
+            b'\r' => b'r',
+            b'\t' => b't',
+            0x0b => b'v',
+            _ => {
+                out.push(b);
+                continue;
+            }
+        };
+        out.push(b'\\');
+        out.push(esc);
+    }
+}
+
+/// True when the newline at `nl` ends a row, i.e. it is not escaped by an
+/// odd run of backslashes before it.
+#[inline]
+pub fn is_row_end(data: &[u8], nl: usize) -> bool {
+    let run = data[..nl].iter().rev().take_while(|&&b| b == b'\\').count();
+    run % 2 == 0
+}
+
+/// The offset just past the last complete row in `data`, if any.
+pub fn last_row_end(data: &[u8]) -> Option<usize> {
+    let mut end = data.len();
+    while let Some(nl) = memrchr(b'\n', &data[..end]) {
+        if is_row_end(data, nl) {
+            return Some(nl + 1);
+        }
+        end = nl;
+    }
+    None
+}
+
+/// The offset of the next row end (a newline that is not escaped) at or
+/// after `from`.
+pub fn next_row_end(data: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while let Some(j) = memchr(b'\n', &data[i..]) {
+        if is_row_end(data, i + j) {
+            return Some(i + j);
+        }
+        i += j + 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn dec(s: &[u8]) -> Option<Vec<u8>> {
+        let mut v = Vec::new();
+        decode(s, &mut v).unwrap().then_some(v)
+    }
+
+    #[test]
+    fn decodes_postgres_escapes() {
+        assert_eq!(dec(b"\\N"), None);
+        assert_eq!(dec(b"\\\\N").unwrap(), b"\\N");
+        assert_eq!(dec(b"a\\tb\\nc\\rd\\\\e").unwrap(), b"a\tb\nc\rd\\e");
+        assert_eq!(dec(b"\\101\\x41\\x4a\\xz\\q\\.").unwrap(), b"AAJxzq.");
+        assert_eq!(dec(b"\\0\\7777").unwrap(), b"\0\xff7");
+        assert!(decode(b"ab\\", &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn splits_on_unescaped_tabs_only() {
+        let mut f = Vec::new();
+        let row = b"1\ta\\\tb\t\\N\t\\\\";
+        split_fields(row, &mut f);
+        let got: Vec<_> = f.iter().map(|&(s, e)| &row[s..e]).collect();
+        assert_eq!(got, vec![&b"1"[..], b"a\\\tb", b"\\N", b"\\\\"]);
+        split_fields(b"", &mut f);
+        assert_eq!(f, vec![(0, 0)]);
+    }
+
+    #[test]
+    fn row_ends_respect_escaped_newlines() {
+        let d = b"a\\\nb\\\\\nc";
+        assert_eq!(next_row_end(d, 0), Some(6));
+        assert_eq!(last_row_end(d), Some(7));
+        assert_eq!(last_row_end(b"a\\\n"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn encode_then_decode_is_identity(v in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let mut e = Vec::new();
+            encode(&v, &mut e);
+            prop_assert!(memchr(b'\t', &e).is_none() && memchr(b'\n', &e).is_none());
+            let mut f = Vec::new();
+            split_fields(&e, &mut f);
+            prop_assert_eq!(f.len(), 1);
+            let mut d = Vec::new();
+            let not_null = decode(&e, &mut d).unwrap();
+            prop_assert!(not_null || v == b"\\N");
+            if not_null { prop_assert_eq!(d, v); }
+        }
+    }
+}

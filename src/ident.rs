@@ -1,0 +1,140 @@
+//! SQL identifiers: how a token names something, and how a new name is
+//! written back, per dialect.
+
+use std::borrow::Cow;
+
+use crate::lexer::{Dialect, TokenKind};
+
+/// The name a bare or quoted identifier token denotes.
+///
+/// PostgreSQL folds bare identifiers to lower case (ASCII only in UTF-8
+/// databases, `downcase_identifier` in `src/backend/parser/scansup.c`) and
+/// takes quoted ones literally, with `""` for a quote. SQLite compares all
+/// identifiers ASCII-case-insensitively, so for SQLite callers compare with
+/// [`same_name`].
+pub fn name_of<'a>(dialect: Dialect, kind: TokenKind, tok: &'a [u8]) -> Cow<'a, [u8]> {
+    match kind {
+        TokenKind::QuotedIdent if tok.len() >= 2 => {
+            let close = tok[tok.len() - 1];
+            let inner = &tok[1..tok.len() - 1];
+            if close == b']' || memchr::memchr(close, inner).is_none() {
+                Cow::Borrowed(inner)
+            } else {
+                // Undouble the closing quote character.
+                let mut out = Vec::with_capacity(inner.len());
+                let mut skip = false;
+                for &b in inner {
+                    if b == close && !skip {
+                        skip = true;
+                        continue;
+                    }
+                    skip = false;
+                    out.push(b);
+                }
+                Cow::Owned(out)
+            }
+        }
+        _ if dialect == Dialect::Postgres && tok.iter().any(u8::is_ascii_uppercase) => {
+            Cow::Owned(tok.to_ascii_lowercase())
+        }
+        _ => Cow::Borrowed(tok),
+    }
+}
+
+/// True when a token naming `name` refers to `wanted` in `dialect`.
+pub fn same_name(dialect: Dialect, name: &[u8], wanted: &[u8]) -> bool {
+    match dialect {
+        Dialect::Postgres => name == wanted,
+        Dialect::Sqlite => name.eq_ignore_ascii_case(wanted),
+    }
+}
+
+/// True for a name made only of `[A-Za-z0-9_]` (not starting with a digit)
+/// and, when `lower`, no upper-case letters.
+fn is_plain(name: &[u8], lower: bool) -> bool {
+    match name.first() {
+        Some(b) if b.is_ascii_digit() => false,
+        None => false,
+        Some(_) => name
+            .iter()
+            .all(|&b| b == b'_' || b.is_ascii_digit() || (b.is_ascii_alphabetic() && !(lower && b.is_ascii_uppercase()))),
+    }
+}
+
+/// Appends `name` in double quotes, doubling any `"` in it.
+fn push_quoted(name: &[u8], out: &mut Vec<u8>) {
+    out.push(b'"');
+    for &b in name {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}
+
+/// Appends `name` as pg_dump's `fmtId` writes it (`src/fe_utils/string_utils.c`):
+/// bare when it matches `[a-z_][a-z0-9_]*` and is not a keyword of any
+/// category but unreserved, quoted otherwise.
+pub fn push_pg(name: &[u8], out: &mut Vec<u8>) {
+    let keyword = std::str::from_utf8(name)
+        .map(|s| crate::pg_keywords::QUOTED_KEYWORDS.binary_search(&s).is_ok())
+        .unwrap_or(false);
+    if is_plain(name, true) && !keyword {
+        out.extend_from_slice(name);
+    } else {
+        push_quoted(name, out);
+    }
+}
+
+/// Appends `name` where a token `original` stood, as SQLite's
+/// `ALTER TABLE … RENAME TO` edits stored SQL (`renameEditSql` in
+/// `src/alter.c`): a bare token becomes the bare new name, a quoted one
+/// (any of `"…"`, `[…]`, `` `…` ``, `'…'`) becomes `"new"`. A new name that
+/// cannot stand bare is quoted in any case.
+pub fn push_sqlite(name: &[u8], original: &[u8], out: &mut Vec<u8>) {
+    let bare_original = original.first().is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80);
+    if bare_original && is_plain(name, false) {
+        out.extend_from_slice(name);
+    } else {
+        push_quoted(name, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        let pg = Dialect::Postgres;
+        assert_eq!(&*name_of(pg, TokenKind::Word, b"Foo_Bar"), b"foo_bar");
+        assert_eq!(&*name_of(pg, TokenKind::QuotedIdent, b"\"Fo\"\"o\""), b"Fo\"o");
+        assert_eq!(&*name_of(Dialect::Sqlite, TokenKind::QuotedIdent, b"[a]]"), b"a]");
+        assert_eq!(&*name_of(Dialect::Sqlite, TokenKind::QuotedIdent, b"`a``b`"), b"a`b");
+        assert!(same_name(Dialect::Sqlite, b"ABC", b"abc"));
+        assert!(!same_name(pg, b"ABC", b"abc"));
+    }
+
+    #[test]
+    fn quoting() {
+        let q = |n: &[u8]| {
+            let mut v = Vec::new();
+            push_pg(n, &mut v);
+            String::from_utf8(v).unwrap()
+        };
+        assert_eq!(q(b"incident_safety_safetyactionplan"), "incident_safety_safetyactionplan");
+        assert_eq!(q(b"Plan"), "\"Plan\"");
+        assert_eq!(q(b"user"), "\"user\"");
+        assert_eq!(q(b"1x"), "\"1x\"");
+        assert_eq!(q(b"a\"b"), "\"a\"\"b\"");
+        let s = |n: &[u8], o: &[u8]| {
+            let mut v = Vec::new();
+            push_sqlite(n, o, &mut v);
+            String::from_utf8(v).unwrap()
+        };
+        assert_eq!(s(b"new_t", b"old_t"), "new_t");
+        assert_eq!(s(b"new_t", b"[old_t]"), "\"new_t\"");
+        assert_eq!(s(b"new t", b"old_t"), "\"new t\"");
+    }
+}

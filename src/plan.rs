@@ -1,0 +1,109 @@
+//! Rules compiled for one dialect: the decisions the reader and the
+//! workers share, read-only, across threads.
+
+use crate::ident;
+use crate::lexer::Dialect;
+use crate::rules::{Rules, ValueRewrite};
+
+/// A table rename with its schema resolved for the dialect.
+#[derive(Debug, Clone)]
+pub struct Rename {
+    /// `public` (PostgreSQL) or `main` (SQLite) unless the rule named one.
+    pub schema: Vec<u8>,
+    pub old: Vec<u8>,
+    pub new: Vec<u8>,
+}
+
+/// The rules of one run, ready for a given dialect.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub dialect: Dialect,
+    pub renames: Vec<Rename>,
+    pub rewrites: Vec<ValueRewrite>,
+}
+
+impl Plan {
+    /// Compiles `rules` for `dialect`.
+    pub fn new(rules: &Rules, dialect: Dialect) -> Plan {
+        let default_schema: &[u8] = match dialect {
+            Dialect::Postgres => b"public",
+            Dialect::Sqlite => b"main",
+        };
+        let renames = rules
+            .renames()
+            .iter()
+            .map(|r| Rename {
+                schema: r.schema.clone().unwrap_or_else(|| default_schema.to_vec()),
+                old: r.old.clone(),
+                new: r.new.clone(),
+            })
+            .collect();
+        Plan { dialect, renames, rewrites: rules.rewrites().to_vec() }
+    }
+
+    /// Cheap test, before any tokenizing, of whether `text` may mention a
+    /// renamed table: an ASCII-case-insensitive substring search.
+    pub fn may_mention(&self, text: &[u8]) -> bool {
+        self.renames.iter().any(|r| contains_ignore_case(text, &r.old))
+    }
+
+    /// The rename that applies to a table called `name` (normalized with
+    /// [`ident::name_of`]), qualified by `schema` if written.
+    pub fn rename_of(&self, schema: Option<&[u8]>, name: &[u8]) -> Option<&Rename> {
+        self.renames.iter().find(|r| {
+            ident::same_name(self.dialect, name, &r.old)
+                && schema.is_none_or(|s| ident::same_name(self.dialect, s, &r.schema))
+        })
+    }
+
+    /// Index of the value rewrite that targets `table` (input name).
+    pub fn rewrites_of<'a>(&'a self, schema: Option<&'a [u8]>, table: &'a [u8]) -> impl Iterator<Item = usize> + 'a {
+        self.rewrites.iter().enumerate().filter_map(move |(i, w)| {
+            // A rewrite of a renamed table is bound to that rename's schema.
+            let schema_ok = match (schema, self.renames.iter().find(|r| r.old == w.table)) {
+                (Some(s), Some(r)) => ident::same_name(self.dialect, s, &r.schema),
+                _ => true,
+            };
+            (schema_ok && ident::same_name(self.dialect, table, &w.table)).then_some(i)
+        })
+    }
+
+    /// True when a table of this name (in any schema) is a rewrite target,
+    /// so its column list is worth remembering.
+    pub fn is_rewrite_target(&self, table: &[u8]) -> bool {
+        self.rewrites.iter().any(|w| ident::same_name(self.dialect, table, &w.table))
+    }
+}
+
+/// ASCII-case-insensitive substring search (names are matched as SQL does,
+/// and unquoted identifiers may be written in any case).
+pub fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
+    let Some(&first) = needle.first() else { return true };
+    let (lo, up) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    let mut i = 0;
+    while i + needle.len() <= hay.len() {
+        match memchr::memchr2(lo, up, &hay[i..=hay.len() - needle.len()]) {
+            None => return false,
+            Some(j) => {
+                if hay[i + j..i + j + needle.len()].eq_ignore_ascii_case(needle) {
+                    return true;
+                }
+                i += j + 1;
+            }
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contains_ignore_case_finds_any_case() {
+        assert!(contains_ignore_case(b"xx Public.T_old yy", b"t_old"));
+        assert!(contains_ignore_case(b"t_old", b"t_old"));
+        assert!(!contains_ignore_case(b"t_ol", b"t_old"));
+        assert!(!contains_ignore_case(b"", b"t"));
+    }
+}

@@ -1,0 +1,309 @@
+//! Statement heads: what a statement is and which table it is about,
+//! parsed with nom over the statement's bytes.
+//!
+//! Only the forms the dump writers emit need recognising:
+//! * pg_dump (`src/bin/pg_dump/pg_dump.c`, `dumpTableData_copy` and
+//!   `dumpTableData_insert`): `COPY s.t (a, b) FROM stdin;`,
+//!   `INSERT INTO s.t [(a, b)] [OVERRIDING SYSTEM VALUE] VALUES …`,
+//!   `CREATE [UNLOGGED] TABLE s.t (…)`.
+//! * sqlite3 `.dump` (`src/shell.c.in`, `dump_callback`):
+//!   `CREATE TABLE [IF NOT EXISTS] t(…)` as stored, `INSERT INTO t VALUES(…)`.
+//!
+//! Everything else is [`Head::Other`]: its identifiers are still renamed,
+//! token by token, by the rewriter.
+
+use std::borrow::Cow;
+
+use nom::branch::alt;
+use nom::bytes::complete::{tag, tag_no_case, take_until, take_while, take_while1};
+use nom::character::complete::char as ch;
+use nom::combinator::{map, not, opt, peek, recognize, value};
+use nom::multi::{many0, separated_list1};
+use nom::sequence::{delimited, pair, preceded, terminated, tuple};
+use nom::IResult;
+
+use crate::ident;
+use crate::lexer::{Dialect, TokenKind, Tokens};
+
+/// A possibly schema-qualified name, normalized (case-folded, unquoted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QualName<'a> {
+    pub schema: Option<Cow<'a, [u8]>>,
+    pub name: Cow<'a, [u8]>,
+}
+
+/// What a statement is, as far as dumpsed cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Head<'a> {
+    /// `COPY t [(cols)] FROM stdin;`: data rows follow.
+    Copy { table: QualName<'a>, columns: Option<Vec<Cow<'a, [u8]>>> },
+    /// `INSERT INTO t [(cols)] … VALUES`; `values_at` is just past `VALUES`.
+    Insert { table: QualName<'a>, columns: Option<Vec<Cow<'a, [u8]>>>, values_at: usize },
+    /// `CREATE TABLE t (`; `body_at` is just past the `(`.
+    CreateTable { table: QualName<'a>, body_at: usize },
+    /// `SET standard_conforming_strings = on|off;`
+    StdStrings(bool),
+    /// Anything else.
+    Other,
+}
+
+type In<'a> = &'a [u8];
+
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
+}
+
+/// Whitespace and comments.
+fn sp(i: In) -> IResult<In, ()> {
+    value(
+        (),
+        many0(alt((
+            take_while1(|b: u8| b.is_ascii_whitespace()),
+            recognize(pair(tag("--"), take_while(|b| b != b'\n'))),
+            recognize(tuple((tag("/*"), take_until("*/"), tag("*/")))),
+        ))),
+    )(i)
+}
+
+/// A keyword, not followed by more identifier bytes.
+fn kw<'a>(word: &'static str) -> impl FnMut(In<'a>) -> IResult<In<'a>, ()> {
+    value((), preceded(sp, terminated(tag_no_case(word), not(peek(take_while1(is_ident_byte))))))
+}
+
+fn quoted(open: u8, close: u8) -> impl FnMut(In) -> IResult<In, In> {
+    move |i: In| {
+        let (mut rest, _) = ch(open as char)(i)?;
+        loop {
+            let (r, _) = take_while(|b| b != close)(rest)?;
+            let (r, _) = ch(close as char)(r)?;
+            if close != b']' && r.first() == Some(&close) {
+                rest = &r[1..];
+                continue;
+            }
+            return Ok((r, &i[..i.len() - r.len()]));
+        }
+    }
+}
+
+/// One identifier, bare or quoted, normalized.
+fn ident<'a>(d: Dialect) -> impl FnMut(In<'a>) -> IResult<In<'a>, Cow<'a, [u8]>> {
+    move |i: In<'a>| {
+        let (i, _) = sp(i)?;
+        let bare = |i: In<'a>| {
+            let (r, w) = take_while1(is_ident_byte)(i)?;
+            if w[0].is_ascii_digit() || w[0] == b'$' {
+                return Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Alpha)));
+            }
+            Ok((r, (TokenKind::Word, w)))
+        };
+        let q = |i| map(quoted(b'"', b'"'), |t| (TokenKind::QuotedIdent, t))(i);
+        let (r, (kind, tok)) = match d {
+            Dialect::Postgres => alt((q, bare))(i)?,
+            Dialect::Sqlite => alt((
+                q,
+                map(quoted(b'[', b']'), |t| (TokenKind::QuotedIdent, t)),
+                map(quoted(b'`', b'`'), |t| (TokenKind::QuotedIdent, t)),
+                bare,
+            ))(i)?,
+        };
+        Ok((r, ident::name_of(d, kind, tok)))
+    }
+}
+
+fn qualname<'a>(d: Dialect) -> impl FnMut(In<'a>) -> IResult<In<'a>, QualName<'a>> {
+    move |i| {
+        let (i, first) = ident(d)(i)?;
+        let (i, second) = opt(preceded(preceded(sp, ch('.')), ident(d)))(i)?;
+        Ok((
+            i,
+            match second {
+                Some(name) => QualName { schema: Some(first), name },
+                None => QualName { schema: None, name: first },
+            },
+        ))
+    }
+}
+
+fn column_list<'a>(d: Dialect) -> impl FnMut(In<'a>) -> IResult<In<'a>, Vec<Cow<'a, [u8]>>> {
+    move |i| {
+        delimited(
+            preceded(sp, ch('(')),
+            separated_list1(preceded(sp, ch(',')), ident(d)),
+            preceded(sp, ch(')')),
+        )(i)
+    }
+}
+
+fn copy_head<'a>(d: Dialect) -> impl FnMut(In<'a>) -> IResult<In<'a>, Head<'a>> {
+    move |i| {
+        let (i, (_, table, columns, _, _, _, _)) = tuple((
+            kw("COPY"),
+            qualname(d),
+            opt(column_list(d)),
+            kw("FROM"),
+            kw("stdin"),
+            sp,
+            ch(';'),
+        ))(i)?;
+        Ok((i, Head::Copy { table, columns }))
+    }
+}
+
+fn insert_head<'a>(d: Dialect, all: In<'a>) -> impl FnMut(In<'a>) -> IResult<In<'a>, Head<'a>> {
+    move |i| {
+        let (i, (_, _, table, columns, _, _)) = tuple((
+            kw("INSERT"),
+            kw("INTO"),
+            qualname(d),
+            opt(column_list(d)),
+            opt(tuple((kw("OVERRIDING"), alt((kw("SYSTEM"), kw("USER"))), kw("VALUE")))),
+            kw("VALUES"),
+        ))(i)?;
+        let values_at = all.len() - i.len();
+        Ok((i, Head::Insert { table, columns, values_at }))
+    }
+}
+
+fn create_table_head<'a>(d: Dialect, all: In<'a>) -> impl FnMut(In<'a>) -> IResult<In<'a>, Head<'a>> {
+    move |i| {
+        let (i, (_, _, _, _, _, table, _)) = tuple((
+            kw("CREATE"),
+            opt(alt((kw("GLOBAL"), kw("LOCAL")))),
+            opt(alt((kw("TEMPORARY"), kw("TEMP"), kw("UNLOGGED")))),
+            kw("TABLE"),
+            opt(tuple((kw("IF"), kw("NOT"), kw("EXISTS")))),
+            qualname(d),
+            preceded(sp, ch('(')),
+        ))(i)?;
+        let body_at = all.len() - i.len();
+        Ok((i, Head::CreateTable { table, body_at }))
+    }
+}
+
+fn std_strings(i: In) -> IResult<In, Head> {
+    let (i, (_, _, _, _, _, on)) = tuple((
+        kw("SET"),
+        kw("standard_conforming_strings"),
+        sp,
+        alt((tag("="), tag_no_case("TO"))),
+        sp,
+        alt((
+            value(true, alt((tag_no_case("on"), tag_no_case("'on'")))),
+            value(false, alt((tag_no_case("off"), tag_no_case("'off'")))),
+        )),
+    ))(i)?;
+    Ok((i, Head::StdStrings(on)))
+}
+
+/// Classifies a complete statement (from its first token to its `;`).
+pub fn head(d: Dialect, stmt: &[u8]) -> Head<'_> {
+    let parsed = alt((copy_head(d), insert_head(d, stmt), create_table_head(d, stmt), std_strings))(stmt);
+    match parsed {
+        Ok((_, h)) => h,
+        Err(_) => Head::Other,
+    }
+}
+
+/// Column names of a `CREATE TABLE` body, read from `body_at` (just past
+/// the opening parenthesis): the first identifier of every top-level
+/// element that is not a table constraint.
+pub fn table_columns(d: Dialect, stmt: &[u8], body_at: usize) -> Vec<Vec<u8>> {
+    const CONSTRAINTS: &[&[u8]] =
+        &[b"constraint", b"primary", b"unique", b"check", b"foreign", b"exclude", b"like"];
+    let mut cols = Vec::new();
+    let mut depth = 0usize;
+    let mut expect_name = true;
+    for t in Tokens::new(d, &stmt[body_at..]).flatten() {
+        let text = &stmt[body_at + t.start..body_at + t.end];
+        match t.kind {
+            TokenKind::Space | TokenKind::Comment => {}
+            TokenKind::Punct => {
+                match text[0] {
+                    b'(' => depth += 1,
+                    b')' if depth == 0 => break,
+                    b')' => depth -= 1,
+                    b',' if depth == 0 => {
+                        expect_name = true;
+                        continue;
+                    }
+                    _ => {}
+                }
+                expect_name = false;
+            }
+            TokenKind::Word | TokenKind::QuotedIdent if expect_name && depth == 0 => {
+                expect_name = false;
+                let is_constraint =
+                    t.kind == TokenKind::Word && CONSTRAINTS.iter().any(|c| c.eq_ignore_ascii_case(text));
+                if !is_constraint {
+                    cols.push(ident::name_of(d, t.kind, text).into_owned());
+                }
+            }
+            _ => expect_name = false,
+        }
+    }
+    cols
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn owned(v: &[Cow<[u8]>]) -> Vec<String> {
+        v.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect()
+    }
+
+    #[test]
+    fn copy_heads() {
+        let pg = Dialect::Postgres;
+        match head(pg, b"COPY public.\"Odd\"\"T\" (id, \"Ref\", x$y) FROM stdin;") {
+            Head::Copy { table, columns } => {
+                assert_eq!(table.schema.as_deref(), Some(&b"public"[..]));
+                assert_eq!(&*table.name, b"Odd\"T");
+                assert_eq!(owned(&columns.unwrap()), ["id", "Ref", "x$y"]);
+            }
+            h => panic!("{h:?}"),
+        }
+        assert_eq!(head(pg, b"COPY t TO stdout;"), Head::Other);
+    }
+
+    #[test]
+    fn insert_heads() {
+        let s = b"INSERT INTO public.t (a, b) OVERRIDING SYSTEM VALUE VALUES (1, 'x');";
+        match head(Dialect::Postgres, s) {
+            Head::Insert { table, columns, values_at } => {
+                assert_eq!(&*table.name, b"t");
+                assert_eq!(owned(&columns.unwrap()), ["a", "b"]);
+                assert_eq!(&s[values_at..values_at + 2], b" (");
+            }
+            h => panic!("{h:?}"),
+        }
+        let s = b"INSERT INTO [My T] VALUES(1,'x');";
+        match head(Dialect::Sqlite, s) {
+            Head::Insert { table, columns: None, values_at } => {
+                assert_eq!(&*table.name, b"My T");
+                assert_eq!(s[values_at], b'(');
+            }
+            h => panic!("{h:?}"),
+        }
+    }
+
+    #[test]
+    fn create_table_columns() {
+        let s = b"CREATE TABLE IF NOT EXISTS \"t\" (\"id\" integer NOT NULL PRIMARY KEY, ref varchar(20) CHECK (ref <> ','), \
+                  CONSTRAINT c UNIQUE (ref), [x y] text DEFAULT 'a,b', PRIMARY KEY (id));";
+        match head(Dialect::Sqlite, s) {
+            Head::CreateTable { table, body_at } => {
+                assert_eq!(&*table.name, b"t");
+                let cols = table_columns(Dialect::Sqlite, s, body_at);
+                assert_eq!(cols, vec![b"id".to_vec(), b"ref".to_vec(), b"x y".to_vec()]);
+            }
+            h => panic!("{h:?}"),
+        }
+    }
+
+    #[test]
+    fn std_strings_setting() {
+        assert_eq!(head(Dialect::Postgres, b"SET standard_conforming_strings = off;"), Head::StdStrings(false));
+        assert_eq!(head(Dialect::Postgres, b"SET standard_conforming_strings = on;"), Head::StdStrings(true));
+    }
+}
