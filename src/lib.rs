@@ -6,3 +6,4 @@ pub mod plan;
 mod pg_keywords;
 pub mod rules;
 pub mod statement;
+pub mod reader;

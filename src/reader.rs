@@ -1,0 +1,633 @@
+//! The reader: frames a dump into chunks of whole records and decides, for
+//! every byte range, what the workers must do with it.
+//!
+//! It runs on one thread, ahead of the workers. It lexes SQL (to find where
+//! statements end, which needs quote-aware scanning) and finds the end of
+//! COPY data with a SIMD substring search, so untouched data is never parsed
+//! field by field. Each [`Chunk`] it emits starts at a record boundary and
+//! carries the decisions ([`Segment`]s) for its bytes, so workers need no
+//! state from earlier chunks and the output does not depend on how the input
+//! was cut.
+
+use std::collections::HashMap;
+use std::io::{self, Read};
+use std::sync::Arc;
+
+use memchr::memchr;
+use memchr::memmem;
+
+use crate::copy_text;
+use crate::error::{Error, LocalError};
+use crate::ident;
+use crate::lexer::{Dialect, Lexer, Step, TokenKind};
+use crate::plan::Plan;
+use crate::statement::{self, Head, QualName};
+
+/// An edit of one column's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edit {
+    /// Apply `plan.rewrites[i]`.
+    Rule(usize),
+    /// The value is a table name (SQLite's `sqlite_sequence.name`): rename it.
+    TableName,
+}
+
+/// The edits that apply to rows of one table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnEdits {
+    /// Table name as written in the input, for messages.
+    pub table: Vec<u8>,
+    /// Number of columns a row must have.
+    pub ncols: usize,
+    /// `(column index, edit)`, sorted by column.
+    pub edits: Vec<(usize, Edit)>,
+}
+
+impl ColumnEdits {
+    /// The edit of column `col`, if any.
+    pub fn of(&self, col: usize) -> Option<Edit> {
+        self.edits.iter().find(|(c, _)| *c == col).map(|&(_, e)| e)
+    }
+}
+
+/// What to do with a byte range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Copy unchanged.
+    Keep,
+    /// A statement that may name a renamed table: rename its identifiers.
+    Rename,
+    /// A pg_dump `-- Name: …` header comment naming a renamed table.
+    HeaderComment,
+    /// COPY text rows of a table with value edits.
+    CopyRows(Arc<ColumnEdits>),
+    /// An INSERT statement: rename in its head, edit its values.
+    Insert {
+        edits: Option<Arc<ColumnEdits>>,
+        rename: bool,
+        /// Offset of the end of `VALUES` in the statement.
+        values_at: usize,
+        /// Plain `'…'` strings take backslash escapes
+        /// (`standard_conforming_strings = off`).
+        escapes: bool,
+    },
+}
+
+/// A byte range of a chunk and what to do with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    pub start: usize,
+    pub end: usize,
+    pub action: Action,
+}
+
+/// A piece of the input cut at a record boundary, with its decisions.
+#[derive(Debug)]
+pub struct Chunk {
+    /// Position in the output order.
+    pub seq: u64,
+    /// Offset of `data[0]` in the (decompressed) input.
+    pub offset: u64,
+    pub data: Vec<u8>,
+    pub segments: Vec<Segment>,
+    /// Set on the last chunk when the input is malformed at `at`.
+    pub error: Option<LocalError>,
+}
+
+/// Tunables of the reader.
+#[derive(Debug, Clone)]
+pub struct ReaderConfig {
+    /// Target chunk size in bytes.
+    pub chunk_size: usize,
+    /// Largest single statement or row accepted, in bytes.
+    pub max_record: usize,
+    /// Column lists for tables whose `CREATE TABLE` is not in the dump.
+    pub columns: HashMap<Vec<u8>, Vec<Vec<u8>>>,
+}
+
+impl Default for ReaderConfig {
+    fn default() -> Self {
+        ReaderConfig { chunk_size: 4 << 20, max_record: 1 << 30, columns: HashMap::new() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Mode {
+    Sql,
+    /// A psql meta-command line (`\connect`, `\restrict KEY`) being read.
+    Meta,
+    /// The rest of the `COPY … FROM stdin;` line.
+    CopyHeaderLine(Action),
+    /// COPY data rows, up to the `\.` line.
+    CopyData(Action),
+}
+
+/// Statement being read: where it starts and the block nesting that makes
+/// a `;` not end it (SQLite trigger bodies; PostgreSQL `BEGIN ATOMIC`).
+#[derive(Debug, Clone, Default)]
+struct Stmt {
+    words: u8,
+    create: bool,
+    trigger: bool,
+    prev_begin: bool,
+    depth: u32,
+}
+
+/// Frames an input stream into [`Chunk`]s.
+pub struct Reader<R> {
+    input: R,
+    plan: Arc<Plan>,
+    config: ReaderConfig,
+    lexer: Lexer,
+    buf: Vec<u8>,
+    /// Bytes of `buf` before `done` are covered by `segments`.
+    done: usize,
+    /// Scan position.
+    pos: usize,
+    /// Start of the token, statement or meta line in progress.
+    tok_start: usize,
+    unit_start: usize,
+    stmt: Option<Stmt>,
+    segments: Vec<Segment>,
+    mode: Mode,
+    eof: bool,
+    finished: bool,
+    offset: u64,
+    seq: u64,
+    escapes: bool,
+    /// Column names of tables that value edits target, from `CREATE TABLE`.
+    tables: HashMap<Vec<u8>, Vec<Vec<u8>>>,
+    edits_cache: HashMap<Vec<u8>, Option<Arc<ColumnEdits>>>,
+    end_marker: memmem::Finder<'static>,
+    /// COPY mode: `done` is at a row start not yet checked for `\.`.
+    at_row_start: bool,
+    /// The scanner needs more input before it can go on.
+    need_more: bool,
+}
+
+const READ_SIZE: usize = 256 << 10;
+
+impl<R: Read> Reader<R> {
+    /// A reader of `input` (already decompressed) with `plan`'s dialect.
+    pub fn new(input: R, plan: Arc<Plan>, config: ReaderConfig) -> Reader<R> {
+        let dialect = plan.dialect;
+        let tables = config.columns.clone();
+        Reader {
+            input,
+            plan,
+            buf: Vec::with_capacity(config.chunk_size + READ_SIZE),
+            config,
+            lexer: Lexer::new(dialect),
+            done: 0,
+            pos: 0,
+            tok_start: 0,
+            unit_start: 0,
+            stmt: None,
+            segments: Vec::new(),
+            mode: Mode::Sql,
+            eof: false,
+            finished: false,
+            offset: 0,
+            seq: 0,
+            escapes: false,
+            tables,
+            edits_cache: HashMap::new(),
+            end_marker: memmem::Finder::new(b"\n\\.").into_owned(),
+            at_row_start: false,
+            need_more: false,
+        }
+    }
+
+    /// Pre-loads bytes already read from the input (e.g. by format
+    /// detection), to be framed before the rest.
+    pub fn with_prefix(mut self, prefix: Vec<u8>) -> Self {
+        self.buf = prefix;
+        self
+    }
+
+    /// The next chunk, or `None` after the last. A malformed input yields
+    /// a final chunk whose `error` is set.
+    pub fn next_chunk(&mut self) -> Result<Option<Chunk>, Error> {
+        if self.finished {
+            return Ok(None);
+        }
+        loop {
+            if self.done >= self.config.chunk_size {
+                return Ok(Some(self.ship(None)));
+            }
+            if self.need_more || self.pos >= self.buf.len() {
+                self.need_more = false;
+                if self.eof {
+                    return Ok(Some(self.finish()));
+                }
+                if self.buf.len() - self.done > self.config.max_record {
+                    let mib = self.config.max_record >> 20;
+                    return Ok(Some(self.fail(
+                        self.done,
+                        format!(
+                            "a single statement or row is larger than {mib} MiB, the limit set by \
+                             --max-record-size; raise it (e.g. --max-record-size {}) if this is real data",
+                            mib * 4
+                        ),
+                    )));
+                }
+                self.fill()?;
+                continue;
+            }
+            let step = match self.mode.clone() {
+                Mode::Sql => self.scan_sql(),
+                Mode::Meta => {
+                    self.scan_line_end(|r, end| {
+                        r.push(Action::Keep, end);
+                        r.mode = Mode::Sql;
+                    });
+                    Ok(())
+                }
+                Mode::CopyHeaderLine(action) => {
+                    self.scan_line_end(move |r, end| {
+                        r.push(Action::Keep, end);
+                        r.mode = Mode::CopyData(action);
+                        r.at_row_start = true;
+                    });
+                    Ok(())
+                }
+                Mode::CopyData(action) => self.scan_copy(action),
+            };
+            if let Err(e) = step {
+                return Ok(Some(self.fail(e.at, e.msg)));
+            }
+        }
+    }
+
+    fn fill(&mut self) -> Result<(), Error> {
+        let len = self.buf.len();
+        self.buf.resize(len + READ_SIZE, 0);
+        let n = loop {
+            match self.input.read(&mut self.buf[len..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.buf.truncate(len);
+                    let at = self.offset + len as u64;
+                    return Err(Error::io(format!("reading input (after decompressed byte {at})"), e));
+                }
+            }
+        };
+        self.buf.truncate(len + n);
+        self.eof = n == 0;
+        Ok(())
+    }
+
+    /// Marks `buf[done..end]` as handled by `action`, merging with the
+    /// previous segment when both are plain copies or rows of one block.
+    fn push(&mut self, action: Action, end: usize) {
+        let start = self.done;
+        if end <= start {
+            return;
+        }
+        self.done = end;
+        if let Some(last) = self.segments.last_mut() {
+            let mergeable = match (&last.action, &action) {
+                (Action::Keep, Action::Keep) => true,
+                (Action::CopyRows(a), Action::CopyRows(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            };
+            if mergeable && last.end == start {
+                last.end = end;
+                return;
+            }
+        }
+        self.segments.push(Segment { start, end, action });
+    }
+
+    fn scan_line_end(&mut self, then: impl FnOnce(&mut Self, usize)) {
+        match memchr(b'\n', &self.buf[self.pos..]) {
+            Some(j) => {
+                self.pos += j + 1;
+                then(self, self.pos);
+            }
+            None => self.pos = self.buf.len(),
+        }
+    }
+
+    /// Lexes SQL until a statement (or a run of space/comments) completes
+    /// or the buffer ends.
+    fn scan_sql(&mut self) -> Result<(), LocalError> {
+        loop {
+            if self.lexer.is_idle() {
+                self.tok_start = self.pos;
+            }
+            match self.lexer.next_token(&self.buf, self.pos) {
+                Step::Idle | Step::Partial => {
+                    self.pos = self.buf.len();
+                    return Ok(());
+                }
+                Step::Token(end, kind) => {
+                    self.pos = end;
+                    if self.on_token(self.tok_start, end, kind)? {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Handles one token; returns true when a segment was completed.
+    fn on_token(&mut self, start: usize, end: usize, kind: TokenKind) -> Result<bool, LocalError> {
+        let pg = self.plan.dialect == Dialect::Postgres;
+        let Some(stmt) = self.stmt.as_mut() else {
+            match kind {
+                TokenKind::Space => self.push(Action::Keep, end),
+                TokenKind::Comment => {
+                    let text = &self.buf[start..end];
+                    let header = text.starts_with(b"-- Name: ") || text.starts_with(b"-- Data for Name: ");
+                    let action = if pg && header && self.plan.may_mention(text) {
+                        Action::HeaderComment
+                    } else {
+                        Action::Keep
+                    };
+                    self.push(Action::Keep, start);
+                    self.push(action, end);
+                }
+                TokenKind::Punct if pg && self.buf[start] == b'\\' => {
+                    self.push(Action::Keep, start);
+                    self.mode = Mode::Meta;
+                    return Ok(true);
+                }
+                _ => {
+                    self.push(Action::Keep, start);
+                    self.unit_start = start;
+                    self.stmt = Some(Stmt::default());
+                    return self.on_token(start, end, kind);
+                }
+            }
+            return Ok(true);
+        };
+        match kind {
+            TokenKind::Word => {
+                let w = &self.buf[start..end];
+                let is = |k: &str| w.eq_ignore_ascii_case(k.as_bytes());
+                if stmt.words < 4 {
+                    stmt.words += 1;
+                    if stmt.words == 1 {
+                        stmt.create = is("CREATE");
+                    } else if stmt.create && !pg && is("TRIGGER") {
+                        stmt.trigger = true;
+                    }
+                }
+                if stmt.trigger || stmt.depth > 0 {
+                    if is("BEGIN") || is("CASE") {
+                        stmt.depth += 1;
+                    } else if is("END") {
+                        stmt.depth = stmt.depth.saturating_sub(1);
+                    }
+                }
+                if pg && stmt.create && stmt.prev_begin && is("ATOMIC") {
+                    stmt.depth += 1;
+                }
+                stmt.prev_begin = pg && is("BEGIN");
+                Ok(false)
+            }
+            TokenKind::Punct if self.buf[start] == b';' && stmt.depth == 0 => {
+                self.stmt = None;
+                let action = self.classify(self.unit_start, end)?;
+                self.push(action, end);
+                Ok(true)
+            }
+            TokenKind::Space | TokenKind::Comment => Ok(false),
+            _ => {
+                stmt.prev_begin = false;
+                Ok(false)
+            }
+        }
+    }
+
+    /// Decides what to do with the complete statement `buf[start..end]`.
+    fn classify(&mut self, start: usize, end: usize) -> Result<Action, LocalError> {
+        let dialect = self.plan.dialect;
+        let stmt = &self.buf[start..end];
+        let mentions = self.plan.may_mention(stmt);
+        let rename_or_keep = if mentions { Action::Rename } else { Action::Keep };
+        match statement::head(dialect, stmt) {
+            Head::Copy { table, columns } => {
+                let cols: Option<Vec<Vec<u8>>> = columns.map(|c| c.into_iter().map(|c| c.into_owned()).collect());
+                let edits = self.edits_for(&table.to_owned_parts(), cols).map_err(|m| LocalError::new(start, m))?;
+                self.mode = Mode::CopyHeaderLine(edits.map_or(Action::Keep, Action::CopyRows));
+                Ok(rename_or_keep)
+            }
+            Head::Insert { table, columns, values_at } => {
+                let cols: Option<Vec<Vec<u8>>> = columns.map(|c| c.into_iter().map(|c| c.into_owned()).collect());
+                let edits = self.edits_for(&table.to_owned_parts(), cols).map_err(|m| LocalError::new(start, m))?;
+                if edits.is_none() && !mentions {
+                    return Ok(Action::Keep);
+                }
+                Ok(Action::Insert { edits, rename: mentions, values_at, escapes: self.escapes })
+            }
+            Head::CreateTable { table, body_at } => {
+                if self.plan.is_rewrite_target(&table.name) {
+                    let cols = statement::table_columns(dialect, stmt, body_at);
+                    let name = table.name.into_owned();
+                    self.edits_cache.remove(&name);
+                    self.tables.insert(name, cols);
+                }
+                Ok(rename_or_keep)
+            }
+            Head::StdStrings(on) => {
+                self.escapes = !on;
+                self.lexer.set_standard_conforming_strings(on);
+                Ok(Action::Keep)
+            }
+            Head::Other => Ok(rename_or_keep),
+        }
+    }
+
+    /// The value edits for rows of `table`, whose columns are `columns`
+    /// when the statement lists them.
+    fn edits_for(
+        &mut self,
+        (schema, name): &(Option<Vec<u8>>, Vec<u8>),
+        columns: Option<Vec<Vec<u8>>>,
+    ) -> Result<Option<Arc<ColumnEdits>>, String> {
+        let plan = &self.plan;
+        let mut wanted: Vec<(Vec<u8>, Edit)> = plan
+            .rewrites_of(schema.as_deref(), name)
+            .map(|i| (plan.rewrites[i].column.clone(), Edit::Rule(i)))
+            .collect();
+        // SQLite keeps AUTOINCREMENT counters by table name, and its
+        // `ALTER TABLE … RENAME` renames the row (`src/alter.c`).
+        if plan.dialect == Dialect::Sqlite && name.eq_ignore_ascii_case(b"sqlite_sequence") && !plan.renames.is_empty() {
+            wanted.push((b"name".to_vec(), Edit::TableName));
+        }
+        if wanted.is_empty() {
+            return Ok(None);
+        }
+        if columns.is_none() {
+            if let Some(hit) = self.edits_cache.get(name) {
+                return Ok(hit.clone());
+            }
+        }
+        let shown = String::from_utf8_lossy(name).into_owned();
+        let cols = match columns.as_ref().or_else(|| self.tables.get(name)) {
+            Some(c) => c.clone(),
+            None if name.eq_ignore_ascii_case(b"sqlite_sequence") => vec![b"name".to_vec(), b"seq".to_vec()],
+            None => {
+                return Err(format!(
+                    "rows of table {shown} have no column list and the dump has no CREATE TABLE for it \
+                     (a --data-only dump?); name its columns in order with --columns {shown}=col1,col2,…"
+                ))
+            }
+        };
+        let mut edits = Vec::new();
+        for (col, edit) in wanted {
+            match cols.iter().position(|c| ident::same_name(plan.dialect, c, &col)) {
+                Some(i) => edits.push((i, edit)),
+                None => {
+                    let list: Vec<_> = cols.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+                    return Err(format!(
+                        "table {shown} has no column {} (its columns here: {})",
+                        String::from_utf8_lossy(&col),
+                        list.join(", ")
+                    ));
+                }
+            }
+        }
+        edits.sort_by_key(|e| e.0);
+        let result = Some(Arc::new(ColumnEdits { table: name.clone(), ncols: cols.len(), edits }));
+        if columns.is_none() {
+            self.edits_cache.insert(name.clone(), result.clone());
+        }
+        Ok(result)
+    }
+
+    /// Frames COPY data rows up to the `\.` line. `done` is always at a
+    /// row start; `pos` is how far the end-marker search has got.
+    fn scan_copy(&mut self, action: Action) -> Result<(), LocalError> {
+        loop {
+            if self.at_row_start {
+                // psql ends COPY data at a line holding only `\.`
+                // (copyfromparse.c, CopyReadLineText).
+                let rest = &self.buf[self.done..];
+                if rest.len() < 2 && !self.eof {
+                    self.need_more = true;
+                    return Ok(());
+                }
+                if rest.starts_with(b"\\.") {
+                    let end = match &rest[2..] {
+                        [b'\n', ..] => self.done + 3,
+                        [b'\r', b'\n', ..] => self.done + 4,
+                        [] | [b'\r'] if !self.eof => {
+                            self.need_more = true;
+                            return Ok(());
+                        }
+                        [] => self.done + 2,
+                        _ => {
+                            return Err(LocalError::new(
+                                self.done,
+                                "end-of-copy marker \\. followed by other data on its line",
+                            ))
+                        }
+                    };
+                    self.pos = end;
+                    self.push(Action::Keep, end);
+                    self.mode = Mode::Sql;
+                    self.at_row_start = false;
+                    return Ok(());
+                }
+                self.at_row_start = false;
+            }
+            let from = self.pos.max(self.done);
+            match self.end_marker.find(&self.buf[from..]) {
+                Some(j) => {
+                    let nl = from + j;
+                    self.pos = nl + 1;
+                    if copy_text::is_row_end(&self.buf, nl) {
+                        self.push(action.clone(), nl + 1);
+                        self.at_row_start = true;
+                    }
+                }
+                None => {
+                    if let Some(e) = copy_text::last_row_end(&self.buf[from..]) {
+                        self.push(action.clone(), from + e);
+                    }
+                    if self.eof {
+                        let at = if self.done < self.buf.len() { self.done } else { self.buf.len() };
+                        return Err(LocalError::new(
+                            at,
+                            "COPY data not ended by a \\. line before the end of input (truncated dump?)",
+                        ));
+                    }
+                    // Keep the last two bytes: a marker may span two reads.
+                    self.pos = self.buf.len().saturating_sub(2).max(self.done);
+                    self.need_more = true;
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Ends the input: resolves what is still open.
+    fn finish(&mut self) -> Chunk {
+        match self.mode.clone() {
+            Mode::Sql => {
+                match self.lexer.finish() {
+                    Err(msg) => return self.fail(self.tok_start, msg.to_string()),
+                    Ok(Some(kind)) => {
+                        let (start, end) = (self.tok_start, self.buf.len());
+                        if let Err(e) = self.on_token(start, end, kind) {
+                            return self.fail(e.at, e.msg);
+                        }
+                    }
+                    Ok(None) => {}
+                }
+                if self.stmt.is_some() {
+                    return self.fail(
+                        self.unit_start,
+                        "statement not ended by ';' before the end of input (truncated dump?)".into(),
+                    );
+                }
+            }
+            Mode::Meta => self.push(Action::Keep, self.buf.len()),
+            Mode::CopyHeaderLine(_) | Mode::CopyData(_) => {
+                return self.fail(
+                    self.done,
+                    "COPY data not ended by a \\. line before the end of input (truncated dump?)".into(),
+                )
+            }
+        }
+        self.finished = true;
+        self.ship(None)
+    }
+
+    fn fail(&mut self, at: usize, msg: String) -> Chunk {
+        self.finished = true;
+        self.ship(Some(LocalError::new(at, msg)))
+    }
+
+    /// Hands over everything framed so far as a chunk and keeps the rest.
+    fn ship(&mut self, error: Option<LocalError>) -> Chunk {
+        let cut = if error.is_some() { self.buf.len() } else { self.done };
+        let mut rest = Vec::with_capacity(self.config.chunk_size + READ_SIZE);
+        rest.extend_from_slice(&self.buf[cut..]);
+        let mut data = std::mem::replace(&mut self.buf, rest);
+        data.truncate(cut);
+        let chunk = Chunk {
+            seq: self.seq,
+            offset: self.offset,
+            data,
+            segments: std::mem::take(&mut self.segments),
+            error,
+        };
+        self.seq += 1;
+        self.offset += cut as u64;
+        for p in [&mut self.done, &mut self.pos, &mut self.tok_start, &mut self.unit_start] {
+            *p = p.saturating_sub(cut);
+        }
+        chunk
+    }
+}
+
+impl QualName<'_> {
+    fn to_owned_parts(&self) -> (Option<Vec<u8>>, Vec<u8>) {
+        (self.schema.as_ref().map(|s| s.to_vec()), self.name.to_vec())
+    }
+}
