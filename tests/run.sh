@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# THE test command of the project:  bash tests/run.sh [extra cargo test args...]
+#
+# 1. Installs postgresql + sqlite3 via apt if any of sqlite3, psql, pg_dump or the
+#    PostgreSQL server binaries (initdb under /usr/lib/postgresql/*/bin) is missing.
+# 2. Starts a private throwaway cluster (scripts/pg-cluster.sh), exports PGHOST/PGPORT/
+#    PGUSER and DUMPSED_PG=1, and stops + removes the cluster on exit.
+# 3. Runs: cargo test --release --all-targets "$@"   and exits with its status.
+# Works from any cwd.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+log() { printf 'tests/run.sh: %s\n' "$*" >&2; }
+
+have_server_bins() {
+    local b
+    for b in /usr/lib/postgresql/*/bin/initdb; do
+        [[ -x "$b" ]] && return 0
+    done
+    return 1
+}
+
+missing=()
+for c in sqlite3 psql pg_dump; do
+    command -v "$c" >/dev/null 2>&1 || missing+=("$c")
+done
+have_server_bins || missing+=("postgresql-server")
+
+if [[ ${#missing[@]} -gt 0 ]]; then
+    log "missing: ${missing[*]}; installing postgresql and sqlite3 with apt-get"
+    if [[ "$(id -u)" -eq 0 ]]; then SUDO=(); else SUDO=(sudo); fi
+    "${SUDO[@]}" apt-get update
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql sqlite3
+    hash -r
+fi
+
+# cargo may live in ~/.cargo/bin without being on PATH in a non-login CI shell.
+if ! command -v cargo >/dev/null 2>&1 && [[ -x "${CARGO_HOME:-$HOME/.cargo}/bin/cargo" ]]; then
+    export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+fi
+
+cleanup() {
+    bash "$ROOT/scripts/pg-cluster.sh" stop || log "warning: stopping the PostgreSQL test cluster failed"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+cluster_env="$(bash "$ROOT/scripts/pg-cluster.sh" start)"
+eval "$cluster_env"
+export PGHOST PGPORT PGUSER
+export DUMPSED_PG=1
+log "PostgreSQL test cluster: PGHOST=$PGHOST PGPORT=$PGPORT PGUSER=$PGUSER"
+
+set +e
+cargo test --release --all-targets "$@"
+status=$?
+set -e
+exit "$status"
