@@ -87,14 +87,19 @@ pub fn push_pg(name: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// Appends `name` where a token `original` stood, as SQLite's
-/// `ALTER TABLE … RENAME TO` edits stored SQL (`renameEditSql` in
-/// `src/alter.c`): a bare token becomes the bare new name, a quoted one
-/// (any of `"…"`, `[…]`, `` `…` ``, `'…'`) becomes `"new"`. A new name that
-/// cannot stand bare is quoted in any case.
-pub fn push_sqlite(name: &[u8], original: &[u8], out: &mut Vec<u8>) {
-    let bare_original = original.first().is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80);
-    if bare_original && is_plain(name, false) {
+/// Appends `name` as SQLite's `ALTER TABLE … RENAME TO` writes it into
+/// stored schema SQL (`renameEditSql` in `src/alter.c`): always in double
+/// quotes, whatever the quoting of the token it replaces (seen with sqlite3
+/// 3.40: bare, `[…]` and `` `…` `` references all become `"new"`).
+pub fn push_sqlite_schema(name: &[u8], out: &mut Vec<u8>) {
+    push_quoted(name, out);
+}
+
+/// Appends `name` as the sqlite3 shell's `.dump` writes a table name in
+/// `INSERT INTO` (`quoteChar` in `src/shell.c.in`): bare when it is a plain
+/// identifier, double-quoted otherwise.
+pub fn push_sqlite_shell(name: &[u8], out: &mut Vec<u8>) {
+    if is_plain(name, false) {
         out.extend_from_slice(name);
     } else {
         push_quoted(name, out);
@@ -128,13 +133,13 @@ mod tests {
         assert_eq!(q(b"user"), "\"user\"");
         assert_eq!(q(b"1x"), "\"1x\"");
         assert_eq!(q(b"a\"b"), "\"a\"\"b\"");
-        let s = |n: &[u8], o: &[u8]| {
+        let s = |n: &[u8]| {
             let mut v = Vec::new();
-            push_sqlite(n, o, &mut v);
+            push_sqlite_shell(n, &mut v);
+            push_sqlite_schema(n, &mut v);
             String::from_utf8(v).unwrap()
         };
-        assert_eq!(s(b"new_t", b"old_t"), "new_t");
-        assert_eq!(s(b"new_t", b"[old_t]"), "\"new_t\"");
-        assert_eq!(s(b"new t", b"old_t"), "\"new t\"");
+        assert_eq!(s(b"new_t"), "new_t\"new_t\"");
+        assert_eq!(s(b"new t"), "\"new t\"\"new t\"");
     }
 }

@@ -413,10 +413,11 @@ impl<'a> Tokens<'a> {
         Tokens { lexer: Lexer::new(dialect), buf, pos: 0, done: false }
     }
 
-    /// Tokenizes `buf` with `lexer`'s settings (e.g. string escapes).
-    pub fn with_lexer(lexer: &Lexer, buf: &'a [u8]) -> Tokens<'a> {
-        let mut lexer = lexer.clone();
-        lexer.state = State::Start;
+    /// Tokenizes `buf`; `escapes` makes plain `'…'` strings take
+    /// backslash escapes (PostgreSQL with `standard_conforming_strings` off).
+    pub fn with_escapes(dialect: Dialect, escapes: bool, buf: &'a [u8]) -> Tokens<'a> {
+        let mut lexer = Lexer::new(dialect);
+        lexer.set_standard_conforming_strings(!escapes);
         Tokens { lexer, buf, pos: 0, done: false }
     }
 }

@@ -49,8 +49,8 @@ impl Plan {
 
     /// The rename that applies to a table called `name` (normalized with
     /// [`ident::name_of`]), qualified by `schema` if written.
-    pub fn rename_of(&self, schema: Option<&[u8]>, name: &[u8]) -> Option<&Rename> {
-        self.renames.iter().find(|r| {
+    pub fn rename_of(&self, schema: Option<&[u8]>, name: &[u8]) -> Option<usize> {
+        self.renames.iter().position(|r| {
             ident::same_name(self.dialect, name, &r.old)
                 && schema.is_none_or(|s| ident::same_name(self.dialect, s, &r.schema))
         })
