@@ -1,1 +1,19 @@
-fn main(){}
+//! The `dumpsed` command: parses arguments and hands over to a subcommand.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+mod cmd;
+
+fn main() -> ExitCode {
+    let cli = cmd::Cli::parse();
+    match cmd::run(cli) {
+        Ok(code) => code,
+        Err(e) if e.is_broken_pipe() => ExitCode::from(141 - 128), // quiet, like a SIGPIPE'd filter
+        Err(e) => {
+            eprintln!("dumpsed: error: {e}");
+            ExitCode::from(cmd::exit_code(&e))
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! Subcommands, one per file, each with its usage text beside it.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use dumpsed::Error;
+
+pub mod rewrite;
+
+/// Rewrite database dumps offline: rename tables and rewrite column values
+/// in pg_dump plain output and sqlite3 .dump output, without a database.
+#[derive(Debug, Parser)]
+#[command(name = "dumpsed", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Rewrite(rewrite::Args),
+}
+
+/// Runs the chosen subcommand.
+pub fn run(cli: Cli) -> Result<ExitCode, Error> {
+    match cli.command {
+        Command::Rewrite(args) => rewrite::run(args),
+    }
+}
+
+/// Exit status by kind of error (documented in the README):
+/// 2 bad rules or arguments, 3 input that is not a readable dump or is
+/// malformed, 4 I/O failure, 5 output refused.
+pub fn exit_code(e: &Error) -> u8 {
+    match e {
+        Error::Rule(_) => 2,
+        Error::Syntax { .. } | Error::Unsupported(_) => 3,
+        Error::Io { .. } => 4,
+        Error::Output { .. } => 5,
+    }
+}

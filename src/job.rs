@@ -1,0 +1,170 @@
+//! A rewrite job from start to end: open, detect the dialect, run the
+//! pipeline, summarise.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::detect::{detect, Detected};
+use crate::error::{Error, Result};
+use crate::input::{Compression, Input};
+use crate::lexer::Dialect;
+use crate::pipeline::{self, PipelineConfig};
+use crate::plan::Plan;
+use crate::reader::{Reader, ReaderConfig};
+use crate::rules::Rules;
+
+/// The dump format, as chosen on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Detect from the first statements.
+    #[default]
+    Auto,
+    Postgres,
+    Sqlite,
+}
+
+/// How a job runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub format: Format,
+    /// Worker threads (0: all cores).
+    pub threads: usize,
+    /// Target chunk size in bytes.
+    pub chunk_size: usize,
+    /// Largest single statement or COPY row, in bytes.
+    pub max_record: usize,
+    /// gzip level of the output, if compressed.
+    pub gzip: Option<u32>,
+    /// Column lists for tables whose `CREATE TABLE` is not in the dump,
+    /// by input table name.
+    pub columns: HashMap<Vec<u8>, Vec<Vec<u8>>>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        let r = ReaderConfig::default();
+        Options {
+            format: Format::Auto,
+            threads: 0,
+            chunk_size: r.chunk_size,
+            max_record: r.max_record,
+            gzip: None,
+            columns: HashMap::new(),
+        }
+    }
+}
+
+/// What a job did.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub dialect: Dialect,
+    pub compression: Compression,
+    /// `(old, new, identifiers renamed)` per rename rule.
+    pub renames: Vec<(String, String, u64)>,
+    /// `(table.column, from → to, values rewritten)` per value rule.
+    pub rewrites: Vec<(String, String, u64)>,
+    /// Rows examined for value rules.
+    pub rows_examined: u64,
+    /// Decompressed bytes read and bytes written.
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub elapsed: Duration,
+    pub threads: usize,
+}
+
+const DETECT_BYTES: usize = 64 << 10;
+
+/// Reads up to [`DETECT_BYTES`] to decide the dialect.
+fn read_head(r: &mut dyn Read) -> Result<Vec<u8>> {
+    let mut head = vec![0u8; DETECT_BYTES];
+    let mut n = 0;
+    while n < head.len() {
+        match r.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io("reading input", e)),
+        }
+    }
+    head.truncate(n);
+    Ok(head)
+}
+
+/// Resolves the dialect from the opening bytes and the user's choice.
+pub fn resolve_format(head: &[u8], format: Format) -> Result<Dialect> {
+    let name = |d| match d {
+        Dialect::Postgres => "a PostgreSQL (pg_dump plain) dump",
+        Dialect::Sqlite => "an SQLite (.dump) dump",
+    };
+    let wanted = match format {
+        Format::Auto => None,
+        Format::Postgres => Some(Dialect::Postgres),
+        Format::Sqlite => Some(Dialect::Sqlite),
+    };
+    match (detect(head), wanted) {
+        (Detected::Empty, _) => Err(Error::Unsupported("the input is empty (no SQL statement found)".into())),
+        (Detected::NotSql, _) => Err(Error::Unsupported(
+            "the input does not look like an SQL dump (line 1, byte 0); dumpsed reads pg_dump plain output and sqlite3 .dump output".into(),
+        )),
+        (Detected::Dialect(d), Some(w)) if d != w => Err(Error::Unsupported(format!(
+            "--format asks for {} but the input looks like {}; use --format auto",
+            name(w),
+            name(d)
+        ))),
+        (Detected::Dialect(d), _) => Ok(d),
+        (Detected::Unknown, Some(w)) => Ok(w),
+        (Detected::Unknown, None) => Err(Error::Unsupported(
+            "cannot tell whether this is a PostgreSQL or an SQLite dump from its first statements; \
+             say which with --format postgres or --format sqlite"
+                .into(),
+        )),
+    }
+}
+
+/// Rewrites `input` into `out` under `rules`. `progress` is called with
+/// the decompressed bytes done so far, after each chunk.
+pub fn rewrite(
+    mut input: Input,
+    out: &mut dyn Write,
+    rules: &Rules,
+    options: &Options,
+    progress: impl FnMut(u64),
+) -> Result<Summary> {
+    let started = Instant::now();
+    let head = read_head(&mut input.reader)?;
+    let dialect = resolve_format(&head, options.format)?;
+    let plan = Arc::new(Plan::new(rules, dialect));
+    let threads = if options.threads == 0 { rayon::current_num_threads() } else { options.threads };
+    let config = ReaderConfig {
+        chunk_size: options.chunk_size.max(1),
+        max_record: options.max_record,
+        columns: options.columns.clone(),
+    };
+    let reader = Reader::new(input.reader, plan.clone(), config).with_prefix(head);
+    let pipe = PipelineConfig { threads, inflight: threads * 2 + 2, gzip: options.gzip };
+    let (counts, bytes_in, bytes_out) = pipeline::run(reader, plan.clone(), out, &pipe, progress)?;
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    Ok(Summary {
+        dialect,
+        compression: input.compression,
+        renames: plan
+            .renames
+            .iter()
+            .zip(counts.renamed.iter().chain(std::iter::repeat(&0)))
+            .map(|(r, &n)| (text(&r.old), text(&r.new), n))
+            .collect(),
+        rewrites: plan
+            .rewrites
+            .iter()
+            .zip(counts.rewritten.iter().chain(std::iter::repeat(&0)))
+            .map(|(w, &n)| (format!("{}.{}", text(&w.table), text(&w.column)), format!("{} → {}", text(&w.from), text(&w.to)), n))
+            .collect(),
+        rows_examined: counts.rows_examined,
+        bytes_in,
+        bytes_out,
+        elapsed: started.elapsed(),
+        threads,
+    })
+}

@@ -1,0 +1,181 @@
+//! The parallel pipeline: one reader thread frames chunks, a rayon pool
+//! rewrites (and optionally compresses) them, and the calling thread writes
+//! them strictly in order.
+//!
+//! Memory is bounded by a fixed number of permits: the reader takes one
+//! before framing a chunk and the writer returns it after writing that
+//! chunk, so at most `inflight` chunks exist at any time, whatever the size
+//! of the input.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use crossbeam_channel::{bounded, unbounded};
+use flate2::write::GzEncoder;
+
+use crate::error::{Error, LocalError, Position, Result};
+use crate::plan::Plan;
+use crate::reader::{Chunk, Reader};
+use crate::rewrite::{rewrite_chunk, Counts, Rewritten};
+
+/// Settings of the pipeline.
+#[derive(Debug, Clone)]
+pub struct PipelineConfig {
+    /// Worker threads.
+    pub threads: usize,
+    /// Chunks in flight at most (reading, rewriting or waiting to be written).
+    pub inflight: usize,
+    /// gzip level for the output, if compressed.
+    pub gzip: Option<u32>,
+}
+
+enum Body {
+    Pieces(Rewritten),
+    Bytes(Vec<u8>),
+}
+
+/// A processed chunk.
+struct Done {
+    seq: u64,
+    offset: u64,
+    data: Vec<u8>,
+    lines: u64,
+    counts: Counts,
+    body: std::result::Result<Body, LocalError>,
+}
+
+enum Msg {
+    Done(Done),
+    Fatal(Error),
+}
+
+fn count_lines(b: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', b).count() as u64
+}
+
+fn process(plan: &Plan, chunk: Chunk, gzip: Option<u32>) -> Done {
+    let mut body = match &chunk.error {
+        Some(e) => Err(e.clone()),
+        None => rewrite_chunk(plan, &chunk),
+    };
+    let mut counts = Counts::default();
+    if let Ok(rw) = body.as_mut() {
+        counts = std::mem::take(&mut rw.counts);
+    }
+    let lines = match &body {
+        Err(e) => count_lines(&chunk.data[..e.at.min(chunk.data.len())]),
+        Ok(_) => count_lines(&chunk.data),
+    };
+    let body = match (body, gzip) {
+        (Ok(rw), Some(level)) => {
+            // Each chunk is one gzip member; members concatenate into a
+            // valid gzip file (RFC 1952 §2.2), as pigz does.
+            let mut enc = GzEncoder::new(Vec::with_capacity(chunk.data.len() / 3), flate2::Compression::new(level));
+            match rw.for_each_slice(&chunk.data, |s| enc.write_all(s)).and_then(|_| enc.finish()) {
+                Ok(v) => Ok(Body::Bytes(v)),
+                Err(e) => Err(LocalError::new(0, format!("compressing output: {e}"))),
+            }
+        }
+        (Ok(rw), None) => Ok(Body::Pieces(rw)),
+        (Err(e), _) => Err(e),
+    };
+    Done { seq: chunk.seq, offset: chunk.offset, data: chunk.data, lines, counts, body }
+}
+
+/// Runs `reader` through the pool into `out`. `on_chunk` is called after
+/// each chunk is written (for progress). Returns the summed counters and
+/// the number of bytes read and written.
+pub fn run<R: Read + Send>(
+    mut reader: Reader<R>,
+    plan: Arc<Plan>,
+    out: &mut dyn Write,
+    config: &PipelineConfig,
+    mut on_chunk: impl FnMut(u64),
+) -> Result<(Counts, u64, u64)> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(config.threads.max(1))
+        .thread_name(|i| format!("dumpsed-worker-{i}"))
+        .build()
+        .map_err(|e| Error::io("starting worker threads", std::io::Error::other(e)))?;
+    let inflight = config.inflight.max(2);
+    let (permit_tx, permit_rx) = bounded::<()>(inflight);
+    for _ in 0..inflight {
+        let _ = permit_tx.send(());
+    }
+    let (done_tx, done_rx) = unbounded::<Msg>();
+    let gzip = config.gzip;
+
+    std::thread::scope(|scope| {
+        let pool = &pool;
+        let framer_plan = plan.clone();
+        scope.spawn(move || {
+            while permit_rx.recv().is_ok() {
+                match reader.next_chunk() {
+                    Ok(Some(chunk)) => {
+                        let last = chunk.error.is_some();
+                        let tx = done_tx.clone();
+                        let plan = framer_plan.clone();
+                        pool.spawn(move || {
+                            let _ = tx.send(Msg::Done(process(&plan, chunk, gzip)));
+                        });
+                        if last {
+                            break;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        let _ = done_tx.send(Msg::Fatal(e));
+                        break;
+                    }
+                }
+            }
+        });
+
+        let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
+        let mut next = 0u64;
+        let mut lines = 0u64;
+        let mut counts = Counts::default();
+        let (mut bytes_in, mut bytes_out) = (0u64, 0u64);
+        let result = (|| {
+            for msg in done_rx.iter() {
+                let done = match msg {
+                    Msg::Done(d) => d,
+                    Msg::Fatal(e) => return Err(e),
+                };
+                pending.insert(done.seq, done);
+                while let Some(done) = pending.remove(&next) {
+                    match &done.body {
+                        Err(e) => {
+                            return Err(Error::Syntax {
+                                pos: Position { line: lines + done.lines + 1, offset: done.offset + e.at as u64 },
+                                msg: e.msg.clone(),
+                            })
+                        }
+                        Ok(Body::Bytes(b)) => {
+                            out.write_all(b).map_err(|e| Error::io("writing output", e))?;
+                            bytes_out += b.len() as u64;
+                        }
+                        Ok(Body::Pieces(rw)) => {
+                            rw.for_each_slice(&done.data, |s| {
+                                bytes_out += s.len() as u64;
+                                out.write_all(s)
+                            })
+                            .map_err(|e| Error::io("writing output", e))?;
+                        }
+                    }
+                    counts.add(&done.counts);
+                    lines += done.lines;
+                    bytes_in += done.data.len() as u64;
+                    next += 1;
+                    on_chunk(bytes_in);
+                    let _ = permit_tx.send(());
+                }
+            }
+            Ok((counts, bytes_in, bytes_out))
+        })();
+        // Unblock and end the reader thread whatever happened.
+        drop(permit_tx);
+        result
+    })
+}
