@@ -1,0 +1,127 @@
+//! Helpers shared by the integration tests: running the real binary and
+//! the real database clients.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(rel: &str) -> PathBuf {
+    root().join("fixtures").join(rel)
+}
+
+/// The `dumpsed` binary built for this test run.
+pub fn dumpsed() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_dumpsed"))
+}
+
+/// Runs a command, returning its output; panics if it cannot start.
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+}
+
+/// Runs a command that must succeed; returns stdout.
+pub fn ok(cmd: &mut Command) -> Vec<u8> {
+    let out = run(cmd);
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed with {}:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// A fresh scratch directory, removed when dropped.
+pub fn scratch() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("dumpsed-test-").tempdir().expect("scratch dir")
+}
+
+/// Fails loudly unless the PostgreSQL test cluster is running (started by
+/// `bash tests/run.sh`, which exports `DUMPSED_PG=1` and `PGHOST`/`PGPORT`).
+pub fn require_pg() {
+    assert!(
+        std::env::var_os("DUMPSED_PG").is_some(),
+        "this test needs a real PostgreSQL: run the suite with `bash tests/run.sh`, \
+         which installs and starts one (DUMPSED_PG is not set)"
+    );
+    let out = run(Command::new("psql").args(["-X", "-q", "-d", "postgres", "-c", "select 1"]));
+    assert!(out.status.success(), "PostgreSQL is not reachable: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+static DB_SEQ: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh empty database, dropped when the guard is dropped.
+pub struct PgDb {
+    pub name: String,
+}
+
+impl PgDb {
+    pub fn new(tag: &str) -> PgDb {
+        require_pg();
+        let name = format!("dumpsed_t_{}_{}_{}", tag, std::process::id(), DB_SEQ.fetch_add(1, Ordering::SeqCst));
+        ok(Command::new("createdb").arg(&name));
+        PgDb { name }
+    }
+
+    /// Restores a plain dump the way a DBA does: stop at the first error,
+    /// all or nothing.
+    pub fn restore(&self, dump: &Path) {
+        ok(Command::new("psql").args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-d"])
+            .arg(&self.name)
+            .arg("-f")
+            .arg(dump)
+            .stdout(Stdio::null()));
+    }
+
+    pub fn dump(&self, opts: &[&str]) -> Vec<u8> {
+        ok(Command::new("pg_dump").args(opts).arg("-d").arg(&self.name))
+    }
+
+    pub fn query(&self, sql: &str) -> String {
+        String::from_utf8_lossy(&ok(Command::new("psql").args(["-X", "-q", "-A", "-t", "-d"]).arg(&self.name).arg("-c").arg(sql)))
+            .into_owned()
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        let _ = Command::new("dropdb").arg("--if-exists").arg(&self.name).output();
+    }
+}
+
+/// A pg_dump output without its per-run `\restrict KEY` / `\unrestrict KEY`
+/// lines (pg_dump ≥ 15.14 picks a random key each run). Nothing else is
+/// normalised.
+pub fn without_restrict_keys(dump: &[u8]) -> String {
+    String::from_utf8_lossy(dump)
+        .lines()
+        .filter(|l| !l.starts_with("\\restrict ") && !l.starts_with("\\unrestrict "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Line-by-line difference summary, for assertion messages.
+pub fn first_difference(a: &str, b: &str) -> String {
+    for (i, (x, y)) in a.lines().zip(b.lines()).enumerate() {
+        if x != y {
+            return format!("line {}:\n  got:  {x}\n  want: {y}", i + 1);
+        }
+    }
+    format!("lengths differ: {} vs {} lines", a.lines().count(), b.lines().count())
+}
+
+/// Restores an SQLite dump into a new database file with the real sqlite3
+/// CLI and returns that file's `.dump`, after checking foreign keys.
+pub fn sqlite_restore_and_dump(dump: &Path, dir: &Path, name: &str) -> Vec<u8> {
+    let db = dir.join(format!("{name}.db"));
+    let input = std::fs::File::open(dump).expect("open dump");
+    ok(Command::new("sqlite3").arg("-bail").arg(&db).stdin(input));
+    let fk = ok(Command::new("sqlite3").arg(&db).arg("PRAGMA foreign_key_check;"));
+    assert!(fk.is_empty(), "dangling foreign keys after restore: {}", String::from_utf8_lossy(&fk));
+    ok(Command::new("sqlite3").arg(&db).arg(".dump"))
+}
