@@ -1,0 +1,254 @@
+//! Bad input: every failure names the line and byte offset, exits with the
+//! documented status, and leaves no output file behind. The input is never
+//! modified.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+struct Failure {
+    code: i32,
+    stderr: String,
+}
+
+/// Runs `dumpsed rewrite --preset capa-to-sap INPUT -o OUT` and expects it
+/// to fail without leaving OUT (or any temporary file) behind.
+fn fails(input: &[u8], extra: &[&str]) -> Failure {
+    let dir = scratch();
+    let inp = dir.path().join("in.sql");
+    std::fs::write(&inp, input).expect("write input");
+    let out = dir.path().join("out.sql");
+    let res = run(dumpsed().args(["rewrite", "--preset", "capa-to-sap"]).args(extra).arg(&inp).arg("-o").arg(&out));
+    assert!(!res.status.success(), "expected failure, got success");
+    assert!(!out.exists(), "output file left behind");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).expect("ls").map(|e| e.expect("entry").file_name()).collect();
+    assert_eq!(leftovers.len(), 1, "temporary files left behind: {leftovers:?}");
+    assert_eq!(std::fs::read(&inp).expect("input"), input, "input was modified");
+    Failure { code: res.status.code().unwrap_or(-1), stderr: String::from_utf8_lossy(&res.stderr).into_owned() }
+}
+
+fn pg_fixture() -> Vec<u8> {
+    std::fs::read(fixture("pg/before.sql")).expect("fixture")
+}
+
+/// The fixture cut just after the first occurrence of `marker`.
+fn truncated_after(dump: &[u8], marker: &str) -> Vec<u8> {
+    let at = dump.windows(marker.len()).position(|w| w == marker.as_bytes()).expect("marker in fixture");
+    dump[..at + marker.len()].to_vec()
+}
+
+fn assert_position(f: &Failure, line: usize) {
+    let want = format!("line {line}, byte ");
+    assert!(f.stderr.contains(&want), "expected {want:?} in: {}", f.stderr);
+}
+
+#[test]
+fn empty_input() {
+    let f = fails(b"", &[]);
+    assert_eq!(f.code, 3);
+    assert!(f.stderr.contains("empty"), "{}", f.stderr);
+}
+
+#[test]
+fn not_a_dump() {
+    let f = fails(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", &[]);
+    assert_eq!(f.code, 3);
+    assert!(f.stderr.contains("does not look like an SQL dump"), "{}", f.stderr);
+}
+
+#[test]
+fn custom_format_archive_is_refused_with_advice() {
+    let f = fails(b"PGDMP\x01\x0f\x00\x04\x08\x01\x01", &[]);
+    assert_eq!(f.code, 3);
+    assert!(f.stderr.contains("pg_restore -f"), "{}", f.stderr);
+}
+
+#[test]
+fn sqlite_database_file_is_refused_with_advice() {
+    let f = fails(b"SQLite format 3\0\x10\x00\x01\x01", &[]);
+    assert!(f.stderr.contains(".dump"), "{}", f.stderr);
+}
+
+#[test]
+fn truncated_inside_copy_block() {
+    let dump = truncated_after(&pg_fixture(), "1\tCAPA-2026-001\t1\t1\tReplace");
+    let line = dump.iter().filter(|&&b| b == b'\n').count() + 1;
+    let f = fails(&dump, &[]);
+    assert_eq!(f.code, 3);
+    assert!(f.stderr.contains("COPY data not ended"), "{}", f.stderr);
+    assert_position(&f, line);
+}
+
+#[test]
+fn truncated_inside_untouched_copy_block() {
+    let dump = truncated_after(&pg_fixture(), "COPY public.auth_user (id, username) FROM stdin;\n1\t");
+    let f = fails(&dump, &[]);
+    assert!(f.stderr.contains("COPY data not ended"), "{}", f.stderr);
+}
+
+#[test]
+fn truncated_inside_string_literal() {
+    let dump = truncated_after(&pg_fixture(), "COMMENT ON TABLE public.incident_safety_correctivepreventiveaction IS 'CAPA rec");
+    let line = dump.iter().filter(|&&b| b == b'\n').count() + 1;
+    let f = fails(&dump, &[]);
+    assert!(f.stderr.contains("string literal not closed"), "{}", f.stderr);
+    assert_position(&f, line);
+}
+
+#[test]
+fn truncated_inside_dollar_quote() {
+    let dump = truncated_after(&pg_fixture(), "$$\nBEGIN");
+    let f = fails(&dump, &[]);
+    assert!(f.stderr.contains("dollar-quoted string not closed"), "{}", f.stderr);
+}
+
+#[test]
+fn truncated_inside_block_comment() {
+    let mut dump = pg_fixture();
+    dump.extend_from_slice(b"\n/* a comment that never ends\n");
+    let f = fails(&dump, &[]);
+    assert!(f.stderr.contains("comment not closed"), "{}", f.stderr);
+}
+
+#[test]
+fn truncated_statement() {
+    let mut dump = pg_fixture();
+    dump.extend_from_slice(b"\nALTER TABLE public.incident_safety_correctivepreventiveaction OWNER");
+    let f = fails(&dump, &[]);
+    assert!(f.stderr.contains("statement not ended"), "{}", f.stderr);
+}
+
+#[test]
+fn truncated_inside_insert_tuple() {
+    let dump = std::fs::read(fixture("pg/before-column-inserts.sql")).expect("fixture");
+    let dump = truncated_after(&dump, "\t(1, 'CAPA-2026-001', 1, 1, 'Replace");
+    let f = fails(&dump, &[]);
+    assert!(f.stderr.contains("string literal not closed"), "{}", f.stderr);
+}
+
+#[test]
+fn copy_row_with_wrong_field_count() {
+    let dump = pg_fixture();
+    let s = String::from_utf8(dump).expect("utf8 fixture");
+    let bad = s.replacen("1\tCAPA-2026-001\t1\t1\t", "1\tCAPA-2026-001\t1\t", 1);
+    let line = s[..s.find("1\tCAPA-2026-001").expect("row")].matches('\n').count() + 1;
+    let f = fails(bad.as_bytes(), &[]);
+    assert!(f.stderr.contains("has 10 fields, its header lists 11 columns"), "{}", f.stderr);
+    assert_position(&f, line);
+}
+
+#[test]
+fn insert_row_with_wrong_value_count() {
+    let s = String::from_utf8(std::fs::read(fixture("pg/before-inserts.sql")).expect("fixture")).expect("utf8");
+    let bad = s.replacen("VALUES (1, 'CAPA-2026-001', 1, 1,", "VALUES (1, 'CAPA-2026-001', 1,", 1);
+    let f = fails(bad.as_bytes(), &[]);
+    assert!(f.stderr.contains("has 10 values, expected 11"), "{}", f.stderr);
+}
+
+#[test]
+fn malformed_escape_in_targeted_copy_field() {
+    let s = String::from_utf8(pg_fixture()).expect("utf8");
+    let bad = s.replacen("1\tCAPA-2026-001\t", "1\tCAPA-2026-001\\\t", 1);
+    // `\<tab>` escapes the tab: the row now has one field less.
+    let f = fails(bad.as_bytes(), &[]);
+    assert!(f.stderr.contains("fields"), "{}", f.stderr);
+}
+
+#[test]
+fn data_only_insert_dump_needs_columns() {
+    let s = String::from_utf8(std::fs::read(fixture("pg/before-inserts.sql")).expect("fixture")).expect("utf8");
+    // Drop the CREATE TABLE of the targeted table, as a --data-only dump has none.
+    let start = s.find("CREATE TABLE public.incident_safety_correctivepreventiveaction (").expect("create");
+    let end = start + s[start..].find(");\n").expect("end") + 3;
+    let data_only = format!("{}{}", &s[..start], &s[end..]);
+    let f = fails(data_only.as_bytes(), &[]);
+    assert!(f.stderr.contains("--columns incident_safety_correctivepreventiveaction="), "{}", f.stderr);
+
+    // With the columns given, it goes through and rewrites.
+    let dir = scratch();
+    let inp = dir.path().join("in.sql");
+    std::fs::write(&inp, &data_only).expect("write");
+    let out = ok(dumpsed().args([
+        "rewrite",
+        "--quiet",
+        "--preset",
+        "capa-to-sap",
+        "--columns",
+        "incident_safety_correctivepreventiveaction=id,reference_number,incident_id,root_cause_analysis_id,description,notes,tags,attachment,meta,due_date,status",
+    ]).arg(&inp));
+    let out = String::from_utf8(out).expect("utf8");
+    assert!(out.contains("VALUES (1, 'SAP-2026-001',"), "not rewritten");
+}
+
+#[test]
+fn output_path_equal_to_input_is_refused() {
+    let dir = scratch();
+    let inp = dir.path().join("in.sql");
+    let original = pg_fixture();
+    std::fs::write(&inp, &original).expect("write");
+    let res = run(dumpsed().args(["rewrite", "--preset", "capa-to-sap"]).arg(&inp).arg("-o").arg(dir.path().join(".").join("in.sql")));
+    assert_eq!(res.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&res.stderr).contains("it is the input file"));
+    assert_eq!(std::fs::read(&inp).expect("read"), original);
+}
+
+#[test]
+fn unwritable_output_directory() {
+    let res = run(dumpsed().args(["rewrite", "--preset", "capa-to-sap"]).arg(fixture("pg/before.sql")).args(["-o", "/nonexistent-dir/out.sql"]));
+    assert_eq!(res.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&res.stderr).contains("/nonexistent-dir"));
+}
+
+#[test]
+fn wrong_explicit_format_is_refused() {
+    let f = fails(&pg_fixture(), &["--format", "sqlite"]);
+    assert!(f.stderr.contains("looks like a PostgreSQL"), "{}", f.stderr);
+    let sqlite = std::fs::read(fixture("sqlite/before.sql")).expect("fixture");
+    let f = fails(&sqlite, &["--format", "postgres"]);
+    assert!(f.stderr.contains("looks like an SQLite"), "{}", f.stderr);
+}
+
+#[test]
+fn corrupt_gzip_input() {
+    let gz = ok(std::process::Command::new("gzip").arg("-c").arg(fixture("pg/before.sql")));
+    // Truncated stream.
+    let f = fails(&gz[..gz.len() / 2], &[]);
+    assert_eq!(f.code, 4, "{}", f.stderr);
+    assert!(f.stderr.contains("reading input"), "{}", f.stderr);
+    // Bad CRC: flip a byte of the trailer.
+    let mut bad = gz.clone();
+    let n = bad.len();
+    bad[n - 6] ^= 0xff;
+    let f = fails(&bad, &[]);
+    assert!(f.stderr.contains("reading input"), "{}", f.stderr);
+}
+
+#[test]
+fn no_rules_is_an_error() {
+    let res = run(dumpsed().args(["rewrite"]).arg(fixture("pg/before.sql")));
+    assert_eq!(res.status.code(), Some(2));
+}
+
+/// Bytes that are not UTF-8 (a LATIN1 dump) pass through unchanged where
+/// no rule applies, and a targeted value next to them is still rewritten:
+/// the output is the clean dump's output with the same bytes spliced in.
+#[test]
+fn latin1_and_invalid_utf8_pass_through() {
+    let clean = pg_fixture();
+    let insert = b"Caf\xe9 \xff\xfe ";
+    let splice = |d: &[u8]| {
+        let at = d.windows(20).position(|w| w == b"Replace falls sensor").expect("text");
+        let mut v = d.to_vec();
+        v.splice(at..at, insert.iter().copied());
+        v
+    };
+    let dir = scratch();
+    let inp = dir.path().join("latin1.sql");
+    std::fs::write(&inp, splice(&clean)).expect("write");
+    let out = ok(dumpsed().args(["rewrite", "--quiet", "--preset", "capa-to-sap"]).arg(&inp));
+    let clean_out = ok(dumpsed().args(["rewrite", "--quiet", "--preset", "capa-to-sap"]).arg(fixture("pg/before.sql")));
+    assert!(out == splice(&clean_out), "non-UTF-8 bytes were not passed through exactly");
+    assert!(out.windows(13).any(|w| w == b"\tSAP-2026-001"), "targeted value not rewritten");
+}
