@@ -63,8 +63,8 @@ pub struct Summary {
     pub compression: Compression,
     /// `(old, new, identifiers renamed)` per rename rule.
     pub renames: Vec<(String, String, u64)>,
-    /// `(table.column, from → to, values rewritten)` per value rule.
-    pub rewrites: Vec<(String, String, u64)>,
+    /// Per value rule.
+    pub rewrites: Vec<RewriteSummary>,
     /// Rows examined for value rules.
     pub rows_examined: u64,
     /// Decompressed bytes read and bytes written.
@@ -72,6 +72,20 @@ pub struct Summary {
     pub bytes_out: u64,
     pub elapsed: Duration,
     pub threads: usize,
+}
+
+/// What one value rule did.
+#[derive(Debug, Clone)]
+pub struct RewriteSummary {
+    /// `table.column` (input names).
+    pub column: String,
+    /// `from → to`.
+    pub change: String,
+    pub rewritten: u64,
+    /// Values a `--reverse` run would not give back, and a few of them as
+    /// `(input, output)`.
+    pub irreversible: u64,
+    pub examples: Vec<(String, String)>,
 }
 
 const DETECT_BYTES: usize = 64 << 10;
@@ -158,8 +172,17 @@ pub fn rewrite(
         rewrites: plan
             .rewrites
             .iter()
-            .zip(counts.rewritten.iter().chain(std::iter::repeat(&0)))
-            .map(|(w, &n)| (format!("{}.{}", text(&w.table), text(&w.column)), format!("{} → {}", text(&w.from), text(&w.to)), n))
+            .enumerate()
+            .map(|(i, w)| {
+                let irr = counts.irreversible.get(i).cloned().unwrap_or_default();
+                RewriteSummary {
+                    column: format!("{}.{}", text(&w.table), text(&w.column)),
+                    change: format!("{} → {}", text(&w.from), text(&w.to)),
+                    rewritten: counts.rewritten.get(i).copied().unwrap_or(0),
+                    irreversible: irr.count,
+                    examples: irr.examples.iter().map(|(a, b)| (text(a), text(b))).collect(),
+                }
+            })
             .collect(),
         rows_examined: counts.rows_examined,
         bytes_in,

@@ -20,6 +20,9 @@ pub struct Plan {
     pub dialect: Dialect,
     pub renames: Vec<Rename>,
     pub rewrites: Vec<ValueRewrite>,
+    /// `rewrites[i]` backwards, to tell which values a later `--reverse`
+    /// would not restore.
+    pub undo: Vec<ValueRewrite>,
 }
 
 impl Plan {
@@ -38,7 +41,9 @@ impl Plan {
                 new: r.new.clone(),
             })
             .collect();
-        Plan { dialect, renames, rewrites: rules.rewrites().to_vec() }
+        let rewrites = rules.rewrites().to_vec();
+        let undo = rewrites.iter().map(|w| w.reversed()).collect();
+        Plan { dialect, renames, rewrites, undo }
     }
 
     /// Cheap test, before any tokenizing, of whether `text` may mention a

@@ -23,11 +23,31 @@ pub struct Counts {
     pub rewritten: Vec<u64>,
     /// Rows or tuples examined for value rules.
     pub rows_examined: u64,
+    /// Values, per value rule, that rewriting with the reversed rules would
+    /// not give back (e.g. `CAPA-SAP-1` → `SAP-SAP-1` → `CAPA-CAPA-1`, or an
+    /// untouched `SAP-1` that the reverse would change).
+    pub irreversible: Vec<Irreversible>,
 }
+
+/// Values that a `--reverse` run would not restore.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Irreversible {
+    pub count: u64,
+    /// The first few, as `(input value, output value)`.
+    pub examples: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+/// How many irreversible values are kept as examples.
+const EXAMPLES: usize = 5;
 
 impl Counts {
     fn for_plan(plan: &Plan) -> Counts {
-        Counts { renamed: vec![0; plan.renames.len()], rewritten: vec![0; plan.rewrites.len()], rows_examined: 0 }
+        Counts {
+            renamed: vec![0; plan.renames.len()],
+            rewritten: vec![0; plan.rewrites.len()],
+            rows_examined: 0,
+            irreversible: vec![Irreversible::default(); plan.rewrites.len()],
+        }
     }
 
     /// Adds `other` into `self`.
@@ -45,6 +65,14 @@ impl Counts {
             *a += b;
         }
         self.rows_examined += other.rows_examined;
+        if self.irreversible.len() < other.irreversible.len() {
+            self.irreversible.resize(other.irreversible.len(), Irreversible::default());
+        }
+        for (a, b) in self.irreversible.iter_mut().zip(&other.irreversible) {
+            a.count += b.count;
+            let room = EXAMPLES.saturating_sub(a.examples.len());
+            a.examples.extend(b.examples.iter().take(room).cloned());
+        }
     }
 }
 
@@ -208,9 +236,18 @@ fn rename_sql(
 fn edited(plan: &Plan, edit: Edit, value: &[u8], counts: &mut Counts) -> Option<Vec<u8>> {
     match edit {
         Edit::Rule(i) => {
-            let v = plan.rewrites[i].apply(value)?;
-            counts.rewritten[i] += 1;
-            Some(v)
+            let new = plan.rewrites[i].apply(value);
+            let out = new.as_deref().unwrap_or(value);
+            let back = plan.undo[i].apply(out);
+            if back.as_deref().unwrap_or(out) != value {
+                let irr = &mut counts.irreversible[i];
+                irr.count += 1;
+                if irr.examples.len() < EXAMPLES {
+                    irr.examples.push((value.to_vec(), out.to_vec()));
+                }
+            }
+            counts.rewritten[i] += u64::from(new.is_some());
+            new
         }
         Edit::TableName => {
             let i = plan.rename_of(None, value)?;

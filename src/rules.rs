@@ -51,6 +51,13 @@ impl ValueRewrite {
     }
 }
 
+impl ValueRewrite {
+    /// The same rewrite backwards (`to` → `from`), on the same table name.
+    pub fn reversed(&self) -> ValueRewrite {
+        ValueRewrite { table: self.table.clone(), column: self.column.clone(), from: self.to.clone(), to: self.from.clone() }
+    }
+}
+
 /// A complete set of rules for one run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Rules {
@@ -188,6 +195,26 @@ impl Rules {
         self.add_rewrite(table, column, from.as_bytes(), to.as_bytes())
     }
 
+    /// The rules applied backwards, to undo a rewrite (the guide's
+    /// rollback): tables renamed new → old, and values starting with `to`
+    /// get every `to` replaced by `from`.
+    pub fn reversed(&self) -> Rules {
+        let renames: Vec<TableRename> = self
+            .renames
+            .iter()
+            .map(|r| TableRename { schema: r.schema.clone(), old: r.new.clone(), new: r.old.clone() })
+            .collect();
+        let rewrites = self
+            .rewrites
+            .iter()
+            .map(|w| ValueRewrite {
+                table: self.renames.iter().find(|r| r.old == w.table).map_or_else(|| w.table.clone(), |r| r.new.clone()),
+                ..w.reversed()
+            })
+            .collect();
+        Rules { renames, rewrites }
+    }
+
     /// The table renames, in the order given.
     pub fn renames(&self) -> &[TableRename] {
         &self.renames
@@ -252,6 +279,16 @@ mod tests {
         assert_eq!(r.rewrites()[0].table, b"old_t");
         let p = Rules::preset("capa-to-sap").unwrap();
         assert_eq!(p.rewrites()[0].table, CAPA_OLD.as_bytes());
+    }
+
+    #[test]
+    fn reversed_swaps_names_and_values() {
+        let r = Rules::preset("capa-to-sap").unwrap().reversed();
+        assert_eq!(r.renames()[0].old, CAPA_NEW.as_bytes());
+        assert_eq!(r.renames()[0].new, CAPA_OLD.as_bytes());
+        assert_eq!(r.rewrites()[0].table, CAPA_NEW.as_bytes());
+        assert_eq!(r.rewrites()[0].apply(b"SAP-SAP-9").as_deref(), Some(&b"CAPA-CAPA-9"[..]));
+        assert_eq!(r.reversed(), Rules::preset("capa-to-sap").unwrap());
     }
 
     #[test]

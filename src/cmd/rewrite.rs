@@ -102,6 +102,11 @@ pub struct Args {
     #[arg(long, value_name = "KiB", default_value_t = 4096, hide = true)]
     pub chunk_size: usize,
 
+    /// Apply the rules backwards (new → old names, TO → FROM values): the
+    /// rollback of an earlier rewrite.
+    #[arg(long)]
+    pub reverse: bool,
+
     /// No progress bar and no summary.
     #[arg(short, long)]
     pub quiet: bool,
@@ -121,7 +126,7 @@ fn rules_of(args: &Args) -> Result<Rules, Error> {
     if rules.is_empty() {
         return Err(Error::Rule("no rules given: use --preset, --rename-table or --rewrite".into()));
     }
-    Ok(rules)
+    Ok(if args.reverse { rules.reversed() } else { rules })
 }
 
 fn columns_of(args: &Args) -> Result<HashMap<Vec<u8>, Vec<Vec<u8>>>, Error> {
@@ -214,8 +219,17 @@ fn print_summary(s: &Summary) {
     for (old, new, n) in &s.renames {
         eprintln!("  renamed table {old} → {new}: {n} references");
     }
-    for (col, change, n) in &s.rewrites {
-        eprintln!("  rewrote {col} ({change}): {n} values");
+    for w in &s.rewrites {
+        eprintln!("  rewrote {} ({}): {} values", w.column, w.change, w.rewritten);
+        if w.irreversible > 0 {
+            eprintln!(
+                "  warning: {} value(s) of {} would not come back with --reverse, e.g.:",
+                w.irreversible, w.column
+            );
+            for (a, b) in &w.examples {
+                eprintln!("    {a:?} → {b:?}");
+            }
+        }
     }
     let secs = s.elapsed.as_secs_f64();
     let mib = s.bytes_in as f64 / (1 << 20) as f64;
