@@ -40,6 +40,8 @@ pub struct Options {
     /// Column lists for tables whose `CREATE TABLE` is not in the dump,
     /// by input table name.
     pub columns: HashMap<Vec<u8>, Vec<Vec<u8>>>,
+    /// Go on when a pre-write check fails.
+    pub force: bool,
 }
 
 impl Default for Options {
@@ -52,6 +54,7 @@ impl Default for Options {
             max_record: r.max_record,
             gzip: None,
             columns: HashMap::new(),
+            force: false,
         }
     }
 }
@@ -155,6 +158,7 @@ pub fn rewrite(
         chunk_size: options.chunk_size.max(1),
         max_record: options.max_record,
         columns: options.columns.clone(),
+        force: options.force,
     };
     let reader = Reader::new(input.reader, plan.clone(), config).with_prefix(head);
     let pipe = PipelineConfig { threads, inflight: threads * 2 + 2, gzip: options.gzip };

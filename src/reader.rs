@@ -103,11 +103,13 @@ pub struct ReaderConfig {
     pub max_record: usize,
     /// Column lists for tables whose `CREATE TABLE` is not in the dump.
     pub columns: HashMap<Vec<u8>, Vec<Vec<u8>>>,
+    /// Go on when a check fails (e.g. a rename's target name exists).
+    pub force: bool,
 }
 
 impl Default for ReaderConfig {
     fn default() -> Self {
-        ReaderConfig { chunk_size: 4 << 20, max_record: 1 << 30, columns: HashMap::new() }
+        ReaderConfig { chunk_size: 4 << 20, max_record: 1 << 30, columns: HashMap::new(), force: false }
     }
 }
 
@@ -424,6 +426,21 @@ impl<R: Read> Reader<R> {
                 Ok(Action::Insert { edits, rename: mentions, values_at, escapes: self.escapes })
             }
             Head::CreateTable { table, body_at } => {
+                let taken = self.plan.renames.iter().find(|r| {
+                    ident::same_name(dialect, &table.name, &r.new)
+                        && table.schema.as_deref().is_none_or(|s| ident::same_name(dialect, s, &r.schema))
+                });
+                if let (Some(r), false) = (taken, self.config.force) {
+                    return Err(LocalError::new(
+                        start,
+                        format!(
+                            "the dump already has a table {}, the new name of {}; renaming would make two \
+                             (use --force to rewrite anyway)",
+                            String::from_utf8_lossy(&r.new),
+                            String::from_utf8_lossy(&r.old)
+                        ),
+                    ));
+                }
                 if self.plan.is_rewrite_target(&table.name) {
                     let cols = statement::table_columns(dialect, stmt, body_at);
                     let name = table.name.into_owned();

@@ -252,3 +252,19 @@ fn latin1_and_invalid_utf8_pass_through() {
     assert!(out == splice(&clean_out), "non-UTF-8 bytes were not passed through exactly");
     assert!(out.windows(13).any(|w| w == b"\tSAP-2026-001"), "targeted value not rewritten");
 }
+
+#[test]
+fn target_table_already_present_is_refused_unless_forced() {
+    let s = String::from_utf8(pg_fixture()).expect("utf8");
+    let extra = "\nCREATE TABLE public.incident_safety_safetyactionplan (id integer);\n";
+    let dump = format!("{s}{extra}");
+    let f = fails(dump.as_bytes(), &[]);
+    assert!(f.stderr.contains("already has a table incident_safety_safetyactionplan"), "{}", f.stderr);
+    assert_position(&f, s.matches('\n').count() + 2);
+    let dir = scratch();
+    let inp = dir.path().join("in.sql");
+    std::fs::write(&inp, &dump).expect("write");
+    let res = run(dumpsed().args(["rewrite", "--preset", "capa-to-sap", "--force"]).arg(&inp));
+    assert!(res.status.success());
+    assert!(String::from_utf8_lossy(&res.stderr).contains("--force"));
+}

@@ -107,6 +107,11 @@ pub struct Args {
     #[arg(long)]
     pub reverse: bool,
 
+    /// Rewrite even when a check fails (e.g. the new table name already
+    /// exists in the dump). Stated in the summary.
+    #[arg(long)]
+    pub force: bool,
+
     /// No progress bar and no summary.
     #[arg(short, long)]
     pub quiet: bool,
@@ -170,6 +175,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         max_record: args.max_record_size.max(1) << 20,
         gzip: gzip_level(&args)?,
         columns: columns_of(&args)?,
+        force: args.force,
     };
     let mut output = Output::open(args.output.as_deref(), args.input.as_deref())?;
     let src = input::open(args.input.as_deref())?;
@@ -188,6 +194,9 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
     output.commit()?;
     if !args.quiet {
         print_summary(&summary);
+        if args.force {
+            eprintln!("  --force: checks that failed were overridden");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -218,6 +227,9 @@ fn print_summary(s: &Summary) {
     eprintln!("dumpsed: {dialect} (compression: {})", s.compression);
     for (old, new, n) in &s.renames {
         eprintln!("  renamed table {old} → {new}: {n} references");
+        if *n == 0 {
+            eprintln!("  warning: table {old} does not appear in this dump; nothing was renamed");
+        }
     }
     for w in &s.rewrites {
         eprintln!("  rewrote {} ({}): {} values", w.column, w.change, w.rewritten);
