@@ -39,3 +39,4 @@ pub mod statement;
 
 pub use error::{Error, Result};
 pub use rules::Rules;
+pub mod django;
