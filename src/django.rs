@@ -15,6 +15,9 @@
 
 use md5::{Digest, Md5};
 
+use crate::lexer::Dialect;
+use crate::plan::Plan;
+
 /// PostgreSQL's `max_name_length()` (NAMEDATALEN - 1).
 pub const PG_MAX_NAME: usize = 63;
 /// SQLite's `max_name_length()` as Django sets it.
@@ -96,6 +99,142 @@ pub fn is_identifier(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// What the reader saw of a Django database, for [`appendix`].
+#[derive(Debug, Default, Clone)]
+pub struct Seen {
+    pub content_types: bool,
+    pub permissions: bool,
+    pub migrations: bool,
+    /// Tables Django's SQLite backend rebuilds or re-creates on the rename
+    /// (input names); their AUTOINCREMENT counters restart at max(id).
+    pub rebuilt: Vec<Vec<u8>>,
+    /// The appendix was placed.
+    pub generated: bool,
+}
+
+impl Seen {
+    /// Notes a `CREATE TABLE` of `name`.
+    pub fn saw_table(&mut self, name: &[u8]) {
+        match name {
+            b"django_content_type" => self.content_types = true,
+            b"auth_permission" => self.permissions = true,
+            b"django_migrations" => self.migrations = true,
+            _ => {}
+        }
+    }
+}
+
+/// `'text'` as an SQL string literal.
+fn lit(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// The SQL that finishes a Django model rename after the dump's own data
+/// is restored: what `manage.py migrate` changes besides the schema.
+///
+/// * `RenameModel.database_forwards` renames the `django_content_type` row
+///   in place (`contenttypes/management/__init__.py`, `RenameContentType`).
+/// * `post_migrate` runs `create_permissions`
+///   (`auth/management/__init__.py`), which adds `add/change/delete/view`
+///   permissions for the new model name; Django 6.0's `RenamePermission`
+///   renames the old ones instead (`--rename-permissions`).
+/// * Each applied migration gets a `django_migrations` row.
+/// * On SQLite, tables Django rebuilds restart their AUTOINCREMENT counter
+///   at max(id), as `INSERT … SELECT` into a new table leaves it.
+///
+/// Ids come from the tables' own sequences, as they did live.
+pub fn appendix(plan: &Plan, seen: &Seen, now: &str) -> Result<Vec<u8>, String> {
+    let pg = plan.dialect == Dialect::Postgres;
+    let q = |t: &str| if pg { format!("public.{t}") } else { t.to_string() };
+    let (ct, perm, mig) = (q("django_content_type"), q("auth_permission"), q("django_migrations"));
+    let mut out = String::from("\n-- dumpsed: what manage.py migrate does besides the schema (content types, permissions, migration records)\n");
+    let mut any = false;
+    for d in &plan.django {
+        let (old, new) = (d.old_model.to_lowercase(), d.new_model.to_lowercase());
+        if seen.content_types {
+            any = true;
+            out += &format!(
+                "UPDATE {ct} SET model = {} WHERE app_label = {} AND model = {};\n",
+                lit(&new),
+                lit(&d.app),
+                lit(&old)
+            );
+        }
+        if !(seen.content_types && seen.permissions) {
+            continue;
+        }
+        let verbose = verbose_name(&d.new_model);
+        let ct_id = format!("SELECT id FROM {ct} WHERE app_label = {} AND model = {}", lit(&d.app), lit(&new));
+        for action in ["add", "change", "delete", "view"] {
+            let name = lit(&format!("Can {action} {verbose}"));
+            let code = lit(&format!("{action}_{new}"));
+            out += &if plan.rules.rename_permissions() {
+                format!(
+                    "UPDATE {perm} SET codename = {code}, name = {name} WHERE codename = {} AND content_type_id = ({ct_id});\n",
+                    lit(&format!("{action}_{old}"))
+                )
+            } else {
+                format!(
+                    "INSERT INTO {perm} (name, content_type_id, codename) SELECT {name}, c.id, {code} FROM {ct} c \
+                     WHERE c.app_label = {} AND c.model = {} AND NOT EXISTS \
+                     (SELECT 1 FROM {perm} p WHERE p.content_type_id = c.id AND p.codename = {code});\n",
+                    lit(&d.app),
+                    lit(&new)
+                )
+            };
+        }
+    }
+    let marks = plan.rules.mark_applied();
+    if !marks.is_empty() && !seen.migrations {
+        return Err("--mark-applied: the dump has no django_migrations table".into());
+    }
+    let at = plan.rules.applied_at().unwrap_or(now);
+    for (app, name) in marks {
+        any = true;
+        out += &format!("INSERT INTO {mig} (app, name, applied) VALUES ({}, {}, {});\n", lit(app), lit(name), lit(at));
+    }
+    if !pg {
+        for t in &seen.rebuilt {
+            any = true;
+            let name = String::from_utf8_lossy(plan.new_table_name(t)).into_owned();
+            let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+            out += &format!(
+                "UPDATE sqlite_sequence SET seq = (SELECT max(rowid) FROM {quoted}) WHERE name = {};\n\
+                 DELETE FROM sqlite_sequence WHERE name = {} AND seq IS NULL;\n",
+                lit(&name),
+                lit(&name)
+            );
+        }
+    }
+    Ok(if any { out.into_bytes() } else { Vec::new() })
+}
+
+/// The current UTC time as Django stores `applied` (`YYYY-MM-DD
+/// HH:MM:SS.ffffff`, with `+00` on PostgreSQL).
+pub fn now_utc(dialect: Dialect) -> String {
+    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs();
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let tz = if dialect == Dialect::Postgres { "+00" } else { "" };
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{:06}{tz}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
+        d.subsec_micros()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,6 +269,13 @@ mod tests {
         assert_eq!(verbose_name("CorrectivePreventiveAction"), "corrective preventive action");
         assert_eq!(verbose_name("HTTPServer"), "http server");
         assert_eq!(verbose_name("RCA"), "rca");
+    }
+
+    #[test]
+    fn now_is_a_timestamp() {
+        let t = now_utc(Dialect::Postgres);
+        assert_eq!(t.len(), "2026-11-26 06:35:05.371217+00".len(), "{t}");
+        assert!(t.starts_with("20") && t.ends_with("+00"));
     }
 
     #[test]

@@ -159,10 +159,13 @@ pub fn rewrite(
         max_record: options.max_record,
         columns: options.columns.clone(),
         force: options.force,
+        now: crate::django::now_utc(dialect),
     };
     let reader = Reader::new(input.reader, plan.clone(), config).with_prefix(head);
     let pipe = PipelineConfig { threads, inflight: threads * 2 + 2, gzip: options.gzip };
-    let (counts, bytes_in, bytes_out) = pipeline::run(reader, plan.clone(), out, &pipe, progress)?;
+    let outcome = pipeline::run(reader, out, &pipe, progress)?;
+    let (counts, bytes_in, bytes_out) = (outcome.counts, outcome.bytes_in, outcome.bytes_out);
+    let plan = outcome.plan.unwrap_or(plan);
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     Ok(Summary {
         dialect,

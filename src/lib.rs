@@ -9,7 +9,7 @@
 //! let src = input::open(Some("before.sql".as_ref()))?;
 //! let mut out = std::io::stdout();
 //! let summary = job::rewrite(src, &mut out, &rules, &job::Options::default(), |_| {})?;
-//! eprintln!("{} values rewritten", summary.rewrites[0].2);
+//! eprintln!("{} values rewritten", summary.rewrites[0].rewritten);
 //! # Ok::<(), dumpsed::Error>(())
 //! ```
 //!
@@ -21,6 +21,7 @@
 
 pub mod copy_text;
 pub mod detect;
+pub mod django;
 pub mod error;
 pub mod ident;
 pub mod input;
@@ -39,4 +40,3 @@ pub mod statement;
 
 pub use error::{Error, Result};
 pub use rules::Rules;
-pub mod django;

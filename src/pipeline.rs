@@ -37,6 +37,7 @@ enum Body {
 
 /// A processed chunk.
 struct Done {
+    plan: Arc<Plan>,
     seq: u64,
     offset: u64,
     data: Vec<u8>,
@@ -80,19 +81,26 @@ fn process(plan: &Plan, chunk: Chunk, gzip: Option<u32>) -> Done {
         (Ok(rw), None) => Ok(Body::Pieces(rw)),
         (Err(e), _) => Err(e),
     };
-    Done { seq: chunk.seq, offset: chunk.offset, data: chunk.data, lines, counts, body }
+    Done { plan: chunk.plan.clone(), seq: chunk.seq, offset: chunk.offset, data: chunk.data, lines, counts, body }
+}
+
+/// What a run did.
+pub struct Outcome {
+    pub counts: Counts,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// The plan in force at the end (with the tables found on the way).
+    pub plan: Option<Arc<Plan>>,
 }
 
 /// Runs `reader` through the pool into `out`. `on_chunk` is called after
-/// each chunk is written (for progress). Returns the summed counters and
-/// the number of bytes read and written.
+/// each chunk is written (for progress).
 pub fn run<R: Read + Send>(
     mut reader: Reader<R>,
-    plan: Arc<Plan>,
     out: &mut dyn Write,
     config: &PipelineConfig,
     mut on_chunk: impl FnMut(u64),
-) -> Result<(Counts, u64, u64)> {
+) -> Result<Outcome> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads.max(1))
         .thread_name(|i| format!("dumpsed-worker-{i}"))
@@ -108,15 +116,14 @@ pub fn run<R: Read + Send>(
 
     std::thread::scope(|scope| {
         let pool = &pool;
-        let framer_plan = plan.clone();
         scope.spawn(move || {
             while permit_rx.recv().is_ok() {
                 match reader.next_chunk() {
                     Ok(Some(chunk)) => {
                         let last = chunk.error.is_some();
                         let tx = done_tx.clone();
-                        let plan = framer_plan.clone();
                         pool.spawn(move || {
+                            let plan = chunk.plan.clone();
                             let _ = tx.send(Msg::Done(process(&plan, chunk, gzip)));
                         });
                         if last {
@@ -137,6 +144,7 @@ pub fn run<R: Read + Send>(
         let mut lines = 0u64;
         let mut counts = Counts::default();
         let (mut bytes_in, mut bytes_out) = (0u64, 0u64);
+        let mut last_plan = None;
         let result = (|| {
             for msg in done_rx.iter() {
                 let done = match msg {
@@ -165,6 +173,7 @@ pub fn run<R: Read + Send>(
                         }
                     }
                     counts.add(&done.counts);
+                    last_plan = Some(done.plan.clone());
                     lines += done.lines;
                     bytes_in += done.data.len() as u64;
                     next += 1;
@@ -172,7 +181,7 @@ pub fn run<R: Read + Send>(
                     let _ = permit_tx.send(());
                 }
             }
-            Ok((counts, bytes_in, bytes_out))
+            Ok(Outcome { counts, bytes_in, bytes_out, plan: last_plan })
         })();
         // Unblock and end the reader thread whatever happened.
         drop(permit_tx);

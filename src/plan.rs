@@ -3,7 +3,7 @@
 
 use crate::ident;
 use crate::lexer::Dialect;
-use crate::rules::{Rules, ValueRewrite};
+use crate::rules::{DjangoModel, Rules, ValueRewrite};
 
 /// A table rename with its schema resolved for the dialect.
 #[derive(Debug, Clone)]
@@ -23,6 +23,22 @@ pub struct Plan {
     /// `rewrites[i]` backwards, to tell which values a later `--reverse`
     /// would not restore.
     pub undo: Vec<ValueRewrite>,
+    /// Django model renames (their tables are in `renames` too).
+    pub django: Vec<DjangoModel>,
+    /// Column renames within one table (a Django M2M table's `<model>_id`),
+    /// found while reading the dump.
+    pub columns: Vec<ColumnRename>,
+    /// Everything else the rules ask of a Django database.
+    pub rules: Rules,
+}
+
+/// A column renamed in one table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnRename {
+    /// The table's input name.
+    pub table: Vec<u8>,
+    pub old: Vec<u8>,
+    pub new: Vec<u8>,
 }
 
 impl Plan {
@@ -41,9 +57,48 @@ impl Plan {
                 new: r.new.clone(),
             })
             .collect();
-        let rewrites = rules.rewrites().to_vec();
+        let mut rewrites = rules.rewrites().to_vec();
+        for w in &mut rewrites {
+            // Django's `startswith` is `LIKE 'x%'`, ASCII-case-insensitive
+            // on SQLite (lang_expr.html#like) and case-sensitive on PostgreSQL.
+            w.prefix_ignores_case = w.django_like && dialect == Dialect::Sqlite;
+        }
         let undo = rewrites.iter().map(|w| w.reversed()).collect();
-        Plan { dialect, renames, rewrites, undo }
+        Plan {
+            dialect,
+            renames,
+            rewrites,
+            undo,
+            django: rules.django_models().to_vec(),
+            columns: Vec::new(),
+            rules: rules.clone(),
+        }
+    }
+
+    /// This plan with a Django many-to-many table found in the dump:
+    /// `table` renamed to `new_table`, and its `old_col` to `new_col`.
+    pub fn with_m2m(&self, table: &[u8], new_table: &[u8], old_col: &[u8], new_col: &[u8]) -> Plan {
+        let mut p = self.clone();
+        let schema = self.renames.first().map(|r| r.schema.clone()).unwrap_or_default();
+        p.renames.push(Rename { schema, old: table.to_vec(), new: new_table.to_vec() });
+        p.columns.push(ColumnRename { table: table.to_vec(), old: old_col.to_vec(), new: new_col.to_vec() });
+        p
+    }
+
+    /// The new name of table `name` (input name), or the name itself.
+    pub fn new_table_name<'a>(&'a self, name: &'a [u8]) -> &'a [u8] {
+        match self.rename_of(None, name) {
+            Some(i) => &self.renames[i].new,
+            None => name,
+        }
+    }
+
+    /// The new name of column `col` of table `table` (input names).
+    pub fn new_column_name<'a>(&'a self, table: &[u8], col: &'a [u8]) -> &'a [u8] {
+        self.columns
+            .iter()
+            .find(|c| ident::same_name(self.dialect, &c.table, table) && ident::same_name(self.dialect, &c.old, col))
+            .map_or(col, |c| c.new.as_slice())
     }
 
     /// Cheap test, before any tokenizing, of whether `text` may mention a

@@ -50,15 +50,22 @@ impl ColumnEdits {
     }
 }
 
+/// Identifiers renamed in one statement only, exactly as written (the
+/// constraint and index names a Django model rename recomputes).
+pub type Extra = Arc<Vec<(Vec<u8>, Vec<u8>)>>;
+
 /// What to do with a byte range.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// Copy unchanged.
     Keep,
     /// A statement that may name a renamed table: rename its identifiers.
-    Rename,
+    Rename(Option<Extra>),
     /// A pg_dump `-- Name: …` header comment naming a renamed table.
-    HeaderComment,
+    HeaderComment(Option<Extra>),
+    /// Bytes dumpsed adds (an empty range of the input): SQL doing what
+    /// Django's migrate does beyond the schema.
+    Generated(Arc<Vec<u8>>),
     /// COPY text rows of a table with value edits.
     CopyRows(Arc<ColumnEdits>),
     /// An INSERT statement: rename in its head, edit its values.
@@ -92,6 +99,9 @@ pub struct Chunk {
     pub segments: Vec<Segment>,
     /// Set on the last chunk when the input is malformed at `at`.
     pub error: Option<LocalError>,
+    /// The rules in force for this chunk (a Django rename adds the
+    /// many-to-many tables it finds as the dump goes).
+    pub plan: Arc<Plan>,
 }
 
 /// Tunables of the reader.
@@ -105,11 +115,19 @@ pub struct ReaderConfig {
     pub columns: HashMap<Vec<u8>, Vec<Vec<u8>>>,
     /// Go on when a check fails (e.g. a rename's target name exists).
     pub force: bool,
+    /// Timestamp for `django_migrations` rows added by the rules.
+    pub now: String,
 }
 
 impl Default for ReaderConfig {
     fn default() -> Self {
-        ReaderConfig { chunk_size: 4 << 20, max_record: 1 << 30, columns: HashMap::new(), force: false }
+        ReaderConfig {
+            chunk_size: 4 << 20,
+            max_record: 1 << 30,
+            columns: HashMap::new(),
+            force: false,
+            now: String::new(),
+        }
     }
 }
 
@@ -165,6 +183,12 @@ pub struct Reader<R> {
     at_row_start: bool,
     /// The scanner needs more input before it can go on.
     need_more: bool,
+    /// Index in `segments` of the last `-- Name:` comment, until the
+    /// statement it describes is read (its tag may need that statement's
+    /// renames); no chunk is cut in between.
+    last_header: Option<usize>,
+    /// Tables seen in the dump that the Django appendix touches.
+    django: crate::django::Seen,
 }
 
 const READ_SIZE: usize = 256 << 10;
@@ -197,6 +221,8 @@ impl<R: Read> Reader<R> {
             end_marker: memmem::Finder::new(b"\n\\.").into_owned(),
             at_row_start: false,
             need_more: false,
+            last_header: None,
+            django: crate::django::Seen::default(),
         }
     }
 
@@ -214,7 +240,7 @@ impl<R: Read> Reader<R> {
             return Ok(None);
         }
         loop {
-            if self.done >= self.config.chunk_size {
+            if self.done >= self.config.chunk_size && self.last_header.is_none() {
                 return Ok(Some(self.ship(None)));
             }
             if self.need_more || self.pos >= self.buf.len() {
@@ -343,13 +369,15 @@ impl<R: Read> Reader<R> {
                 TokenKind::Comment => {
                     let text = &self.buf[start..end];
                     let header = text.starts_with(b"-- Name: ") || text.starts_with(b"-- Data for Name: ");
-                    let action = if pg && header && self.plan.may_mention(text) {
-                        Action::HeaderComment
-                    } else {
-                        Action::Keep
-                    };
                     self.push(Action::Keep, start);
-                    self.push(action, end);
+                    if pg && header {
+                        // Decided with the statement that follows.
+                        self.segments.push(Segment { start, end, action: Action::HeaderComment(None) });
+                        self.done = end;
+                        self.last_header = Some(self.segments.len() - 1);
+                    } else {
+                        self.push(Action::Keep, end);
+                    }
                 }
                 TokenKind::Punct if pg && self.buf[start] == b'\\' => {
                     self.push(Action::Keep, start);
@@ -392,7 +420,12 @@ impl<R: Read> Reader<R> {
             }
             TokenKind::Punct if self.buf[start] == b';' && stmt.depth == 0 => {
                 self.stmt = None;
-                let action = self.classify(self.unit_start, end)?;
+                let stmt_start = self.unit_start;
+                let action = self.classify(stmt_start, end)?;
+                self.settle_header(&action);
+                if !pg && self.is_commit(stmt_start, end) {
+                    self.push_generated(stmt_start)?;
+                }
                 self.push(action, end);
                 Ok(true)
             }
@@ -404,12 +437,49 @@ impl<R: Read> Reader<R> {
         }
     }
 
+    /// Fixes the action of the header comment before the statement just
+    /// read: it names what the statement creates, so it needs the same
+    /// renames (and only when the tag mentions something renamed).
+    fn settle_header(&mut self, stmt_action: &Action) {
+        let Some(i) = self.last_header.take() else { return };
+        let Some(seg) = self.segments.get_mut(i) else { return };
+        let extra = match stmt_action {
+            Action::Rename(e) => e.clone(),
+            _ => None,
+        };
+        let text = &self.buf[seg.start..seg.end];
+        let mentions = self.plan.may_mention(text)
+            || extra.as_ref().is_some_and(|e| e.iter().any(|(old, _)| crate::plan::contains_ignore_case(text, old)));
+        seg.action = if mentions { Action::HeaderComment(extra) } else { Action::Keep };
+    }
+
+    /// True for SQLite's closing `COMMIT;` (or `END TRANSACTION;`).
+    fn is_commit(&self, start: usize, end: usize) -> bool {
+        let s = &self.buf[start..end];
+        s.eq_ignore_ascii_case(b"COMMIT;") || s.eq_ignore_ascii_case(b"END TRANSACTION;")
+    }
+
+    /// Inserts the SQL that finishes a Django rename, once.
+    fn push_generated(&mut self, at: usize) -> Result<(), LocalError> {
+        if self.django.generated || self.plan.django.is_empty() && self.plan.rules.mark_applied().is_empty() {
+            return Ok(());
+        }
+        self.django.generated = true;
+        let sql =
+            crate::django::appendix(&self.plan, &self.django, &self.config.now).map_err(|m| LocalError::new(at, m))?;
+        if !sql.is_empty() {
+            self.push(Action::Keep, at);
+            self.segments.push(Segment { start: at, end: at, action: Action::Generated(Arc::new(sql)) });
+        }
+        Ok(())
+    }
+
     /// Decides what to do with the complete statement `buf[start..end]`.
     fn classify(&mut self, start: usize, end: usize) -> Result<Action, LocalError> {
         let dialect = self.plan.dialect;
         let stmt = &self.buf[start..end];
         let mentions = self.plan.may_mention(stmt);
-        let rename_or_keep = if mentions { Action::Rename } else { Action::Keep };
+        let rename_or_keep = if mentions { Action::Rename(None) } else { Action::Keep };
         match statement::head(dialect, stmt) {
             Head::Copy { table, columns } => {
                 let cols: Option<Vec<Vec<u8>>> = columns.map(|c| c.into_iter().map(|c| c.into_owned()).collect());
@@ -426,9 +496,15 @@ impl<R: Read> Reader<R> {
                 Ok(Action::Insert { edits, rename: mentions, values_at, escapes: self.escapes })
             }
             Head::CreateTable { table, body_at } => {
+                let (schema, name) = table.to_owned_parts();
+                let cols = statement::table_columns(dialect, stmt, body_at);
+                self.django.saw_table(&name);
+                if !self.plan.django.is_empty() {
+                    self.django_table(&name, &cols, start, end);
+                }
                 let taken = self.plan.renames.iter().find(|r| {
-                    ident::same_name(dialect, &table.name, &r.new)
-                        && table.schema.as_deref().is_none_or(|s| ident::same_name(dialect, s, &r.schema))
+                    ident::same_name(dialect, &name, &r.new)
+                        && schema.as_deref().is_none_or(|s| ident::same_name(dialect, s, &r.schema))
                 });
                 if let (Some(r), false) = (taken, self.config.force) {
                     return Err(LocalError::new(
@@ -441,20 +517,106 @@ impl<R: Read> Reader<R> {
                         ),
                     ));
                 }
-                if self.plan.is_rewrite_target(&table.name) {
-                    let cols = statement::table_columns(dialect, stmt, body_at);
-                    let name = table.name.into_owned();
+                if self.plan.is_rewrite_target(&name) {
                     self.edits_cache.remove(&name);
                     self.tables.insert(name, cols);
                 }
-                Ok(rename_or_keep)
+                // A many-to-many table found just now is renamed too.
+                let mentions = self.plan.may_mention(&self.buf[start..end]);
+                Ok(if mentions { Action::Rename(None) } else { Action::Keep })
             }
             Head::StdStrings(on) => {
                 self.escapes = !on;
                 self.lexer.set_standard_conforming_strings(on);
                 Ok(Action::Keep)
             }
-            Head::Other => Ok(rename_or_keep),
+            Head::Other => {
+                let extra = if self.plan.django.is_empty() { None } else { self.django_names(stmt) };
+                match extra {
+                    Some(e) => Ok(Action::Rename(Some(Arc::new(e)))),
+                    None => Ok(rename_or_keep),
+                }
+            }
+        }
+    }
+
+    /// Django: notes a table the rename affects beyond its own name: an
+    /// auto-created many-to-many table of a renamed model (named
+    /// `<model table>_<field>`, with a `<model>_id` column), renamed with
+    /// its column; or a table with a foreign key to the model, which
+    /// Django's SQLite backend rebuilds.
+    fn django_table(&mut self, name: &[u8], cols: &[Vec<u8>], start: usize, end: usize) {
+        let plan = self.plan.clone();
+        let dialect = plan.dialect;
+        let stmt = &self.buf[start..end];
+        let mut found = None;
+        for d in &plan.django {
+            let prefix = format!("{}_", d.old_table);
+            let col = format!("{}_id", d.old_model.to_lowercase());
+            let is_m2m = name.len() > prefix.len()
+                && name[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+                && cols.iter().any(|c| ident::same_name(dialect, c, col.as_bytes()));
+            if is_m2m {
+                let new_table = [d.new_table.as_bytes(), &name[d.old_table.len()..]].concat();
+                let new_col = format!("{}_id", d.new_model.to_lowercase());
+                found = Some((new_table, col, new_col));
+                break;
+            }
+            let is_model = ident::same_name(dialect, name, d.old_table.as_bytes());
+            if !is_model && references(dialect, stmt, d.old_table.as_bytes()) {
+                self.django.rebuilt.push(name.to_vec());
+            }
+        }
+        if let Some((new_table, col, new_col)) = found {
+            self.plan = Arc::new(self.plan.with_m2m(name, &new_table, col.as_bytes(), new_col.as_bytes()));
+            self.django.rebuilt.push(name.to_vec());
+        }
+    }
+
+    /// Django: the constraint (PostgreSQL) or index (SQLite) names in this
+    /// statement that Django's schema editor recomputes on a model rename.
+    fn django_names(&self, stmt: &[u8]) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
+        let plan = &self.plan;
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        match plan.dialect {
+            Dialect::Postgres => {
+                // Foreign keys to a renamed model are dropped and re-created
+                // under the name `_fk_constraint_name` gives
+                // (`BaseDatabaseSchemaEditor._alter_field`).
+                let fk = statement::foreign_key(plan.dialect, stmt)?;
+                let d = plan.django.iter().find(|d| ident::same_name(plan.dialect, &fk.ref_table.name, d.old_table.as_bytes()))?;
+                let table = plan.new_table_name(&fk.table.name);
+                let column = plan.new_column_name(&fk.table.name, &fk.column);
+                let new = crate::django::fk_constraint_name(
+                    &text(table),
+                    &text(column),
+                    &d.new_table,
+                    &text(&fk.ref_column),
+                    crate::django::PG_MAX_NAME,
+                );
+                (new.as_bytes() != &*fk.name).then(|| vec![(fk.name.to_vec(), new.into_bytes())])
+            }
+            Dialect::Sqlite => {
+                // A many-to-many table is re-created, and its indexes get
+                // names computed from the new table and column names.
+                let ix = statement::index(plan.dialect, stmt)?;
+                plan.columns.iter().find(|c| ident::same_name(plan.dialect, &c.table, &ix.table.name))?;
+                let old_cols: Vec<String> = ix.columns.iter().map(|c| text(c)).collect();
+                let new_cols: Vec<String> =
+                    ix.columns.iter().map(|c| text(plan.new_column_name(&ix.table.name, c))).collect();
+                let old_refs: Vec<&str> = old_cols.iter().map(String::as_str).collect();
+                let new_refs: Vec<&str> = new_cols.iter().map(String::as_str).collect();
+                let table = text(&ix.table.name);
+                let new_table = text(plan.new_table_name(&ix.table.name));
+                let max = crate::django::SQLITE_MAX_NAME;
+                ["", "_uniq"].iter().find_map(|suffix| {
+                    let old = crate::django::create_index_name(&table, &old_refs, suffix, max);
+                    (old.as_bytes() == &*ix.name).then(|| {
+                        let new = crate::django::create_index_name(&new_table, &new_refs, suffix, max);
+                        vec![(ix.name.to_vec(), new.into_bytes())]
+                    })
+                })
+            }
         }
     }
 
@@ -611,6 +773,15 @@ impl<R: Read> Reader<R> {
                 )
             }
         }
+        self.settle_header(&Action::Keep);
+        if self.plan.dialect == Dialect::Postgres {
+            self.push(Action::Keep, self.buf.len());
+            if let Err(e) = self.push_generated(self.buf.len()) {
+                return self.fail(e.at, e.msg);
+            }
+        } else if !self.django.generated && !self.plan.rules.mark_applied().is_empty() {
+            return self.fail(self.buf.len(), "--mark-applied: no COMMIT; at the end of this SQLite dump to add the rows before".into());
+        }
         self.finished = true;
         self.ship(None)
     }
@@ -633,6 +804,7 @@ impl<R: Read> Reader<R> {
             data,
             segments: std::mem::take(&mut self.segments),
             error,
+            plan: self.plan.clone(),
         };
         self.seq += 1;
         self.offset += cut as u64;
@@ -641,6 +813,25 @@ impl<R: Read> Reader<R> {
         }
         chunk
     }
+}
+
+/// True when `stmt` has `REFERENCES table` (a foreign key to it).
+fn references(dialect: Dialect, stmt: &[u8], table: &[u8]) -> bool {
+    let mut after_references = false;
+    for t in crate::lexer::Tokens::new(dialect, stmt).flatten() {
+        let text = &stmt[t.start..t.end];
+        match t.kind {
+            TokenKind::Space | TokenKind::Comment => continue,
+            TokenKind::Word | TokenKind::QuotedIdent if after_references => {
+                if ident::same_name(dialect, &ident::name_of(dialect, t.kind, text), table) {
+                    return true;
+                }
+                after_references = false;
+            }
+            _ => after_references = t.kind == TokenKind::Word && text.eq_ignore_ascii_case(b"REFERENCES"),
+        }
+    }
+    false
 }
 
 impl QualName<'_> {

@@ -148,12 +148,13 @@ pub fn rewrite_chunk(plan: &Plan, chunk: &Chunk) -> Result<Rewritten, LocalError
         let (s, e) = (seg.start, seg.end);
         match &seg.action {
             Action::Keep => {}
-            Action::Rename => rename_sql(plan, data, s, e, false, Style::Schema, &mut emit)?,
-            Action::HeaderComment => {
+            Action::Rename(extra) => rename_sql(plan, data, s, e, false, Style::Schema, extra.as_deref(), &mut emit)?,
+            Action::HeaderComment(extra) => {
                 if let Some((ts, te)) = postgres::header_tag(&data[s..e]) {
-                    rename_sql(plan, data, s + ts, s + te, false, Style::Tag, &mut emit)?;
+                    rename_sql(plan, data, s + ts, s + te, false, Style::Tag, extra.as_deref(), &mut emit)?;
                 }
             }
+            Action::Generated(sql) => emit.replace(s, s, |o| o.extend_from_slice(sql)),
             Action::CopyRows(edits) => copy_rows(plan, data, s, e, edits, &mut emit)?,
             Action::Insert { edits, rename, values_at, escapes } => {
                 if *rename {
@@ -161,7 +162,7 @@ pub fn rewrite_chunk(plan: &Plan, chunk: &Chunk) -> Result<Rewritten, LocalError
                         Dialect::Postgres => Style::Schema,
                         Dialect::Sqlite => Style::ShellInsert,
                     };
-                    rename_sql(plan, data, s, s + values_at, *escapes, style, &mut emit)?;
+                    rename_sql(plan, data, s, s + values_at, *escapes, style, None, &mut emit)?;
                 }
                 if let Some(edits) = edits {
                     insert_values(plan, data, s + values_at, e, edits, *escapes, &mut emit)?;
@@ -180,6 +181,11 @@ pub fn rewrite_chunk(plan: &Plan, chunk: &Chunk) -> Result<Rewritten, LocalError
 /// the rule's schema (`s.old`), never part of a longer name, a string or a
 /// comment. `x.old` with `x` not the schema is a column or another
 /// schema's table and is left alone.
+///
+/// Also renames, after a renamed table's name, that table's renamed
+/// columns (`plan.columns`), and anywhere the identifiers of `extra`
+/// (names of this statement only).
+#[allow(clippy::too_many_arguments)]
 fn rename_sql(
     plan: &Plan,
     data: &[u8],
@@ -187,12 +193,21 @@ fn rename_sql(
     end: usize,
     escapes: bool,
     style: Style,
+    extra: Option<&Vec<(Vec<u8>, Vec<u8>)>>,
     emit: &mut Emit,
 ) -> Result<(), LocalError> {
     let text = &data[start..end];
     let d = plan.dialect;
     // The last two significant tokens, oldest first.
     let mut prev: [Option<Token>; 2] = [None, None];
+    // The renamed table whose columns are being named, if any.
+    let mut table: Option<usize> = None;
+    let write = |o: &mut Vec<u8>, new: &[u8], kind: TokenKind| match (d, style) {
+        (_, Style::Tag) if kind == TokenKind::Word => o.extend_from_slice(new),
+        (Dialect::Postgres, _) => ident::push_pg(new, o),
+        (Dialect::Sqlite, Style::ShellInsert) => ident::push_sqlite_shell(new, o),
+        (Dialect::Sqlite, _) => ident::push_sqlite_schema(new, o),
+    };
     for tok in Tokens::with_escapes(d, escapes, text) {
         let t = tok.map_err(|(at, msg)| LocalError::new(start + at, msg))?;
         match t.kind {
@@ -205,6 +220,7 @@ fn rename_sql(
                     }
                     _ => None,
                 };
+                let name = ident::name_of(d, t.kind, raw);
                 let hit = if style == Style::Tag && t.kind == TokenKind::Word {
                     if qualifier.is_some() {
                         None
@@ -212,17 +228,20 @@ fn rename_sql(
                         postgres::raw_tag_rename(plan, raw).map(|(i, _)| i)
                     }
                 } else {
-                    plan.rename_of(qualifier.as_deref(), &ident::name_of(d, t.kind, raw))
+                    plan.rename_of(qualifier.as_deref(), &name)
                 };
-                if let Some(i) = hit {
+                if let Some(new) = extra.and_then(|x| x.iter().find(|(old, _)| ident::same_name(d, old, &name))) {
+                    emit.replace(start + t.start, start + t.end, |o| write(o, &new.1, t.kind));
+                } else if let Some(i) = hit {
                     let new = &plan.renames[i].new;
-                    emit.replace(start + t.start, start + t.end, |o| match (d, style) {
-                        (_, Style::Tag) if t.kind == TokenKind::Word => o.extend_from_slice(new),
-                        (Dialect::Postgres, _) => ident::push_pg(new, o),
-                        (Dialect::Sqlite, Style::ShellInsert) => ident::push_sqlite_shell(new, o),
-                        (Dialect::Sqlite, _) => ident::push_sqlite_schema(new, o),
-                    });
+                    emit.replace(start + t.start, start + t.end, |o| write(o, new, t.kind));
                     emit.out.counts.renamed[i] += 1;
+                    table = Some(i);
+                } else if let Some(c) = table.and_then(|i| {
+                    let owner = &plan.renames[i].old;
+                    plan.columns.iter().find(|c| &c.table == owner && ident::same_name(d, &c.old, &name))
+                }) {
+                    emit.replace(start + t.start, start + t.end, |o| write(o, &c.new, t.kind));
                 }
             }
             _ => {}

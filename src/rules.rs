@@ -29,13 +29,25 @@ pub struct ValueRewrite {
     pub from: Vec<u8>,
     /// Replacement text.
     pub to: Vec<u8>,
+    /// Select values as Django's `startswith` lookup does (`LIKE 'FROM%'`),
+    /// which on SQLite ignores ASCII case; the replacement stays
+    /// case-sensitive, as Python's `str.replace`.
+    pub django_like: bool,
+    /// Set for the dialect by the plan: compare the prefix ignoring ASCII
+    /// case.
+    pub prefix_ignores_case: bool,
 }
 
 impl ValueRewrite {
     /// Applies the rewrite to one decoded value, returning the new value
     /// when it changes.
     pub fn apply(&self, value: &[u8]) -> Option<Vec<u8>> {
-        if self.from.is_empty() || !value.starts_with(&self.from) {
+        let selected = match value.get(..self.from.len()) {
+            Some(p) if self.prefix_ignores_case => p.eq_ignore_ascii_case(&self.from),
+            Some(p) => p == self.from.as_slice(),
+            None => false,
+        };
+        if self.from.is_empty() || !selected {
             return None;
         }
         let mut out = Vec::with_capacity(value.len() + self.to.len());
@@ -47,15 +59,30 @@ impl ValueRewrite {
             rest = &rest[i + self.from.len()..];
         }
         out.extend_from_slice(rest);
-        Some(out)
+        // Selected but unchanged (`capa-1` under LIKE): nothing to write.
+        (out != value).then_some(out)
     }
 }
 
 impl ValueRewrite {
     /// The same rewrite backwards (`to` → `from`), on the same table name.
     pub fn reversed(&self) -> ValueRewrite {
-        ValueRewrite { table: self.table.clone(), column: self.column.clone(), from: self.to.clone(), to: self.from.clone() }
+        ValueRewrite { from: self.to.clone(), to: self.from.clone(), ..self.clone() }
     }
+}
+
+/// A Django model rename (`migrations.RenameModel`): the model's table,
+/// its auto-created many-to-many tables and their `<model>_id` columns, the
+/// names of foreign keys to it, and the `django_content_type` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DjangoModel {
+    pub app: String,
+    /// Model class names, e.g. `CorrectivePreventiveAction`.
+    pub old_model: String,
+    pub new_model: String,
+    /// `app_model` in lower case unless `db_table` says otherwise.
+    pub old_table: String,
+    pub new_table: String,
 }
 
 /// A complete set of rules for one run.
@@ -63,9 +90,18 @@ impl ValueRewrite {
 pub struct Rules {
     renames: Vec<TableRename>,
     rewrites: Vec<ValueRewrite>,
+    django: Vec<DjangoModel>,
+    /// `(app, migration name)` rows to add to `django_migrations`.
+    mark_applied: Vec<(String, String)>,
+    /// Timestamp for those rows; the time of the run when unset.
+    applied_at: Option<String>,
+    /// Rename the model's permissions in place (Django 6.0's
+    /// `RenamePermission`) instead of letting new ones be added (5.2).
+    rename_permissions: bool,
 }
 
-/// Table and column of the seed migration (`../shared/seed/module2-migration-guide.md`).
+/// Table of the seed migration (`../shared/seed/module2-migration-guide.md`).
+#[cfg(test)]
 const CAPA_OLD: &str = "incident_safety_correctivepreventiveaction";
 const CAPA_NEW: &str = "incident_safety_safetyactionplan";
 
@@ -81,13 +117,17 @@ impl Rules {
     /// A built-in preset by name. `capa-to-sap` renames
     /// `incident_safety_correctivepreventiveaction` to
     /// `incident_safety_safetyactionplan` and rewrites its
-    /// `reference_number` values `CAPA-` → `SAP-`.
+    /// `reference_number` values `CAPA-` → `SAP-`, as the guide's migrations
+    /// 0002 (a Django `RenameModel` of
+    /// `incident_safety.CorrectivePreventiveAction` to `SafetyActionPlan`)
+    /// and 0003 (the data migration) do.
     pub fn preset(name: &str) -> Result<Rules> {
         match name {
             "capa-to-sap" => {
                 let mut r = Rules::new();
-                r.add_rename(CAPA_OLD, CAPA_NEW)?;
+                r.add_django_model("incident_safety.CorrectivePreventiveAction=SafetyActionPlan", None)?;
                 r.add_rewrite(CAPA_NEW, "reference_number", b"CAPA-", b"SAP-")?;
+                r.rewrites[0].django_like = true;
                 Ok(r)
             }
             _ => Err(Error::Rule(format!(
@@ -99,13 +139,104 @@ impl Rules {
 
     /// Adds every rule of `other` to this set.
     pub fn extend(&mut self, other: Rules) -> Result<()> {
+        let renamed_by_django: Vec<Vec<u8>> = other.django.iter().map(|d| d.old_table.as_bytes().to_vec()).collect();
         for r in other.renames {
-            self.push_rename(r)?;
+            if !renamed_by_django.contains(&r.old) {
+                self.push_rename(r)?;
+            }
+        }
+        for d in other.django {
+            let spec = format!("{}.{}={}", d.app, d.old_model, d.new_model);
+            self.add_django_model(&spec, Some(&format!("{}={}", d.old_table, d.new_table)))?;
         }
         for w in other.rewrites {
             self.push_rewrite(w)?;
         }
+        self.mark_applied.extend(other.mark_applied);
+        self.applied_at = other.applied_at.or(self.applied_at.take());
+        self.rename_permissions |= other.rename_permissions;
         Ok(())
+    }
+
+    /// Adds a Django model rename, `APP.OldModel=NewModel`. The tables are
+    /// `app_oldmodel` / `app_newmodel` unless `db_table` gives them as
+    /// `OLD_TABLE=NEW_TABLE` (for a model with `Meta.db_table`).
+    pub fn add_django_model(&mut self, spec: &str, db_table: Option<&str>) -> Result<()> {
+        let bad = |why: &str| Error::Rule(format!("--django-model {spec:?}: {why}"));
+        let (left, new_model) = spec.split_once('=').ok_or_else(|| bad("expected APP.OldModel=NewModel"))?;
+        let (app, old_model) = left.split_once('.').ok_or_else(|| bad("expected APP.OldModel=NewModel"))?;
+        for (what, name) in [("app label", app), ("model name", old_model), ("model name", new_model)] {
+            if !crate::django::is_identifier(name) {
+                return Err(bad(&format!(
+                    "{what} {name:?} is not a valid Python identifier (letters, digits, _; not starting with a digit)"
+                )));
+            }
+        }
+        let (old_table, new_table) = match db_table {
+            Some(t) => {
+                let (o, n) = t.split_once('=').ok_or_else(|| bad("--db-table expects OLD_TABLE=NEW_TABLE"))?;
+                (o.trim().to_string(), n.trim().to_string())
+            }
+            None => (
+                format!("{app}_{}", old_model.to_lowercase()),
+                format!("{app}_{}", new_model.to_lowercase()),
+            ),
+        };
+        self.add_rename(&old_table, &new_table)?;
+        self.django.push(DjangoModel {
+            app: app.into(),
+            old_model: old_model.into(),
+            new_model: new_model.into(),
+            old_table,
+            new_table,
+        });
+        Ok(())
+    }
+
+    /// Adds a `django_migrations` row for `APP.MIGRATION` (e.g.
+    /// `incident_safety.0002_rename_capa_to_safety_action_plan`).
+    pub fn add_mark_applied(&mut self, spec: &str) -> Result<()> {
+        let (app, name) = spec
+            .split_once('.')
+            .filter(|(a, n)| crate::django::is_identifier(a) && !n.is_empty() && !n.contains(['\'', '\\']))
+            .ok_or_else(|| Error::Rule(format!("--mark-applied {spec:?}: expected APP.MIGRATION_NAME")))?;
+        self.mark_applied.push((app.into(), name.into()));
+        Ok(())
+    }
+
+    /// Sets the `applied` timestamp of marked migrations.
+    pub fn set_applied_at(&mut self, at: &str) -> Result<()> {
+        let ok = at.len() >= 10 && at.bytes().all(|b| b.is_ascii_digit() || b" -:.+TZ".contains(&b));
+        if !ok {
+            return Err(Error::Rule(format!("--applied-at {at:?}: expected a timestamp like 2026-11-26 06:35:05+00")));
+        }
+        self.applied_at = Some(at.into());
+        Ok(())
+    }
+
+    /// Renames the model's permissions in place (Django 6.0 behaviour).
+    pub fn set_rename_permissions(&mut self, on: bool) {
+        self.rename_permissions = on;
+    }
+
+    /// The Django model renames.
+    pub fn django_models(&self) -> &[DjangoModel] {
+        &self.django
+    }
+
+    /// Migrations to mark applied, as `(app, name)`.
+    pub fn mark_applied(&self) -> &[(String, String)] {
+        &self.mark_applied
+    }
+
+    /// The `applied` timestamp for marked migrations, if set.
+    pub fn applied_at(&self) -> Option<&str> {
+        self.applied_at.as_deref()
+    }
+
+    /// Whether permissions are renamed in place.
+    pub fn rename_permissions(&self) -> bool {
+        self.rename_permissions
     }
 
     /// Adds a table rename. `old` may be schema-qualified (`public.t`);
@@ -159,6 +290,8 @@ impl Rules {
             column: column.as_bytes().to_vec(),
             from: from.to_vec(),
             to: to.to_vec(),
+            django_like: false,
+            prefix_ignores_case: false,
         })
     }
 
@@ -212,7 +345,25 @@ impl Rules {
                 ..w.reversed()
             })
             .collect();
-        Rules { renames, rewrites }
+        let django = self
+            .django
+            .iter()
+            .map(|d| DjangoModel {
+                app: d.app.clone(),
+                old_model: d.new_model.clone(),
+                new_model: d.old_model.clone(),
+                old_table: d.new_table.clone(),
+                new_table: d.old_table.clone(),
+            })
+            .collect();
+        Rules {
+            renames,
+            rewrites,
+            django,
+            mark_applied: Vec::new(),
+            applied_at: None,
+            rename_permissions: self.rename_permissions,
+        }
     }
 
     /// The table renames, in the order given.
@@ -227,7 +378,7 @@ impl Rules {
 
     /// True when no rule would change anything.
     pub fn is_empty(&self) -> bool {
-        self.renames.is_empty() && self.rewrites.is_empty()
+        self.renames.is_empty() && self.rewrites.is_empty() && self.mark_applied.is_empty()
     }
 
     /// Maps a table given by its new name to its input (old) name.
@@ -236,6 +387,89 @@ impl Rules {
             .iter()
             .find(|r| r.new == table)
             .map_or_else(|| table.to_vec(), |r| r.old.clone())
+    }
+}
+
+/// The rules file (`--rules FILE.toml`): everything the command line can
+/// say. See the README for an example.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesFile {
+    preset: Option<String>,
+    #[serde(default)]
+    rename_table: Vec<RenameEntry>,
+    #[serde(default)]
+    rewrite: Vec<RewriteEntry>,
+    #[serde(default)]
+    django_model: Vec<DjangoEntry>,
+    #[serde(default)]
+    mark_applied: Vec<String>,
+    applied_at: Option<String>,
+    #[serde(default)]
+    rename_permissions: bool,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RenameEntry {
+    old: String,
+    new: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RewriteEntry {
+    /// `TABLE.COLUMN`
+    column: String,
+    from: String,
+    to: String,
+    #[serde(default)]
+    django_like: bool,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DjangoEntry {
+    /// `APP.OldModel`
+    model: String,
+    /// `NewModel`
+    new: String,
+    /// `OLD_TABLE=NEW_TABLE` for a model with `Meta.db_table`.
+    db_table: Option<String>,
+}
+
+impl Rules {
+    /// Reads a rules file (TOML).
+    pub fn from_toml(text: &str) -> Result<Rules> {
+        let f: RulesFile = toml::from_str(text).map_err(|e| Error::Rule(format!("rules file: {e}")))?;
+        let mut r = match &f.preset {
+            Some(p) => Rules::preset(p)?,
+            None => Rules::new(),
+        };
+        for e in &f.rename_table {
+            r.add_rename(&e.old, &e.new)?;
+        }
+        for d in &f.django_model {
+            r.add_django_model(&format!("{}={}", d.model, d.new), d.db_table.as_deref())?;
+        }
+        for w in &f.rewrite {
+            let (table, column) = w
+                .column
+                .rsplit_once('.')
+                .ok_or_else(|| Error::Rule(format!("rules file: rewrite column {:?} is not TABLE.COLUMN", w.column)))?;
+            r.add_rewrite(table, column, w.from.as_bytes(), w.to.as_bytes())?;
+            if let Some(last) = r.rewrites.last_mut() {
+                last.django_like = w.django_like;
+            }
+        }
+        for m in &f.mark_applied {
+            r.add_mark_applied(m)?;
+        }
+        if let Some(at) = &f.applied_at {
+            r.set_applied_at(at)?;
+        }
+        r.rename_permissions |= f.rename_permissions;
+        Ok(r)
     }
 }
 
@@ -256,7 +490,14 @@ mod tests {
     use super::*;
 
     fn rw(from: &str, to: &str) -> ValueRewrite {
-        ValueRewrite { table: b"t".to_vec(), column: b"c".to_vec(), from: from.into(), to: to.into() }
+        ValueRewrite {
+            table: b"t".to_vec(),
+            column: b"c".to_vec(),
+            from: from.into(),
+            to: to.into(),
+            django_like: false,
+            prefix_ignores_case: false,
+        }
     }
 
     #[test]
@@ -269,6 +510,26 @@ mod tests {
         assert_eq!(r.apply(b"capa-1"), None);
         assert_eq!(r.apply(b"LEGACY-7"), None);
         assert_eq!(r.apply(b""), None);
+    }
+
+    #[test]
+    fn like_prefix_ignores_ascii_case_only_in_selection() {
+        let mut r = rw("CAPA-", "SAP-");
+        r.prefix_ignores_case = true;
+        assert_eq!(r.apply(b"Capa-CAPA-5").as_deref(), Some(&b"Capa-SAP-5"[..]));
+        assert_eq!(r.apply(b"capa-1"), None);
+    }
+
+    #[test]
+    fn django_models_are_validated() {
+        let mut r = Rules::new();
+        assert!(r.add_django_model("app.Old=New", None).is_ok());
+        assert_eq!(r.renames()[0].old, b"app_old");
+        assert!(r.add_django_model("bad-app.Old=New", None).is_err());
+        assert!(r.add_django_model("app.1Old=New", None).is_err());
+        assert!(r.add_django_model("app.Old", None).is_err());
+        assert!(r.add_mark_applied("app.0002_x").is_ok());
+        assert!(r.add_mark_applied("app").is_err());
     }
 
     #[test]
@@ -289,6 +550,28 @@ mod tests {
         assert_eq!(r.rewrites()[0].table, CAPA_NEW.as_bytes());
         assert_eq!(r.rewrites()[0].apply(b"SAP-SAP-9").as_deref(), Some(&b"CAPA-CAPA-9"[..]));
         assert_eq!(r.reversed(), Rules::preset("capa-to-sap").unwrap());
+    }
+
+    #[test]
+    fn rules_file_says_what_the_command_line_says() {
+        let text = r#"
+            mark_applied = ["incident_safety.0002_rename_capa_to_safety_action_plan"]
+            [[django_model]]
+            model = "incident_safety.CorrectivePreventiveAction"
+            new = "SafetyActionPlan"
+            [[rewrite]]
+            column = "incident_safety_safetyactionplan.reference_number"
+            from = "CAPA-"
+            to = "SAP-"
+            django_like = true
+        "#;
+        let mut from_file = Rules::from_toml(text).unwrap();
+        let mut by_hand = Rules::preset("capa-to-sap").unwrap();
+        by_hand.add_mark_applied("incident_safety.0002_rename_capa_to_safety_action_plan").unwrap();
+        assert_eq!(from_file, by_hand);
+        assert!(Rules::from_toml("bogus = 1").is_err());
+        from_file.set_rename_permissions(true);
+        assert!(from_file.rename_permissions());
     }
 
     #[test]

@@ -195,6 +195,65 @@ fn std_strings(i: In) -> IResult<In, Head> {
     Ok((i, Head::StdStrings(on)))
 }
 
+/// `ALTER TABLE [ONLY] t ADD CONSTRAINT n FOREIGN KEY (c) REFERENCES t2(c2)`,
+/// as pg_dump writes single-column foreign keys (`dumpConstraint`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignKey<'a> {
+    pub table: QualName<'a>,
+    pub name: Cow<'a, [u8]>,
+    pub column: Cow<'a, [u8]>,
+    pub ref_table: QualName<'a>,
+    pub ref_column: Cow<'a, [u8]>,
+}
+
+/// Parses a single-column `ADD CONSTRAINT … FOREIGN KEY` statement.
+pub fn foreign_key(d: Dialect, stmt: &[u8]) -> Option<ForeignKey<'_>> {
+    let one = |i| delimited(preceded(sp, ch('(')), ident(d), preceded(sp, ch(')')))(i);
+    let r: IResult<In, _> = tuple((
+        kw("ALTER"),
+        kw("TABLE"),
+        opt(kw("ONLY")),
+        qualname(d),
+        kw("ADD"),
+        kw("CONSTRAINT"),
+        ident(d),
+        kw("FOREIGN"),
+        kw("KEY"),
+        one,
+        kw("REFERENCES"),
+        qualname(d),
+        one,
+    ))(stmt);
+    let (_, (_, _, _, table, _, _, name, _, _, column, _, ref_table, ref_column)) = r.ok()?;
+    Some(ForeignKey { table, name, column, ref_table, ref_column })
+}
+
+/// `CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON t (c1, c2)` with plain
+/// column names, as SQLite stores Django's indexes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Index<'a> {
+    pub unique: bool,
+    pub name: Cow<'a, [u8]>,
+    pub table: QualName<'a>,
+    pub columns: Vec<Cow<'a, [u8]>>,
+}
+
+/// Parses a plain `CREATE INDEX` statement.
+pub fn index(d: Dialect, stmt: &[u8]) -> Option<Index<'_>> {
+    let r: IResult<In, _> = tuple((
+        kw("CREATE"),
+        opt(kw("UNIQUE")),
+        kw("INDEX"),
+        opt(tuple((kw("IF"), kw("NOT"), kw("EXISTS")))),
+        ident(d),
+        kw("ON"),
+        qualname(d),
+        column_list(d),
+    ))(stmt);
+    let (_, (_, unique, _, _, name, _, table, columns)) = r.ok()?;
+    Some(Index { unique: unique.is_some(), name, table, columns })
+}
+
 /// Classifies a complete statement (from its first token to its `;`).
 pub fn head(d: Dialect, stmt: &[u8]) -> Head<'_> {
     let parsed = alt((copy_head(d), insert_head(d, stmt), create_table_head(d, stmt), std_strings))(stmt);
@@ -299,6 +358,19 @@ mod tests {
             }
             h => panic!("{h:?}"),
         }
+    }
+
+    #[test]
+    fn foreign_keys_and_indexes() {
+        let s = b"ALTER TABLE ONLY public.m2m\n    ADD CONSTRAINT fk_name FOREIGN KEY (capa_id) REFERENCES public.capa(id) DEFERRABLE INITIALLY DEFERRED;";
+        let fk = foreign_key(Dialect::Postgres, s).unwrap();
+        assert_eq!((&*fk.table.name, &*fk.name, &*fk.column), (&b"m2m"[..], &b"fk_name"[..], &b"capa_id"[..]));
+        assert_eq!((&*fk.ref_table.name, &*fk.ref_column), (&b"capa"[..], &b"id"[..]));
+        assert!(foreign_key(Dialect::Postgres, b"ALTER TABLE ONLY t ADD CONSTRAINT p PRIMARY KEY (id);").is_none());
+        let ix = index(Dialect::Sqlite, b"CREATE UNIQUE INDEX \"u_1\" ON \"m2m\" (\"a_id\", \"user_id\");").unwrap();
+        assert!(ix.unique);
+        assert_eq!(&*ix.name, b"u_1");
+        assert_eq!(owned(&ix.columns), ["a_id", "user_id"]);
     }
 
     #[test]

@@ -13,14 +13,14 @@ struct Failure {
     stderr: String,
 }
 
-/// Runs `dumpsed rewrite --preset capa-to-sap INPUT -o OUT` and expects it
+/// Runs `dumpsed rewrite --rules fixtures/plain-sql-rename.toml INPUT -o OUT` and expects it
 /// to fail without leaving OUT (or any temporary file) behind.
 fn fails(input: &[u8], extra: &[&str]) -> Failure {
     let dir = scratch();
     let inp = dir.path().join("in.sql");
     std::fs::write(&inp, input).expect("write input");
     let out = dir.path().join("out.sql");
-    let res = run(dumpsed().args(["rewrite", "--preset", "capa-to-sap"]).args(extra).arg(&inp).arg("-o").arg(&out));
+    let res = run(dumpsed().args(["rewrite", "--rules", "fixtures/plain-sql-rename.toml"]).args(extra).arg(&inp).arg("-o").arg(&out));
     assert!(!res.status.success(), "expected failure, got success");
     assert!(!out.exists(), "output file left behind");
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).expect("ls").map(|e| e.expect("entry").file_name()).collect();
@@ -188,7 +188,7 @@ fn output_path_equal_to_input_is_refused() {
     let inp = dir.path().join("in.sql");
     let original = pg_fixture();
     std::fs::write(&inp, &original).expect("write");
-    let res = run(dumpsed().args(["rewrite", "--preset", "capa-to-sap"]).arg(&inp).arg("-o").arg(dir.path().join(".").join("in.sql")));
+    let res = run(dumpsed().args(["rewrite", "--rules", "fixtures/plain-sql-rename.toml"]).arg(&inp).arg("-o").arg(dir.path().join(".").join("in.sql")));
     assert_eq!(res.status.code(), Some(5));
     assert!(String::from_utf8_lossy(&res.stderr).contains("it is the input file"));
     assert_eq!(std::fs::read(&inp).expect("read"), original);
@@ -196,7 +196,7 @@ fn output_path_equal_to_input_is_refused() {
 
 #[test]
 fn unwritable_output_directory() {
-    let res = run(dumpsed().args(["rewrite", "--preset", "capa-to-sap"]).arg(fixture("pg/before.sql")).args(["-o", "/nonexistent-dir/out.sql"]));
+    let res = run(dumpsed().args(["rewrite", "--rules", "fixtures/plain-sql-rename.toml"]).arg(fixture("pg/before.sql")).args(["-o", "/nonexistent-dir/out.sql"]));
     assert_eq!(res.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&res.stderr).contains("/nonexistent-dir"));
 }
@@ -247,8 +247,8 @@ fn latin1_and_invalid_utf8_pass_through() {
     let dir = scratch();
     let inp = dir.path().join("latin1.sql");
     std::fs::write(&inp, splice(&clean)).expect("write");
-    let out = ok(dumpsed().args(["rewrite", "--quiet", "--preset", "capa-to-sap"]).arg(&inp));
-    let clean_out = ok(dumpsed().args(["rewrite", "--quiet", "--preset", "capa-to-sap"]).arg(fixture("pg/before.sql")));
+    let out = ok(dumpsed().args(["rewrite", "--quiet", "--rules", "fixtures/plain-sql-rename.toml"]).arg(&inp));
+    let clean_out = ok(dumpsed().args(["rewrite", "--quiet", "--rules", "fixtures/plain-sql-rename.toml"]).arg(fixture("pg/before.sql")));
     assert!(out == splice(&clean_out), "non-UTF-8 bytes were not passed through exactly");
     assert!(out.windows(13).any(|w| w == b"\tSAP-2026-001"), "targeted value not rewritten");
 }
@@ -264,7 +264,7 @@ fn target_table_already_present_is_refused_unless_forced() {
     let dir = scratch();
     let inp = dir.path().join("in.sql");
     std::fs::write(&inp, &dump).expect("write");
-    let res = run(dumpsed().args(["rewrite", "--preset", "capa-to-sap", "--force"]).arg(&inp));
+    let res = run(dumpsed().args(["rewrite", "--rules", "fixtures/plain-sql-rename.toml", "--force"]).arg(&inp));
     assert!(res.status.success());
     assert!(String::from_utf8_lossy(&res.stderr).contains("--force"));
 }

@@ -13,7 +13,7 @@ use common::*;
 
 fn rewrite_fixture(rel: &str, dir: &std::path::Path) -> std::path::PathBuf {
     let out = dir.join("out.sql");
-    ok(dumpsed().args(["rewrite", "--quiet", "--preset", "capa-to-sap"]).arg(fixture(rel)).arg("-o").arg(&out));
+    ok(dumpsed().args(["rewrite", "--quiet", "--rules", "fixtures/plain-sql-rename.toml"]).arg(fixture(rel)).arg("-o").arg(&out));
     out
 }
 
@@ -46,12 +46,12 @@ fn pg_column_inserts_dump_restores_to_the_live_result() {
     );
 }
 
-/// `cat before.sql | dumpsed rewrite --preset capa-to-sap | psql` works.
+/// `cat before.sql | dumpsed rewrite --rules fixtures/plain-sql-rename.toml | psql` works.
 #[test]
 fn pg_pipeline_through_stdin_and_stdout() {
     let db = PgDb::new("pipe");
     let script = format!(
-        "set -o pipefail; cat {} | {} rewrite --quiet --preset capa-to-sap | psql -X -q -v ON_ERROR_STOP=1 --single-transaction -d {}",
+        "set -o pipefail; cat {} | {} rewrite --quiet --rules fixtures/plain-sql-rename.toml | psql -X -q -v ON_ERROR_STOP=1 --single-transaction -d {}",
         fixture("pg/before.sql").display(),
         env!("CARGO_BIN_EXE_dumpsed"),
         db.name
@@ -79,7 +79,7 @@ fn pg_gzip_in_and_out_restores_to_the_live_result() {
     }
     std::fs::write(&gz_in, gz).expect("write gz");
     let gz_out = dir.path().join("after.sql.gz");
-    ok(dumpsed().args(["rewrite", "--quiet", "--preset", "capa-to-sap", "-j", "2", "--chunk-size", "1"]).arg(&gz_in).arg("-o").arg(&gz_out));
+    ok(dumpsed().args(["rewrite", "--quiet", "--rules", "fixtures/plain-sql-rename.toml", "-j", "2", "--chunk-size", "1"]).arg(&gz_in).arg("-o").arg(&gz_out));
     let plain = ok(std::process::Command::new("gunzip").arg("-c").arg(&gz_out));
     let plain_path = dir.path().join("after.sql");
     std::fs::write(&plain_path, &plain).expect("write");

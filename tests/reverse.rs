@@ -11,7 +11,7 @@ use common::*;
 
 fn rewrite(input: &Path, output: &Path, reverse: bool) -> String {
     let mut cmd = dumpsed();
-    cmd.args(["rewrite", "--preset", "capa-to-sap"]);
+    cmd.args(["rewrite", "--rules", "fixtures/plain-sql-rename.toml"]);
     if reverse {
         cmd.arg("--reverse");
     }

@@ -76,6 +76,36 @@ pub struct Args {
     #[arg(long = "rewrite", value_name = "TABLE.COLUMN:FROM=TO")]
     pub rewrite: Vec<String>,
 
+    /// Rename a Django model as `manage.py migrate` does with RenameModel:
+    /// its table, its many-to-many tables and their columns, the foreign
+    /// keys' names, and the content type. Repeatable.
+    #[arg(long = "django-model", value_name = "APP.OldModel=NewModel")]
+    pub django_model: Vec<String>,
+
+    /// Tables of the (single) --django-model whose model sets Meta.db_table.
+    #[arg(long = "db-table", value_name = "OLD_TABLE=NEW_TABLE")]
+    pub db_table: Option<String>,
+
+    /// Add the django_migrations row of APP.MIGRATION, so that `migrate`
+    /// after the restore has nothing left to do. Repeatable.
+    #[arg(long = "mark-applied", value_name = "APP.MIGRATION")]
+    pub mark_applied: Vec<String>,
+
+    /// The `applied` time of --mark-applied rows (default: now, UTC).
+    #[arg(long = "applied-at", value_name = "TIMESTAMP")]
+    pub applied_at: Option<String>,
+
+    /// Rename the model's permissions in place (as Django 6.0 does), so
+    /// users and groups keep their grants; by default new permissions are
+    /// added, as Django 5.2 does.
+    #[arg(long = "rename-permissions")]
+    pub rename_permissions: bool,
+
+    /// Read rules from a TOML file (see the README); combined with the
+    /// rules given as options.
+    #[arg(long = "rules", value_name = "FILE.toml")]
+    pub rules: Option<PathBuf>,
+
     /// Column order of TABLE, for INSERTs without a column list in a dump
     /// that has no CREATE TABLE for it (--data-only). Repeatable.
     #[arg(long = "columns", value_name = "TABLE=COL1,COL2,...")]
@@ -122,11 +152,33 @@ fn rules_of(args: &Args) -> Result<Rules, Error> {
         Some(p) => Rules::preset(p)?,
         None => Rules::new(),
     };
+    if let Some(path) = &args.rules {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        rules.extend(Rules::from_toml(&text)?)?;
+    }
+    if args.db_table.is_some() && args.django_model.len() != 1 {
+        return Err(Error::Rule("--db-table goes with exactly one --django-model".into()));
+    }
+    for m in &args.django_model {
+        rules.add_django_model(m, args.db_table.as_deref())?;
+    }
     for r in &args.rename_table {
         rules.parse_rename(r)?;
     }
     for w in &args.rewrite {
         rules.parse_rewrite(w)?;
+    }
+    for m in &args.mark_applied {
+        rules.add_mark_applied(m)?;
+    }
+    if let Some(at) = &args.applied_at {
+        rules.set_applied_at(at)?;
+    }
+    if args.rename_permissions {
+        rules.set_rename_permissions(true);
+    }
+    if args.reverse && !rules.mark_applied().is_empty() {
+        return Err(Error::Rule("--mark-applied cannot be reversed; leave it out with --reverse".into()));
     }
     if rules.is_empty() {
         return Err(Error::Rule("no rules given: use --preset, --rename-table or --rewrite".into()));
