@@ -5,7 +5,8 @@
 #    PostgreSQL server binaries (initdb under /usr/lib/postgresql/*/bin) is missing.
 # 2. Starts a private throwaway cluster (scripts/pg-cluster.sh), exports PGHOST/PGPORT/
 #    PGUSER and DUMPSED_PG=1, and stops + removes the cluster on exit.
-# 3. Runs: cargo test --release --all-targets "$@"   and exits with its status.
+# 3. Makes a virtualenv with Django 5.2 for the Django tests (DUMPSED_DJANGO_PY).
+# 4. Runs: cargo test --release --all-targets "$@"   and exits with its status.
 # Works from any cwd.
 set -euo pipefail
 
@@ -40,6 +41,16 @@ fi
 if ! command -v cargo >/dev/null 2>&1 && [[ -x "${CARGO_HOME:-$HOME/.cargo}/bin/cargo" ]]; then
     export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 fi
+
+# Django 5.2 for the Django tests, in a virtualenv of its own (never the system
+# Python); reused when already there.
+DJANGO_VENV="${DUMPSED_DJANGO_VENV:-/tmp/dumpsed-django-venv}"
+if ! "$DJANGO_VENV/bin/python" -c 'import django, psycopg; assert django.VERSION[:2] == (5, 2)' 2>/dev/null; then
+    log "creating virtualenv $DJANGO_VENV (Django 5.2, psycopg[binary])"
+    python3 -m venv "$DJANGO_VENV"
+    "$DJANGO_VENV/bin/pip" install --quiet --disable-pip-version-check 'Django>=5.2,<5.3' 'psycopg[binary]>=3.1'
+fi
+export DUMPSED_DJANGO_PY="$DJANGO_VENV/bin/python"
 
 cleanup() {
     bash "$ROOT/scripts/pg-cluster.sh" stop || log "warning: stopping the PostgreSQL test cluster failed"
