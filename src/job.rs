@@ -162,7 +162,7 @@ pub fn rewrite(
         now: crate::django::now_utc(dialect),
     };
     let reader = Reader::new(input.reader, plan.clone(), config).with_prefix(head);
-    let pipe = PipelineConfig { threads, inflight: threads * 2 + 2, gzip: options.gzip };
+    let pipe = PipelineConfig { threads, inflight: threads + 2, gzip: options.gzip };
     let outcome = pipeline::run(reader, out, &pipe, progress)?;
     let (counts, bytes_in, bytes_out) = (outcome.counts, outcome.bytes_in, outcome.bytes_out);
     let plan = outcome.plan.unwrap_or(plan);

@@ -122,7 +122,7 @@ pub struct ReaderConfig {
 impl Default for ReaderConfig {
     fn default() -> Self {
         ReaderConfig {
-            chunk_size: 4 << 20,
+            chunk_size: 2 << 20,
             max_record: 1 << 30,
             columns: HashMap::new(),
             force: false,

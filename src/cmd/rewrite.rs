@@ -129,7 +129,7 @@ pub struct Args {
     pub max_record_size: usize,
 
     /// Chunk size in KiB (tuning; output does not depend on it).
-    #[arg(long, value_name = "KiB", default_value_t = 4096, hide = true)]
+    #[arg(long, value_name = "KiB", default_value_t = 2048, hide = true)]
     pub chunk_size: usize,
 
     /// Apply the rules backwards (new → old names, TO → FROM values): the
