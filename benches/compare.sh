@@ -21,6 +21,8 @@
 #                      the machine is idle (< 15% CPU busy over 1 s): others' builds skew
 #                      the numbers; the `other CPU` column shows what ran beside each case
 #   --smoke            8 MiB dumps, big size 16 MiB, in seconds (CI)
+#   --rev REV          build dumpsed from git revision REV (`git archive`, built in
+#                      WORKDIR/src with its own target dir) instead of the working tree
 #   --no-build         use the existing target/release/dumpsed
 #
 # Before each case the input is read once (`cat IN > /dev/null`: page cache warm),
@@ -37,6 +39,7 @@ MODE=both
 RUNS=1
 IDLE_WAIT=""
 BUILD=1
+REV=""
 SMOKE=0
 
 die() { printf 'compare.sh: %s\n' "$*" >&2; exit 1; }
@@ -52,6 +55,7 @@ while [[ $# -gt 0 ]]; do
         --idle-wait) IDLE_WAIT="$2"; shift 2 ;;
         --smoke) SMOKE=1; shift ;;
         --no-build) BUILD=0; shift ;;
+        --rev) REV="$2"; shift 2 ;;
         -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument: $1 (see --help)" ;;
     esac
@@ -81,13 +85,27 @@ for c in python3 gzip sed cat sync; do command -v "$c" >/dev/null || die "$c is 
 mkdir -p "$WORK/bin" "$WORK/logs"
 WORK="$(cd "$WORK" && pwd)"
 
-if [[ $BUILD == 1 ]]; then
-    log "cargo build --release"
-    (cd "$ROOT" && cargo build --release --quiet) || die "cargo build --release failed"
+SRC="$ROOT"
+if [[ -n $REV ]]; then
+    commit="$(git -C "$ROOT" rev-parse --verify "$REV^{commit}")" || die "--rev $REV: no such revision"
+    SRC="$WORK/src"
+    log "building $commit (git archive) in $SRC"
+    rm -rf "$SRC" && mkdir -p "$SRC"
+    git -C "$ROOT" archive "$commit" | tar -x -C "$SRC"
+    (cd "$SRC" && CARGO_TARGET_DIR="$WORK/target" cargo build --release --quiet) || die "cargo build --release of $REV failed"
+    cp "$WORK/target/release/dumpsed" "$WORK/bin/dumpsed"
+    DESCRIBE="$(git -C "$ROOT" rev-parse --short "$commit") (--rev $REV)"
+else
+    if [[ $BUILD == 1 ]]; then
+        log "cargo build --release"
+        (cd "$ROOT" && cargo build --release --quiet) || die "cargo build --release failed"
+    fi
+    [[ -x "$ROOT/target/release/dumpsed" ]] || die "no target/release/dumpsed (build it, or drop --no-build)"
+    # A private copy: other people's rebuilds must not swap the binary mid-run.
+    cp "$ROOT/target/release/dumpsed" "$WORK/bin/dumpsed"
+    dirty="$(git -C "$ROOT" status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null | wc -l)"
+    DESCRIBE="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) working tree$([[ $dirty != 0 ]] && echo " (+$dirty uncommitted changes in src/, Cargo.*)")"
 fi
-[[ -x "$ROOT/target/release/dumpsed" ]] || die "no target/release/dumpsed (build it, or drop --no-build)"
-# A private copy: other people's rebuilds must not swap the binary mid-run.
-cp "$ROOT/target/release/dumpsed" "$WORK/bin/dumpsed"
 DUMPSED="$WORK/bin/dumpsed"
 
 # --- inputs (cached) ---------------------------------------------------------
@@ -270,13 +288,10 @@ targets() { # mode
 
 # --- machine -----------------------------------------------------------------
 machine() {
-    local commit dirty
-    commit="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-    dirty="$(git -C "$ROOT" status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null | wc -l)"
     echo "Machine: nproc=$(nproc); $(lscpu | grep 'Model name' | sed 's/  */ /g'); kernel $(uname -sr);" \
         "RAM $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo);" \
         "workdir fs $(df -PT "$WORK" | awk 'NR==2 { print $2 }')"
-    echo "Tools: $(sed --version | head -1); $(gzip --version | head -1); dumpsed $commit$([[ $dirty != 0 ]] && echo " (+$dirty uncommitted changes in src/)")"
+    echo "Tools: $(sed --version | head -1); $(gzip --version | head -1); dumpsed $DESCRIBE"
     echo "Inputs: $(basename "$PG") $(fsz "$PG") B; $(basename "$PGZ") $(fsz "$PGZ") B;" \
         "$(basename "$SQ") $(fsz "$SQ") B; $(basename "$INS") $(fsz "$INS") B$([[ -n $BIGF ]] && echo "; $(basename "$BIGF") $(fsz "$BIGF") B")"
 }
