@@ -61,7 +61,10 @@ pub fn decode(raw: &[u8], out: &mut Vec<u8>) -> Result<bool, DecodeError> {
         out.extend_from_slice(&raw[i..i + j]);
         let at = i + j;
         let Some(&c) = raw.get(at + 1) else {
-            return Err(DecodeError { at, msg: "backslash at end of COPY field" });
+            return Err(DecodeError {
+                at,
+                msg: "backslash at end of COPY field",
+            });
         };
         i = at + 2;
         match c {
@@ -146,6 +149,13 @@ pub fn last_row_end(data: &[u8]) -> Option<usize> {
         end = nl;
     }
     None
+}
+
+/// Number of rows (real row ends) in `data`.
+pub fn count_rows(data: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', data)
+        .filter(|&nl| is_row_end(data, nl))
+        .count() as u64
 }
 
 /// The offset of the next row end (a newline that is not escaped) at or

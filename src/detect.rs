@@ -84,10 +84,16 @@ mod tests {
     fn detects_both_dialects() {
         let pg = b"--\n-- PostgreSQL database dump\n--\n\n\\restrict abc\nSET x = 1;";
         assert_eq!(detect(pg), Detected::Dialect(Dialect::Postgres));
-        assert_eq!(detect(b"SET statement_timeout = 0;"), Detected::Dialect(Dialect::Postgres));
+        assert_eq!(
+            detect(b"SET statement_timeout = 0;"),
+            Detected::Dialect(Dialect::Postgres)
+        );
         let lite = b"PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\nCREATE TABLE t(a);";
         assert_eq!(detect(lite), Detected::Dialect(Dialect::Sqlite));
-        assert_eq!(detect(b"BEGIN TRANSACTION;\nCREATE TABLE t(a);"), Detected::Dialect(Dialect::Sqlite));
+        assert_eq!(
+            detect(b"BEGIN TRANSACTION;\nCREATE TABLE t(a);"),
+            Detected::Dialect(Dialect::Sqlite)
+        );
         assert_eq!(detect(b"CREATE TABLE t (a int);"), Detected::Unknown);
         assert_eq!(detect(b"  \n-- nothing\n"), Detected::Empty);
         assert_eq!(detect(b""), Detected::Empty);

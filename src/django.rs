@@ -66,7 +66,13 @@ pub fn create_index_name(table: &str, columns: &[&str], suffix: &str, max_len: u
 }
 
 /// The name Django gives the foreign key `table.column` → `to_table.to_column`.
-pub fn fk_constraint_name(table: &str, column: &str, to_table: &str, to_column: &str, max_len: usize) -> String {
+pub fn fk_constraint_name(
+    table: &str,
+    column: &str,
+    to_table: &str,
+    to_column: &str,
+    max_len: usize,
+) -> String {
     let suffix = format!("_fk_{}_{}", unqualified(to_table), to_column);
     create_index_name(table, &[column], &suffix, max_len)
 }
@@ -81,8 +87,8 @@ pub fn verbose_name(class_name: &str) -> String {
         // re.sub("(((?<=[a-z])[A-Z])|([A-Z](?![A-Z]|$)))", " \\1", value)
         let prev_lower = i > 0 && chars[i - 1].is_ascii_lowercase();
         let next = chars.get(i + 1);
-        let starts_word = c.is_ascii_uppercase()
-            && (prev_lower || next.is_some_and(|n| !n.is_ascii_uppercase()));
+        let starts_word =
+            c.is_ascii_uppercase() && (prev_lower || next.is_some_and(|n| !n.is_ascii_uppercase()));
         if starts_word {
             out.push(' ');
         }
@@ -145,8 +151,18 @@ fn lit(s: &str) -> String {
 /// Ids come from the tables' own sequences, as they did live.
 pub fn appendix(plan: &Plan, seen: &Seen, now: &str) -> Result<Vec<u8>, String> {
     let pg = plan.dialect == Dialect::Postgres;
-    let q = |t: &str| if pg { format!("public.{t}") } else { t.to_string() };
-    let (ct, perm, mig) = (q("django_content_type"), q("auth_permission"), q("django_migrations"));
+    let q = |t: &str| {
+        if pg {
+            format!("public.{t}")
+        } else {
+            t.to_string()
+        }
+    };
+    let (ct, perm, mig) = (
+        q("django_content_type"),
+        q("auth_permission"),
+        q("django_migrations"),
+    );
     let mut out = String::from("\n-- dumpsed: what manage.py migrate does besides the schema (content types, permissions, migration records)\n");
     let mut any = false;
     for d in &plan.django {
@@ -164,7 +180,11 @@ pub fn appendix(plan: &Plan, seen: &Seen, now: &str) -> Result<Vec<u8>, String> 
             continue;
         }
         let verbose = verbose_name(&d.new_model);
-        let ct_id = format!("SELECT id FROM {ct} WHERE app_label = {} AND model = {}", lit(&d.app), lit(&new));
+        let ct_id = format!(
+            "SELECT id FROM {ct} WHERE app_label = {} AND model = {}",
+            lit(&d.app),
+            lit(&new)
+        );
         for action in ["add", "change", "delete", "view"] {
             let name = lit(&format!("Can {action} {verbose}"));
             let code = lit(&format!("{action}_{new}"));
@@ -191,7 +211,12 @@ pub fn appendix(plan: &Plan, seen: &Seen, now: &str) -> Result<Vec<u8>, String> 
     let at = plan.rules.applied_at().unwrap_or(now);
     for (app, name) in marks {
         any = true;
-        out += &format!("INSERT INTO {mig} (app, name, applied) VALUES ({}, {}, {});\n", lit(app), lit(name), lit(at));
+        out += &format!(
+            "INSERT INTO {mig} (app, name, applied) VALUES ({}, {}, {});\n",
+            lit(app),
+            lit(name),
+            lit(at)
+        );
     }
     if !pg {
         for t in &seen.rebuilt {
@@ -212,7 +237,9 @@ pub fn appendix(plan: &Plan, seen: &Seen, now: &str) -> Result<Vec<u8>, String> 
 /// The current UTC time as Django stores `applied` (`YYYY-MM-DD
 /// HH:MM:SS.ffffff`, with `+00` on PostgreSQL).
 pub fn now_utc(dialect: Dialect) -> String {
-    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     let secs = d.as_secs();
     let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
@@ -225,7 +252,11 @@ pub fn now_utc(dialect: Dialect) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    let tz = if dialect == Dialect::Postgres { "+00" } else { "" };
+    let tz = if dialect == Dialect::Postgres {
+        "+00"
+    } else {
+        ""
+    };
     format!(
         "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{:06}{tz}",
         rem / 3600,
@@ -245,12 +276,19 @@ mod tests {
     #[test]
     fn matches_names_from_real_django() {
         let mut checked = 0;
-        for file in ["fixtures/django/pg/django-names.tsv", "fixtures/django/sqlite/django-names.tsv"] {
+        for file in [
+            "fixtures/django/pg/django-names.tsv",
+            "fixtures/django/sqlite/django-names.tsv",
+        ] {
             let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
             let text = std::fs::read_to_string(&path).expect("names table");
-            for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+            for line in text
+                .lines()
+                .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            {
                 let f: Vec<&str> = line.split('\t').collect();
-                let (table, columns, suffix, max, digest, want) = (f[1], f[2], f[3], f[4], f[5], f[6]);
+                let (table, columns, suffix, max, digest, want) =
+                    (f[1], f[2], f[3], f[4], f[5], f[6]);
                 let cols: Vec<&str> = columns.split(',').collect();
                 let max: usize = max.parse().expect("max length");
                 let mut args = vec![unqualified(table)];
@@ -266,7 +304,10 @@ mod tests {
     #[test]
     fn verbose_names() {
         assert_eq!(verbose_name("SafetyActionPlan"), "safety action plan");
-        assert_eq!(verbose_name("CorrectivePreventiveAction"), "corrective preventive action");
+        assert_eq!(
+            verbose_name("CorrectivePreventiveAction"),
+            "corrective preventive action"
+        );
         assert_eq!(verbose_name("HTTPServer"), "http server");
         assert_eq!(verbose_name("RCA"), "rca");
     }

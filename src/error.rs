@@ -46,7 +46,10 @@ pub enum Error {
 impl Error {
     /// Wraps an I/O error with what was being done when it happened.
     pub fn io(context: impl Into<String>, source: io::Error) -> Error {
-        Error::Io { context: context.into(), source }
+        Error::Io {
+            context: context.into(),
+            source,
+        }
     }
 
     /// True when the error is a closed pipe on the output (e.g. `| head`),
@@ -71,7 +74,10 @@ pub struct LocalError {
 
 impl LocalError {
     pub fn new(at: usize, msg: impl Into<String>) -> LocalError {
-        LocalError { at, msg: msg.into() }
+        LocalError {
+            at,
+            msg: msg.into(),
+        }
     }
 }
 

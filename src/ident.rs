@@ -55,9 +55,11 @@ fn is_plain(name: &[u8], lower: bool) -> bool {
     match name.first() {
         Some(b) if b.is_ascii_digit() => false,
         None => false,
-        Some(_) => name
-            .iter()
-            .all(|&b| b == b'_' || b.is_ascii_digit() || (b.is_ascii_alphabetic() && !(lower && b.is_ascii_uppercase()))),
+        Some(_) => name.iter().all(|&b| {
+            b == b'_'
+                || b.is_ascii_digit()
+                || (b.is_ascii_alphabetic() && !(lower && b.is_ascii_uppercase()))
+        }),
     }
 }
 
@@ -78,7 +80,11 @@ fn push_quoted(name: &[u8], out: &mut Vec<u8>) {
 /// category but unreserved, quoted otherwise.
 pub fn push_pg(name: &[u8], out: &mut Vec<u8>) {
     let keyword = std::str::from_utf8(name)
-        .map(|s| crate::pg_keywords::QUOTED_KEYWORDS.binary_search(&s).is_ok())
+        .map(|s| {
+            crate::pg_keywords::QUOTED_KEYWORDS
+                .binary_search(&s)
+                .is_ok()
+        })
         .unwrap_or(false);
     if is_plain(name, true) && !keyword {
         out.extend_from_slice(name);
@@ -114,9 +120,18 @@ mod tests {
     fn names() {
         let pg = Dialect::Postgres;
         assert_eq!(&*name_of(pg, TokenKind::Word, b"Foo_Bar"), b"foo_bar");
-        assert_eq!(&*name_of(pg, TokenKind::QuotedIdent, b"\"Fo\"\"o\""), b"Fo\"o");
-        assert_eq!(&*name_of(Dialect::Sqlite, TokenKind::QuotedIdent, b"[a]]"), b"a]");
-        assert_eq!(&*name_of(Dialect::Sqlite, TokenKind::QuotedIdent, b"`a``b`"), b"a`b");
+        assert_eq!(
+            &*name_of(pg, TokenKind::QuotedIdent, b"\"Fo\"\"o\""),
+            b"Fo\"o"
+        );
+        assert_eq!(
+            &*name_of(Dialect::Sqlite, TokenKind::QuotedIdent, b"[a]]"),
+            b"a]"
+        );
+        assert_eq!(
+            &*name_of(Dialect::Sqlite, TokenKind::QuotedIdent, b"`a``b`"),
+            b"a`b"
+        );
         assert!(same_name(Dialect::Sqlite, b"ABC", b"abc"));
         assert!(!same_name(pg, b"ABC", b"abc"));
     }
@@ -128,7 +143,10 @@ mod tests {
             push_pg(n, &mut v);
             String::from_utf8(v).unwrap()
         };
-        assert_eq!(q(b"incident_safety_safetyactionplan"), "incident_safety_safetyactionplan");
+        assert_eq!(
+            q(b"incident_safety_safetyactionplan"),
+            "incident_safety_safetyactionplan"
+        );
         assert_eq!(q(b"Plan"), "\"Plan\"");
         assert_eq!(q(b"user"), "\"user\"");
         assert_eq!(q(b"1x"), "\"1x\"");

@@ -68,11 +68,16 @@ pub fn open(path: Option<&Path>) -> Result<Input> {
 /// Wraps any byte source, detecting compression from its first bytes.
 pub fn from_reader(raw: Box<dyn Read + Send>, size: Option<u64>) -> Result<Input> {
     let consumed = Arc::new(AtomicU64::new(0));
-    let counting = Counting { inner: raw, count: consumed.clone() };
+    let counting = Counting {
+        inner: raw,
+        count: consumed.clone(),
+    };
     let mut buffered = BufReader::with_capacity(256 << 10, counting);
     // One fill_buf: a pipe may deliver only a few bytes, which can only
     // weaken the detection of the refused formats below, never framing.
-    let head = buffered.fill_buf().map_err(|e| Error::io("reading input", e))?;
+    let head = buffered
+        .fill_buf()
+        .map_err(|e| Error::io("reading input", e))?;
     if head.starts_with(b"PGDMP") {
         return Err(Error::Unsupported(
             "this is a pg_dump custom-format archive (-Fc), not a plain SQL dump; convert it first with \
@@ -96,5 +101,10 @@ pub fn from_reader(raw: Box<dyn Read + Send>, size: Option<u64>) -> Result<Input
     } else {
         (Box::new(buffered), Compression::None)
     };
-    Ok(Input { reader, compression, size, consumed })
+    Ok(Input {
+        reader,
+        compression,
+        size,
+        consumed,
+    })
 }

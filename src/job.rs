@@ -42,6 +42,8 @@ pub struct Options {
     pub columns: HashMap<Vec<u8>, Vec<Vec<u8>>>,
     /// Go on when a pre-write check fails.
     pub force: bool,
+    /// Gather the report of `inspect` / `--dry-run` (scans all data).
+    pub report: bool,
 }
 
 impl Default for Options {
@@ -55,6 +57,7 @@ impl Default for Options {
             gzip: None,
             columns: HashMap::new(),
             force: false,
+            report: false,
         }
     }
 }
@@ -75,6 +78,14 @@ pub struct Summary {
     pub bytes_out: u64,
     pub elapsed: Duration,
     pub threads: usize,
+    /// The dump's declared encoding (`SET client_encoding`), if any.
+    pub encoding: Option<String>,
+    /// Kinds of statement where tables were renamed, with counts.
+    pub renamed_in: Vec<(String, u64)>,
+    /// With `report`: mentions of old names or FROM texts left alone.
+    pub left_alone: Vec<(String, u64)>,
+    /// With `report`: `(table, rows, bytes)`.
+    pub tables: Vec<(String, u64, u64)>,
 }
 
 /// What one value rule did.
@@ -88,6 +99,8 @@ pub struct RewriteSummary {
     /// Values a `--reverse` run would not give back, and a few of them as
     /// `(input, output)`.
     pub irreversible: u64,
+    pub irreversible_examples: Vec<(String, String)>,
+    /// A few values rewritten, as `(old, new)`.
     pub examples: Vec<(String, String)>,
 }
 
@@ -143,17 +156,37 @@ pub fn resolve_format(head: &[u8], format: Format) -> Result<Dialect> {
 /// Rewrites `input` into `out` under `rules`. `progress` is called with
 /// the decompressed bytes done so far, after each chunk.
 pub fn rewrite(
-    mut input: Input,
+    input: Input,
     out: &mut dyn Write,
     rules: &Rules,
     options: &Options,
     progress: impl FnMut(u64),
 ) -> Result<Summary> {
+    rewrite_logged(input, out, rules, options, progress, None)
+}
+
+/// [`rewrite`], also writing every rewritten value to `log` as CSV
+/// (table, column, line, byte offset, old, new).
+pub fn rewrite_logged(
+    mut input: Input,
+    out: &mut dyn Write,
+    rules: &Rules,
+    options: &Options,
+    progress: impl FnMut(u64),
+    log: Option<&mut dyn Write>,
+) -> Result<Summary> {
     let started = Instant::now();
     let head = read_head(&mut input.reader)?;
     let dialect = resolve_format(&head, options.format)?;
-    let plan = Arc::new(Plan::new(rules, dialect));
-    let threads = if options.threads == 0 { rayon::current_num_threads() } else { options.threads };
+    let mut plan = Plan::new(rules, dialect);
+    plan.report = options.report;
+    plan.log_changes = log.is_some();
+    let plan = Arc::new(plan);
+    let threads = if options.threads == 0 {
+        rayon::current_num_threads()
+    } else {
+        options.threads
+    };
     let config = ReaderConfig {
         chunk_size: options.chunk_size.max(1),
         max_record: options.max_record,
@@ -162,8 +195,13 @@ pub fn rewrite(
         now: crate::django::now_utc(dialect),
     };
     let reader = Reader::new(input.reader, plan.clone(), config).with_prefix(head);
-    let pipe = PipelineConfig { threads, inflight: threads + 2, gzip: options.gzip };
-    let outcome = pipeline::run(reader, out, &pipe, progress)?;
+    let pipe = PipelineConfig {
+        threads,
+        inflight: threads + 2,
+        gzip: options.gzip,
+    };
+    let outcome = pipeline::run(reader, out, &pipe, progress, log)?;
+    let encoding = outcome.encoding.clone();
     let (counts, bytes_in, bytes_out) = (outcome.counts, outcome.bytes_in, outcome.bytes_out);
     let plan = outcome.plan.unwrap_or(plan);
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
@@ -182,12 +220,15 @@ pub fn rewrite(
             .enumerate()
             .map(|(i, w)| {
                 let irr = counts.irreversible.get(i).cloned().unwrap_or_default();
+                let pairs =
+                    |v: &[(Vec<u8>, Vec<u8>)]| v.iter().map(|(a, b)| (text(a), text(b))).collect();
                 RewriteSummary {
                     column: format!("{}.{}", text(&w.table), text(&w.column)),
                     change: format!("{} → {}", text(&w.from), text(&w.to)),
                     rewritten: counts.rewritten.get(i).copied().unwrap_or(0),
                     irreversible: irr.count,
-                    examples: irr.examples.iter().map(|(a, b)| (text(a), text(b))).collect(),
+                    irreversible_examples: pairs(&irr.examples),
+                    examples: counts.examples.get(i).map(|e| pairs(e)).unwrap_or_default(),
                 }
             })
             .collect(),
@@ -196,5 +237,13 @@ pub fn rewrite(
         bytes_out,
         elapsed: started.elapsed(),
         threads,
+        encoding,
+        renamed_in: counts.renamed_in.into_iter().collect(),
+        left_alone: counts.left_alone.into_iter().collect(),
+        tables: counts
+            .tables
+            .into_iter()
+            .map(|(t, s)| (text(&t), s.rows, s.bytes))
+            .collect(),
     })
 }

@@ -58,15 +58,28 @@ enum State {
     Space,
     /// `lone_e`: the word so far is exactly `E`/`e`, which prefixes an
     /// escape string when a quote follows at once.
-    Word { lone_e: bool },
+    Word {
+        lone_e: bool,
+    },
     Dash,
     Slash,
     LineComment,
-    BlockComment { depth: u32, prev: u8 },
-    Str { escapes: bool, pending: Pending },
-    QIdent { close: u8, pending: bool },
+    BlockComment {
+        depth: u32,
+        prev: u8,
+    },
+    Str {
+        escapes: bool,
+        pending: Pending,
+    },
+    QIdent {
+        close: u8,
+        pending: bool,
+    },
     DollarTag,
-    DollarBody { matched: usize },
+    DollarBody {
+        matched: usize,
+    },
 }
 
 /// A resumable SQL lexer. See the module docs.
@@ -106,7 +119,13 @@ fn is_word_start(b: u8) -> bool {
 impl Lexer {
     /// A lexer at the start of input.
     pub fn new(dialect: Dialect) -> Lexer {
-        Lexer { dialect, state: State::Start, kind: TokenKind::Space, tag: Vec::new(), std_strings: true }
+        Lexer {
+            dialect,
+            state: State::Start,
+            kind: TokenKind::Space,
+            tag: Vec::new(),
+            std_strings: true,
+        }
     }
 
     /// The dialect this lexer follows.
@@ -140,7 +159,9 @@ impl Lexer {
         loop {
             match self.state {
                 State::Start => {
-                    let Some(&b) = buf.get(i) else { return Step::Idle };
+                    let Some(&b) = buf.get(i) else {
+                        return Step::Idle;
+                    };
                     i += 1;
                     let pg = self.dialect == Dialect::Postgres;
                     self.state = match b {
@@ -150,7 +171,10 @@ impl Lexer {
                         }
                         b'\'' => {
                             self.kind = TokenKind::Str;
-                            State::Str { escapes: pg && !self.std_strings, pending: Pending::None }
+                            State::Str {
+                                escapes: pg && !self.std_strings,
+                                pending: Pending::None,
+                            }
                         }
                         b'"' => self.qident(b'"'),
                         b'`' if !pg => self.qident(b'`'),
@@ -165,7 +189,9 @@ impl Lexer {
                         }
                         _ if is_word_start(b) => {
                             self.kind = TokenKind::Word;
-                            State::Word { lone_e: pg && (b == b'E' || b == b'e') }
+                            State::Word {
+                                lone_e: pg && (b == b'E' || b == b'e'),
+                            }
                         }
                         _ => return Step::Token(i, TokenKind::Punct),
                     };
@@ -185,7 +211,10 @@ impl Lexer {
                     }
                     if lone_e && buf[i] == b'\'' {
                         self.kind = TokenKind::Str;
-                        self.state = State::Str { escapes: true, pending: Pending::None };
+                        self.state = State::Str {
+                            escapes: true,
+                            pending: Pending::None,
+                        };
                         i += 1;
                         continue;
                     }
@@ -220,7 +249,10 @@ impl Lexer {
                     Some(j) => return self.end(i + j),
                     None => return Step::Partial,
                 },
-                State::BlockComment { mut depth, mut prev } => {
+                State::BlockComment {
+                    mut depth,
+                    mut prev,
+                } => {
                     let nests = self.dialect == Dialect::Postgres;
                     while i < n {
                         let b = buf[i];
@@ -257,14 +289,20 @@ impl Lexer {
                         Pending::Quote => {
                             if buf[i] == b'\'' {
                                 i += 1;
-                                self.state = State::Str { escapes, pending: Pending::None };
+                                self.state = State::Str {
+                                    escapes,
+                                    pending: Pending::None,
+                                };
                             } else {
                                 return self.end(i);
                             }
                         }
                         Pending::Backslash => {
                             i += 1;
-                            self.state = State::Str { escapes, pending: Pending::None };
+                            self.state = State::Str {
+                                escapes,
+                                pending: Pending::None,
+                            };
                         }
                         Pending::None => {
                             let found = if escapes {
@@ -276,8 +314,15 @@ impl Lexer {
                                 None => return Step::Partial,
                                 Some(j) => {
                                     i += j + 1;
-                                    let p = if buf[i - 1] == b'\'' { Pending::Quote } else { Pending::Backslash };
-                                    self.state = State::Str { escapes, pending: p };
+                                    let p = if buf[i - 1] == b'\'' {
+                                        Pending::Quote
+                                    } else {
+                                        Pending::Backslash
+                                    };
+                                    self.state = State::Str {
+                                        escapes,
+                                        pending: p,
+                                    };
                                 }
                             }
                         }
@@ -290,7 +335,10 @@ impl Lexer {
                         }
                         if buf[i] == close && close != b']' {
                             i += 1;
-                            self.state = State::QIdent { close, pending: false };
+                            self.state = State::QIdent {
+                                close,
+                                pending: false,
+                            };
                         } else {
                             return self.end(i);
                         }
@@ -302,7 +350,10 @@ impl Lexer {
                                 if close == b']' {
                                     return self.end(i);
                                 }
-                                self.state = State::QIdent { close, pending: true };
+                                self.state = State::QIdent {
+                                    close,
+                                    pending: true,
+                                };
                             }
                         }
                     }
@@ -362,7 +413,10 @@ impl Lexer {
 
     fn qident(&mut self, close: u8) -> State {
         self.kind = TokenKind::QuotedIdent;
-        State::QIdent { close, pending: false }
+        State::QIdent {
+            close,
+            pending: false,
+        }
     }
 
     #[inline]
@@ -379,7 +433,10 @@ impl Lexer {
             State::Start => Ok(None),
             State::Space | State::Word { .. } | State::LineComment => Ok(Some(self.kind)),
             State::Dash | State::Slash | State::DollarTag => Ok(Some(TokenKind::Punct)),
-            State::Str { pending: Pending::Quote, .. } => Ok(Some(self.kind)),
+            State::Str {
+                pending: Pending::Quote,
+                ..
+            } => Ok(Some(self.kind)),
             State::QIdent { pending: true, .. } => Ok(Some(self.kind)),
             State::Str { .. } => Err("string literal not closed at end of input"),
             State::QIdent { .. } => Err("quoted identifier not closed at end of input"),
@@ -410,7 +467,12 @@ pub struct Tokens<'a> {
 impl<'a> Tokens<'a> {
     /// Tokenizes `buf` with a fresh lexer of `dialect`.
     pub fn new(dialect: Dialect, buf: &'a [u8]) -> Tokens<'a> {
-        Tokens { lexer: Lexer::new(dialect), buf, pos: 0, done: false }
+        Tokens {
+            lexer: Lexer::new(dialect),
+            buf,
+            pos: 0,
+            done: false,
+        }
     }
 
     /// Tokenizes `buf`; `escapes` makes plain `'…'` strings take
@@ -418,7 +480,12 @@ impl<'a> Tokens<'a> {
     pub fn with_escapes(dialect: Dialect, escapes: bool, buf: &'a [u8]) -> Tokens<'a> {
         let mut lexer = Lexer::new(dialect);
         lexer.set_standard_conforming_strings(!escapes);
-        Tokens { lexer, buf, pos: 0, done: false }
+        Tokens {
+            lexer,
+            buf,
+            pos: 0,
+            done: false,
+        }
     }
 }
 
@@ -493,7 +560,10 @@ mod tests {
 
     #[test]
     fn sqlite_tokens() {
-        let got = kinds(Dialect::Sqlite, "INSERT INTO [a b] VALUES(`x``y`,'it''s\\',X'00') /* /* */;");
+        let got = kinds(
+            Dialect::Sqlite,
+            "INSERT INTO [a b] VALUES(`x``y`,'it''s\\',X'00') /* /* */;",
+        );
         let want = vec![
             (Word, "INSERT"),
             (Word, "INTO"),
@@ -526,7 +596,9 @@ mod tests {
     #[test]
     fn resumes_at_any_byte() {
         let s = b"SELECT 'a''b', E'\\\\'';' , \"x\"\"\", $t$ $ $t $t$ /* /* */ */ -- z\n$1; e'q' ";
-        let whole: Vec<_> = Tokens::new(Dialect::Postgres, s).map(|t| t.unwrap()).collect();
+        let whole: Vec<_> = Tokens::new(Dialect::Postgres, s)
+            .map(|t| t.unwrap())
+            .collect();
         for step in 1..8 {
             let mut lx = Lexer::new(Dialect::Postgres);
             let mut got = Vec::new();
@@ -553,7 +625,11 @@ mod tests {
                 }
             }
             if let Ok(Some(kind)) = lx.finish() {
-                got.push(Token { kind, start, end: s.len() });
+                got.push(Token {
+                    kind,
+                    start,
+                    end: s.len(),
+                });
             }
             assert_eq!(got, whole, "step {step}");
         }

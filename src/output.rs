@@ -13,7 +13,10 @@ use crate::error::{Error, Result};
 pub enum Output {
     Stdout(BufWriter<io::Stdout>),
     /// A temporary file, deleted on drop unless [`Output::commit`] is called.
-    File { path: PathBuf, tmp: BufWriter<NamedTempFile> },
+    File {
+        path: PathBuf,
+        tmp: BufWriter<NamedTempFile>,
+    },
 }
 
 impl Output {
@@ -22,7 +25,12 @@ impl Output {
     pub fn open(target: Option<&Path>, input: Option<&Path>) -> Result<Output> {
         let path = match target {
             Some(p) if p != Path::new("-") => p,
-            _ => return Ok(Output::Stdout(BufWriter::with_capacity(1 << 20, io::stdout()))),
+            _ => {
+                return Ok(Output::Stdout(BufWriter::with_capacity(
+                    1 << 20,
+                    io::stdout(),
+                )))
+            }
         };
         if let Some(input) = input.filter(|i| *i != Path::new("-")) {
             if same_file(input, path) {
@@ -33,7 +41,10 @@ impl Output {
             }
         }
         if path.is_dir() {
-            return Err(Error::Output { path: path.into(), reason: "it is a directory".into() });
+            return Err(Error::Output {
+                path: path.into(),
+                reason: "it is a directory".into(),
+            });
         }
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
@@ -44,7 +55,10 @@ impl Output {
             .suffix(".tmp")
             .tempfile_in(dir)
             .map_err(|e| Error::io(format!("creating a temporary file in {}", dir.display()), e))?;
-        Ok(Output::File { path: path.into(), tmp: BufWriter::with_capacity(1 << 20, tmp) })
+        Ok(Output::File {
+            path: path.into(),
+            tmp: BufWriter::with_capacity(1 << 20, tmp),
+        })
     }
 
     /// True when writing to stdout.
@@ -67,9 +81,15 @@ impl Output {
             Output::Stdout(mut w) => w.flush().map_err(|e| Error::io("writing to stdout", e)),
             Output::File { path, tmp } => {
                 let shown = path.display().to_string();
-                let tmp = tmp.into_inner().map_err(|e| Error::io(format!("writing {shown}"), e.into_error()))?;
-                tmp.as_file().sync_all().map_err(|e| Error::io(format!("syncing {shown}"), e))?;
-                tmp.persist(&path).map_err(|e| Error::io(format!("renaming the temporary file to {shown}"), e.error))?;
+                let tmp = tmp
+                    .into_inner()
+                    .map_err(|e| Error::io(format!("writing {shown}"), e.into_error()))?;
+                tmp.as_file()
+                    .sync_all()
+                    .map_err(|e| Error::io(format!("syncing {shown}"), e))?;
+                tmp.persist(&path).map_err(|e| {
+                    Error::io(format!("renaming the temporary file to {shown}"), e.error)
+                })?;
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     // Make the rename itself durable; not all filesystems allow it.
                     if let Ok(d) = fs::File::open(dir) {

@@ -38,6 +38,7 @@ enum Body {
 /// A processed chunk.
 struct Done {
     plan: Arc<Plan>,
+    encoding: Option<String>,
     seq: u64,
     offset: u64,
     data: Vec<u8>,
@@ -49,6 +50,53 @@ struct Done {
 enum Msg {
     Done(Done),
     Fatal(Error),
+}
+
+/// Appends a chunk's rewritten values to the CSV change log: table,
+/// column, line, byte offset (of the row), old value, new value.
+fn write_changes(log: &mut dyn Write, done: &Done, lines_before: u64) -> std::io::Result<()> {
+    let (mut pos, mut line) = (0usize, lines_before + 1);
+    for c in &done.counts.changes {
+        let at = c.at.min(done.data.len());
+        if at >= pos {
+            line += count_lines(&done.data[pos..at]);
+            pos = at;
+        }
+        let w = &done.plan.rewrites[c.rule];
+        let offset = (done.offset + c.at as u64).to_string();
+        let line_s = line.to_string();
+        let fields: [&[u8]; 6] = [
+            &w.table,
+            &w.column,
+            line_s.as_bytes(),
+            offset.as_bytes(),
+            &c.old,
+            &c.new,
+        ];
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                log.write_all(b",")?;
+            }
+            csv_field(log, f)?;
+        }
+        log.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// One CSV field, quoted when needed (RFC 4180).
+fn csv_field(out: &mut dyn Write, f: &[u8]) -> std::io::Result<()> {
+    if !f.iter().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+        return out.write_all(f);
+    }
+    out.write_all(b"\"")?;
+    for part in f.split(|&b| b == b'"').enumerate() {
+        if part.0 > 0 {
+            out.write_all(b"\"\"")?;
+        }
+        out.write_all(part.1)?;
+    }
+    out.write_all(b"\"")
 }
 
 fn count_lines(b: &[u8]) -> u64 {
@@ -72,8 +120,14 @@ fn process(plan: &Plan, chunk: Chunk, gzip: Option<u32>) -> Done {
         (Ok(rw), Some(level)) => {
             // Each chunk is one gzip member; members concatenate into a
             // valid gzip file (RFC 1952 §2.2), as pigz does.
-            let mut enc = GzEncoder::new(Vec::with_capacity(chunk.data.len() / 3), flate2::Compression::new(level));
-            match rw.for_each_slice(&chunk.data, |s| enc.write_all(s)).and_then(|_| enc.finish()) {
+            let mut enc = GzEncoder::new(
+                Vec::with_capacity(chunk.data.len() / 3),
+                flate2::Compression::new(level),
+            );
+            match rw
+                .for_each_slice(&chunk.data, |s| enc.write_all(s))
+                .and_then(|_| enc.finish())
+            {
                 Ok(v) => Ok(Body::Bytes(v)),
                 Err(e) => Err(LocalError::new(0, format!("compressing output: {e}"))),
             }
@@ -81,7 +135,16 @@ fn process(plan: &Plan, chunk: Chunk, gzip: Option<u32>) -> Done {
         (Ok(rw), None) => Ok(Body::Pieces(rw)),
         (Err(e), _) => Err(e),
     };
-    Done { plan: chunk.plan.clone(), seq: chunk.seq, offset: chunk.offset, data: chunk.data, lines, counts, body }
+    Done {
+        plan: chunk.plan.clone(),
+        encoding: chunk.encoding.clone(),
+        seq: chunk.seq,
+        offset: chunk.offset,
+        data: chunk.data,
+        lines,
+        counts,
+        body,
+    }
 }
 
 /// What a run did.
@@ -91,6 +154,8 @@ pub struct Outcome {
     pub bytes_out: u64,
     /// The plan in force at the end (with the tables found on the way).
     pub plan: Option<Arc<Plan>>,
+    /// The dump's declared encoding, if any.
+    pub encoding: Option<String>,
 }
 
 /// Runs `reader` through the pool into `out`. `on_chunk` is called after
@@ -100,6 +165,7 @@ pub fn run<R: Read + Send>(
     out: &mut dyn Write,
     config: &PipelineConfig,
     mut on_chunk: impl FnMut(u64),
+    mut log: Option<&mut dyn Write>,
 ) -> Result<Outcome> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads.max(1))
@@ -145,6 +211,7 @@ pub fn run<R: Read + Send>(
         let mut counts = Counts::default();
         let (mut bytes_in, mut bytes_out) = (0u64, 0u64);
         let mut last_plan = None;
+        let mut encoding = None;
         let result = (|| {
             for msg in done_rx.iter() {
                 let done = match msg {
@@ -156,12 +223,16 @@ pub fn run<R: Read + Send>(
                     match &done.body {
                         Err(e) => {
                             return Err(Error::Syntax {
-                                pos: Position { line: lines + done.lines + 1, offset: done.offset + e.at as u64 },
+                                pos: Position {
+                                    line: lines + done.lines + 1,
+                                    offset: done.offset + e.at as u64,
+                                },
                                 msg: e.msg.clone(),
                             })
                         }
                         Ok(Body::Bytes(b)) => {
-                            out.write_all(b).map_err(|e| Error::io("writing output", e))?;
+                            out.write_all(b)
+                                .map_err(|e| Error::io("writing output", e))?;
                             bytes_out += b.len() as u64;
                         }
                         Ok(Body::Pieces(rw)) => {
@@ -172,8 +243,13 @@ pub fn run<R: Read + Send>(
                             .map_err(|e| Error::io("writing output", e))?;
                         }
                     }
+                    if let Some(log) = log.as_deref_mut() {
+                        write_changes(log, &done, lines)
+                            .map_err(|e| Error::io("writing the change log", e))?;
+                    }
                     counts.add(&done.counts);
                     last_plan = Some(done.plan.clone());
+                    encoding = done.encoding.clone().or(encoding.take());
                     lines += done.lines;
                     bytes_in += done.data.len() as u64;
                     next += 1;
@@ -181,7 +257,13 @@ pub fn run<R: Read + Send>(
                     let _ = permit_tx.send(());
                 }
             }
-            Ok(Outcome { counts, bytes_in, bytes_out, plan: last_plan })
+            Ok(Outcome {
+                counts,
+                bytes_in,
+                bytes_out,
+                plan: last_plan,
+                encoding,
+            })
         })();
         // Unblock and end the reader thread whatever happened.
         drop(permit_tx);

@@ -30,6 +30,11 @@ pub struct Plan {
     pub columns: Vec<ColumnRename>,
     /// Everything else the rules ask of a Django database.
     pub rules: Rules,
+    /// Gather a report (tables, mentions left alone) for `inspect` and
+    /// `--dry-run`; costs a scan of all data.
+    pub report: bool,
+    /// Record every rewritten value (`--log-changes`).
+    pub log_changes: bool,
 }
 
 /// A column renamed in one table.
@@ -72,6 +77,8 @@ impl Plan {
             django: rules.django_models().to_vec(),
             columns: Vec::new(),
             rules: rules.clone(),
+            report: false,
+            log_changes: false,
         }
     }
 
@@ -79,9 +86,21 @@ impl Plan {
     /// `table` renamed to `new_table`, and its `old_col` to `new_col`.
     pub fn with_m2m(&self, table: &[u8], new_table: &[u8], old_col: &[u8], new_col: &[u8]) -> Plan {
         let mut p = self.clone();
-        let schema = self.renames.first().map(|r| r.schema.clone()).unwrap_or_default();
-        p.renames.push(Rename { schema, old: table.to_vec(), new: new_table.to_vec() });
-        p.columns.push(ColumnRename { table: table.to_vec(), old: old_col.to_vec(), new: new_col.to_vec() });
+        let schema = self
+            .renames
+            .first()
+            .map(|r| r.schema.clone())
+            .unwrap_or_default();
+        p.renames.push(Rename {
+            schema,
+            old: table.to_vec(),
+            new: new_table.to_vec(),
+        });
+        p.columns.push(ColumnRename {
+            table: table.to_vec(),
+            old: old_col.to_vec(),
+            new: new_col.to_vec(),
+        });
         p
     }
 
@@ -97,14 +116,19 @@ impl Plan {
     pub fn new_column_name<'a>(&'a self, table: &[u8], col: &'a [u8]) -> &'a [u8] {
         self.columns
             .iter()
-            .find(|c| ident::same_name(self.dialect, &c.table, table) && ident::same_name(self.dialect, &c.old, col))
+            .find(|c| {
+                ident::same_name(self.dialect, &c.table, table)
+                    && ident::same_name(self.dialect, &c.old, col)
+            })
             .map_or(col, |c| c.new.as_slice())
     }
 
     /// Cheap test, before any tokenizing, of whether `text` may mention a
     /// renamed table: an ASCII-case-insensitive substring search.
     pub fn may_mention(&self, text: &[u8]) -> bool {
-        self.renames.iter().any(|r| contains_ignore_case(text, &r.old))
+        self.renames
+            .iter()
+            .any(|r| contains_ignore_case(text, &r.old))
     }
 
     /// The rename that applies to a table called `name` (normalized with
@@ -117,7 +141,11 @@ impl Plan {
     }
 
     /// Index of the value rewrite that targets `table` (input name).
-    pub fn rewrites_of<'a>(&'a self, schema: Option<&'a [u8]>, table: &'a [u8]) -> impl Iterator<Item = usize> + 'a {
+    pub fn rewrites_of<'a>(
+        &'a self,
+        schema: Option<&'a [u8]>,
+        table: &'a [u8],
+    ) -> impl Iterator<Item = usize> + 'a {
         self.rewrites.iter().enumerate().filter_map(move |(i, w)| {
             // A rewrite of a renamed table is bound to that rename's schema.
             let schema_ok = match (schema, self.renames.iter().find(|r| r.old == w.table)) {
@@ -131,14 +159,18 @@ impl Plan {
     /// True when a table of this name (in any schema) is a rewrite target,
     /// so its column list is worth remembering.
     pub fn is_rewrite_target(&self, table: &[u8]) -> bool {
-        self.rewrites.iter().any(|w| ident::same_name(self.dialect, table, &w.table))
+        self.rewrites
+            .iter()
+            .any(|w| ident::same_name(self.dialect, table, &w.table))
     }
 }
 
 /// ASCII-case-insensitive substring search (names are matched as SQL does,
 /// and unquoted identifiers may be written in any case).
 pub fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
-    let Some(&first) = needle.first() else { return true };
+    let Some(&first) = needle.first() else {
+        return true;
+    };
     let (lo, up) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
     let mut i = 0;
     while i + needle.len() <= hay.len() {

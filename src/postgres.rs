@@ -29,7 +29,9 @@ pub fn decode_literal(raw: &[u8], escapes: bool) -> Result<Vec<u8>, &'static str
             i += 1;
             out.push(b'\'');
         } else if b == b'\\' && escapes {
-            let Some(&c) = body.get(i) else { return Err("backslash at end of string literal") };
+            let Some(&c) = body.get(i) else {
+                return Err("backslash at end of string literal");
+            };
             i += 1;
             match c {
                 b'b' => out.push(0x08),
@@ -51,7 +53,11 @@ pub fn decode_literal(raw: &[u8], escapes: bool) -> Result<Vec<u8>, &'static str
                     out.push(v as u8);
                 }
                 b'x' => {
-                    let digits = body[i..].iter().take(2).take_while(|d| d.is_ascii_hexdigit()).count();
+                    let digits = body[i..]
+                        .iter()
+                        .take(2)
+                        .take_while(|d| d.is_ascii_hexdigit())
+                        .count();
                     if digits == 0 {
                         out.push(b'x');
                     } else {
@@ -62,9 +68,13 @@ pub fn decode_literal(raw: &[u8], escapes: bool) -> Result<Vec<u8>, &'static str
                 }
                 b'u' | b'U' => {
                     let n = if c == b'u' { 4 } else { 8 };
-                    let digits = body.get(i..i + n).filter(|d| d.iter().all(u8::is_ascii_hexdigit));
+                    let digits = body
+                        .get(i..i + n)
+                        .filter(|d| d.iter().all(u8::is_ascii_hexdigit));
                     let ch = digits.and_then(|d| char::from_u32(hex_value(d)));
-                    let Some(ch) = ch else { return Err("invalid Unicode escape in string literal") };
+                    let Some(ch) = ch else {
+                        return Err("invalid Unicode escape in string literal");
+                    };
                     let mut tmp = [0u8; 4];
                     out.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
                     i += n;
@@ -79,7 +89,8 @@ pub fn decode_literal(raw: &[u8], escapes: bool) -> Result<Vec<u8>, &'static str
 }
 
 fn hex_value(d: &[u8]) -> u32 {
-    d.iter().fold(0, |v, &h| v * 16 + (h as char).to_digit(16).unwrap_or(0))
+    d.iter()
+        .fold(0, |v, &h| v * 16 + (h as char).to_digit(16).unwrap_or(0))
 }
 
 /// Appends `value` as a string literal in the style of `original`: `E'…'`
@@ -112,7 +123,10 @@ pub fn header_tag(line: &[u8]) -> Option<(usize, usize)> {
 /// True when the raw tag word `word` is a renamed table of `plan`
 /// (tags name tables unquoted, exactly as stored).
 pub fn raw_tag_rename<'p>(plan: &'p Plan, word: &[u8]) -> Option<(usize, &'p [u8])> {
-    plan.renames.iter().position(|r| r.old == word).map(|i| (i, plan.renames[i].new.as_slice()))
+    plan.renames
+        .iter()
+        .position(|r| r.old == word)
+        .map(|i| (i, plan.renames[i].new.as_slice()))
 }
 
 #[cfg(test)]
@@ -123,7 +137,10 @@ mod tests {
     fn literals_round_trip() {
         assert_eq!(decode_literal(b"'it''s'", false).unwrap(), b"it's");
         assert_eq!(decode_literal(b"'a\\nb'", false).unwrap(), b"a\\nb");
-        assert_eq!(decode_literal(b"E'a\\nb\\\\\\'\\x41\\101\\u00e9'", false).unwrap(), "a\nb\\'AAé".as_bytes());
+        assert_eq!(
+            decode_literal(b"E'a\\nb\\\\\\'\\x41\\101\\u00e9'", false).unwrap(),
+            "a\nb\\'AAé".as_bytes()
+        );
         assert_eq!(decode_literal(b"'a\\'b'", true).unwrap(), b"a'b");
         let mut o = Vec::new();
         encode_literal(b"x'\\y", b"'q'", false, &mut o);

@@ -37,8 +37,10 @@ pub enum Edit {
 pub struct ColumnEdits {
     /// Table name as written in the input, for messages.
     pub table: Vec<u8>,
-    /// Number of columns a row must have.
+    /// Number of columns a row must have (0: not known, not checked).
     pub ncols: usize,
+    /// Column names, when known (for reports).
+    pub columns: Vec<Vec<u8>>,
     /// `(column index, edit)`, sorted by column.
     pub edits: Vec<(usize, Edit)>,
 }
@@ -102,6 +104,8 @@ pub struct Chunk {
     /// The rules in force for this chunk (a Django rename adds the
     /// many-to-many tables it finds as the dump goes).
     pub plan: Arc<Plan>,
+    /// The dump's declared encoding, once seen (`SET client_encoding`).
+    pub encoding: Option<String>,
 }
 
 /// Tunables of the reader.
@@ -189,6 +193,7 @@ pub struct Reader<R> {
     last_header: Option<usize>,
     /// Tables seen in the dump that the Django appendix touches.
     django: crate::django::Seen,
+    encoding: Option<String>,
 }
 
 const READ_SIZE: usize = 256 << 10;
@@ -223,6 +228,7 @@ impl<R: Read> Reader<R> {
             need_more: false,
             last_header: None,
             django: crate::django::Seen::default(),
+            encoding: None,
         }
     }
 
@@ -297,7 +303,10 @@ impl<R: Read> Reader<R> {
                 Err(e) => {
                     self.buf.truncate(len);
                     let at = self.offset + len as u64;
-                    return Err(Error::io(format!("reading input (after decompressed byte {at})"), e));
+                    return Err(Error::io(
+                        format!("reading input (after decompressed byte {at})"),
+                        e,
+                    ));
                 }
             }
         };
@@ -368,11 +377,16 @@ impl<R: Read> Reader<R> {
                 TokenKind::Space => self.push(Action::Keep, end),
                 TokenKind::Comment => {
                     let text = &self.buf[start..end];
-                    let header = text.starts_with(b"-- Name: ") || text.starts_with(b"-- Data for Name: ");
+                    let header =
+                        text.starts_with(b"-- Name: ") || text.starts_with(b"-- Data for Name: ");
                     self.push(Action::Keep, start);
                     if pg && header {
                         // Decided with the statement that follows.
-                        self.segments.push(Segment { start, end, action: Action::HeaderComment(None) });
+                        self.segments.push(Segment {
+                            start,
+                            end,
+                            action: Action::HeaderComment(None),
+                        });
                         self.done = end;
                         self.last_header = Some(self.segments.len() - 1);
                     } else {
@@ -441,16 +455,27 @@ impl<R: Read> Reader<R> {
     /// read: it names what the statement creates, so it needs the same
     /// renames (and only when the tag mentions something renamed).
     fn settle_header(&mut self, stmt_action: &Action) {
-        let Some(i) = self.last_header.take() else { return };
-        let Some(seg) = self.segments.get_mut(i) else { return };
+        let Some(i) = self.last_header.take() else {
+            return;
+        };
+        let Some(seg) = self.segments.get_mut(i) else {
+            return;
+        };
         let extra = match stmt_action {
             Action::Rename(e) => e.clone(),
             _ => None,
         };
         let text = &self.buf[seg.start..seg.end];
         let mentions = self.plan.may_mention(text)
-            || extra.as_ref().is_some_and(|e| e.iter().any(|(old, _)| crate::plan::contains_ignore_case(text, old)));
-        seg.action = if mentions { Action::HeaderComment(extra) } else { Action::Keep };
+            || extra.as_ref().is_some_and(|e| {
+                e.iter()
+                    .any(|(old, _)| crate::plan::contains_ignore_case(text, old))
+            });
+        seg.action = if mentions {
+            Action::HeaderComment(extra)
+        } else {
+            Action::Keep
+        };
     }
 
     /// True for SQLite's closing `COMMIT;` (or `END TRANSACTION;`).
@@ -461,15 +486,21 @@ impl<R: Read> Reader<R> {
 
     /// Inserts the SQL that finishes a Django rename, once.
     fn push_generated(&mut self, at: usize) -> Result<(), LocalError> {
-        if self.django.generated || self.plan.django.is_empty() && self.plan.rules.mark_applied().is_empty() {
+        if self.django.generated
+            || self.plan.django.is_empty() && self.plan.rules.mark_applied().is_empty()
+        {
             return Ok(());
         }
         self.django.generated = true;
-        let sql =
-            crate::django::appendix(&self.plan, &self.django, &self.config.now).map_err(|m| LocalError::new(at, m))?;
+        let sql = crate::django::appendix(&self.plan, &self.django, &self.config.now)
+            .map_err(|m| LocalError::new(at, m))?;
         if !sql.is_empty() {
             self.push(Action::Keep, at);
-            self.segments.push(Segment { start: at, end: at, action: Action::Generated(Arc::new(sql)) });
+            self.segments.push(Segment {
+                start: at,
+                end: at,
+                action: Action::Generated(Arc::new(sql)),
+            });
         }
         Ok(())
     }
@@ -479,21 +510,40 @@ impl<R: Read> Reader<R> {
         let dialect = self.plan.dialect;
         let stmt = &self.buf[start..end];
         let mentions = self.plan.may_mention(stmt);
-        let rename_or_keep = if mentions { Action::Rename(None) } else { Action::Keep };
+        let rename_or_keep = if mentions {
+            Action::Rename(None)
+        } else {
+            Action::Keep
+        };
         match statement::head(dialect, stmt) {
             Head::Copy { table, columns } => {
-                let cols: Option<Vec<Vec<u8>>> = columns.map(|c| c.into_iter().map(|c| c.into_owned()).collect());
-                let edits = self.edits_for(&table.to_owned_parts(), cols).map_err(|m| LocalError::new(start, m))?;
+                let cols: Option<Vec<Vec<u8>>> =
+                    columns.map(|c| c.into_iter().map(|c| c.into_owned()).collect());
+                let edits = self
+                    .edits_for(&table.to_owned_parts(), cols)
+                    .map_err(|m| LocalError::new(start, m))?;
                 self.mode = Mode::CopyHeaderLine(edits.map_or(Action::Keep, Action::CopyRows));
                 Ok(rename_or_keep)
             }
-            Head::Insert { table, columns, values_at } => {
-                let cols: Option<Vec<Vec<u8>>> = columns.map(|c| c.into_iter().map(|c| c.into_owned()).collect());
-                let edits = self.edits_for(&table.to_owned_parts(), cols).map_err(|m| LocalError::new(start, m))?;
+            Head::Insert {
+                table,
+                columns,
+                values_at,
+            } => {
+                let cols: Option<Vec<Vec<u8>>> =
+                    columns.map(|c| c.into_iter().map(|c| c.into_owned()).collect());
+                let edits = self
+                    .edits_for(&table.to_owned_parts(), cols)
+                    .map_err(|m| LocalError::new(start, m))?;
                 if edits.is_none() && !mentions {
                     return Ok(Action::Keep);
                 }
-                Ok(Action::Insert { edits, rename: mentions, values_at, escapes: self.escapes })
+                Ok(Action::Insert {
+                    edits,
+                    rename: mentions,
+                    values_at,
+                    escapes: self.escapes,
+                })
             }
             Head::CreateTable { table, body_at } => {
                 let (schema, name) = table.to_owned_parts();
@@ -504,7 +554,9 @@ impl<R: Read> Reader<R> {
                 }
                 let taken = self.plan.renames.iter().find(|r| {
                     ident::same_name(dialect, &name, &r.new)
-                        && schema.as_deref().is_none_or(|s| ident::same_name(dialect, s, &r.schema))
+                        && schema
+                            .as_deref()
+                            .is_none_or(|s| ident::same_name(dialect, s, &r.schema))
                 });
                 if let (Some(r), false) = (taken, self.config.force) {
                     return Err(LocalError::new(
@@ -517,13 +569,17 @@ impl<R: Read> Reader<R> {
                         ),
                     ));
                 }
-                if self.plan.is_rewrite_target(&name) {
+                if self.plan.report || self.plan.is_rewrite_target(&name) {
                     self.edits_cache.remove(&name);
                     self.tables.insert(name, cols);
                 }
                 // A many-to-many table found just now is renamed too.
                 let mentions = self.plan.may_mention(&self.buf[start..end]);
-                Ok(if mentions { Action::Rename(None) } else { Action::Keep })
+                Ok(if mentions {
+                    Action::Rename(None)
+                } else {
+                    Action::Keep
+                })
             }
             Head::StdStrings(on) => {
                 self.escapes = !on;
@@ -531,7 +587,16 @@ impl<R: Read> Reader<R> {
                 Ok(Action::Keep)
             }
             Head::Other => {
-                let extra = if self.plan.django.is_empty() { None } else { self.django_names(stmt) };
+                // pg_dump: `SET client_encoding = 'UTF8';` (pg_backup_archiver.c).
+                if let Some(rest) = stmt.strip_prefix(b"SET client_encoding = '") {
+                    let value = rest.split(|&b| b == b'\'').next().unwrap_or_default();
+                    self.encoding = Some(String::from_utf8_lossy(value).into_owned());
+                }
+                let extra = if self.plan.django.is_empty() {
+                    None
+                } else {
+                    self.django_names(stmt)
+                };
                 match extra {
                     Some(e) => Ok(Action::Rename(Some(Arc::new(e)))),
                     None => Ok(rename_or_keep),
@@ -555,7 +620,9 @@ impl<R: Read> Reader<R> {
             let col = format!("{}_id", d.old_model.to_lowercase());
             let is_m2m = name.len() > prefix.len()
                 && name[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
-                && cols.iter().any(|c| ident::same_name(dialect, c, col.as_bytes()));
+                && cols
+                    .iter()
+                    .any(|c| ident::same_name(dialect, c, col.as_bytes()));
             if is_m2m {
                 let new_table = [d.new_table.as_bytes(), &name[d.old_table.len()..]].concat();
                 let new_col = format!("{}_id", d.new_model.to_lowercase());
@@ -568,7 +635,11 @@ impl<R: Read> Reader<R> {
             }
         }
         if let Some((new_table, col, new_col)) = found {
-            self.plan = Arc::new(self.plan.with_m2m(name, &new_table, col.as_bytes(), new_col.as_bytes()));
+            self.plan =
+                Arc::new(
+                    self.plan
+                        .with_m2m(name, &new_table, col.as_bytes(), new_col.as_bytes()),
+                );
             self.django.rebuilt.push(name.to_vec());
         }
     }
@@ -584,7 +655,9 @@ impl<R: Read> Reader<R> {
                 // under the name `_fk_constraint_name` gives
                 // (`BaseDatabaseSchemaEditor._alter_field`).
                 let fk = statement::foreign_key(plan.dialect, stmt)?;
-                let d = plan.django.iter().find(|d| ident::same_name(plan.dialect, &fk.ref_table.name, d.old_table.as_bytes()))?;
+                let d = plan.django.iter().find(|d| {
+                    ident::same_name(plan.dialect, &fk.ref_table.name, d.old_table.as_bytes())
+                })?;
                 let table = plan.new_table_name(&fk.table.name);
                 let column = plan.new_column_name(&fk.table.name, &fk.column);
                 let new = crate::django::fk_constraint_name(
@@ -600,10 +673,15 @@ impl<R: Read> Reader<R> {
                 // A many-to-many table is re-created, and its indexes get
                 // names computed from the new table and column names.
                 let ix = statement::index(plan.dialect, stmt)?;
-                plan.columns.iter().find(|c| ident::same_name(plan.dialect, &c.table, &ix.table.name))?;
+                plan.columns
+                    .iter()
+                    .find(|c| ident::same_name(plan.dialect, &c.table, &ix.table.name))?;
                 let old_cols: Vec<String> = ix.columns.iter().map(|c| text(c)).collect();
-                let new_cols: Vec<String> =
-                    ix.columns.iter().map(|c| text(plan.new_column_name(&ix.table.name, c))).collect();
+                let new_cols: Vec<String> = ix
+                    .columns
+                    .iter()
+                    .map(|c| text(plan.new_column_name(&ix.table.name, c)))
+                    .collect();
                 let old_refs: Vec<&str> = old_cols.iter().map(String::as_str).collect();
                 let new_refs: Vec<&str> = new_cols.iter().map(String::as_str).collect();
                 let table = text(&ix.table.name);
@@ -612,7 +690,8 @@ impl<R: Read> Reader<R> {
                 ["", "_uniq"].iter().find_map(|suffix| {
                     let old = crate::django::create_index_name(&table, &old_refs, suffix, max);
                     (old.as_bytes() == &*ix.name).then(|| {
-                        let new = crate::django::create_index_name(&new_table, &new_refs, suffix, max);
+                        let new =
+                            crate::django::create_index_name(&new_table, &new_refs, suffix, max);
                         vec![(ix.name.to_vec(), new.into_bytes())]
                     })
                 })
@@ -634,10 +713,13 @@ impl<R: Read> Reader<R> {
             .collect();
         // SQLite keeps AUTOINCREMENT counters by table name, and its
         // `ALTER TABLE … RENAME` renames the row (`src/alter.c`).
-        if plan.dialect == Dialect::Sqlite && name.eq_ignore_ascii_case(b"sqlite_sequence") && !plan.renames.is_empty() {
+        if plan.dialect == Dialect::Sqlite
+            && name.eq_ignore_ascii_case(b"sqlite_sequence")
+            && !plan.renames.is_empty()
+        {
             wanted.push((b"name".to_vec(), Edit::TableName));
         }
-        if wanted.is_empty() {
+        if wanted.is_empty() && !plan.report {
             return Ok(None);
         }
         if columns.is_none() {
@@ -649,6 +731,8 @@ impl<R: Read> Reader<R> {
         let cols = match columns.as_ref().or_else(|| self.tables.get(name)) {
             Some(c) => c.clone(),
             None if name.eq_ignore_ascii_case(b"sqlite_sequence") => vec![b"name".to_vec(), b"seq".to_vec()],
+            // Reports only: rows are counted without knowing the columns.
+            None if wanted.is_empty() => Vec::new(),
             None => {
                 return Err(format!(
                     "rows of table {shown} have no column list and the dump has no CREATE TABLE for it \
@@ -658,10 +742,16 @@ impl<R: Read> Reader<R> {
         };
         let mut edits = Vec::new();
         for (col, edit) in wanted {
-            match cols.iter().position(|c| ident::same_name(plan.dialect, c, &col)) {
+            match cols
+                .iter()
+                .position(|c| ident::same_name(plan.dialect, c, &col))
+            {
                 Some(i) => edits.push((i, edit)),
                 None => {
-                    let list: Vec<_> = cols.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+                    let list: Vec<_> = cols
+                        .iter()
+                        .map(|c| String::from_utf8_lossy(c).into_owned())
+                        .collect();
                     return Err(format!(
                         "table {shown} has no column {} (its columns here: {})",
                         String::from_utf8_lossy(&col),
@@ -671,7 +761,12 @@ impl<R: Read> Reader<R> {
             }
         }
         edits.sort_by_key(|e| e.0);
-        let result = Some(Arc::new(ColumnEdits { table: name.clone(), ncols: cols.len(), edits }));
+        let result = Some(Arc::new(ColumnEdits {
+            table: name.clone(),
+            ncols: cols.len(),
+            columns: cols,
+            edits,
+        }));
         if columns.is_none() {
             self.edits_cache.insert(name.clone(), result.clone());
         }
@@ -729,7 +824,11 @@ impl<R: Read> Reader<R> {
                         self.push(action.clone(), from + e);
                     }
                     if self.eof {
-                        let at = if self.done < self.buf.len() { self.done } else { self.buf.len() };
+                        let at = if self.done < self.buf.len() {
+                            self.done
+                        } else {
+                            self.buf.len()
+                        };
                         return Err(LocalError::new(
                             at,
                             "COPY data not ended by a \\. line before the end of input (truncated dump?)",
@@ -761,7 +860,8 @@ impl<R: Read> Reader<R> {
                 if self.stmt.is_some() {
                     return self.fail(
                         self.unit_start,
-                        "statement not ended by ';' before the end of input (truncated dump?)".into(),
+                        "statement not ended by ';' before the end of input (truncated dump?)"
+                            .into(),
                     );
                 }
             }
@@ -769,7 +869,8 @@ impl<R: Read> Reader<R> {
             Mode::CopyHeaderLine(_) | Mode::CopyData(_) => {
                 return self.fail(
                     self.done,
-                    "COPY data not ended by a \\. line before the end of input (truncated dump?)".into(),
+                    "COPY data not ended by a \\. line before the end of input (truncated dump?)"
+                        .into(),
                 )
             }
         }
@@ -780,7 +881,11 @@ impl<R: Read> Reader<R> {
                 return self.fail(e.at, e.msg);
             }
         } else if !self.django.generated && !self.plan.rules.mark_applied().is_empty() {
-            return self.fail(self.buf.len(), "--mark-applied: no COMMIT; at the end of this SQLite dump to add the rows before".into());
+            return self.fail(
+                self.buf.len(),
+                "--mark-applied: no COMMIT; at the end of this SQLite dump to add the rows before"
+                    .into(),
+            );
         }
         self.finished = true;
         self.ship(None)
@@ -793,7 +898,11 @@ impl<R: Read> Reader<R> {
 
     /// Hands over everything framed so far as a chunk and keeps the rest.
     fn ship(&mut self, error: Option<LocalError>) -> Chunk {
-        let cut = if error.is_some() { self.buf.len() } else { self.done };
+        let cut = if error.is_some() {
+            self.buf.len()
+        } else {
+            self.done
+        };
         let mut rest = Vec::with_capacity(self.config.chunk_size + READ_SIZE);
         rest.extend_from_slice(&self.buf[cut..]);
         let mut data = std::mem::replace(&mut self.buf, rest);
@@ -805,10 +914,16 @@ impl<R: Read> Reader<R> {
             segments: std::mem::take(&mut self.segments),
             error,
             plan: self.plan.clone(),
+            encoding: self.encoding.clone(),
         };
         self.seq += 1;
         self.offset += cut as u64;
-        for p in [&mut self.done, &mut self.pos, &mut self.tok_start, &mut self.unit_start] {
+        for p in [
+            &mut self.done,
+            &mut self.pos,
+            &mut self.tok_start,
+            &mut self.unit_start,
+        ] {
             *p = p.saturating_sub(cut);
         }
         chunk
@@ -828,7 +943,10 @@ fn references(dialect: Dialect, stmt: &[u8], table: &[u8]) -> bool {
                 }
                 after_references = false;
             }
-            _ => after_references = t.kind == TokenKind::Word && text.eq_ignore_ascii_case(b"REFERENCES"),
+            _ => {
+                after_references =
+                    t.kind == TokenKind::Word && text.eq_ignore_ascii_case(b"REFERENCES")
+            }
         }
     }
     false

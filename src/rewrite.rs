@@ -5,6 +5,8 @@
 //! bytes are unchanged, so untouched data is never copied here; the writer
 //! copies it once, straight from the input buffer.
 
+use std::collections::BTreeMap;
+
 use crate::copy_text;
 use crate::error::LocalError;
 use crate::ident;
@@ -27,6 +29,36 @@ pub struct Counts {
     /// not give back (e.g. `CAPA-SAP-1` → `SAP-SAP-1` → `CAPA-CAPA-1`, or an
     /// untouched `SAP-1` that the reverse would change).
     pub irreversible: Vec<Irreversible>,
+    /// The first few values rewritten, per value rule, as `(old, new)`.
+    pub examples: Vec<Vec<(Vec<u8>, Vec<u8>)>>,
+    /// Kinds of statement where a table was renamed, and how often.
+    pub renamed_in: BTreeMap<String, u64>,
+    /// With `plan.report`: places that mention an old name or a rule's
+    /// FROM text and that no rule rewrites (strings, comments, function
+    /// bodies, longer names, data), and how often.
+    pub left_alone: BTreeMap<String, u64>,
+    /// With `plan.report`: rows and bytes of data per table.
+    pub tables: BTreeMap<Vec<u8>, TableStats>,
+    /// With `plan.log_changes`: every value rewritten.
+    pub changes: Vec<Change>,
+}
+
+/// Size of one table's data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TableStats {
+    pub rows: u64,
+    pub bytes: u64,
+}
+
+/// One rewritten value, for `--log-changes`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// Index of the value rule.
+    pub rule: usize,
+    /// Offset of the row (COPY) or tuple (INSERT) in the chunk.
+    pub at: usize,
+    pub old: Vec<u8>,
+    pub new: Vec<u8>,
 }
 
 /// Values that a `--reverse` run would not restore.
@@ -47,7 +79,13 @@ impl Counts {
             rewritten: vec![0; plan.rewrites.len()],
             rows_examined: 0,
             irreversible: vec![Irreversible::default(); plan.rewrites.len()],
+            examples: vec![Vec::new(); plan.rewrites.len()],
+            ..Counts::default()
         }
+    }
+
+    fn mention(&mut self, what: String) {
+        *self.left_alone.entry(what).or_default() += 1;
     }
 
     /// Adds `other` into `self`.
@@ -66,12 +104,31 @@ impl Counts {
         }
         self.rows_examined += other.rows_examined;
         if self.irreversible.len() < other.irreversible.len() {
-            self.irreversible.resize(other.irreversible.len(), Irreversible::default());
+            self.irreversible
+                .resize(other.irreversible.len(), Irreversible::default());
         }
         for (a, b) in self.irreversible.iter_mut().zip(&other.irreversible) {
             a.count += b.count;
             let room = EXAMPLES.saturating_sub(a.examples.len());
             a.examples.extend(b.examples.iter().take(room).cloned());
+        }
+        if self.examples.len() < other.examples.len() {
+            self.examples.resize(other.examples.len(), Vec::new());
+        }
+        for (a, b) in self.examples.iter_mut().zip(&other.examples) {
+            let room = EXAMPLES.saturating_sub(a.len());
+            a.extend(b.iter().take(room).cloned());
+        }
+        for (k, v) in &other.renamed_in {
+            *self.renamed_in.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &other.left_alone {
+            *self.left_alone.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &other.tables {
+            let t = self.tables.entry(k.clone()).or_default();
+            t.rows += v.rows;
+            t.bytes += v.bytes;
         }
     }
 }
@@ -142,36 +199,84 @@ enum Style {
 
 /// Applies every segment of `chunk`.
 pub fn rewrite_chunk(plan: &Plan, chunk: &Chunk) -> Result<Rewritten, LocalError> {
-    let mut emit = Emit { out: Rewritten { counts: Counts::for_plan(plan), ..Default::default() }, copied_to: 0 };
+    let mut emit = Emit {
+        out: Rewritten {
+            counts: Counts::for_plan(plan),
+            ..Default::default()
+        },
+        copied_to: 0,
+    };
     let data = &chunk.data;
     for seg in &chunk.segments {
         let (s, e) = (seg.start, seg.end);
         match &seg.action {
             Action::Keep => {}
-            Action::Rename(extra) => rename_sql(plan, data, s, e, false, Style::Schema, extra.as_deref(), &mut emit)?,
+            Action::Rename(extra) => rename_sql(
+                plan,
+                data,
+                s,
+                e,
+                false,
+                Style::Schema,
+                extra.as_deref(),
+                &mut emit,
+            )?,
             Action::HeaderComment(extra) => {
                 if let Some((ts, te)) = postgres::header_tag(&data[s..e]) {
-                    rename_sql(plan, data, s + ts, s + te, false, Style::Tag, extra.as_deref(), &mut emit)?;
+                    rename_sql(
+                        plan,
+                        data,
+                        s + ts,
+                        s + te,
+                        false,
+                        Style::Tag,
+                        extra.as_deref(),
+                        &mut emit,
+                    )?;
                 }
             }
             Action::Generated(sql) => emit.replace(s, s, |o| o.extend_from_slice(sql)),
             Action::CopyRows(edits) => copy_rows(plan, data, s, e, edits, &mut emit)?,
-            Action::Insert { edits, rename, values_at, escapes } => {
+            Action::Insert {
+                edits,
+                rename,
+                values_at,
+                escapes,
+            } => {
                 if *rename {
                     let style = match plan.dialect {
                         Dialect::Postgres => Style::Schema,
                         Dialect::Sqlite => Style::ShellInsert,
                     };
-                    rename_sql(plan, data, s, s + values_at, *escapes, style, None, &mut emit)?;
+                    rename_sql(
+                        plan,
+                        data,
+                        s,
+                        s + values_at,
+                        *escapes,
+                        style,
+                        None,
+                        &mut emit,
+                    )?;
                 }
                 if let Some(edits) = edits {
+                    if plan.report {
+                        emit.out
+                            .counts
+                            .tables
+                            .entry(edits.table.clone())
+                            .or_default()
+                            .bytes += (e - s) as u64;
+                    }
                     insert_values(plan, data, s + values_at, e, edits, *escapes, &mut emit)?;
                 }
             }
         }
     }
     if data.len() > emit.copied_to {
-        emit.out.pieces.push(Piece::Input(emit.copied_to, data.len()));
+        emit.out
+            .pieces
+            .push(Piece::Input(emit.copied_to, data.len()));
     }
     Ok(emit.out)
 }
@@ -198,10 +303,15 @@ fn rename_sql(
 ) -> Result<(), LocalError> {
     let text = &data[start..end];
     let d = plan.dialect;
-    // The last two significant tokens, oldest first.
+    // The last two significant tokens (not comments), oldest first.
     let mut prev: [Option<Token>; 2] = [None, None];
     // The renamed table whose columns are being named, if any.
     let mut table: Option<usize> = None;
+    let kind_of = || match style {
+        Style::Tag => "pg_dump header comment".to_string(),
+        _ => statement_kind(text),
+    };
+    let mut hits = 0u64;
     let write = |o: &mut Vec<u8>, new: &[u8], kind: TokenKind| match (d, style) {
         (_, Style::Tag) if kind == TokenKind::Word => o.extend_from_slice(new),
         (Dialect::Postgres, _) => ident::push_pg(new, o),
@@ -211,11 +321,13 @@ fn rename_sql(
     for tok in Tokens::with_escapes(d, escapes, text) {
         let t = tok.map_err(|(at, msg)| LocalError::new(start + at, msg))?;
         match t.kind {
-            TokenKind::Space | TokenKind::Comment => continue,
+            TokenKind::Space => continue,
             TokenKind::Word | TokenKind::QuotedIdent => {
                 let raw = &text[t.start..t.end];
                 let qualifier = match prev {
-                    [Some(q), Some(dot)] if dot.kind == TokenKind::Punct && text[dot.start] == b'.' => {
+                    [Some(q), Some(dot)]
+                        if dot.kind == TokenKind::Punct && text[dot.start] == b'.' =>
+                    {
                         Some(ident::name_of(d, q.kind, &text[q.start..q.end]))
                     }
                     _ => None,
@@ -230,32 +342,116 @@ fn rename_sql(
                 } else {
                     plan.rename_of(qualifier.as_deref(), &name)
                 };
-                if let Some(new) = extra.and_then(|x| x.iter().find(|(old, _)| ident::same_name(d, old, &name))) {
+                if let Some(new) =
+                    extra.and_then(|x| x.iter().find(|(old, _)| ident::same_name(d, old, &name)))
+                {
                     emit.replace(start + t.start, start + t.end, |o| write(o, &new.1, t.kind));
                 } else if let Some(i) = hit {
                     let new = &plan.renames[i].new;
                     emit.replace(start + t.start, start + t.end, |o| write(o, new, t.kind));
                     emit.out.counts.renamed[i] += 1;
+                    hits += 1;
                     table = Some(i);
                 } else if let Some(c) = table.and_then(|i| {
                     let owner = &plan.renames[i].old;
-                    plan.columns.iter().find(|c| &c.table == owner && ident::same_name(d, &c.old, &name))
+                    plan.columns
+                        .iter()
+                        .find(|c| &c.table == owner && ident::same_name(d, &c.old, &name))
                 }) {
                     emit.replace(start + t.start, start + t.end, |o| write(o, &c.new, t.kind));
+                } else if plan.report && mentions_rules(plan, raw) {
+                    emit.out.counts.mention(format!(
+                        "name {} in {}",
+                        String::from_utf8_lossy(raw),
+                        kind_of()
+                    ));
+                }
+            }
+            TokenKind::Str | TokenKind::DollarString | TokenKind::Comment if plan.report => {
+                if mentions_rules(plan, &text[t.start..t.end]) {
+                    let what = match t.kind {
+                        TokenKind::Str => "string literal",
+                        TokenKind::DollarString => "function body ($…$)",
+                        _ => "comment",
+                    };
+                    emit.out.counts.mention(format!("{what} in {}", kind_of()));
                 }
             }
             _ => {}
         }
-        prev = [prev[1], Some(t)];
+        if t.kind != TokenKind::Comment {
+            prev = [prev[1], Some(t)];
+        }
+    }
+    if hits > 0 {
+        *emit.out.counts.renamed_in.entry(kind_of()).or_default() += hits;
     }
     Ok(())
 }
 
+/// True when `text` holds an old table name or a value rule's FROM text.
+fn mentions_rules(plan: &Plan, text: &[u8]) -> bool {
+    plan.may_mention(text)
+        || plan
+            .rewrites
+            .iter()
+            .any(|w| memchr::memmem::find(text, &w.from).is_some())
+}
+
+/// A statement's kind for reports: its first keyword, with the object
+/// type for CREATE/ALTER/COMMENT/DROP (`CREATE INDEX`, `COMMENT ON`).
+fn statement_kind(stmt: &[u8]) -> String {
+    const SKIP: &[&str] = &[
+        "UNIQUE",
+        "OR",
+        "REPLACE",
+        "TEMP",
+        "TEMPORARY",
+        "UNLOGGED",
+        "MATERIALIZED",
+        "ONLY",
+        "IF",
+    ];
+    let mut words = Tokens::new(Dialect::Postgres, stmt)
+        .flatten()
+        .filter(|t| t.kind == TokenKind::Word)
+        .map(|t| String::from_utf8_lossy(&stmt[t.start..t.end]).to_ascii_uppercase());
+    let first = words.next().unwrap_or_default();
+    match first.as_str() {
+        "CREATE" | "ALTER" | "DROP" | "COMMENT" => {
+            let second = words
+                .find(|w| !SKIP.contains(&w.as_str()))
+                .unwrap_or_default();
+            format!("{first} {second}")
+        }
+        _ => first,
+    }
+}
+
 /// The new value of a field under `edit`, if it changes.
-fn edited(plan: &Plan, edit: Edit, value: &[u8], counts: &mut Counts) -> Option<Vec<u8>> {
+fn edited(
+    plan: &Plan,
+    edit: Edit,
+    value: &[u8],
+    at: usize,
+    counts: &mut Counts,
+) -> Option<Vec<u8>> {
     match edit {
         Edit::Rule(i) => {
             let new = plan.rewrites[i].apply(value);
+            if let Some(n) = &new {
+                if counts.examples[i].len() < EXAMPLES {
+                    counts.examples[i].push((value.to_vec(), n.clone()));
+                }
+                if plan.log_changes {
+                    counts.changes.push(Change {
+                        rule: i,
+                        at,
+                        old: value.to_vec(),
+                        new: n.clone(),
+                    });
+                }
+            }
             let out = new.as_deref().unwrap_or(value);
             let back = plan.undo[i].apply(out);
             if back.as_deref().unwrap_or(out) != value {
@@ -290,14 +486,28 @@ fn copy_rows(
     let mut value = Vec::new();
     let mut row_start = start;
     let region = &data[..end];
+    if plan.report {
+        let t = emit
+            .out
+            .counts
+            .tables
+            .entry(edits.table.clone())
+            .or_default();
+        t.bytes += (end - start) as u64;
+        t.rows += copy_text::count_rows(&data[start..end]);
+    }
     while row_start < end {
         let nl = copy_text::next_row_end(region, row_start).unwrap_or(end);
         // A CR before the newline is a CRLF line end: COPY escapes a CR in
         // data as `\r`, so a raw one can only end the line.
-        let row_end = if nl > row_start && data[nl - 1] == b'\r' { nl - 1 } else { nl };
+        let row_end = if nl > row_start && data[nl - 1] == b'\r' {
+            nl - 1
+        } else {
+            nl
+        };
         let row = &data[row_start..row_end];
         copy_text::split_fields(row, &mut fields);
-        if fields.len() != edits.ncols {
+        if edits.ncols != 0 && fields.len() != edits.ncols {
             return Err(LocalError::new(
                 row_start,
                 format!(
@@ -309,14 +519,30 @@ fn copy_rows(
             ));
         }
         emit.out.counts.rows_examined += 1;
+        if plan.report {
+            for (col, &(fs, fe)) in fields.iter().enumerate() {
+                if edits.of(col).is_none() && mentions_rules(plan, &row[fs..fe]) {
+                    let name = edits.columns.get(col).map_or_else(
+                        || col.to_string(),
+                        |c| String::from_utf8_lossy(c).into_owned(),
+                    );
+                    emit.out.counts.mention(format!(
+                        "data in {}.{name}",
+                        String::from_utf8_lossy(&edits.table)
+                    ));
+                }
+            }
+        }
         for &(col, edit) in &edits.edits {
             let (fs, fe) = fields[col];
             match copy_text::decode(&row[fs..fe], &mut value) {
                 Err(e) => return Err(LocalError::new(row_start + fs + e.at, e.msg)),
                 Ok(false) => {}
                 Ok(true) => {
-                    if let Some(new) = edited(plan, edit, &value, &mut emit.out.counts) {
-                        emit.replace(row_start + fs, row_start + fe, |o| copy_text::encode(&new, o));
+                    if let Some(new) = edited(plan, edit, &value, row_start, &mut emit.out.counts) {
+                        emit.replace(row_start + fs, row_start + fe, |o| {
+                            copy_text::encode(&new, o)
+                        });
                     }
                 }
             }
@@ -339,6 +565,11 @@ fn insert_values(
 ) -> Result<(), LocalError> {
     let text = &data[start..end];
     let d = plan.dialect;
+    if plan.report && mentions_rules(plan, text) {
+        emit.out
+            .counts
+            .mention(format!("data in {}", String::from_utf8_lossy(&edits.table)));
+    }
     let mut depth = 0u32;
     let mut col = 0usize;
     let mut tuple_at = 0usize;
@@ -359,10 +590,23 @@ fn insert_values(
                     if c == b')' {
                         depth = 0;
                         emit.out.counts.rows_examined += 1;
-                        if col + 1 != edits.ncols {
+                        if plan.report {
+                            emit.out
+                                .counts
+                                .tables
+                                .entry(edits.table.clone())
+                                .or_default()
+                                .rows += 1;
+                        }
+                        if edits.ncols != 0 && col + 1 != edits.ncols {
                             return Err(LocalError::new(
                                 start + tuple_at,
-                                format!("row of table {} has {} values, expected {}", table(), col + 1, edits.ncols),
+                                format!(
+                                    "row of table {} has {} values, expected {}",
+                                    table(),
+                                    col + 1,
+                                    edits.ncols
+                                ),
                             ));
                         }
                     } else {
@@ -382,7 +626,9 @@ fn insert_values(
                         continue;
                     }
                 } else if c == b')' {
-                    depth = depth.checked_sub(1).ok_or_else(|| LocalError::new(start + t.start, "unbalanced ')'"))?;
+                    depth = depth
+                        .checked_sub(1)
+                        .ok_or_else(|| LocalError::new(start + t.start, "unbalanced ')'"))?;
                 }
             }
             _ => {}
@@ -419,16 +665,22 @@ fn edit_value(
                 return Ok(());
             }
             let raw = &text[first.start..first.end];
-            let value = postgres::decode_literal(raw, escapes).map_err(|m| LocalError::new(base + first.start, m))?;
-            if let Some(new) = edited(plan, edit, &value, &mut emit.out.counts) {
-                emit.replace(base + first.start, base + first.end, |o| postgres::encode_literal(&new, raw, escapes, o));
+            let value = postgres::decode_literal(raw, escapes)
+                .map_err(|m| LocalError::new(base + first.start, m))?;
+            if let Some(new) = edited(plan, edit, &value, base, &mut emit.out.counts) {
+                emit.replace(base + first.start, base + first.end, |o| {
+                    postgres::encode_literal(&new, raw, escapes, o)
+                });
             }
         }
         Dialect::Sqlite => {
-            let value = sqlite::eval_text(text, toks).map_err(|m| LocalError::new(base + first.start, m))?;
+            let value = sqlite::eval_text(text, toks)
+                .map_err(|m| LocalError::new(base + first.start, m))?;
             if let Some(value) = value {
-                if let Some(new) = edited(plan, edit, &value, &mut emit.out.counts) {
-                    emit.replace(base + first.start, base + last.end, |o| sqlite::encode_text(&new, o));
+                if let Some(new) = edited(plan, edit, &value, base, &mut emit.out.counts) {
+                    emit.replace(base + first.start, base + last.end, |o| {
+                        sqlite::encode_text(&new, o)
+                    });
                 }
             }
         }

@@ -67,7 +67,11 @@ impl ValueRewrite {
 impl ValueRewrite {
     /// The same rewrite backwards (`to` → `from`), on the same table name.
     pub fn reversed(&self) -> ValueRewrite {
-        ValueRewrite { from: self.to.clone(), to: self.from.clone(), ..self.clone() }
+        ValueRewrite {
+            from: self.to.clone(),
+            to: self.from.clone(),
+            ..self.clone()
+        }
     }
 }
 
@@ -125,7 +129,10 @@ impl Rules {
         match name {
             "capa-to-sap" => {
                 let mut r = Rules::new();
-                r.add_django_model("incident_safety.CorrectivePreventiveAction=SafetyActionPlan", None)?;
+                r.add_django_model(
+                    "incident_safety.CorrectivePreventiveAction=SafetyActionPlan",
+                    None,
+                )?;
                 r.add_rewrite(CAPA_NEW, "reference_number", b"CAPA-", b"SAP-")?;
                 r.rewrites[0].django_like = true;
                 Ok(r)
@@ -139,7 +146,11 @@ impl Rules {
 
     /// Adds every rule of `other` to this set.
     pub fn extend(&mut self, other: Rules) -> Result<()> {
-        let renamed_by_django: Vec<Vec<u8>> = other.django.iter().map(|d| d.old_table.as_bytes().to_vec()).collect();
+        let renamed_by_django: Vec<Vec<u8>> = other
+            .django
+            .iter()
+            .map(|d| d.old_table.as_bytes().to_vec())
+            .collect();
         for r in other.renames {
             if !renamed_by_django.contains(&r.old) {
                 self.push_rename(r)?;
@@ -163,9 +174,17 @@ impl Rules {
     /// `OLD_TABLE=NEW_TABLE` (for a model with `Meta.db_table`).
     pub fn add_django_model(&mut self, spec: &str, db_table: Option<&str>) -> Result<()> {
         let bad = |why: &str| Error::Rule(format!("--django-model {spec:?}: {why}"));
-        let (left, new_model) = spec.split_once('=').ok_or_else(|| bad("expected APP.OldModel=NewModel"))?;
-        let (app, old_model) = left.split_once('.').ok_or_else(|| bad("expected APP.OldModel=NewModel"))?;
-        for (what, name) in [("app label", app), ("model name", old_model), ("model name", new_model)] {
+        let (left, new_model) = spec
+            .split_once('=')
+            .ok_or_else(|| bad("expected APP.OldModel=NewModel"))?;
+        let (app, old_model) = left
+            .split_once('.')
+            .ok_or_else(|| bad("expected APP.OldModel=NewModel"))?;
+        for (what, name) in [
+            ("app label", app),
+            ("model name", old_model),
+            ("model name", new_model),
+        ] {
             if !crate::django::is_identifier(name) {
                 return Err(bad(&format!(
                     "{what} {name:?} is not a valid Python identifier (letters, digits, _; not starting with a digit)"
@@ -174,7 +193,9 @@ impl Rules {
         }
         let (old_table, new_table) = match db_table {
             Some(t) => {
-                let (o, n) = t.split_once('=').ok_or_else(|| bad("--db-table expects OLD_TABLE=NEW_TABLE"))?;
+                let (o, n) = t
+                    .split_once('=')
+                    .ok_or_else(|| bad("--db-table expects OLD_TABLE=NEW_TABLE"))?;
                 (o.trim().to_string(), n.trim().to_string())
             }
             None => (
@@ -198,17 +219,28 @@ impl Rules {
     pub fn add_mark_applied(&mut self, spec: &str) -> Result<()> {
         let (app, name) = spec
             .split_once('.')
-            .filter(|(a, n)| crate::django::is_identifier(a) && !n.is_empty() && !n.contains(['\'', '\\']))
-            .ok_or_else(|| Error::Rule(format!("--mark-applied {spec:?}: expected APP.MIGRATION_NAME")))?;
+            .filter(|(a, n)| {
+                crate::django::is_identifier(a) && !n.is_empty() && !n.contains(['\'', '\\'])
+            })
+            .ok_or_else(|| {
+                Error::Rule(format!(
+                    "--mark-applied {spec:?}: expected APP.MIGRATION_NAME"
+                ))
+            })?;
         self.mark_applied.push((app.into(), name.into()));
         Ok(())
     }
 
     /// Sets the `applied` timestamp of marked migrations.
     pub fn set_applied_at(&mut self, at: &str) -> Result<()> {
-        let ok = at.len() >= 10 && at.bytes().all(|b| b.is_ascii_digit() || b" -:.+TZ".contains(&b));
+        let ok = at.len() >= 10
+            && at
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b" -:.+TZ".contains(&b));
         if !ok {
-            return Err(Error::Rule(format!("--applied-at {at:?}: expected a timestamp like 2026-11-26 06:35:05+00")));
+            return Err(Error::Rule(format!(
+                "--applied-at {at:?}: expected a timestamp like 2026-11-26 06:35:05+00"
+            )));
         }
         self.applied_at = Some(at.into());
         Ok(())
@@ -263,7 +295,11 @@ impl Rules {
                 String::from_utf8_lossy(&r.old)
             )));
         }
-        if self.renames.iter().any(|x| x.old == r.old && x.schema == r.schema) {
+        if self
+            .renames
+            .iter()
+            .any(|x| x.old == r.old && x.schema == r.schema)
+        {
             return Err(Error::Rule(format!(
                 "table {} is renamed twice",
                 String::from_utf8_lossy(&r.old)
@@ -271,7 +307,11 @@ impl Rules {
         }
         self.renames.push(r);
         // A rewrite added earlier may name the table by its new name.
-        let resolved: Vec<_> = self.rewrites.iter().map(|w| self.resolve_table(&w.table)).collect();
+        let resolved: Vec<_> = self
+            .rewrites
+            .iter()
+            .map(|w| self.resolve_table(&w.table))
+            .collect();
         for (w, t) in self.rewrites.iter_mut().zip(resolved) {
             w.table = t;
         }
@@ -300,7 +340,11 @@ impl Rules {
             return Err(Error::Rule("a value rewrite needs a non-empty FROM".into()));
         }
         w.table = self.resolve_table(&w.table);
-        if self.rewrites.iter().any(|x| x.table == w.table && x.column == w.column) {
+        if self
+            .rewrites
+            .iter()
+            .any(|x| x.table == w.table && x.column == w.column)
+        {
             return Err(Error::Rule(format!(
                 "column {}.{} has two rewrites",
                 String::from_utf8_lossy(&w.table),
@@ -335,13 +379,21 @@ impl Rules {
         let renames: Vec<TableRename> = self
             .renames
             .iter()
-            .map(|r| TableRename { schema: r.schema.clone(), old: r.new.clone(), new: r.old.clone() })
+            .map(|r| TableRename {
+                schema: r.schema.clone(),
+                old: r.new.clone(),
+                new: r.old.clone(),
+            })
             .collect();
         let rewrites = self
             .rewrites
             .iter()
             .map(|w| ValueRewrite {
-                table: self.renames.iter().find(|r| r.old == w.table).map_or_else(|| w.table.clone(), |r| r.new.clone()),
+                table: self
+                    .renames
+                    .iter()
+                    .find(|r| r.old == w.table)
+                    .map_or_else(|| w.table.clone(), |r| r.new.clone()),
                 ..w.reversed()
             })
             .collect();
@@ -441,7 +493,8 @@ struct DjangoEntry {
 impl Rules {
     /// Reads a rules file (TOML).
     pub fn from_toml(text: &str) -> Result<Rules> {
-        let f: RulesFile = toml::from_str(text).map_err(|e| Error::Rule(format!("rules file: {e}")))?;
+        let f: RulesFile =
+            toml::from_str(text).map_err(|e| Error::Rule(format!("rules file: {e}")))?;
         let mut r = match &f.preset {
             Some(p) => Rules::preset(p)?,
             None => Rules::new(),
@@ -453,10 +506,12 @@ impl Rules {
             r.add_django_model(&format!("{}={}", d.model, d.new), d.db_table.as_deref())?;
         }
         for w in &f.rewrite {
-            let (table, column) = w
-                .column
-                .rsplit_once('.')
-                .ok_or_else(|| Error::Rule(format!("rules file: rewrite column {:?} is not TABLE.COLUMN", w.column)))?;
+            let (table, column) = w.column.rsplit_once('.').ok_or_else(|| {
+                Error::Rule(format!(
+                    "rules file: rewrite column {:?} is not TABLE.COLUMN",
+                    w.column
+                ))
+            })?;
             r.add_rewrite(table, column, w.from.as_bytes(), w.to.as_bytes())?;
             if let Some(last) = r.rewrites.last_mut() {
                 last.django_like = w.django_like;
@@ -480,7 +535,9 @@ fn split_qualified(s: &str) -> Result<(Option<&str>, &str)> {
         None => (None, s),
     };
     if name.is_empty() || schema == Some("") || name.contains('.') {
-        return Err(Error::Rule(format!("{s:?} is not a table name (expected NAME or SCHEMA.NAME)")));
+        return Err(Error::Rule(format!(
+            "{s:?} is not a table name (expected NAME or SCHEMA.NAME)"
+        )));
     }
     Ok((schema, name))
 }
@@ -503,7 +560,10 @@ mod tests {
     #[test]
     fn rewrite_has_python_startswith_replace_semantics() {
         let r = rw("CAPA-", "SAP-");
-        assert_eq!(r.apply(b"CAPA-2026-001").as_deref(), Some(&b"SAP-2026-001"[..]));
+        assert_eq!(
+            r.apply(b"CAPA-2026-001").as_deref(),
+            Some(&b"SAP-2026-001"[..])
+        );
         assert_eq!(r.apply(b"CAPA-CAPA-9").as_deref(), Some(&b"SAP-SAP-9"[..]));
         assert_eq!(r.apply(b"CAPA-").as_deref(), Some(&b"SAP-"[..]));
         assert_eq!(r.apply(b"XCAPA-1"), None);
@@ -548,7 +608,10 @@ mod tests {
         assert_eq!(r.renames()[0].old, CAPA_NEW.as_bytes());
         assert_eq!(r.renames()[0].new, CAPA_OLD.as_bytes());
         assert_eq!(r.rewrites()[0].table, CAPA_NEW.as_bytes());
-        assert_eq!(r.rewrites()[0].apply(b"SAP-SAP-9").as_deref(), Some(&b"CAPA-CAPA-9"[..]));
+        assert_eq!(
+            r.rewrites()[0].apply(b"SAP-SAP-9").as_deref(),
+            Some(&b"CAPA-CAPA-9"[..])
+        );
         assert_eq!(r.reversed(), Rules::preset("capa-to-sap").unwrap());
     }
 
@@ -567,7 +630,9 @@ mod tests {
         "#;
         let mut from_file = Rules::from_toml(text).unwrap();
         let mut by_hand = Rules::preset("capa-to-sap").unwrap();
-        by_hand.add_mark_applied("incident_safety.0002_rename_capa_to_safety_action_plan").unwrap();
+        by_hand
+            .add_mark_applied("incident_safety.0002_rename_capa_to_safety_action_plan")
+            .unwrap();
         assert_eq!(from_file, by_hand);
         assert!(Rules::from_toml("bogus = 1").is_err());
         from_file.set_rename_permissions(true);

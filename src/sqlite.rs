@@ -155,7 +155,9 @@ fn unistr(s: &[u8]) -> Result<Vec<u8>, &'static str> {
             Some(b'U') => (2, 8),
             _ => (1, 4),
         };
-        let hex = s.get(i + skip..i + skip + n).ok_or("truncated escape in unistr()")?;
+        let hex = s
+            .get(i + skip..i + skip + n)
+            .ok_or("truncated escape in unistr()")?;
         let code = std::str::from_utf8(hex)
             .ok()
             .and_then(|h| u32::from_str_radix(h, 16).ok())
@@ -186,8 +188,16 @@ fn unused(text: &[u8], a: &str, b: &str) -> Vec<u8> {
 pub fn encode_text(text: &[u8], out: &mut Vec<u8>) {
     let nl = memchr::memchr(b'\n', text).is_some();
     let cr = memchr::memchr(b'\r', text).is_some();
-    let znl = if nl { unused(text, "\\n", "\\012") } else { Vec::new() };
-    let zcr = if cr { unused(text, "\\r", "\\015") } else { Vec::new() };
+    let znl = if nl {
+        unused(text, "\\n", "\\012")
+    } else {
+        Vec::new()
+    };
+    let zcr = if cr {
+        unused(text, "\\r", "\\015")
+    } else {
+        Vec::new()
+    };
     if nl {
         out.extend_from_slice(b"replace(");
     }
@@ -223,8 +233,10 @@ mod tests {
     use proptest::prelude::*;
 
     fn eval(s: &[u8]) -> Result<Option<Vec<u8>>, &'static str> {
-        let toks: Vec<Token> =
-            Tokens::new(Dialect::Sqlite, s).map(|t| t.unwrap()).filter(|t| t.kind != TokenKind::Space).collect();
+        let toks: Vec<Token> = Tokens::new(Dialect::Sqlite, s)
+            .map(|t| t.unwrap())
+            .filter(|t| t.kind != TokenKind::Space)
+            .collect();
         eval_text(s, &toks)
     }
 
@@ -235,10 +247,15 @@ mod tests {
         assert_eq!(eval(b"-3.5").unwrap(), None);
         assert_eq!(eval(b"X'00ff'").unwrap(), None);
         assert_eq!(
-            eval(b"replace(replace('a\\rb\\nc','\\r',char(13)),'\\n',char(10))").unwrap().unwrap(),
+            eval(b"replace(replace('a\\rb\\nc','\\r',char(13)),'\\n',char(10))")
+                .unwrap()
+                .unwrap(),
             b"a\rb\nc"
         );
-        assert_eq!(eval(b"unistr('a\\u000ab\\\\c')").unwrap().unwrap(), b"a\nb\\c");
+        assert_eq!(
+            eval(b"unistr('a\\u000ab\\\\c')").unwrap().unwrap(),
+            b"a\nb\\c"
+        );
         assert!(eval(b"upper('x')").is_err());
     }
 

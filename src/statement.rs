@@ -36,9 +36,16 @@ pub struct QualName<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Head<'a> {
     /// `COPY t [(cols)] FROM stdin;`: data rows follow.
-    Copy { table: QualName<'a>, columns: Option<Vec<Cow<'a, [u8]>>> },
+    Copy {
+        table: QualName<'a>,
+        columns: Option<Vec<Cow<'a, [u8]>>>,
+    },
     /// `INSERT INTO t [(cols)] … VALUES`; `values_at` is just past `VALUES`.
-    Insert { table: QualName<'a>, columns: Option<Vec<Cow<'a, [u8]>>>, values_at: usize },
+    Insert {
+        table: QualName<'a>,
+        columns: Option<Vec<Cow<'a, [u8]>>>,
+        values_at: usize,
+    },
     /// `CREATE TABLE t (`; `body_at` is just past the `(`.
     CreateTable { table: QualName<'a>, body_at: usize },
     /// `SET standard_conforming_strings = on|off;`
@@ -67,7 +74,13 @@ fn sp(i: In) -> IResult<In, ()> {
 
 /// A keyword, not followed by more identifier bytes.
 fn kw<'a>(word: &'static str) -> impl FnMut(In<'a>) -> IResult<In<'a>, ()> {
-    value((), preceded(sp, terminated(tag_no_case(word), not(peek(take_while1(is_ident_byte))))))
+    value(
+        (),
+        preceded(
+            sp,
+            terminated(tag_no_case(word), not(peek(take_while1(is_ident_byte)))),
+        ),
+    )
 }
 
 fn quoted(open: u8, close: u8) -> impl FnMut(In) -> IResult<In, In> {
@@ -92,7 +105,10 @@ fn ident<'a>(d: Dialect) -> impl FnMut(In<'a>) -> IResult<In<'a>, Cow<'a, [u8]>>
         let bare = |i: In<'a>| {
             let (r, w) = take_while1(is_ident_byte)(i)?;
             if w[0].is_ascii_digit() || w[0] == b'$' {
-                return Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Alpha)));
+                return Err(nom::Err::Error(nom::error::Error::new(
+                    i,
+                    nom::error::ErrorKind::Alpha,
+                )));
             }
             Ok((r, (TokenKind::Word, w)))
         };
@@ -117,8 +133,14 @@ fn qualname<'a>(d: Dialect) -> impl FnMut(In<'a>) -> IResult<In<'a>, QualName<'a
         Ok((
             i,
             match second {
-                Some(name) => QualName { schema: Some(first), name },
-                None => QualName { schema: None, name: first },
+                Some(name) => QualName {
+                    schema: Some(first),
+                    name,
+                },
+                None => QualName {
+                    schema: None,
+                    name: first,
+                },
             },
         ))
     }
@@ -156,15 +178,29 @@ fn insert_head<'a>(d: Dialect, all: In<'a>) -> impl FnMut(In<'a>) -> IResult<In<
             kw("INTO"),
             qualname(d),
             opt(column_list(d)),
-            opt(tuple((kw("OVERRIDING"), alt((kw("SYSTEM"), kw("USER"))), kw("VALUE")))),
+            opt(tuple((
+                kw("OVERRIDING"),
+                alt((kw("SYSTEM"), kw("USER"))),
+                kw("VALUE"),
+            ))),
             kw("VALUES"),
         ))(i)?;
         let values_at = all.len() - i.len();
-        Ok((i, Head::Insert { table, columns, values_at }))
+        Ok((
+            i,
+            Head::Insert {
+                table,
+                columns,
+                values_at,
+            },
+        ))
     }
 }
 
-fn create_table_head<'a>(d: Dialect, all: In<'a>) -> impl FnMut(In<'a>) -> IResult<In<'a>, Head<'a>> {
+fn create_table_head<'a>(
+    d: Dialect,
+    all: In<'a>,
+) -> impl FnMut(In<'a>) -> IResult<In<'a>, Head<'a>> {
     move |i| {
         let (i, (_, _, _, _, _, table, _)) = tuple((
             kw("CREATE"),
@@ -225,7 +261,13 @@ pub fn foreign_key(d: Dialect, stmt: &[u8]) -> Option<ForeignKey<'_>> {
         one,
     ))(stmt);
     let (_, (_, _, _, table, _, _, name, _, _, column, _, ref_table, ref_column)) = r.ok()?;
-    Some(ForeignKey { table, name, column, ref_table, ref_column })
+    Some(ForeignKey {
+        table,
+        name,
+        column,
+        ref_table,
+        ref_column,
+    })
 }
 
 /// `CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON t (c1, c2)` with plain
@@ -251,12 +293,22 @@ pub fn index(d: Dialect, stmt: &[u8]) -> Option<Index<'_>> {
         column_list(d),
     ))(stmt);
     let (_, (_, unique, _, _, name, _, table, columns)) = r.ok()?;
-    Some(Index { unique: unique.is_some(), name, table, columns })
+    Some(Index {
+        unique: unique.is_some(),
+        name,
+        table,
+        columns,
+    })
 }
 
 /// Classifies a complete statement (from its first token to its `;`).
 pub fn head(d: Dialect, stmt: &[u8]) -> Head<'_> {
-    let parsed = alt((copy_head(d), insert_head(d, stmt), create_table_head(d, stmt), std_strings))(stmt);
+    let parsed = alt((
+        copy_head(d),
+        insert_head(d, stmt),
+        create_table_head(d, stmt),
+        std_strings,
+    ))(stmt);
     match parsed {
         Ok((_, h)) => h,
         Err(_) => Head::Other,
@@ -267,8 +319,15 @@ pub fn head(d: Dialect, stmt: &[u8]) -> Head<'_> {
 /// the opening parenthesis): the first identifier of every top-level
 /// element that is not a table constraint.
 pub fn table_columns(d: Dialect, stmt: &[u8], body_at: usize) -> Vec<Vec<u8>> {
-    const CONSTRAINTS: &[&[u8]] =
-        &[b"constraint", b"primary", b"unique", b"check", b"foreign", b"exclude", b"like"];
+    const CONSTRAINTS: &[&[u8]] = &[
+        b"constraint",
+        b"primary",
+        b"unique",
+        b"check",
+        b"foreign",
+        b"exclude",
+        b"like",
+    ];
     let mut cols = Vec::new();
     let mut depth = 0usize;
     let mut expect_name = true;
@@ -291,8 +350,8 @@ pub fn table_columns(d: Dialect, stmt: &[u8], body_at: usize) -> Vec<Vec<u8>> {
             }
             TokenKind::Word | TokenKind::QuotedIdent if expect_name && depth == 0 => {
                 expect_name = false;
-                let is_constraint =
-                    t.kind == TokenKind::Word && CONSTRAINTS.iter().any(|c| c.eq_ignore_ascii_case(text));
+                let is_constraint = t.kind == TokenKind::Word
+                    && CONSTRAINTS.iter().any(|c| c.eq_ignore_ascii_case(text));
                 if !is_constraint {
                     cols.push(ident::name_of(d, t.kind, text).into_owned());
                 }
@@ -308,13 +367,18 @@ mod tests {
     use super::*;
 
     fn owned(v: &[Cow<[u8]>]) -> Vec<String> {
-        v.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect()
+        v.iter()
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect()
     }
 
     #[test]
     fn copy_heads() {
         let pg = Dialect::Postgres;
-        match head(pg, b"COPY public.\"Odd\"\"T\" (id, \"Ref\", x$y) FROM stdin;") {
+        match head(
+            pg,
+            b"COPY public.\"Odd\"\"T\" (id, \"Ref\", x$y) FROM stdin;",
+        ) {
             Head::Copy { table, columns } => {
                 assert_eq!(table.schema.as_deref(), Some(&b"public"[..]));
                 assert_eq!(&*table.name, b"Odd\"T");
@@ -329,7 +393,11 @@ mod tests {
     fn insert_heads() {
         let s = b"INSERT INTO public.t (a, b) OVERRIDING SYSTEM VALUE VALUES (1, 'x');";
         match head(Dialect::Postgres, s) {
-            Head::Insert { table, columns, values_at } => {
+            Head::Insert {
+                table,
+                columns,
+                values_at,
+            } => {
                 assert_eq!(&*table.name, b"t");
                 assert_eq!(owned(&columns.unwrap()), ["a", "b"]);
                 assert_eq!(&s[values_at..values_at + 2], b" (");
@@ -338,7 +406,11 @@ mod tests {
         }
         let s = b"INSERT INTO [My T] VALUES(1,'x');";
         match head(Dialect::Sqlite, s) {
-            Head::Insert { table, columns: None, values_at } => {
+            Head::Insert {
+                table,
+                columns: None,
+                values_at,
+            } => {
                 assert_eq!(&*table.name, b"My T");
                 assert_eq!(s[values_at], b'(');
             }
@@ -364,10 +436,24 @@ mod tests {
     fn foreign_keys_and_indexes() {
         let s = b"ALTER TABLE ONLY public.m2m\n    ADD CONSTRAINT fk_name FOREIGN KEY (capa_id) REFERENCES public.capa(id) DEFERRABLE INITIALLY DEFERRED;";
         let fk = foreign_key(Dialect::Postgres, s).unwrap();
-        assert_eq!((&*fk.table.name, &*fk.name, &*fk.column), (&b"m2m"[..], &b"fk_name"[..], &b"capa_id"[..]));
-        assert_eq!((&*fk.ref_table.name, &*fk.ref_column), (&b"capa"[..], &b"id"[..]));
-        assert!(foreign_key(Dialect::Postgres, b"ALTER TABLE ONLY t ADD CONSTRAINT p PRIMARY KEY (id);").is_none());
-        let ix = index(Dialect::Sqlite, b"CREATE UNIQUE INDEX \"u_1\" ON \"m2m\" (\"a_id\", \"user_id\");").unwrap();
+        assert_eq!(
+            (&*fk.table.name, &*fk.name, &*fk.column),
+            (&b"m2m"[..], &b"fk_name"[..], &b"capa_id"[..])
+        );
+        assert_eq!(
+            (&*fk.ref_table.name, &*fk.ref_column),
+            (&b"capa"[..], &b"id"[..])
+        );
+        assert!(foreign_key(
+            Dialect::Postgres,
+            b"ALTER TABLE ONLY t ADD CONSTRAINT p PRIMARY KEY (id);"
+        )
+        .is_none());
+        let ix = index(
+            Dialect::Sqlite,
+            b"CREATE UNIQUE INDEX \"u_1\" ON \"m2m\" (\"a_id\", \"user_id\");",
+        )
+        .unwrap();
         assert!(ix.unique);
         assert_eq!(&*ix.name, b"u_1");
         assert_eq!(owned(&ix.columns), ["a_id", "user_id"]);
@@ -375,7 +461,13 @@ mod tests {
 
     #[test]
     fn std_strings_setting() {
-        assert_eq!(head(Dialect::Postgres, b"SET standard_conforming_strings = off;"), Head::StdStrings(false));
-        assert_eq!(head(Dialect::Postgres, b"SET standard_conforming_strings = on;"), Head::StdStrings(true));
+        assert_eq!(
+            head(Dialect::Postgres, b"SET standard_conforming_strings = off;"),
+            Head::StdStrings(false)
+        );
+        assert_eq!(
+            head(Dialect::Postgres, b"SET standard_conforming_strings = on;"),
+            Head::StdStrings(true)
+        );
     }
 }

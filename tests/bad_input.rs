@@ -20,13 +20,32 @@ fn fails(input: &[u8], extra: &[&str]) -> Failure {
     let inp = dir.path().join("in.sql");
     std::fs::write(&inp, input).expect("write input");
     let out = dir.path().join("out.sql");
-    let res = run(dumpsed().args(["rewrite", "--rules", "fixtures/plain-sql-rename.toml"]).args(extra).arg(&inp).arg("-o").arg(&out));
+    let res = run(dumpsed()
+        .args(["rewrite", "--rules", "fixtures/plain-sql-rename.toml"])
+        .args(extra)
+        .arg(&inp)
+        .arg("-o")
+        .arg(&out));
     assert!(!res.status.success(), "expected failure, got success");
     assert!(!out.exists(), "output file left behind");
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).expect("ls").map(|e| e.expect("entry").file_name()).collect();
-    assert_eq!(leftovers.len(), 1, "temporary files left behind: {leftovers:?}");
-    assert_eq!(std::fs::read(&inp).expect("input"), input, "input was modified");
-    Failure { code: res.status.code().unwrap_or(-1), stderr: String::from_utf8_lossy(&res.stderr).into_owned() }
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("ls")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(
+        leftovers.len(),
+        1,
+        "temporary files left behind: {leftovers:?}"
+    );
+    assert_eq!(
+        std::fs::read(&inp).expect("input"),
+        input,
+        "input was modified"
+    );
+    Failure {
+        code: res.status.code().unwrap_or(-1),
+        stderr: String::from_utf8_lossy(&res.stderr).into_owned(),
+    }
 }
 
 fn pg_fixture() -> Vec<u8> {
@@ -35,13 +54,20 @@ fn pg_fixture() -> Vec<u8> {
 
 /// The fixture cut just after the first occurrence of `marker`.
 fn truncated_after(dump: &[u8], marker: &str) -> Vec<u8> {
-    let at = dump.windows(marker.len()).position(|w| w == marker.as_bytes()).expect("marker in fixture");
+    let at = dump
+        .windows(marker.len())
+        .position(|w| w == marker.as_bytes())
+        .expect("marker in fixture");
     dump[..at + marker.len()].to_vec()
 }
 
 fn assert_position(f: &Failure, line: usize) {
     let want = format!("line {line}, byte ");
-    assert!(f.stderr.contains(&want), "expected {want:?} in: {}", f.stderr);
+    assert!(
+        f.stderr.contains(&want),
+        "expected {want:?} in: {}",
+        f.stderr
+    );
 }
 
 #[test]
@@ -55,7 +81,11 @@ fn empty_input() {
 fn not_a_dump() {
     let f = fails(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", &[]);
     assert_eq!(f.code, 3);
-    assert!(f.stderr.contains("does not look like an SQL dump"), "{}", f.stderr);
+    assert!(
+        f.stderr.contains("does not look like an SQL dump"),
+        "{}",
+        f.stderr
+    );
 }
 
 #[test]
@@ -83,17 +113,27 @@ fn truncated_inside_copy_block() {
 
 #[test]
 fn truncated_inside_untouched_copy_block() {
-    let dump = truncated_after(&pg_fixture(), "COPY public.auth_user (id, username) FROM stdin;\n1\t");
+    let dump = truncated_after(
+        &pg_fixture(),
+        "COPY public.auth_user (id, username) FROM stdin;\n1\t",
+    );
     let f = fails(&dump, &[]);
     assert!(f.stderr.contains("COPY data not ended"), "{}", f.stderr);
 }
 
 #[test]
 fn truncated_inside_string_literal() {
-    let dump = truncated_after(&pg_fixture(), "COMMENT ON TABLE public.incident_safety_correctivepreventiveaction IS 'CAPA rec");
+    let dump = truncated_after(
+        &pg_fixture(),
+        "COMMENT ON TABLE public.incident_safety_correctivepreventiveaction IS 'CAPA rec",
+    );
     let line = dump.iter().filter(|&&b| b == b'\n').count() + 1;
     let f = fails(&dump, &[]);
-    assert!(f.stderr.contains("string literal not closed"), "{}", f.stderr);
+    assert!(
+        f.stderr.contains("string literal not closed"),
+        "{}",
+        f.stderr
+    );
     assert_position(&f, line);
 }
 
@@ -101,7 +141,11 @@ fn truncated_inside_string_literal() {
 fn truncated_inside_dollar_quote() {
     let dump = truncated_after(&pg_fixture(), "$$\nBEGIN");
     let f = fails(&dump, &[]);
-    assert!(f.stderr.contains("dollar-quoted string not closed"), "{}", f.stderr);
+    assert!(
+        f.stderr.contains("dollar-quoted string not closed"),
+        "{}",
+        f.stderr
+    );
 }
 
 #[test]
@@ -115,7 +159,9 @@ fn truncated_inside_block_comment() {
 #[test]
 fn truncated_statement() {
     let mut dump = pg_fixture();
-    dump.extend_from_slice(b"\nALTER TABLE public.incident_safety_correctivepreventiveaction OWNER");
+    dump.extend_from_slice(
+        b"\nALTER TABLE public.incident_safety_correctivepreventiveaction OWNER",
+    );
     let f = fails(&dump, &[]);
     assert!(f.stderr.contains("statement not ended"), "{}", f.stderr);
 }
@@ -125,7 +171,11 @@ fn truncated_inside_insert_tuple() {
     let dump = std::fs::read(fixture("pg/before-column-inserts.sql")).expect("fixture");
     let dump = truncated_after(&dump, "\t(1, 'CAPA-2026-001', 1, 1, 'Replace");
     let f = fails(&dump, &[]);
-    assert!(f.stderr.contains("string literal not closed"), "{}", f.stderr);
+    assert!(
+        f.stderr.contains("string literal not closed"),
+        "{}",
+        f.stderr
+    );
 }
 
 #[test]
@@ -133,18 +183,35 @@ fn copy_row_with_wrong_field_count() {
     let dump = pg_fixture();
     let s = String::from_utf8(dump).expect("utf8 fixture");
     let bad = s.replacen("1\tCAPA-2026-001\t1\t1\t", "1\tCAPA-2026-001\t1\t", 1);
-    let line = s[..s.find("1\tCAPA-2026-001").expect("row")].matches('\n').count() + 1;
+    let line = s[..s.find("1\tCAPA-2026-001").expect("row")]
+        .matches('\n')
+        .count()
+        + 1;
     let f = fails(bad.as_bytes(), &[]);
-    assert!(f.stderr.contains("has 10 fields, its header lists 11 columns"), "{}", f.stderr);
+    assert!(
+        f.stderr
+            .contains("has 10 fields, its header lists 11 columns"),
+        "{}",
+        f.stderr
+    );
     assert_position(&f, line);
 }
 
 #[test]
 fn insert_row_with_wrong_value_count() {
-    let s = String::from_utf8(std::fs::read(fixture("pg/before-inserts.sql")).expect("fixture")).expect("utf8");
-    let bad = s.replacen("VALUES (1, 'CAPA-2026-001', 1, 1,", "VALUES (1, 'CAPA-2026-001', 1,", 1);
+    let s = String::from_utf8(std::fs::read(fixture("pg/before-inserts.sql")).expect("fixture"))
+        .expect("utf8");
+    let bad = s.replacen(
+        "VALUES (1, 'CAPA-2026-001', 1, 1,",
+        "VALUES (1, 'CAPA-2026-001', 1,",
+        1,
+    );
     let f = fails(bad.as_bytes(), &[]);
-    assert!(f.stderr.contains("has 10 values, expected 11"), "{}", f.stderr);
+    assert!(
+        f.stderr.contains("has 10 values, expected 11"),
+        "{}",
+        f.stderr
+    );
 }
 
 #[test]
@@ -158,13 +225,21 @@ fn malformed_escape_in_targeted_copy_field() {
 
 #[test]
 fn data_only_insert_dump_needs_columns() {
-    let s = String::from_utf8(std::fs::read(fixture("pg/before-inserts.sql")).expect("fixture")).expect("utf8");
+    let s = String::from_utf8(std::fs::read(fixture("pg/before-inserts.sql")).expect("fixture"))
+        .expect("utf8");
     // Drop the CREATE TABLE of the targeted table, as a --data-only dump has none.
-    let start = s.find("CREATE TABLE public.incident_safety_correctivepreventiveaction (").expect("create");
+    let start = s
+        .find("CREATE TABLE public.incident_safety_correctivepreventiveaction (")
+        .expect("create");
     let end = start + s[start..].find(");\n").expect("end") + 3;
     let data_only = format!("{}{}", &s[..start], &s[end..]);
     let f = fails(data_only.as_bytes(), &[]);
-    assert!(f.stderr.contains("--columns incident_safety_correctivepreventiveaction="), "{}", f.stderr);
+    assert!(
+        f.stderr
+            .contains("--columns incident_safety_correctivepreventiveaction="),
+        "{}",
+        f.stderr
+    );
 
     // With the columns given, it goes through and rewrites.
     let dir = scratch();
@@ -188,7 +263,11 @@ fn output_path_equal_to_input_is_refused() {
     let inp = dir.path().join("in.sql");
     let original = pg_fixture();
     std::fs::write(&inp, &original).expect("write");
-    let res = run(dumpsed().args(["rewrite", "--rules", "fixtures/plain-sql-rename.toml"]).arg(&inp).arg("-o").arg(dir.path().join(".").join("in.sql")));
+    let res = run(dumpsed()
+        .args(["rewrite", "--rules", "fixtures/plain-sql-rename.toml"])
+        .arg(&inp)
+        .arg("-o")
+        .arg(dir.path().join(".").join("in.sql")));
     assert_eq!(res.status.code(), Some(5));
     assert!(String::from_utf8_lossy(&res.stderr).contains("it is the input file"));
     assert_eq!(std::fs::read(&inp).expect("read"), original);
@@ -196,7 +275,10 @@ fn output_path_equal_to_input_is_refused() {
 
 #[test]
 fn unwritable_output_directory() {
-    let res = run(dumpsed().args(["rewrite", "--rules", "fixtures/plain-sql-rename.toml"]).arg(fixture("pg/before.sql")).args(["-o", "/nonexistent-dir/out.sql"]));
+    let res = run(dumpsed()
+        .args(["rewrite", "--rules", "fixtures/plain-sql-rename.toml"])
+        .arg(fixture("pg/before.sql"))
+        .args(["-o", "/nonexistent-dir/out.sql"]));
     assert_eq!(res.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&res.stderr).contains("/nonexistent-dir"));
 }
@@ -212,7 +294,9 @@ fn wrong_explicit_format_is_refused() {
 
 #[test]
 fn corrupt_gzip_input() {
-    let gz = ok(std::process::Command::new("gzip").arg("-c").arg(fixture("pg/before.sql")));
+    let gz = ok(std::process::Command::new("gzip")
+        .arg("-c")
+        .arg(fixture("pg/before.sql")));
     // Truncated stream.
     let f = fails(&gz[..gz.len() / 2], &[]);
     assert_eq!(f.code, 4, "{}", f.stderr);
@@ -239,7 +323,10 @@ fn latin1_and_invalid_utf8_pass_through() {
     let clean = pg_fixture();
     let insert = b"Caf\xe9 \xff\xfe ";
     let splice = |d: &[u8]| {
-        let at = d.windows(20).position(|w| w == b"Replace falls sensor").expect("text");
+        let at = d
+            .windows(20)
+            .position(|w| w == b"Replace falls sensor")
+            .expect("text");
         let mut v = d.to_vec();
         v.splice(at..at, insert.iter().copied());
         v
@@ -247,10 +334,30 @@ fn latin1_and_invalid_utf8_pass_through() {
     let dir = scratch();
     let inp = dir.path().join("latin1.sql");
     std::fs::write(&inp, splice(&clean)).expect("write");
-    let out = ok(dumpsed().args(["rewrite", "--quiet", "--rules", "fixtures/plain-sql-rename.toml"]).arg(&inp));
-    let clean_out = ok(dumpsed().args(["rewrite", "--quiet", "--rules", "fixtures/plain-sql-rename.toml"]).arg(fixture("pg/before.sql")));
-    assert!(out == splice(&clean_out), "non-UTF-8 bytes were not passed through exactly");
-    assert!(out.windows(13).any(|w| w == b"\tSAP-2026-001"), "targeted value not rewritten");
+    let out = ok(dumpsed()
+        .args([
+            "rewrite",
+            "--quiet",
+            "--rules",
+            "fixtures/plain-sql-rename.toml",
+        ])
+        .arg(&inp));
+    let clean_out = ok(dumpsed()
+        .args([
+            "rewrite",
+            "--quiet",
+            "--rules",
+            "fixtures/plain-sql-rename.toml",
+        ])
+        .arg(fixture("pg/before.sql")));
+    assert!(
+        out == splice(&clean_out),
+        "non-UTF-8 bytes were not passed through exactly"
+    );
+    assert!(
+        out.windows(13).any(|w| w == b"\tSAP-2026-001"),
+        "targeted value not rewritten"
+    );
 }
 
 #[test]
@@ -259,12 +366,24 @@ fn target_table_already_present_is_refused_unless_forced() {
     let extra = "\nCREATE TABLE public.incident_safety_safetyactionplan (id integer);\n";
     let dump = format!("{s}{extra}");
     let f = fails(dump.as_bytes(), &[]);
-    assert!(f.stderr.contains("already has a table incident_safety_safetyactionplan"), "{}", f.stderr);
+    assert!(
+        f.stderr
+            .contains("already has a table incident_safety_safetyactionplan"),
+        "{}",
+        f.stderr
+    );
     assert_position(&f, s.matches('\n').count() + 2);
     let dir = scratch();
     let inp = dir.path().join("in.sql");
     std::fs::write(&inp, &dump).expect("write");
-    let res = run(dumpsed().args(["rewrite", "--rules", "fixtures/plain-sql-rename.toml", "--force"]).arg(&inp));
+    let res = run(dumpsed()
+        .args([
+            "rewrite",
+            "--rules",
+            "fixtures/plain-sql-rename.toml",
+            "--force",
+        ])
+        .arg(&inp));
     assert!(res.status.success());
     assert!(String::from_utf8_lossy(&res.stderr).contains("--force"));
 }

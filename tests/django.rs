@@ -24,7 +24,13 @@ const MARKS: &[&str] = &[
 ];
 
 fn rewrite(before: &str, out: &Path, extra: &[&str]) {
-    ok(dumpsed().args(["rewrite", "--quiet", "--preset", "capa-to-sap"]).args(MARKS).args(extra).arg(fixture(before)).arg("-o").arg(out));
+    ok(dumpsed()
+        .args(["rewrite", "--quiet", "--preset", "capa-to-sap"])
+        .args(MARKS)
+        .args(extra)
+        .arg(fixture(before))
+        .arg("-o")
+        .arg(out));
 }
 
 /// A pg_dump (COPY form) with each COPY block's rows sorted and the
@@ -52,7 +58,10 @@ fn normalized_pg(dump: &[u8]) -> String {
             }
             None => {
                 if line.starts_with("COPY ") {
-                    block = Some((line.starts_with("COPY public.django_migrations "), Vec::new()));
+                    block = Some((
+                        line.starts_with("COPY public.django_migrations "),
+                        Vec::new(),
+                    ));
                 }
                 out.push(line.to_string());
             }
@@ -86,10 +95,16 @@ fn pg_matches_live(before: &str, after: &str) {
     ours.restore(&out);
     let live = PgDb::new("djlive");
     live.restore(&fixture(after));
-    let (got, want) = (normalized_pg(&ours.dump(&[])), normalized_pg(&live.dump(&[])));
+    let (got, want) = (
+        normalized_pg(&ours.dump(&[])),
+        normalized_pg(&live.dump(&[])),
+    );
     assert!(got == want, "{before}: {}", first_difference(&got, &want));
     let migrate = manage(&ours.name, &["migrate", "--noinput"]);
-    assert!(migrate.contains("No migrations to apply."), "{before}: migrate after restore:\n{migrate}");
+    assert!(
+        migrate.contains("No migrations to apply."),
+        "{before}: migrate after restore:\n{migrate}"
+    );
 }
 
 #[test]
@@ -99,12 +114,18 @@ fn pg_copy_dump_matches_django_migrate() {
 
 #[test]
 fn pg_inserts_dump_matches_django_migrate() {
-    pg_matches_live("django/pg/before-inserts.sql", "django/pg/after-live-inserts.sql");
+    pg_matches_live(
+        "django/pg/before-inserts.sql",
+        "django/pg/after-live-inserts.sql",
+    );
 }
 
 #[test]
 fn pg_column_inserts_dump_matches_django_migrate() {
-    pg_matches_live("django/pg/before-column-inserts.sql", "django/pg/after-live-column-inserts.sql");
+    pg_matches_live(
+        "django/pg/before-column-inserts.sql",
+        "django/pg/after-live-column-inserts.sql",
+    );
 }
 
 /// With `--rename-permissions`, users and groups keep their grants under
@@ -117,14 +138,21 @@ fn pg_rename_permissions_keeps_grants() {
                  print(g('manager', 'change_safetyactionplan'), g('carer', 'add_safetyactionplan'), \
                  g('manager', 'change_correctivepreventiveaction'))";
     let dir = scratch();
-    for (flag, want) in [(Some("--rename-permissions"), "True True False"), (None, "False False True")] {
+    for (flag, want) in [
+        (Some("--rename-permissions"), "True True False"),
+        (None, "False False True"),
+    ] {
         let out = dir.path().join("out.sql");
         rewrite("django/pg/before.sql", &out, flag.as_slice());
         let db = PgDb::new("perm");
         db.restore(&out);
         // `shell` may print a note about auto-imports first.
         let got = manage(&db.name, &["shell", "-c", check]);
-        assert_eq!(got.lines().last().unwrap_or_default().trim(), want, "{flag:?}: {got}");
+        assert_eq!(
+            got.lines().last().unwrap_or_default().trim(),
+            want,
+            "{flag:?}: {got}"
+        );
     }
 }
 
@@ -138,10 +166,15 @@ fn sqlite_dump_matches_django_migrate() {
     let norm = |d: &[u8]| {
         let mut lines: Vec<String> = String::from_utf8_lossy(d)
             .lines()
-            .map(|l| match l.strip_prefix("INSERT INTO django_migrations VALUES(") {
-                Some(rest) => format!("INSERT INTO django_migrations VALUES({}<applied>", &rest[..rest.rfind(",'").map_or(0, |i| i + 1)]),
-                None => l.to_string(),
-            })
+            .map(
+                |l| match l.strip_prefix("INSERT INTO django_migrations VALUES(") {
+                    Some(rest) => format!(
+                        "INSERT INTO django_migrations VALUES({}<applied>",
+                        &rest[..rest.rfind(",'").map_or(0, |i| i + 1)]
+                    ),
+                    None => l.to_string(),
+                },
+            )
             .collect();
         lines.sort();
         lines.join("\n")
@@ -154,7 +187,9 @@ fn sqlite_dump_matches_django_migrate() {
 
 #[test]
 fn django_rule_errors_are_clear() {
-    let res = run(dumpsed().args(["rewrite", "--django-model", "incident-safety.Old=New"]).arg(fixture("django/pg/before.sql")));
+    let res = run(dumpsed()
+        .args(["rewrite", "--django-model", "incident-safety.Old=New"])
+        .arg(fixture("django/pg/before.sql")));
     assert_eq!(res.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&res.stderr).contains("not a valid Python identifier"));
     // --mark-applied on a dump without django_migrations.

@@ -14,7 +14,17 @@ fn run(dump: &str) -> String {
     rules.parse_rewrite("t.ref:CAPA-=SAP-").expect("rule");
     let src = from_reader(Box::new(Cursor::new(dump.as_bytes().to_vec())), None).expect("input");
     let mut out = Vec::new();
-    rewrite(src, &mut out, &rules, &Options { chunk_size: 64, ..Options::default() }, |_| {}).expect("rewrite");
+    rewrite(
+        src,
+        &mut out,
+        &rules,
+        &Options {
+            chunk_size: 64,
+            ..Options::default()
+        },
+        |_| {},
+    )
+    .expect("rewrite");
     String::from_utf8(out).expect("utf8 out")
 }
 

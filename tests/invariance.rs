@@ -25,16 +25,37 @@ impl Read for Trickle {
 }
 
 fn rewritten(input: &[u8], chunk_size: usize, threads: usize, read_max: usize) -> Vec<u8> {
-    let src = from_reader(Box::new(Trickle { inner: Cursor::new(input.to_vec()), max: read_max }), None)
-        .expect("open input");
-    let options = Options { chunk_size, threads, ..Options::default() };
+    let src = from_reader(
+        Box::new(Trickle {
+            inner: Cursor::new(input.to_vec()),
+            max: read_max,
+        }),
+        None,
+    )
+    .expect("open input");
+    let options = Options {
+        chunk_size,
+        threads,
+        ..Options::default()
+    };
     let mut out = Vec::new();
-    rewrite(src, &mut out, &Rules::preset("capa-to-sap").expect("preset"), &options, |_| {}).expect("rewrite");
+    rewrite(
+        src,
+        &mut out,
+        &Rules::preset("capa-to-sap").expect("preset"),
+        &options,
+        |_| {},
+    )
+    .expect("rewrite");
     out
 }
 
-const FIXTURES: &[&str] =
-    &["pg/before.sql", "pg/before-inserts.sql", "pg/before-column-inserts.sql", "sqlite/before.sql"];
+const FIXTURES: &[&str] = &[
+    "pg/before.sql",
+    "pg/before-inserts.sql",
+    "pg/before-column-inserts.sql",
+    "sqlite/before.sql",
+];
 
 fn fixtures() -> Vec<(String, Vec<u8>, Vec<u8>)> {
     FIXTURES

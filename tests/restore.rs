@@ -13,7 +13,16 @@ use common::*;
 
 fn rewrite_fixture(rel: &str, dir: &std::path::Path) -> std::path::PathBuf {
     let out = dir.join("out.sql");
-    ok(dumpsed().args(["rewrite", "--quiet", "--rules", "fixtures/plain-sql-rename.toml"]).arg(fixture(rel)).arg("-o").arg(&out));
+    ok(dumpsed()
+        .args([
+            "rewrite",
+            "--quiet",
+            "--rules",
+            "fixtures/plain-sql-rename.toml",
+        ])
+        .arg(fixture(rel))
+        .arg("-o")
+        .arg(&out));
     out
 }
 
@@ -24,7 +33,11 @@ fn pg_round_trip(before: &str, after: &str, dump_opts: &[&str]) {
     db.restore(&out);
     let got = without_restrict_keys(&db.dump(dump_opts));
     let want = without_restrict_keys(&std::fs::read(fixture(after)).expect("fixture"));
-    assert!(got == want, "{before}: restored dump differs from {after}: {}", first_difference(&got, &want));
+    assert!(
+        got == want,
+        "{before}: restored dump differs from {after}: {}",
+        first_difference(&got, &want)
+    );
 }
 
 #[test]
@@ -34,7 +47,11 @@ fn pg_copy_dump_restores_to_the_live_result() {
 
 #[test]
 fn pg_inserts_dump_restores_to_the_live_result() {
-    pg_round_trip("pg/before-inserts.sql", "pg/after-live-inserts.sql", &["--inserts"]);
+    pg_round_trip(
+        "pg/before-inserts.sql",
+        "pg/after-live-inserts.sql",
+        &["--inserts"],
+    );
 }
 
 #[test]
@@ -56,9 +73,17 @@ fn pg_pipeline_through_stdin_and_stdout() {
         env!("CARGO_BIN_EXE_dumpsed"),
         db.name
     );
-    ok(std::process::Command::new("bash").arg("-c").arg(script).stdout(Stdio::null()));
+    ok(std::process::Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .stdout(Stdio::null()));
     let refs = db.query("SELECT string_agg(reference_number, ',' ORDER BY id) FROM incident_safety_safetyactionplan");
-    assert!(refs.starts_with("SAP-2026-001,SAP-2026-002,SAP-SAP-9,LEGACY-7,capa-2026-010,XCAPA-1,SAP-,"), "{refs}");
+    assert!(
+        refs.starts_with(
+            "SAP-2026-001,SAP-2026-002,SAP-SAP-9,LEGACY-7,capa-2026-010,XCAPA-1,SAP-,"
+        ),
+        "{refs}"
+    );
     let old = db.query("SELECT count(*) FROM pg_class WHERE relname = 'incident_safety_correctivepreventiveaction'");
     assert_eq!(old.trim(), "0");
 }
@@ -79,14 +104,28 @@ fn pg_gzip_in_and_out_restores_to_the_live_result() {
     }
     std::fs::write(&gz_in, gz).expect("write gz");
     let gz_out = dir.path().join("after.sql.gz");
-    ok(dumpsed().args(["rewrite", "--quiet", "--rules", "fixtures/plain-sql-rename.toml", "-j", "2", "--chunk-size", "1"]).arg(&gz_in).arg("-o").arg(&gz_out));
+    ok(dumpsed()
+        .args([
+            "rewrite",
+            "--quiet",
+            "--rules",
+            "fixtures/plain-sql-rename.toml",
+            "-j",
+            "2",
+            "--chunk-size",
+            "1",
+        ])
+        .arg(&gz_in)
+        .arg("-o")
+        .arg(&gz_out));
     let plain = ok(std::process::Command::new("gunzip").arg("-c").arg(&gz_out));
     let plain_path = dir.path().join("after.sql");
     std::fs::write(&plain_path, &plain).expect("write");
     let db = PgDb::new("gz");
     db.restore(&plain_path);
     let got = without_restrict_keys(&db.dump(&[]));
-    let want = without_restrict_keys(&std::fs::read(fixture("pg/after-live.sql")).expect("fixture"));
+    let want =
+        without_restrict_keys(&std::fs::read(fixture("pg/after-live.sql")).expect("fixture"));
     assert!(got == want, "{}", first_difference(&got, &want));
 }
 
@@ -99,7 +138,10 @@ fn sqlite_dump_restores_to_the_live_result() {
     assert!(
         got == want,
         "{}",
-        first_difference(&String::from_utf8_lossy(&got), &String::from_utf8_lossy(&want))
+        first_difference(
+            &String::from_utf8_lossy(&got),
+            &String::from_utf8_lossy(&want)
+        )
     );
     // Beyond the re-dump: the rewritten file itself is what sqlite3 would
     // have dumped after the live migration.

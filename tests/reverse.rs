@@ -16,22 +16,38 @@ fn rewrite(input: &Path, output: &Path, reverse: bool) -> String {
         cmd.arg("--reverse");
     }
     let out = run(cmd.arg(input).arg("-o").arg(output));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// Forward then backward; returns (round-tripped bytes, forward summary).
 fn round_trip(input: &[u8]) -> (Vec<u8>, String) {
     let dir = scratch();
-    let (a, b, c) = (dir.path().join("a.sql"), dir.path().join("b.sql"), dir.path().join("c.sql"));
+    let (a, b, c) = (
+        dir.path().join("a.sql"),
+        dir.path().join("b.sql"),
+        dir.path().join("c.sql"),
+    );
     std::fs::write(&a, input).expect("write");
     let summary = rewrite(&a, &b, false);
-    assert_ne!(std::fs::read(&b).expect("b"), input, "forward rewrite changed nothing");
+    assert_ne!(
+        std::fs::read(&b).expect("b"),
+        input,
+        "forward rewrite changed nothing"
+    );
     rewrite(&b, &c, true);
     (std::fs::read(&c).expect("c"), summary)
 }
 
-const PG: &[&str] = &["pg/before.sql", "pg/before-inserts.sql", "pg/before-column-inserts.sql"];
+const PG: &[&str] = &[
+    "pg/before.sql",
+    "pg/before-inserts.sql",
+    "pg/before-column-inserts.sql",
+];
 
 #[test]
 fn pg_round_trip_is_exact_without_irreversible_values() {
@@ -39,8 +55,15 @@ fn pg_round_trip_is_exact_without_irreversible_values() {
         let text = String::from_utf8(std::fs::read(fixture(f)).expect("fixture")).expect("utf8");
         let clean = text.replace("SAP-2026-050", "LEGACY-2026-050");
         let (back, summary) = round_trip(clean.as_bytes());
-        assert!(back == clean.as_bytes(), "{f}: {}", first_difference(&String::from_utf8_lossy(&back), &clean));
-        assert!(!summary.contains("warning"), "{f}: unexpected warning: {summary}");
+        assert!(
+            back == clean.as_bytes(),
+            "{f}: {}",
+            first_difference(&String::from_utf8_lossy(&back), &clean)
+        );
+        assert!(
+            !summary.contains("warning"),
+            "{f}: unexpected warning: {summary}"
+        );
     }
 }
 
@@ -52,7 +75,11 @@ fn pg_round_trip_differs_only_at_warned_values() {
         assert!(summary.contains("1 value(s) of incident_safety_correctivepreventiveaction.reference_number would not come back"), "{summary}");
         assert!(summary.contains("\"SAP-2026-050\""), "{summary}");
         let want = text.replace("SAP-2026-050", "CAPA-2026-050");
-        assert!(back == want.as_bytes(), "{f}: {}", first_difference(&String::from_utf8_lossy(&back), &want));
+        assert!(
+            back == want.as_bytes(),
+            "{f}: {}",
+            first_difference(&String::from_utf8_lossy(&back), &want)
+        );
     }
 }
 
@@ -61,7 +88,8 @@ fn pg_round_trip_differs_only_at_warned_values() {
 /// exactly, and schema lines differ only in the quoting of the name.
 #[test]
 fn sqlite_round_trip_restores_data_and_differs_only_in_quoting() {
-    let text = String::from_utf8(std::fs::read(fixture("sqlite/before.sql")).expect("fixture")).expect("utf8");
+    let text = String::from_utf8(std::fs::read(fixture("sqlite/before.sql")).expect("fixture"))
+        .expect("utf8");
     let clean = text.replace("SAP-2026-050", "LEGACY-2026-050");
     let (back, _) = round_trip(clean.as_bytes());
     let back = String::from_utf8(back).expect("utf8");
@@ -69,7 +97,10 @@ fn sqlite_round_trip_restores_data_and_differs_only_in_quoting() {
     let unquote = |l: &str| l.replace(['"', '[', ']', '`'], "");
     for (got, want) in back.lines().zip(clean.lines()) {
         if got != want {
-            assert!(!want.starts_with("INSERT"), "data line changed:\n{got}\n{want}");
+            assert!(
+                !want.starts_with("INSERT"),
+                "data line changed:\n{got}\n{want}"
+            );
             assert_eq!(unquote(got), unquote(want));
         }
     }

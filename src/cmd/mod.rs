@@ -6,7 +6,9 @@ use clap::{Parser, Subcommand};
 
 use dumpsed::Error;
 
+pub mod inspect;
 pub mod rewrite;
+pub mod rule_args;
 
 /// Rewrite database dumps offline: rename tables and rewrite column values
 /// in pg_dump plain output and sqlite3 .dump output, without a database.
@@ -20,12 +22,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Rewrite(rewrite::Args),
+    Inspect(inspect::Args),
 }
 
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Rewrite(args) => rewrite::run(args),
+        Command::Inspect(args) => inspect::run(args),
     }
 }
 

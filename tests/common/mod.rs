@@ -21,7 +21,8 @@ pub fn dumpsed() -> Command {
 
 /// Runs a command, returning its output; panics if it cannot start.
 pub fn run(cmd: &mut Command) -> Output {
-    cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
 }
 
 /// Runs a command that must succeed; returns stdout.
@@ -38,7 +39,10 @@ pub fn ok(cmd: &mut Command) -> Vec<u8> {
 
 /// A fresh scratch directory, removed when dropped.
 pub fn scratch() -> tempfile::TempDir {
-    tempfile::Builder::new().prefix("dumpsed-test-").tempdir().expect("scratch dir")
+    tempfile::Builder::new()
+        .prefix("dumpsed-test-")
+        .tempdir()
+        .expect("scratch dir")
 }
 
 /// Fails loudly unless the PostgreSQL test cluster is running (started by
@@ -50,7 +54,11 @@ pub fn require_pg() {
          which installs and starts one (DUMPSED_PG is not set)"
     );
     let out = run(Command::new("psql").args(["-X", "-q", "-d", "postgres", "-c", "select 1"]));
-    assert!(out.status.success(), "PostgreSQL is not reachable: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "PostgreSQL is not reachable: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 static DB_SEQ: AtomicUsize = AtomicUsize::new(0);
@@ -63,7 +71,12 @@ pub struct PgDb {
 impl PgDb {
     pub fn new(tag: &str) -> PgDb {
         require_pg();
-        let name = format!("dumpsed_t_{}_{}_{}", tag, std::process::id(), DB_SEQ.fetch_add(1, Ordering::SeqCst));
+        let name = format!(
+            "dumpsed_t_{}_{}_{}",
+            tag,
+            std::process::id(),
+            DB_SEQ.fetch_add(1, Ordering::SeqCst)
+        );
         ok(Command::new("createdb").arg(&name));
         PgDb { name }
     }
@@ -71,7 +84,15 @@ impl PgDb {
     /// Restores a plain dump the way a DBA does: stop at the first error,
     /// all or nothing.
     pub fn restore(&self, dump: &Path) {
-        ok(Command::new("psql").args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-d"])
+        ok(Command::new("psql")
+            .args([
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "--single-transaction",
+                "-d",
+            ])
             .arg(&self.name)
             .arg("-f")
             .arg(dump)
@@ -83,14 +104,21 @@ impl PgDb {
     }
 
     pub fn query(&self, sql: &str) -> String {
-        String::from_utf8_lossy(&ok(Command::new("psql").args(["-X", "-q", "-A", "-t", "-d"]).arg(&self.name).arg("-c").arg(sql)))
-            .into_owned()
+        String::from_utf8_lossy(&ok(Command::new("psql")
+            .args(["-X", "-q", "-A", "-t", "-d"])
+            .arg(&self.name)
+            .arg("-c")
+            .arg(sql)))
+        .into_owned()
     }
 }
 
 impl Drop for PgDb {
     fn drop(&mut self) {
-        let _ = Command::new("dropdb").arg("--if-exists").arg(&self.name).output();
+        let _ = Command::new("dropdb")
+            .arg("--if-exists")
+            .arg(&self.name)
+            .output();
     }
 }
 
@@ -112,7 +140,11 @@ pub fn first_difference(a: &str, b: &str) -> String {
             return format!("line {}:\n  got:  {x}\n  want: {y}", i + 1);
         }
     }
-    format!("lengths differ: {} vs {} lines", a.lines().count(), b.lines().count())
+    format!(
+        "lengths differ: {} vs {} lines",
+        a.lines().count(),
+        b.lines().count()
+    )
 }
 
 /// Restores an SQLite dump into a new database file with the real sqlite3
@@ -121,7 +153,13 @@ pub fn sqlite_restore_and_dump(dump: &Path, dir: &Path, name: &str) -> Vec<u8> {
     let db = dir.join(format!("{name}.db"));
     let input = std::fs::File::open(dump).expect("open dump");
     ok(Command::new("sqlite3").arg("-bail").arg(&db).stdin(input));
-    let fk = ok(Command::new("sqlite3").arg(&db).arg("PRAGMA foreign_key_check;"));
-    assert!(fk.is_empty(), "dangling foreign keys after restore: {}", String::from_utf8_lossy(&fk));
+    let fk = ok(Command::new("sqlite3")
+        .arg(&db)
+        .arg("PRAGMA foreign_key_check;"));
+    assert!(
+        fk.is_empty(),
+        "dangling foreign keys after restore: {}",
+        String::from_utf8_lossy(&fk)
+    );
     ok(Command::new("sqlite3").arg(&db).arg(".dump"))
 }

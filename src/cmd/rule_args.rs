@@ -1,0 +1,163 @@
+//! The rule options shared by `rewrite` and `inspect`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+
+use dumpsed::job::Format;
+use dumpsed::{Error, Rules};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    Auto,
+    Postgres,
+    Sqlite,
+}
+
+/// What to rename and rewrite.
+#[derive(Debug, clap::Args)]
+pub struct RuleArgs {
+    /// A built-in rule set: capa-to-sap (the guide's Django migration:
+    /// RenameModel CorrectivePreventiveAction → SafetyActionPlan, and
+    /// reference numbers CAPA- → SAP-).
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
+
+    /// Read rules from a TOML file (see the README); combined with the
+    /// rules given as options.
+    #[arg(long = "rules", value_name = "FILE.toml")]
+    pub rules: Option<PathBuf>,
+
+    /// Rename table OLD (optionally SCHEMA.OLD) to NEW. Repeatable.
+    #[arg(long = "rename-table", value_name = "OLD=NEW")]
+    pub rename_table: Vec<String>,
+
+    /// Rewrite values of TABLE.COLUMN starting with FROM. Repeatable.
+    #[arg(long = "rewrite", value_name = "TABLE.COLUMN:FROM=TO")]
+    pub rewrite: Vec<String>,
+
+    /// Rename a Django model as `manage.py migrate` does with RenameModel:
+    /// its table, its many-to-many tables and their columns, the foreign
+    /// keys' names, and the content type. Repeatable.
+    #[arg(long = "django-model", value_name = "APP.OldModel=NewModel")]
+    pub django_model: Vec<String>,
+
+    /// Tables of the (single) --django-model whose model sets Meta.db_table.
+    #[arg(long = "db-table", value_name = "OLD_TABLE=NEW_TABLE")]
+    pub db_table: Option<String>,
+
+    /// Add the django_migrations row of APP.MIGRATION, so that `migrate`
+    /// after the restore has nothing left to do. Repeatable.
+    #[arg(long = "mark-applied", value_name = "APP.MIGRATION")]
+    pub mark_applied: Vec<String>,
+
+    /// The `applied` time of --mark-applied rows (default: now, UTC).
+    #[arg(long = "applied-at", value_name = "TIMESTAMP")]
+    pub applied_at: Option<String>,
+
+    /// Rename the model's permissions in place (as Django 6.0 does), so
+    /// users and groups keep their grants; by default new permissions are
+    /// added, as Django 5.2 does.
+    #[arg(long = "rename-permissions")]
+    pub rename_permissions: bool,
+
+    /// Apply the rules backwards (new → old names, TO → FROM values): the
+    /// rollback of an earlier rewrite.
+    #[arg(long)]
+    pub reverse: bool,
+
+    /// Column order of TABLE, for INSERTs without a column list in a dump
+    /// that has no CREATE TABLE for it (--data-only). Repeatable.
+    #[arg(long = "columns", value_name = "TABLE=COL1,COL2,...")]
+    pub columns: Vec<String>,
+
+    /// Dump format.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub format: FormatArg,
+
+    /// Go on when a check fails (e.g. the new table name already exists in
+    /// the dump). Stated in the summary.
+    #[arg(long)]
+    pub force: bool,
+}
+
+impl RuleArgs {
+    /// The rules these options describe.
+    pub fn rules(&self) -> Result<Rules, Error> {
+        let mut rules = match &self.preset {
+            Some(p) => Rules::preset(p)?,
+            None => Rules::new(),
+        };
+        if let Some(path) = &self.rules {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+            rules.extend(Rules::from_toml(&text)?)?;
+        }
+        if self.db_table.is_some() && self.django_model.len() != 1 {
+            return Err(Error::Rule(
+                "--db-table goes with exactly one --django-model".into(),
+            ));
+        }
+        for m in &self.django_model {
+            rules.add_django_model(m, self.db_table.as_deref())?;
+        }
+        for r in &self.rename_table {
+            rules.parse_rename(r)?;
+        }
+        for w in &self.rewrite {
+            rules.parse_rewrite(w)?;
+        }
+        for m in &self.mark_applied {
+            rules.add_mark_applied(m)?;
+        }
+        if let Some(at) = &self.applied_at {
+            rules.set_applied_at(at)?;
+        }
+        if self.rename_permissions {
+            rules.set_rename_permissions(true);
+        }
+        if rules.is_empty() {
+            return Err(Error::Rule(
+                "no rules given: use --preset, --rules, --rename-table, --rewrite or --django-model".into(),
+            ));
+        }
+        if self.reverse && !rules.mark_applied().is_empty() {
+            return Err(Error::Rule(
+                "--mark-applied cannot be reversed; leave it out with --reverse".into(),
+            ));
+        }
+        Ok(if self.reverse {
+            rules.reversed()
+        } else {
+            rules
+        })
+    }
+
+    pub fn format(&self) -> Format {
+        match self.format {
+            FormatArg::Auto => Format::Auto,
+            FormatArg::Postgres => Format::Postgres,
+            FormatArg::Sqlite => Format::Sqlite,
+        }
+    }
+
+    /// `--columns` as a map from table to column names.
+    pub fn columns(&self) -> Result<HashMap<Vec<u8>, Vec<Vec<u8>>>, Error> {
+        let mut map = HashMap::new();
+        for spec in &self.columns {
+            let bad = || Error::Rule(format!("{spec:?}: expected TABLE=COL1,COL2,..."));
+            let (t, cols) = spec.split_once('=').ok_or_else(bad)?;
+            let cols: Vec<Vec<u8>> = cols
+                .split(',')
+                .map(|c| c.trim().as_bytes().to_vec())
+                .collect();
+            if t.is_empty() || cols.iter().any(Vec::is_empty) {
+                return Err(bad());
+            }
+            let table = t.rsplit('.').next().unwrap_or(t);
+            map.insert(table.as_bytes().to_vec(), cols);
+        }
+        Ok(map)
+    }
+}

@@ -1,0 +1,112 @@
+//! `inspect`, `rewrite --dry-run` and `--log-changes`: what will change is
+//! visible before anything is written, and every change is accounted for.
+
+mod common;
+
+use common::*;
+
+const PLAIN: &[&str] = &["--rules", "fixtures/plain-sql-rename.toml"];
+
+#[test]
+fn inspect_reports_tables_changes_and_what_is_left_alone() {
+    let out = String::from_utf8(ok(dumpsed()
+        .arg("inspect")
+        .args(PLAIN)
+        .arg(fixture("pg/before.sql"))))
+    .expect("utf8");
+    assert!(out.contains("format:      PostgreSQL plain dump"), "{out}");
+    assert!(out.contains("encoding:    UTF8"), "{out}");
+    let capa_rows = out
+        .lines()
+        .find(|l| {
+            l.trim_start()
+                .starts_with("incident_safety_correctivepreventiveaction ")
+        })
+        .expect("table line");
+    assert_eq!(
+        capa_rows.split_whitespace().nth(1),
+        Some("11"),
+        "{capa_rows}"
+    );
+    assert!(out.contains("(CAPA- → SAP-): 7 values"), "{out}");
+    assert!(out.contains("CAPA-2026-001 → SAP-2026-001"), "{out}");
+    assert!(
+        out.contains("SAP-2026-050 → SAP-2026-050"),
+        "irreversible value not listed: {out}"
+    );
+    for left in [
+        "function body ($…$) in CREATE FUNCTION",
+        "name incident_safety_correctivepreventiveaction_pkey in ALTER TABLE",
+        "data in incident_safety_correctivepreventiveaction.notes",
+    ] {
+        assert!(out.contains(left), "missing {left:?} in:\n{out}");
+    }
+    assert!(
+        out.contains("in CREATE VIEW") || out.contains("in CREATE TABLE"),
+        "{out}"
+    );
+}
+
+#[test]
+fn json_report_and_dry_run_agree_and_write_nothing() {
+    let dir = scratch();
+    let target = dir.path().join("never.sql");
+    let dry = ok(dumpsed()
+        .args(["rewrite", "--dry-run", "--json"])
+        .args(PLAIN)
+        .arg(fixture("sqlite/before.sql"))
+        .arg("-o")
+        .arg(&target));
+    assert!(!target.exists(), "--dry-run wrote the output");
+    let inspect = ok(dumpsed()
+        .args(["inspect", "--json"])
+        .args(PLAIN)
+        .arg(fixture("sqlite/before.sql")));
+    let v: serde_json::Value = serde_json::from_slice(&dry).expect("json");
+    let w: serde_json::Value = serde_json::from_slice(&inspect).expect("json");
+    assert_eq!(v, w);
+    assert_eq!(v["format"], "SQLite dump");
+    assert_eq!(v["rewrites"][0]["values"], 7);
+    assert_eq!(v["renames"][0]["new"], "incident_safety_safetyactionplan");
+}
+
+#[test]
+fn log_changes_lists_every_rewritten_value_where_it_is() {
+    let dir = scratch();
+    let (out, log) = (dir.path().join("out.sql"), dir.path().join("changes.csv"));
+    ok(dumpsed()
+        .args(["rewrite", "--quiet"])
+        .args(PLAIN)
+        .arg(fixture("pg/before.sql"))
+        .arg("-o")
+        .arg(&out)
+        .arg("--log-changes")
+        .arg(&log));
+    let input =
+        String::from_utf8(std::fs::read(fixture("pg/before.sql")).expect("fixture")).expect("utf8");
+    let lines: Vec<&str> = input.lines().collect();
+    let csv = std::fs::read_to_string(&log).expect("log");
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 7, "{csv}");
+    for row in rows {
+        let f: Vec<&str> = row.split(',').collect();
+        assert_eq!(
+            &f[..2],
+            [
+                "incident_safety_correctivepreventiveaction",
+                "reference_number"
+            ]
+        );
+        let line: usize = f[2].parse().expect("line");
+        let offset: usize = f[3].parse().expect("offset");
+        assert!(
+            lines[line - 1].contains(&format!("\t{}\t", f[4].replace('\\', "\\\\"))),
+            "{row}"
+        );
+        assert!(
+            input[offset..].starts_with(lines[line - 1]),
+            "{row}: offset is not the row start"
+        );
+        assert!(f[5].starts_with("SAP-"));
+    }
+}
