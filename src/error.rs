@@ -38,6 +38,11 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// A check before letting the output out failed (a rewritten value
+    /// would break a UNIQUE constraint or a `varchar(N)`); nothing is
+    /// written to a file output.
+    #[error("{0}")]
+    Check(String),
     /// The output was refused before anything was written.
     #[error("refusing to write {path}: {reason}")]
     Output { path: PathBuf, reason: String },

@@ -86,6 +86,9 @@ pub struct Summary {
     pub left_alone: Vec<(String, u64)>,
     /// With `report`: `(table, rows, bytes)`.
     pub tables: Vec<(String, u64, u64)>,
+    /// Problems the checks found (collisions, values too long), one line
+    /// each; a run returns them as an error unless `force` is set.
+    pub problems: Vec<String>,
 }
 
 /// What one value rule did.
@@ -120,6 +123,73 @@ fn read_head(r: &mut dyn Read) -> Result<Vec<u8>> {
     }
     head.truncate(n);
     Ok(head)
+}
+
+/// What the pre-write checks found, one line each.
+fn problems(plan: &Plan, outcome: &pipeline::Outcome) -> Vec<String> {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let mut out = Vec::new();
+    for c in outcome
+        .collisions
+        .iter()
+        .filter(|c| outcome.unique_rules.contains(&c.rule))
+    {
+        let w = &plan.rewrites[c.rule];
+        let sure = if c.certain {
+            ""
+        } else {
+            " (very probably: found by a hash filter)"
+        };
+        let what = if c.old == c.new {
+            let partner = plan.undo[c.rule]
+                .apply(&c.new)
+                .unwrap_or_else(|| c.new.clone());
+            format!(
+                "{:?} is already there, and {:?} would become it too",
+                text(&c.new),
+                text(&partner)
+            )
+        } else {
+            format!(
+                "{:?} would become {:?}, which another value already is or becomes",
+                text(&c.old),
+                text(&c.new)
+            )
+        };
+        out.push(format!(
+            "{}.{} is UNIQUE: {what}{sure}",
+            text(&w.table),
+            text(&w.column)
+        ));
+    }
+    if outcome.check_incomplete {
+        out.push(
+            "too many values that --reverse could not restore to check them all for collisions"
+                .into(),
+        );
+    }
+    for (i, t) in outcome
+        .counts
+        .too_long
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.count > 0)
+    {
+        let w = &plan.rewrites[i];
+        let eg: Vec<String> = t
+            .examples
+            .iter()
+            .map(|(a, b)| format!("{:?} → {:?}", text(a), text(b)))
+            .collect();
+        out.push(format!(
+            "{} value(s) of {}.{} would be longer than the column allows (varchar), e.g. {}",
+            t.count,
+            text(&w.table),
+            text(&w.column),
+            eg.join(", ")
+        ));
+    }
+    out
 }
 
 /// Resolves the dialect from the opening bytes and the user's choice.
@@ -202,8 +272,16 @@ pub fn rewrite_logged(
     };
     let outcome = pipeline::run(reader, out, &pipe, progress, log)?;
     let encoding = outcome.encoding.clone();
+    let plan = outcome.plan.clone().unwrap_or(plan);
+    let problems = problems(&plan, &outcome);
     let (counts, bytes_in, bytes_out) = (outcome.counts, outcome.bytes_in, outcome.bytes_out);
-    let plan = outcome.plan.unwrap_or(plan);
+    if !problems.is_empty() && !options.force {
+        return Err(Error::Check(format!(
+            "the rewrite would break the database, so no output file was written (on stdout the \
+             output is already out: discard it):\n  {}\nFix the data or the rules, or use --force to rewrite anyway.",
+            problems.join("\n  ")
+        )));
+    }
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     Ok(Summary {
         dialect,
@@ -245,5 +323,6 @@ pub fn rewrite_logged(
             .into_iter()
             .map(|(t, s)| (text(&t), s.rows, s.bytes))
             .collect(),
+        problems,
     })
 }

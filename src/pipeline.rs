@@ -39,6 +39,7 @@ enum Body {
 struct Done {
     plan: Arc<Plan>,
     encoding: Option<String>,
+    unique_rules: Vec<usize>,
     seq: u64,
     offset: u64,
     data: Vec<u8>,
@@ -138,6 +139,7 @@ fn process(plan: &Plan, chunk: Chunk, gzip: Option<u32>) -> Done {
     Done {
         plan: chunk.plan.clone(),
         encoding: chunk.encoding.clone(),
+        unique_rules: chunk.unique_rules.clone(),
         seq: chunk.seq,
         offset: chunk.offset,
         data: chunk.data,
@@ -156,6 +158,12 @@ pub struct Outcome {
     pub plan: Option<Arc<Plan>>,
     /// The dump's declared encoding, if any.
     pub encoding: Option<String>,
+    /// Values that collide with another value of their column.
+    pub collisions: Vec<crate::checks::Collision>,
+    /// Value rules whose column is UNIQUE or a primary key.
+    pub unique_rules: Vec<usize>,
+    /// The collision check could not keep every irreversible value.
+    pub check_incomplete: bool,
 }
 
 /// Runs `reader` through the pool into `out`. `on_chunk` is called after
@@ -212,6 +220,8 @@ pub fn run<R: Read + Send>(
         let (mut bytes_in, mut bytes_out) = (0u64, 0u64);
         let mut last_plan = None;
         let mut encoding = None;
+        let mut unique_rules = Vec::new();
+        let mut check = crate::checks::UniqueCheck::default();
         let result = (|| {
             for msg in done_rx.iter() {
                 let done = match msg {
@@ -247,6 +257,8 @@ pub fn run<R: Read + Send>(
                         write_changes(log, &done, lines)
                             .map_err(|e| Error::io("writing the change log", e))?;
                     }
+                    check.feed(&done.counts.finals);
+                    unique_rules.clone_from(&done.unique_rules);
                     counts.add(&done.counts);
                     last_plan = Some(done.plan.clone());
                     encoding = done.encoding.clone().or(encoding.take());
@@ -263,6 +275,9 @@ pub fn run<R: Read + Send>(
                 bytes_out,
                 plan: last_plan,
                 encoding,
+                collisions: std::mem::take(&mut check.collisions),
+                unique_rules: std::mem::take(&mut unique_rules),
+                check_incomplete: check.gave_up,
             })
         })();
         // Unblock and end the reader thread whatever happened.

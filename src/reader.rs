@@ -41,11 +41,21 @@ pub struct ColumnEdits {
     pub ncols: usize,
     /// Column names, when known (for reports).
     pub columns: Vec<Vec<u8>>,
+    /// `varchar(N)` limits of edited columns, by column index.
+    pub max_len: Vec<(usize, usize)>,
     /// `(column index, edit)`, sorted by column.
     pub edits: Vec<(usize, Edit)>,
 }
 
 impl ColumnEdits {
+    /// The `varchar(N)` limit of column `col`, if known.
+    pub fn max_len(&self, col: usize) -> Option<usize> {
+        self.max_len
+            .iter()
+            .find(|(c, _)| *c == col)
+            .map(|&(_, n)| n)
+    }
+
     /// The edit of column `col`, if any.
     pub fn of(&self, col: usize) -> Option<Edit> {
         self.edits.iter().find(|(c, _)| *c == col).map(|&(_, e)| e)
@@ -106,6 +116,8 @@ pub struct Chunk {
     pub plan: Arc<Plan>,
     /// The dump's declared encoding, once seen (`SET client_encoding`).
     pub encoding: Option<String>,
+    /// Value rules whose column is UNIQUE or a primary key, as far as seen.
+    pub unique_rules: Vec<usize>,
 }
 
 /// Tunables of the reader.
@@ -194,6 +206,9 @@ pub struct Reader<R> {
     /// Tables seen in the dump that the Django appendix touches.
     django: crate::django::Seen,
     encoding: Option<String>,
+    unique_rules: Vec<usize>,
+    /// `varchar(N)` of each value rule's column, from `CREATE TABLE`.
+    limits: HashMap<usize, usize>,
 }
 
 const READ_SIZE: usize = 256 << 10;
@@ -229,6 +244,8 @@ impl<R: Read> Reader<R> {
             last_header: None,
             django: crate::django::Seen::default(),
             encoding: None,
+            unique_rules: Vec::new(),
+            limits: HashMap::new(),
         }
     }
 
@@ -569,6 +586,21 @@ impl<R: Read> Reader<R> {
                         ),
                     ));
                 }
+                let plan = self.plan.clone();
+                for i in plan.rewrites_of(schema.as_deref(), &name) {
+                    let facts = statement::column_facts(
+                        dialect,
+                        &self.buf[start..end],
+                        body_at,
+                        &plan.rewrites[i].column,
+                    );
+                    if let Some(n) = facts.max_len {
+                        self.limits.insert(i, n);
+                    }
+                    if facts.unique && !self.unique_rules.contains(&i) {
+                        self.unique_rules.push(i);
+                    }
+                }
                 if self.plan.report || self.plan.is_rewrite_target(&name) {
                     self.edits_cache.remove(&name);
                     self.tables.insert(name, cols);
@@ -587,6 +619,8 @@ impl<R: Read> Reader<R> {
                 Ok(Action::Keep)
             }
             Head::Other => {
+                self.note_unique((start, end));
+                let stmt = &self.buf[start..end];
                 // pg_dump: `SET client_encoding = 'UTF8';` (pg_backup_archiver.c).
                 if let Some(rest) = stmt.strip_prefix(b"SET client_encoding = '") {
                     let value = rest.split(|&b| b == b'\'').next().unwrap_or_default();
@@ -601,6 +635,36 @@ impl<R: Read> Reader<R> {
                     Some(e) => Ok(Action::Rename(Some(Arc::new(e)))),
                     None => Ok(rename_or_keep),
                 }
+            }
+        }
+    }
+
+    /// Notes a one-column UNIQUE / PRIMARY KEY constraint or unique index on
+    /// a value rule's column (pg_dump adds them after the data).
+    fn note_unique(&mut self, (start, end): (usize, usize)) {
+        if self.plan.rewrites.is_empty() {
+            return;
+        }
+        let d = self.plan.dialect;
+        let stmt = &self.buf[start..end];
+        let found = match statement::unique_constraint(d, stmt) {
+            Some((t, cols)) if cols.len() == 1 => Some((t.to_owned_parts(), cols[0].to_vec())),
+            _ => match statement::index(d, stmt) {
+                Some(ix) if ix.unique && ix.columns.len() == 1 => {
+                    Some((ix.table.to_owned_parts(), ix.columns[0].to_vec()))
+                }
+                _ => None,
+            },
+        };
+        let Some(((schema, table), col)) = found else {
+            return;
+        };
+        let plan = self.plan.clone();
+        for i in plan.rewrites_of(schema.as_deref(), &table) {
+            if ident::same_name(d, &plan.rewrites[i].column, &col)
+                && !self.unique_rules.contains(&i)
+            {
+                self.unique_rules.push(i);
             }
         }
     }
@@ -761,10 +825,18 @@ impl<R: Read> Reader<R> {
             }
         }
         edits.sort_by_key(|e| e.0);
+        let max_len = edits
+            .iter()
+            .filter_map(|&(c, e)| match e {
+                Edit::Rule(i) => self.limits.get(&i).map(|&n| (c, n)),
+                Edit::TableName => None,
+            })
+            .collect();
         let result = Some(Arc::new(ColumnEdits {
             table: name.clone(),
             ncols: cols.len(),
             columns: cols,
+            max_len,
             edits,
         }));
         if columns.is_none() {
@@ -915,6 +987,7 @@ impl<R: Read> Reader<R> {
             error,
             plan: self.plan.clone(),
             encoding: self.encoding.clone(),
+            unique_rules: self.unique_rules.clone(),
         };
         self.seq += 1;
         self.offset += cut as u64;

@@ -41,6 +41,11 @@ pub struct Counts {
     pub tables: BTreeMap<Vec<u8>, TableStats>,
     /// With `plan.log_changes`: every value rewritten.
     pub changes: Vec<Change>,
+    /// Final values that may collide in a unique column (see `checks`).
+    pub finals: Vec<crate::checks::Final>,
+    /// Values longer than their column's `varchar(N)` after the rewrite,
+    /// per value rule.
+    pub too_long: Vec<Irreversible>,
 }
 
 /// Size of one table's data.
@@ -80,6 +85,7 @@ impl Counts {
             rows_examined: 0,
             irreversible: vec![Irreversible::default(); plan.rewrites.len()],
             examples: vec![Vec::new(); plan.rewrites.len()],
+            too_long: vec![Irreversible::default(); plan.rewrites.len()],
             ..Counts::default()
         }
     }
@@ -118,6 +124,15 @@ impl Counts {
         for (a, b) in self.examples.iter_mut().zip(&other.examples) {
             let room = EXAMPLES.saturating_sub(a.len());
             a.extend(b.iter().take(room).cloned());
+        }
+        if self.too_long.len() < other.too_long.len() {
+            self.too_long
+                .resize(other.too_long.len(), Irreversible::default());
+        }
+        for (a, b) in self.too_long.iter_mut().zip(&other.too_long) {
+            a.count += b.count;
+            let room = EXAMPLES.saturating_sub(a.examples.len());
+            a.examples.extend(b.examples.iter().take(room).cloned());
         }
         for (k, v) in &other.renamed_in {
             *self.renamed_in.entry(k.clone()).or_default() += v;
@@ -434,6 +449,7 @@ fn edited(
     edit: Edit,
     value: &[u8],
     at: usize,
+    max_len: Option<usize>,
     counts: &mut Counts,
 ) -> Option<Vec<u8>> {
     match edit {
@@ -454,11 +470,28 @@ fn edited(
             }
             let out = new.as_deref().unwrap_or(value);
             let back = plan.undo[i].apply(out);
-            if back.as_deref().unwrap_or(out) != value {
+            let reversible = back.as_deref().unwrap_or(out) == value;
+            if !reversible {
                 let irr = &mut counts.irreversible[i];
                 irr.count += 1;
                 if irr.examples.len() < EXAMPLES {
                     irr.examples.push((value.to_vec(), out.to_vec()));
+                }
+            }
+            // Only values starting with TO can take part in a collision.
+            if out.starts_with(&plan.rewrites[i].to) {
+                counts.finals.push(crate::checks::Final {
+                    rule: i,
+                    hash: crate::checks::value_hash(out),
+                    irreversible: (!reversible).then(|| (value.to_vec(), out.to_vec())),
+                });
+            }
+            let chars = out.iter().filter(|&&b| b & 0xC0 != 0x80).count();
+            if max_len.is_some_and(|n| chars > n) {
+                let t = &mut counts.too_long[i];
+                t.count += 1;
+                if t.examples.len() < EXAMPLES {
+                    t.examples.push((value.to_vec(), out.to_vec()));
                 }
             }
             counts.rewritten[i] += u64::from(new.is_some());
@@ -539,7 +572,14 @@ fn copy_rows(
                 Err(e) => return Err(LocalError::new(row_start + fs + e.at, e.msg)),
                 Ok(false) => {}
                 Ok(true) => {
-                    if let Some(new) = edited(plan, edit, &value, row_start, &mut emit.out.counts) {
+                    if let Some(new) = edited(
+                        plan,
+                        edit,
+                        &value,
+                        row_start,
+                        edits.max_len(col),
+                        &mut emit.out.counts,
+                    ) {
                         emit.replace(row_start + fs, row_start + fe, |o| {
                             copy_text::encode(&new, o)
                         });
@@ -585,7 +625,16 @@ fn insert_values(
                 let ends_value = depth == 1 && (c == b',' || c == b')');
                 if ends_value {
                     if let Some(e) = edit {
-                        edit_value(plan, text, start, &value, e, escapes, emit)?;
+                        edit_value(
+                            plan,
+                            text,
+                            start,
+                            &value,
+                            e,
+                            escapes,
+                            edits.max_len(col),
+                            emit,
+                        )?;
                     }
                     if c == b')' {
                         depth = 0;
@@ -651,6 +700,7 @@ fn edit_value(
     toks: &[Token],
     edit: Edit,
     escapes: bool,
+    max_len: Option<usize>,
     emit: &mut Emit,
 ) -> Result<(), LocalError> {
     let Some(first) = toks.first() else {
@@ -667,7 +717,7 @@ fn edit_value(
             let raw = &text[first.start..first.end];
             let value = postgres::decode_literal(raw, escapes)
                 .map_err(|m| LocalError::new(base + first.start, m))?;
-            if let Some(new) = edited(plan, edit, &value, base, &mut emit.out.counts) {
+            if let Some(new) = edited(plan, edit, &value, base, max_len, &mut emit.out.counts) {
                 emit.replace(base + first.start, base + first.end, |o| {
                     postgres::encode_literal(&new, raw, escapes, o)
                 });
@@ -677,7 +727,7 @@ fn edit_value(
             let value = sqlite::eval_text(text, toks)
                 .map_err(|m| LocalError::new(base + first.start, m))?;
             if let Some(value) = value {
-                if let Some(new) = edited(plan, edit, &value, base, &mut emit.out.counts) {
+                if let Some(new) = edited(plan, edit, &value, base, max_len, &mut emit.out.counts) {
                     emit.replace(base + first.start, base + last.end, |o| {
                         sqlite::encode_text(&new, o)
                     });

@@ -290,15 +290,128 @@ pub fn index(d: Dialect, stmt: &[u8]) -> Option<Index<'_>> {
         ident(d),
         kw("ON"),
         qualname(d),
+        opt(preceded(kw("USING"), ident(d))),
         column_list(d),
     ))(stmt);
-    let (_, (_, unique, _, _, name, _, table, columns)) = r.ok()?;
+    let (_, (_, unique, _, _, name, _, table, _, columns)) = r.ok()?;
     Some(Index {
         unique: unique.is_some(),
         name,
         table,
         columns,
     })
+}
+
+/// `ALTER TABLE [ONLY] t ADD CONSTRAINT c UNIQUE|PRIMARY KEY (cols)`, as
+/// pg_dump writes them after the data: the table and its columns.
+pub fn unique_constraint(d: Dialect, stmt: &[u8]) -> Option<(QualName<'_>, Vec<Cow<'_, [u8]>>)> {
+    let r: IResult<In, _> = tuple((
+        kw("ALTER"),
+        kw("TABLE"),
+        opt(kw("ONLY")),
+        qualname(d),
+        kw("ADD"),
+        kw("CONSTRAINT"),
+        ident(d),
+        alt((kw("UNIQUE"), value((), pair(kw("PRIMARY"), kw("KEY"))))),
+        column_list(d),
+    ))(stmt);
+    let (_, (_, _, _, table, _, _, _, _, columns)) = r.ok()?;
+    Some((table, columns))
+}
+
+/// What a `CREATE TABLE` says of one column: its `varchar(N)` /
+/// `character varying(N)` length, and whether it is UNIQUE or the primary
+/// key (by itself, or through a one-column table constraint).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ColumnFacts {
+    pub max_len: Option<usize>,
+    pub unique: bool,
+}
+
+/// Reads [`ColumnFacts`] of `column` from a `CREATE TABLE` body.
+pub fn column_facts(d: Dialect, stmt: &[u8], body_at: usize, column: &[u8]) -> ColumnFacts {
+    let body = &stmt[body_at..];
+    let toks: Vec<_> = Tokens::new(d, body)
+        .flatten()
+        .filter(|t| !matches!(t.kind, TokenKind::Space | TokenKind::Comment))
+        .collect();
+    let text = |i: usize| &body[toks[i].start..toks[i].end];
+    let word = |i: usize, w: &str| {
+        toks.get(i).is_some_and(|t| {
+            t.kind == TokenKind::Word && text(i).eq_ignore_ascii_case(w.as_bytes())
+        })
+    };
+    let punct = |i: usize, c: u8| {
+        toks.get(i)
+            .is_some_and(|t| t.kind == TokenKind::Punct && text(i) == [c])
+    };
+    let mut facts = ColumnFacts::default();
+    // Split the body into top-level elements.
+    let (mut depth, mut start) = (0usize, 0usize);
+    let mut elements = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        if t.kind != TokenKind::Punct {
+            continue;
+        }
+        match body[t.start] {
+            b'(' => depth += 1,
+            b')' if depth == 0 => {
+                elements.push(start..i);
+                break;
+            }
+            b')' => depth -= 1,
+            b',' if depth == 0 => {
+                elements.push(start..i);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    let is_col = |i: usize| {
+        toks.get(i).is_some_and(|t| {
+            matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent)
+                && ident::same_name(d, &ident::name_of(d, t.kind, text(i)), column)
+        })
+    };
+    for el in elements {
+        if el.is_empty() {
+            continue;
+        }
+        let first = el.start;
+        if is_col(first) {
+            for i in el.clone() {
+                if (word(i, "varchar") || word(i, "varying"))
+                    && punct(i + 1, b'(')
+                    && punct(i + 3, b')')
+                {
+                    facts.max_len = std::str::from_utf8(text(i + 2))
+                        .ok()
+                        .and_then(|n| n.parse().ok());
+                }
+                if word(i, "UNIQUE") || (word(i, "PRIMARY") && word(i + 1, "KEY")) {
+                    facts.unique = true;
+                }
+            }
+        } else {
+            // Table constraint: [CONSTRAINT name] UNIQUE|PRIMARY KEY (col)
+            let mut i = first;
+            if word(i, "CONSTRAINT") {
+                i += 2;
+            }
+            let key = if word(i, "UNIQUE") {
+                i + 1
+            } else if word(i, "PRIMARY") && word(i + 1, "KEY") {
+                i + 2
+            } else {
+                continue;
+            };
+            if punct(key, b'(') && is_col(key + 1) && punct(key + 2, b')') {
+                facts.unique = true;
+            }
+        }
+    }
+    facts
 }
 
 /// Classifies a complete statement (from its first token to its `;`).
@@ -457,6 +570,51 @@ mod tests {
         assert!(ix.unique);
         assert_eq!(&*ix.name, b"u_1");
         assert_eq!(owned(&ix.columns), ["a_id", "user_id"]);
+    }
+
+    #[test]
+    fn column_facts_of_create_table() {
+        let s = b"CREATE TABLE public.t (\n    id bigint NOT NULL,\n    ref character varying(20) NOT NULL,\n    note varchar(5) UNIQUE,\n    c text,\n    CONSTRAINT k PRIMARY KEY (c)\n);";
+        let Head::CreateTable { body_at, .. } = head(Dialect::Postgres, s) else {
+            panic!()
+        };
+        let f = |c: &str| column_facts(Dialect::Postgres, s, body_at, c.as_bytes());
+        assert_eq!(
+            f("ref"),
+            ColumnFacts {
+                max_len: Some(20),
+                unique: false
+            }
+        );
+        assert_eq!(
+            f("note"),
+            ColumnFacts {
+                max_len: Some(5),
+                unique: true
+            }
+        );
+        assert_eq!(
+            f("c"),
+            ColumnFacts {
+                max_len: None,
+                unique: true
+            }
+        );
+        let (t, cols) = unique_constraint(
+            Dialect::Postgres,
+            b"ALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_ref_key UNIQUE (ref);",
+        )
+        .unwrap();
+        assert_eq!(
+            (&*t.name, owned(&cols)),
+            (&b"t"[..], vec!["ref".to_string()])
+        );
+        let ix = index(
+            Dialect::Postgres,
+            b"CREATE UNIQUE INDEX i ON public.t USING btree (ref);",
+        )
+        .unwrap();
+        assert!(ix.unique);
     }
 
     #[test]

@@ -35,12 +35,13 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
 
 /// Exit status by kind of error (documented in the README):
 /// 2 bad rules or arguments, 3 input that is not a readable dump or is
-/// malformed, 4 I/O failure, 5 output refused.
+/// malformed, 4 I/O failure, 5 output refused, 6 a pre-write check failed.
 pub fn exit_code(e: &Error) -> u8 {
     match e {
         Error::Rule(_) => 2,
         Error::Syntax { .. } | Error::Unsupported(_) => 3,
         Error::Io { .. } => 4,
         Error::Output { .. } => 5,
+        Error::Check(_) => 6,
     }
 }

@@ -174,7 +174,10 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
     if !args.quiet {
         print_summary(&summary);
         if args.rules.force {
-            eprintln!("  --force: checks that failed were overridden");
+            eprintln!("  --force: failed checks were overridden");
+            for p in &summary.problems {
+                eprintln!("    {p}");
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -222,7 +225,7 @@ fn print_summary(s: &Summary) {
                 "  warning: {} value(s) of {} would not come back with --reverse, e.g.:",
                 w.irreversible, w.column
             );
-            for (a, b) in &w.examples {
+            for (a, b) in &w.irreversible_examples {
                 eprintln!("    {a:?} → {b:?}");
             }
         }
