@@ -45,7 +45,7 @@ pub struct Collision {
 }
 
 const BLOCKS: usize = 1 << 18; // 2^18 cache-line blocks of 512 bits: 16 MiB
-const MAX_IRREVERSIBLE: usize = 100_000;
+const MAX_IRREVERSIBLE: usize = 20_000;
 
 /// Blocked Bloom filter: one cache line per value, five bits in it.
 struct Bloom {

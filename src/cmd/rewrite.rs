@@ -230,6 +230,12 @@ fn print_summary(s: &Summary) {
             }
         }
     }
+    if s.check_incomplete {
+        eprintln!(
+            "  warning: over 20000 values that --reverse could not restore; the collision check \
+             kept only the first ones and may have missed collisions"
+        );
+    }
     let secs = s.elapsed.as_secs_f64();
     let mib = s.bytes_in as f64 / (1 << 20) as f64;
     eprintln!(
