@@ -9,6 +9,7 @@ use dumpsed::Error;
 pub mod inspect;
 pub mod rewrite;
 pub mod rule_args;
+pub mod verify;
 
 /// Rewrite database dumps offline: rename tables and rewrite column values
 /// in pg_dump plain output and sqlite3 .dump output, without a database.
@@ -23,6 +24,7 @@ pub struct Cli {
 pub enum Command {
     Rewrite(rewrite::Args),
     Inspect(inspect::Args),
+    Verify(verify::Args),
 }
 
 /// Runs the chosen subcommand.
@@ -30,6 +32,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Rewrite(args) => rewrite::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Verify(args) => verify::run(args),
     }
 }
 

@@ -1,0 +1,67 @@
+//! `verify BEFORE AFTER`: exit 0 exactly when AFTER is BEFORE rewritten.
+
+mod common;
+
+use common::*;
+
+const PLAIN: &[&str] = &["--rules", "fixtures/plain-sql-rename.toml"];
+
+#[test]
+fn verify_accepts_the_rewrite_and_rejects_any_change() {
+    let dir = scratch();
+    for rel in [
+        "pg/before.sql",
+        "pg/before-column-inserts.sql",
+        "sqlite/before.sql",
+    ] {
+        let after = dir.path().join("after.sql.gz");
+        ok(dumpsed()
+            .args(["rewrite", "--quiet"])
+            .args(PLAIN)
+            .arg(fixture(rel))
+            .arg("-o")
+            .arg(&after));
+        let res = run(dumpsed()
+            .arg("verify")
+            .args(PLAIN)
+            .arg(fixture(rel))
+            .arg(&after));
+        assert!(
+            res.status.success(),
+            "{rel}: {}",
+            String::from_utf8_lossy(&res.stdout)
+        );
+
+        let plain = ok(std::process::Command::new("gunzip").arg("-c").arg(&after));
+        let text = String::from_utf8(plain).expect("utf8");
+        let bad = dir.path().join("bad.sql");
+        for (what, changed) in [
+            ("value", text.replacen("SAP-2026-002", "SAP-2026-00X", 1)),
+            (
+                "missed rewrite",
+                text.replacen("SAP-2026-002", "CAPA-2026-002", 1),
+            ),
+            ("truncated", text[..text.len() - 10].to_string()),
+            ("extra", format!("{text}\n-- more\n")),
+        ] {
+            std::fs::write(&bad, &changed).expect("write");
+            let res = run(dumpsed()
+                .arg("verify")
+                .args(PLAIN)
+                .arg(fixture(rel))
+                .arg(&bad));
+            assert_eq!(res.status.code(), Some(1), "{rel}, {what}");
+            let out = String::from_utf8_lossy(&res.stdout);
+            assert!(
+                out.contains("DIFFERENT") && out.contains("first difference at line"),
+                "{rel}, {what}: {out}"
+            );
+        }
+        // Rewriting with other rules is not what AFTER holds.
+        let res = run(dumpsed()
+            .args(["verify", "--rename-table", "auth_user=people"])
+            .arg(fixture(rel))
+            .arg(&after));
+        assert_eq!(res.status.code(), Some(1), "{rel}");
+    }
+}
