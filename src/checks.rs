@@ -5,14 +5,13 @@
 //! Why this needs little memory: a collision `f(a) = f(b)` with `a ≠ b`
 //! always involves a value that `--reverse` would not give back (if both
 //! were reversible, applying the reverse to `f(a) = f(b)` would give
-//! `a = b`). Such values are rare (`SAP-1` already in the data,
-//! `CAPA-SAP-1`), and every value that can take part in a collision ends up
-//! starting with TO. So the writer keeps, per rule, the irreversible final
-//! values exactly, and a fixed-size Bloom filter of all final values that
-//! start with TO. A later row equal to an irreversible one is a certain
-//! collision; an irreversible value whose final is already in the filter
-//! collides with an earlier row unless the filter errs (about 1 in 10^4 at
-//! 10 million values), and is reported as a probable collision.
+//! `a = b`), and every value that can take part in one ends up starting
+//! with TO. So per run the writer keeps the irreversible values exactly
+//! (they are rare: `SAP-1` already in the data, `CAPA-SAP-1`; at most
+//! 20 000), and a 64-bit hash of every final value starting with TO,
+//! sorted in runs of a million (8 MiB) spilled to a temporary file. At the
+//! end a merge of the runs finds equal hashes: exact but for 64-bit hash
+//! collisions, with memory that does not grow with the dump.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -40,90 +39,147 @@ pub struct Collision {
     /// The input value and what it became.
     pub old: Vec<u8>,
     pub new: Vec<u8>,
-    /// False when found only by the Bloom filter (an earlier row).
+    /// Always true now that the check is exact; kept for reports.
     pub certain: bool,
 }
 
-const BLOCKS: usize = 1 << 18; // 2^18 cache-line blocks of 512 bits: 16 MiB
 const MAX_IRREVERSIBLE: usize = 20_000;
-
-/// Blocked Bloom filter: one cache line per value, five bits in it.
-struct Bloom {
-    blocks: Vec<[u64; 8]>,
-}
-
-impl Bloom {
-    fn bits(h: u64) -> (usize, [u32; 5]) {
-        let block = (h as usize) & (BLOCKS - 1);
-        let mut bits = [0u32; 5];
-        let mut x = h >> 18;
-        for b in &mut bits {
-            *b = (x & 511) as u32;
-            x = x.rotate_right(9) ^ h.rotate_left(23);
-        }
-        (block, bits)
-    }
-
-    fn insert_and_test(&mut self, h: u64) -> bool {
-        if self.blocks.is_empty() {
-            self.blocks = vec![[0u64; 8]; BLOCKS];
-        }
-        let (block, bits) = Self::bits(h);
-        let line = &mut self.blocks[block];
-        let mut present = true;
-        for b in bits {
-            let (w, m) = ((b / 64) as usize, 1u64 << (b % 64));
-            present &= line[w] & m != 0;
-            line[w] |= m;
-        }
-        present
-    }
-}
+const RUN: usize = 1 << 20;
 
 /// The collision check of one run, fed in output order.
 #[derive(Default)]
 pub struct UniqueCheck {
-    blooms: HashMap<usize, Bloom>,
-    candidates: HashMap<(usize, u64), (Vec<u8>, Vec<u8>)>,
+    keys: Vec<u64>,
+    runs: Vec<std::fs::File>,
+    candidates: HashMap<u64, (usize, Vec<u8>, Vec<u8>)>,
     pub collisions: Vec<Collision>,
-    /// Set when too many irreversible values were seen to keep them all.
+    /// Set when too many irreversible values were seen to keep them all
+    /// (collisions among the others are found but cannot be named).
     pub gave_up: bool,
+}
+
+/// The hash of a final value within its rule (values of different columns
+/// never collide).
+fn key(f: &Final) -> u64 {
+    f.hash ^ (f.rule as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 impl UniqueCheck {
     /// Takes the finals of one chunk, in row order.
-    pub fn feed(&mut self, finals: &[Final]) {
+    pub fn feed(&mut self, finals: &[Final]) -> std::io::Result<()> {
         for f in finals {
-            if let Some((old, new)) = self.candidates.get(&(f.rule, f.hash)) {
-                self.collisions.push(Collision {
-                    rule: f.rule,
-                    old: old.clone(),
-                    new: new.clone(),
-                    certain: true,
-                });
-            }
-            let bloom = self
-                .blooms
-                .entry(f.rule)
-                .or_insert(Bloom { blocks: Vec::new() });
-            let seen_before = bloom.insert_and_test(f.hash);
+            let k = key(f);
+            self.keys.push(k);
             if let Some((old, new)) = &f.irreversible {
-                if seen_before {
-                    self.collisions.push(Collision {
-                        rule: f.rule,
-                        old: old.clone(),
-                        new: new.clone(),
-                        certain: false,
-                    });
-                }
                 if self.candidates.len() < MAX_IRREVERSIBLE {
                     self.candidates
-                        .insert((f.rule, f.hash), (old.clone(), new.clone()));
+                        .entry(k)
+                        .or_insert_with(|| (f.rule, old.clone(), new.clone()));
                 } else {
                     self.gave_up = true;
                 }
             }
+            if self.keys.len() == RUN {
+                self.spill()?;
+            }
         }
+        Ok(())
+    }
+
+    fn spill(&mut self) -> std::io::Result<()> {
+        use std::io::Write;
+        self.keys.sort_unstable();
+        let mut f = tempfile::tempfile()?;
+        {
+            let mut w = std::io::BufWriter::new(&mut f);
+            for k in &self.keys {
+                w.write_all(&k.to_le_bytes())?;
+            }
+            w.flush()?;
+        }
+        self.runs.push(f);
+        self.keys.clear();
+        Ok(())
+    }
+
+    /// Finds the values that collide, after the last chunk.
+    pub fn finish(&mut self) -> std::io::Result<Vec<Collision>> {
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        use std::io::{BufReader, Read, Seek, SeekFrom};
+        self.keys.sort_unstable();
+        let mut dups = Vec::new();
+        let mut note = |prev: &mut Option<u64>, k: u64| {
+            if *prev == Some(k) && dups.last() != Some(&k) {
+                dups.push(k);
+            }
+            *prev = Some(k);
+        };
+        let mut prev = None;
+        if self.runs.is_empty() {
+            for &k in &self.keys {
+                note(&mut prev, k);
+            }
+        } else {
+            let mut readers = Vec::new();
+            for f in &mut self.runs {
+                f.seek(SeekFrom::Start(0))?;
+                readers.push(BufReader::new(f));
+            }
+            let next = |r: &mut BufReader<&mut std::fs::File>| -> std::io::Result<Option<u64>> {
+                let mut b = [0u8; 8];
+                match r.read_exact(&mut b) {
+                    Ok(()) => Ok(Some(u64::from_le_bytes(b))),
+                    Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
+                    Err(e) => Err(e),
+                }
+            };
+            let mut heap = BinaryHeap::new();
+            for (i, r) in readers.iter_mut().enumerate() {
+                if let Some(k) = next(r)? {
+                    heap.push(Reverse((k, i)));
+                }
+            }
+            let mut mem = self.keys.iter().copied().peekable();
+            loop {
+                let from_run = heap.peek().map(|Reverse((k, _))| *k);
+                let k = match (from_run, mem.peek().copied()) {
+                    (Some(a), Some(b)) if b <= a => mem.next(),
+                    (None, Some(_)) => mem.next(),
+                    (Some(_), _) => {
+                        let Some(Reverse((k, i))) = heap.pop() else {
+                            break;
+                        };
+                        if let Some(n) = next(&mut readers[i])? {
+                            heap.push(Reverse((n, i)));
+                        }
+                        Some(k)
+                    }
+                    (None, None) => None,
+                };
+                let Some(k) = k else { break };
+                note(&mut prev, k);
+            }
+        }
+        for k in dups {
+            match self.candidates.get(&k) {
+                Some((rule, old, new)) => self.collisions.push(Collision {
+                    rule: *rule,
+                    old: old.clone(),
+                    new: new.clone(),
+                    certain: true,
+                }),
+                // Both values were beyond the kept ones: known to collide,
+                // but not by name.
+                None => self.collisions.push(Collision {
+                    rule: usize::MAX,
+                    old: Vec::new(),
+                    new: Vec::new(),
+                    certain: true,
+                }),
+            }
+        }
+        Ok(std::mem::take(&mut self.collisions))
     }
 }
 
@@ -139,49 +195,53 @@ mod tests {
         }
     }
 
-    #[test]
-    fn finds_collisions_in_either_order() {
-        // An existing SAP-1 (irreversible) and CAPA-1 rewritten to SAP-1.
+    fn collisions(finals: &[Final]) -> usize {
         let mut c = UniqueCheck::default();
-        c.feed(&[
-            fin("SAP-1", Some("SAP-1")),
-            fin("SAP-2", None),
-            fin("SAP-1", None),
-        ]);
-        assert_eq!(c.collisions.len(), 1);
-        assert!(c.collisions[0].certain);
-        let mut c = UniqueCheck::default();
-        c.feed(&[
-            fin("SAP-1", None),
-            fin("SAP-2", None),
-            fin("SAP-1", Some("SAP-1")),
-        ]);
-        assert_eq!(c.collisions.len(), 1);
-        assert!(!c.collisions[0].certain);
-        let mut c = UniqueCheck::default();
-        c.feed(&[
-            fin("SAP-1", None),
-            fin("SAP-2", None),
-            fin("SAP-3", Some("SAP-3")),
-        ]);
-        assert!(c.collisions.is_empty());
+        c.feed(finals).unwrap();
+        c.finish().unwrap().len()
     }
 
     #[test]
-    fn bloom_filter_rarely_errs() {
-        let mut c = UniqueCheck::default();
-        let finals: Vec<Final> = (0..200_000)
-            .map(|i| fin(&format!("SAP-{i}"), None))
-            .collect();
-        c.feed(&finals);
-        let probes: Vec<Final> = (0..10_000)
-            .map(|i| fin(&format!("SAP-X{i}"), Some("x")))
-            .collect();
-        c.feed(&probes);
-        assert!(
-            c.collisions.len() < 5,
-            "{} false alarms",
-            c.collisions.len()
+    fn finds_collisions_in_either_order() {
+        // An existing SAP-1 (irreversible) and CAPA-1 rewritten to SAP-1.
+        assert_eq!(
+            collisions(&[
+                fin("SAP-1", Some("SAP-1")),
+                fin("SAP-2", None),
+                fin("SAP-1", None)
+            ]),
+            1
         );
+        assert_eq!(
+            collisions(&[
+                fin("SAP-1", None),
+                fin("SAP-2", None),
+                fin("SAP-1", Some("SAP-1"))
+            ]),
+            1
+        );
+        assert_eq!(
+            collisions(&[
+                fin("SAP-1", None),
+                fin("SAP-2", None),
+                fin("SAP-3", Some("SAP-3"))
+            ]),
+            0
+        );
+    }
+
+    /// Past a million values the hashes go to sorted runs on disk; the
+    /// merge still finds the one duplicate, and nothing else.
+    #[test]
+    fn spilled_runs_are_merged_exactly() {
+        let mut c = UniqueCheck::default();
+        let n = RUN * 2 + 10;
+        let finals: Vec<Final> = (0..n).map(|i| fin(&format!("SAP-{i}"), None)).collect();
+        c.feed(&finals).unwrap();
+        c.feed(&[fin("SAP-77", Some("SAP-77"))]).unwrap();
+        assert_eq!(c.runs.len(), 2);
+        let found = c.finish().unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].new, b"SAP-77");
     }
 }

@@ -138,11 +138,6 @@ fn problems(plan: &Plan, outcome: &pipeline::Outcome) -> Vec<String> {
         .filter(|c| outcome.unique_rules.contains(&c.rule))
     {
         let w = &plan.rewrites[c.rule];
-        let sure = if c.certain {
-            ""
-        } else {
-            " (very probably: found by a hash filter)"
-        };
         let what = if c.old == c.new {
             let partner = plan.undo[c.rule]
                 .apply(&c.new)
@@ -160,7 +155,7 @@ fn problems(plan: &Plan, outcome: &pipeline::Outcome) -> Vec<String> {
             )
         };
         out.push(format!(
-            "{}.{} is UNIQUE: {what}{sure}",
+            "{}.{} is UNIQUE: {what}",
             text(&w.table),
             text(&w.column)
         ));

@@ -257,7 +257,9 @@ pub fn run<R: Read + Send>(
                         write_changes(log, &done, lines)
                             .map_err(|e| Error::io("writing the change log", e))?;
                     }
-                    check.feed(&done.counts.finals);
+                    check
+                        .feed(&done.counts.finals)
+                        .map_err(|e| Error::io("keeping values for the collision check", e))?;
                     unique_rules.clone_from(&done.unique_rules);
                     counts.add(&done.counts);
                     last_plan = Some(done.plan.clone());
@@ -275,7 +277,9 @@ pub fn run<R: Read + Send>(
                 bytes_out,
                 plan: last_plan,
                 encoding,
-                collisions: std::mem::take(&mut check.collisions),
+                collisions: check
+                    .finish()
+                    .map_err(|e| Error::io("checking for collisions", e))?,
                 unique_rules: std::mem::take(&mut unique_rules),
                 check_incomplete: check.gave_up,
             })

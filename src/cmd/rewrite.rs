@@ -232,8 +232,8 @@ fn print_summary(s: &Summary) {
     }
     if s.check_incomplete {
         eprintln!(
-            "  warning: over 20000 values that --reverse could not restore; the collision check \
-             kept only the first ones and may have missed collisions"
+            "  note: over 20000 values that --reverse could not restore; a collision among the \
+             others would be found but not named"
         );
     }
     let secs = s.elapsed.as_secs_f64();
