@@ -21,9 +21,6 @@ pub enum Detected {
 
 /// Looks at the first statements of `head`.
 pub fn detect(head: &[u8]) -> Detected {
-    if head.contains(&0) {
-        return Detected::NotSql;
-    }
     let mut words = 0;
     let mut first: Option<&[u8]> = None;
     for tok in Tokens::new(Dialect::Postgres, head) {

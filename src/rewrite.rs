@@ -214,6 +214,14 @@ enum Style {
 
 /// Applies every segment of `chunk`.
 pub fn rewrite_chunk(plan: &Plan, chunk: &Chunk) -> Result<Rewritten, LocalError> {
+    // Neither PostgreSQL text nor an SQL script can hold a NUL byte: it is
+    // damage, not data, and would only fail later, at restore.
+    if let Some(at) = memchr::memchr(0, &chunk.data) {
+        return Err(LocalError::new(
+            at,
+            "NUL byte: not valid anywhere in a SQL dump (damaged file?)",
+        ));
+    }
     let mut emit = Emit {
         out: Rewritten {
             counts: Counts::for_plan(plan),

@@ -387,3 +387,200 @@ fn target_table_already_present_is_refused_unless_forced() {
     assert!(res.status.success());
     assert!(String::from_utf8_lossy(&res.stderr).contains("--force"));
 }
+
+#[test]
+fn nul_byte_is_refused_with_its_position() {
+    let mut dump = pg_fixture();
+    let at = dump
+        .windows(10)
+        .position(|w| w == b"Line one\\r")
+        .expect("text");
+    dump[at] = 0;
+    let line = dump[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+    let f = fails(&dump, &[]);
+    assert!(f.stderr.contains("NUL byte"), "{}", f.stderr);
+    assert_position(&f, line);
+}
+
+/// A dump edited on Windows (CRLF everywhere) is handled: the output is the
+/// LF output with CRLF line ends, and it restores the same (COPY accepts
+/// CRLF data, psql CRLF statements).
+#[test]
+fn crlf_dump_is_handled_consistently() {
+    for rel in [
+        "pg/before.sql",
+        "pg/before-inserts.sql",
+        "sqlite/before.sql",
+    ] {
+        let lf = std::fs::read(fixture(rel)).expect("fixture");
+        let crlf: Vec<u8> = lf
+            .iter()
+            .flat_map(|&b| {
+                if b == b'\n' {
+                    vec![b'\r', b'\n']
+                } else {
+                    vec![b]
+                }
+            })
+            .collect();
+        let dir = scratch();
+        let (a, b) = (dir.path().join("lf.sql"), dir.path().join("crlf.sql"));
+        std::fs::write(&a, &lf).expect("write");
+        std::fs::write(&b, &crlf).expect("write");
+        let out_lf = ok(dumpsed()
+            .args([
+                "rewrite",
+                "--quiet",
+                "--rules",
+                "fixtures/plain-sql-rename.toml",
+            ])
+            .arg(&a));
+        let out_crlf = ok(dumpsed()
+            .args([
+                "rewrite",
+                "--quiet",
+                "--rules",
+                "fixtures/plain-sql-rename.toml",
+            ])
+            .arg(&b));
+        let back: Vec<u8> = String::from_utf8(out_crlf)
+            .expect("utf8")
+            .replace("\r\n", "\n")
+            .into_bytes();
+        assert!(
+            back == out_lf,
+            "{rel}: CRLF output differs from LF output beyond line ends"
+        );
+    }
+}
+
+/// A single 512 MiB field passes through in bounded time; above
+/// --max-record-size the error names the cap and how to raise it.
+#[test]
+fn huge_field_passes_and_cap_is_explained() {
+    let text = String::from_utf8(pg_fixture()).expect("utf8");
+    let marker = "Replace falls sensor";
+    let at = text.find(marker).expect("text");
+    let dir = scratch();
+    let inp = dir.path().join("huge.sql");
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&inp).expect("create"));
+        f.write_all(text[..at].as_bytes()).expect("w");
+        let block = vec![b'x'; 1 << 20];
+        for _ in 0..512 {
+            f.write_all(&block).expect("w");
+        }
+        f.write_all(text[at..].as_bytes()).expect("w");
+    }
+    let out = dir.path().join("out.sql");
+    let res = run(dumpsed()
+        .args([
+            "rewrite",
+            "--quiet",
+            "--rules",
+            "fixtures/plain-sql-rename.toml",
+        ])
+        .arg(&inp)
+        .arg("-o")
+        .arg(&out));
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    assert_eq!(
+        std::fs::metadata(&out).expect("out").len(),
+        std::fs::metadata(&inp).expect("in").len() - 378
+    );
+    std::fs::remove_file(&out).expect("rm");
+    let res = run(dumpsed()
+        .args([
+            "rewrite",
+            "--rules",
+            "fixtures/plain-sql-rename.toml",
+            "--max-record-size",
+            "256",
+        ])
+        .arg(&inp)
+        .arg("-o")
+        .arg(&out));
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("larger than 256 MiB") && err.contains("--max-record-size"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
+/// 100 000 tables: every statement framed, nothing changed, no table left
+/// behind.
+#[test]
+fn hundred_thousand_tables() {
+    let mut dump =
+        String::from("--\n-- PostgreSQL database dump\n--\n\nSET client_encoding = 'UTF8';\n");
+    for i in 0..100_000 {
+        dump.push_str(&format!(
+            "\n--\n-- Name: t{i}; Type: TABLE; Schema: public; Owner: postgres\n--\n\nCREATE TABLE public.t{i} (\n    id integer\n);\n\nCOPY public.t{i} (id) FROM stdin;\n{i}\n\\.\n\n"
+        ));
+    }
+    let dir = scratch();
+    let inp = dir.path().join("many.sql");
+    std::fs::write(&inp, &dump).expect("write");
+    let out = ok(dumpsed()
+        .args(["rewrite", "--quiet", "--rename-table", "t99999=renamed"])
+        .arg(&inp));
+    let want = dump
+        .replace("t99999 (", "renamed (")
+        .replace("Name: t99999;", "Name: renamed;")
+        .replace("public.t99999 ", "public.renamed ");
+    assert!(out == want.as_bytes(), "only t99999 should change");
+}
+
+/// Killed with SIGKILL mid-run: nothing appears at the output path.
+#[test]
+fn sigkill_leaves_no_output() {
+    let text = String::from_utf8(pg_fixture()).expect("utf8");
+    let dir = scratch();
+    let inp = dir.path().join("big.sql");
+    {
+        use std::io::Write;
+        // The fixture's COPY rows of the CAPA table repeated: ~200 MB.
+        let copy = text
+            .find("COPY public.incident_safety_correctivepreventiveaction")
+            .expect("copy");
+        let rows_at = copy + text[copy..].find('\n').expect("nl") + 1;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&inp).expect("create"));
+        f.write_all(text[..rows_at].as_bytes()).expect("w");
+        let row = "1\tCAPA-2026-001\t1\t1\tsome text\t\\N\t\\N\t\\N\t\\N\t\\N\tOPEN\n".repeat(1000);
+        for _ in 0..3500 {
+            f.write_all(row.as_bytes()).expect("w");
+        }
+        f.write_all(text[rows_at..].as_bytes()).expect("w");
+    }
+    let out = dir.path().join("out.sql");
+    let mut child = dumpsed()
+        .args([
+            "rewrite",
+            "--quiet",
+            "--force",
+            "-j",
+            "1",
+            "--rules",
+            "fixtures/plain-sql-rename.toml",
+        ])
+        .arg(&inp)
+        .arg("-o")
+        .arg(&out)
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    child.kill().expect("kill"); // SIGKILL on Unix
+    let status = child.wait().expect("wait");
+    assert!(
+        !status.success(),
+        "finished before it could be killed; make the input bigger"
+    );
+    assert!(!out.exists(), "a file appeared at the output path");
+}
