@@ -69,27 +69,14 @@ pub fn decode(raw: &[u8], out: &mut Vec<u8>) -> Result<bool, DecodeError> {
         i = at + 2;
         match c {
             b'0'..=b'7' => {
-                let mut v = u32::from(c - b'0');
-                for _ in 0..2 {
-                    match raw.get(i) {
-                        Some(&d @ b'0'..=b'7') => {
-                            v = v * 8 + u32::from(d - b'0');
-                            i += 1;
-                        }
-                        _ => break,
-                    }
-                }
-                out.push((v & 0o377) as u8);
+                let (v, used) = octal_escape(c, &raw[i..]);
+                out.push(v);
+                i += used;
             }
-            b'x' => match raw.get(i).and_then(|&d| hex(d)) {
-                Some(h) => {
-                    let mut v = h;
-                    i += 1;
-                    if let Some(l) = raw.get(i).and_then(|&d| hex(d)) {
-                        v = v * 16 + l;
-                        i += 1;
-                    }
+            b'x' => match hex_escape(&raw[i..]) {
+                Some((v, used)) => {
                     out.push(v);
+                    i += used;
                 }
                 None => out.push(b'x'),
             },
@@ -106,8 +93,34 @@ pub fn decode(raw: &[u8], out: &mut Vec<u8>) -> Result<bool, DecodeError> {
     Ok(true)
 }
 
-fn hex(d: u8) -> Option<u8> {
-    (d as char).to_digit(16).map(|v| v as u8)
+/// The value of an octal escape whose first digit is `first`, with up to
+/// two more digits from `rest`, and how many of `rest` it used (COPY text
+/// and `E''` strings share the rule; the value wraps to a byte).
+pub(crate) fn octal_escape(first: u8, rest: &[u8]) -> (u8, usize) {
+    let mut v = u32::from(first - b'0');
+    let used = rest
+        .iter()
+        .take(2)
+        .take_while(|d| (b'0'..=b'7').contains(d))
+        .count();
+    for &d in &rest[..used] {
+        v = v * 8 + u32::from(d - b'0');
+    }
+    ((v & 0o377) as u8, used)
+}
+
+/// The value of a `\x` escape's one or two hex digits at the start of
+/// `rest`, and how many it used; `None` when no hex digit follows.
+pub(crate) fn hex_escape(rest: &[u8]) -> Option<(u8, usize)> {
+    let used = rest
+        .iter()
+        .take(2)
+        .take_while(|d| d.is_ascii_hexdigit())
+        .count();
+    let v = rest[..used]
+        .iter()
+        .fold(0u32, |v, &h| v * 16 + (h as char).to_digit(16).unwrap_or(0));
+    (used > 0).then_some((v as u8, used))
 }
 
 /// Appends `value` to `out` escaped as PostgreSQL's COPY writer does.

@@ -40,32 +40,17 @@ pub fn decode_literal(raw: &[u8], escapes: bool) -> Result<Vec<u8>, &'static str
                 b'r' => out.push(b'\r'),
                 b't' => out.push(b'\t'),
                 b'0'..=b'7' => {
-                    let mut v = u32::from(c - b'0');
-                    for _ in 0..2 {
-                        match body.get(i) {
-                            Some(&d @ b'0'..=b'7') => {
-                                v = v * 8 + u32::from(d - b'0');
-                                i += 1;
-                            }
-                            _ => break,
-                        }
-                    }
-                    out.push(v as u8);
+                    let (v, used) = crate::copy_text::octal_escape(c, &body[i..]);
+                    out.push(v);
+                    i += used;
                 }
-                b'x' => {
-                    let digits = body[i..]
-                        .iter()
-                        .take(2)
-                        .take_while(|d| d.is_ascii_hexdigit())
-                        .count();
-                    if digits == 0 {
-                        out.push(b'x');
-                    } else {
-                        let v = hex_value(&body[i..i + digits]);
-                        out.push(v as u8);
-                        i += digits;
+                b'x' => match crate::copy_text::hex_escape(&body[i..]) {
+                    Some((v, used)) => {
+                        out.push(v);
+                        i += used;
                     }
-                }
+                    None => out.push(b'x'),
+                },
                 b'u' | b'U' => {
                     let n = if c == b'u' { 4 } else { 8 };
                     let digits = body

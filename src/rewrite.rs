@@ -74,8 +74,30 @@ pub struct Irreversible {
     pub examples: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
-/// How many irreversible values are kept as examples.
+/// How many values are kept as examples.
 const EXAMPLES: usize = 5;
+
+impl Irreversible {
+    /// Counts one more value, keeping it if there is room for examples.
+    fn note(&mut self, old: &[u8], new: &[u8]) {
+        self.count += 1;
+        if self.examples.len() < EXAMPLES {
+            self.examples.push((old.to_vec(), new.to_vec()));
+        }
+    }
+
+    /// Adds `other[i]` into `all[i]` for every rule.
+    fn merge_all(all: &mut Vec<Irreversible>, other: &[Irreversible]) {
+        if all.len() < other.len() {
+            all.resize(other.len(), Irreversible::default());
+        }
+        for (a, b) in all.iter_mut().zip(other) {
+            a.count += b.count;
+            let room = EXAMPLES.saturating_sub(a.examples.len());
+            a.examples.extend(b.examples.iter().take(room).cloned());
+        }
+    }
+}
 
 impl Counts {
     fn for_plan(plan: &Plan) -> Counts {
@@ -109,15 +131,7 @@ impl Counts {
             *a += b;
         }
         self.rows_examined += other.rows_examined;
-        if self.irreversible.len() < other.irreversible.len() {
-            self.irreversible
-                .resize(other.irreversible.len(), Irreversible::default());
-        }
-        for (a, b) in self.irreversible.iter_mut().zip(&other.irreversible) {
-            a.count += b.count;
-            let room = EXAMPLES.saturating_sub(a.examples.len());
-            a.examples.extend(b.examples.iter().take(room).cloned());
-        }
+        Irreversible::merge_all(&mut self.irreversible, &other.irreversible);
         if self.examples.len() < other.examples.len() {
             self.examples.resize(other.examples.len(), Vec::new());
         }
@@ -125,15 +139,7 @@ impl Counts {
             let room = EXAMPLES.saturating_sub(a.len());
             a.extend(b.iter().take(room).cloned());
         }
-        if self.too_long.len() < other.too_long.len() {
-            self.too_long
-                .resize(other.too_long.len(), Irreversible::default());
-        }
-        for (a, b) in self.too_long.iter_mut().zip(&other.too_long) {
-            a.count += b.count;
-            let room = EXAMPLES.saturating_sub(a.examples.len());
-            a.examples.extend(b.examples.iter().take(room).cloned());
-        }
+        Irreversible::merge_all(&mut self.too_long, &other.too_long);
         for (k, v) in &other.renamed_in {
             *self.renamed_in.entry(k.clone()).or_default() += v;
         }
@@ -480,11 +486,7 @@ fn edited(
             let back = plan.undo[i].apply(out);
             let reversible = back.as_deref().unwrap_or(out) == value;
             if !reversible {
-                let irr = &mut counts.irreversible[i];
-                irr.count += 1;
-                if irr.examples.len() < EXAMPLES {
-                    irr.examples.push((value.to_vec(), out.to_vec()));
-                }
+                counts.irreversible[i].note(value, out);
             }
             // Only values starting with TO can take part in a collision.
             if out.starts_with(&plan.rewrites[i].to) {
@@ -496,11 +498,7 @@ fn edited(
             }
             let chars = out.iter().filter(|&&b| b & 0xC0 != 0x80).count();
             if max_len.is_some_and(|n| chars > n) {
-                let t = &mut counts.too_long[i];
-                t.count += 1;
-                if t.examples.len() < EXAMPLES {
-                    t.examples.push((value.to_vec(), out.to_vec()));
-                }
+                counts.too_long[i].note(value, out);
             }
             counts.rewritten[i] += u64::from(new.is_some());
             new

@@ -242,17 +242,29 @@ pub struct ForeignKey<'a> {
     pub ref_column: Cow<'a, [u8]>,
 }
 
+/// `ALTER TABLE [ONLY] t ADD CONSTRAINT name`: the table and the name.
+fn add_constraint<'a>(
+    d: Dialect,
+) -> impl FnMut(In<'a>) -> IResult<In<'a>, (QualName<'a>, Cow<'a, [u8]>)> {
+    move |i| {
+        let (i, (_, _, _, table, _, _, name)) = tuple((
+            kw("ALTER"),
+            kw("TABLE"),
+            opt(kw("ONLY")),
+            qualname(d),
+            kw("ADD"),
+            kw("CONSTRAINT"),
+            ident(d),
+        ))(i)?;
+        Ok((i, (table, name)))
+    }
+}
+
 /// Parses a single-column `ADD CONSTRAINT … FOREIGN KEY` statement.
 pub fn foreign_key(d: Dialect, stmt: &[u8]) -> Option<ForeignKey<'_>> {
     let one = |i| delimited(preceded(sp, ch('(')), ident(d), preceded(sp, ch(')')))(i);
     let r: IResult<In, _> = tuple((
-        kw("ALTER"),
-        kw("TABLE"),
-        opt(kw("ONLY")),
-        qualname(d),
-        kw("ADD"),
-        kw("CONSTRAINT"),
-        ident(d),
+        add_constraint(d),
         kw("FOREIGN"),
         kw("KEY"),
         one,
@@ -260,7 +272,7 @@ pub fn foreign_key(d: Dialect, stmt: &[u8]) -> Option<ForeignKey<'_>> {
         qualname(d),
         one,
     ))(stmt);
-    let (_, (_, _, _, table, _, _, name, _, _, column, _, ref_table, ref_column)) = r.ok()?;
+    let (_, ((table, name), _, _, column, _, ref_table, ref_column)) = r.ok()?;
     Some(ForeignKey {
         table,
         name,
@@ -306,17 +318,11 @@ pub fn index(d: Dialect, stmt: &[u8]) -> Option<Index<'_>> {
 /// pg_dump writes them after the data: the table and its columns.
 pub fn unique_constraint(d: Dialect, stmt: &[u8]) -> Option<(QualName<'_>, Vec<Cow<'_, [u8]>>)> {
     let r: IResult<In, _> = tuple((
-        kw("ALTER"),
-        kw("TABLE"),
-        opt(kw("ONLY")),
-        qualname(d),
-        kw("ADD"),
-        kw("CONSTRAINT"),
-        ident(d),
+        add_constraint(d),
         alt((kw("UNIQUE"), value((), pair(kw("PRIMARY"), kw("KEY"))))),
         column_list(d),
     ))(stmt);
-    let (_, (_, _, _, table, _, _, _, _, columns)) = r.ok()?;
+    let (_, ((table, _), _, columns)) = r.ok()?;
     Some((table, columns))
 }
 
