@@ -132,6 +132,20 @@ fn read_head(r: &mut dyn Read) -> Result<Vec<u8>> {
 fn problems(plan: &Plan, outcome: &pipeline::Outcome) -> Vec<String> {
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let mut out = Vec::new();
+    for d in &plan.django {
+        let found = plan
+            .renames
+            .iter()
+            .position(|r| r.old == d.old_table.as_bytes())
+            .and_then(|i| outcome.counts.renamed.get(i))
+            .is_some_and(|&n| n > 0);
+        if !found {
+            out.push(format!(
+                "--django-model {}.{}: its table {} is not in this dump (use --db-table if the model sets Meta.db_table)",
+                d.app, d.old_model, d.old_table
+            ));
+        }
+    }
     for c in outcome
         .collisions
         .iter()
@@ -270,8 +284,8 @@ pub fn rewrite_logged(
     let (counts, bytes_in, bytes_out) = (outcome.counts, outcome.bytes_in, outcome.bytes_out);
     if !problems.is_empty() && !options.force {
         return Err(Error::Check(format!(
-            "the rewrite would break the database, so no output file was written (on stdout the \
-             output is already out: discard it):\n  {}\nFix the data or the rules, or use --force to rewrite anyway.",
+            "stopped by a check, so no output file was written (on stdout the output is already \
+             out: discard it):\n  {}\nFix the data or the rules, or use --force to rewrite anyway.",
             problems.join("\n  ")
         )));
     }

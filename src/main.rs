@@ -10,7 +10,8 @@ fn main() -> ExitCode {
     let cli = cmd::Cli::parse();
     match cmd::run(cli) {
         Ok(code) => code,
-        Err(e) if e.is_broken_pipe() => ExitCode::from(141 - 128), // quiet, like a SIGPIPE'd filter
+        // Quiet, with the status a shell shows for a filter ended by SIGPIPE.
+        Err(e) if e.is_broken_pipe() => ExitCode::from(141),
         Err(e) => {
             eprintln!("dumpsed: error: {e}");
             ExitCode::from(cmd::exit_code(&e))

@@ -549,11 +549,16 @@ impl<R: Read> Reader<R> {
             } => {
                 let cols: Option<Vec<Vec<u8>>> =
                     columns.map(|c| c.into_iter().map(|c| c.into_owned()).collect());
+                let schema_row = table.name.eq_ignore_ascii_case(b"sqlite_schema")
+                    || table.name.eq_ignore_ascii_case(b"sqlite_master");
                 let edits = self
                     .edits_for(&table.to_owned_parts(), cols)
                     .map_err(|m| LocalError::new(start, m))?;
                 if edits.is_none() && !mentions {
                     return Ok(Action::Keep);
+                }
+                if dialect == Dialect::Sqlite && schema_row {
+                    self.refuse_virtual_table_rename(start, end)?;
                 }
                 Ok(Action::Insert {
                     edits,
@@ -636,6 +641,31 @@ impl<R: Read> Reader<R> {
                     None => Ok(rename_or_keep),
                 }
             }
+        }
+    }
+
+    /// `.dump` writes virtual tables as rows of `sqlite_schema`
+    /// (`INSERT INTO sqlite_schema(type,name,tbl_name,rootpage,sql)`,
+    /// `src/shell.c.in`). Renaming one is its module's business (FTS5 also
+    /// renames its shadow tables), which dumpsed does not imitate: refuse
+    /// rather than leave it half renamed.
+    fn refuse_virtual_table_rename(&self, start: usize, end: usize) -> Result<(), LocalError> {
+        let stmt = &self.buf[start..end];
+        let strings: Vec<&[u8]> = crate::lexer::Tokens::new(Dialect::Sqlite, stmt)
+            .flatten()
+            .filter(|t| t.kind == TokenKind::Str)
+            .map(|t| &stmt[t.start + 1..t.end - 1])
+            .collect();
+        match strings.get(1) {
+            Some(name) if self.plan.rename_of(None, name).is_some() => Err(LocalError::new(
+                start,
+                format!(
+                    "{} is a virtual table; renaming one is not supported (SQLite's module renames it and \
+                     its shadow tables); rename it live with ALTER TABLE, or leave it out of the rules",
+                    String::from_utf8_lossy(name)
+                ),
+            )),
+            _ => Ok(()),
         }
     }
 

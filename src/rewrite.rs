@@ -377,7 +377,26 @@ fn rename_sql(
                     emit.replace(start + t.start, start + t.end, |o| write(o, &new.1, t.kind));
                 } else if let Some(i) = hit {
                     let new = &plan.renames[i].new;
-                    emit.replace(start + t.start, start + t.end, |o| write(o, new, t.kind));
+                    // The sqlite3 shell dumps a table whose stored SQL starts
+                    // `CREATE TABLE "` as `CREATE TABLE IF NOT EXISTS "…`
+                    // (`dump_callback` in src/shell.c.in); SQLite's rename
+                    // quotes the name, so a live rename then dumps that way.
+                    let word = |t: &Option<Token>, w: &str| {
+                        t.is_some_and(|t| {
+                            t.kind == TokenKind::Word
+                                && text[t.start..t.end].eq_ignore_ascii_case(w.as_bytes())
+                        })
+                    };
+                    let if_not_exists = d == Dialect::Sqlite
+                        && style == Style::Schema
+                        && word(&prev[0], "CREATE")
+                        && word(&prev[1], "TABLE");
+                    emit.replace(start + t.start, start + t.end, |o| {
+                        if if_not_exists {
+                            o.extend_from_slice(b"IF NOT EXISTS ");
+                        }
+                        write(o, new, t.kind)
+                    });
                     emit.out.counts.renamed[i] += 1;
                     hits += 1;
                     table = Some(i);

@@ -584,3 +584,38 @@ fn sigkill_leaves_no_output() {
     );
     assert!(!out.exists(), "a file appeared at the output path");
 }
+
+/// Virtual tables are rows of sqlite_schema in a `.dump`; renaming one is
+/// refused, and renaming a table an FTS5 table indexes leaves the FTS5
+/// options alone, as SQLite's own rename does.
+#[test]
+fn sqlite_virtual_tables() {
+    let dir = scratch();
+    let db = dir.path().join("vt.db");
+    ok(std::process::Command::new("sqlite3").arg(&db).arg(
+        "CREATE TABLE docs(id integer primary key, body text); \
+         CREATE VIRTUAL TABLE docs_fts USING fts5(body, content='docs', content_rowid='id'); \
+         INSERT INTO docs(body) VALUES('x');",
+    ));
+    let dump = ok(std::process::Command::new("sqlite3").arg(&db).arg(".dump"));
+    let f = fails(&dump, &["--rename-table", "docs_fts=notes_fts"]);
+    assert!(
+        f.stderr.contains("docs_fts is a virtual table"),
+        "{}",
+        f.stderr
+    );
+    // The live rename of the plain table, for comparison.
+    ok(std::process::Command::new("sqlite3")
+        .arg(&db)
+        .arg("ALTER TABLE docs RENAME TO notes;"));
+    let live = ok(std::process::Command::new("sqlite3").arg(&db).arg(".dump"));
+    let inp = dir.path().join("in.sql");
+    std::fs::write(&inp, &dump).expect("write");
+    let out = ok(dumpsed()
+        .args(["rewrite", "--quiet", "--rename-table", "docs=notes"])
+        .arg(&inp));
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        String::from_utf8_lossy(&live)
+    );
+}
