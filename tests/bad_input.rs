@@ -619,3 +619,32 @@ fn sqlite_virtual_tables() {
         String::from_utf8_lossy(&live)
     );
 }
+
+/// `dumpsed … | head` ends quietly with the status of a filter ended by
+/// SIGPIPE, like `cat` and `sed` in a pipeline.
+#[test]
+fn broken_pipe_ends_quietly() {
+    let text = String::from_utf8(pg_fixture()).expect("utf8");
+    let dir = scratch();
+    let inp = dir.path().join("big.sql");
+    let copy = text.find("COPY public.auth_user").expect("copy");
+    let rows_at = copy + text[copy..].find('\n').expect("nl") + 1;
+    let rows: String = (1000..400_000).map(|i| format!("{i}\tuser{i}\n")).collect();
+    std::fs::write(
+        &inp,
+        format!("{}{rows}{}", &text[..rows_at], &text[rows_at..]),
+    )
+    .expect("write");
+    let script = format!(
+        "{} rewrite --rules fixtures/plain-sql-rename.toml {} | head -c 100 > /dev/null; echo \"${{PIPESTATUS[0]}}\"",
+        env!("CARGO_BIN_EXE_dumpsed"),
+        inp.display()
+    );
+    let out = run(std::process::Command::new("bash").arg("-c").arg(script));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "141");
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("error"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

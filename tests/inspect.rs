@@ -110,3 +110,23 @@ fn log_changes_lists_every_rewritten_value_where_it_is() {
         assert!(f[5].starts_with("SAP-"));
     }
 }
+
+/// `--format auto` tells every fixture's dialect from its first statements.
+#[test]
+fn format_auto_picks_right_on_every_fixture() {
+    for (rel, want) in [
+        ("pg/before.sql", "PostgreSQL plain dump"),
+        ("pg/before-inserts.sql", "PostgreSQL plain dump"),
+        ("pg/before-column-inserts.sql", "PostgreSQL plain dump"),
+        ("django/pg/before.sql", "PostgreSQL plain dump"),
+        ("sqlite/before.sql", "SQLite dump"),
+        ("django/sqlite/before.sql", "SQLite dump"),
+    ] {
+        let out = String::from_utf8(ok(dumpsed().arg("inspect").args(PLAIN).arg(fixture(rel))))
+            .expect("utf8");
+        assert!(
+            out.starts_with(&format!("format:      {want}\n")),
+            "{rel}: {out}"
+        );
+    }
+}
