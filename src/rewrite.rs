@@ -718,6 +718,7 @@ fn insert_values(
 }
 
 /// Rewrites one value (given by its significant tokens) under `edit`.
+#[allow(clippy::too_many_arguments)]
 fn edit_value(
     plan: &Plan,
     text: &[u8],
