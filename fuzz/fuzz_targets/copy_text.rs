@@ -1,0 +1,66 @@
+//! The COPY text codec.
+//!
+//! Input: arbitrary bytes, used three ways:
+//! * as a raw row: `split_fields` gives in-bounds, ordered ranges separated
+//!   by single tabs that cover the row; `decode` of each field never
+//!   panics, and re-encoding a decoded value decodes to it again;
+//! * as a value: `encode` then `split_fields` gives one field, which
+//!   `decode`s to the value (never to NULL);
+//! * as a buffer of rows: `next_row_end` / `last_row_end` return row
+//!   ends (unescaped newlines) in bounds.
+#![no_main]
+
+use dumpsed::copy_text::{decode, encode, is_row_end, last_row_end, next_row_end, split_fields};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    // A raw row.
+    let mut fields = Vec::new();
+    let mut value = Vec::new();
+    let mut enc = Vec::new();
+    let mut back = Vec::new();
+    let row = match memchr_nl(data) {
+        Some(i) => &data[..i],
+        None => data,
+    };
+    split_fields(row, &mut fields);
+    assert!(!fields.is_empty());
+    let mut at = 0;
+    for (k, &(s, e)) in fields.iter().enumerate() {
+        assert!(s == at && s <= e && e <= row.len(), "field {k} {s}..{e} after {at}: {fields:?}");
+        if k + 1 < fields.len() {
+            assert_eq!(row.get(e), Some(&b'\t'), "field {k} not ended by a tab: {fields:?}");
+        }
+        at = e + 1;
+        if let Ok(true) = decode(&row[s..e], &mut value) {
+            enc.clear();
+            encode(&value, &mut enc);
+            assert_eq!(decode(&enc, &mut back), Ok(true));
+            assert_eq!(back, value, "re-encoding {:?} gave {:?}", &row[s..e], enc);
+        }
+    }
+    assert_eq!(at, row.len() + 1, "fields do not cover the row: {fields:?}");
+
+    // A value.
+    enc.clear();
+    encode(data, &mut enc);
+    assert!(!enc.contains(&b'\t') && !enc.contains(&b'\n'), "encoded value holds a tab or newline: {enc:?}");
+    split_fields(&enc, &mut fields);
+    assert_eq!(fields, vec![(0, enc.len())], "encoded value split into fields");
+    assert_eq!(decode(&enc, &mut back), Ok(true), "encoded value decodes to NULL or fails: {enc:?}");
+    assert_eq!(back, data, "encode/decode round trip: {enc:?}");
+
+    // A buffer of rows.
+    if let Some(end) = last_row_end(data) {
+        assert!(end >= 1 && end <= data.len() && data[end - 1] == b'\n' && is_row_end(data, end - 1));
+    }
+    let mut from = 0;
+    while let Some(nl) = next_row_end(data, from) {
+        assert!(nl >= from && data[nl] == b'\n' && is_row_end(data, nl));
+        from = nl + 1;
+    }
+});
+
+fn memchr_nl(d: &[u8]) -> Option<usize> {
+    d.iter().position(|&b| b == b'\n')
+}

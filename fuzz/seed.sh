@@ -1,0 +1,104 @@
+#!/bin/sh
+# Builds the seed corpus of every target in fuzz/corpus/<target>/ from the
+# fixtures and a few hand-written statements. fuzz/corpus is not committed.
+# Usage (from anywhere): sh fuzz/seed.sh
+set -eu
+cd "$(dirname "$0")"
+fx=../fixtures
+c=corpus
+mkdir -p $c/lexer $c/copy_text $c/insert_values $c/sqlite_reader $c/pg_reader
+
+# seed TARGET NAME CONTROL-BYTES(printf format) FILE|-
+seed() {
+    { printf "$3"; if [ "$4" = - ]; then cat; else cat "$4"; fi; } > "$c/$1/$2"
+}
+
+# lexer: 2 control bytes (flags, piece seed), then text.
+for f in $fx/pg/before*.sql $fx/sqlite/before.sql; do
+    n=$(basename "$f" .sql)-$(basename "$(dirname "$f")")
+    seed lexer "$n-whole" '\000\000' "$f"
+    seed lexer "$n-pieces" '\006\045' "$f"
+done
+printf '%s' "SELECT 'a''b', E'\\\\'';' , \"x\"\"\", \$t\$ \$ \$t \$t\$ /* /* */ */ -- z
+\$1; e'q' [a b] \`x\`\`y\` X'00' U&\"d\\0061t\"" | seed lexer handmade '\007\003' -
+
+# copy_text: raw rows of the fixtures' COPY blocks, and a few by hand.
+i=0
+grep -a "$(printf '\t')" $fx/pg/before.sql | head -n 40 | while IFS= read -r line; do
+    i=$((i + 1))
+    printf '%s\n' "$line" > $c/copy_text/fixture-row-$i
+done
+printf '1\tCAPA-1\t\\N\ta\\\\b\\tc\\nd\\101\\x41\\x4\\q\\' > $c/copy_text/escapes
+printf 'a\\\nb\\\\\nc\n\\.\n' > $c/copy_text/rows
+
+# insert_values: control byte (bit 7: SQLite), then statements after the
+# fixed header that creates t(id, ref, note).
+printf '%s\n' \
+    "INSERT INTO public.t VALUES (1, 'CAPA-1', 'x');" \
+    "INSERT INTO public.t (id, ref, note) VALUES (1, 'CAPA-1', NULL), (2, E'CAPA-\\n2''', 'y''z'), (3, 'CAPA-3'::text, DEFAULT);" \
+    | seed insert_values pg-inserts '\007' -
+printf 'COPY public.t (id, ref, note) FROM stdin;\n1\tCAPA-1\tn\n2\t\\N\tCAPA-\\t\n3\tCAPA-\\\\x\\101\t\\.\n\\.\n\nALTER TABLE ONLY public.t ADD CONSTRAINT t_pkey PRIMARY KEY (id);\n' \
+    | seed insert_values pg-copy '\000' -
+printf '%s\n' "SET standard_conforming_strings = off;" "INSERT INTO t VALUES (1, 'CAPA-\\'1', 'x');" \
+    "CREATE FUNCTION public.f() RETURNS integer LANGUAGE sql AS \$\$ SELECT 1 FROM public.t \$\$;" \
+    "-- Name: t; Type: TABLE; Schema: public; Owner: -" "\\connect db" "ALTER TABLE public.t RENAME TO v;" \
+    | seed insert_values pg-misc '\103' -
+printf '%s\n' "INSERT INTO t VALUES(1,'CAPA-1','x');" \
+    "INSERT INTO \"t\" VALUES(2,replace('CAPA-\\n1','\\n',char(10)),unistr('a\\u000ab'));" \
+    "INSERT INTO [t] VALUES(3,replace(replace('CAPA-\\r\\n','\\r',char(13)),'\\n',char(10)),X'00');" \
+    "CREATE INDEX i ON t(ref);" \
+    "CREATE TRIGGER tr AFTER INSERT ON t BEGIN UPDATE t SET ref='x'; END;" "COMMIT;" \
+    | seed insert_values sqlite-inserts '\207' -
+seed insert_values pg-fixture '\007' $fx/pg/before-inserts.sql
+seed insert_values sqlite-fixture '\307' $fx/sqlite/before.sql
+
+# Sections of the fixtures, small enough for -max_len=4096: each is the
+# CREATE TABLE of the CAPA table (so that its column list is known), then
+# consecutive `--`-headed sections (pg) or lines (SQLite) up to ~2 KiB.
+sections() { # TARGET PREFIX CONTROL-BYTE(octal) FILE
+    python3 - "$c/$1/$2" "$3" "$4" <<'PY'
+import re, sys
+out, ctl, path = sys.argv[1], int(sys.argv[2], 8), sys.argv[3]
+text = open(path, 'rb').read()
+if b'\n--\n-- ' in text:
+    parts = re.split(rb'(?m)(?=^--\n-- (?:Name|Data for Name): )', text)
+else:
+    parts = text.splitlines(keepends=True)
+create = next(p for p in parts if re.search(rb'CREATE TABLE[^(]*incident_safety_correctivepreventiveaction', p))
+groups, cur = [], b''
+for p in parts:
+    if cur and len(cur) + len(p) > 2048:
+        groups.append(cur)
+        cur = b''
+    cur += p
+groups.append(cur)
+for i, g in enumerate(groups):
+    body = g if create in g else create + g
+    open(f'{out}-{i:02}', 'wb').write(bytes([ctl]) + body)
+PY
+}
+for f in $fx/pg/before*.sql; do
+    sections pg_reader "$(basename "$f" .sql)-sec" 003 "$f"
+done
+sections sqlite_reader before-sec 007 $fx/sqlite/before.sql
+sections insert_values pg-sec 007 $fx/pg/before-inserts.sql
+sections insert_values sqlite-sec 207 $fx/sqlite/before.sql
+
+# pg_reader: control byte, then a pg dump (after its opening comment).
+for f in $fx/pg/before*.sql; do
+    seed pg_reader "$(basename "$f" .sql)-c1" '\000' "$f"
+    seed pg_reader "$(basename "$f" .sql)-c4096" '\177' "$f"
+done
+printf 'COPY public.incident_safety_correctivepreventiveaction (id, reference_number) FROM stdin;\n1\tCAPA-1\n2\t\\N\n\\.\n' \
+    | seed pg_reader handmade-copy '\003' -
+
+# sqlite_reader: control byte, then an SQLite dump (after BEGIN TRANSACTION).
+seed sqlite_reader before-c1 '\000' $fx/sqlite/before.sql
+seed sqlite_reader before-c4096 '\177' $fx/sqlite/before.sql
+printf '%s\n' "CREATE TABLE incident_safety_correctivepreventiveaction(id integer, reference_number text);" \
+    "INSERT INTO incident_safety_correctivepreventiveaction VALUES(1,'CAPA-1');" \
+    "INSERT INTO \"incident_safety_correctivepreventiveaction\" VALUES(2,replace('CAPA-\\n2','\\n',char(10)));" \
+    "INSERT INTO incident_safety_correctivepreventiveaction VALUES(3,unistr('CAPA-\\u000a3'));" "COMMIT;" \
+    | seed sqlite_reader handmade '\007' -
+
+for t in $c/*; do echo "$t: $(ls "$t" | wc -l) files"; done
