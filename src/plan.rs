@@ -86,6 +86,9 @@ impl Plan {
     /// `table` renamed to `new_table`, and its `old_col` to `new_col`.
     pub fn with_m2m(&self, table: &[u8], new_table: &[u8], old_col: &[u8], new_col: &[u8]) -> Plan {
         let mut p = self.clone();
+        if self.rename_of(None, table).is_some() {
+            return p; // a second CREATE TABLE of the same table
+        }
         let schema = self
             .renames
             .first()

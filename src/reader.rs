@@ -98,6 +98,8 @@ pub struct Segment {
     pub start: usize,
     pub end: usize,
     pub action: Action,
+    /// Index in `Chunk::plans` of the rules in force for this range.
+    pub plan: usize,
 }
 
 /// A piece of the input cut at a record boundary, with its decisions.
@@ -111,9 +113,13 @@ pub struct Chunk {
     pub segments: Vec<Segment>,
     /// Set on the last chunk when the input is malformed at `at`.
     pub error: Option<LocalError>,
-    /// The rules in force for this chunk (a Django rename adds the
-    /// many-to-many tables it finds as the dump goes).
+    /// The rules in force at the end of this chunk (a Django rename adds
+    /// the many-to-many tables it finds as the dump goes).
     pub plan: Arc<Plan>,
+    /// The rules each segment was decided with, oldest first: a table found
+    /// on the way is renamed from its `CREATE TABLE` on (and in the header
+    /// comment just before it), wherever the chunks are cut.
+    pub plans: Vec<Arc<Plan>>,
     /// The dump's declared encoding, once seen (`SET client_encoding`).
     pub encoding: Option<String>,
     /// Value rules whose column is UNIQUE or a primary key, as far as seen.
@@ -207,6 +213,8 @@ pub struct Reader<R> {
     django: crate::django::Seen,
     encoding: Option<String>,
     unique_rules: Vec<usize>,
+    /// Plans used by the segments of the chunk being framed.
+    chunk_plans: Vec<Arc<Plan>>,
     /// `varchar(N)` of each value rule's column, from `CREATE TABLE`.
     limits: HashMap<usize, usize>,
 }
@@ -245,6 +253,7 @@ impl<R: Read> Reader<R> {
             django: crate::django::Seen::default(),
             encoding: None,
             unique_rules: Vec::new(),
+            chunk_plans: Vec::new(),
             limits: HashMap::new(),
         }
     }
@@ -340,10 +349,13 @@ impl<R: Read> Reader<R> {
             return;
         }
         self.done = end;
+        let plan = self.plan_index();
         if let Some(last) = self.segments.last_mut() {
             let mergeable = match (&last.action, &action) {
                 (Action::Keep, Action::Keep) => true,
-                (Action::CopyRows(a), Action::CopyRows(b)) => Arc::ptr_eq(a, b),
+                (Action::CopyRows(a), Action::CopyRows(b)) => {
+                    Arc::ptr_eq(a, b) && last.plan == plan
+                }
                 _ => false,
             };
             if mergeable && last.end == start {
@@ -351,7 +363,24 @@ impl<R: Read> Reader<R> {
                 return;
             }
         }
-        self.segments.push(Segment { start, end, action });
+        self.segments.push(Segment {
+            start,
+            end,
+            action,
+            plan,
+        });
+    }
+
+    /// The index of the current plan among the chunk's plans.
+    fn plan_index(&mut self) -> usize {
+        if !self
+            .chunk_plans
+            .last()
+            .is_some_and(|p| Arc::ptr_eq(p, &self.plan))
+        {
+            self.chunk_plans.push(self.plan.clone());
+        }
+        self.chunk_plans.len() - 1
     }
 
     fn scan_line_end(&mut self, then: impl FnOnce(&mut Self, usize)) {
@@ -399,10 +428,12 @@ impl<R: Read> Reader<R> {
                     self.push(Action::Keep, start);
                     if pg && header {
                         // Decided with the statement that follows.
+                        let plan = self.plan_index();
                         self.segments.push(Segment {
                             start,
                             end,
                             action: Action::HeaderComment(None),
+                            plan,
                         });
                         self.done = end;
                         self.last_header = Some(self.segments.len() - 1);
@@ -475,6 +506,8 @@ impl<R: Read> Reader<R> {
         let Some(i) = self.last_header.take() else {
             return;
         };
+        // The header describes the statement: it follows that statement's rules.
+        let plan = self.plan_index();
         let Some(seg) = self.segments.get_mut(i) else {
             return;
         };
@@ -488,6 +521,7 @@ impl<R: Read> Reader<R> {
                 e.iter()
                     .any(|(old, _)| crate::plan::contains_ignore_case(text, old))
             });
+        seg.plan = plan;
         seg.action = if mentions {
             Action::HeaderComment(extra)
         } else {
@@ -513,10 +547,12 @@ impl<R: Read> Reader<R> {
             .map_err(|m| LocalError::new(at, m))?;
         if !sql.is_empty() {
             self.push(Action::Keep, at);
+            let plan = self.plan_index();
             self.segments.push(Segment {
                 start: at,
                 end: at,
                 action: Action::Generated(Arc::new(sql)),
+                plan,
             });
         }
         Ok(())
@@ -707,6 +743,14 @@ impl<R: Read> Reader<R> {
     fn django_table(&mut self, name: &[u8], cols: &[Vec<u8>], start: usize, end: usize) {
         let plan = self.plan.clone();
         let dialect = plan.dialect;
+        if self
+            .django
+            .rebuilt
+            .iter()
+            .any(|t| ident::same_name(dialect, t, name))
+        {
+            return; // a second CREATE TABLE of a table already seen
+        }
         let stmt = &self.buf[start..end];
         let mut found = None;
         for d in &plan.django {
@@ -1016,6 +1060,7 @@ impl<R: Read> Reader<R> {
             segments: std::mem::take(&mut self.segments),
             error,
             plan: self.plan.clone(),
+            plans: std::mem::take(&mut self.chunk_plans),
             encoding: self.encoding.clone(),
             unique_rules: self.unique_rules.clone(),
         };

@@ -238,6 +238,9 @@ pub fn rewrite_chunk(plan: &Plan, chunk: &Chunk) -> Result<Rewritten, LocalError
     let data = &chunk.data;
     for seg in &chunk.segments {
         let (s, e) = (seg.start, seg.end);
+        // The rules as they were when this range was read (renames only
+        // grow, so rule indices agree across the chunk's plans).
+        let plan: &Plan = chunk.plans.get(seg.plan).map_or(plan, |p| p);
         match &seg.action {
             Action::Keep => {}
             Action::Rename(extra) => rename_sql(
@@ -341,11 +344,26 @@ fn rename_sql(
         _ => statement_kind(text),
     };
     let mut hits = 0u64;
-    let write = |o: &mut Vec<u8>, new: &[u8], kind: TokenKind| match (d, style) {
-        (_, Style::Tag) if kind == TokenKind::Word => o.extend_from_slice(new),
-        (Dialect::Postgres, _) => ident::push_pg(new, o),
-        (Dialect::Sqlite, Style::ShellInsert) => ident::push_sqlite_shell(new, o),
-        (Dialect::Sqlite, _) => ident::push_sqlite_schema(new, o),
+    let write = |o: &mut Vec<u8>, new: &[u8], t: &Token| {
+        let from = o.len();
+        match (d, style) {
+            (_, Style::Tag) if t.kind == TokenKind::Word => o.extend_from_slice(new),
+            (Dialect::Postgres, _) => ident::push_pg(new, o),
+            (Dialect::Sqlite, Style::ShellInsert) => ident::push_sqlite_shell(new, o),
+            (Dialect::Sqlite, _) => ident::push_sqlite_schema(new, o),
+        }
+        // A quoted name written where a bare one stood must not run into a
+        // quoted neighbour: `"a"old` must become `"a" "new"`, not `"a""new"`.
+        let same_quote = |x: Option<&u8>, y: Option<&u8>| matches!((x, y), (Some(&a), Some(&b)) if a == b && (a == b'"' || a == b'`'));
+        if same_quote(
+            o.get(from),
+            t.start.checked_sub(1).and_then(|i| text.get(i)),
+        ) {
+            o.insert(from, b' ');
+        }
+        if same_quote(o.last(), text.get(t.end)) {
+            o.push(b' ');
+        }
     };
     for tok in Tokens::with_escapes(d, escapes, text) {
         let t = tok.map_err(|(at, msg)| LocalError::new(start + at, msg))?;
@@ -374,7 +392,7 @@ fn rename_sql(
                 if let Some(new) =
                     extra.and_then(|x| x.iter().find(|(old, _)| ident::same_name(d, old, &name)))
                 {
-                    emit.replace(start + t.start, start + t.end, |o| write(o, &new.1, t.kind));
+                    emit.replace(start + t.start, start + t.end, |o| write(o, &new.1, &t));
                 } else if let Some(i) = hit {
                     let new = &plan.renames[i].new;
                     // The sqlite3 shell dumps a table whose stored SQL starts
@@ -395,7 +413,7 @@ fn rename_sql(
                         if if_not_exists {
                             o.extend_from_slice(b"IF NOT EXISTS ");
                         }
-                        write(o, new, t.kind)
+                        write(o, new, &t)
                     });
                     emit.out.counts.renamed[i] += 1;
                     hits += 1;
@@ -406,7 +424,7 @@ fn rename_sql(
                         .iter()
                         .find(|c| &c.table == owner && ident::same_name(d, &c.old, &name))
                 }) {
-                    emit.replace(start + t.start, start + t.end, |o| write(o, &c.new, t.kind));
+                    emit.replace(start + t.start, start + t.end, |o| write(o, &c.new, &t));
                 } else if plan.report && mentions_rules(plan, raw) {
                     emit.out.counts.mention(format!(
                         "name {} in {}",

@@ -4,7 +4,6 @@
 
 mod common;
 
-
 use common::*;
 
 struct Failure {
@@ -645,5 +644,23 @@ fn broken_pipe_ends_quietly() {
         !String::from_utf8_lossy(&out.stderr).contains("error"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Found by fuzzing: a bare name right next to a quoted identifier, once
+/// renamed to a quoted name, must not merge with it into one identifier.
+#[test]
+fn renamed_name_never_merges_with_a_quoted_neighbour() {
+    let dir = scratch();
+    let inp = dir.path().join("q.sql");
+    std::fs::write(&inp, "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\nCREATE TABLE t(a);\nCREATE VIEW v AS SELECT \"a\"t\"b\" FROM t;\nCOMMIT;\n")
+        .expect("write");
+    let out = String::from_utf8(ok(dumpsed()
+        .args(["rewrite", "--quiet", "--rename-table", "t=u"])
+        .arg(&inp)))
+    .expect("utf8");
+    assert!(
+        out.contains("SELECT \"a\" \"u\" \"b\" FROM \"u\";"),
+        "{out}"
     );
 }
