@@ -520,8 +520,7 @@ fn edited(
                 }
             }
             let out = new.as_deref().unwrap_or(value);
-            let back = plan.undo[i].apply(out);
-            let reversible = back.as_deref().unwrap_or(out) == value;
+            let reversible = plan.rewrites[i].reversible(value, out);
             if !reversible {
                 counts.irreversible[i].note(value, out);
             }

@@ -52,8 +52,7 @@ impl ValueRewrite {
         }
         let mut out = Vec::with_capacity(value.len() + self.to.len());
         let mut rest = value;
-        let finder = memchr::memmem::Finder::new(&self.from);
-        while let Some(i) = finder.find(rest) {
+        while let Some(i) = find(rest, &self.from) {
             out.extend_from_slice(&rest[..i]);
             out.extend_from_slice(&self.to);
             rest = &rest[i + self.from.len()..];
@@ -62,6 +61,43 @@ impl ValueRewrite {
         // Selected but unchanged (`capa-1` under LIKE): nothing to write.
         (out != value).then_some(out)
     }
+
+    /// True when `--reverse` would give `value` back from `out`, the value
+    /// after [`ValueRewrite::apply`] (`out == value` when unchanged).
+    pub fn reversible(&self, value: &[u8], out: &[u8]) -> bool {
+        if !self.prefix_ignores_case {
+            if !out.starts_with(&self.to) {
+                // The reverse selects only values starting with TO.
+                return out == value;
+            }
+            // Common case, without allocating: the reverse swaps exactly the
+            // prefix when neither text appears again after it.
+            let out_rest = &out[self.to.len()..];
+            if out != value
+                && value.starts_with(&self.from)
+                && &value[self.from.len()..] == out_rest
+                && find(out_rest, &self.to).is_none()
+                && find(out_rest, &self.from).is_none()
+            {
+                return true;
+            }
+        }
+        let back = self.reversed().apply(out);
+        back.as_deref().unwrap_or(out) == value
+    }
+}
+
+/// Position of `needle` in `hay`: a plain scan for the short values column
+/// rewrites see, where building a SIMD searcher would cost more.
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return None;
+    }
+    if hay.len() > 64 {
+        return memchr::memmem::find(hay, needle);
+    }
+    let first = needle[0];
+    (0..=hay.len() - needle.len()).find(|&i| hay[i] == first && &hay[i..i + needle.len()] == needle)
 }
 
 impl ValueRewrite {
@@ -570,6 +606,38 @@ mod tests {
         assert_eq!(r.apply(b"capa-1"), None);
         assert_eq!(r.apply(b"LEGACY-7"), None);
         assert_eq!(r.apply(b""), None);
+    }
+
+    #[test]
+    fn reversible_matches_applying_the_reverse() {
+        let mut like = rw("CAPA-", "SAP-");
+        like.prefix_ignores_case = true;
+        for r in [rw("CAPA-", "SAP-"), like] {
+            for v in [
+                "CAPA-1",
+                "CAPA-CAPA-9",
+                "CAPA-SAP-1",
+                "SAP-1",
+                "LEGACY",
+                "CAPA-",
+                "XCAPA-1",
+                "SAP-CAPA-2",
+                "",
+                "Capa-CAPA-5",
+                "sap-1",
+                "capa-1",
+            ] {
+                let v = v.as_bytes();
+                let out = r.apply(v).unwrap_or_else(|| v.to_vec());
+                let back = r.reversed().apply(&out).unwrap_or_else(|| out.clone());
+                assert_eq!(
+                    r.reversible(v, &out),
+                    back == v,
+                    "{}",
+                    String::from_utf8_lossy(v)
+                );
+            }
+        }
     }
 
     #[test]
