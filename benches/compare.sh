@@ -104,7 +104,8 @@ else
     # A private copy: other people's rebuilds must not swap the binary mid-run.
     cp "$ROOT/target/release/dumpsed" "$WORK/bin/dumpsed"
     dirty="$(git -C "$ROOT" status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null | wc -l)"
-    DESCRIBE="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) working tree$([[ $dirty != 0 ]] && echo " (+$dirty uncommitted changes in src/, Cargo.*)")"
+    DESCRIBE="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) working tree"
+    if [[ $dirty != 0 ]]; then DESCRIBE+=" (+$dirty uncommitted changes in src/, Cargo.*)"; fi
 fi
 DUMPSED="$WORK/bin/dumpsed"
 
