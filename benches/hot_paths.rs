@@ -270,7 +270,7 @@ fn bench_stages(c: &mut Criterion) {
                         // As the pipeline does: each chunk with the rules in
                         // force at its end (a Django M2M table found on the
                         // way adds a rename).
-                        pieces += rewrite_chunk(&c.plan, c).unwrap().pieces.len();
+                        pieces += rewrite_chunk(c).unwrap().pieces.len();
                     }
                     pieces
                 })

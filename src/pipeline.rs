@@ -104,10 +104,10 @@ fn count_lines(b: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', b).count() as u64
 }
 
-fn process(plan: &Plan, chunk: Chunk, gzip: Option<u32>) -> Done {
+fn process(chunk: Chunk, gzip: Option<u32>) -> Done {
     let mut body = match &chunk.error {
         Some(e) => Err(e.clone()),
-        None => rewrite_chunk(plan, &chunk),
+        None => rewrite_chunk(&chunk),
     };
     let mut counts = Counts::default();
     if let Ok(rw) = body.as_mut() {
@@ -197,8 +197,7 @@ pub fn run<R: Read + Send>(
                         let last = chunk.error.is_some();
                         let tx = done_tx.clone();
                         pool.spawn(move || {
-                            let plan = chunk.plan.clone();
-                            let _ = tx.send(Msg::Done(process(&plan, chunk, gzip)));
+                            let _ = tx.send(Msg::Done(process(chunk, gzip)));
                         });
                         if last {
                             break;

@@ -218,8 +218,9 @@ enum Style {
     Tag,
 }
 
-/// Applies every segment of `chunk`.
-pub fn rewrite_chunk(plan: &Plan, chunk: &Chunk) -> Result<Rewritten, LocalError> {
+/// Applies every segment of `chunk`, with the rules it carries.
+pub fn rewrite_chunk(chunk: &Chunk) -> Result<Rewritten, LocalError> {
+    let plan: &Plan = &chunk.plan;
     // Neither PostgreSQL text nor an SQL script can hold a NUL byte: it is
     // damage, not data, and would only fail later, at restore.
     if let Some(at) = memchr::memchr(0, &chunk.data) {
