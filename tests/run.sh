@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # THE test command of the project:  bash tests/run.sh [extra cargo test args...]
 #
-# 1. Installs postgresql + sqlite3 via apt if any of sqlite3, psql, pg_dump or the
-#    PostgreSQL server binaries (initdb under /usr/lib/postgresql/*/bin) is missing.
+# 1. Installs postgresql + sqlite3 + libclang-dev via apt if any of sqlite3, psql, pg_dump,
+#    the PostgreSQL server binaries (initdb under /usr/lib/postgresql/*/bin) or libclang
+#    (pg_query's bindgen needs it) is missing.
 # 2. Starts a private throwaway cluster (scripts/pg-cluster.sh), exports PGHOST/PGPORT/
 #    PGUSER and DUMPSED_PG=1, and stops + removes the cluster on exit.
 # 3. Makes a virtualenv with Django 5.2 for the Django tests (DUMPSED_DJANGO_PY).
@@ -28,12 +29,14 @@ for c in sqlite3 psql pg_dump; do
     command -v "$c" >/dev/null 2>&1 || missing+=("$c")
 done
 have_server_bins || missing+=("postgresql-server")
+# pg_query (libpg_query) generates its bindings with bindgen, which needs libclang.
+compgen -G '/usr/lib/llvm-*/lib/libclang*.so*' >/dev/null || missing+=("libclang")
 
 if [[ ${#missing[@]} -gt 0 ]]; then
-    log "missing: ${missing[*]}; installing postgresql and sqlite3 with apt-get"
+    log "missing: ${missing[*]}; installing postgresql, sqlite3 and libclang-dev with apt-get"
     if [[ "$(id -u)" -eq 0 ]]; then SUDO=(); else SUDO=(sudo); fi
     "${SUDO[@]}" apt-get update
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql sqlite3
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql sqlite3 libclang-dev
     hash -r
 fi
 
