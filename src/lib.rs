@@ -30,6 +30,8 @@ pub mod job;
 pub mod lexer;
 pub mod output;
 mod pg_keywords;
+pub mod pg_resolve;
+pub mod pg_tag;
 pub mod pipeline;
 pub mod plan;
 pub mod postgres;

@@ -40,6 +40,8 @@ pub struct Plan {
 /// A column renamed in one table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ColumnRename {
+    /// The table's schema (`public` / `main` unless the rule named one).
+    pub schema: Vec<u8>,
     /// The table's input name.
     pub table: Vec<u8>,
     pub old: Vec<u8>,
@@ -69,13 +71,23 @@ impl Plan {
             w.prefix_ignores_case = w.django_like && dialect == Dialect::Sqlite;
         }
         let undo = rewrites.iter().map(|w| w.reversed()).collect();
+        let columns = rules
+            .column_renames()
+            .iter()
+            .map(|c| ColumnRename {
+                schema: c.schema.clone().unwrap_or_else(|| default_schema.to_vec()),
+                table: c.table.clone(),
+                old: c.old.clone(),
+                new: c.new.clone(),
+            })
+            .collect();
         Plan {
             dialect,
             renames,
             rewrites,
             undo,
             django: rules.django_models().to_vec(),
-            columns: Vec::new(),
+            columns,
             rules: rules.clone(),
             report: false,
             log_changes: false,
@@ -84,22 +96,26 @@ impl Plan {
 
     /// This plan with a Django many-to-many table found in the dump:
     /// `table` renamed to `new_table`, and its `old_col` to `new_col`.
-    pub fn with_m2m(&self, table: &[u8], new_table: &[u8], old_col: &[u8], new_col: &[u8]) -> Plan {
+    pub fn with_m2m(
+        &self,
+        schema: &[u8],
+        table: &[u8],
+        new_table: &[u8],
+        old_col: &[u8],
+        new_col: &[u8],
+    ) -> Plan {
         let mut p = self.clone();
-        if self.rename_of(None, table).is_some() {
+        if self.rename_of(Some(schema), table).is_some() {
             return p; // a second CREATE TABLE of the same table
         }
-        let schema = self
-            .renames
-            .first()
-            .map(|r| r.schema.clone())
-            .unwrap_or_default();
+        let schema = schema.to_vec();
         p.renames.push(Rename {
             schema,
             old: table.to_vec(),
             new: new_table.to_vec(),
         });
         p.columns.push(ColumnRename {
+            schema: p.renames.last().map(|r| r.schema.clone()).unwrap_or_default(),
             table: table.to_vec(),
             old: old_col.to_vec(),
             new: new_col.to_vec(),
@@ -132,6 +148,10 @@ impl Plan {
         self.renames
             .iter()
             .any(|r| contains_ignore_case(text, &r.old))
+            || self
+                .columns
+                .iter()
+                .any(|c| contains_ignore_case(text, &c.table))
     }
 
     /// The rename that applies to a table called `name` (normalized with

@@ -78,12 +78,18 @@ pub enum Action {
     /// Bytes dumpsed adds (an empty range of the input): SQL doing what
     /// Django's migrate does beyond the schema.
     Generated(Arc<Vec<u8>>),
+    /// Replace exactly these byte ranges (offsets from the segment start),
+    /// decided by the PostgreSQL reference resolver (`pg_resolve`) or from
+    /// a pg_dump header tag (`pg_tag`).
+    Edits(Arc<Vec<crate::pg_resolve::Replacement>>),
     /// COPY text rows of a table with value edits.
     CopyRows(Arc<ColumnEdits>),
     /// An INSERT statement: rename in its head, edit its values.
     Insert {
         edits: Option<Arc<ColumnEdits>>,
         rename: bool,
+        /// PostgreSQL: the resolved renames in the head (before `VALUES`).
+        head: Option<Arc<Vec<crate::pg_resolve::Replacement>>>,
         /// Offset of the end of `VALUES` in the statement.
         values_at: usize,
         /// Plain `'…'` strings take backslash escapes
@@ -198,8 +204,15 @@ pub struct Reader<R> {
     seq: u64,
     escapes: bool,
     /// Column names of tables that value edits target, from `CREATE TABLE`.
-    tables: HashMap<Vec<u8>, Vec<Vec<u8>>>,
-    edits_cache: HashMap<Vec<u8>, Option<Arc<ColumnEdits>>>,
+    /// Keyed by `(schema, table)`; the schema is the dialect's default when
+    /// the dump does not qualify the name.
+    tables: HashMap<(Vec<u8>, Vec<u8>), Vec<Vec<u8>>>,
+    edits_cache: HashMap<(Vec<u8>, Vec<u8>), Option<Arc<ColumnEdits>>>,
+    /// What the PostgreSQL resolver learned (inheritance, column lists).
+    facts: crate::pg_resolve::Facts,
+    /// Resolved renames of INSERT heads, by the head's bytes (a dump
+    /// repeats the same head for every row).
+    head_cache: HashMap<Vec<u8>, Arc<Vec<crate::pg_resolve::Replacement>>>,
     end_marker: memmem::Finder<'static>,
     /// COPY mode: `done` is at a row start not yet checked for `\.`.
     at_row_start: bool,
@@ -225,7 +238,21 @@ impl<R: Read> Reader<R> {
     /// A reader of `input` (already decompressed) with `plan`'s dialect.
     pub fn new(input: R, plan: Arc<Plan>, config: ReaderConfig) -> Reader<R> {
         let dialect = plan.dialect;
-        let tables = config.columns.clone();
+        let default_schema: &[u8] = match dialect {
+            Dialect::Postgres => b"public",
+            Dialect::Sqlite => b"main",
+        };
+        let tables = config
+            .columns
+            .iter()
+            .map(|(k, v)| {
+                let key = match k.iter().position(|&b| b == b'.') {
+                    Some(i) => (k[..i].to_vec(), k[i + 1..].to_vec()),
+                    None => (default_schema.to_vec(), k.clone()),
+                };
+                (key, v.clone())
+            })
+            .collect();
         Reader {
             input,
             plan,
@@ -246,6 +273,8 @@ impl<R: Read> Reader<R> {
             escapes: false,
             tables,
             edits_cache: HashMap::new(),
+            facts: crate::pg_resolve::Facts::default(),
+            head_cache: HashMap::new(),
             end_marker: memmem::Finder::new(b"\n\\.").into_owned(),
             at_row_start: false,
             need_more: false,
@@ -516,6 +545,25 @@ impl<R: Read> Reader<R> {
             _ => None,
         };
         let text = &self.buf[seg.start..seg.end];
+        if self.plan.dialect == Dialect::Postgres {
+            let extra_names: &[(Vec<u8>, Vec<u8>)] = extra.as_deref().map_or(&[], |e| e.as_slice());
+            let reps = crate::pg_tag::parse_header(text).map(|h| {
+                crate::pg_tag::rename_tag(&self.plan, h.desc, h.schema, h.tag, extra_names)
+                    .into_iter()
+                    .map(|mut r| {
+                        r.start += h.tag_at;
+                        r.end += h.tag_at;
+                        r
+                    })
+                    .collect::<Vec<_>>()
+            });
+            seg.plan = plan;
+            seg.action = match reps {
+                Some(r) if !r.is_empty() => Action::Edits(Arc::new(r)),
+                _ => Action::Keep,
+            };
+            return;
+        }
         let mentions = self.plan.may_mention(text)
             || extra.as_ref().is_some_and(|e| {
                 e.iter()
@@ -576,6 +624,9 @@ impl<R: Read> Reader<R> {
                     .edits_for(&table.to_owned_parts(), cols)
                     .map_err(|m| LocalError::new(start, m))?;
                 self.mode = Mode::CopyHeaderLine(edits.map_or(Action::Keep, Action::CopyRows));
+                if dialect == Dialect::Postgres {
+                    return if mentions { self.resolve_pg(start, end, None) } else { Ok(Action::Keep) };
+                }
                 Ok(rename_or_keep)
             }
             Head::Insert {
@@ -596,9 +647,15 @@ impl<R: Read> Reader<R> {
                 if dialect == Dialect::Sqlite && schema_row {
                     self.refuse_virtual_table_rename(start, end)?;
                 }
+                let head = if dialect == Dialect::Postgres && mentions {
+                    self.resolve_pg_head(start, start + values_at)?
+                } else {
+                    None
+                };
                 Ok(Action::Insert {
                     edits,
-                    rename: mentions,
+                    rename: mentions && dialect == Dialect::Sqlite,
+                    head,
                     values_at,
                     escapes: self.escapes,
                 })
@@ -643,11 +700,15 @@ impl<R: Read> Reader<R> {
                     }
                 }
                 if self.plan.report || self.plan.is_rewrite_target(&name) {
-                    self.edits_cache.remove(&name);
-                    self.tables.insert(name, cols);
+                    let key = (schema.clone().unwrap_or_else(|| self.default_schema().to_vec()), name);
+                    self.edits_cache.remove(&key);
+                    self.tables.insert(key, cols);
                 }
                 // A many-to-many table found just now is renamed too.
                 let mentions = self.plan.may_mention(&self.buf[start..end]);
+                if dialect == Dialect::Postgres {
+                    return if mentions { self.resolve_pg(start, end, None) } else { Ok(Action::Keep) };
+                }
                 Ok(if mentions {
                     Action::Rename(None)
                 } else {
@@ -672,12 +733,72 @@ impl<R: Read> Reader<R> {
                 } else {
                     self.django_names(stmt)
                 };
+                if dialect == Dialect::Postgres {
+                    return if mentions || extra.is_some() {
+                        self.resolve_pg(start, end, extra.map(Arc::new))
+                    } else {
+                        Ok(Action::Keep)
+                    };
+                }
                 match extra {
                     Some(e) => Ok(Action::Rename(Some(Arc::new(e)))),
                     None => Ok(rename_or_keep),
                 }
             }
         }
+    }
+
+    fn default_schema(&self) -> &'static [u8] {
+        match self.plan.dialect {
+            Dialect::Postgres => b"public",
+            Dialect::Sqlite => b"main",
+        }
+    }
+
+    /// PostgreSQL: the exact renames in statement `buf[start..end]`, by the
+    /// server's own grammar (`pg_resolve`). A statement that mentions a
+    /// renamed name and that the parser rejects stops the run: renaming it
+    /// by guesswork could corrupt the schema silently.
+    fn resolve_pg(&mut self, start: usize, end: usize, extra: Option<Extra>) -> Result<Action, LocalError> {
+        let stmt = &self.buf[start..end];
+        let extra_names: &[(Vec<u8>, Vec<u8>)] = extra.as_deref().map_or(&[], |e| e.as_slice());
+        match crate::pg_resolve::resolve(&self.plan, &mut self.facts, stmt, self.escapes, extra_names) {
+            Ok(reps) if reps.is_empty() => Ok(Action::Keep),
+            Ok(reps) => Ok(Action::Edits(Arc::new(reps))),
+            Err(_) if self.config.force => Ok(Action::Keep),
+            Err(msg) => Err(LocalError::new(
+                start,
+                format!(
+                    "PostgreSQL's parser rejects this statement, which mentions a name the rules rename: {msg} \
+                     (--force passes it through unchanged)"
+                ),
+            )),
+        }
+    }
+
+    /// PostgreSQL: the renames in an INSERT's head `buf[start..values_end]`
+    /// (up to and including `VALUES`), parsed once per distinct head with a
+    /// stand-in row, so row data is never parsed.
+    fn resolve_pg_head(
+        &mut self,
+        start: usize,
+        values_end: usize,
+    ) -> Result<Option<Arc<Vec<crate::pg_resolve::Replacement>>>, LocalError> {
+        let head = &self.buf[start..values_end];
+        if let Some(hit) = self.head_cache.get(head) {
+            return Ok((!hit.is_empty()).then(|| hit.clone()));
+        }
+        let mut probe = head.to_vec();
+        probe.extend_from_slice(b" (NULL);");
+        let reps = crate::pg_resolve::resolve(&self.plan, &mut self.facts, &probe, self.escapes, &[])
+            .map_err(|msg| LocalError::new(start, format!("PostgreSQL's parser rejects this INSERT's head: {msg}")))?;
+        let reps: Vec<_> = reps.into_iter().filter(|r| r.end <= head.len()).collect();
+        let reps = Arc::new(reps);
+        if self.head_cache.len() > 4096 {
+            self.head_cache.clear();
+        }
+        self.head_cache.insert(head.to_vec(), reps.clone());
+        Ok((!reps.is_empty()).then_some(reps))
     }
 
     /// `.dump` writes virtual tables as rows of `sqlite_schema`
@@ -764,7 +885,7 @@ impl<R: Read> Reader<R> {
             if is_m2m {
                 let new_table = [d.new_table.as_bytes(), &name[d.old_table.len()..]].concat();
                 let new_col = format!("{}_id", d.new_model.to_lowercase());
-                found = Some((new_table, col, new_col));
+                found = Some((new_table, col, new_col, d.old_table.clone()));
                 break;
             }
             let is_model = ident::same_name(dialect, name, d.old_table.as_bytes());
@@ -772,12 +893,21 @@ impl<R: Read> Reader<R> {
                 self.django.rebuilt.push(name.to_vec());
             }
         }
-        if let Some((new_table, col, new_col)) = found {
-            self.plan =
-                Arc::new(
-                    self.plan
-                        .with_m2m(name, &new_table, col.as_bytes(), new_col.as_bytes()),
-                );
+        if let Some((new_table, col, new_col, model_table)) = found {
+            let schema = self
+                .plan
+                .renames
+                .iter()
+                .find(|r| ident::same_name(dialect, &r.old, model_table.as_bytes()))
+                .map(|r| r.schema.clone())
+                .unwrap_or_else(|| self.default_schema().to_vec());
+            self.plan = Arc::new(self.plan.with_m2m(
+                &schema,
+                name,
+                &new_table,
+                col.as_bytes(),
+                new_col.as_bytes(),
+            ));
             self.django.rebuilt.push(name.to_vec());
         }
     }
@@ -860,13 +990,17 @@ impl<R: Read> Reader<R> {
         if wanted.is_empty() && !plan.report {
             return Ok(None);
         }
+        let key = (
+            schema.clone().unwrap_or_else(|| self.default_schema().to_vec()),
+            name.clone(),
+        );
         if columns.is_none() {
-            if let Some(hit) = self.edits_cache.get(name) {
+            if let Some(hit) = self.edits_cache.get(&key) {
                 return Ok(hit.clone());
             }
         }
         let shown = String::from_utf8_lossy(name).into_owned();
-        let cols = match columns.as_ref().or_else(|| self.tables.get(name)) {
+        let cols = match columns.as_ref().or_else(|| self.tables.get(&key)) {
             Some(c) => c.clone(),
             None if name.eq_ignore_ascii_case(b"sqlite_sequence") => vec![b"name".to_vec(), b"seq".to_vec()],
             // Reports only: rows are counted without knowing the columns.
@@ -914,7 +1048,7 @@ impl<R: Read> Reader<R> {
             edits,
         }));
         if columns.is_none() {
-            self.edits_cache.insert(name.clone(), result.clone());
+            self.edits_cache.insert(key, result.clone());
         }
         Ok(result)
     }

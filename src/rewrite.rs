@@ -269,13 +269,18 @@ pub fn rewrite_chunk(chunk: &Chunk) -> Result<Rewritten, LocalError> {
                 }
             }
             Action::Generated(sql) => emit.replace(s, s, |o| o.extend_from_slice(sql)),
+            Action::Edits(reps) => apply_edits(data, s, e, reps, &mut emit),
             Action::CopyRows(edits) => copy_rows(plan, data, s, e, edits, &mut emit)?,
             Action::Insert {
                 edits,
                 rename,
+                head,
                 values_at,
                 escapes,
             } => {
+                if let Some(reps) = head {
+                    apply_edits(data, s, s + values_at, reps, &mut emit);
+                }
                 if *rename {
                     let style = match plan.dialect {
                         Dialect::Postgres => Style::Schema,
@@ -454,6 +459,35 @@ fn rename_sql(
         *emit.out.counts.renamed_in.entry(kind_of()).or_default() += hits;
     }
     Ok(())
+}
+
+/// Applies resolved replacements (offsets from `start`) to `data[start..end]`.
+fn apply_edits(
+    data: &[u8],
+    start: usize,
+    end: usize,
+    reps: &[crate::pg_resolve::Replacement],
+    emit: &mut Emit,
+) {
+    let mut hits = 0;
+    for r in reps {
+        emit.replace(start + r.start, start + r.end, |o| o.extend_from_slice(&r.text));
+        if let Some(i) = r.rule {
+            if let Some(c) = emit.out.counts.renamed.get_mut(i) {
+                *c += 1;
+            }
+            hits += 1;
+        }
+    }
+    if hits > 0 {
+        let text = &data[start..end];
+        let kind = if text.starts_with(b"--") {
+            "pg_dump header comment".to_string()
+        } else {
+            statement_kind(text)
+        };
+        *emit.out.counts.renamed_in.entry(kind).or_default() += hits;
+    }
 }
 
 /// True when `text` holds an old table name or a value rule's FROM text.

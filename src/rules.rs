@@ -15,6 +15,19 @@ pub struct TableRename {
     pub new: Vec<u8>,
 }
 
+/// Renames one column of one table (`ALTER TABLE t RENAME COLUMN old TO new`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnRenameRule {
+    /// Schema of the table; `None`: the dialect's default.
+    pub schema: Option<Vec<u8>>,
+    /// The table, by its input name.
+    pub table: Vec<u8>,
+    /// Column name in the input dump.
+    pub old: Vec<u8>,
+    /// Column name in the output dump.
+    pub new: Vec<u8>,
+}
+
 /// Rewrites values of one column, with the seed migration's semantics:
 /// a value that starts with `from` gets every occurrence of `from` replaced
 /// by `to` (Python's `str.startswith` then `str.replace`). NULLs and other
@@ -129,6 +142,7 @@ pub struct DjangoModel {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Rules {
     renames: Vec<TableRename>,
+    column_renames: Vec<ColumnRenameRule>,
     rewrites: Vec<ValueRewrite>,
     django: Vec<DjangoModel>,
     /// `(app, migration name)` rows to add to `django_migrations`.
@@ -391,6 +405,50 @@ impl Rules {
         Ok(())
     }
 
+    /// Adds a column rename of `table` (`schema.table` or `table`, by its
+    /// old or new name): `old` → `new`.
+    pub fn add_column_rename(&mut self, table: &str, old: &str, new: &str) -> Result<()> {
+        let (schema, table) = split_qualified(table)?;
+        if old.is_empty() || new.is_empty() || old.contains('.') || new.contains('.') {
+            return Err(Error::Rule(format!(
+                "column rename {old:?} → {new:?}: expected plain column names"
+            )));
+        }
+        if old == new {
+            return Err(Error::Rule(format!("rename of column {old} to itself")));
+        }
+        let table = self.resolve_table(table.as_bytes());
+        let schema = schema.map(|s| s.as_bytes().to_vec());
+        if self
+            .column_renames
+            .iter()
+            .any(|c| c.table == table && c.schema == schema && c.old == old.as_bytes())
+        {
+            return Err(Error::Rule(format!("column {old} is renamed twice")));
+        }
+        self.column_renames.push(ColumnRenameRule {
+            schema,
+            table,
+            old: old.as_bytes().to_vec(),
+            new: new.as_bytes().to_vec(),
+        });
+        Ok(())
+    }
+
+    /// Parses `TABLE.OLD=NEW` as given to `--rename-column` (`TABLE` may be
+    /// `schema.table`).
+    pub fn parse_column_rename(&mut self, spec: &str) -> Result<()> {
+        let bad = || Error::Rule(format!("{spec:?}: expected TABLE.OLD=NEW"));
+        let (target, new) = spec.split_once('=').ok_or_else(bad)?;
+        let (table, old) = target.trim().rsplit_once('.').ok_or_else(bad)?;
+        self.add_column_rename(table, old, new.trim())
+    }
+
+    /// The column renames, tables by their input names.
+    pub fn column_renames(&self) -> &[ColumnRenameRule] {
+        &self.column_renames
+    }
+
     /// Parses `OLD=NEW` as given to `--rename-table`.
     pub fn parse_rename(&mut self, spec: &str) -> Result<()> {
         let (old, new) = spec
@@ -444,8 +502,23 @@ impl Rules {
                 new_table: d.old_table.clone(),
             })
             .collect();
+        let column_renames = self
+            .column_renames
+            .iter()
+            .map(|c| ColumnRenameRule {
+                schema: c.schema.clone(),
+                table: self
+                    .renames
+                    .iter()
+                    .find(|r| r.old == c.table && r.schema == c.schema)
+                    .map_or_else(|| c.table.clone(), |r| r.new.clone()),
+                old: c.new.clone(),
+                new: c.old.clone(),
+            })
+            .collect();
         Rules {
             renames,
+            column_renames,
             rewrites,
             django,
             mark_applied: Vec::new(),
@@ -466,7 +539,10 @@ impl Rules {
 
     /// True when no rule would change anything.
     pub fn is_empty(&self) -> bool {
-        self.renames.is_empty() && self.rewrites.is_empty() && self.mark_applied.is_empty()
+        self.renames.is_empty()
+            && self.column_renames.is_empty()
+            && self.rewrites.is_empty()
+            && self.mark_applied.is_empty()
     }
 
     /// Maps a table given by its new name to its input (old) name.
@@ -487,6 +563,8 @@ struct RulesFile {
     #[serde(default)]
     rename_table: Vec<RenameEntry>,
     #[serde(default)]
+    rename_column: Vec<ColumnEntry>,
+    #[serde(default)]
     rewrite: Vec<RewriteEntry>,
     #[serde(default)]
     django_model: Vec<DjangoEntry>,
@@ -501,6 +579,14 @@ struct RulesFile {
 #[serde(deny_unknown_fields)]
 struct RenameEntry {
     old: String,
+    new: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ColumnEntry {
+    /// `TABLE.OLD` or `SCHEMA.TABLE.OLD`
+    column: String,
     new: String,
 }
 
@@ -537,6 +623,9 @@ impl Rules {
         };
         for e in &f.rename_table {
             r.add_rename(&e.old, &e.new)?;
+        }
+        for c in &f.rename_column {
+            r.parse_column_rename(&format!("{}={}", c.column, c.new))?;
         }
         for d in &f.django_model {
             r.add_django_model(&format!("{}={}", d.model, d.new), d.db_table.as_deref())?;

@@ -32,6 +32,12 @@ pub struct RuleArgs {
     /// Rename table OLD (optionally SCHEMA.OLD) to NEW. Repeatable.
     #[arg(long = "rename-table", value_name = "OLD=NEW")]
     pub rename_table: Vec<String>,
+    /// Rename a column as `ALTER TABLE … RENAME COLUMN` does, everywhere
+    /// PostgreSQL / SQLite changes it (column lists, constraints, indexes,
+    /// views, triggers, policies, statistics, comments, grants). TABLE may
+    /// be schema-qualified and given by its old or new name. Repeatable.
+    #[arg(long = "rename-column", value_name = "TABLE.OLD=NEW")]
+    pub rename_column: Vec<String>,
 
     /// Rewrite values of TABLE.COLUMN starting with FROM. Repeatable.
     #[arg(long = "rewrite", value_name = "TABLE.COLUMN:FROM=TO")]
@@ -105,6 +111,9 @@ impl RuleArgs {
         for r in &self.rename_table {
             rules.parse_rename(r)?;
         }
+        for c in &self.rename_column {
+            rules.parse_column_rename(c)?;
+        }
         for w in &self.rewrite {
             rules.parse_rewrite(w)?;
         }
@@ -119,7 +128,7 @@ impl RuleArgs {
         }
         if rules.is_empty() {
             return Err(Error::Rule(
-                "no rules given: use --preset, --rules, --rename-table, --rewrite or --django-model".into(),
+                "no rules given: use --preset, --rules, --rename-table, --rename-column, --rewrite or --django-model".into(),
             ));
         }
         if self.reverse && !rules.mark_applied().is_empty() {

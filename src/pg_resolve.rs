@@ -1,0 +1,1475 @@
+//! PostgreSQL: which bytes of one statement denote a renamed table or
+//! column, decided by PostgreSQL's own grammar.
+//!
+//! The statement is parsed with libpg_query (the `pg_query` crate: the
+//! server's `gram.y` and `scan.l` as a library) with the reader's
+//! `standard_conforming_strings`, and the parse tree is walked for what a
+//! live `ALTER TABLE … RENAME` changes:
+//! - a relation (`RangeVar`: `CREATE TABLE`, `ALTER TABLE`, `REFERENCES`,
+//!   `ON` of indexes, triggers, rules and policies, `FROM`, `COPY`,
+//!   `GRANT … ON TABLE`, `INHERITS`, `PARTITION OF`, `ATTACH PARTITION`, …);
+//! - its row type (`TypeName`: column types, function arguments and
+//!   results, casts, arrays of it, `t.col%TYPE`);
+//! - a range-variable qualifier `t.col` / `s.t.col` / `t.*`, when `t` is, in
+//!   the scope of that reference, an unaliased reference to the renamed
+//!   table (`ruleutils.c` prints view bodies that way);
+//! - string literals PostgreSQL resolves to it: `'s.t'::regclass`, and the
+//!   `'relname'` / `'attname'` arguments of PostgreSQL 18's
+//!   `pg_restore_relation_stats` / `pg_restore_attribute_stats` calls;
+//! - object names without a location in the tree (`COMMENT ON`,
+//!   `SECURITY LABEL ON`, `OWNED BY`, column lists of keys, indexes,
+//!   `COPY`, grants, `UPDATE OF`) found among the statement's own tokens
+//!   from the node's position on.
+//!
+//! Nothing else is touched: not a column that shares the table's name,
+//! not an output alias, not a keyword, not a function body in `$$`, not a
+//! comment. Names found in the tree are checked against the bytes at their
+//! position before anything is replaced, so a name the grammar made up
+//! (`int` → `pg_catalog.int4`) is never "renamed".
+
+use std::collections::HashMap;
+
+use pg_query::protobuf::Token;
+use serde_json::Value;
+
+use crate::ident;
+use crate::plan::Plan;
+
+/// Bytes `start..end` of the statement become `text`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replacement {
+    /// Offset in the statement.
+    pub start: usize,
+    /// End offset in the statement.
+    pub end: usize,
+    /// The new bytes.
+    pub text: Vec<u8>,
+    /// The table rename rule applied, if this is a table name.
+    pub rule: Option<usize>,
+}
+
+/// What the resolver learned about tables, from the statements it parsed:
+/// append-only, keyed by schema-qualified name.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// Column names of tables, in order, from `CREATE TABLE`.
+    pub columns: HashMap<(Vec<u8>, Vec<u8>), Vec<Vec<u8>>>,
+    /// Parents (`INHERITS`, `PARTITION OF`) of a table.
+    pub parents: HashMap<(Vec<u8>, Vec<u8>), Vec<(Vec<u8>, Vec<u8>)>>,
+}
+
+/// One token of the statement.
+#[derive(Debug, Clone, Copy)]
+struct Tok {
+    start: usize,
+    end: usize,
+    token: i32,
+    keyword: bool,
+}
+
+impl Tok {
+    fn is_ident(&self) -> bool {
+        self.token == Token::Ident as i32 || self.keyword
+    }
+    fn is(&self, t: Token) -> bool {
+        self.token == t as i32
+    }
+}
+
+/// A name visible in a scope (`FROM` item, or the relation a statement is
+/// about).
+#[derive(Debug, Clone)]
+struct Entry {
+    /// The name a qualifier must spell to refer to it (alias or relname).
+    visible: String,
+    /// Schema as written, for `s.t.col` qualifiers (unaliased only).
+    schema: Option<String>,
+    /// The relation, when this entry is an unaliased or aliased table.
+    rel: Option<(String, String)>,
+    /// Unaliased reference to a renamed table: qualifiers `t.` are renamed.
+    rule: Option<usize>,
+    /// A CTE name (shadows a table of the same unqualified name).
+    cte: bool,
+}
+
+struct Resolver<'a> {
+    plan: &'a Plan,
+    facts: &'a mut Facts,
+    raw: &'a [u8],
+    toks: Vec<Tok>,
+    out: Vec<Replacement>,
+    default_schema: &'static str,
+    scopes: Vec<Vec<Entry>>,
+    escapes: bool,
+}
+
+/// Finds what to rename in `stmt` (one complete statement). `escapes`:
+/// plain strings take backslash escapes (`standard_conforming_strings =
+/// off`). Errors are PostgreSQL's own parser's messages.
+pub fn resolve(
+    plan: &Plan,
+    facts: &mut Facts,
+    stmt: &[u8],
+    escapes: bool,
+    extra: &[(Vec<u8>, Vec<u8>)],
+) -> Result<Vec<Replacement>, String> {
+    // libpg_query takes a C string of UTF-8. A dump in another encoding is
+    // parsed with each non-ASCII byte replaced by `x`, which keeps every
+    // offset and every token boundary (both are identifier bytes to
+    // scan.l); names are then compared on the original bytes.
+    let owned;
+    let sql: &str = match std::str::from_utf8(stmt) {
+        Ok(s) => s,
+        Err(_) => {
+            owned = stmt
+                .iter()
+                .map(|&b| if b >= 0x80 { 'x' } else { b as char })
+                .collect::<String>();
+            &owned
+        }
+    };
+    let mut opts = pg_query::ParserOptions::DEFAULT;
+    if escapes {
+        opts |= pg_query::ParserOptions::DISABLE_STANDARD_CONFORMING_STRINGS;
+    }
+    let tree = pg_query::parse(sql, opts).map_err(|e| parse_message(e))?;
+    let toks = scan(sql)?;
+    let json = serde_json::to_value(&tree.protobuf).map_err(|e| e.to_string())?;
+    let mut r = Resolver {
+        plan,
+        facts,
+        raw: stmt,
+        toks,
+        out: Vec::new(),
+        default_schema: "public",
+        scopes: Vec::new(),
+        escapes,
+    };
+    if let Some(stmts) = json.get("stmts").and_then(Value::as_array) {
+        for s in stmts {
+            if let Some(node) = s.get("stmt") {
+                r.walk(node);
+            }
+        }
+    }
+    // Names of this statement only (Django's recomputed constraint and
+    // index names): every identifier token that spells one.
+    if !extra.is_empty() {
+        for i in 0..r.toks.len() {
+            let Some(name) = r.name_at(i) else { continue };
+            if let Some((_, new)) = extra.iter().find(|(old, _)| *old == name) {
+                let start = r.toks[i].start;
+                if !r.out.iter().any(|x| x.start == start) {
+                    let new = new.clone();
+                    r.push_ident(i, &new, None);
+                }
+            }
+        }
+    }
+    let mut out = r.out;
+    out.sort_by_key(|x| (x.start, x.end));
+    out.dedup();
+    // Overlaps would mean two decisions about one byte: refuse, never guess.
+    for w in out.windows(2) {
+        if w[1].start < w[0].end {
+            return Err(format!(
+                "internal: overlapping renames at bytes {} and {}",
+                w[0].start, w[1].start
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn parse_message(e: pg_query::Error) -> String {
+    // Messages come from the server's own parser (`syntax error at or near …`).
+    match e {
+        pg_query::Error::Parse(m) => m,
+        other => other.to_string(),
+    }
+}
+
+fn scan(sql: &str) -> Result<Vec<Tok>, String> {
+    let scanned = pg_query::scan(sql).map_err(parse_message)?;
+    Ok(scanned
+        .tokens
+        .iter()
+        .filter(|t| t.token != Token::SqlComment as i32 && t.token != Token::CComment as i32)
+        .filter_map(|t| {
+            Some(Tok {
+                start: usize::try_from(t.start).ok()?,
+                end: usize::try_from(t.end).ok()?,
+                token: t.token,
+                keyword: t.keyword_kind != 0,
+            })
+        })
+        .collect())
+}
+
+/// The strings of a `List`/`fields` array of `String` nodes (`None` for
+/// `A_Star` and anything else).
+fn strings(v: &Value) -> Vec<Option<String>> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .map(|n| {
+                    n.pointer("/node/String/sval")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn str_of<'v>(v: &'v Value, key: &str) -> &'v str {
+    v.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+fn loc_of(v: &Value) -> Option<usize> {
+    v.get("location")
+        .and_then(Value::as_i64)
+        .and_then(|l| usize::try_from(l).ok())
+}
+
+/// The node inside a `{"node": {"Kind": {...}}}` wrapper.
+fn unwrap_node(v: &Value) -> Option<(&str, &Value)> {
+    let inner = v.get("node")?.as_object()?;
+    let (k, v) = inner.iter().next()?;
+    Some((k.as_str(), v))
+}
+
+fn is_range_var(v: &Value) -> bool {
+    v.get("relname").is_some() && v.get("relpersistence").is_some()
+}
+
+fn is_type_name(v: &Value) -> bool {
+    v.get("names").is_some() && v.get("type_oid").is_some() && v.get("pct_type").is_some()
+}
+
+/// PostgreSQL's `downcase_identifier` for the ASCII letters, and quoted
+/// identifiers as written (`scan.l`): the name a token spells.
+fn token_name(raw: &[u8]) -> Option<Vec<u8>> {
+    if let Some(inner) = raw.strip_prefix(b"\"") {
+        let inner = inner.strip_suffix(b"\"")?;
+        let mut out = Vec::with_capacity(inner.len());
+        let mut i = 0;
+        while i < inner.len() {
+            out.push(inner[i]);
+            i += if inner[i] == b'"' { 2 } else { 1 };
+        }
+        Some(out)
+    } else if raw.starts_with(b"U&") || raw.starts_with(b"u&") {
+        None // Unicode-escaped identifier: never guessed at.
+    } else {
+        Some(raw.to_ascii_lowercase())
+    }
+}
+
+impl Resolver<'_> {
+    /// True when token `i` is the keyword `w` (any case).
+    fn word(&self, i: usize, w: &[u8]) -> bool {
+        self.toks
+            .get(i)
+            .is_some_and(|t| self.raw[t.start..t.end].eq_ignore_ascii_case(w))
+    }
+
+    fn tok_at(&self, at: usize) -> Option<usize> {
+        self.toks.binary_search_by_key(&at, |t| t.start).ok()
+    }
+
+    /// The name the identifier token `i` spells, from the original bytes.
+    fn name_at(&self, i: usize) -> Option<Vec<u8>> {
+        let t = self.toks.get(i)?;
+        if !t.is_ident() {
+            return None;
+        }
+        token_name(self.raw.get(t.start..t.end)?)
+    }
+
+    /// Token indices of the dotted name of `n` parts starting at token `i`,
+    /// checked to spell `want` (as the parser read it).
+    fn dotted(&self, i: usize, want: &[&str]) -> Option<Vec<usize>> {
+        let mut idx = Vec::with_capacity(want.len());
+        for (k, w) in want.iter().enumerate() {
+            let j = i + 2 * k;
+            if k > 0 && !self.toks.get(j - 1)?.is(Token::Ascii46) {
+                return None;
+            }
+            let name = self.name_at(j)?;
+            if !self.same(&name, w) {
+                return None;
+            }
+            idx.push(j);
+        }
+        Some(idx)
+    }
+
+    /// True when the original bytes `name` are what the parser read as `w`.
+    /// On non-UTF-8 input the parser saw `x` for each non-ASCII byte.
+    fn same(&self, name: &[u8], w: &str) -> bool {
+        name == w.as_bytes()
+            || (name.len() == w.len()
+                && name
+                    .iter()
+                    .zip(w.bytes())
+                    .all(|(&a, b)| a == b || (a >= 0x80 && b == b'x')))
+    }
+
+    fn push_ident(&mut self, tok: usize, new: &[u8], rule: Option<usize>) {
+        let Some(t) = self.toks.get(tok).copied() else {
+            return;
+        };
+        let mut text = Vec::with_capacity(new.len() + 2);
+        ident::push_pg(new, &mut text);
+        self.out.push(Replacement {
+            start: t.start,
+            end: t.end,
+            text,
+            rule,
+        });
+    }
+
+    /// The table rename rule for `schema.name` (unqualified: the default
+    /// schema), by the names the parser read.
+    fn table_rule(&self, schema: Option<&str>, name: &str) -> Option<usize> {
+        let schema = schema.unwrap_or(self.default_schema);
+        self.plan.renames.iter().position(|r| {
+            r.old == name.as_bytes() && r.schema == schema.as_bytes()
+        })
+    }
+
+    /// The new name of column `col` of table `schema.table` (or of a table
+    /// it inherits from: a live rename recurses to children).
+    fn column_rule(&self, schema: &str, table: &str, col: &str) -> Option<Vec<u8>> {
+        let mut seen = 0;
+        let mut todo = vec![(schema.as_bytes().to_vec(), table.as_bytes().to_vec())];
+        while let Some((s, t)) = todo.pop() {
+            if let Some(c) = self
+                .plan
+                .columns
+                .iter()
+                .find(|c| c.schema == s && c.table == t && c.old == col.as_bytes())
+            {
+                return Some(c.new.clone());
+            }
+            seen += 1;
+            if seen > 64 {
+                break; // an inheritance cycle is not possible; stay finite anyway
+            }
+            if let Some(p) = self.facts.parents.get(&(s, t)) {
+                todo.extend(p.iter().cloned());
+            }
+        }
+        None
+    }
+
+    fn has_column_rules(&self) -> bool {
+        !self.plan.columns.is_empty()
+    }
+
+    // ---- the walk -------------------------------------------------------
+
+    fn walk(&mut self, v: &Value) {
+        match v {
+            Value::Array(a) => {
+                for x in a {
+                    self.walk(x);
+                }
+            }
+            Value::Object(o) => {
+                if o.len() == 1 && o.contains_key("node") {
+                    if let Some((kind, inner)) = unwrap_node(v) {
+                        self.node(kind, inner);
+                    }
+                } else if is_range_var(v) {
+                    self.range_var(v);
+                } else if is_type_name(v) {
+                    self.type_name(v);
+                } else {
+                    for x in o.values() {
+                        self.walk(x);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn walk_except(&mut self, v: &Value, skip: &[&str]) {
+        if let Some(o) = v.as_object() {
+            for (k, x) in o {
+                if !skip.contains(&k.as_str()) {
+                    self.walk(x);
+                }
+            }
+        }
+    }
+
+    fn node(&mut self, kind: &str, v: &Value) {
+        match kind {
+            "RangeVar" => self.range_var(v),
+            "TypeName" => self.type_name(v),
+            "ColumnRef" => {
+                self.column_ref(v, None);
+            }
+            "ColumnDef" => self.column_def(v),
+            "Constraint" => self.constraint(v),
+            "TypeCast" => {
+                self.regclass_literal(v);
+                self.walk(v);
+            }
+            "FuncCall" => {
+                self.stats_call(v);
+                self.walk(v);
+            }
+            "SelectStmt" => self.select(v),
+            "UpdateStmt" | "DeleteStmt" | "MergeStmt" | "InsertStmt" => {
+                let mut frame = Vec::new();
+                for key in ["relation", "source_relation"] {
+                    if let Some(rv) = v.get(key) {
+                        self.from_item(rv, &mut frame);
+                    }
+                }
+                for key in ["from_clause", "using_clause"] {
+                    if let Some(items) = v.get(key).and_then(Value::as_array) {
+                        for it in items {
+                            self.from_item(it, &mut frame);
+                        }
+                    }
+                }
+                let rel = self.rel_of(v, "relation");
+                for key in ["relation", "source_relation", "from_clause", "using_clause"] {
+                    if let Some(x) = v.get(key) {
+                        self.walk(x);
+                    }
+                }
+                self.scopes.push(frame);
+                let own = ["cols", "target_list"];
+                for key in own {
+                    if let (Some(x), false) = (v.get(key), kind == "MergeStmt") {
+                        self.target_columns(x, rel.clone());
+                    }
+                }
+                self.walk_except(v, &["relation", "source_relation", "from_clause", "using_clause", "cols", "target_list"]);
+                self.scopes.pop();
+            }
+            "CreateStmt" => self.create_table(v),
+            "AlterTableStmt" => self.about_relation(v, "relation", |r, v| r.alter_table_cmds(v)),
+            "IndexStmt" => self.about_relation(v, "relation", |r, v| r.index_columns(v)),
+            "CreatePolicyStmt" => self.about_relation(v, "table", |_, _| {}),
+            "CreateTrigStmt" => self.trigger(v),
+            "RuleStmt" => self.rule(v),
+            "CopyStmt" => self.about_relation(v, "relation", |r, v| {
+                if let (Some(rel), Some(at)) = (v.get("relation"), v.get("attlist")) {
+                    r.column_list_after(rel, at);
+                }
+            }),
+            "CreateStatsStmt" => self.create_stats(v),
+            "CommentStmt" | "SecLabelStmt" => {
+                self.object_names(v);
+                self.walk(v);
+            }
+            "AlterSeqStmt" | "CreateSeqStmt" => {
+                self.owned_by(v);
+                self.walk(v);
+            }
+            "GrantStmt" => {
+                self.grant_columns(v);
+                self.walk(v);
+            }
+            _ => self.walk(v),
+        }
+    }
+
+    /// A statement about one relation: that relation is in scope for the
+    /// expressions inside (CHECK, index and policy expressions).
+    fn about_relation(&mut self, v: &Value, key: &str, extra: impl FnOnce(&mut Self, &Value)) {
+        let mut frame = Vec::new();
+        if let Some(rv) = v.get(key) {
+            self.from_item(rv, &mut frame);
+        }
+        self.scopes.push(frame);
+        self.walk(v);
+        extra(self, v);
+        self.scopes.pop();
+    }
+
+    /// Adds a `FROM` item's visible names to `frame`, renaming the tables
+    /// it names (the item is walked here, its sub-parts by the caller's walk
+    /// only where they are not relations).
+    fn from_item(&mut self, v: &Value, frame: &mut Vec<Entry>) {
+        let (kind, inner) = match unwrap_node(v) {
+            Some(x) => x,
+            None if is_range_var(v) => ("RangeVar", v),
+            None => return,
+        };
+        let alias = inner
+            .pointer("/alias/aliasname")
+            .and_then(Value::as_str)
+            .filter(|a| !a.is_empty());
+        match kind {
+            "RangeVar" => {
+                let schema = str_of(inner, "schemaname");
+                let name = str_of(inner, "relname");
+                let schema = (!schema.is_empty()).then_some(schema);
+                let cte = schema.is_none() && self.is_cte(name);
+                let rule = if cte { None } else { self.table_rule(schema, name) };
+                let rel = (!cte).then(|| {
+                    (
+                        schema.unwrap_or(self.default_schema).to_owned(),
+                        name.to_owned(),
+                    )
+                });
+                frame.push(Entry {
+                    visible: alias.unwrap_or(name).to_owned(),
+                    schema: if alias.is_some() { None } else { schema.map(str::to_owned) },
+                    rel,
+                    rule: if alias.is_some() { None } else { rule },
+                    cte,
+                });
+            }
+            "JoinExpr" => {
+                let mut inner_frame = Vec::new();
+                for side in ["larg", "rarg"] {
+                    if let Some(s) = inner.get(side) {
+                        self.from_item(s, &mut inner_frame);
+                    }
+                }
+                match inner.pointer("/alias/aliasname").and_then(Value::as_str) {
+                    // A join with an alias hides the tables inside it.
+                    Some(a) if !a.is_empty() => frame.push(Entry {
+                        visible: a.to_owned(),
+                        schema: None,
+                        rel: None,
+                        rule: None,
+                        cte: false,
+                    }),
+                    _ => frame.extend(inner_frame),
+                }
+            }
+            _ => {
+                if let Some(a) = alias {
+                    frame.push(Entry {
+                        visible: a.to_owned(),
+                        schema: None,
+                        rel: None,
+                        rule: None,
+                        cte: false,
+                    });
+                }
+            }
+        }
+    }
+
+    fn is_cte(&self, name: &str) -> bool {
+        self.scopes
+            .iter()
+            .rev()
+            .flatten()
+            .any(|e| e.cte && e.visible == name)
+    }
+
+    fn select(&mut self, v: &Value) {
+        // WITH names are visible to the whole statement, the CTE bodies
+        // included (WITH RECURSIVE).
+        let mut ctes = Vec::new();
+        if let Some(list) = v.pointer("/with_clause/ctes").and_then(Value::as_array) {
+            for c in list {
+                if let Some(n) = c.pointer("/node/CommonTableExpr/ctename").and_then(Value::as_str) {
+                    ctes.push(Entry {
+                        visible: n.to_owned(),
+                        schema: None,
+                        rel: None,
+                        rule: None,
+                        cte: true,
+                    });
+                }
+            }
+        }
+        let pushed_ctes = !ctes.is_empty();
+        if pushed_ctes {
+            self.scopes.push(ctes);
+        }
+        let mut frame = Vec::new();
+        if let Some(items) = v.get("from_clause").and_then(Value::as_array) {
+            for it in items {
+                self.from_item(it, &mut frame);
+            }
+        }
+        self.scopes.push(frame);
+        if let Some(t) = v.get("target_list").and_then(Value::as_array) {
+            for x in t {
+                self.select_target(x);
+            }
+        }
+        self.walk_except(v, &["target_list"]);
+        self.scopes.pop();
+        if pushed_ctes {
+            self.scopes.pop();
+        }
+    }
+
+    fn range_var(&mut self, v: &Value) {
+        let schema = str_of(v, "schemaname");
+        let name = str_of(v, "relname");
+        let catalog = str_of(v, "catalogname");
+        let schema_opt = (!schema.is_empty()).then_some(schema);
+        if schema_opt.is_none() && self.is_cte(name) {
+            return;
+        }
+        let Some(rule) = self.table_rule(schema_opt, name) else {
+            return;
+        };
+        let Some(at) = loc_of(v).and_then(|l| self.tok_at(l)) else {
+            return;
+        };
+        let mut want: Vec<&str> = Vec::new();
+        if !catalog.is_empty() {
+            want.push(catalog);
+        }
+        if let Some(s) = schema_opt {
+            want.push(s);
+        }
+        want.push(name);
+        if let Some(idx) = self.dotted(at, &want) {
+            if let Some(&last) = idx.last() {
+                let new = self.plan.renames[rule].new.clone();
+                self.push_ident(last, &new, Some(rule));
+            }
+        }
+    }
+
+    fn type_name(&mut self, v: &Value) {
+        let names: Vec<String> = strings(v.get("names").unwrap_or(&Value::Null))
+            .into_iter()
+            .flatten()
+            .collect();
+        let pct = v.get("pct_type").and_then(Value::as_bool).unwrap_or(false);
+        let Some(at) = loc_of(v).and_then(|l| self.tok_at(l)) else {
+            return;
+        };
+        let want: Vec<&str> = names.iter().map(String::as_str).collect();
+        let Some(idx) = self.dotted(at, &want) else {
+            return;
+        };
+        // `[schema.]table` (its row type), or `[schema.]table.column%TYPE`.
+        let rel_parts = if pct { names.len().saturating_sub(1) } else { names.len() };
+        if rel_parts == 0 || rel_parts > 2 {
+            return;
+        }
+        let (schema, table) = if rel_parts == 2 {
+            (Some(names[0].as_str()), names[1].as_str())
+        } else {
+            (None, names[0].as_str())
+        };
+        if schema == Some("pg_catalog") {
+            return;
+        }
+        if let Some(rule) = self.table_rule(schema, table) {
+            let new = self.plan.renames[rule].new.clone();
+            self.push_ident(idx[rel_parts - 1], &new, Some(rule));
+        }
+        if pct {
+            let s = schema.unwrap_or(self.default_schema).to_owned();
+            if let Some(new) = self.column_rule(&s, table, &names[rel_parts]) {
+                self.push_ident(idx[rel_parts], &new, None);
+            }
+        }
+    }
+
+    /// The scope entry a qualifier `[schema.]name` refers to: the innermost
+    /// scope that has it decides.
+    fn lookup(&self, schema: Option<&str>, name: &str) -> Option<&Entry> {
+        for frame in self.scopes.iter().rev() {
+            let hit = frame.iter().find(|e| {
+                !e.cte
+                    && e.visible == name
+                    && match schema {
+                        None => true,
+                        Some(s) => e.schema.as_deref() == Some(s),
+                    }
+            });
+            if hit.is_some() {
+                return hit;
+            }
+            if frame.iter().any(|e| e.cte && e.visible == name && schema.is_none()) {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// Renames the qualifier (and a renamed column) of a column reference.
+    /// Returns the new column name when the column part was renamed.
+    fn column_ref(&mut self, v: &Value, _target: Option<()>) -> Option<Vec<u8>> {
+        let fields = strings(v.get("fields")?);
+        let at = loc_of(v).and_then(|l| self.tok_at(l))?;
+        let n = fields.len();
+        if n == 0 || n > 4 {
+            return None;
+        }
+        let star = fields[n - 1].is_none();
+        if fields[..n - 1].iter().any(Option::is_none) {
+            return None;
+        }
+        let names: Vec<&str> = fields.iter().map(|f| f.as_deref().unwrap_or("*")).collect();
+        if n == 1 {
+            // An unqualified column: only a single-relation scope decides
+            // (ruleutils qualifies every column once a query has more than
+            // one range-table entry).
+            if star || !self.has_column_rules() {
+                return None;
+            }
+            let frame = self.scopes.iter().rev().find(|f| !f.is_empty())?;
+            let [only] = frame.as_slice() else {
+                return None;
+            };
+            let (s, t) = only.rel.clone()?;
+            let new = self.column_rule(&s, &t, names[0])?;
+            self.dotted(at, &names[..1])?;
+            self.push_ident(at, &new, None);
+            return Some(new);
+        }
+        let want: Vec<&str> = names[..n - 1].to_vec();
+        let idx = self.dotted(at, &want)?;
+        let qual = names[n - 2];
+        let schema = (n >= 3).then(|| names[n - 3]);
+        let entry = self.lookup(schema, qual)?.clone();
+        if let Some(rule) = entry.rule {
+            let new = self.plan.renames[rule].new.clone();
+            self.push_ident(idx[n - 2], &new, Some(rule));
+        }
+        if star {
+            return None;
+        }
+        let (s, t) = entry.rel?;
+        let new = self.column_rule(&s, &t, names[n - 1])?;
+        // The column token follows the last dot.
+        let col_tok = idx[n - 2] + 2;
+        let name = self.name_at(col_tok)?;
+        if !self.same(&name, names[n - 1]) {
+            return None;
+        }
+        self.push_ident(col_tok, &new, None);
+        Some(new)
+    }
+
+    /// A `SELECT` target-list entry: a bare column reference whose column
+    /// is renamed keeps its output name, written `AS old` as ruleutils.c's
+    /// `get_target_list` does when a column's name and its output name
+    /// differ.
+    fn select_target(&mut self, v: &Value) {
+        let Some((kind, rt)) = unwrap_node(v) else {
+            return self.walk(v);
+        };
+        let bare = rt
+            .get("val")
+            .and_then(unwrap_node)
+            .filter(|(k, _)| *k == "ColumnRef")
+            .map(|(_, cr)| cr);
+        match bare {
+            Some(cr) if kind == "ResTarget" && str_of(rt, "name").is_empty() => {
+                let fields = strings(cr.get("fields").unwrap_or(&Value::Null));
+                let old = fields.last().cloned().flatten();
+                if self.column_ref(cr, None).is_some() {
+                    let end = loc_of(cr)
+                        .and_then(|l| self.tok_at(l))
+                        .and_then(|i| self.toks.get(i + 2 * (fields.len() - 1)))
+                        .map(|t| t.end);
+                    if let (Some(old), Some(end)) = (old, end) {
+                        let mut text = b" AS ".to_vec();
+                        ident::push_pg(old.as_bytes(), &mut text);
+                        self.out.push(Replacement {
+                            start: end,
+                            end,
+                            text,
+                            rule: None,
+                        });
+                    }
+                }
+            }
+            _ => self.walk(v),
+        }
+    }
+
+    /// `ResTarget`s naming columns of the statement's relation (`INSERT`
+    /// column lists, `UPDATE … SET col`), located at the name.
+    fn target_columns(&mut self, v: &Value, rel: Option<(String, String)>) {
+        let Some(items) = v.as_array() else {
+            return self.walk(v);
+        };
+        for it in items {
+            if let (Some(("ResTarget", rt)), Some((s, t))) = (unwrap_node(it), rel.as_ref()) {
+                let name = str_of(rt, "name");
+                if !name.is_empty() {
+                    if let (Some(new), Some(i)) = (
+                        self.column_rule(s, t, name),
+                        loc_of(rt).and_then(|l| self.tok_at(l)),
+                    ) {
+                        if self.dotted(i, &[name]).is_some() {
+                            self.push_ident(i, &new, None);
+                        }
+                    }
+                }
+                if let Some(val) = rt.get("val") {
+                    self.walk(val);
+                }
+                if let Some(ind) = rt.get("indirection") {
+                    self.walk(ind);
+                }
+            } else {
+                self.walk(it);
+            }
+        }
+    }
+
+    /// The relation `v[key]` names, as `(schema, name)`.
+    fn rel_of(&self, v: &Value, key: &str) -> Option<(String, String)> {
+        let rv = v.get(key)?;
+        let rv = unwrap_node(rv).map(|(_, x)| x).unwrap_or(rv);
+        if !is_range_var(rv) {
+            return None;
+        }
+        let s = str_of(rv, "schemaname");
+        Some((
+            if s.is_empty() { self.default_schema.to_owned() } else { s.to_owned() },
+            str_of(rv, "relname").to_owned(),
+        ))
+    }
+
+    /// Token index just after the dotted name of the relation `rv`.
+    fn after_rel(&self, rv: &Value) -> Option<usize> {
+        let rv = unwrap_node(rv).map(|(_, x)| x).unwrap_or(rv);
+        let at = loc_of(rv).and_then(|l| self.tok_at(l))?;
+        let parts = 1
+            + usize::from(!str_of(rv, "schemaname").is_empty())
+            + usize::from(!str_of(rv, "catalogname").is_empty());
+        Some(at + 2 * parts - 1)
+    }
+
+    /// The identifier tokens of the parenthesized list starting at the
+    /// first `(` at or after token `from`, one entry per comma-separated
+    /// element: the element's first token when it is an identifier.
+    fn paren_list(&self, from: usize) -> Vec<Option<usize>> {
+        let mut out = Vec::new();
+        let Some(open) = (from..self.toks.len()).find(|&i| self.toks[i].is(Token::Ascii40)) else {
+            return out;
+        };
+        let mut depth = 0usize;
+        let mut first = true;
+        for i in open..self.toks.len() {
+            let t = self.toks[i];
+            if t.is(Token::Ascii40) {
+                depth += 1;
+                if depth == 1 {
+                    continue;
+                }
+            } else if t.is(Token::Ascii41) {
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+            if depth == 1 && t.is(Token::Ascii44) {
+                first = true;
+                continue;
+            }
+            if first {
+                out.push(t.is_ident().then_some(i));
+                first = false;
+            }
+        }
+        out
+    }
+
+    /// Renames the names of `names` (a list of `String` nodes) that are
+    /// columns of `rel` with a rule, found in order in the list at `from`.
+    fn rename_listed(&mut self, names: &Value, from: usize, rel: &(String, String)) {
+        let names = strings(names);
+        if names.is_empty() || !self.has_column_rules() {
+            return;
+        }
+        let list = self.paren_list(from);
+        for (n, tok) in names.iter().zip(list) {
+            let (Some(n), Some(tok)) = (n, tok) else {
+                continue;
+            };
+            if let Some(new) = self.column_rule(&rel.0, &rel.1, n) {
+                if self.dotted(tok, &[n]).is_some() {
+                    self.push_ident(tok, &new, None);
+                }
+            }
+        }
+    }
+
+    fn column_list_after(&mut self, rel: &Value, list: &Value) {
+        let (Some(r), Some(from)) = (self.rel_of(&serde_json::json!({ "r": rel }), "r"), self.after_rel(rel)) else {
+            return;
+        };
+        self.rename_listed(list, from, &r);
+    }
+
+    fn create_table(&mut self, v: &Value) {
+        let me = self.rel_of(v, "relation");
+        if let Some(me) = &me {
+            for p in v.get("inh_relations").and_then(Value::as_array).into_iter().flatten() {
+                if let Some(parent) = self.rel_of(&serde_json::json!({ "r": p }), "r") {
+                    let key = (me.0.as_bytes().to_vec(), me.1.as_bytes().to_vec());
+                    let val = (parent.0.into_bytes(), parent.1.into_bytes());
+                    let list = self.facts.parents.entry(key).or_default();
+                    if !list.contains(&val) {
+                        list.push(val);
+                    }
+                }
+            }
+            let cols: Vec<Vec<u8>> = v
+                .get("table_elts")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.pointer("/node/ColumnDef/colname").and_then(Value::as_str))
+                .map(|c| c.as_bytes().to_vec())
+                .collect();
+            self.facts
+                .columns
+                .entry((me.0.as_bytes().to_vec(), me.1.as_bytes().to_vec()))
+                .or_insert(cols);
+        }
+        self.about_relation(v, "relation", |_, _| {});
+    }
+
+    /// The relation the innermost statement is about (its first scope).
+    fn about(&self) -> Option<(String, String)> {
+        self.scopes.first()?.first()?.rel.clone()
+    }
+
+    fn column_def(&mut self, v: &Value) {
+        let name = str_of(v, "colname");
+        if let (Some((s, t)), Some(i)) = (self.about(), loc_of(v).and_then(|l| self.tok_at(l))) {
+            if let Some(new) = self.column_rule(&s, &t, name) {
+                if self.dotted(i, &[name]).is_some() {
+                    self.push_ident(i, &new, None);
+                }
+            }
+        }
+        self.walk(v);
+    }
+
+    fn constraint(&mut self, v: &Value) {
+        self.walk(v);
+        if !self.has_column_rules() {
+            return;
+        }
+        let Some(mut from) = loc_of(v).and_then(|l| self.tok_at(l)) else {
+            return;
+        };
+        if !str_of(v, "conname").is_empty() {
+            from += 2; // CONSTRAINT name
+        }
+        if let Some(me) = self.about() {
+            for key in ["keys", "fk_attrs", "including"] {
+                let list = v.get(key).cloned().unwrap_or(Value::Null);
+                if strings(&list).is_empty() {
+                    continue;
+                }
+                if key == "including" {
+                    if let Some(at) = (from..self.toks.len()).find(|&i| {
+                        self.raw[self.toks[i].start..self.toks[i].end].eq_ignore_ascii_case(b"INCLUDE")
+                    }) {
+                        self.rename_listed(&list, at, &me);
+                    }
+                    continue;
+                }
+                // `NOT NULL col` (PostgreSQL 18's named not-null) has no parentheses.
+                let names = strings(&list);
+                if let (Some(Some(n)), Some(i)) = (names.first(), self.not_null_column(from)) {
+                    if let Some(new) = self.column_rule(&me.0, &me.1, n) {
+                        if self.dotted(i, &[n]).is_some() {
+                            self.push_ident(i, &new, None);
+                        }
+                    }
+                    continue;
+                }
+                self.rename_listed(&list, from, &me);
+            }
+        }
+        if let (Some(pk), Some(list)) = (self.rel_of(v, "pktable"), v.get("pk_attrs")) {
+            if let Some(after) = v.get("pktable").and_then(|p| self.after_rel(p)) {
+                let list = list.clone();
+                self.rename_listed(&list, after, &pk);
+            }
+        }
+    }
+
+    /// `NOT NULL col` right at token `from`: the column's token.
+    fn not_null_column(&self, from: usize) -> Option<usize> {
+        let word = |i: usize, w: &[u8]| {
+            self.toks
+                .get(i)
+                .is_some_and(|t| self.raw[t.start..t.end].eq_ignore_ascii_case(w))
+        };
+        (word(from, b"NOT") && word(from + 1, b"NULL") && self.toks.get(from + 2)?.is_ident())
+            .then_some(from + 2)
+    }
+
+    fn alter_table_cmds(&mut self, _v: &Value) {
+        // Column names of `ALTER COLUMN name …` have no location in the
+        // tree: pg_dump always writes the COLUMN keyword before them.
+        let Some(me) = self.about() else {
+            return;
+        };
+        if !self.has_column_rules() {
+            return;
+        }
+        for i in 0..self.toks.len() {
+            let t = self.toks[i];
+            if self.raw[t.start..t.end].eq_ignore_ascii_case(b"COLUMN") {
+                if let Some(name) = self.name_at(i + 1) {
+                    let Ok(n) = std::str::from_utf8(&name) else {
+                        continue;
+                    };
+                    let n = n.to_owned();
+                    if let Some(new) = self.column_rule(&me.0, &me.1, &n) {
+                        self.push_ident(i + 1, &new, None);
+                    }
+                }
+            }
+        }
+    }
+
+    fn index_columns(&mut self, v: &Value) {
+        let (Some(me), Some(after)) = (
+            self.rel_of(v, "relation"),
+            v.get("relation").and_then(|r| self.after_rel(r)),
+        ) else {
+            return;
+        };
+        let elem_names = |key: &str| -> Value {
+            Value::Array(
+                v.get(key)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .map(|e| {
+                        let n = e.pointer("/node/IndexElem/name").and_then(Value::as_str).unwrap_or("");
+                        serde_json::json!({ "node": { "String": { "sval": n } } })
+                    })
+                    .collect(),
+            )
+        };
+        let params = elem_names("index_params");
+        self.rename_listed(&params, after, &me);
+        let incl = elem_names("index_including_params");
+        if !strings(&incl).is_empty() {
+            if let Some(at) = (after..self.toks.len()).find(|&i| {
+                self.raw[self.toks[i].start..self.toks[i].end].eq_ignore_ascii_case(b"INCLUDE")
+            }) {
+                self.rename_listed(&incl, at, &me);
+            }
+        }
+    }
+
+    fn trigger(&mut self, v: &Value) {
+        let rel = self.rel_of(v, "relation");
+        let mut frame = Vec::new();
+        if let Some(rv) = v.get("relation") {
+            self.from_item(rv, &mut frame);
+        }
+        // `OLD`/`NEW` in WHEN are the trigger's table, under other names.
+        for n in ["old", "new"] {
+            frame.push(Entry {
+                visible: n.to_owned(),
+                schema: None,
+                rel: rel.clone(),
+                rule: None,
+                cte: false,
+            });
+        }
+        self.scopes.push(frame);
+        self.walk(v);
+        if let (Some(me), Some(cols)) = (rel, v.get("columns")) {
+            // `UPDATE OF a, b ON t`: the list after OF.
+            let names = strings(cols);
+            if !names.is_empty() && self.has_column_rules() {
+                if let Some(of) = (0..self.toks.len())
+                    .find(|&i| self.raw[self.toks[i].start..self.toks[i].end].eq_ignore_ascii_case(b"OF"))
+                {
+                    let mut i = of + 1;
+                    for n in names.into_iter().flatten() {
+                        if let Some(new) = self.column_rule(&me.0, &me.1, &n) {
+                            if self.dotted(i, &[&n]).is_some() {
+                                self.push_ident(i, &new, None);
+                            }
+                        }
+                        i += 2;
+                    }
+                }
+            }
+        }
+        self.scopes.pop();
+    }
+
+    fn rule(&mut self, v: &Value) {
+        let rel = self.rel_of(v, "relation");
+        let mut frame = Vec::new();
+        if let Some(rv) = v.get("relation") {
+            self.from_item(rv, &mut frame);
+        }
+        for n in ["old", "new"] {
+            frame.push(Entry {
+                visible: n.to_owned(),
+                schema: None,
+                rel: rel.clone(),
+                rule: None,
+                cte: false,
+            });
+        }
+        self.scopes.push(frame);
+        self.walk(v);
+        self.scopes.pop();
+    }
+
+    fn create_stats(&mut self, v: &Value) {
+        let mut frame = Vec::new();
+        for r in v.get("relations").and_then(Value::as_array).into_iter().flatten() {
+            self.from_item(r, &mut frame);
+        }
+        let rel = frame.first().and_then(|e| e.rel.clone());
+        self.scopes.push(frame);
+        self.walk(v);
+        self.scopes.pop();
+        // `ON a, b FROM t`: plain column names, between ON and FROM.
+        let (Some(me), true) = (rel, self.has_column_rules()) else {
+            return;
+        };
+        let Some(on) = (0..self.toks.len()).find(|&i| self.word(i, b"ON")) else {
+            return;
+        };
+        let mut i = on + 1;
+        while i < self.toks.len() && !self.word(i, b"FROM") {
+            let lone = self.toks[i].is_ident()
+                && self.toks.get(i + 1).is_some_and(|t| t.is(Token::Ascii44) || self.raw[t.start..t.end].eq_ignore_ascii_case(b"FROM"))
+                && (i == on + 1 || self.toks[i - 1].is(Token::Ascii44));
+            if lone {
+                if let Some(n) = self.name_at(i).and_then(|n| String::from_utf8(n).ok()) {
+                    if let Some(new) = self.column_rule(&me.0, &me.1, &n) {
+                        self.push_ident(i, &new, None);
+                    }
+                }
+            }
+            i += 1;
+        }
+    }
+
+    /// Finds the dotted name `names` among the tokens from `from` on, as a
+    /// whole name (not part of a longer dotted name).
+    fn find_dotted(&self, from: usize, names: &[&str]) -> Option<Vec<usize>> {
+        (from..self.toks.len()).find_map(|i| {
+            if i > 0 && self.toks[i - 1].is(Token::Ascii46) {
+                return None;
+            }
+            let idx = self.dotted(i, names)?;
+            let last = *idx.last()?;
+            if self.toks.get(last + 1).is_some_and(|t| t.is(Token::Ascii46)) {
+                return None;
+            }
+            Some(idx)
+        })
+    }
+
+    /// `COMMENT ON` / `SECURITY LABEL ON` a table, column, or an object of
+    /// a table (`CONSTRAINT c ON t`, triggers, policies, rules).
+    fn object_names(&mut self, v: &Value) {
+        let objtype = v.get("objtype").and_then(Value::as_i64).unwrap_or(0);
+        let names: Vec<String> = strings(v.pointer("/object/node/List/items").unwrap_or(&Value::Null))
+            .into_iter()
+            .flatten()
+            .collect();
+        use pg_query::protobuf::ObjectType as O;
+        let relation = [O::ObjectTable, O::ObjectView, O::ObjectMatview, O::ObjectForeignTable, O::ObjectType]
+            .iter()
+            .any(|o| *o as i64 == objtype);
+        let column = objtype == O::ObjectColumn as i64;
+        let of_table = [O::ObjectTabconstraint, O::ObjectTrigger, O::ObjectPolicy, O::ObjectRule]
+            .iter()
+            .any(|o| *o as i64 == objtype);
+        let (rel_parts, col): (&[String], Option<&String>) = if relation {
+            (&names[..], None)
+        } else if column && names.len() >= 2 {
+            (&names[..names.len() - 1], names.last())
+        } else if of_table && names.len() >= 2 {
+            (&names[..names.len() - 1], None)
+        } else {
+            return;
+        };
+        let (schema, table) = match rel_parts {
+            [t] => (None, t.as_str()),
+            [s, t] => (Some(s.as_str()), t.as_str()),
+            _ => return,
+        };
+        let mut want: Vec<&str> = rel_parts.iter().map(String::as_str).collect();
+        if let Some(c) = col {
+            want.push(c);
+        }
+        // For `x ON t` the object's own name comes first: skip past ON.
+        let from = if of_table {
+            (0..self.toks.len())
+                .filter(|&i| self.raw[self.toks[i].start..self.toks[i].end].eq_ignore_ascii_case(b"ON"))
+                .nth(1)
+                .unwrap_or(0)
+        } else {
+            0
+        };
+        let Some(idx) = self.find_dotted(from, &want) else {
+            return;
+        };
+        let np = rel_parts.len();
+        if let Some(rule) = self.table_rule(schema, table) {
+            let new = self.plan.renames[rule].new.clone();
+            self.push_ident(idx[np - 1], &new, Some(rule));
+        }
+        if let Some(c) = col {
+            let s = schema.unwrap_or(self.default_schema).to_owned();
+            if let Some(new) = self.column_rule(&s, table, c) {
+                self.push_ident(idx[np], &new, None);
+            }
+        }
+    }
+
+    /// `ALTER SEQUENCE s OWNED BY schema.table.column`.
+    fn owned_by(&mut self, v: &Value) {
+        for opt in v.get("options").and_then(Value::as_array).into_iter().flatten() {
+            let Some(("DefElem", d)) = unwrap_node(opt) else {
+                continue;
+            };
+            if str_of(d, "defname") != "owned_by" {
+                continue;
+            }
+            let names: Vec<String> = strings(d.pointer("/arg/node/List/items").unwrap_or(&Value::Null))
+                .into_iter()
+                .flatten()
+                .collect();
+            let (schema, table, col) = match names.as_slice() {
+                [t, c] => (None, t.as_str(), c.as_str()),
+                [s, t, c] => (Some(s.as_str()), t.as_str(), c.as_str()),
+                _ => continue,
+            };
+            let want: Vec<&str> = names.iter().map(String::as_str).collect();
+            let Some(idx) = self.find_dotted(0, &want) else {
+                continue;
+            };
+            let n = idx.len();
+            if let Some(rule) = self.table_rule(schema, table) {
+                let new = self.plan.renames[rule].new.clone();
+                self.push_ident(idx[n - 2], &new, Some(rule));
+            }
+            let s = schema.unwrap_or(self.default_schema).to_owned();
+            if let Some(new) = self.column_rule(&s, table, col) {
+                self.push_ident(idx[n - 1], &new, None);
+            }
+        }
+    }
+
+    /// `GRANT SELECT(col) ON TABLE t`: column lists of the privileges.
+    fn grant_columns(&mut self, v: &Value) {
+        if !self.has_column_rules() {
+            return;
+        }
+        let objs = v.get("objects").and_then(Value::as_array).cloned().unwrap_or_default();
+        let [obj] = objs.as_slice() else {
+            return;
+        };
+        let Some(me) = self.rel_of(&serde_json::json!({ "r": obj }), "r") else {
+            return;
+        };
+        let on = (0..self.toks.len())
+            .find(|&i| self.raw[self.toks[i].start..self.toks[i].end].eq_ignore_ascii_case(b"ON"))
+            .unwrap_or(self.toks.len());
+        let mut depth = 0;
+        for i in 0..on {
+            let t = self.toks[i];
+            if t.is(Token::Ascii40) {
+                depth += 1;
+            } else if t.is(Token::Ascii41) {
+                depth -= 1;
+            } else if depth == 1 && t.is_ident() {
+                if let Some(n) = self.name_at(i).and_then(|n| String::from_utf8(n).ok()) {
+                    if let Some(new) = self.column_rule(&me.0, &me.1, &n) {
+                        self.push_ident(i, &new, None);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A string constant node (`AConst`, possibly under a cast): its value
+    /// and token.
+    fn string_const(&self, v: &Value) -> Option<(String, usize)> {
+        let (kind, inner) = unwrap_node(v)?;
+        let c = match kind {
+            "AConst" => inner,
+            "TypeCast" => unwrap_node(inner.get("arg")?).filter(|(k, _)| *k == "AConst")?.1,
+            _ => return None,
+        };
+        let s = c.pointer("/val/Sval/sval")?.as_str()?.to_owned();
+        let tok = loc_of(c).and_then(|l| self.tok_at(l))?;
+        self.toks[tok].is(Token::Sconst).then_some((s, tok))
+    }
+
+    /// Replaces string token `tok` by the literal `value`.
+    fn push_literal(&mut self, tok: usize, value: &[u8], rule: Option<usize>) {
+        let t = self.toks[tok];
+        let escapes = !self.raw[t.start..t.end].starts_with(b"'") || self.escapes;
+        let mut text = Vec::with_capacity(value.len() + 3);
+        if escapes && value.contains(&b'\\') {
+            text.push(b'E');
+        }
+        text.push(b'\'');
+        for &b in value {
+            if b == b'\'' || (escapes && b == b'\\') {
+                text.push(b);
+            }
+            text.push(b);
+        }
+        text.push(b'\'');
+        self.out.push(Replacement { start: t.start, end: t.end, text, rule });
+    }
+
+    /// `'schema.table'::regclass`: PostgreSQL resolves the string to the
+    /// relation when the expression is stored (regclassin), and prints it
+    /// back with the relation's current name.
+    fn regclass_literal(&mut self, v: &Value) {
+        let names: Vec<String> = strings(v.pointer("/type_name/names").unwrap_or(&Value::Null))
+            .into_iter()
+            .flatten()
+            .collect();
+        if names.last().map(String::as_str) != Some("regclass") {
+            return;
+        }
+        let Some(arg) = v.get("arg") else {
+            return;
+        };
+        let wrapped = serde_json::json!({ "node": { "TypeCast": { "arg": arg } } });
+        let Some((text, tok)) = self.string_const(&wrapped) else {
+            return;
+        };
+        let Some(parts) = split_qualified(text.as_bytes()) else {
+            return;
+        };
+        let (schema_raw, table) = match parts.as_slice() {
+            [(_, t)] => (None, t.clone()),
+            [(sr, s), (_, t)] => (Some((sr.clone(), s.clone())), t.clone()),
+            _ => return,
+        };
+        let (Ok(table), schema) = (
+            String::from_utf8(table),
+            schema_raw.as_ref().and_then(|(_, s)| String::from_utf8(s.clone()).ok()),
+        ) else {
+            return;
+        };
+        if schema_raw.is_some() && schema.is_none() {
+            return;
+        }
+        let Some(rule) = self.table_rule(schema.as_deref(), &table) else {
+            return;
+        };
+        let mut value = Vec::new();
+        if let Some((raw, _)) = &schema_raw {
+            value.extend_from_slice(raw);
+            value.push(b'.');
+        }
+        ident::push_pg(&self.plan.renames[rule].new, &mut value);
+        self.push_literal(tok, &value, Some(rule));
+    }
+
+    /// PostgreSQL 18's `pg_restore_relation_stats(…, 'schemaname', 's',
+    /// 'relname', 't', …)` and `pg_restore_attribute_stats(…, 'attname',
+    /// 'c', …)`: name arguments given as text (pg_dump.c,
+    /// `dumpRelationStats_dumper`).
+    fn stats_call(&mut self, v: &Value) {
+        let f = strings(v.get("funcname").unwrap_or(&Value::Null));
+        let Some(Some(fname)) = f.last() else {
+            return;
+        };
+        if fname != "pg_restore_relation_stats" && fname != "pg_restore_attribute_stats" {
+            return;
+        }
+        let args = v.get("args").and_then(Value::as_array).cloned().unwrap_or_default();
+        let mut kv: HashMap<String, (String, usize)> = HashMap::new();
+        for pair in args.chunks(2) {
+            if let [k, val] = pair {
+                if let (Some((k, _)), Some(val)) = (self.string_const(k), self.string_const(val)) {
+                    kv.insert(k, val);
+                }
+            }
+        }
+        let (Some((schema, _)), Some((rel, rel_tok))) = (kv.get("schemaname"), kv.get("relname")) else {
+            return;
+        };
+        let (schema, rel, rel_tok) = (schema.clone(), rel.clone(), *rel_tok);
+        if let Some(rule) = self.table_rule(Some(&schema), &rel) {
+            let new = self.plan.renames[rule].new.clone();
+            self.push_literal(rel_tok, &new, Some(rule));
+        }
+        if let Some((att, att_tok)) = kv.get("attname").cloned() {
+            if let Some(new) = self.column_rule(&schema, &rel, &att) {
+                self.push_literal(att_tok, &new, None);
+            }
+        }
+    }
+}
+
+/// Splits a qualified name as `regclassin` reads it
+/// (`stringToQualifiedNameList` → `SplitIdentifierString` in varlena.c):
+/// dot-separated parts, each `"quoted"` (with `""`) or bare (downcased,
+/// surrounding whitespace ignored). Returns `(raw part, name)` pairs.
+pub fn split_qualified(s: &[u8]) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    loop {
+        while i < s.len() && s[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let start = i;
+        let mut name = Vec::new();
+        if s.get(i) == Some(&b'"') {
+            i += 1;
+            loop {
+                match s.get(i) {
+                    None => return None,
+                    Some(b'"') if s.get(i + 1) == Some(&b'"') => {
+                        name.push(b'"');
+                        i += 2;
+                    }
+                    Some(b'"') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(&b) => {
+                        name.push(b);
+                        i += 1;
+                    }
+                }
+            }
+        } else {
+            while i < s.len() && s[i] != b'.' && !s[i].is_ascii_whitespace() {
+                name.push(s[i].to_ascii_lowercase());
+                i += 1;
+            }
+            if name.is_empty() {
+                return None;
+            }
+        }
+        let raw = s[start..i].to_vec();
+        while i < s.len() && s[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        out.push((raw, name));
+        match s.get(i) {
+            None => return Some(out),
+            Some(b'.') => i += 1,
+            Some(_) => return None,
+        }
+    }
+}
