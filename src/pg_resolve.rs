@@ -48,6 +48,17 @@ pub struct Replacement {
     pub rule: Option<usize>,
 }
 
+/// The resolver's decision about one statement.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resolved {
+    /// The byte ranges to replace, in order, not overlapping.
+    pub reps: Vec<Replacement>,
+    /// With `plan.report`: tokens that mention an old name or a value
+    /// rule's FROM text and that no rule changes (`string literal`,
+    /// `function body ($…$)`, `comment`, `name X`); keywords are not names.
+    pub left_alone: Vec<String>,
+}
+
 /// What the resolver learned about tables, from the statements it parsed:
 /// append-only, keyed by schema-qualified name.
 #[derive(Debug, Clone, Default)]
@@ -112,7 +123,7 @@ pub fn resolve(
     stmt: &[u8],
     escapes: bool,
     extra: &[(Vec<u8>, Vec<u8>)],
-) -> Result<Vec<Replacement>, String> {
+) -> Result<Resolved, String> {
     // libpg_query takes a C string of UTF-8. A dump in another encoding is
     // parsed with each non-ASCII byte replaced by `x`, which keeps every
     // offset and every token boundary (both are identifier bytes to
@@ -133,7 +144,7 @@ pub fn resolve(
         opts |= pg_query::ParserOptions::DISABLE_STANDARD_CONFORMING_STRINGS;
     }
     let tree = pg_query::parse(sql, opts).map_err(|e| parse_message(e))?;
-    let toks = scan(sql)?;
+    let (toks, comments) = scan(sql)?;
     let json = serde_json::to_value(&tree.protobuf).map_err(|e| e.to_string())?;
     let mut r = Resolver {
         plan,
@@ -178,7 +189,36 @@ pub fn resolve(
             ));
         }
     }
-    Ok(out)
+    let mut left_alone = Vec::new();
+    if plan.report {
+        let mentions = |t: &[u8]| {
+            plan.may_mention(t)
+                || plan
+                    .rewrites
+                    .iter()
+                    .any(|w| memchr::memmem::find(t, &w.from).is_some())
+        };
+        let toks = r.toks.iter().chain(comments.iter());
+        for t in toks {
+            let Some(raw) = stmt.get(t.start..t.end) else { continue };
+            if !mentions(raw) || out.iter().any(|x| x.start <= t.start && t.end <= x.end && x.start < x.end) {
+                continue;
+            }
+            let what = if t.is(Token::SqlComment) || t.is(Token::CComment) {
+                "comment".to_string()
+            } else if t.is(Token::Sconst) && raw.starts_with(b"$") {
+                "function body ($…$)".to_string()
+            } else if t.is(Token::Sconst) || t.is(Token::Usconst) {
+                "string literal".to_string()
+            } else if t.is(Token::Ident) {
+                format!("name {}", String::from_utf8_lossy(raw))
+            } else {
+                continue; // keywords and operators are not names
+            };
+            left_alone.push(what);
+        }
+    }
+    Ok(Resolved { reps: out, left_alone })
 }
 
 fn parse_message(e: pg_query::Error) -> String {
@@ -189,21 +229,18 @@ fn parse_message(e: pg_query::Error) -> String {
     }
 }
 
-fn scan(sql: &str) -> Result<Vec<Tok>, String> {
+/// The statement's tokens, and its comments apart.
+fn scan(sql: &str) -> Result<(Vec<Tok>, Vec<Tok>), String> {
     let scanned = pg_query::scan(sql).map_err(parse_message)?;
-    Ok(scanned
-        .tokens
-        .iter()
-        .filter(|t| t.token != Token::SqlComment as i32 && t.token != Token::CComment as i32)
-        .filter_map(|t| {
-            Some(Tok {
-                start: usize::try_from(t.start).ok()?,
-                end: usize::try_from(t.end).ok()?,
-                token: t.token,
-                keyword: t.keyword_kind != 0,
-            })
+    let all = scanned.tokens.iter().filter_map(|t| {
+        Some(Tok {
+            start: usize::try_from(t.start).ok()?,
+            end: usize::try_from(t.end).ok()?,
+            token: t.token,
+            keyword: t.keyword_kind != 0,
         })
-        .collect())
+    });
+    Ok(all.partition(|t| !t.is(Token::SqlComment) && !t.is(Token::CComment)))
 }
 
 /// The strings of a `List`/`fields` array of `String` nodes (`None` for

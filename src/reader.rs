@@ -81,7 +81,7 @@ pub enum Action {
     /// Replace exactly these byte ranges (offsets from the segment start),
     /// decided by the PostgreSQL reference resolver (`pg_resolve`) or from
     /// a pg_dump header tag (`pg_tag`).
-    Edits(Arc<Vec<crate::pg_resolve::Replacement>>),
+    Edits(Arc<crate::pg_resolve::Resolved>),
     /// COPY text rows of a table with value edits.
     CopyRows(Arc<ColumnEdits>),
     /// An INSERT statement: rename in its head, edit its values.
@@ -559,7 +559,10 @@ impl<R: Read> Reader<R> {
             });
             seg.plan = plan;
             seg.action = match reps {
-                Some(r) if !r.is_empty() => Action::Edits(Arc::new(r)),
+                Some(r) if !r.is_empty() => Action::Edits(Arc::new(crate::pg_resolve::Resolved {
+                    reps: r,
+                    left_alone: Vec::new(),
+                })),
                 _ => Action::Keep,
             };
             return;
@@ -763,8 +766,8 @@ impl<R: Read> Reader<R> {
         let stmt = &self.buf[start..end];
         let extra_names: &[(Vec<u8>, Vec<u8>)] = extra.as_deref().map_or(&[], |e| e.as_slice());
         match crate::pg_resolve::resolve(&self.plan, &mut self.facts, stmt, self.escapes, extra_names) {
-            Ok(reps) if reps.is_empty() => Ok(Action::Keep),
-            Ok(reps) => Ok(Action::Edits(Arc::new(reps))),
+            Ok(r) if r.reps.is_empty() && r.left_alone.is_empty() => Ok(Action::Keep),
+            Ok(r) => Ok(Action::Edits(Arc::new(r))),
             Err(_) if self.config.force => Ok(Action::Keep),
             Err(msg) => Err(LocalError::new(
                 start,
@@ -792,7 +795,7 @@ impl<R: Read> Reader<R> {
         probe.extend_from_slice(b" (NULL);");
         let reps = crate::pg_resolve::resolve(&self.plan, &mut self.facts, &probe, self.escapes, &[])
             .map_err(|msg| LocalError::new(start, format!("PostgreSQL's parser rejects this INSERT's head: {msg}")))?;
-        let reps: Vec<_> = reps.into_iter().filter(|r| r.end <= head.len()).collect();
+        let reps: Vec<_> = reps.reps.into_iter().filter(|r| r.end <= head.len()).collect();
         let reps = Arc::new(reps);
         if self.head_cache.len() > 4096 {
             self.head_cache.clear();

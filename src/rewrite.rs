@@ -269,7 +269,15 @@ pub fn rewrite_chunk(chunk: &Chunk) -> Result<Rewritten, LocalError> {
                 }
             }
             Action::Generated(sql) => emit.replace(s, s, |o| o.extend_from_slice(sql)),
-            Action::Edits(reps) => apply_edits(data, s, e, reps, &mut emit),
+            Action::Edits(r) => {
+                apply_edits(data, s, e, &r.reps, &mut emit);
+                if !r.left_alone.is_empty() {
+                    let kind = statement_kind(&data[s..e]);
+                    for what in &r.left_alone {
+                        emit.out.counts.mention(format!("{what} in {kind}"));
+                    }
+                }
+            }
             Action::CopyRows(edits) => copy_rows(plan, data, s, e, edits, &mut emit)?,
             Action::Insert {
                 edits,
