@@ -67,6 +67,8 @@ pub struct Facts {
     pub columns: HashMap<(Vec<u8>, Vec<u8>), Vec<Vec<u8>>>,
     /// Parents (`INHERITS`, `PARTITION OF`) of a table.
     pub parents: HashMap<(Vec<u8>, Vec<u8>), Vec<(Vec<u8>, Vec<u8>)>>,
+    /// Columns of type `regclass` / `regclass[]`, whose data name relations.
+    pub regclass_columns: HashMap<(Vec<u8>, Vec<u8>), Vec<Vec<u8>>>,
 }
 
 /// One token of the statement.
@@ -103,6 +105,23 @@ struct Entry {
     cte: bool,
 }
 
+/// Why a statement could not be resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResolveError {
+    /// PostgreSQL's parser rejects the statement (its message).
+    Parse(String),
+    /// The statement is valid but the rules cannot be followed exactly here.
+    Rule(String),
+}
+
+impl std::fmt::Display for ResolveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResolveError::Parse(m) | ResolveError::Rule(m) => f.write_str(m),
+        }
+    }
+}
+
 struct Resolver<'a> {
     plan: &'a Plan,
     facts: &'a mut Facts,
@@ -112,6 +131,8 @@ struct Resolver<'a> {
     default_schema: &'static str,
     scopes: Vec<Vec<Entry>>,
     escapes: bool,
+    /// A rule that cannot be followed exactly in this statement.
+    problem: Option<String>,
 }
 
 /// Finds what to rename in `stmt` (one complete statement). `escapes`:
@@ -123,7 +144,7 @@ pub fn resolve(
     stmt: &[u8],
     escapes: bool,
     extra: &[(Vec<u8>, Vec<u8>)],
-) -> Result<Resolved, String> {
+) -> Result<Resolved, ResolveError> {
     // libpg_query takes a C string of UTF-8. A dump in another encoding is
     // parsed with each non-ASCII byte replaced by `x`, which keeps every
     // offset and every token boundary (both are identifier bytes to
@@ -143,9 +164,9 @@ pub fn resolve(
     if escapes {
         opts |= pg_query::ParserOptions::DISABLE_STANDARD_CONFORMING_STRINGS;
     }
-    let tree = pg_query::parse(sql, opts).map_err(|e| parse_message(e))?;
-    let (toks, comments) = scan(sql)?;
-    let json = serde_json::to_value(&tree.protobuf).map_err(|e| e.to_string())?;
+    let tree = pg_query::parse(sql, opts).map_err(|e| ResolveError::Parse(parse_message(e)))?;
+    let (toks, comments) = scan(sql).map_err(ResolveError::Parse)?;
+    let json = serde_json::to_value(&tree.protobuf).map_err(|e| ResolveError::Parse(e.to_string()))?;
     let mut r = Resolver {
         plan,
         facts,
@@ -155,6 +176,7 @@ pub fn resolve(
         default_schema: "public",
         scopes: Vec::new(),
         escapes,
+        problem: None,
     };
     if let Some(stmts) = json.get("stmts").and_then(Value::as_array) {
         for s in stmts {
@@ -177,16 +199,19 @@ pub fn resolve(
             }
         }
     }
+    if let Some(p) = r.problem.take() {
+        return Err(ResolveError::Rule(p));
+    }
     let mut out = r.out;
     out.sort_by_key(|x| (x.start, x.end));
     out.dedup();
     // Overlaps would mean two decisions about one byte: refuse, never guess.
     for w in out.windows(2) {
         if w[1].start < w[0].end {
-            return Err(format!(
+            return Err(ResolveError::Rule(format!(
                 "internal: overlapping renames at bytes {} and {}",
                 w[0].start, w[1].start
-            ));
+            )));
         }
     }
     let mut left_alone = Vec::new();
@@ -972,6 +997,28 @@ impl Resolver<'_> {
                 .columns
                 .entry((me.0.as_bytes().to_vec(), me.1.as_bytes().to_vec()))
                 .or_insert(cols);
+            let regclass: Vec<Vec<u8>> = v
+                .get("table_elts")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.pointer("/node/ColumnDef"))
+                .filter(|cd| {
+                    strings(cd.pointer("/type_name/names").unwrap_or(&Value::Null))
+                        .last()
+                        .is_some_and(|n| n.as_deref() == Some("regclass"))
+                })
+                .map(|cd| {
+                    let old = str_of(cd, "colname");
+                    self.column_rule(&me.0, &me.1, old)
+                        .unwrap_or_else(|| old.as_bytes().to_vec())
+                })
+                .collect();
+            if !regclass.is_empty() {
+                self.facts
+                    .regclass_columns
+                    .insert((me.0.as_bytes().to_vec(), me.1.as_bytes().to_vec()), regclass);
+            }
         }
         self.about_relation(v, "relation", |_, _| {});
     }
@@ -1050,7 +1097,8 @@ impl Resolver<'_> {
             .then_some(from + 2)
     }
 
-    fn alter_table_cmds(&mut self, _v: &Value) {
+    fn alter_table_cmds(&mut self, v: &Value) {
+        self.attach_partition(v);
         // Column names of `ALTER COLUMN name …` have no location in the
         // tree: pg_dump always writes the COLUMN keyword before them.
         let Some(me) = self.about() else {
@@ -1071,6 +1119,73 @@ impl Resolver<'_> {
                         self.push_ident(i + 1, &new, None);
                     }
                 }
+            }
+        }
+    }
+
+    /// `ALTER TABLE parent ATTACH PARTITION child`: the child inherits the
+    /// parent's column renames (a live rename recurses to partitions). pg_dump
+    /// writes the child's own `CREATE TABLE`, with every column, before this
+    /// statement, and a single pass cannot go back to it: unless the rules
+    /// name the child's columns too, stop and say which rule to add.
+    fn attach_partition(&mut self, v: &Value) {
+        let Some(parent) = self.rel_of(v, "relation") else {
+            return;
+        };
+        for cmd in v.get("cmds").and_then(Value::as_array).into_iter().flatten() {
+            let Some(("AlterTableCmd", c)) = unwrap_node(cmd) else {
+                continue;
+            };
+            let Some(("PartitionCmd", pc)) = c.get("def").and_then(unwrap_node) else {
+                continue;
+            };
+            if c.get("subtype").and_then(Value::as_i64)
+                != Some(pg_query::protobuf::AlterTableType::AtAttachPartition as i64)
+            {
+                continue;
+            }
+            let Some(child) = self.rel_of(pc, "name") else {
+                continue;
+            };
+            let key = (child.0.as_bytes().to_vec(), child.1.as_bytes().to_vec());
+            let val = (parent.0.as_bytes().to_vec(), parent.1.as_bytes().to_vec());
+            let inherited: Vec<_> = self
+                .plan
+                .columns
+                .iter()
+                .filter(|c| c.schema == val.0 && c.table == val.1)
+                .filter(|c| {
+                    !self
+                        .plan
+                        .columns
+                        .iter()
+                        .any(|o| o.schema == key.0 && o.table == key.1 && o.old == c.old)
+                })
+                .map(|c| {
+                    format!(
+                        "--rename-column {}.{}.{}={}",
+                        child.0,
+                        child.1,
+                        String::from_utf8_lossy(&c.old),
+                        String::from_utf8_lossy(&c.new)
+                    )
+                })
+                .collect();
+            if !inherited.is_empty() && self.problem.is_none() {
+                self.problem = Some(format!(
+                    "{}.{} is a partition of {}.{}, whose columns are renamed; pg_dump wrote the \
+                     partition's CREATE TABLE before this ATTACH PARTITION, so rename its columns \
+                     too: {}",
+                    child.0,
+                    child.1,
+                    parent.0,
+                    parent.1,
+                    inherited.join(" ")
+                ));
+            }
+            let list = self.facts.parents.entry(key).or_default();
+            if !list.contains(&val) {
+                list.push(val);
             }
         }
     }
@@ -1455,6 +1570,88 @@ impl Resolver<'_> {
             }
         }
     }
+}
+
+/// Renames row types in a function's argument list as pg_dump writes it in
+/// tags (`f(public.item, integer)`, or with argument names), by parsing it
+/// as the argument list of a `CREATE FUNCTION`. Offsets are relative to
+/// `args`.
+pub fn rename_in_arguments(plan: &Plan, args: &[u8]) -> Vec<Replacement> {
+    const HEAD: &[u8] = b"CREATE FUNCTION f(";
+    let mut stmt = HEAD.to_vec();
+    stmt.extend_from_slice(args);
+    stmt.extend_from_slice(b") RETURNS void LANGUAGE sql AS ''");
+    let mut facts = Facts::default();
+    let Ok(r) = resolve(plan, &mut facts, &stmt, false, &[]) else {
+        return Vec::new(); // not an argument list after all: leave the tag
+    };
+    r.reps
+        .into_iter()
+        .filter(|x| x.start >= HEAD.len() && x.end <= HEAD.len() + args.len())
+        .map(|mut x| {
+            x.start -= HEAD.len();
+            x.end -= HEAD.len();
+            x
+        })
+        .collect()
+}
+
+/// The text of a `regclass` value (or a `regclass[]` array, `{a,b}`) with
+/// renamed relations renamed, and the rules applied; `None` when unchanged.
+/// `regclassout` prints `schema.name` with `quote_identifier` parts, and
+/// bare `name` only for relations visible in the search path (pg_dump's is
+/// empty, so its data is always qualified; bare names are taken to be in
+/// the default schema).
+pub fn rename_regclass_text(plan: &Plan, value: &[u8]) -> Option<(Vec<u8>, Vec<usize>)> {
+    let one = |v: &[u8]| -> Option<(Vec<u8>, usize)> {
+        let parts = split_qualified(v)?;
+        let (schema_raw, schema, name) = match parts.as_slice() {
+            [(_, n)] => (None, b"public".to_vec(), n.clone()),
+            [(sr, s), (_, n)] => (Some(sr.clone()), s.clone(), n.clone()),
+            _ => return None,
+        };
+        let i = plan
+            .renames
+            .iter()
+            .position(|r| r.schema == schema && r.old == name)?;
+        let mut out = Vec::new();
+        if let Some(sr) = schema_raw {
+            out.extend_from_slice(&sr);
+            out.push(b'.');
+        }
+        ident::push_pg(&plan.renames[i].new, &mut out);
+        Some((out, i))
+    };
+    if let Some(inner) = value.strip_prefix(b"{").and_then(|v| v.strip_suffix(b"}")) {
+        // Array output (arrayfuncs.c `array_out`): elements are quoted with
+        // "…" and backslashes only when they hold special characters. Such
+        // an array (a relation name with `"`, `,` or a space) is left as it
+        // is: the one case of regclass data not followed (see README).
+        if inner.contains(&b'"') {
+            return None;
+        }
+        let mut out = b"{".to_vec();
+        let mut hits = Vec::new();
+        for (k, el) in inner.split(|&b| b == b',').enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            match one(el) {
+                None => out.extend_from_slice(el),
+                Some((new, i)) => {
+                    let needs_quotes = new.iter().any(|&b| matches!(b, b'"' | b'\\' | b',' | b'{' | b'}' | b' '));
+                    if needs_quotes {
+                        return None;
+                    }
+                    out.extend_from_slice(&new);
+                    hits.push(i);
+                }
+            }
+        }
+        out.push(b'}');
+        return (!hits.is_empty()).then_some((out, hits));
+    }
+    one(value).map(|(v, i)| (v, vec![i]))
 }
 
 /// Splits a qualified name as `regclassin` reads it

@@ -112,6 +112,30 @@ pub fn rename_tag(
         b"COMMENT" | b"ACL" | b"SECURITY LABEL" => fmt_id_tag(plan, schema, tag, &mut out),
         _ => {}
     }
+    // Functions are tagged with their argument types, `f(public.item)`
+    // (pg_dump.c `format_function_signature`), also inside COMMENT and
+    // ACL tags: a row type there follows the table's rename.
+    let function = matches!(desc, b"FUNCTION" | b"PROCEDURE" | b"AGGREGATE")
+        || tag.starts_with(b"FUNCTION ")
+        || tag.starts_with(b"PROCEDURE ")
+        || tag.starts_with(b"AGGREGATE ");
+    if function && !plan.renames.is_empty() {
+        if let (Some(open), Some(close)) = (memchr::memchr(b'(', tag), memchr::memrchr(b')', tag)) {
+            if open < close {
+                let args = &tag[open + 1..close];
+                out.extend(
+                    crate::pg_resolve::rename_in_arguments(plan, args)
+                        .into_iter()
+                        .map(|mut r| {
+                            r.start += open + 1;
+                            r.end += open + 1;
+                            r
+                        }),
+                );
+            }
+        }
+    }
+    out.sort_by_key(|r| r.start);
     out
 }
 

@@ -30,6 +30,9 @@ pub enum Edit {
     Rule(usize),
     /// The value is a table name (SQLite's `sqlite_sequence.name`): rename it.
     TableName,
+    /// A PostgreSQL `regclass` (or `regclass[]`) column: its text is a
+    /// relation name as `regclassout` prints it, which a live rename changes.
+    Regclass,
 }
 
 /// The edits that apply to rows of one table.
@@ -710,7 +713,15 @@ impl<R: Read> Reader<R> {
                 // A many-to-many table found just now is renamed too.
                 let mentions = self.plan.may_mention(&self.buf[start..end]);
                 if dialect == Dialect::Postgres {
-                    return if mentions { self.resolve_pg(start, end, None) } else { Ok(Action::Keep) };
+                    // A regclass column's data names relations: its table is
+                    // parsed for that fact even when it names nothing renamed.
+                    let regclass = !self.plan.renames.is_empty()
+                        && crate::plan::contains_ignore_case(&self.buf[start..end], b"regclass");
+                    return if mentions || regclass {
+                        self.resolve_pg(start, end, None)
+                    } else {
+                        Ok(Action::Keep)
+                    };
                 }
                 Ok(if mentions {
                     Action::Rename(None)
@@ -768,14 +779,15 @@ impl<R: Read> Reader<R> {
         match crate::pg_resolve::resolve(&self.plan, &mut self.facts, stmt, self.escapes, extra_names) {
             Ok(r) if r.reps.is_empty() && r.left_alone.is_empty() => Ok(Action::Keep),
             Ok(r) => Ok(Action::Edits(Arc::new(r))),
-            Err(_) if self.config.force => Ok(Action::Keep),
-            Err(msg) => Err(LocalError::new(
+            Err(crate::pg_resolve::ResolveError::Parse(_)) if self.config.force => Ok(Action::Keep),
+            Err(crate::pg_resolve::ResolveError::Parse(msg)) => Err(LocalError::new(
                 start,
                 format!(
                     "PostgreSQL's parser rejects this statement, which mentions a name the rules rename: {msg} \
                      (--force passes it through unchanged)"
                 ),
             )),
+            Err(crate::pg_resolve::ResolveError::Rule(msg)) => Err(LocalError::new(start, msg)),
         }
     }
 
@@ -990,6 +1002,17 @@ impl<R: Read> Reader<R> {
         {
             wanted.push((b"name".to_vec(), Edit::TableName));
         }
+        if plan.dialect == Dialect::Postgres && !plan.renames.is_empty() {
+            let key = (
+                schema.clone().unwrap_or_else(|| b"public".to_vec()),
+                name.clone(),
+            );
+            if let Some(cols) = self.facts.regclass_columns.get(&key) {
+                for c in cols {
+                    wanted.push((c.clone(), Edit::Regclass));
+                }
+            }
+        }
         if wanted.is_empty() && !plan.report {
             return Ok(None);
         }
@@ -1040,7 +1063,7 @@ impl<R: Read> Reader<R> {
             .iter()
             .filter_map(|&(c, e)| match e {
                 Edit::Rule(i) => self.limits.get(&i).map(|&n| (c, n)),
-                Edit::TableName => None,
+                Edit::TableName | Edit::Regclass => None,
             })
             .collect();
         let result = Some(Arc::new(ColumnEdits {

@@ -587,6 +587,13 @@ fn edited(
             counts.renamed[i] += 1;
             Some(plan.renames[i].new.clone())
         }
+        Edit::Regclass => {
+            let (new, hits) = crate::pg_resolve::rename_regclass_text(plan, value)?;
+            for i in hits {
+                counts.renamed[i] += 1;
+            }
+            Some(new)
+        }
     }
 }
 

@@ -213,6 +213,11 @@ impl Rules {
         for w in other.rewrites {
             self.push_rewrite(w)?;
         }
+        for c in other.column_renames {
+            if !self.column_renames.contains(&c) {
+                self.column_renames.push(c);
+            }
+        }
         self.mark_applied.extend(other.mark_applied);
         self.applied_at = other.applied_at.or(self.applied_at.take());
         self.rename_permissions |= other.rename_permissions;
