@@ -165,7 +165,17 @@ pub fn resolve(
         opts |= pg_query::ParserOptions::DISABLE_STANDARD_CONFORMING_STRINGS;
     }
     let tree = pg_query::parse(sql, opts).map_err(|e| ResolveError::Parse(parse_message(e)))?;
-    let (toks, comments) = scan(sql).map_err(ResolveError::Parse)?;
+    // pg_query's scanner has no standard_conforming_strings switch: with it
+    // off, scan a copy in which each `\'` inside a plain string is `''`
+    // (same length, same token boundaries under the default setting).
+    let scan_copy;
+    let scan_text: &str = if escapes && stmt.contains(&b'\\') {
+        scan_copy = conforming_copy(sql);
+        &scan_copy
+    } else {
+        sql
+    };
+    let (toks, comments) = scan(scan_text).map_err(ResolveError::Parse)?;
     let json = serde_json::to_value(&tree.protobuf).map_err(|e| ResolveError::Parse(e.to_string()))?;
     let mut r = Resolver {
         plan,
@@ -252,6 +262,30 @@ fn parse_message(e: pg_query::Error) -> String {
         pg_query::Error::Parse(m) => m,
         other => other.to_string(),
     }
+}
+
+/// `sql` with the backslash-escaped quotes of its plain strings written
+/// `''`, for a statement read with `standard_conforming_strings = off`.
+fn conforming_copy(sql: &str) -> String {
+    let mut out = sql.as_bytes().to_vec();
+    for t in crate::lexer::Tokens::with_escapes(crate::lexer::Dialect::Postgres, true, sql.as_bytes()).flatten() {
+        if t.kind != crate::lexer::TokenKind::Str || out.get(t.start) != Some(&b'\'') {
+            continue; // E'' strings: scan.l handles their escapes itself
+        }
+        let mut i = t.start + 1;
+        while i + 1 < t.end {
+            if out[i] == b'\\' {
+                if out[i + 1] == b'\'' {
+                    out[i] = b'\'';
+                }
+                i += 2;
+            } else {
+                i += 1;
+            }
+        }
+    }
+    // Only ASCII bytes were changed, into ASCII: still UTF-8.
+    String::from_utf8(out).unwrap_or_else(|_| sql.to_owned())
 }
 
 /// The statement's tokens, and its comments apart.
@@ -1704,6 +1738,163 @@ pub fn split_qualified(s: &[u8]) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
             None => return Some(out),
             Some(b'.') => i += 1,
             Some(_) => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lexer::Dialect;
+    use crate::rules::Rules;
+
+    fn plan(tables: &[&str], columns: &[&str]) -> Plan {
+        let mut r = Rules::new();
+        for t in tables {
+            r.parse_rename(t).unwrap();
+        }
+        for c in columns {
+            r.parse_column_rename(c).unwrap();
+        }
+        Plan::new(&r, Dialect::Postgres)
+    }
+
+    fn apply_with(p: &Plan, sql: &[u8], escapes: bool) -> Result<Vec<u8>, ResolveError> {
+        let r = resolve(p, &mut Facts::default(), sql, escapes, &[])?;
+        let mut out = sql.to_vec();
+        for x in r.reps.iter().rev() {
+            out.splice(x.start..x.end, x.text.iter().copied());
+        }
+        Ok(out)
+    }
+
+    fn apply(p: &Plan, sql: &str) -> String {
+        String::from_utf8(apply_with(p, sql.as_bytes(), false).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_column_named_like_the_table_stays() {
+        let p = plan(&["city=town"], &[]);
+        assert_eq!(
+            apply(&p, "CREATE VIEW public.v AS SELECT city.city FROM public.city;"),
+            "CREATE VIEW public.v AS SELECT town.city FROM public.town;"
+        );
+        assert_eq!(
+            apply(&p, "CREATE INDEX city_idx ON public.city USING btree (city);"),
+            "CREATE INDEX city_idx ON public.town USING btree (city);"
+        );
+    }
+
+    #[test]
+    fn aliases_decide_what_a_qualifier_means() {
+        let p = plan(&["old_t=new_t"], &[]);
+        // `o` is an alias of another table; `old_t.x` in a subquery refers to
+        // the outer unaliased reference.
+        assert_eq!(
+            apply(
+                &p,
+                "CREATE VIEW v AS SELECT o.old_id FROM public.a old_t, public.old_t o WHERE o.old_id = old_t.old_id;"
+            ),
+            "CREATE VIEW v AS SELECT o.old_id FROM public.a old_t, public.new_t o WHERE o.old_id = old_t.old_id;"
+        );
+        assert_eq!(
+            apply(&p, "CREATE VIEW v AS SELECT old_t.a FROM public.old_t WHERE EXISTS (SELECT 1 FROM public.b WHERE b.x = old_t.a);"),
+            "CREATE VIEW v AS SELECT new_t.a FROM public.new_t WHERE EXISTS (SELECT 1 FROM public.b WHERE b.x = new_t.a);"
+        );
+    }
+
+    #[test]
+    fn a_cte_of_the_same_name_is_not_the_table() {
+        let p = plan(&["t=t2"], &[]);
+        assert_eq!(
+            apply(&p, "CREATE VIEW v AS WITH t AS (SELECT 1 AS a) SELECT t.a FROM t;"),
+            "CREATE VIEW v AS WITH t AS (SELECT 1 AS a) SELECT t.a FROM t;"
+        );
+    }
+
+    #[test]
+    fn keywords_and_strings_are_not_names() {
+        let p = plan(&["language=lang"], &[]);
+        assert_eq!(
+            apply(&p, "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 FROM language $$;"),
+            "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 FROM language $$;"
+        );
+    }
+
+    #[test]
+    fn other_schemas_keep_their_tables() {
+        let p = plan(&["public.t=t2"], &[]);
+        assert_eq!(
+            apply(&p, "ALTER TABLE ONLY other.t ADD CONSTRAINT t_fk FOREIGN KEY (id) REFERENCES public.t(id);"),
+            "ALTER TABLE ONLY other.t ADD CONSTRAINT t_fk FOREIGN KEY (id) REFERENCES public.t2(id);"
+        );
+    }
+
+    #[test]
+    fn backslash_strings_follow_standard_conforming_strings() {
+        let p = plan(&["t=t2"], &[]);
+        // With standard_conforming_strings off, `\'` does not end the string.
+        let sql = b"COMMENT ON TABLE public.t IS 'it\\'s public.t';";
+        assert_eq!(
+            apply_with(&p, sql, true).unwrap(),
+            b"COMMENT ON TABLE public.t2 IS 'it\\'s public.t';".to_vec()
+        );
+        // With it on, the same text is not one statement.
+        assert!(matches!(apply_with(&p, sql, false), Err(ResolveError::Parse(_))));
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_pass_through() {
+        let p = plan(&["t=t2"], &[]);
+        let sql = b"COMMENT ON TABLE public.t IS 'caf\xe9 t';";
+        assert_eq!(
+            apply_with(&p, sql, false).unwrap(),
+            b"COMMENT ON TABLE public.t2 IS 'caf\xe9 t';".to_vec()
+        );
+        // A LATIN1 identifier that is not the old name stays.
+        let sql = b"CREATE TABLE public.t\xe9 (t integer);";
+        assert_eq!(apply_with(&p, sql, false).unwrap(), sql.to_vec());
+    }
+
+    #[test]
+    fn regclass_literals_and_row_types_follow() {
+        let p = plan(&["item=goods"], &[]);
+        assert_eq!(
+            apply(&p, "CREATE TABLE public.x (k regclass DEFAULT 'public.item'::regclass, r public.item[], s public.items);"),
+            "CREATE TABLE public.x (k regclass DEFAULT 'public.goods'::regclass, r public.goods[], s public.items);"
+        );
+        assert_eq!(
+            rename_regclass_text(&p, b"{public.item,public.other}").map(|x| x.0),
+            Some(b"{public.goods,public.other}".to_vec())
+        );
+        assert_eq!(rename_regclass_text(&p, b"other.item"), None);
+    }
+
+    #[test]
+    fn pg18_statistics_calls_follow_table_and_column_renames() {
+        let p = plan(&["item=goods"], &["item.label=title"]);
+        let sql = "SELECT * FROM pg_catalog.pg_restore_attribute_stats(\n\t'version', '180000'::integer,\n\t'schemaname', 'public',\n\t'relname', 'item',\n\t'attname', 'label',\n\t'inherited', 'f'::boolean);";
+        assert_eq!(
+            apply(&p, sql),
+            sql.replace("'item'", "'goods'").replace("'label'", "'title'")
+        );
+    }
+
+    #[test]
+    fn column_renames_add_the_output_name_a_view_keeps() {
+        let p = plan(&[], &["item.label=title"]);
+        assert_eq!(
+            apply(&p, "CREATE VIEW public.v AS\n SELECT item.label,\n    item.id\n   FROM public.item;"),
+            "CREATE VIEW public.v AS\n SELECT item.title AS label,\n    item.id\n   FROM public.item;"
+        );
+    }
+
+    #[test]
+    fn parser_errors_are_the_servers() {
+        let p = plan(&["t=t2"], &[]);
+        match apply_with(&p, b"CREATE TABLE public.t (;", false) {
+            Err(ResolveError::Parse(m)) => assert!(m.contains("syntax error"), "{m}"),
+            other => panic!("{other:?}"),
         }
     }
 }

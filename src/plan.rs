@@ -170,10 +170,17 @@ impl Plan {
         table: &'a [u8],
     ) -> impl Iterator<Item = usize> + 'a {
         self.rewrites.iter().enumerate().filter_map(move |(i, w)| {
-            // A rewrite of a renamed table is bound to that rename's schema.
-            let schema_ok = match (schema, self.renames.iter().find(|r| r.old == w.table)) {
-                (Some(s), Some(r)) => ident::same_name(self.dialect, s, &r.schema),
-                _ => true,
+            // A rule naming a schema applies there only (the dump's
+            // unqualified names are in the default schema); a rewrite of a
+            // renamed table is bound to that rename's schema.
+            let default: &[u8] = match self.dialect {
+                Dialect::Postgres => b"public",
+                Dialect::Sqlite => b"main",
+            };
+            let schema_ok = match (&w.schema, self.renames.iter().find(|r| r.old == w.table)) {
+                (Some(ws), _) => ident::same_name(self.dialect, schema.unwrap_or(default), ws),
+                (None, Some(r)) => schema.is_none_or(|s| ident::same_name(self.dialect, s, &r.schema)),
+                (None, None) => true,
             };
             (schema_ok && ident::same_name(self.dialect, table, &w.table)).then_some(i)
         })

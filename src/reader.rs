@@ -1026,7 +1026,11 @@ impl<R: Read> Reader<R> {
             }
         }
         let shown = String::from_utf8_lossy(name).into_owned();
-        let cols = match columns.as_ref().or_else(|| self.tables.get(&key)) {
+        let cols = match columns
+            .as_ref()
+            .or_else(|| self.tables.get(&key))
+            .or_else(|| self.facts.columns.get(&key))
+        {
             Some(c) => c.clone(),
             None if name.eq_ignore_ascii_case(b"sqlite_sequence") => vec![b"name".to_vec(), b"seq".to_vec()],
             // Reports only: rows are counted without knowing the columns.

@@ -34,6 +34,9 @@ pub struct ColumnRenameRule {
 /// values are untouched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValueRewrite {
+    /// Schema of the table when the rule names one (`schema.table.column`);
+    /// `None`: the table of that name in any schema.
+    pub schema: Option<Vec<u8>>,
     /// Table as named in the input (resolved from old or new name).
     pub table: Vec<u8>,
     /// Column name.
@@ -376,11 +379,12 @@ impl Rules {
     /// Adds a value rewrite of `table.column`. `table` may be given by its
     /// old or its new name.
     pub fn add_rewrite(&mut self, table: &str, column: &str, from: &[u8], to: &[u8]) -> Result<()> {
-        let (_, table) = split_qualified(table)?;
+        let (schema, table) = split_qualified(table)?;
         if column.is_empty() {
             return Err(Error::Rule("empty column name".into()));
         }
         self.push_rewrite(ValueRewrite {
+            schema: schema.map(|s| s.as_bytes().to_vec()),
             table: table.as_bytes().to_vec(),
             column: column.as_bytes().to_vec(),
             from: from.to_vec(),
@@ -398,7 +402,7 @@ impl Rules {
         if self
             .rewrites
             .iter()
-            .any(|x| x.table == w.table && x.column == w.column)
+            .any(|x| x.table == w.table && x.column == w.column && x.schema == w.schema)
         {
             return Err(Error::Rule(format!(
                 "column {}.{} has two rewrites",
@@ -678,6 +682,7 @@ mod tests {
 
     fn rw(from: &str, to: &str) -> ValueRewrite {
         ValueRewrite {
+            schema: None,
             table: b"t".to_vec(),
             column: b"c".to_vec(),
             from: from.into(),

@@ -78,3 +78,21 @@ fn a_rule_matching_nothing_changes_no_byte() {
         assert!(out == input, "{f}: output differs from input");
     }
 }
+
+/// Two tables named `t` in two schemas, with different columns, in an
+/// `--inserts` dump (no column lists): a value rule bound to one schema
+/// rewrites that table's values only, by that table's own column list.
+#[test]
+fn value_rules_and_column_lists_are_per_schema() {
+    let dir = scratch();
+    let out = dir.path().join("out.sql");
+    ok(dumpsed()
+        .args(["rewrite", "--quiet", "--rewrite", "other.t.t:t=T", "--rename-table", "public.t=t2"])
+        .arg(fixture("pg-refs/before-plain-inserts.sql"))
+        .arg("-o")
+        .arg(&out));
+    let db = PgDb::new("refs_schemas");
+    db.restore(&out);
+    assert_eq!(db.query("SELECT id, y, t FROM other.t").trim(), "1|other t|T");
+    assert_eq!(db.query("SELECT id, x FROM public.t2").trim(), "1|public t");
+}
