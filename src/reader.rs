@@ -623,12 +623,28 @@ impl<R: Read> Reader<R> {
             Action::Keep
         };
         match statement::head(dialect, stmt) {
-            Head::Copy { table, columns } => {
+            Head::Copy { table, columns, options } => {
                 let cols: Option<Vec<Vec<u8>>> =
                     columns.map(|c| c.into_iter().map(|c| c.into_owned()).collect());
                 let edits = self
                     .edits_for(&table.to_owned_parts(), cols)
                     .map_err(|m| LocalError::new(start, m))?;
+                // Value edits decode pg_dump's text format (tab, `\N`,
+                // backslash escapes); CSV or other options are another codec.
+                let edits = match edits {
+                    Some(e) if options && e.edits.iter().any(|(_, x)| matches!(x, Edit::Rule(_))) => {
+                        return Err(LocalError::new(
+                            start,
+                            format!(
+                                "COPY of table {} has options (CSV, DELIMITER, …): its values cannot be \
+                                 rewritten; only pg_dump's default text format is supported",
+                                String::from_utf8_lossy(&e.table)
+                            ),
+                        ))
+                    }
+                    Some(_) if options => None,
+                    e => e,
+                };
                 self.mode = Mode::CopyHeaderLine(edits.map_or(Action::Keep, Action::CopyRows));
                 if dialect == Dialect::Postgres {
                     return if mentions { self.resolve_pg(start, end, None) } else { Ok(Action::Keep) };

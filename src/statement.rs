@@ -35,10 +35,15 @@ pub struct QualName<'a> {
 /// What a statement is, as far as dumpsed cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Head<'a> {
-    /// `COPY t [(cols)] FROM stdin;`: data rows follow.
+    /// `COPY t [(cols)] FROM stdin [options];`: data rows follow, up to a
+    /// line `\.` (psql's `handleCopyIn` ends the data there whatever the
+    /// format).
     Copy {
         table: QualName<'a>,
         columns: Option<Vec<Cow<'a, [u8]>>>,
+        /// Options after `stdin` (`WITH (FORMAT csv)`, `DELIMITER '|'`):
+        /// the rows are not pg_dump's text format.
+        options: bool,
     },
     /// `INSERT INTO t [(cols)] … VALUES`; `values_at` is just past `VALUES`.
     Insert {
@@ -158,16 +163,18 @@ fn column_list<'a>(d: Dialect) -> impl FnMut(In<'a>) -> IResult<In<'a>, Vec<Cow<
 
 fn copy_head<'a>(d: Dialect) -> impl FnMut(In<'a>) -> IResult<In<'a>, Head<'a>> {
     move |i| {
-        let (i, (_, table, columns, _, _, _, _)) = tuple((
+        let (i, (_, table, columns, _, _)) = tuple((
             kw("COPY"),
             qualname(d),
             opt(column_list(d)),
             kw("FROM"),
             kw("stdin"),
-            sp,
-            ch(';'),
         ))(i)?;
-        Ok((i, Head::Copy { table, columns }))
+        // The statement was delimited by the lexer: what is left up to its
+        // `;` is options, or nothing (pg_dump writes none).
+        let rest = i.strip_suffix(b";").unwrap_or(i);
+        let options = !rest.iter().all(|b| b.is_ascii_whitespace());
+        Ok((&i[i.len()..], Head::Copy { table, columns, options }))
     }
 }
 
@@ -498,7 +505,7 @@ mod tests {
             pg,
             b"COPY public.\"Odd\"\"T\" (id, \"Ref\", x$y) FROM stdin;",
         ) {
-            Head::Copy { table, columns } => {
+            Head::Copy { table, columns, .. } => {
                 assert_eq!(table.schema.as_deref(), Some(&b"public"[..]));
                 assert_eq!(&*table.name, b"Odd\"T");
                 assert_eq!(owned(&columns.unwrap()), ["id", "Ref", "x$y"]);

@@ -96,3 +96,29 @@ fn value_rules_and_column_lists_are_per_schema() {
     assert_eq!(db.query("SELECT id, y, t FROM other.t").trim(), "1|other t|T");
     assert_eq!(db.query("SELECT id, x FROM public.t2").trim(), "1|public t");
 }
+
+/// `COPY … FROM stdin WITH (FORMAT csv)` (not pg_dump's, but psql runs it):
+/// its rows end at a `\.` line like any COPY data and are never lexed as
+/// SQL; the head is renamed, the data passes through.
+#[test]
+fn copy_with_options_frames_its_data_as_data() {
+    let dir = scratch();
+    let input = dir.path().join("in.sql");
+    std::fs::write(
+        &input,
+        "CREATE TABLE public.t (a integer, b text);\n\
+         COPY public.t (a, b) FROM stdin WITH (FORMAT csv);\n\
+         1,\"it's; a\n;not SQL\"\n\
+         \\.\n",
+    )
+    .expect("write");
+    let out = dir.path().join("out.sql");
+    ok(dumpsed()
+        .args(["rewrite", "--quiet", "--rename-table", "t=u"])
+        .arg(&input)
+        .arg("-o")
+        .arg(&out));
+    let db = PgDb::new("refs_csv");
+    db.restore(&out);
+    assert_eq!(db.query("SELECT a, b FROM public.u").trim(), "1|it's; a\n;not SQL");
+}
