@@ -114,7 +114,7 @@ fn copy_with_options_frames_its_data_as_data() {
     .expect("write");
     let out = dir.path().join("out.sql");
     ok(dumpsed()
-        .args(["rewrite", "--quiet", "--rename-table", "t=u"])
+        .args(["rewrite", "--quiet", "--format", "postgres", "--rename-table", "t=u"])
         .arg(&input)
         .arg("-o")
         .arg(&out));
