@@ -92,6 +92,9 @@ pub struct Summary {
     /// The collision check kept only the first 20 000 values that
     /// `--reverse` could not restore, so it may have missed collisions.
     pub check_incomplete: bool,
+    /// Input offsets of statements the parser rejected that `--force`
+    /// passed through unchanged (the first 20).
+    pub forced: Vec<u64>,
 }
 
 /// What one value rule did.
@@ -325,6 +328,7 @@ pub fn rewrite_logged(
         encoding,
         renamed_in: counts.renamed_in.into_iter().collect(),
         left_alone: counts.left_alone.into_iter().collect(),
+        forced: counts.forced.clone(),
         tables: counts
             .tables
             .into_iter()

@@ -57,6 +57,9 @@ pub struct Resolved {
     /// rule's FROM text and that no rule changes (`string literal`,
     /// `function body ($…$)`, `comment`, `name X`); keywords are not names.
     pub left_alone: Vec<String>,
+    /// The parser rejected the statement and `--force` passes it through
+    /// unchanged: listed in the summary.
+    pub forced: bool,
 }
 
 /// What the resolver learned about tables, from the statements it parsed:
@@ -253,7 +256,11 @@ pub fn resolve(
             left_alone.push(what);
         }
     }
-    Ok(Resolved { reps: out, left_alone })
+    Ok(Resolved {
+        reps: out,
+        left_alone,
+        forced: false,
+    })
 }
 
 fn parse_message(e: pg_query::Error) -> String {

@@ -565,6 +565,7 @@ impl<R: Read> Reader<R> {
                 Some(r) if !r.is_empty() => Action::Edits(Arc::new(crate::pg_resolve::Resolved {
                     reps: r,
                     left_alone: Vec::new(),
+                    forced: false,
                 })),
                 _ => Action::Keep,
             };
@@ -795,7 +796,12 @@ impl<R: Read> Reader<R> {
         match crate::pg_resolve::resolve(&self.plan, &mut self.facts, stmt, self.escapes, extra_names) {
             Ok(r) if r.reps.is_empty() && r.left_alone.is_empty() => Ok(Action::Keep),
             Ok(r) => Ok(Action::Edits(Arc::new(r))),
-            Err(crate::pg_resolve::ResolveError::Parse(_)) if self.config.force => Ok(Action::Keep),
+            Err(crate::pg_resolve::ResolveError::Parse(_)) if self.config.force => {
+                Ok(Action::Edits(Arc::new(crate::pg_resolve::Resolved {
+                    forced: true,
+                    ..Default::default()
+                })))
+            }
             Err(crate::pg_resolve::ResolveError::Parse(msg)) => Err(LocalError::new(
                 start,
                 format!(

@@ -43,6 +43,9 @@ pub struct Counts {
     pub changes: Vec<Change>,
     /// Final values that may collide in a unique column (see `checks`).
     pub finals: Vec<crate::checks::Final>,
+    /// Offsets (in the input) of statements that PostgreSQL's parser
+    /// rejects and `--force` passed through unchanged (the first 20).
+    pub forced: Vec<u64>,
     /// Values longer than their column's `varchar(N)` after the rewrite,
     /// per value rule.
     pub too_long: Vec<Irreversible>,
@@ -140,6 +143,11 @@ impl Counts {
             a.extend(b.iter().take(room).cloned());
         }
         Irreversible::merge_all(&mut self.too_long, &other.too_long);
+        for &at in &other.forced {
+            if self.forced.len() < 20 {
+                self.forced.push(at);
+            }
+        }
         for (k, v) in &other.renamed_in {
             *self.renamed_in.entry(k.clone()).or_default() += v;
         }
@@ -270,6 +278,9 @@ pub fn rewrite_chunk(chunk: &Chunk) -> Result<Rewritten, LocalError> {
             }
             Action::Generated(sql) => emit.replace(s, s, |o| o.extend_from_slice(sql)),
             Action::Edits(r) => {
+                if r.forced && emit.out.counts.forced.len() < 20 {
+                    emit.out.counts.forced.push(chunk.offset + s as u64);
+                }
                 apply_edits(data, s, e, &r.reps, &mut emit);
                 if !r.left_alone.is_empty() {
                     let kind = statement_kind(&data[s..e]);

@@ -122,3 +122,35 @@ fn copy_with_options_frames_its_data_as_data() {
     db.restore(&out);
     assert_eq!(db.query("SELECT a, b FROM public.u").trim(), "1|it's; a\n;not SQL");
 }
+
+/// A statement that mentions a renamed table and that PostgreSQL's parser
+/// rejects stops the run with its line and offset and leaves no output;
+/// `--force` passes it through unchanged and lists it.
+#[test]
+fn a_statement_the_parser_rejects_stops_the_run_unless_forced() {
+    let dir = scratch();
+    let input = dir.path().join("in.sql");
+    let text = "SET standard_conforming_strings = on;\nCREATE TABLE public.t (a integer);\nALTER TABLE public.t ADD COLUMN;\n";
+    std::fs::write(&input, text).expect("write");
+    let out = dir.path().join("out.sql");
+    let o = run(dumpsed()
+        .args(["rewrite", "--quiet", "--format", "postgres", "--rename-table", "t=u"])
+        .arg(&input)
+        .arg("-o")
+        .arg(&out));
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("line 3") && err.contains("syntax error"), "{err}");
+    assert!(!out.exists());
+    let o = run(dumpsed()
+        .args(["rewrite", "--force", "--format", "postgres", "--rename-table", "t=u"])
+        .arg(&input)
+        .arg("-o")
+        .arg(&out));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let at = text.find("ALTER").unwrap_or_default();
+    assert!(err.contains(&format!("byte {at}")), "{err}");
+    let got = std::fs::read_to_string(&out).expect("output");
+    assert!(got.contains("CREATE TABLE public.u") && got.contains("ALTER TABLE public.t ADD COLUMN;"), "{got}");
+}

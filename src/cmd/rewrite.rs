@@ -230,6 +230,14 @@ fn print_summary(s: &Summary) {
             }
         }
     }
+    if !s.forced.is_empty() {
+        let at: Vec<String> = s.forced.iter().map(|b| format!("byte {b}")).collect();
+        eprintln!(
+            "  warning: --force passed through unchanged statements that PostgreSQL's parser rejects \
+             and that mention renamed names, at: {}",
+            at.join(", ")
+        );
+    }
     if s.check_incomplete {
         eprintln!(
             "  note: over 20000 values that --reverse could not restore; a collision among the \
