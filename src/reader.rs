@@ -182,6 +182,10 @@ struct Stmt {
     trigger: bool,
     prev_begin: bool,
     depth: u32,
+    /// PostgreSQL: open parentheses. psql ends a statement only at a `;`
+    /// outside parentheses (psqlscan.l, `paren_depth`), as in
+    /// `CREATE RULE … DO (DELETE …; DELETE …);`.
+    parens: u32,
 }
 
 /// Frames an input stream into [`Chunk`]s.
@@ -512,7 +516,17 @@ impl<R: Read> Reader<R> {
                 stmt.prev_begin = pg && is("BEGIN");
                 Ok(false)
             }
-            TokenKind::Punct if self.buf[start] == b';' && stmt.depth == 0 => {
+            TokenKind::Punct if pg && self.buf[start] == b'(' => {
+                stmt.parens += 1;
+                stmt.prev_begin = false;
+                Ok(false)
+            }
+            TokenKind::Punct if pg && self.buf[start] == b')' => {
+                stmt.parens = stmt.parens.saturating_sub(1);
+                stmt.prev_begin = false;
+                Ok(false)
+            }
+            TokenKind::Punct if self.buf[start] == b';' && stmt.depth == 0 && stmt.parens == 0 => {
                 self.stmt = None;
                 let stmt_start = self.unit_start;
                 let action = self.classify(stmt_start, end)?;
@@ -1071,6 +1085,8 @@ impl<R: Read> Reader<R> {
                 .position(|c| ident::same_name(plan.dialect, c, &col))
             {
                 Some(i) => edits.push((i, edit)),
+                // A generated regclass column is not in the data at all.
+                None if edit == Edit::Regclass => {}
                 None => {
                     let list: Vec<_> = cols
                         .iter()
