@@ -44,6 +44,9 @@ pub struct Options {
     pub force: bool,
     /// Gather the report of `inspect` / `--dry-run` (scans all data).
     pub report: bool,
+    /// A rule whose table is not in the dump is a warning, not an error
+    /// (pg_dump's `--strict-names` is the other way round by default here).
+    pub allow_missing: bool,
 }
 
 impl Default for Options {
@@ -58,6 +61,7 @@ impl Default for Options {
             columns: HashMap::new(),
             force: false,
             report: false,
+            allow_missing: false,
         }
     }
 }
@@ -129,6 +133,83 @@ fn read_head(r: &mut dyn Read) -> Result<Vec<u8>> {
     }
     head.truncate(n);
     Ok(head)
+}
+
+/// Rules whose table the dump does not have, one line each, with the
+/// closest names it has ("did you mean").
+fn missing_tables(plan: &Plan, rules: &Rules, tables: &[(Vec<u8>, Vec<u8>)]) -> Vec<String> {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let has = |schema: Option<&[u8]>, name: &[u8]| {
+        tables.iter().any(|(s, t)| {
+            crate::ident::same_name(plan.dialect, t, name)
+                && schema.is_none_or(|w| crate::ident::same_name(plan.dialect, s, w))
+        })
+    };
+    let near = |name: &[u8]| -> String {
+        let mut scored: Vec<(usize, String)> = tables
+            .iter()
+            .map(|(s, t)| (edit_distance(&name.to_ascii_lowercase(), &t.to_ascii_lowercase()), format!("{}.{}", text(s), text(t))))
+            .filter(|(d, _)| *d <= name.len().max(3) / 2 + 1)
+            .collect();
+        scored.sort();
+        scored.dedup();
+        let names: Vec<String> = scored.into_iter().take(3).map(|(_, n)| n).collect();
+        if names.is_empty() {
+            String::new()
+        } else {
+            format!(" (did you mean {}?)", names.join(", "))
+        }
+    };
+    let mut out = Vec::new();
+    // Django model tables are checked by `problems` with their own advice.
+    let django: Vec<&[u8]> = plan.django.iter().map(|d| d.old_table.as_bytes()).collect();
+    for r in &plan.renames[..rules.renames().len().min(plan.renames.len())] {
+        if django.contains(&r.old.as_slice()) || has(Some(&r.schema), &r.old) {
+            continue;
+        }
+        out.push(format!(
+            "--rename-table {}.{}: the dump has no such table{}",
+            text(&r.schema),
+            text(&r.old),
+            near(&r.old)
+        ));
+    }
+    for c in rules.column_renames() {
+        if !has(c.schema.as_deref(), &c.table) {
+            out.push(format!(
+                "--rename-column {}.{}: the dump has no table {}{}",
+                text(&c.table),
+                text(&c.old),
+                text(&c.table),
+                near(&c.table)
+            ));
+        }
+    }
+    for w in &plan.rewrites {
+        if !has(w.schema.as_deref(), &w.table) {
+            out.push(format!(
+                "--rewrite {}.{}: the dump has no table {}{}",
+                text(&w.table),
+                text(&w.column),
+                text(&w.table),
+                near(&w.table)
+            ));
+        }
+    }
+    out
+}
+
+/// Levenshtein distance, for "did you mean".
+fn edit_distance(a: &[u8], b: &[u8]) -> usize {
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, &x) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, &y) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(x != y)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 /// What the pre-write checks found, one line each.
@@ -282,6 +363,13 @@ pub fn rewrite_logged(
     let outcome = pipeline::run(reader, out, &pipe, progress, log)?;
     let encoding = outcome.encoding.clone();
     let plan = outcome.plan.clone().unwrap_or(plan);
+    let missing = missing_tables(&plan, rules, &outcome.tables);
+    if !missing.is_empty() && !options.allow_missing {
+        return Err(Error::Rule(format!(
+            "{}\n(no output file was written — on stdout the output is already out: discard it; --allow-missing turns this into a warning)",
+            missing.join("\n")
+        )));
+    }
     let problems = problems(&plan, &outcome);
     let check_incomplete = outcome.check_incomplete;
     let (counts, bytes_in, bytes_out) = (outcome.counts, outcome.bytes_in, outcome.bytes_out);

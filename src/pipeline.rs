@@ -38,6 +38,7 @@ enum Body {
 /// A processed chunk.
 struct Done {
     plan: Arc<Plan>,
+    tables: Vec<(Vec<u8>, Vec<u8>)>,
     encoding: Option<String>,
     unique_rules: Vec<usize>,
     seq: u64,
@@ -138,6 +139,7 @@ fn process(chunk: Chunk, gzip: Option<u32>) -> Done {
     };
     Done {
         plan: chunk.plan.clone(),
+        tables: chunk.tables,
         encoding: chunk.encoding.clone(),
         unique_rules: chunk.unique_rules.clone(),
         seq: chunk.seq,
@@ -164,6 +166,9 @@ pub struct Outcome {
     pub unique_rules: Vec<usize>,
     /// The collision check could not keep every irreversible value.
     pub check_incomplete: bool,
+    /// Every table the dump has (`CREATE TABLE`, `COPY`, `INSERT`), as
+    /// `(schema, name)`, in the order first seen.
+    pub tables: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 /// Runs `reader` through the pool into `out`. `on_chunk` is called after
@@ -220,6 +225,7 @@ pub fn run<R: Read + Send>(
         let mut last_plan = None;
         let mut encoding = None;
         let mut unique_rules = Vec::new();
+        let mut tables = Vec::new();
         let mut check = crate::checks::UniqueCheck::default();
         let result = (|| {
             for msg in done_rx.iter() {
@@ -260,6 +266,7 @@ pub fn run<R: Read + Send>(
                         .feed(&done.counts.finals)
                         .map_err(|e| Error::io("keeping values for the collision check", e))?;
                     unique_rules.clone_from(&done.unique_rules);
+                    tables.extend(done.tables.iter().cloned());
                     counts.add(&done.counts);
                     last_plan = Some(done.plan.clone());
                     encoding = done.encoding.clone().or(encoding.take());
@@ -281,6 +288,7 @@ pub fn run<R: Read + Send>(
                     .map_err(|e| Error::io("checking for collisions", e))?,
                 unique_rules: std::mem::take(&mut unique_rules),
                 check_incomplete: check.gave_up,
+                tables: std::mem::take(&mut tables),
             })
         })();
         // Unblock and end the reader thread whatever happened.

@@ -133,6 +133,9 @@ pub struct Chunk {
     pub encoding: Option<String>,
     /// Value rules whose column is UNIQUE or a primary key, as far as seen.
     pub unique_rules: Vec<usize>,
+    /// Tables first seen in this chunk (`CREATE TABLE`, `COPY`, `INSERT`),
+    /// as `(schema, name)`, for the check that every rule's table exists.
+    pub tables: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 /// Tunables of the reader.
@@ -235,6 +238,9 @@ pub struct Reader<R> {
     unique_rules: Vec<usize>,
     /// Plans used by the segments of the chunk being framed.
     chunk_plans: Vec<Arc<Plan>>,
+    /// Every table seen so far, and those first seen in this chunk.
+    seen_tables: std::collections::HashSet<(Vec<u8>, Vec<u8>)>,
+    new_tables: Vec<(Vec<u8>, Vec<u8>)>,
     /// `varchar(N)` of each value rule's column, from `CREATE TABLE`.
     limits: HashMap<usize, usize>,
 }
@@ -290,6 +296,8 @@ impl<R: Read> Reader<R> {
             encoding: None,
             unique_rules: Vec::new(),
             chunk_plans: Vec::new(),
+            seen_tables: std::collections::HashSet::new(),
+            new_tables: Vec::new(),
             limits: HashMap::new(),
         }
     }
@@ -627,9 +635,42 @@ impl<R: Read> Reader<R> {
         Ok(())
     }
 
+    /// Notes a table the dump has (schema resolved to the default).
+    fn saw(
+        seen: &mut std::collections::HashSet<(Vec<u8>, Vec<u8>)>,
+        new: &mut Vec<(Vec<u8>, Vec<u8>)>,
+        dialect: Dialect,
+        table: &QualName<'_>,
+    ) {
+        let norm = |b: &[u8]| match dialect {
+            // SQLite compares names case-insensitively.
+            Dialect::Postgres => b.to_vec(),
+            Dialect::Sqlite => b.to_ascii_lowercase(),
+        };
+        let default: &[u8] = match dialect {
+            Dialect::Postgres => b"public",
+            Dialect::Sqlite => b"main",
+        };
+        let key = (
+            table.schema.as_deref().map_or_else(|| default.to_vec(), norm),
+            norm(&table.name),
+        );
+        if !seen.contains(&key) {
+            seen.insert(key.clone());
+            new.push(key);
+        }
+    }
+
     /// Decides what to do with the complete statement `buf[start..end]`.
     fn classify(&mut self, start: usize, end: usize) -> Result<Action, LocalError> {
         let dialect = self.plan.dialect;
+        let head = statement::head(dialect, &self.buf[start..end]);
+        match &head {
+            Head::Copy { table, .. } | Head::Insert { table, .. } | Head::CreateTable { table, .. } => {
+                Self::saw(&mut self.seen_tables, &mut self.new_tables, dialect, table);
+            }
+            _ => {}
+        }
         let stmt = &self.buf[start..end];
         let mentions = self.plan.may_mention(stmt);
         let rename_or_keep = if mentions {
@@ -637,7 +678,7 @@ impl<R: Read> Reader<R> {
         } else {
             Action::Keep
         };
-        match statement::head(dialect, stmt) {
+        match head {
             Head::Copy { table, columns, options } => {
                 let cols: Option<Vec<Vec<u8>>> =
                     columns.map(|c| c.into_iter().map(|c| c.into_owned()).collect());
@@ -1265,6 +1306,7 @@ impl<R: Read> Reader<R> {
             plans: std::mem::take(&mut self.chunk_plans),
             encoding: self.encoding.clone(),
             unique_rules: self.unique_rules.clone(),
+            tables: std::mem::take(&mut self.new_tables),
         };
         self.seq += 1;
         self.offset += cut as u64;

@@ -72,7 +72,7 @@ fn a_partition_written_before_its_attach_needs_its_own_column_rule() {
 fn a_rule_matching_nothing_changes_no_byte() {
     for f in ["pg-refs/before.sql", "pg-refs/before-inserts.sql"] {
         let out = ok(dumpsed()
-            .args(["rewrite", "--quiet", "--rename-table", "no_such_table=x"])
+            .args(["rewrite", "--quiet", "--allow-missing", "--rename-table", "no_such_table=x"])
             .arg(fixture(f)));
         let input = std::fs::read(fixture(f)).expect("fixture");
         assert!(out == input, "{f}: output differs from input");
@@ -153,4 +153,30 @@ fn a_statement_the_parser_rejects_stops_the_run_unless_forced() {
     assert!(err.contains(&format!("byte {at}")), "{err}");
     let got = std::fs::read_to_string(&out).expect("output");
     assert!(got.contains("CREATE TABLE public.u") && got.contains("ALTER TABLE public.t ADD COLUMN;"), "{got}");
+}
+
+/// A rule naming a table the dump does not have is a rule error (exit 2)
+/// naming the closest tables, and no output file; `--allow-missing` makes
+/// it a warning.
+#[test]
+fn a_rule_for_a_missing_table_is_an_error_unless_allowed() {
+    let dir = scratch();
+    let out = dir.path().join("out.sql");
+    let o = run(dumpsed()
+        .args(["rewrite", "--quiet", "--rename-table", "citty=town", "--rewrite", "categroy.name:a=b"])
+        .arg(fixture("pg-refs/before.sql"))
+        .arg("-o")
+        .arg(&out));
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("citty") && err.contains("did you mean public.city"), "{err}");
+    assert!(err.contains("categroy") && err.contains("public.category"), "{err}");
+    assert!(!out.exists());
+    let o = run(dumpsed()
+        .args(["rewrite", "--allow-missing", "--rename-table", "citty=town"])
+        .arg(fixture("pg-refs/before.sql"))
+        .arg("-o")
+        .arg(&out));
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("warning: table citty does not appear"));
 }

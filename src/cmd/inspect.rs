@@ -51,6 +51,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         columns: args.rules.columns()?,
         force: true,
         report: true,
+        allow_missing: args.rules.allow_missing,
         ..Options::default()
     };
     let src = input::open(args.input.as_deref())?;

@@ -125,6 +125,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         columns: args.rules.columns()?,
         force: args.rules.force,
         report: args.dry_run,
+        allow_missing: args.rules.allow_missing,
     };
     if args.dry_run {
         let src = input::open(args.input.as_deref())?;

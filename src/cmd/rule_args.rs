@@ -38,6 +38,10 @@ pub struct RuleArgs {
     /// be schema-qualified and given by its old or new name. Repeatable.
     #[arg(long = "rename-column", value_name = "TABLE.OLD=NEW")]
     pub rename_column: Vec<String>,
+    /// A rule whose table is not in the dump is only a warning (by default
+    /// it is an error, before anything is written: a typo renames nothing).
+    #[arg(long = "allow-missing")]
+    pub allow_missing: bool,
 
     /// Rewrite values of TABLE.COLUMN starting with FROM. Repeatable.
     #[arg(long = "rewrite", value_name = "TABLE.COLUMN:FROM=TO")]
