@@ -295,6 +295,7 @@ fn bench_job(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(dump.len() as u64));
         for threads in [1usize, 0] {
             let options = Options {
+                allow_truncated: true,
                 threads,
                 ..Options::default()
             };
@@ -321,6 +322,7 @@ fn bench_job(c: &mut Criterion) {
     let gz: &'static [u8] = Box::leak(gzip(&d.copy).into_boxed_slice());
     g.throughput(Throughput::Bytes(d.copy.len() as u64));
     let options = Options {
+        allow_truncated: true,
         gzip: Some(6),
         ..Options::default()
     };

@@ -47,6 +47,8 @@ pub struct Options {
     /// A rule whose table is not in the dump is a warning, not an error
     /// (pg_dump's `--strict-names` is the other way round by default here).
     pub allow_missing: bool,
+    /// Rewrite a dump that lacks its closing marker.
+    pub allow_truncated: bool,
 }
 
 impl Default for Options {
@@ -62,6 +64,7 @@ impl Default for Options {
             force: false,
             report: false,
             allow_missing: false,
+            allow_truncated: false,
         }
     }
 }
@@ -99,6 +102,8 @@ pub struct Summary {
     /// Input offsets of statements the parser rejected that `--force`
     /// passed through unchanged (the first 20).
     pub forced: Vec<u64>,
+    /// The run accepted a dump without its closing marker.
+    pub allow_truncated: bool,
 }
 
 /// What one value rule did.
@@ -353,6 +358,7 @@ pub fn rewrite_logged(
         columns: options.columns.clone(),
         force: options.force,
         now: crate::django::now_utc(dialect),
+        allow_truncated: options.allow_truncated,
     };
     let reader = Reader::new(input.reader, plan.clone(), config).with_prefix(head);
     let pipe = PipelineConfig {
@@ -417,6 +423,7 @@ pub fn rewrite_logged(
         renamed_in: counts.renamed_in.into_iter().collect(),
         left_alone: counts.left_alone.into_iter().collect(),
         forced: counts.forced.clone(),
+        allow_truncated: options.allow_truncated,
         tables: counts
             .tables
             .into_iter()

@@ -151,6 +151,8 @@ pub struct ReaderConfig {
     pub force: bool,
     /// Timestamp for `django_migrations` rows added by the rules.
     pub now: String,
+    /// Accept a dump that lacks its closing marker (hand-made, or known cut).
+    pub allow_truncated: bool,
 }
 
 impl Default for ReaderConfig {
@@ -161,6 +163,7 @@ impl Default for ReaderConfig {
             columns: HashMap::new(),
             force: false,
             now: String::new(),
+            allow_truncated: false,
         }
     }
 }
@@ -240,6 +243,8 @@ pub struct Reader<R> {
     chunk_plans: Vec<Arc<Plan>>,
     /// Every table seen so far, and those first seen in this chunk.
     seen_tables: std::collections::HashSet<(Vec<u8>, Vec<u8>)>,
+    /// How far the dump has got towards its closing marker.
+    ending: Ending,
     new_tables: Vec<(Vec<u8>, Vec<u8>)>,
     /// `varchar(N)` of each value rule's column, from `CREATE TABLE`.
     limits: HashMap<usize, usize>,
@@ -297,6 +302,7 @@ impl<R: Read> Reader<R> {
             unique_rules: Vec::new(),
             chunk_plans: Vec::new(),
             seen_tables: std::collections::HashSet::new(),
+            ending: Ending::default(),
             new_tables: Vec::new(),
             limits: HashMap::new(),
         }
@@ -342,6 +348,7 @@ impl<R: Read> Reader<R> {
                 Mode::Sql => self.scan_sql(),
                 Mode::Meta => {
                     self.scan_line_end(|r, end| {
+                        r.ending.meta(&r.buf[r.done..end]);
                         r.push(Action::Keep, end);
                         r.mode = Mode::Sql;
                     });
@@ -467,6 +474,7 @@ impl<R: Read> Reader<R> {
                 TokenKind::Space => self.push(Action::Keep, end),
                 TokenKind::Comment => {
                     let text = &self.buf[start..end];
+                    self.ending.comment(text);
                     let header =
                         text.starts_with(b"-- Name: ") || text.starts_with(b"-- Data for Name: ");
                     self.push(Action::Keep, start);
@@ -540,7 +548,12 @@ impl<R: Read> Reader<R> {
                 let action = self.classify(stmt_start, end)?;
                 self.settle_header(&action);
                 if !pg && self.is_commit(stmt_start, end) {
+                    self.ending.committed = true;
                     self.push_generated(stmt_start)?;
+                } else if !pg
+                    && self.buf[stmt_start..end].eq_ignore_ascii_case(b"BEGIN TRANSACTION;")
+                {
+                    self.ending.began = true;
                 }
                 self.push(action, end);
                 Ok(true)
@@ -1264,6 +1277,17 @@ impl<R: Read> Reader<R> {
             }
         }
         self.settle_header(&Action::Keep);
+        if !self.config.allow_truncated {
+            if let Some(what) = self.ending.missing(self.plan.dialect) {
+                return self.fail(
+                    self.buf.len(),
+                    format!(
+                        "the dump ends here without {what}: it looks cut short (a truncated backup?); \
+                         --allow-truncated rewrites it anyway"
+                    ),
+                );
+            }
+        }
         if self.plan.dialect == Dialect::Postgres {
             self.push(Action::Keep, self.buf.len());
             if let Err(e) = self.push_generated(self.buf.len()) {
@@ -1319,6 +1343,62 @@ impl<R: Read> Reader<R> {
             *p = p.saturating_sub(cut);
         }
         chunk
+    }
+}
+
+/// The markers a complete dump ends with, as seen so far. pg_dump writes
+/// `-- PostgreSQL database dump complete` after its opening `-- PostgreSQL
+/// database dump` (pg_backup_archiver.c, `RestoreArchive`; also with
+/// `--no-comments`), and since 15.14/16.10/17.6 `\unrestrict KEY` for its
+/// `\restrict KEY`; sqlite3's `.dump` ends the `BEGIN TRANSACTION;` it
+/// opened with `COMMIT;` (shell.c.in).
+#[derive(Debug, Clone, Default)]
+struct Ending {
+    header: bool,
+    complete: bool,
+    restrict: Option<Vec<u8>>,
+    began: bool,
+    committed: bool,
+}
+
+impl Ending {
+    fn comment(&mut self, text: &[u8]) {
+        let line = text.strip_suffix(b"\n").unwrap_or(text);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line == b"-- PostgreSQL database dump" || line == b"-- PostgreSQL database cluster dump" {
+            self.header = true;
+        } else if line == b"-- PostgreSQL database dump complete"
+            || line == b"-- PostgreSQL database cluster dump complete"
+        {
+            self.complete = true;
+        }
+    }
+
+    fn meta(&mut self, line: &[u8]) {
+        let line = line.trim_ascii_end();
+        if let Some(key) = line.strip_prefix(b"\\restrict ") {
+            self.restrict = Some(key.to_vec());
+        } else if let Some(key) = line.strip_prefix(b"\\unrestrict ") {
+            if self.restrict.as_deref() == Some(key) {
+                self.restrict = None;
+            }
+        }
+    }
+
+    /// What a complete dump would still have, if anything.
+    fn missing(&self, dialect: Dialect) -> Option<&'static str> {
+        match dialect {
+            Dialect::Postgres if self.restrict.is_some() => {
+                Some("the \\unrestrict line that closes pg_dump's \\restrict")
+            }
+            Dialect::Postgres if self.header && !self.complete => {
+                Some("pg_dump's closing \"-- PostgreSQL database dump complete\" comment")
+            }
+            Dialect::Sqlite if self.began && !self.committed => {
+                Some("the COMMIT; that closes sqlite3 .dump's BEGIN TRANSACTION;")
+            }
+            _ => None,
+        }
     }
 }
 

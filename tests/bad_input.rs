@@ -523,6 +523,7 @@ fn hundred_thousand_tables() {
             "\n--\n-- Name: t{i}; Type: TABLE; Schema: public; Owner: postgres\n--\n\nCREATE TABLE public.t{i} (\n    id integer\n);\n\nCOPY public.t{i} (id) FROM stdin;\n{i}\n\\.\n\n"
         ));
     }
+    dump.push_str("--\n-- PostgreSQL database dump complete\n--\n\n");
     let dir = scratch();
     let inp = dir.path().join("many.sql");
     std::fs::write(&inp, &dump).expect("write");
@@ -663,4 +664,45 @@ fn renamed_name_never_merges_with_a_quoted_neighbour() {
         out.contains("SELECT \"a\" \"u\" \"b\" FROM \"u\";"),
         "{out}"
     );
+}
+
+/// A dump cut between two statements (here inside the closing comments) is
+/// refused as truncated, naming where it ends; `--allow-truncated` takes it.
+/// Checked on real pg_dump and sqlite3 output, cut.
+#[test]
+fn truncated_dumps_are_refused_unless_allowed() {
+    let dir = scratch();
+    for (fixture_name, marker, expect) in [
+        ("pg/before.sql", "-- PostgreSQL database dump complete", "unrestrict"),
+        ("sqlite/before.sql", "COMMIT;", "COMMIT;"),
+    ] {
+        let full = std::fs::read(fixture(fixture_name)).expect("fixture");
+        let at = memmem(&full, marker.as_bytes()).expect("marker");
+        let cut = &full[..at];
+        let inp = dir.path().join("cut.sql");
+        std::fs::write(&inp, cut).expect("write");
+        let out = dir.path().join("out.sql");
+        let o = run(dumpsed()
+            .args(["rewrite", "--quiet", "--preset", "capa-to-sap"])
+            .arg(&inp)
+            .arg("-o")
+            .arg(&out));
+        assert_eq!(o.status.code(), Some(3), "{fixture_name}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(expect) && err.contains(&format!("byte {}", cut.len())), "{fixture_name}: {err}");
+        assert!(!out.exists());
+        if fixture_name.starts_with("pg") {
+            let o = run(dumpsed()
+                .args(["rewrite", "--allow-truncated", "--preset", "capa-to-sap"])
+                .arg(&inp)
+                .arg("-o")
+                .arg(&out));
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            assert!(String::from_utf8_lossy(&o.stderr).contains("--allow-truncated"));
+        }
+    }
+}
+
+fn memmem(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
 }

@@ -34,6 +34,8 @@ fn rewritten(input: &[u8], chunk_size: usize, threads: usize, read_max: usize) -
     )
     .expect("open input");
     let options = Options {
+        // Fragments of dumps, not whole ones.
+        allow_truncated: true,
         chunk_size,
         threads,
         ..Options::default()

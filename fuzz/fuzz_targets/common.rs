@@ -27,7 +27,7 @@ pub fn chunk_size(ctl: u8) -> usize {
 pub fn run(dump: &[u8], rules: &Rules, chunk_size: usize) -> Result<Vec<u8>, Error> {
     let input = input::from_reader(Box::new(Cursor::new(dump.to_vec())), None)?;
     let mut out = Vec::new();
-    let options = Options { chunk_size, threads: 1, ..Default::default() };
+    let options = Options { chunk_size, threads: 1, allow_truncated: true, ..Default::default() };
     job::rewrite(input, &mut out, rules, &options, |_| {})?;
     Ok(out)
 }

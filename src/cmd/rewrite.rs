@@ -64,6 +64,12 @@ pub struct Args {
     #[arg(long = "dry-run")]
     pub dry_run: bool,
 
+    /// Rewrite a dump that lacks its closing marker (pg_dump's "dump
+    /// complete" comment or `\unrestrict`, `.dump`'s COMMIT;), e.g. a
+    /// hand-made one; by default such a dump is refused as truncated.
+    #[arg(long = "allow-truncated")]
+    pub allow_truncated: bool,
+
     /// With --dry-run: the report as JSON.
     #[arg(long, requires = "dry_run")]
     pub json: bool,
@@ -126,6 +132,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         force: args.rules.force,
         report: args.dry_run,
         allow_missing: args.rules.allow_missing,
+        allow_truncated: args.allow_truncated,
     };
     if args.dry_run {
         let src = input::open(args.input.as_deref())?;
@@ -230,6 +237,9 @@ fn print_summary(s: &Summary) {
                 eprintln!("    {a:?} → {b:?}");
             }
         }
+    }
+    if s.allow_truncated {
+        eprintln!("  note: --allow-truncated: the dump was not checked for its closing marker");
     }
     if !s.forced.is_empty() {
         let at: Vec<String> = s.forced.iter().map(|b| format!("byte {b}")).collect();
