@@ -681,7 +681,7 @@ fn truncated_dumps_are_refused_unless_allowed() {
         let cut = &full[..at];
         let inp = dir.path().join("cut.sql");
         std::fs::write(&inp, cut).expect("write");
-        let out = dir.path().join("out.sql");
+        let out = dir.path().join(format!("out-{}", fixture_name.replace('/', "-")));
         let o = run(dumpsed()
             .args(["rewrite", "--quiet", "--preset", "capa-to-sap"])
             .arg(&inp)
