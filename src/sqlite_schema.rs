@@ -1,0 +1,607 @@
+//! Renames in SQLite schema text done by SQLite itself.
+//!
+//! Matching identifier spelling is not what `ALTER TABLE … RENAME` does:
+//! SQLite parses every schema object, resolves names, and edits only the
+//! tokens that resolve to the renamed table or column (`renameTableFunc`,
+//! `renameColumnFunc` and `renameEditSql` in SQLite's `src/alter.c`). A
+//! column that happens to be spelled like the table, a view's output alias,
+//! a string literal: none of them change. So this module keeps the dump's
+//! schema in an in-memory database (the bundled SQLite of `rusqlite`) and,
+//! for each statement, runs the real `ALTER TABLE` statements inside a
+//! SAVEPOINT, reads back the object's `sqlite_schema.sql`, and rolls back.
+//!
+//! # Streaming
+//!
+//! `.dump` writes objects in `sqlite_schema` rowid order, tables first, then
+//! indexes, triggers and views. A statement is renamed against the schema
+//! seen so far, which is everything it can depend on, with two exceptions:
+//!
+//! * a `REFERENCES` to a table created later (a forward foreign key): while a
+//!   `CREATE TABLE` is renamed, each renamed table not created yet gets a
+//!   stub table (with the renamed columns) inside the savepoint, so that the
+//!   `ALTER` can run and rewrite the `REFERENCES` clause;
+//! * a view or trigger that uses a view created after it (SQLite accepts
+//!   `CREATE VIEW v1 AS SELECT * FROM v2` before `v2` exists). The `ALTER`
+//!   then fails with SQLite's "error in view v1: no such table: main.v2",
+//!   where the live rename of the whole database would succeed. Not handled:
+//!   reported as that error.
+//!
+//! # What a live rename does besides `sqlite_schema.sql`
+//!
+//! * `sqlite_sequence`: `sqlite3AlterRenameTable` runs
+//!   `UPDATE sqlite_sequence SET name = <new> WHERE name = <old>`, the old
+//!   name being the table's stored name, compared exactly (binary). See
+//!   [`Shadow::sequence_name`].
+//! * `sqlite_stat1` (and stat4): not touched by `alter.c`; after a live
+//!   rename its rows keep the old table name. To match the live result the
+//!   caller leaves those rows alone.
+//! * Auto-index names (`sqlite_autoindex_<table>_N`) are renamed, but they
+//!   have no SQL and `.dump` does not write them.
+//! * Data `INSERT`s: `.dump` writes `INSERT INTO <table> VALUES(…)` without
+//!   a column list, so a column rename changes no data line; a table rename
+//!   changes the INSERT's table name (the caller's business).
+//!
+//! # Quoting of new names (as SQLite writes them)
+//!
+//! * Table renames: SQLite always writes the new name double-quoted
+//!   (`"new"`), wherever it replaces the old one.
+//! * Column renames: `renameEditSql` writes the new name bare when the
+//!   `ALTER` spelled it bare *and* the replaced token was bare; otherwise
+//!   double-quoted. [`ColumnRename::quoted`] says how the `ALTER` spells it.
+//! * A column rename also rewrites double-quoted *strings* (not identifiers)
+//!   in the whole schema into single-quoted ones (`renameFixQuotes` in
+//!   `alter.c`), so it can change statements unrelated to the table. The
+//!   shadow reproduces that because it reads back whatever SQLite stored.
+//!
+//! # Bytes
+//!
+//! SQLite text is bytes: schema statements are prepared with the raw C API
+//! (`sqlite3_prepare_v2` with an explicit length), names are bound as blobs
+//! and `CAST` to text, and `sql` is read back as bytes. Nothing requires
+//! UTF-8; only a NUL byte is refused (SQLite's SQL text cannot hold one).
+
+use std::collections::HashMap;
+use std::ffi::{c_char, c_int, CStr};
+use std::ptr;
+
+use rusqlite::types::ValueRef;
+use rusqlite::{ffi, Connection};
+
+/// One `ALTER TABLE <table> RENAME COLUMN <old> TO <new>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ColumnRename {
+    /// The table's name before any table rename (compared ASCII-case-insensitively).
+    pub table: Vec<u8>,
+    /// The column's current name (compared ASCII-case-insensitively).
+    pub old: Vec<u8>,
+    /// The new column name, unquoted.
+    pub new: Vec<u8>,
+    /// Whether the `ALTER` spells the new name quoted (`"new"`). When it is
+    /// spelled bare SQLite writes it bare where the old token was bare
+    /// (`renameEditSql`). A name that cannot be written bare (not
+    /// `[A-Za-z_][A-Za-z0-9_]*`, or a keyword) is always quoted, as no
+    /// `ALTER` could spell it otherwise.
+    pub quoted: bool,
+}
+
+/// Renames to apply, by old name (SQLite names compare ASCII-case-insensitively).
+///
+/// Applied as a migration would run them: first every column rename, in
+/// order (tables still under their old names), then every table rename, in
+/// order. A chain or swap (`a→b` while `b→c`) must be ordered by the caller
+/// so that each step is valid; SQLite reports a clash otherwise.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SqliteRenames {
+    /// `(old table name, new table name)`, both unquoted.
+    pub tables: Vec<(Vec<u8>, Vec<u8>)>,
+    pub columns: Vec<ColumnRename>,
+}
+
+impl SqliteRenames {
+    pub fn is_empty(&self) -> bool {
+        self.tables.is_empty() && self.columns.is_empty()
+    }
+
+    /// The `ALTER TABLE` statements this module runs, in order, each
+    /// without a trailing `;`.
+    pub fn alter_statements(&self) -> Vec<Vec<u8>> {
+        let mut out = Vec::with_capacity(self.tables.len() + self.columns.len());
+        for c in &self.columns {
+            let mut s = b"ALTER TABLE ".to_vec();
+            push_quoted(&c.table, &mut s);
+            s.extend_from_slice(b" RENAME COLUMN ");
+            push_quoted(&c.old, &mut s);
+            s.extend_from_slice(b" TO ");
+            if c.quoted || !is_bare_identifier(&c.new) {
+                push_quoted(&c.new, &mut s);
+            } else {
+                s.extend_from_slice(&c.new);
+            }
+            out.push(s);
+        }
+        for (old, new) in &self.tables {
+            let mut s = b"ALTER TABLE ".to_vec();
+            push_quoted(old, &mut s);
+            s.extend_from_slice(b" RENAME TO ");
+            push_quoted(new, &mut s);
+            out.push(s);
+        }
+        out
+    }
+
+    /// Old names of the tables the renames touch, first mention first,
+    /// each with the old names of its renamed columns.
+    fn touched_tables(&self) -> Vec<(&[u8], Vec<&[u8]>)> {
+        fn slot<'a>(out: &mut Vec<(&'a [u8], Vec<&'a [u8]>)>, t: &'a [u8]) -> usize {
+            match out.iter().position(|(n, _)| n.eq_ignore_ascii_case(t)) {
+                Some(i) => i,
+                None => {
+                    out.push((t, Vec::new()));
+                    out.len() - 1
+                }
+            }
+        }
+        let mut out: Vec<(&[u8], Vec<&[u8]>)> = Vec::new();
+        for c in &self.columns {
+            let i = slot(&mut out, &c.table);
+            let list = &mut out[i].1;
+            if !list.iter().any(|x| x.eq_ignore_ascii_case(&c.old)) {
+                list.push(&c.old);
+            }
+        }
+        for (old, _) in &self.tables {
+            slot(&mut out, old);
+        }
+        out
+    }
+}
+
+/// The dump's schema, loaded (no data) into an in-memory database.
+pub struct Shadow {
+    conn: Connection,
+    /// Statement as given to [`Shadow::add`] (without its `;`) → the rowid
+    /// of its `sqlite_schema` row, which `ALTER TABLE` keeps (it UPDATEs the
+    /// row in place; `.dump`'s order relies on the same fact).
+    objects: HashMap<Vec<u8>, i64>,
+    /// Virtual tables recorded with [`Shadow::add_virtual_table`].
+    virtual_tables: Vec<Vec<u8>>,
+}
+
+const SAVEPOINT: &[u8] = b"SAVEPOINT dumpsed_shadow";
+const ROLLBACK: &[u8] = b"ROLLBACK TO dumpsed_shadow; RELEASE dumpsed_shadow";
+
+impl Shadow {
+    pub fn new() -> Result<Self, String> {
+        let conn = Connection::open_in_memory()
+            .map_err(|e| format!("opening the in-memory SQLite shadow database: {e}"))?;
+        let shadow = Shadow { conn, objects: HashMap::new(), virtual_tables: Vec::new() };
+        // Modern ALTER TABLE: views, triggers and other tables' REFERENCES
+        // are rewritten too (legacy_alter_table=ON would skip them, see
+        // https://sqlite.org/pragma.html#pragma_legacy_alter_table).
+        // foreign_keys OFF as in the sqlite3 CLI and in `.dump` output
+        // (libsqlite3-sys builds with SQLITE_DEFAULT_FOREIGN_KEYS=1).
+        // Double-quoted strings stay accepted in DDL (SQLITE_DBCONFIG_DQS_DDL,
+        // on by default, as in the 3.40 CLI) so that old schemas load.
+        shadow.exec(b"PRAGMA legacy_alter_table=OFF; PRAGMA foreign_keys=OFF")?;
+        shadow
+            .conn
+            .set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_DQS_DDL, true)
+            .map_err(|e| format!("enabling double-quoted strings in DDL: {e}"))?;
+        Ok(shadow)
+    }
+
+    /// Records one schema statement exactly as `.dump` wrote it (`CREATE
+    /// TABLE [IF NOT EXISTS]`, `CREATE [UNIQUE] INDEX`, `CREATE VIEW`,
+    /// `CREATE TRIGGER`), with or without its `;` and trailing newline.
+    ///
+    /// Virtual tables are not `CREATE` statements in a dump (`.dump` writes
+    /// `INSERT INTO sqlite_schema(…)` under `PRAGMA writable_schema=ON`): use
+    /// [`Shadow::add_virtual_table`].
+    pub fn add(&mut self, stmt: &[u8]) -> Result<(), String> {
+        let text = statement_text(stmt);
+        if self.objects.contains_key(text) {
+            return Ok(());
+        }
+        let head: Vec<u8> = text.iter().take(20).map(u8::to_ascii_uppercase).collect();
+        if !head.starts_with(b"CREATE ") {
+            return Err(format!("not a schema statement: {}", show(text, 80)));
+        }
+        if head.starts_with(b"CREATE VIRTUAL TABLE") {
+            return Err(format!(
+                "CREATE VIRTUAL TABLE is not loaded into the shadow schema (`.dump` writes \
+                 virtual tables as INSERT INTO sqlite_schema): {}",
+                show(text, 80)
+            ));
+        }
+        let before = self.max_rowid()?;
+        self.exec(text).map_err(|e| format!("loading {}: {e}", show(text, 80)))?;
+        // The new row with SQL; AUTOINCREMENT also creates sqlite_sequence.
+        let rowid: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT rowid FROM sqlite_schema WHERE rowid > ?1 AND sql IS NOT NULL \
+                 AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid LIMIT 1",
+                [before],
+                |r| r.get(0),
+            )
+            .map(Some)
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                e => Err(e),
+            })
+            .map_err(|e| format!("reading back {}: {e}", show(text, 80)))?;
+        let rowid = rowid.ok_or_else(|| {
+            format!("statement created no schema object (IF NOT EXISTS?): {}", show(text, 80))
+        })?;
+        self.objects.insert(text.to_vec(), rowid);
+        Ok(())
+    }
+
+    /// Records that `name` is a virtual table (from `.dump`'s
+    /// `INSERT INTO sqlite_schema(type,name,…) VALUES('table',…)`), so that
+    /// renaming it is refused: a live rename would call the module's
+    /// `xRename`, which dumpsed cannot reproduce. Its shadow tables
+    /// (`name_data`, …) come as ordinary `CREATE TABLE` statements.
+    pub fn add_virtual_table(&mut self, name: &[u8]) {
+        self.virtual_tables.push(name.to_vec());
+    }
+
+    /// The statement as `sqlite3 .dump` would write it after the live
+    /// renames (ending in `;`, no newline), or `None` when unchanged.
+    /// Adds the statement first if [`Shadow::add`] has not seen it.
+    ///
+    /// An error carries SQLite's message, e.g. `error in trigger tr1: no
+    /// such table: main.t2`, when the live `ALTER` would fail too.
+    pub fn renamed(&mut self, stmt: &[u8], renames: &SqliteRenames) -> Result<Option<Vec<u8>>, String> {
+        if renames.is_empty() {
+            return Ok(None);
+        }
+        let text = statement_text(stmt);
+        if !self.objects.contains_key(text) {
+            self.add(stmt)?;
+        }
+        let rowid = *self
+            .objects
+            .get(text)
+            .ok_or_else(|| format!("statement not recorded: {}", show(text, 80)))?;
+        for (old, _) in &renames.tables {
+            if self.virtual_tables.iter().any(|v| v.eq_ignore_ascii_case(old)) {
+                return Err(format!(
+                    "{} is a virtual table: renaming it needs its module's xRename, not done",
+                    show(old, 80)
+                ));
+            }
+        }
+        let (kind, before) = self.object(rowid)?;
+        self.exec(SAVEPOINT)?;
+        let result = self.renamed_in_savepoint(rowid, kind == b"table", renames);
+        let undo = self.exec(ROLLBACK);
+        let after = result.map_err(|e| format!("renaming in {}: {e}", show(text, 80)))?;
+        undo.map_err(|e| format!("rolling back the shadow database: {e}"))?;
+        if after == before {
+            return Ok(None);
+        }
+        Ok(Some(dump_form(&kind, &after)))
+    }
+
+    fn renamed_in_savepoint(&self, rowid: i64, is_table: bool, renames: &SqliteRenames) -> Result<Vec<u8>, String> {
+        if is_table {
+            // Forward foreign keys: a table may REFERENCES one created after
+            // it; give the ALTER something to rename.
+            for (table, cols) in renames.touched_tables() {
+                if self.table_name(table)?.is_none() {
+                    let mut s = b"CREATE TABLE ".to_vec();
+                    push_quoted(table, &mut s);
+                    s.push(b'(');
+                    if cols.is_empty() {
+                        s.extend_from_slice(b"\"dumpsed stub\"");
+                    }
+                    for (i, c) in cols.iter().enumerate() {
+                        if i > 0 {
+                            s.push(b',');
+                        }
+                        push_quoted(c, &mut s);
+                    }
+                    s.push(b')');
+                    self.exec(&s).map_err(|e| format!("creating stub table {}: {e}", show(table, 80)))?;
+                }
+            }
+        }
+        for alter in renames.alter_statements() {
+            self.exec(&alter).map_err(|e| format!("{}: {e}", show(&alter, 200)))?;
+        }
+        Ok(self.object(rowid)?.1)
+    }
+
+    /// `(type, sql)` of the `sqlite_schema` row `rowid`.
+    fn object(&self, rowid: i64) -> Result<(Vec<u8>, Vec<u8>), String> {
+        self.conn
+            .query_row("SELECT type, sql FROM sqlite_schema WHERE rowid = ?1", [rowid], |r| {
+                Ok((bytes(r.get_ref(0)?), bytes(r.get_ref(1)?)))
+            })
+            .map_err(|e| format!("reading sqlite_schema row {rowid}: {e}"))
+    }
+
+    fn max_rowid(&self) -> Result<i64, String> {
+        self.conn
+            .query_row("SELECT coalesce(max(rowid), 0) FROM sqlite_schema", [], |r| r.get(0))
+            .map_err(|e| format!("reading sqlite_schema: {e}"))
+    }
+
+    /// The stored name of the table (or view) named `name`, compared as
+    /// SQLite compares names (ASCII case folded), or `None`.
+    pub fn table_name(&self, name: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT name FROM sqlite_schema WHERE type IN ('table','view') \
+                 AND name = CAST(?1 AS TEXT) COLLATE NOCASE",
+            )
+            .map_err(|e| format!("preparing table lookup: {e}"))?;
+        let mut rows = st.query([name]).map_err(|e| format!("looking up table {}: {e}", show(name, 80)))?;
+        match rows.next().map_err(|e| format!("looking up table {}: {e}", show(name, 80)))? {
+            Some(r) => Ok(Some(bytes(r.get_ref(0).map_err(|e| e.to_string())?))),
+            None => Ok(None),
+        }
+    }
+
+    /// Columns of a table in order, with whether each is generated
+    /// (`PRAGMA table_xinfo` hidden 2 = VIRTUAL, 3 = STORED).
+    ///
+    /// How `.dump` writes rows of a table with generated columns (3.40,
+    /// `dump_callback` and `tableColumnList` in `src/shell.c.in`):
+    /// `tableColumnList` reads `PRAGMA table_info`, which leaves generated
+    /// (and hidden) columns out, and the row SELECT lists only those
+    /// columns; the INSERT has **no column list** (`INSERT INTO t
+    /// VALUES(…)`), unless `--preserve-rowids` adds one, so the values are
+    /// the non-generated columns, in table order. SQLite accepts that
+    /// because an INSERT without a column list expects exactly the
+    /// non-generated columns. So the N-th value of a dumped row is the N-th
+    /// entry here with `false`.
+    pub fn columns(&self, table: &[u8]) -> Result<Vec<(Vec<u8>, bool)>, String> {
+        let ctx = |e: rusqlite::Error| format!("reading the columns of {}: {e}", show(table, 80));
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT name, hidden FROM pragma_table_xinfo(CAST(?1 AS TEXT))")
+            .map_err(ctx)?;
+        let mut rows = st.query([table]).map_err(ctx)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(ctx)? {
+            let name = bytes(r.get_ref(0).map_err(ctx)?);
+            let hidden: i64 = r.get(1).map_err(ctx)?;
+            out.push((name, hidden == 2 || hidden == 3));
+        }
+        if out.is_empty() {
+            return Err(format!("no table {} in the shadow schema", show(table, 80)));
+        }
+        Ok(out)
+    }
+
+    /// What a live rename makes of the `name` value of a `sqlite_sequence`
+    /// row: `sqlite3AlterRenameTable` in `alter.c` runs
+    /// `UPDATE sqlite_sequence SET name = <new> WHERE name = <stored name>`,
+    /// an exact (binary) comparison with the table's name as stored, so a
+    /// row spelled in another case is left alone. `None`: unchanged.
+    pub fn sequence_name(&self, name: &[u8], renames: &SqliteRenames) -> Result<Option<Vec<u8>>, String> {
+        let mut current = name.to_vec();
+        let mut changed = false;
+        for (old, new) in &renames.tables {
+            if !old.eq_ignore_ascii_case(&current) {
+                continue;
+            }
+            // Table renames apply in order; after the first, the stored
+            // name is the new name exactly as written in the ALTER.
+            let stored = if changed { Some(current.clone()) } else { self.table_name(old)? };
+            if stored.as_deref() == Some(&current[..]) {
+                current = new.clone();
+                changed = true;
+            }
+        }
+        Ok(changed.then_some(current))
+    }
+
+    /// Runs `sql` (one or more statements) as bytes, via the C API so that
+    /// no UTF-8 is required.
+    fn exec(&self, sql: &[u8]) -> Result<(), String> {
+        if sql.contains(&0) {
+            return Err("SQL text contains a NUL byte".into());
+        }
+        // SAFETY: the handle is valid for the life of `self.conn`, we use it
+        // on this thread only, and every statement we prepare is finalized
+        // before returning.
+        let db = unsafe { self.conn.handle() };
+        let mut rest = sql;
+        while !rest.is_empty() {
+            let len = c_int::try_from(rest.len()).map_err(|_| "SQL text longer than 2 GiB".to_string())?;
+            let mut stmt: *mut ffi::sqlite3_stmt = ptr::null_mut();
+            let mut tail: *const c_char = ptr::null();
+            // SAFETY: `rest` is valid for `len` bytes; SQLite reads no further.
+            let rc = unsafe { ffi::sqlite3_prepare_v2(db, rest.as_ptr().cast(), len, &mut stmt, &mut tail) };
+            if rc != ffi::SQLITE_OK {
+                return Err(errmsg(db));
+            }
+            let used = if tail.is_null() { rest.len() } else { (tail as usize).saturating_sub(rest.as_ptr() as usize) };
+            rest = &rest[used.min(rest.len())..];
+            if stmt.is_null() {
+                // Only whitespace or comments were left.
+                if used == 0 {
+                    break;
+                }
+                continue;
+            }
+            let result = loop {
+                // SAFETY: `stmt` is a live prepared statement.
+                match unsafe { ffi::sqlite3_step(stmt) } {
+                    ffi::SQLITE_ROW => continue,
+                    ffi::SQLITE_DONE => break Ok(()),
+                    _ => break Err(errmsg(db)),
+                }
+            };
+            // SAFETY: finalized once, not used afterwards.
+            unsafe { ffi::sqlite3_finalize(stmt) };
+            result?;
+        }
+        Ok(())
+    }
+}
+
+fn errmsg(db: *mut ffi::sqlite3) -> String {
+    // SAFETY: sqlite3_errmsg returns a NUL-terminated string owned by SQLite,
+    // valid until the next call on `db`; we copy it at once.
+    let p = unsafe { ffi::sqlite3_errmsg(db) };
+    if p.is_null() {
+        return "unknown SQLite error".into();
+    }
+    // SAFETY: non-null, NUL-terminated (above).
+    let b = unsafe { CStr::from_ptr(p) }.to_bytes();
+    b.escape_ascii().to_string()
+}
+
+fn bytes(v: ValueRef<'_>) -> Vec<u8> {
+    match v {
+        ValueRef::Text(b) | ValueRef::Blob(b) => b.to_vec(),
+        ValueRef::Null => Vec::new(),
+        ValueRef::Integer(i) => i.to_string().into_bytes(),
+        ValueRef::Real(f) => f.to_string().into_bytes(),
+    }
+}
+
+/// The statement without trailing whitespace and its final `;`.
+fn statement_text(stmt: &[u8]) -> &[u8] {
+    let mut s = trim_end(stmt);
+    if let Some(rest) = s.strip_suffix(b";") {
+        s = rest;
+    }
+    s
+}
+
+fn trim_end(s: &[u8]) -> &[u8] {
+    let n = s.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(0, |i| i + 1);
+    &s[..n]
+}
+
+/// Stored `sql` as `.dump` writes it: `dump_callback` in `src/shell.c.in`
+/// writes `CREATE TABLE IF NOT EXISTS ` + the rest when a table's SQL
+/// matches the glob `CREATE TABLE ['"]*` (SQLite stores a renamed table as
+/// `CREATE TABLE "new"…`), else the SQL as stored; then `;`.
+fn dump_form(kind: &[u8], sql: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(sql.len() + 16);
+    let prefix = b"CREATE TABLE ";
+    if kind == b"table"
+        && sql.starts_with(prefix)
+        && matches!(sql.get(prefix.len()), Some(b'"') | Some(b'\''))
+    {
+        out.extend_from_slice(b"CREATE TABLE IF NOT EXISTS ");
+        out.extend_from_slice(&sql[prefix.len()..]);
+    } else {
+        out.extend_from_slice(sql);
+    }
+    out.push(b';');
+    out
+}
+
+/// `"name"` with `"` doubled: SQLite's `%w` in `"%w"`.
+fn push_quoted(name: &[u8], out: &mut Vec<u8>) {
+    out.push(b'"');
+    for &b in name {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}
+
+/// Whether `name` can follow `TO` bare: `[A-Za-z_][A-Za-z0-9_]*` and not an
+/// SQLite keyword (`sqlite3_keyword_check`).
+fn is_bare_identifier(name: &[u8]) -> bool {
+    let ok_shape = match name.split_first() {
+        Some((f, rest)) => {
+            (f.is_ascii_alphabetic() || *f == b'_') && rest.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        }
+        None => false,
+    };
+    if !ok_shape {
+        return false;
+    }
+    let Ok(len) = c_int::try_from(name.len()) else { return false };
+    // SAFETY: `name` is valid for `len` bytes; the function only reads them.
+    unsafe { ffi::sqlite3_keyword_check(name.as_ptr().cast(), len) == 0 }
+}
+
+/// `s` for an error message: escaped (lossless, no UTF-8 assumed), cut at `max` bytes.
+fn show(s: &[u8], max: usize) -> String {
+    let cut = &s[..s.len().min(max)];
+    let mut t = cut.escape_ascii().to_string();
+    if s.len() > max {
+        t.push('…');
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn renames_table(old: &str, new: &str) -> SqliteRenames {
+        SqliteRenames { tables: vec![(old.into(), new.into())], columns: vec![] }
+    }
+
+    #[test]
+    fn table_named_like_its_column() {
+        let mut s = Shadow::new().unwrap();
+        let r = renames_table("category", "cat");
+        let t = s.renamed(b"CREATE TABLE category(category TEXT, id INTEGER PRIMARY KEY);", &r).unwrap();
+        assert_eq!(t.as_deref(), Some(&b"CREATE TABLE IF NOT EXISTS \"cat\"(category TEXT, id INTEGER PRIMARY KEY);"[..]));
+        let v = s.renamed(b"CREATE VIEW v AS SELECT category.category AS category FROM category;", &r).unwrap();
+        assert_eq!(v.as_deref(), Some(&b"CREATE VIEW v AS SELECT \"cat\".category AS category FROM \"cat\";"[..]));
+    }
+
+    #[test]
+    fn unrelated_statement_unchanged() {
+        let mut s = Shadow::new().unwrap();
+        let r = renames_table("a", "b");
+        s.add(b"CREATE TABLE a(x);").unwrap();
+        assert_eq!(s.renamed(b"CREATE TABLE c(a);", &r).unwrap(), None);
+    }
+
+    #[test]
+    fn non_utf8_names() {
+        let mut s = Shadow::new().unwrap();
+        let r = SqliteRenames { tables: vec![(b"t\xff".to_vec(), b"n\xfe".to_vec())], columns: vec![] };
+        let t = s.renamed(b"CREATE TABLE \"t\xff\"(\"c\xff\");", &r).unwrap();
+        assert_eq!(t.as_deref(), Some(&b"CREATE TABLE IF NOT EXISTS \"n\xfe\"(\"c\xff\");"[..]));
+        assert_eq!(s.columns(b"t\xff").unwrap(), vec![(b"c\xff".to_vec(), false)]);
+    }
+
+    #[test]
+    fn forward_foreign_key_uses_stub() {
+        let mut s = Shadow::new().unwrap();
+        let r = SqliteRenames {
+            tables: vec![(b"p".to_vec(), b"parent".to_vec())],
+            columns: vec![ColumnRename { table: b"p".to_vec(), old: b"id".to_vec(), new: b"pid".to_vec(), quoted: false }],
+        };
+        let c = s.renamed(b"CREATE TABLE c(x REFERENCES p(id));", &r).unwrap();
+        assert_eq!(c.as_deref(), Some(&b"CREATE TABLE c(x REFERENCES \"parent\"(pid));"[..]));
+        // The stub was rolled back: p can now be created for real.
+        s.add(b"CREATE TABLE p(id INTEGER PRIMARY KEY);").unwrap();
+    }
+
+    #[test]
+    fn virtual_table_rename_refused() {
+        let mut s = Shadow::new().unwrap();
+        s.add_virtual_table(b"ft");
+        let err = s.renamed(b"CREATE TABLE x(a);", &renames_table("FT", "g")).unwrap_err();
+        assert!(err.contains("virtual table"), "{err}");
+    }
+
+    #[test]
+    fn sequence_rows_follow_exact_stored_name() {
+        let mut s = Shadow::new().unwrap();
+        s.add(b"CREATE TABLE Seq(id INTEGER PRIMARY KEY AUTOINCREMENT);").unwrap();
+        let r = renames_table("seq", "s2");
+        assert_eq!(s.sequence_name(b"Seq", &r).unwrap(), Some(b"s2".to_vec()));
+        assert_eq!(s.sequence_name(b"seq", &r).unwrap(), None);
+        assert_eq!(s.sequence_name(b"other", &r).unwrap(), None);
+    }
+}
