@@ -78,9 +78,10 @@ pub struct ColumnRename {
     pub new: Vec<u8>,
     /// Whether the `ALTER` spells the new name quoted (`"new"`). When it is
     /// spelled bare SQLite writes it bare where the old token was bare
-    /// (`renameEditSql`). A name that cannot be written bare (not
-    /// `[A-Za-z_][A-Za-z0-9_]*`, or a keyword) is always quoted, as no
-    /// `ALTER` could spell it otherwise.
+    /// (`renameEditSql`). A name not shaped `[A-Za-z_][A-Za-z0-9_]*` is
+    /// always quoted, as no `ALTER` could spell it bare. A keyword spelled
+    /// bare is left to SQLite's parser: some are accepted as names (`key`,
+    /// a fallback keyword), reserved ones are a syntax error, reported.
     pub quoted: bool,
 }
 
@@ -512,21 +513,16 @@ fn push_quoted(name: &[u8], out: &mut Vec<u8>) {
     out.push(b'"');
 }
 
-/// Whether `name` can follow `TO` bare: `[A-Za-z_][A-Za-z0-9_]*` and not an
-/// SQLite keyword (`sqlite3_keyword_check`).
+/// Whether `name` is shaped like a bare identifier, `[A-Za-z_][A-Za-z0-9_]*`.
+/// Keywords are not checked here: SQLite's grammar accepts many of them as
+/// names (`%fallback ID` in `parse.y`), and its own error is clearer.
 fn is_bare_identifier(name: &[u8]) -> bool {
-    let ok_shape = match name.split_first() {
+    match name.split_first() {
         Some((f, rest)) => {
             (f.is_ascii_alphabetic() || *f == b'_') && rest.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
         }
         None => false,
-    };
-    if !ok_shape {
-        return false;
     }
-    let Ok(len) = c_int::try_from(name.len()) else { return false };
-    // SAFETY: `name` is valid for `len` bytes; the function only reads them.
-    unsafe { ffi::sqlite3_keyword_check(name.as_ptr().cast(), len) == 0 }
 }
 
 /// `s` for an error message: escaped (lossless, no UTF-8 assumed), cut at `max` bytes.
