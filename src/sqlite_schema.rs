@@ -13,18 +13,27 @@
 //! # Streaming
 //!
 //! `.dump` writes objects in `sqlite_schema` rowid order, tables first, then
-//! indexes, triggers and views. A statement is renamed against the schema
-//! seen so far, which is everything it can depend on, with two exceptions:
+//! indexes, triggers and views. Call [`Shadow::renamed`] on each schema
+//! statement as it comes, then [`Shadow::finish`] once the schema is read.
 //!
-//! * a `REFERENCES` to a table created later (a forward foreign key): while a
-//!   `CREATE TABLE` is renamed, each renamed table not created yet gets a
-//!   stub table (with the renamed columns) inside the savepoint, so that the
-//!   `ALTER` can run and rewrite the `REFERENCES` clause;
-//! * a view or trigger that uses a view created after it (SQLite accepts
-//!   `CREATE VIEW v1 AS SELECT * FROM v2` before `v2` exists). The `ALTER`
-//!   then fails with SQLite's "error in view v1: no such table: main.v2",
-//!   where the live rename of the whole database would succeed. Not handled:
-//!   reported as that error.
+//! * A `CREATE TABLE` or `CREATE INDEX` is renamed alone in a scratch
+//!   database (an index with its table): what `ALTER` makes of it depends on
+//!   it only. Renamed tables that are not there get a stub (with the renamed
+//!   columns), which is what a forward foreign key (a `REFERENCES` to a table
+//!   created later) needs.
+//! * A view or trigger is renamed in the shadow holding everything seen so
+//!   far, which is what it resolves against, with one exception: a view or
+//!   trigger that uses a view created after it (SQLite accepts `CREATE VIEW
+//!   v1 AS SELECT * FROM v2` before `v2` exists). If such an object also
+//!   names a renamed table or column, the `ALTER` fails with SQLite's "error
+//!   in view v1: no such table: main.v2" where the live rename of the whole
+//!   database succeeds. Not handled: reported as that error.
+//! * A statement that cannot change (it names no renamed table or column,
+//!   see `may_change`) is not run through `ALTER` at all.
+//! * So an error that the live rename would raise because of *another*
+//!   object (a trigger naming a missing table, a circular view) may not
+//!   show at the statement being renamed: [`Shadow::finish`] runs the
+//!   renames once over the whole schema and reports it.
 //!
 //! # What a live rename does besides `sqlite_schema.sql`
 //!
@@ -158,8 +167,21 @@ impl SqliteRenames {
 }
 
 /// The dump's schema, loaded (no data) into an in-memory database.
+///
+/// Two connections: `conn` holds every statement seen (views and triggers
+/// are renamed there, as they resolve names against the whole schema), and
+/// `scratch`, empty between calls, where a table or index is renamed alone
+/// (with its table, for an index): what `ALTER TABLE` makes of a `CREATE
+/// TABLE`/`CREATE INDEX` depends on that statement only (`renameTableFunc`
+/// and `renameColumnFunc` in `alter.c` compare a table's REFERENCES by
+/// name, resolve its CHECK/generated expressions against itself). Each
+/// `ALTER` rewrites and re-parses every schema row, so renaming in the full
+/// schema would cost O(schema) per statement, O(schema²) per dump.
+/// Errors an unrelated object would raise in the live rename surface in the
+/// first view or trigger renamed, or in [`Shadow::finish`].
 pub struct Shadow {
     conn: Connection,
+    scratch: Connection,
     /// Statement as given to [`Shadow::add`] (without its `;`) → the rowid
     /// of its `sqlite_schema` row, which `ALTER TABLE` keeps (it UPDATEs the
     /// row in place; `.dump`'s order relies on the same fact).
@@ -171,24 +193,25 @@ pub struct Shadow {
 const SAVEPOINT: &[u8] = b"SAVEPOINT dumpsed_shadow";
 const ROLLBACK: &[u8] = b"ROLLBACK TO dumpsed_shadow; RELEASE dumpsed_shadow";
 
+fn open() -> Result<Connection, String> {
+    let conn = Connection::open_in_memory()
+        .map_err(|e| format!("opening the in-memory SQLite shadow database: {e}"))?;
+    // Modern ALTER TABLE: views, triggers and other tables' REFERENCES
+    // are rewritten too (legacy_alter_table=ON would skip them, see
+    // https://sqlite.org/pragma.html#pragma_legacy_alter_table).
+    // foreign_keys OFF as in the sqlite3 CLI and in `.dump` output
+    // (libsqlite3-sys builds with SQLITE_DEFAULT_FOREIGN_KEYS=1).
+    exec(&conn, b"PRAGMA legacy_alter_table=OFF; PRAGMA foreign_keys=OFF")?;
+    // Double-quoted strings stay accepted in DDL (on by default, as in the
+    // 3.40 CLI) so that old schemas load.
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_DQS_DDL, true)
+        .map_err(|e| format!("enabling double-quoted strings in DDL: {e}"))?;
+    Ok(conn)
+}
+
 impl Shadow {
     pub fn new() -> Result<Self, String> {
-        let conn = Connection::open_in_memory()
-            .map_err(|e| format!("opening the in-memory SQLite shadow database: {e}"))?;
-        let shadow = Shadow { conn, objects: HashMap::new(), virtual_tables: Vec::new() };
-        // Modern ALTER TABLE: views, triggers and other tables' REFERENCES
-        // are rewritten too (legacy_alter_table=ON would skip them, see
-        // https://sqlite.org/pragma.html#pragma_legacy_alter_table).
-        // foreign_keys OFF as in the sqlite3 CLI and in `.dump` output
-        // (libsqlite3-sys builds with SQLITE_DEFAULT_FOREIGN_KEYS=1).
-        // Double-quoted strings stay accepted in DDL (SQLITE_DBCONFIG_DQS_DDL,
-        // on by default, as in the 3.40 CLI) so that old schemas load.
-        shadow.exec(b"PRAGMA legacy_alter_table=OFF; PRAGMA foreign_keys=OFF")?;
-        shadow
-            .conn
-            .set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_DQS_DDL, true)
-            .map_err(|e| format!("enabling double-quoted strings in DDL: {e}"))?;
-        Ok(shadow)
+        Ok(Shadow { conn: open()?, scratch: open()?, objects: HashMap::new(), virtual_tables: Vec::new() })
     }
 
     /// Records one schema statement exactly as `.dump` wrote it (`CREATE
@@ -214,26 +237,7 @@ impl Shadow {
                 show(text, 80)
             ));
         }
-        let before = self.max_rowid()?;
-        self.exec(text).map_err(|e| format!("loading {}: {e}", show(text, 80)))?;
-        // The new row with SQL; AUTOINCREMENT also creates sqlite_sequence.
-        let rowid: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT rowid FROM sqlite_schema WHERE rowid > ?1 AND sql IS NOT NULL \
-                 AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid LIMIT 1",
-                [before],
-                |r| r.get(0),
-            )
-            .map(Some)
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                e => Err(e),
-            })
-            .map_err(|e| format!("reading back {}: {e}", show(text, 80)))?;
-        let rowid = rowid.ok_or_else(|| {
-            format!("statement created no schema object (IF NOT EXISTS?): {}", show(text, 80))
-        })?;
+        let rowid = create(&self.conn, text).map_err(|e| format!("loading {}: {e}", show(text, 80)))?;
         self.objects.insert(text.to_vec(), rowid);
         Ok(())
     }
@@ -265,18 +269,20 @@ impl Shadow {
             .objects
             .get(text)
             .ok_or_else(|| format!("statement not recorded: {}", show(text, 80)))?;
-        for (old, _) in &renames.tables {
-            if self.virtual_tables.iter().any(|v| v.eq_ignore_ascii_case(old)) {
-                return Err(format!(
-                    "{} is a virtual table: renaming it needs its module's xRename, not done",
-                    show(old, 80)
-                ));
-            }
+        self.refuse_virtual(renames)?;
+        if !may_change(text, renames) {
+            return Ok(None);
         }
-        let (kind, before) = self.object(rowid)?;
-        self.exec(SAVEPOINT)?;
-        let result = self.renamed_in_savepoint(rowid, kind == b"table", renames);
-        let undo = self.exec(ROLLBACK);
+        let (kind, before, tbl_name) = object(&self.conn, rowid)?;
+        let alone = kind == b"table" || kind == b"index";
+        let conn = if alone { &self.scratch } else { &self.conn };
+        exec(conn, SAVEPOINT)?;
+        let result = if alone {
+            self.rename_alone(&kind, &before, &tbl_name, renames)
+        } else {
+            rename_in(conn, rowid, renames)
+        };
+        let undo = exec(conn, ROLLBACK);
         let after = result.map_err(|e| format!("renaming in {}: {e}", show(text, 80)))?;
         undo.map_err(|e| format!("rolling back the shadow database: {e}"))?;
         if after == before {
@@ -285,65 +291,84 @@ impl Shadow {
         Ok(Some(dump_form(&kind, &after)))
     }
 
-    fn renamed_in_savepoint(&self, rowid: i64, is_table: bool, renames: &SqliteRenames) -> Result<Vec<u8>, String> {
-        if is_table {
-            // Forward foreign keys: a table may REFERENCES one created after
-            // it; give the ALTER something to rename.
-            for (table, cols) in renames.touched_tables() {
-                if self.table_name(table)?.is_none() {
-                    let mut s = b"CREATE TABLE ".to_vec();
-                    push_quoted(table, &mut s);
-                    s.push(b'(');
-                    if cols.is_empty() {
-                        s.extend_from_slice(b"\"dumpsed stub\"");
-                    }
-                    for (i, c) in cols.iter().enumerate() {
-                        if i > 0 {
-                            s.push(b',');
-                        }
-                        push_quoted(c, &mut s);
-                    }
-                    s.push(b')');
-                    self.exec(&s).map_err(|e| format!("creating stub table {}: {e}", show(table, 80)))?;
-                }
+    /// Runs the renames once over the whole schema seen, as the live
+    /// migration would, and reports SQLite's error if it would fail (an
+    /// object that no longer resolves, a renamed table or column that is not
+    /// in the dump, …). Call it when the dump's schema has been read.
+    pub fn finish(&self, renames: &SqliteRenames) -> Result<(), String> {
+        if renames.is_empty() {
+            return Ok(());
+        }
+        self.refuse_virtual(renames)?;
+        exec(&self.conn, SAVEPOINT)?;
+        let mut result = Ok(());
+        for alter in renames.alter_statements() {
+            if let Err(e) = exec(&self.conn, &alter) {
+                result = Err(format!("{}: {e}", show(&alter, 200)));
+                break;
             }
         }
-        for alter in renames.alter_statements() {
-            self.exec(&alter).map_err(|e| format!("{}: {e}", show(&alter, 200)))?;
+        let undo = exec(&self.conn, ROLLBACK);
+        result?;
+        undo.map_err(|e| format!("rolling back the shadow database: {e}"))
+    }
+
+    fn refuse_virtual(&self, renames: &SqliteRenames) -> Result<(), String> {
+        for (old, _) in &renames.tables {
+            if self.virtual_tables.iter().any(|v| v.eq_ignore_ascii_case(old)) {
+                return Err(format!(
+                    "{} is a virtual table: renaming it needs its module's xRename, not done",
+                    show(old, 80)
+                ));
+            }
         }
-        Ok(self.object(rowid)?.1)
+        Ok(())
     }
 
-    /// `(type, sql)` of the `sqlite_schema` row `rowid`.
-    fn object(&self, rowid: i64) -> Result<(Vec<u8>, Vec<u8>), String> {
-        self.conn
-            .query_row("SELECT type, sql FROM sqlite_schema WHERE rowid = ?1", [rowid], |r| {
-                Ok((bytes(r.get_ref(0)?), bytes(r.get_ref(1)?)))
-            })
-            .map_err(|e| format!("reading sqlite_schema row {rowid}: {e}"))
-    }
-
-    fn max_rowid(&self) -> Result<i64, String> {
-        self.conn
-            .query_row("SELECT coalesce(max(rowid), 0) FROM sqlite_schema", [], |r| r.get(0))
-            .map_err(|e| format!("reading sqlite_schema: {e}"))
+    /// In `scratch` (inside its savepoint): the table or index alone (an
+    /// index with its table), stubs for the renamed tables that are not
+    /// there, then the ALTERs; returns the object's new SQL.
+    fn rename_alone(&self, kind: &[u8], sql: &[u8], tbl_name: &[u8], renames: &SqliteRenames) -> Result<Vec<u8>, String> {
+        if kind == b"index" {
+            let table_sql: Vec<u8> = self
+                .conn
+                .query_row(
+                    "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = CAST(?1 AS TEXT)",
+                    [tbl_name],
+                    |r| Ok(bytes(r.get_ref(0)?)),
+                )
+                .map_err(|e| format!("reading the table {} of an index: {e}", show(tbl_name, 80)))?;
+            create(&self.scratch, &table_sql)?;
+        }
+        let rowid = create(&self.scratch, sql)?;
+        // Tables renamed in the same migration but not here: a forward
+        // REFERENCES (a table created before the one it references) needs
+        // its target to exist for the ALTER to run at all.
+        for (table, cols) in renames.touched_tables() {
+            if lookup_table(&self.scratch, table)?.is_none() {
+                let mut s = b"CREATE TABLE ".to_vec();
+                push_quoted(table, &mut s);
+                s.push(b'(');
+                if cols.is_empty() {
+                    s.extend_from_slice(b"\"dumpsed stub\"");
+                }
+                for (i, c) in cols.iter().enumerate() {
+                    if i > 0 {
+                        s.push(b',');
+                    }
+                    push_quoted(c, &mut s);
+                }
+                s.push(b')');
+                exec(&self.scratch, &s).map_err(|e| format!("creating stub table {}: {e}", show(table, 80)))?;
+            }
+        }
+        rename_in(&self.scratch, rowid, renames)
     }
 
     /// The stored name of the table (or view) named `name`, compared as
     /// SQLite compares names (ASCII case folded), or `None`.
     pub fn table_name(&self, name: &[u8]) -> Result<Option<Vec<u8>>, String> {
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT name FROM sqlite_schema WHERE type IN ('table','view') \
-                 AND name = CAST(?1 AS TEXT) COLLATE NOCASE",
-            )
-            .map_err(|e| format!("preparing table lookup: {e}"))?;
-        let mut rows = st.query([name]).map_err(|e| format!("looking up table {}: {e}", show(name, 80)))?;
-        match rows.next().map_err(|e| format!("looking up table {}: {e}", show(name, 80)))? {
-            Some(r) => Ok(Some(bytes(r.get_ref(0).map_err(|e| e.to_string())?))),
-            None => Ok(None),
-        }
+        lookup_table(&self.conn, name)
     }
 
     /// Columns of a table in order, with whether each is generated
@@ -400,50 +425,141 @@ impl Shadow {
         }
         Ok(changed.then_some(current))
     }
+}
 
-    /// Runs `sql` (one or more statements) as bytes, via the C API so that
-    /// no UTF-8 is required.
-    fn exec(&self, sql: &[u8]) -> Result<(), String> {
-        if sql.contains(&0) {
-            return Err("SQL text contains a NUL byte".into());
-        }
-        // SAFETY: the handle is valid for the life of `self.conn`, we use it
-        // on this thread only, and every statement we prepare is finalized
-        // before returning.
-        let db = unsafe { self.conn.handle() };
-        let mut rest = sql;
-        while !rest.is_empty() {
-            let len = c_int::try_from(rest.len()).map_err(|_| "SQL text longer than 2 GiB".to_string())?;
-            let mut stmt: *mut ffi::sqlite3_stmt = ptr::null_mut();
-            let mut tail: *const c_char = ptr::null();
-            // SAFETY: `rest` is valid for `len` bytes; SQLite reads no further.
-            let rc = unsafe { ffi::sqlite3_prepare_v2(db, rest.as_ptr().cast(), len, &mut stmt, &mut tail) };
-            if rc != ffi::SQLITE_OK {
-                return Err(errmsg(db));
-            }
-            let used = if tail.is_null() { rest.len() } else { (tail as usize).saturating_sub(rest.as_ptr() as usize) };
-            rest = &rest[used.min(rest.len())..];
-            if stmt.is_null() {
-                // Only whitespace or comments were left.
-                if used == 0 {
-                    break;
-                }
-                continue;
-            }
-            let result = loop {
-                // SAFETY: `stmt` is a live prepared statement.
-                match unsafe { ffi::sqlite3_step(stmt) } {
-                    ffi::SQLITE_ROW => continue,
-                    ffi::SQLITE_DONE => break Ok(()),
-                    _ => break Err(errmsg(db)),
-                }
-            };
-            // SAFETY: finalized once, not used afterwards.
-            unsafe { ffi::sqlite3_finalize(stmt) };
-            result?;
-        }
-        Ok(())
+/// Whether the renames can change `stmt` at all. `ALTER TABLE` edits only
+/// tokens that resolve to the renamed table or column (`renameEditSql`),
+/// so such a token spells the old name, maybe quoted, with its quote
+/// character doubled inside: the statement then contains every run of the
+/// name between quote characters (ASCII case folded, like `sqlite3StrICmp`).
+/// A column rename also turns double-quoted strings into single-quoted ones
+/// in every object (`renameFixQuotes`), so any `"` counts. Skipping a
+/// statement here skips no error: [`Shadow::finish`] runs the whole rename.
+fn may_change(stmt: &[u8], renames: &SqliteRenames) -> bool {
+    // SQLite's identifier characters (`sqlite3IsIdChar`, plus `$`).
+    fn id_char(b: u8) -> bool {
+        b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
     }
+    fn mentions(stmt: &[u8], name: &[u8]) -> bool {
+        let quote = |b: &u8| matches!(b, b'"' | b'\'' | b'`');
+        if name.is_empty() {
+            return true;
+        }
+        if !name.iter().any(quote) {
+            // A whole token: bare, or between quotes, which are not id chars.
+            return (0..stmt.len().saturating_sub(name.len() - 1)).any(|i| {
+                stmt[i..i + name.len()].eq_ignore_ascii_case(name)
+                    && (i == 0 || !id_char(stmt[i - 1]))
+                    && stmt.get(i + name.len()).is_none_or(|&b| !id_char(b))
+            });
+        }
+        let mut runs = name.split(quote).filter(|r| !r.is_empty()).peekable();
+        if runs.peek().is_none() {
+            return true;
+        }
+        runs.all(|r| stmt.windows(r.len()).any(|w| w.eq_ignore_ascii_case(r)))
+    }
+    renames.tables.iter().any(|(old, _)| mentions(stmt, old))
+        || renames.columns.iter().any(|c| mentions(stmt, &c.old) || stmt.contains(&b'"'))
+}
+
+/// Runs the ALTERs in `conn` and returns the new SQL of row `rowid`.
+fn rename_in(conn: &Connection, rowid: i64, renames: &SqliteRenames) -> Result<Vec<u8>, String> {
+    for alter in renames.alter_statements() {
+        exec(conn, &alter).map_err(|e| format!("{}: {e}", show(&alter, 200)))?;
+    }
+    Ok(object(conn, rowid)?.1)
+}
+
+/// Runs one CREATE statement and returns the rowid of the schema row it
+/// made (AUTOINCREMENT also creates `sqlite_sequence`, skipped).
+fn create(conn: &Connection, sql: &[u8]) -> Result<i64, String> {
+    let before: i64 = conn
+        .query_row("SELECT coalesce(max(rowid), 0) FROM sqlite_schema", [], |r| r.get(0))
+        .map_err(|e| format!("reading sqlite_schema: {e}"))?;
+    exec(conn, sql)?;
+    let rowid: Option<i64> = conn
+        .query_row(
+            "SELECT rowid FROM sqlite_schema WHERE rowid > ?1 AND sql IS NOT NULL \
+             AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid LIMIT 1",
+            [before],
+            |r| r.get(0),
+        )
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })
+        .map_err(|e| format!("reading back the new schema row: {e}"))?;
+    rowid.ok_or_else(|| "statement created no schema object (IF NOT EXISTS of an existing one?)".to_string())
+}
+
+/// `(type, sql, tbl_name)` of the `sqlite_schema` row `rowid`.
+fn object(conn: &Connection, rowid: i64) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>), String> {
+    conn.query_row("SELECT type, sql, tbl_name FROM sqlite_schema WHERE rowid = ?1", [rowid], |r| {
+        Ok((bytes(r.get_ref(0)?), bytes(r.get_ref(1)?), bytes(r.get_ref(2)?)))
+    })
+    .map_err(|e| format!("reading sqlite_schema row {rowid}: {e}"))
+}
+
+/// The stored name of table or view `name` (ASCII case folded, as SQLite
+/// compares names), or `None`.
+fn lookup_table(conn: &Connection, name: &[u8]) -> Result<Option<Vec<u8>>, String> {
+    let ctx = |e: rusqlite::Error| format!("looking up table {}: {e}", show(name, 80));
+    let mut st = conn
+        .prepare_cached(
+            "SELECT name FROM sqlite_schema WHERE type IN ('table','view') \
+             AND name = CAST(?1 AS TEXT) COLLATE NOCASE",
+        )
+        .map_err(ctx)?;
+    let mut rows = st.query([name]).map_err(ctx)?;
+    match rows.next().map_err(ctx)? {
+        Some(r) => Ok(Some(bytes(r.get_ref(0).map_err(ctx)?))),
+        None => Ok(None),
+    }
+}
+
+/// Runs `sql` (one or more statements) as bytes, via the C API so that no
+/// UTF-8 is required.
+fn exec(conn: &Connection, sql: &[u8]) -> Result<(), String> {
+    if sql.contains(&0) {
+        return Err("SQL text contains a NUL byte".into());
+    }
+    // SAFETY: the handle is valid for the life of `conn`, used on this
+    // thread only, and every statement prepared is finalized before return.
+    let db = unsafe { conn.handle() };
+    let mut rest = sql;
+    while !rest.is_empty() {
+        let len = c_int::try_from(rest.len()).map_err(|_| "SQL text longer than 2 GiB".to_string())?;
+        let mut stmt: *mut ffi::sqlite3_stmt = ptr::null_mut();
+        let mut tail: *const c_char = ptr::null();
+        // SAFETY: `rest` is valid for `len` bytes; SQLite reads no further.
+        let rc = unsafe { ffi::sqlite3_prepare_v2(db, rest.as_ptr().cast(), len, &mut stmt, &mut tail) };
+        if rc != ffi::SQLITE_OK {
+            return Err(errmsg(db));
+        }
+        let used = if tail.is_null() { rest.len() } else { (tail as usize).saturating_sub(rest.as_ptr() as usize) };
+        rest = &rest[used.min(rest.len())..];
+        if stmt.is_null() {
+            // Only whitespace or comments were left.
+            if used == 0 {
+                break;
+            }
+            continue;
+        }
+        let result = loop {
+            // SAFETY: `stmt` is a live prepared statement.
+            match unsafe { ffi::sqlite3_step(stmt) } {
+                ffi::SQLITE_ROW => continue,
+                ffi::SQLITE_DONE => break Ok(()),
+                _ => break Err(errmsg(db)),
+            }
+        };
+        // SAFETY: finalized once, not used afterwards.
+        unsafe { ffi::sqlite3_finalize(stmt) };
+        result?;
+    }
+    Ok(())
 }
 
 fn errmsg(db: *mut ffi::sqlite3) -> String {
@@ -599,5 +715,39 @@ mod tests {
         assert_eq!(s.sequence_name(b"Seq", &r).unwrap(), Some(b"s2".to_vec()));
         assert_eq!(s.sequence_name(b"seq", &r).unwrap(), None);
         assert_eq!(s.sequence_name(b"other", &r).unwrap(), None);
+    }
+}
+
+#[cfg(test)]
+mod perf {
+    use super::*;
+    #[test]
+    #[ignore]
+    fn big_schema_timing() {
+        let mut stmts = Vec::new();
+        for i in 0..300 {
+            stmts.push(format!("CREATE TABLE t{i}(id INTEGER PRIMARY KEY, a{i}, b REFERENCES t{}(id));", i / 2));
+        }
+        for i in 0..300 {
+            stmts.push(format!("CREATE INDEX i{i} ON t{i}(a{i}, b);"));
+        }
+        for i in 0..100 {
+            stmts.push(format!("CREATE VIEW v{i} AS SELECT t{i}.a{i}, t{}.b FROM t{i} JOIN t{} ON t{i}.id = t{}.b;", i + 1, i + 1, i + 1));
+        }
+        let r = SqliteRenames {
+            tables: vec![(b"t1".to_vec(), b"x1".to_vec()), (b"t7".to_vec(), b"x7".to_vec())],
+            columns: vec![ColumnRename { table: b"t3".to_vec(), old: b"a3".to_vec(), new: b"aa".to_vec(), quoted: false }],
+        };
+        let mut s = Shadow::new().unwrap();
+        let t = std::time::Instant::now();
+        let mut changed = 0;
+        for st in &stmts {
+            if s.renamed(st.as_bytes(), &r).unwrap().is_some() {
+                changed += 1;
+            }
+        }
+        let renamed = t.elapsed();
+        s.finish(&r).unwrap();
+        eprintln!("{} statements, {changed} changed, {renamed:?}, finish {:?}", stmts.len(), t.elapsed() - renamed);
     }
 }

@@ -255,6 +255,9 @@ fn run_case(case: &Case, outcome: &mut Outcome) {
             }
         }
     }
+    if our_err.is_none() {
+        our_err = shadow.finish(&case.renames).err();
+    }
     let fail = |outcome: &mut Outcome, msg: String| outcome.failures.push(format!("{}: {msg}", case.name));
 
     if let Some(want) = &case.expect_error {
