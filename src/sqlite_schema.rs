@@ -214,39 +214,119 @@ impl Shadow {
         Ok(Shadow { conn: open()?, scratch: open()?, objects: HashMap::new(), virtual_tables: Vec::new() })
     }
 
-    /// Records one schema statement exactly as `.dump` wrote it (`CREATE
-    /// TABLE [IF NOT EXISTS]`, `CREATE [UNIQUE] INDEX`, `CREATE VIEW`,
-    /// `CREATE TRIGGER`), with or without its `;` and trailing newline.
-    ///
-    /// Virtual tables are not `CREATE` statements in a dump (`.dump` writes
-    /// `INSERT INTO sqlite_schema(…)` under `PRAGMA writable_schema=ON`): use
-    /// [`Shadow::add_virtual_table`].
+    /// Records one schema statement exactly as `.dump` wrote it, with or
+    /// without its `;` and trailing newline: `CREATE TABLE [IF NOT EXISTS]`,
+    /// `CREATE [UNIQUE] INDEX`, `CREATE VIEW`, `CREATE TRIGGER`, or the
+    /// `INSERT INTO sqlite_schema(type,name,tbl_name,rootpage,sql)VALUES(…)`
+    /// that `.dump` writes for a virtual table (`dump_callback` in
+    /// `src/shell.c.in`, under `PRAGMA writable_schema=ON`; older shells
+    /// say `sqlite_master`). The virtual table is entered the same way, so
+    /// views and triggers using it resolve, if its module is in the bundled
+    /// SQLite (FTS3/4/5, R*Tree, …); its shadow tables (`name_data`, …) come
+    /// as ordinary `CREATE TABLE` statements.
     pub fn add(&mut self, stmt: &[u8]) -> Result<(), String> {
         let text = statement_text(stmt);
         if self.objects.contains_key(text) {
             return Ok(());
         }
-        let head: Vec<u8> = text.iter().take(20).map(u8::to_ascii_uppercase).collect();
-        if !head.starts_with(b"CREATE ") {
+        let head: Vec<u8> = text.iter().take(26).map(u8::to_ascii_uppercase).collect();
+        let rowid = if head.starts_with(b"INSERT INTO SQLITE_SCHEMA(") || head.starts_with(b"INSERT INTO SQLITE_MASTER(") {
+            self.add_virtual(text)?
+        } else if !head.starts_with(b"CREATE ") {
             return Err(format!("not a schema statement: {}", show(text, 80)));
-        }
-        if head.starts_with(b"CREATE VIRTUAL TABLE") {
+        } else if head.starts_with(b"CREATE VIRTUAL TABLE") {
             return Err(format!(
-                "CREATE VIRTUAL TABLE is not loaded into the shadow schema (`.dump` writes \
-                 virtual tables as INSERT INTO sqlite_schema): {}",
+                "CREATE VIRTUAL TABLE is not what `.dump` writes (it writes INSERT INTO \
+                 sqlite_schema, which creates no shadow tables): {}",
                 show(text, 80)
             ));
-        }
-        let rowid = create(&self.conn, text).map_err(|e| format!("loading {}: {e}", show(text, 80)))?;
+        } else if let Some(rowid) = self.existing_shadow_table(text)? {
+            rowid
+        } else {
+            create(&self.conn, text).map_err(|e| format!("loading {}: {e}", show(text, 80)))?
+        };
         self.objects.insert(text.to_vec(), rowid);
         Ok(())
     }
 
-    /// Records that `name` is a virtual table (from `.dump`'s
-    /// `INSERT INTO sqlite_schema(type,name,…) VALUES('table',…)`), so that
-    /// renaming it is refused: a live rename would call the module's
-    /// `xRename`, which dumpsed cannot reproduce. Its shadow tables
-    /// (`name_data`, …) come as ordinary `CREATE TABLE` statements.
+    /// `.dump`'s row for a virtual table. The row's SQL is run as the
+    /// `CREATE VIRTUAL TABLE` it is, so that the module creates its shadow
+    /// tables and their contents (FTS5's `_config` version row, without
+    /// which a view using the table does not resolve); the dump's own
+    /// `CREATE TABLE IF NOT EXISTS 'x_data'…` for them then change nothing
+    /// (see `add`). When the bundled SQLite lacks the module, the row is
+    /// inserted as `.dump` does (`writable_schema`), which records the name
+    /// but leaves objects using the table unresolvable.
+    fn add_virtual(&mut self, text: &[u8]) -> Result<i64, String> {
+        let ctx = |e: String| format!("loading virtual table row {}: {e}", show(text, 80));
+        let open = text.iter().position(|&b| b == b'(').ok_or_else(|| ctx("no column list".into()))?;
+        let mut insert = b"INSERT INTO temp.dumpsed_vtab".to_vec();
+        insert.extend_from_slice(&text[open..]);
+        exec(&self.conn, b"CREATE TEMP TABLE dumpsed_vtab(type, name, tbl_name, rootpage, sql)").map_err(ctx)?;
+        let row = exec(&self.conn, &insert).and_then(|()| {
+            self.conn
+                .query_row("SELECT type, name, sql FROM temp.dumpsed_vtab", [], |r| {
+                    Ok((bytes(r.get_ref(0)?), bytes(r.get_ref(1)?), bytes(r.get_ref(2)?)))
+                })
+                .map_err(|e| e.to_string())
+        });
+        exec(&self.conn, b"DROP TABLE temp.dumpsed_vtab").map_err(ctx)?;
+        let (kind, name, sql) = row.map_err(ctx)?;
+        let is_virtual = sql.len() >= 20 && sql[..20].eq_ignore_ascii_case(b"CREATE VIRTUAL TABLE");
+        if kind != b"table" || !is_virtual {
+            return Err(ctx("not a virtual table".into()));
+        }
+        self.virtual_tables.push(name);
+        match create(&self.conn, &sql) {
+            Ok(rowid) => Ok(rowid),
+            Err(_) => {
+                let before: i64 = self
+                    .conn
+                    .query_row("SELECT coalesce(max(rowid), 0) FROM sqlite_schema", [], |r| r.get(0))
+                    .map_err(|e| ctx(e.to_string()))?;
+                exec(&self.conn, b"PRAGMA writable_schema=ON").map_err(ctx)?;
+                let inserted = exec(&self.conn, text);
+                // RESET: writable_schema off and the schema reloaded (pragma.c).
+                exec(&self.conn, b"PRAGMA writable_schema=RESET").map_err(ctx)?;
+                inserted.map_err(ctx)?;
+                self.conn
+                    .query_row("SELECT rowid FROM sqlite_schema WHERE rowid > ?1 ORDER BY rowid LIMIT 1", [before], |r| {
+                        r.get(0)
+                    })
+                    .map_err(|e| ctx(e.to_string()))
+            }
+        }
+    }
+
+    /// For `CREATE TABLE IF NOT EXISTS <name>…` naming a table that exists
+    /// already (a virtual table's shadow table, made by its module): that
+    /// table's row. SQLite would do nothing with the statement either.
+    fn existing_shadow_table(&self, text: &[u8]) -> Result<Option<i64>, String> {
+        let Some(rest) = text.strip_prefix(b"CREATE TABLE IF NOT EXISTS ") else { return Ok(None) };
+        let Some(name) = leading_name(rest) else { return Ok(None) };
+        if !self.virtual_tables.iter().any(|v| name.len() > v.len() && name[..v.len()].eq_ignore_ascii_case(v)) {
+            return Ok(None);
+        }
+        let found = self
+            .conn
+            .query_row(
+                "SELECT rowid FROM sqlite_schema WHERE type = 'table' AND name = CAST(?1 AS TEXT) COLLATE NOCASE",
+                [&name[..]],
+                |r| r.get(0),
+            )
+            .map(Some)
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                e => Err(e),
+            })
+            .map_err(|e| format!("looking up table {}: {e}", show(&name, 80)))?;
+        Ok(found)
+    }
+
+    /// Records that `name` is a virtual table without entering it in the
+    /// shadow (for a caller that does not hand over `.dump`'s row), so that
+    /// renaming it is refused. Views and triggers that use it will not
+    /// resolve; prefer [`Shadow::add`] with the row.
     pub fn add_virtual_table(&mut self, name: &[u8]) {
         self.virtual_tables.push(name.to_vec());
     }
@@ -273,7 +353,27 @@ impl Shadow {
         if !may_change(text, renames) {
             return Ok(None);
         }
-        let (kind, before, tbl_name) = object(&self.conn, rowid)?;
+        let (kind, mut before, tbl_name) = object(&self.conn, rowid)?;
+        if kind == b"table" {
+            // The dump's own text, as SQLite stores it (`CREATE TABLE IF NOT
+            // EXISTS` is stored without the clause): it differs from the
+            // shadow's row only for a virtual table's shadow table, whose
+            // row the bundled module wrote.
+            if let Some(rest) = text.strip_prefix(b"CREATE TABLE IF NOT EXISTS ") {
+                before = [&b"CREATE TABLE "[..], rest].concat();
+            } else if !text.starts_with(b"CREATE VIRTUAL TABLE") && !text.starts_with(b"INSERT ") {
+                before = text.to_vec();
+            }
+        }
+        if self.virtual_tables.iter().any(|v| v.eq_ignore_ascii_case(&tbl_name))
+            && before.len() >= 20
+            && before[..20].eq_ignore_ascii_case(b"CREATE VIRTUAL TABLE")
+        {
+            // alter.c's UPDATE passes a virtual table's SQL through
+            // sqlite_rename_table, which edits only the table's own name
+            // (refused above) and never its module arguments.
+            return Ok(None);
+        }
         let alone = kind == b"table" || kind == b"index";
         let conn = if alone { &self.scratch } else { &self.conn };
         exec(conn, SAVEPOINT)?;
@@ -581,6 +681,35 @@ fn bytes(v: ValueRef<'_>) -> Vec<u8> {
         ValueRef::Integer(i) => i.to_string().into_bytes(),
         ValueRef::Real(f) => f.to_string().into_bytes(),
     }
+}
+
+/// The identifier at the start of `s` (bare, `"…"`, `'…'`, `` `…` `` with
+/// the quote doubled inside, or `[…]`), dequoted.
+fn leading_name(s: &[u8]) -> Option<Vec<u8>> {
+    let (&q, rest) = s.split_first()?;
+    let close = match q {
+        b'"' | b'\'' | b'`' => q,
+        b'[' => b']',
+        _ => {
+            let n = s.iter().position(|&b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80))?;
+            return (n > 0).then(|| s[..n].to_vec());
+        }
+    };
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < rest.len() {
+        if rest[i] == close {
+            if close != b']' && rest.get(i + 1) == Some(&close) {
+                out.push(close);
+                i += 2;
+                continue;
+            }
+            return Some(out);
+        }
+        out.push(rest[i]);
+        i += 1;
+    }
+    None
 }
 
 /// The statement without trailing whitespace and its final `;`.

@@ -186,8 +186,10 @@ fn statements(dump: &[u8]) -> Vec<Vec<u8>> {
     out
 }
 
+/// Schema statements of a `.dump`: CREATEs, and the sqlite_schema row it
+/// writes for a virtual table.
 fn is_schema(stmt: &[u8]) -> bool {
-    stmt.starts_with(b"CREATE ")
+    stmt.starts_with(b"CREATE ") || stmt.starts_with(b"INSERT INTO sqlite_schema(")
 }
 
 /// The name in `INSERT INTO sqlite_sequence VALUES('name',n);`.
