@@ -573,11 +573,15 @@ fn rename_in(conn: &Connection, rowid: i64, renames: &SqliteRenames) -> Result<V
 
 /// Runs one CREATE statement and returns the rowid of the schema row it
 /// made (AUTOINCREMENT also creates `sqlite_sequence`, skipped).
+///
+/// `sql` is run with a `;` after it, as it was when first created: an
+/// index's stored SQL runs to its `;` and can end in a line comment and
+/// its newline (`sqlite3CreateIndex` keeps the text up to the last token).
 fn create(conn: &Connection, sql: &[u8]) -> Result<i64, String> {
     let before: i64 = conn
         .query_row("SELECT coalesce(max(rowid), 0) FROM sqlite_schema", [], |r| r.get(0))
         .map_err(|e| format!("reading sqlite_schema: {e}"))?;
-    exec(conn, sql)?;
+    exec(conn, &[sql, &b";"[..]].concat())?;
     let rowid: Option<i64> = conn
         .query_row(
             "SELECT rowid FROM sqlite_schema WHERE rowid > ?1 AND sql IS NOT NULL \
@@ -712,35 +716,47 @@ fn leading_name(s: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
-/// The statement without trailing whitespace and its final `;`.
+/// The stored SQL a `.dump` statement was written from (see [`dump_form`]):
+/// without the line end, the final `;`, and for an index, trigger or view
+/// holding `--`, the newline `.dump` put before that `;`.
 fn statement_text(stmt: &[u8]) -> &[u8] {
-    let mut s = trim_end(stmt);
-    if let Some(rest) = s.strip_suffix(b";") {
-        s = rest;
+    let mut s = stmt.strip_suffix(b"\n").unwrap_or(stmt);
+    s = s.strip_suffix(b";").unwrap_or(s);
+    let is_table = s.len() >= 12 && s[..12].eq_ignore_ascii_case(b"CREATE TABLE");
+    if !is_table && has_line_comment(s) {
+        s = s.strip_suffix(b"\n").unwrap_or(s);
     }
     s
 }
 
-fn trim_end(s: &[u8]) -> &[u8] {
-    let n = s.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(0, |i| i + 1);
-    &s[..n]
+fn has_line_comment(s: &[u8]) -> bool {
+    s.windows(2).any(|w| w == b"--")
 }
 
-/// Stored `sql` as `.dump` writes it: `dump_callback` in `src/shell.c.in`
-/// writes `CREATE TABLE IF NOT EXISTS ` + the rest when a table's SQL
-/// matches the glob `CREATE TABLE ['"]*` (SQLite stores a renamed table as
-/// `CREATE TABLE "new"…`), else the SQL as stored; then `;`.
+/// Stored `sql` as the 3.40 `.dump` writes it (`src/shell.c.in`):
+/// * a table through `printSchemaLine(sql, ";\n")`: `CREATE TABLE IF NOT
+///   EXISTS ` + the rest when the SQL matches the glob `CREATE TABLE ['"]*`
+///   (SQLite stores a renamed table as `CREATE TABLE "new"…`), else the SQL;
+///   then `;`. (`printSchemaLine` would first close a comment the SQL ends
+///   in; a table's stored SQL ends at its `)` or table option, never in one.)
+/// * an index, trigger or view through `run_table_dump_query`: the SQL, then
+///   `;`, or `\n;` when the SQL contains `--` anywhere (so that a `;` cannot
+///   land in a line comment).
 fn dump_form(kind: &[u8], sql: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(sql.len() + 16);
     let prefix = b"CREATE TABLE ";
-    if kind == b"table"
-        && sql.starts_with(prefix)
-        && matches!(sql.get(prefix.len()), Some(b'"') | Some(b'\''))
-    {
-        out.extend_from_slice(b"CREATE TABLE IF NOT EXISTS ");
-        out.extend_from_slice(&sql[prefix.len()..]);
+    if kind == b"table" {
+        if sql.starts_with(prefix) && matches!(sql.get(prefix.len()), Some(b'"') | Some(b'\'')) {
+            out.extend_from_slice(b"CREATE TABLE IF NOT EXISTS ");
+            out.extend_from_slice(&sql[prefix.len()..]);
+        } else {
+            out.extend_from_slice(sql);
+        }
     } else {
         out.extend_from_slice(sql);
+        if has_line_comment(sql) {
+            out.push(b'\n');
+        }
     }
     out.push(b';');
     out
