@@ -140,7 +140,8 @@ impl SqliteRenames {
     }
 
     /// Old names of the tables the renames touch, first mention first,
-    /// each with the old names of its renamed columns.
+    /// each with the columns a stub of it needs: the renamed columns as
+    /// they are before the first rename (in a chain `d→x`, `x→y` only `d`).
     fn touched_tables(&self) -> Vec<(&[u8], Vec<&[u8]>)> {
         fn slot<'a>(out: &mut Vec<(&'a [u8], Vec<&'a [u8]>)>, t: &'a [u8]) -> usize {
             match out.iter().position(|(n, _)| n.eq_ignore_ascii_case(t)) {
@@ -152,11 +153,20 @@ impl SqliteRenames {
             }
         }
         let mut out: Vec<(&[u8], Vec<&[u8]>)> = Vec::new();
+        // Per table: the columns' current names, in step with `out`.
+        let mut current: Vec<Vec<&[u8]>> = Vec::new();
         for c in &self.columns {
             let i = slot(&mut out, &c.table);
-            let list = &mut out[i].1;
-            if !list.iter().any(|x| x.eq_ignore_ascii_case(&c.old)) {
-                list.push(&c.old);
+            if current.len() < out.len() {
+                current.resize(out.len(), Vec::new());
+            }
+            let now = &mut current[i];
+            match now.iter().position(|x| x.eq_ignore_ascii_case(&c.old)) {
+                Some(k) => now[k] = &c.new,
+                None => {
+                    out[i].1.push(&c.old);
+                    now.push(&c.new);
+                }
             }
         }
         for (old, _) in &self.tables {
