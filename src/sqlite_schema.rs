@@ -484,16 +484,19 @@ impl Shadow {
     /// Columns of a table in order, with whether each is generated
     /// (`PRAGMA table_xinfo` hidden 2 = VIRTUAL, 3 = STORED).
     ///
-    /// How `.dump` writes rows of a table with generated columns (3.40,
-    /// `dump_callback` and `tableColumnList` in `src/shell.c.in`):
-    /// `tableColumnList` reads `PRAGMA table_info`, which leaves generated
-    /// (and hidden) columns out, and the row SELECT lists only those
-    /// columns; the INSERT has **no column list** (`INSERT INTO t
-    /// VALUES(…)`), unless `--preserve-rowids` adds one, so the values are
-    /// the non-generated columns, in table order. SQLite accepts that
-    /// because an INSERT without a column list expects exactly the
-    /// non-generated columns. So the N-th value of a dumped row is the N-th
-    /// entry here with `false`.
+    /// How `.dump` writes the rows of a table with generated columns
+    /// (`dump_callback` and `tableColumnList` in `src/shell.c.in`):
+    /// `tableColumnList` reads `PRAGMA table_info=%Q`, and `table_info`
+    /// skips every column flagged `COLFLAG_NOINSERT` (hidden or generated;
+    /// `PragTyp_TABLE_INFO` in `src/pragma.c`). The rows are read with
+    /// `SELECT <those columns> FROM t` and written as `INSERT INTO t
+    /// VALUES(…)` with **no column list**; only `.dump --preserve-rowids`
+    /// (when the rowid is not an INTEGER PRIMARY KEY) adds one,
+    /// `INSERT INTO t(rowid,a,b) VALUES(…)`, still without generated
+    /// columns. SQLite accepts the list-less form because an INSERT without
+    /// a column list takes values for the non-generated columns only. So the
+    /// N-th value of a dumped row belongs to the N-th entry here that is not
+    /// generated.
     pub fn columns(&self, table: &[u8]) -> Result<Vec<(Vec<u8>, bool)>, String> {
         let ctx = |e: rusqlite::Error| format!("reading the columns of {}: {e}", show(table, 80));
         let mut st = self

@@ -339,6 +339,26 @@ fn run_case(case: &Case, outcome: &mut Outcome) {
         }
     }
 
+    // `.dump` rows carry values for the non-generated columns only, with no
+    // column list (Shadow::columns' doc): check it on every INSERT.
+    for stmt in &before {
+        let Some(rest) = stmt.strip_prefix(b"INSERT INTO ") else { continue };
+        let Some(open) = rest.windows(7).position(|w| w == b" VALUES") else { continue };
+        let table = unquote_shell_name(&rest[..open]);
+        if table.starts_with(b"sqlite_") {
+            continue;
+        }
+        let Ok(cols) = shadow.columns(&table) else {
+            fail(outcome, format!("columns({}) failed for a dumped table", show(&table)));
+            continue;
+        };
+        let want = cols.iter().filter(|c| !c.1).count();
+        let got = count_values(&rest[open + 7..]);
+        if got != want {
+            fail(outcome, format!("{}: {got} values, {want} non-generated columns", show(stmt)));
+        }
+    }
+
     // Shadow::columns against PRAGMA table_xinfo in the CLI (before renames).
     let mut cli: Vec<(Vec<u8>, Vec<u8>, bool)> = Vec::new();
     for line in cols_cli.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
@@ -356,6 +376,57 @@ fn run_case(case: &Case, outcome: &mut Outcome) {
             other => fail(outcome, format!("columns({}) = {other:?}, CLI says {want:?}", show(&t))),
         }
     }
+}
+
+/// The table name of a `.dump` INSERT (`quoteChar` in shell.c.in quotes
+/// with `"` when needed).
+fn unquote_shell_name(s: &[u8]) -> Vec<u8> {
+    match s.strip_prefix(b"\"").and_then(|r| r.strip_suffix(b"\"")) {
+        Some(inner) => {
+            let mut out = Vec::new();
+            let mut i = 0;
+            while i < inner.len() {
+                out.push(inner[i]);
+                i += if inner[i] == b'"' { 2 } else { 1 };
+            }
+            out
+        }
+        None => s.to_vec(),
+    }
+}
+
+/// Number of top-level values in `(v1,v2,…);`, minding '…' strings and
+/// nested parentheses (replace(…), char(…)).
+fn count_values(s: &[u8]) -> usize {
+    let (mut depth, mut n, mut in_str, mut seen) = (0i32, 0usize, false, false);
+    for &b in s {
+        if in_str {
+            if b == b'\'' {
+                in_str = false;
+            }
+            continue;
+        }
+        match b {
+            b'\'' => in_str = true,
+            b'(' => {
+                depth += 1;
+                if depth == 1 {
+                    n = 1;
+                    continue;
+                }
+            }
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    seen = true;
+                    break;
+                }
+            }
+            b',' if depth == 1 => n += 1,
+            _ => {}
+        }
+    }
+    if seen { n } else { 0 }
 }
 
 #[test]
