@@ -10,6 +10,21 @@
 //! for each statement, runs the real `ALTER TABLE` statements inside a
 //! SAVEPOINT, reads back the object's `sqlite_schema.sql`, and rolls back.
 //!
+//! ```
+//! use dumpsed::sqlite_schema::{Shadow, SqliteRenames};
+//! let renames = SqliteRenames { tables: vec![(b"category".to_vec(), b"cat".to_vec())], columns: vec![] };
+//! let mut shadow = Shadow::new()?;
+//! // Each schema statement of the dump, in order, exactly as `.dump` wrote it:
+//! let out = shadow.renamed(b"CREATE TABLE category(category TEXT);", &renames)?;
+//! assert_eq!(out.as_deref(), Some(&b"CREATE TABLE IF NOT EXISTS \"cat\"(category TEXT);"[..]));
+//! let view = b"CREATE VIEW v AS SELECT category.category AS category FROM category;";
+//! let out = shadow.renamed(view, &renames)?;
+//! assert_eq!(out.as_deref(), Some(&b"CREATE VIEW v AS SELECT \"cat\".category AS category FROM \"cat\";"[..]));
+//! // Once the schema is read: would the live rename of the whole database work?
+//! shadow.finish(&renames)?;
+//! # Ok::<(), String>(())
+//! ```
+//!
 //! # Streaming
 //!
 //! `.dump` writes objects in `sqlite_schema` rowid order, tables first, then
