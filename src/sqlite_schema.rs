@@ -626,8 +626,11 @@ fn create(conn: &Connection, sql: &[u8]) -> Result<i64, String> {
     rowid.ok_or_else(|| "statement created no schema object (IF NOT EXISTS of an existing one?)".to_string())
 }
 
-/// `(type, sql, tbl_name)` of the `sqlite_schema` row `rowid`.
-fn object(conn: &Connection, rowid: i64) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>), String> {
+/// `(type, sql, tbl_name)` of a `sqlite_schema` row.
+type SchemaRow = (Vec<u8>, Vec<u8>, Vec<u8>);
+
+/// The `sqlite_schema` row `rowid`.
+fn object(conn: &Connection, rowid: i64) -> Result<SchemaRow, String> {
     conn.query_row("SELECT type, sql, tbl_name FROM sqlite_schema WHERE rowid = ?1", [rowid], |r| {
         Ok((bytes(r.get_ref(0)?), bytes(r.get_ref(1)?), bytes(r.get_ref(2)?)))
     })

@@ -160,7 +160,9 @@ fn sqlite3(db: &Path, args: &[&str], input: &[u8]) -> (bool, Vec<u8>, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run sqlite3 (apt-get install sqlite3): {e}"));
-    child.stdin.take().map(|mut s| s.write_all(input).expect("write to sqlite3"));
+    if let Some(mut s) = child.stdin.take() {
+        s.write_all(input).expect("write to sqlite3");
+    }
     let out = child.wait_with_output().expect("sqlite3 output");
     (out.status.success(), out.stdout, String::from_utf8_lossy(&out.stderr).into_owned())
 }
