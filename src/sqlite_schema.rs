@@ -226,7 +226,10 @@ fn open() -> Result<Connection, String> {
     // https://sqlite.org/pragma.html#pragma_legacy_alter_table).
     // foreign_keys OFF as in the sqlite3 CLI and in `.dump` output
     // (libsqlite3-sys builds with SQLITE_DEFAULT_FOREIGN_KEYS=1).
-    exec(&conn, b"PRAGMA legacy_alter_table=OFF; PRAGMA foreign_keys=OFF")?;
+    exec(
+        &conn,
+        b"PRAGMA legacy_alter_table=OFF; PRAGMA foreign_keys=OFF",
+    )?;
     // Double-quoted strings stay accepted in DDL (on by default, as in the
     // 3.40 CLI) so that old schemas load.
     conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_DQS_DDL, true)
@@ -236,7 +239,12 @@ fn open() -> Result<Connection, String> {
 
 impl Shadow {
     pub fn new() -> Result<Self, String> {
-        Ok(Shadow { conn: open()?, scratch: open()?, objects: HashMap::new(), virtual_tables: Vec::new() })
+        Ok(Shadow {
+            conn: open()?,
+            scratch: open()?,
+            objects: HashMap::new(),
+            virtual_tables: Vec::new(),
+        })
     }
 
     /// Records one schema statement exactly as `.dump` wrote it, with or
@@ -255,7 +263,9 @@ impl Shadow {
             return Ok(());
         }
         let head: Vec<u8> = text.iter().take(26).map(u8::to_ascii_uppercase).collect();
-        let rowid = if head.starts_with(b"INSERT INTO SQLITE_SCHEMA(") || head.starts_with(b"INSERT INTO SQLITE_MASTER(") {
+        let rowid = if head.starts_with(b"INSERT INTO SQLITE_SCHEMA(")
+            || head.starts_with(b"INSERT INTO SQLITE_MASTER(")
+        {
             self.add_virtual(text)?
         } else if !head.starts_with(b"CREATE ") {
             return Err(format!("not a schema statement: {}", show(text, 80)));
@@ -284,14 +294,25 @@ impl Shadow {
     /// but leaves objects using the table unresolvable.
     fn add_virtual(&mut self, text: &[u8]) -> Result<i64, String> {
         let ctx = |e: String| format!("loading virtual table row {}: {e}", show(text, 80));
-        let open = text.iter().position(|&b| b == b'(').ok_or_else(|| ctx("no column list".into()))?;
+        let open = text
+            .iter()
+            .position(|&b| b == b'(')
+            .ok_or_else(|| ctx("no column list".into()))?;
         let mut insert = b"INSERT INTO temp.dumpsed_vtab".to_vec();
         insert.extend_from_slice(&text[open..]);
-        exec(&self.conn, b"CREATE TEMP TABLE dumpsed_vtab(type, name, tbl_name, rootpage, sql)").map_err(ctx)?;
+        exec(
+            &self.conn,
+            b"CREATE TEMP TABLE dumpsed_vtab(type, name, tbl_name, rootpage, sql)",
+        )
+        .map_err(ctx)?;
         let row = exec(&self.conn, &insert).and_then(|()| {
             self.conn
                 .query_row("SELECT type, name, sql FROM temp.dumpsed_vtab", [], |r| {
-                    Ok((bytes(r.get_ref(0)?), bytes(r.get_ref(1)?), bytes(r.get_ref(2)?)))
+                    Ok((
+                        bytes(r.get_ref(0)?),
+                        bytes(r.get_ref(1)?),
+                        bytes(r.get_ref(2)?),
+                    ))
                 })
                 .map_err(|e| e.to_string())
         });
@@ -307,7 +328,11 @@ impl Shadow {
             Err(_) => {
                 let before: i64 = self
                     .conn
-                    .query_row("SELECT coalesce(max(rowid), 0) FROM sqlite_schema", [], |r| r.get(0))
+                    .query_row(
+                        "SELECT coalesce(max(rowid), 0) FROM sqlite_schema",
+                        [],
+                        |r| r.get(0),
+                    )
                     .map_err(|e| ctx(e.to_string()))?;
                 exec(&self.conn, b"PRAGMA writable_schema=ON").map_err(ctx)?;
                 let inserted = exec(&self.conn, text);
@@ -315,9 +340,11 @@ impl Shadow {
                 exec(&self.conn, b"PRAGMA writable_schema=RESET").map_err(ctx)?;
                 inserted.map_err(ctx)?;
                 self.conn
-                    .query_row("SELECT rowid FROM sqlite_schema WHERE rowid > ?1 ORDER BY rowid LIMIT 1", [before], |r| {
-                        r.get(0)
-                    })
+                    .query_row(
+                        "SELECT rowid FROM sqlite_schema WHERE rowid > ?1 ORDER BY rowid LIMIT 1",
+                        [before],
+                        |r| r.get(0),
+                    )
                     .map_err(|e| ctx(e.to_string()))
             }
         }
@@ -327,9 +354,17 @@ impl Shadow {
     /// already (a virtual table's shadow table, made by its module): that
     /// table's row. SQLite would do nothing with the statement either.
     fn existing_shadow_table(&self, text: &[u8]) -> Result<Option<i64>, String> {
-        let Some(rest) = text.strip_prefix(b"CREATE TABLE IF NOT EXISTS ") else { return Ok(None) };
-        let Some(name) = leading_name(rest) else { return Ok(None) };
-        if !self.virtual_tables.iter().any(|v| name.len() > v.len() && name[..v.len()].eq_ignore_ascii_case(v)) {
+        let Some(rest) = text.strip_prefix(b"CREATE TABLE IF NOT EXISTS ") else {
+            return Ok(None);
+        };
+        let Some(name) = leading_name(rest) else {
+            return Ok(None);
+        };
+        if !self
+            .virtual_tables
+            .iter()
+            .any(|v| name.len() > v.len() && name[..v.len()].eq_ignore_ascii_case(v))
+        {
             return Ok(None);
         }
         let found = self
@@ -362,7 +397,11 @@ impl Shadow {
     ///
     /// An error carries SQLite's message, e.g. `error in trigger tr1: no
     /// such table: main.t2`, when the live `ALTER` would fail too.
-    pub fn renamed(&mut self, stmt: &[u8], renames: &SqliteRenames) -> Result<Option<Vec<u8>>, String> {
+    pub fn renamed(
+        &mut self,
+        stmt: &[u8],
+        renames: &SqliteRenames,
+    ) -> Result<Option<Vec<u8>>, String> {
         if renames.is_empty() {
             return Ok(None);
         }
@@ -390,7 +429,10 @@ impl Shadow {
                 before = text.to_vec();
             }
         }
-        if self.virtual_tables.iter().any(|v| v.eq_ignore_ascii_case(&tbl_name))
+        if self
+            .virtual_tables
+            .iter()
+            .any(|v| v.eq_ignore_ascii_case(&tbl_name))
             && before.len() >= 20
             && before[..20].eq_ignore_ascii_case(b"CREATE VIRTUAL TABLE")
         {
@@ -440,7 +482,11 @@ impl Shadow {
 
     fn refuse_virtual(&self, renames: &SqliteRenames) -> Result<(), String> {
         for (old, _) in &renames.tables {
-            if self.virtual_tables.iter().any(|v| v.eq_ignore_ascii_case(old)) {
+            if self
+                .virtual_tables
+                .iter()
+                .any(|v| v.eq_ignore_ascii_case(old))
+            {
                 return Err(format!(
                     "{} is a virtual table: renaming it needs its module's xRename, not done",
                     show(old, 80)
@@ -453,7 +499,13 @@ impl Shadow {
     /// In `scratch` (inside its savepoint): the table or index alone (an
     /// index with its table), stubs for the renamed tables that are not
     /// there, then the ALTERs; returns the object's new SQL.
-    fn rename_alone(&self, kind: &[u8], sql: &[u8], tbl_name: &[u8], renames: &SqliteRenames) -> Result<Vec<u8>, String> {
+    fn rename_alone(
+        &self,
+        kind: &[u8],
+        sql: &[u8],
+        tbl_name: &[u8],
+        renames: &SqliteRenames,
+    ) -> Result<Vec<u8>, String> {
         if kind == b"index" {
             let table_sql: Vec<u8> = self
                 .conn
@@ -484,7 +536,8 @@ impl Shadow {
                     push_quoted(c, &mut s);
                 }
                 s.push(b')');
-                exec(&self.scratch, &s).map_err(|e| format!("creating stub table {}: {e}", show(table, 80)))?;
+                exec(&self.scratch, &s)
+                    .map_err(|e| format!("creating stub table {}: {e}", show(table, 80)))?;
             }
         }
         rename_in(&self.scratch, rowid, renames)
@@ -536,7 +589,11 @@ impl Shadow {
     /// `UPDATE sqlite_sequence SET name = <new> WHERE name = <stored name>`,
     /// an exact (binary) comparison with the table's name as stored, so a
     /// row spelled in another case is left alone. `None`: unchanged.
-    pub fn sequence_name(&self, name: &[u8], renames: &SqliteRenames) -> Result<Option<Vec<u8>>, String> {
+    pub fn sequence_name(
+        &self,
+        name: &[u8],
+        renames: &SqliteRenames,
+    ) -> Result<Option<Vec<u8>>, String> {
         let mut current = name.to_vec();
         let mut changed = false;
         for (old, new) in &renames.tables {
@@ -545,7 +602,11 @@ impl Shadow {
             }
             // Table renames apply in order; after the first, the stored
             // name is the new name exactly as written in the ALTER.
-            let stored = if changed { Some(current.clone()) } else { self.table_name(old)? };
+            let stored = if changed {
+                Some(current.clone())
+            } else {
+                self.table_name(old)?
+            };
             if stored.as_deref() == Some(&current[..]) {
                 current = new.clone();
                 changed = true;
@@ -588,7 +649,10 @@ fn may_change(stmt: &[u8], renames: &SqliteRenames) -> bool {
         runs.all(|r| stmt.windows(r.len()).any(|w| w.eq_ignore_ascii_case(r)))
     }
     renames.tables.iter().any(|(old, _)| mentions(stmt, old))
-        || renames.columns.iter().any(|c| mentions(stmt, &c.old) || stmt.contains(&b'"'))
+        || renames
+            .columns
+            .iter()
+            .any(|c| mentions(stmt, &c.old) || stmt.contains(&b'"'))
 }
 
 /// Runs the ALTERs in `conn` and returns the new SQL of row `rowid`.
@@ -607,7 +671,11 @@ fn rename_in(conn: &Connection, rowid: i64, renames: &SqliteRenames) -> Result<V
 /// its newline (`sqlite3CreateIndex` keeps the text up to the last token).
 fn create(conn: &Connection, sql: &[u8]) -> Result<i64, String> {
     let before: i64 = conn
-        .query_row("SELECT coalesce(max(rowid), 0) FROM sqlite_schema", [], |r| r.get(0))
+        .query_row(
+            "SELECT coalesce(max(rowid), 0) FROM sqlite_schema",
+            [],
+            |r| r.get(0),
+        )
         .map_err(|e| format!("reading sqlite_schema: {e}"))?;
     exec(conn, &[sql, &b";"[..]].concat())?;
     let rowid: Option<i64> = conn
@@ -623,7 +691,9 @@ fn create(conn: &Connection, sql: &[u8]) -> Result<i64, String> {
             e => Err(e),
         })
         .map_err(|e| format!("reading back the new schema row: {e}"))?;
-    rowid.ok_or_else(|| "statement created no schema object (IF NOT EXISTS of an existing one?)".to_string())
+    rowid.ok_or_else(|| {
+        "statement created no schema object (IF NOT EXISTS of an existing one?)".to_string()
+    })
 }
 
 /// `(type, sql, tbl_name)` of a `sqlite_schema` row.
@@ -631,9 +701,17 @@ type SchemaRow = (Vec<u8>, Vec<u8>, Vec<u8>);
 
 /// The `sqlite_schema` row `rowid`.
 fn object(conn: &Connection, rowid: i64) -> Result<SchemaRow, String> {
-    conn.query_row("SELECT type, sql, tbl_name FROM sqlite_schema WHERE rowid = ?1", [rowid], |r| {
-        Ok((bytes(r.get_ref(0)?), bytes(r.get_ref(1)?), bytes(r.get_ref(2)?)))
-    })
+    conn.query_row(
+        "SELECT type, sql, tbl_name FROM sqlite_schema WHERE rowid = ?1",
+        [rowid],
+        |r| {
+            Ok((
+                bytes(r.get_ref(0)?),
+                bytes(r.get_ref(1)?),
+                bytes(r.get_ref(2)?),
+            ))
+        },
+    )
     .map_err(|e| format!("reading sqlite_schema row {rowid}: {e}"))
 }
 
@@ -665,15 +743,21 @@ fn exec(conn: &Connection, sql: &[u8]) -> Result<(), String> {
     let db = unsafe { conn.handle() };
     let mut rest = sql;
     while !rest.is_empty() {
-        let len = c_int::try_from(rest.len()).map_err(|_| "SQL text longer than 2 GiB".to_string())?;
+        let len =
+            c_int::try_from(rest.len()).map_err(|_| "SQL text longer than 2 GiB".to_string())?;
         let mut stmt: *mut ffi::sqlite3_stmt = ptr::null_mut();
         let mut tail: *const c_char = ptr::null();
         // SAFETY: `rest` is valid for `len` bytes; SQLite reads no further.
-        let rc = unsafe { ffi::sqlite3_prepare_v2(db, rest.as_ptr().cast(), len, &mut stmt, &mut tail) };
+        let rc =
+            unsafe { ffi::sqlite3_prepare_v2(db, rest.as_ptr().cast(), len, &mut stmt, &mut tail) };
         if rc != ffi::SQLITE_OK {
             return Err(errmsg(db));
         }
-        let used = if tail.is_null() { rest.len() } else { (tail as usize).saturating_sub(rest.as_ptr() as usize) };
+        let used = if tail.is_null() {
+            rest.len()
+        } else {
+            (tail as usize).saturating_sub(rest.as_ptr() as usize)
+        };
         rest = &rest[used.min(rest.len())..];
         if stmt.is_null() {
             // Only whitespace or comments were left.
@@ -726,7 +810,9 @@ fn leading_name(s: &[u8]) -> Option<Vec<u8>> {
         b'"' | b'\'' | b'`' => q,
         b'[' => b']',
         _ => {
-            let n = s.iter().position(|&b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80))?;
+            let n = s.iter().position(|&b| {
+                !(b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80)
+            })?;
             return (n > 0).then(|| s[..n].to_vec());
         }
     };
@@ -811,7 +897,8 @@ fn push_quoted(name: &[u8], out: &mut Vec<u8>) {
 fn is_bare_identifier(name: &[u8]) -> bool {
     match name.split_first() {
         Some((f, rest)) => {
-            (f.is_ascii_alphabetic() || *f == b'_') && rest.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            (f.is_ascii_alphabetic() || *f == b'_')
+                && rest.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
         }
         None => false,
     }
@@ -832,17 +919,38 @@ mod tests {
     use super::*;
 
     fn renames_table(old: &str, new: &str) -> SqliteRenames {
-        SqliteRenames { tables: vec![(old.into(), new.into())], columns: vec![] }
+        SqliteRenames {
+            tables: vec![(old.into(), new.into())],
+            columns: vec![],
+        }
     }
 
     #[test]
     fn table_named_like_its_column() {
         let mut s = Shadow::new().unwrap();
         let r = renames_table("category", "cat");
-        let t = s.renamed(b"CREATE TABLE category(category TEXT, id INTEGER PRIMARY KEY);", &r).unwrap();
-        assert_eq!(t.as_deref(), Some(&b"CREATE TABLE IF NOT EXISTS \"cat\"(category TEXT, id INTEGER PRIMARY KEY);"[..]));
-        let v = s.renamed(b"CREATE VIEW v AS SELECT category.category AS category FROM category;", &r).unwrap();
-        assert_eq!(v.as_deref(), Some(&b"CREATE VIEW v AS SELECT \"cat\".category AS category FROM \"cat\";"[..]));
+        let t = s
+            .renamed(
+                b"CREATE TABLE category(category TEXT, id INTEGER PRIMARY KEY);",
+                &r,
+            )
+            .unwrap();
+        assert_eq!(
+            t.as_deref(),
+            Some(
+                &b"CREATE TABLE IF NOT EXISTS \"cat\"(category TEXT, id INTEGER PRIMARY KEY);"[..]
+            )
+        );
+        let v = s
+            .renamed(
+                b"CREATE VIEW v AS SELECT category.category AS category FROM category;",
+                &r,
+            )
+            .unwrap();
+        assert_eq!(
+            v.as_deref(),
+            Some(&b"CREATE VIEW v AS SELECT \"cat\".category AS category FROM \"cat\";"[..])
+        );
     }
 
     #[test]
@@ -856,10 +964,21 @@ mod tests {
     #[test]
     fn non_utf8_names() {
         let mut s = Shadow::new().unwrap();
-        let r = SqliteRenames { tables: vec![(b"t\xff".to_vec(), b"n\xfe".to_vec())], columns: vec![] };
-        let t = s.renamed(b"CREATE TABLE \"t\xff\"(\"c\xff\");", &r).unwrap();
-        assert_eq!(t.as_deref(), Some(&b"CREATE TABLE IF NOT EXISTS \"n\xfe\"(\"c\xff\");"[..]));
-        assert_eq!(s.columns(b"t\xff").unwrap(), vec![(b"c\xff".to_vec(), false)]);
+        let r = SqliteRenames {
+            tables: vec![(b"t\xff".to_vec(), b"n\xfe".to_vec())],
+            columns: vec![],
+        };
+        let t = s
+            .renamed(b"CREATE TABLE \"t\xff\"(\"c\xff\");", &r)
+            .unwrap();
+        assert_eq!(
+            t.as_deref(),
+            Some(&b"CREATE TABLE IF NOT EXISTS \"n\xfe\"(\"c\xff\");"[..])
+        );
+        assert_eq!(
+            s.columns(b"t\xff").unwrap(),
+            vec![(b"c\xff".to_vec(), false)]
+        );
     }
 
     #[test]
@@ -867,10 +986,20 @@ mod tests {
         let mut s = Shadow::new().unwrap();
         let r = SqliteRenames {
             tables: vec![(b"p".to_vec(), b"parent".to_vec())],
-            columns: vec![ColumnRename { table: b"p".to_vec(), old: b"id".to_vec(), new: b"pid".to_vec(), quoted: false }],
+            columns: vec![ColumnRename {
+                table: b"p".to_vec(),
+                old: b"id".to_vec(),
+                new: b"pid".to_vec(),
+                quoted: false,
+            }],
         };
-        let c = s.renamed(b"CREATE TABLE c(x REFERENCES p(id));", &r).unwrap();
-        assert_eq!(c.as_deref(), Some(&b"CREATE TABLE c(x REFERENCES \"parent\"(pid));"[..]));
+        let c = s
+            .renamed(b"CREATE TABLE c(x REFERENCES p(id));", &r)
+            .unwrap();
+        assert_eq!(
+            c.as_deref(),
+            Some(&b"CREATE TABLE c(x REFERENCES \"parent\"(pid));"[..])
+        );
         // The stub was rolled back: p can now be created for real.
         s.add(b"CREATE TABLE p(id INTEGER PRIMARY KEY);").unwrap();
     }
@@ -879,14 +1008,17 @@ mod tests {
     fn virtual_table_rename_refused() {
         let mut s = Shadow::new().unwrap();
         s.add_virtual_table(b"ft");
-        let err = s.renamed(b"CREATE TABLE x(a);", &renames_table("FT", "g")).unwrap_err();
+        let err = s
+            .renamed(b"CREATE TABLE x(a);", &renames_table("FT", "g"))
+            .unwrap_err();
         assert!(err.contains("virtual table"), "{err}");
     }
 
     #[test]
     fn sequence_rows_follow_exact_stored_name() {
         let mut s = Shadow::new().unwrap();
-        s.add(b"CREATE TABLE Seq(id INTEGER PRIMARY KEY AUTOINCREMENT);").unwrap();
+        s.add(b"CREATE TABLE Seq(id INTEGER PRIMARY KEY AUTOINCREMENT);")
+            .unwrap();
         let r = renames_table("seq", "s2");
         assert_eq!(s.sequence_name(b"Seq", &r).unwrap(), Some(b"s2".to_vec()));
         assert_eq!(s.sequence_name(b"seq", &r).unwrap(), None);
@@ -902,7 +1034,10 @@ mod perf {
     fn big_schema_timing() {
         let mut stmts = Vec::new();
         for i in 0..300 {
-            stmts.push(format!("CREATE TABLE t{i}(id INTEGER PRIMARY KEY, a{i}, b REFERENCES t{}(id));", i / 2));
+            stmts.push(format!(
+                "CREATE TABLE t{i}(id INTEGER PRIMARY KEY, a{i}, b REFERENCES t{}(id));",
+                i / 2
+            ));
         }
         for i in 0..300 {
             stmts.push(format!("CREATE INDEX i{i} ON t{i}(a{i}, b);"));
@@ -911,8 +1046,16 @@ mod perf {
             stmts.push(format!("CREATE VIEW v{i} AS SELECT t{i}.a{i}, t{}.b FROM t{i} JOIN t{} ON t{i}.id = t{}.b;", i + 1, i + 1, i + 1));
         }
         let r = SqliteRenames {
-            tables: vec![(b"t1".to_vec(), b"x1".to_vec()), (b"t7".to_vec(), b"x7".to_vec())],
-            columns: vec![ColumnRename { table: b"t3".to_vec(), old: b"a3".to_vec(), new: b"aa".to_vec(), quoted: false }],
+            tables: vec![
+                (b"t1".to_vec(), b"x1".to_vec()),
+                (b"t7".to_vec(), b"x7".to_vec()),
+            ],
+            columns: vec![ColumnRename {
+                table: b"t3".to_vec(),
+                old: b"a3".to_vec(),
+                new: b"aa".to_vec(),
+                quoted: false,
+            }],
         };
         let mut s = Shadow::new().unwrap();
         let t = std::time::Instant::now();
@@ -924,6 +1067,10 @@ mod perf {
         }
         let renamed = t.elapsed();
         s.finish(&r).unwrap();
-        eprintln!("{} statements, {changed} changed, {renamed:?}, finish {:?}", stmts.len(), t.elapsed() - renamed);
+        eprintln!(
+            "{} statements, {changed} changed, {renamed:?}, finish {:?}",
+            stmts.len(),
+            t.elapsed() - renamed
+        );
     }
 }

@@ -10,9 +10,9 @@
 //! Needs `sqlite3` on PATH (tests/run.sh installs it); fails without it.
 
 use std::ffi::CString;
+use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::io::Write;
 
 use dumpsed::sqlite_schema::{ColumnRename, Shadow, SqliteRenames};
 
@@ -102,7 +102,9 @@ fn parse_cases(text: &[u8]) -> Vec<Case> {
             });
             continue;
         }
-        let Some(case) = cases.last_mut() else { continue };
+        let Some(case) = cases.last_mut() else {
+            continue;
+        };
         if let Some(rest) = line.strip_prefix(b"-- rename-table: ") {
             let w = words(rest);
             assert_eq!(w.len(), 2, "{}: rename-table takes 2 names", case.name);
@@ -114,7 +116,11 @@ fn parse_cases(text: &[u8]) -> Vec<Case> {
             case.renames.tables.push((w[0].clone(), w[1].clone()));
         } else if let Some(rest) = line.strip_prefix(b"-- rename-column: ") {
             let w = words(rest);
-            assert!(w.len() == 3 || (w.len() == 4 && w[3] == b"quoted"), "{}: bad rename-column", case.name);
+            assert!(
+                w.len() == 3 || (w.len() == 4 && w[3] == b"quoted"),
+                "{}: bad rename-column",
+                case.name
+            );
             let quoted = w.len() == 4;
             col_alters.extend_from_slice(b"ALTER TABLE ");
             col_alters.extend(quote(&w[0]));
@@ -164,7 +170,11 @@ fn sqlite3(db: &Path, args: &[&str], input: &[u8]) -> (bool, Vec<u8>, String) {
         s.write_all(input).expect("write to sqlite3");
     }
     let out = child.wait_with_output().expect("sqlite3 output");
-    (out.status.success(), out.stdout, String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// A `.dump` split into statements with SQLite's own `sqlite3_complete`,
@@ -184,7 +194,11 @@ fn statements(dump: &[u8]) -> Vec<Vec<u8>> {
             out.push(s);
         }
     }
-    assert!(cur.iter().all(u8::is_ascii_whitespace), "dump ends mid-statement: {}", show(&cur));
+    assert!(
+        cur.iter().all(u8::is_ascii_whitespace),
+        "dump ends mid-statement: {}",
+        show(&cur)
+    );
     out
 }
 
@@ -262,20 +276,35 @@ fn run_case(case: &Case, outcome: &mut Outcome) {
     if our_err.is_none() {
         our_err = shadow.finish(&case.renames).err();
     }
-    let fail = |outcome: &mut Outcome, msg: String| outcome.failures.push(format!("{}: {msg}", case.name));
+    let fail =
+        |outcome: &mut Outcome, msg: String| outcome.failures.push(format!("{}: {msg}", case.name));
 
     if let Some(want) = &case.expect_error {
         if live_ok || !live_err.contains(want.as_str()) {
-            fail(outcome, format!("the CLI was expected to fail with {want:?}, got ok={live_ok} {live_err:?}"));
+            fail(
+                outcome,
+                format!(
+                    "the CLI was expected to fail with {want:?}, got ok={live_ok} {live_err:?}"
+                ),
+            );
         }
         match &our_err {
             Some(e) if e.contains(want.as_str()) => {}
-            other => fail(outcome, format!("dumpsed was expected to fail with {want:?}, got {other:?}")),
+            other => fail(
+                outcome,
+                format!("dumpsed was expected to fail with {want:?}, got {other:?}"),
+            ),
         }
         return;
     }
     if !live_ok {
-        fail(outcome, format!("the live ALTER failed: {live_err}\n{}", String::from_utf8_lossy(&case.alters)));
+        fail(
+            outcome,
+            format!(
+                "the live ALTER failed: {live_err}\n{}",
+                String::from_utf8_lossy(&case.alters)
+            ),
+        );
         return;
     }
     if let Some(want) = &case.known_limitation {
@@ -286,7 +315,10 @@ fn run_case(case: &Case, outcome: &mut Outcome) {
         return;
     }
     if let Some(e) = our_err {
-        fail(outcome, format!("dumpsed failed where the CLI succeeded: {e}"));
+        fail(
+            outcome,
+            format!("dumpsed failed where the CLI succeeded: {e}"),
+        );
         return;
     }
     if before_schema == after_schema {
@@ -334,30 +366,54 @@ fn run_case(case: &Case, outcome: &mut Outcome) {
             want.push(b'\'');
             want.extend_from_slice(tail);
             if &want != *a {
-                fail(outcome, format!("sqlite_sequence row: dumpsed {} live {}", show(&want), show(a)));
+                fail(
+                    outcome,
+                    format!(
+                        "sqlite_sequence row: dumpsed {} live {}",
+                        show(&want),
+                        show(a)
+                    ),
+                );
             }
         } else if b.starts_with(b"INSERT INTO sqlite_stat1") && b != a {
-            fail(outcome, format!("sqlite_stat1 row changed by the live rename: {} -> {}", show(b), show(a)));
+            fail(
+                outcome,
+                format!(
+                    "sqlite_stat1 row changed by the live rename: {} -> {}",
+                    show(b),
+                    show(a)
+                ),
+            );
         }
     }
 
     // `.dump` rows carry values for the non-generated columns only, with no
     // column list (Shadow::columns' doc): check it on every INSERT.
     for stmt in &before {
-        let Some(rest) = stmt.strip_prefix(b"INSERT INTO ") else { continue };
-        let Some(open) = rest.windows(7).position(|w| w == b" VALUES") else { continue };
+        let Some(rest) = stmt.strip_prefix(b"INSERT INTO ") else {
+            continue;
+        };
+        let Some(open) = rest.windows(7).position(|w| w == b" VALUES") else {
+            continue;
+        };
         let table = unquote_shell_name(&rest[..open]);
         if table.starts_with(b"sqlite_") {
             continue;
         }
         let Ok(cols) = shadow.columns(&table) else {
-            fail(outcome, format!("columns({}) failed for a dumped table", show(&table)));
+            fail(
+                outcome,
+                format!("columns({}) failed for a dumped table", show(&table)),
+            );
             continue;
         };
         let want = cols.iter().filter(|c| !c.1).count();
         let got = count_values(&rest[open + 7..]);
         if got != want {
-            fail(outcome, format!("{}: {got} values, {want} non-generated columns", show(stmt)));
+            fail(
+                outcome,
+                format!("{}: {got} values, {want} non-generated columns", show(stmt)),
+            );
         }
     }
 
@@ -372,10 +428,17 @@ fn run_case(case: &Case, outcome: &mut Outcome) {
     let mut tables: Vec<Vec<u8>> = cli.iter().map(|c| c.0.clone()).collect();
     tables.dedup();
     for t in tables {
-        let want: Vec<(Vec<u8>, bool)> = cli.iter().filter(|c| c.0 == t).map(|c| (c.1.clone(), c.2)).collect();
+        let want: Vec<(Vec<u8>, bool)> = cli
+            .iter()
+            .filter(|c| c.0 == t)
+            .map(|c| (c.1.clone(), c.2))
+            .collect();
         match shadow.columns(&t) {
             Ok(cols) if cols == want => {}
-            other => fail(outcome, format!("columns({}) = {other:?}, CLI says {want:?}", show(&t))),
+            other => fail(
+                outcome,
+                format!("columns({}) = {other:?}, CLI says {want:?}", show(&t)),
+            ),
         }
     }
 }
@@ -428,7 +491,11 @@ fn count_values(s: &[u8]) -> usize {
             _ => {}
         }
     }
-    if seen { n } else { 0 }
+    if seen {
+        n
+    } else {
+        0
+    }
 }
 
 #[test]
@@ -437,7 +504,9 @@ fn renames_match_live_sqlite3() {
     let text = std::fs::read(&path).expect("read cases.sql");
     let cases = parse_cases(&text);
     assert!(cases.len() >= 30, "only {} cases parsed", cases.len());
-    let mut outcome = Outcome { failures: Vec::new() };
+    let mut outcome = Outcome {
+        failures: Vec::new(),
+    };
     for case in &cases {
         assert!(!case.renames.is_empty(), "{}: no renames", case.name);
         run_case(case, &mut outcome);
@@ -454,7 +523,9 @@ fn renames_match_live_sqlite3() {
 /// Names that are not UTF-8: SQLite takes them as bytes, so must dumpsed.
 #[test]
 fn non_utf8_names_match_live_sqlite3() {
-    let mut sql = b"CREATE TABLE \"t\xff\xfe\"(\"c\xe9\" TEXT, x REFERENCES \"t\xff\xfe\"(\"c\xe9\"));\n".to_vec();
+    let mut sql =
+        b"CREATE TABLE \"t\xff\xfe\"(\"c\xe9\" TEXT, x REFERENCES \"t\xff\xfe\"(\"c\xe9\"));\n"
+            .to_vec();
     sql.extend_from_slice(b"CREATE VIEW \"v\xff\" AS SELECT \"c\xe9\" FROM \"t\xff\xfe\";\n");
     let case = Case {
         name: "non-utf8".into(),
@@ -472,7 +543,13 @@ fn non_utf8_names_match_live_sqlite3() {
         known_limitation: None,
         sql,
     };
-    let mut outcome = Outcome { failures: Vec::new() };
+    let mut outcome = Outcome {
+        failures: Vec::new(),
+    };
     run_case(&case, &mut outcome);
-    assert!(outcome.failures.is_empty(), "{}", outcome.failures.join("\n\n"));
+    assert!(
+        outcome.failures.is_empty(),
+        "{}",
+        outcome.failures.join("\n\n")
+    );
 }
