@@ -680,6 +680,17 @@ fn generate(seed: u64) -> Option<Case> {
                 }
             }
         }
+        if rng.chance(20) {
+            // A double-quoted string (no such column): RENAME COLUMN turns
+            // it into '…' in every object (renameFixQuotes).
+            sql.extend_from_slice(b", dq DEFAULT \"dq text\"");
+        }
+        if rng.chance(25) {
+            let c = cols[rng.below(cols.len())];
+            sql.extend_from_slice(b", gen AS (");
+            sql.extend(ident(&mut rng, c));
+            sql.extend_from_slice(if rng.chance(50) { &b") STORED"[..] } else { &b")"[..] });
+        }
         if rng.chance(30) {
             let c = cols[rng.below(cols.len())];
             sql.extend_from_slice(b", CHECK (");
@@ -732,6 +743,22 @@ fn generate(seed: u64) -> Option<Case> {
         }
         sql.extend_from_slice(b" FROM ");
         sql.extend(ident(&mut rng, t));
+        if rng.chance(30) {
+            let (u, ucols) = &tables[rng.below(tables.len())];
+            if u != t {
+                sql.extend_from_slice(b" JOIN ");
+                sql.extend(ident(&mut rng, u));
+                sql.extend_from_slice(b" ON ");
+                sql.extend(ident(&mut rng, u));
+                sql.push(b'.');
+                let uc = ucols[rng.below(ucols.len())];
+                sql.extend(ident(&mut rng, uc));
+                sql.extend_from_slice(b" = ");
+                sql.extend(ident(&mut rng, t));
+                sql.push(b'.');
+                sql.extend(ident(&mut rng, cols[0]));
+            }
+        }
         if rng.chance(30) {
             sql.extend_from_slice(b" WHERE ");
             sql.extend(ident(&mut rng, cols[0]));
