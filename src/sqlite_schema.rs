@@ -50,6 +50,22 @@
 //!   show at the statement being renamed: [`Shadow::finish`] runs the
 //!   renames once over the whole schema and reports it.
 //!
+//! # What the caller does with it
+//!
+//! * Every schema statement of the dump (each `CREATE …`, and the
+//!   `INSERT INTO sqlite_schema(…)` row of a virtual table) goes through
+//!   [`Shadow::renamed`], in dump order, as the bytes `.dump` wrote (with or
+//!   without the final newline); `Some(new)` replaces the statement up to
+//!   and including its `;` (the newline after it is not part of `new`).
+//! * `INSERT INTO sqlite_sequence VALUES('<name>',<n>);` rows: the name
+//!   becomes [`Shadow::sequence_name`] when that is `Some`.
+//! * `INSERT INTO sqlite_stat1 …` rows: left as they are (below).
+//! * `INSERT INTO <table> VALUES(…)`: the table name changes as the shell
+//!   writes it; the values do not move (no column list, see
+//!   [`Shadow::columns`]).
+//! * After the last schema statement, [`Shadow::finish`]: an error there
+//!   means the live migration would have failed, so the output is wrong.
+//!
 //! # What a live rename does besides `sqlite_schema.sql`
 //!
 //! * `sqlite_sequence`: `sqlite3AlterRenameTable` runs
@@ -213,6 +229,8 @@ pub struct Shadow {
     objects: HashMap<Vec<u8>, i64>,
     /// Virtual tables recorded with [`Shadow::add_virtual_table`].
     virtual_tables: Vec<Vec<u8>>,
+    /// Statements that create nothing of the dump's own (see `add`).
+    passthrough: std::collections::HashSet<Vec<u8>>,
 }
 
 const SAVEPOINT: &[u8] = b"SAVEPOINT dumpsed_shadow";
@@ -244,6 +262,7 @@ impl Shadow {
             scratch: open()?,
             objects: HashMap::new(),
             virtual_tables: Vec::new(),
+            passthrough: std::collections::HashSet::new(),
         })
     }
 
@@ -259,8 +278,21 @@ impl Shadow {
     /// as ordinary `CREATE TABLE` statements.
     pub fn add(&mut self, stmt: &[u8]) -> Result<(), String> {
         let text = statement_text(stmt);
-        if self.objects.contains_key(text) {
+        if self.objects.contains_key(text) || self.passthrough.contains(text) {
             return Ok(());
+        }
+        // Newer shells (not 3.40) write `CREATE TABLE IF NOT EXISTS
+        // sqlite_sequence(name,seq);` before refilling it (`dump_callback`
+        // in trunk's shell.c.in, citing forum posts from 2024-10 on): an
+        // internal table, made here by AUTOINCREMENT tables and never
+        // renamed (`isAlterableTable` in alter.c refuses `sqlite_*`).
+        if let Some(rest) = text.strip_prefix(b"CREATE TABLE IF NOT EXISTS ") {
+            if leading_name(rest)
+                .is_some_and(|n| n.len() >= 7 && n[..7].eq_ignore_ascii_case(b"sqlite_"))
+            {
+                self.passthrough.insert(text.to_vec());
+                return Ok(());
+            }
         }
         let head: Vec<u8> = text.iter().take(26).map(u8::to_ascii_uppercase).collect();
         let rowid = if head.starts_with(b"INSERT INTO SQLITE_SCHEMA(")
@@ -408,6 +440,9 @@ impl Shadow {
         let text = statement_text(stmt);
         if !self.objects.contains_key(text) {
             self.add(stmt)?;
+        }
+        if self.passthrough.contains(text) {
+            return Ok(None);
         }
         let rowid = *self
             .objects
@@ -1002,6 +1037,17 @@ mod tests {
         );
         // The stub was rolled back: p can now be created for real.
         s.add(b"CREATE TABLE p(id INTEGER PRIMARY KEY);").unwrap();
+    }
+
+    #[test]
+    fn newer_shells_sqlite_sequence_line_passes_through() {
+        let mut s = Shadow::new().unwrap();
+        let r = renames_table("a", "b");
+        let line = b"CREATE TABLE IF NOT EXISTS sqlite_sequence(name,seq);\n";
+        assert_eq!(s.renamed(line, &r).unwrap(), None);
+        s.add(b"CREATE TABLE a(id INTEGER PRIMARY KEY AUTOINCREMENT);")
+            .unwrap();
+        s.finish(&r).unwrap();
     }
 
     #[test]
