@@ -39,6 +39,7 @@ pub mod reader;
 pub mod rewrite;
 pub mod rules;
 pub mod sqlite;
+pub mod sqlite_schema;
 pub mod statement;
 
 pub use error::{Error, Result};
