@@ -70,8 +70,7 @@ impl Plan {
             // on SQLite (lang_expr.html#like) and case-sensitive on PostgreSQL.
             w.prefix_ignores_case = w.django_like && dialect == Dialect::Sqlite;
         }
-        let undo = rewrites.iter().map(|w| w.reversed()).collect();
-        let columns = rules
+        let columns: Vec<ColumnRename> = rules
             .column_renames()
             .iter()
             .map(|c| ColumnRename {
@@ -81,6 +80,13 @@ impl Plan {
                 new: c.new.clone(),
             })
             .collect();
+        // A value rule may name its column by its new name, as its table.
+        for w in &mut rewrites {
+            if let Some(c) = columns.iter().find(|c: &&ColumnRename| c.table == w.table && c.new == w.column) {
+                w.column = c.old.clone();
+            }
+        }
+        let undo = rewrites.iter().map(|w| w.reversed()).collect();
         Plan {
             dialect,
             renames,

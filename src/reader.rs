@@ -245,6 +245,11 @@ pub struct Reader<R> {
     seen_tables: std::collections::HashSet<(Vec<u8>, Vec<u8>)>,
     /// How far the dump has got towards its closing marker.
     ending: Ending,
+    /// SQLite: the dump's schema in an in-memory SQLite, which performs the
+    /// renames itself (`sqlite_schema`); made at the first schema statement.
+    shadow: Option<crate::sqlite_schema::Shadow>,
+    /// The renames in the form the shadow runs them.
+    sqlite_renames: crate::sqlite_schema::SqliteRenames,
     new_tables: Vec<(Vec<u8>, Vec<u8>)>,
     /// `varchar(N)` of each value rule's column, from `CREATE TABLE`.
     limits: HashMap<usize, usize>,
@@ -256,6 +261,7 @@ impl<R: Read> Reader<R> {
     /// A reader of `input` (already decompressed) with `plan`'s dialect.
     pub fn new(input: R, plan: Arc<Plan>, config: ReaderConfig) -> Reader<R> {
         let dialect = plan.dialect;
+        let plan_for_sqlite = plan.clone();
         let default_schema: &[u8] = match dialect {
             Dialect::Postgres => b"public",
             Dialect::Sqlite => b"main",
@@ -303,6 +309,8 @@ impl<R: Read> Reader<R> {
             chunk_plans: Vec::new(),
             seen_tables: std::collections::HashSet::new(),
             ending: Ending::default(),
+            shadow: None,
+            sqlite_renames: sqlite_renames(&plan_for_sqlite),
             new_tables: Vec::new(),
             limits: HashMap::new(),
         }
@@ -549,6 +557,13 @@ impl<R: Read> Reader<R> {
                 self.settle_header(&action);
                 if !pg && self.is_commit(stmt_start, end) {
                     self.ending.committed = true;
+                    // The whole schema is read: would the live rename of the
+                    // database have worked (a trigger naming a missing table)?
+                    if let Some(shadow) = &self.shadow {
+                        shadow.finish(&self.sqlite_renames).map_err(|m| {
+                            LocalError::new(stmt_start, format!("SQLite's own ALTER TABLE refuses the rename: {m}"))
+                        })?;
+                    }
                     self.push_generated(stmt_start)?;
                 } else if !pg
                     && self.buf[stmt_start..end].eq_ignore_ascii_case(b"BEGIN TRANSACTION;")
@@ -737,6 +752,9 @@ impl<R: Read> Reader<R> {
                 }
                 if dialect == Dialect::Sqlite && schema_row {
                     self.refuse_virtual_table_rename(start, end)?;
+                    if self.plan.django.is_empty() {
+                        return self.resolve_sqlite(start, end);
+                    }
                 }
                 let head = if dialect == Dialect::Postgres && mentions {
                     self.resolve_pg_head(start, start + values_at)?
@@ -753,7 +771,12 @@ impl<R: Read> Reader<R> {
             }
             Head::CreateTable { table, body_at } => {
                 let (schema, name) = table.to_owned_parts();
-                let cols = statement::table_columns(dialect, stmt, body_at);
+                let mut cols = statement::table_columns(dialect, stmt, body_at);
+                if dialect == Dialect::Sqlite && (!self.sqlite_renames.is_empty() || !self.plan.rewrites.is_empty()) {
+                    if let Some(c) = self.sqlite_insert_columns(start, end, &name) {
+                        cols = c;
+                    }
+                }
                 self.django.saw_table(&name);
                 if !self.plan.django.is_empty() {
                     self.django_table(&name, &cols, start, end);
@@ -808,6 +831,9 @@ impl<R: Read> Reader<R> {
                         Ok(Action::Keep)
                     };
                 }
+                if self.plan.django.is_empty() {
+                    return self.resolve_sqlite(start, end);
+                }
                 Ok(if mentions {
                     Action::Rename(None)
                 } else {
@@ -839,6 +865,12 @@ impl<R: Read> Reader<R> {
                         Ok(Action::Keep)
                     };
                 }
+                let create = self.buf[start..end]
+                    .get(..6)
+                    .is_some_and(|w| w.eq_ignore_ascii_case(b"CREATE"));
+                if create && self.plan.django.is_empty() {
+                    return self.resolve_sqlite(start, end);
+                }
                 match extra {
                     Some(e) => Ok(Action::Rename(Some(Arc::new(e)))),
                     None => Ok(rename_or_keep),
@@ -852,6 +884,57 @@ impl<R: Read> Reader<R> {
             Dialect::Postgres => b"public",
             Dialect::Sqlite => b"main",
         }
+    }
+
+    /// SQLite: the statement `buf[start..end]` (a `CREATE …` or a virtual
+    /// table's `sqlite_schema` row) as SQLite's own `ALTER TABLE … RENAME`
+    /// leaves it, and `.dump` then writes it (`sqlite_schema`). Every
+    /// schema statement goes through the shadow, renamed or not, so views
+    /// and triggers later resolve against the whole schema.
+    fn resolve_sqlite(&mut self, start: usize, end: usize) -> Result<Action, LocalError> {
+        if self.sqlite_renames.is_empty() {
+            return Ok(Action::Keep);
+        }
+        let shadow = match self.shadow.as_mut() {
+            Some(s) => s,
+            None => self.shadow.insert(
+                crate::sqlite_schema::Shadow::new().map_err(|m| LocalError::new(start, m))?,
+            ),
+        };
+        let stmt = &self.buf[start..end];
+        match shadow.renamed(stmt, &self.sqlite_renames) {
+            Ok(None) => Ok(Action::Keep),
+            Ok(Some(new)) => Ok(Action::Edits(Arc::new(crate::pg_resolve::Resolved {
+                reps: vec![crate::pg_resolve::Replacement {
+                    start: 0,
+                    end: stmt.len(),
+                    text: new,
+                    // Counted for the first renamed table it mentions.
+                    rule: self
+                        .plan
+                        .renames
+                        .iter()
+                        .position(|r| crate::plan::contains_ignore_case(stmt, &r.old)),
+                }],
+                ..Default::default()
+            }))),
+            Err(m) => Err(LocalError::new(
+                start,
+                format!("SQLite's own ALTER TABLE refuses the rename here: {m}"),
+            )),
+        }
+    }
+
+    /// SQLite: the values of a table's rows in `.dump`'s `INSERT`s are its
+    /// columns that are not generated (`sqlite_schema::Shadow::columns`).
+    fn sqlite_insert_columns(&mut self, start: usize, end: usize, name: &[u8]) -> Option<Vec<Vec<u8>>> {
+        let shadow = match self.shadow.as_mut() {
+            Some(s) => s,
+            None => self.shadow.insert(crate::sqlite_schema::Shadow::new().ok()?),
+        };
+        shadow.add(&self.buf[start..end]).ok()?;
+        let cols = shadow.columns(name).ok()?;
+        Some(cols.into_iter().filter(|(_, generated)| !generated).map(|(c, _)| c).collect())
     }
 
     /// PostgreSQL: the exact renames in statement `buf[start..end]`, by the
@@ -1343,6 +1426,29 @@ impl<R: Read> Reader<R> {
             *p = p.saturating_sub(cut);
         }
         chunk
+    }
+}
+
+/// The plan's table and column renames as `ALTER TABLE` statements for
+/// the SQLite shadow. A column rename names the table by its old name and
+/// runs first (`sqlite_schema`); Django spells new names quoted, a person
+/// typing `RENAME COLUMN a TO b` bare, which is how SQLite then writes them.
+fn sqlite_renames(plan: &Plan) -> crate::sqlite_schema::SqliteRenames {
+    if plan.dialect != Dialect::Sqlite {
+        return Default::default();
+    }
+    crate::sqlite_schema::SqliteRenames {
+        tables: plan.renames.iter().map(|r| (r.old.clone(), r.new.clone())).collect(),
+        columns: plan
+            .columns
+            .iter()
+            .map(|c| crate::sqlite_schema::ColumnRename {
+                table: c.table.clone(),
+                old: c.old.clone(),
+                new: c.new.clone(),
+                quoted: !plan.django.is_empty(),
+            })
+            .collect(),
     }
 }
 

@@ -652,18 +652,27 @@ fn broken_pipe_ends_quietly() {
 /// renamed to a quoted name, must not merge with it into one identifier.
 #[test]
 fn renamed_name_never_merges_with_a_quoted_neighbour() {
+    // The fuzzer's statement is one SQLite itself refuses (`sqlite3` says
+    // `near ""b"": syntax error`), so no real `.dump` holds it: since SQLite
+    // does SQLite's renames, dumpsed refuses it too, with SQLite's message.
     let dir = scratch();
     let inp = dir.path().join("q.sql");
     std::fs::write(&inp, "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\nCREATE TABLE t(a);\nCREATE VIEW v AS SELECT \"a\"t\"b\" FROM t;\nCOMMIT;\n")
+        .expect("write");
+    let o = run(dumpsed()
+        .args(["rewrite", "--quiet", "--rename-table", "t=u"])
+        .arg(&inp));
+    assert_eq!(o.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("line 4") && err.contains("syntax error"), "{err}");
+    // Valid neighbours of a renamed name stay apart.
+    std::fs::write(&inp, "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\nCREATE TABLE t(a);\nCREATE VIEW v AS SELECT \"a\" FROM\"t\";\nCOMMIT;\n")
         .expect("write");
     let out = String::from_utf8(ok(dumpsed()
         .args(["rewrite", "--quiet", "--rename-table", "t=u"])
         .arg(&inp)))
     .expect("utf8");
-    assert!(
-        out.contains("SELECT \"a\" \"u\" \"b\" FROM \"u\";"),
-        "{out}"
-    );
+    assert!(out.contains("SELECT \"a\" FROM\"u\";"), "{out}");
 }
 
 /// A dump cut between two statements (here inside the closing comments) is
