@@ -1307,6 +1307,10 @@ impl<R: Read> Reader<R> {
                 None => {
                     if let Some(e) = copy_text::last_row_end(&self.buf[from..]) {
                         self.push(action.clone(), from + e);
+                        // `done` is at a row start whose first bytes may be
+                        // the `\.` of the next read: the search for `\n\.`
+                        // starts after that newline, so look there first.
+                        self.at_row_start = true;
                     }
                     if self.eof {
                         let at = if self.done < self.buf.len() {
