@@ -75,6 +75,9 @@ pub struct LocalError {
     pub at: usize,
     /// What is wrong.
     pub msg: String,
+    /// The input is fine but a rule does not fit it (a value rule's column
+    /// that the table lacks): a rule error, not malformed input.
+    pub rule: bool,
 }
 
 impl LocalError {
@@ -82,6 +85,15 @@ impl LocalError {
         LocalError {
             at,
             msg: msg.into(),
+            rule: false,
+        }
+    }
+
+    /// A rule that does not fit the input at `at`.
+    pub fn rule(at: usize, msg: impl Into<String>) -> LocalError {
+        LocalError {
+            rule: true,
+            ..LocalError::new(at, msg)
         }
     }
 }

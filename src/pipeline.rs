@@ -237,11 +237,15 @@ pub fn run<R: Read + Send>(
                 while let Some(done) = pending.remove(&next) {
                     match &done.body {
                         Err(e) => {
+                            let pos = Position {
+                                line: lines + done.lines + 1,
+                                offset: done.offset + e.at as u64,
+                            };
+                            if e.rule {
+                                return Err(Error::Rule(format!("{pos}: {}", e.msg)));
+                            }
                             return Err(Error::Syntax {
-                                pos: Position {
-                                    line: lines + done.lines + 1,
-                                    offset: done.offset + e.at as u64,
-                                },
+                                pos,
                                 msg: e.msg.clone(),
                             })
                         }

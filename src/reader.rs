@@ -373,7 +373,7 @@ impl<R: Read> Reader<R> {
                 Mode::CopyData(action) => self.scan_copy(action),
             };
             if let Err(e) = step {
-                return Ok(Some(self.fail(e.at, e.msg)));
+                return Ok(Some(self.fail_with(e)));
             }
         }
     }
@@ -712,7 +712,7 @@ impl<R: Read> Reader<R> {
                     columns.map(|c| c.into_iter().map(|c| c.into_owned()).collect());
                 let edits = self
                     .edits_for(&table.to_owned_parts(), cols)
-                    .map_err(|m| LocalError::new(start, m))?;
+                    .map_err(|m| LocalError::rule(start, m))?;
                 // Value edits decode pg_dump's text format (tab, `\N`,
                 // backslash escapes); CSV or other options are another codec.
                 let edits = match edits {
@@ -746,7 +746,7 @@ impl<R: Read> Reader<R> {
                     || table.name.eq_ignore_ascii_case(b"sqlite_master");
                 let edits = self
                     .edits_for(&table.to_owned_parts(), cols)
-                    .map_err(|m| LocalError::new(start, m))?;
+                    .map_err(|m| LocalError::rule(start, m))?;
                 if edits.is_none() && !mentions {
                     return Ok(Action::Keep);
                 }
@@ -960,7 +960,7 @@ impl<R: Read> Reader<R> {
                      (--force passes it through unchanged)"
                 ),
             )),
-            Err(crate::pg_resolve::ResolveError::Rule(msg)) => Err(LocalError::new(start, msg)),
+            Err(crate::pg_resolve::ResolveError::Rule(msg)) => Err(LocalError::rule(start, msg)),
         }
     }
 
@@ -1341,7 +1341,7 @@ impl<R: Read> Reader<R> {
                     Ok(Some(kind)) => {
                         let (start, end) = (self.tok_start, self.buf.len());
                         if let Err(e) = self.on_token(start, end, kind) {
-                            return self.fail(e.at, e.msg);
+                            return self.fail_with(e);
                         }
                     }
                     Ok(None) => {}
@@ -1378,7 +1378,7 @@ impl<R: Read> Reader<R> {
         if self.plan.dialect == Dialect::Postgres {
             self.push(Action::Keep, self.buf.len());
             if let Err(e) = self.push_generated(self.buf.len()) {
-                return self.fail(e.at, e.msg);
+                return self.fail_with(e);
             }
         } else if !self.django.generated && !self.plan.rules.mark_applied().is_empty() {
             return self.fail(
@@ -1392,8 +1392,12 @@ impl<R: Read> Reader<R> {
     }
 
     fn fail(&mut self, at: usize, msg: String) -> Chunk {
+        self.fail_with(LocalError::new(at, msg))
+    }
+
+    fn fail_with(&mut self, e: LocalError) -> Chunk {
         self.finished = true;
-        self.ship(Some(LocalError::new(at, msg)))
+        self.ship(Some(e))
     }
 
     /// Hands over everything framed so far as a chunk and keeps the rest.
