@@ -502,6 +502,7 @@ fn per_table() {
     let which = std::env::var("DUMPSED_CORPUS").unwrap_or_default();
     let only = std::env::var("DUMPSED_CORPUS_ONLY").ok();
     let mut failed_total = 0;
+    println!(); // the harness prints "test per_table ... " first: start the report on a line of its own
     for c in [&PG_REGRESS, &PG_TAP] {
         if !which.is_empty() && which != c.name {
             continue;
