@@ -72,6 +72,10 @@ pub struct Facts {
     pub parents: HashMap<(Vec<u8>, Vec<u8>), Vec<(Vec<u8>, Vec<u8>)>>,
     /// Columns of type `regclass` / `regclass[]`, whose data name relations.
     pub regclass_columns: HashMap<(Vec<u8>, Vec<u8>), Vec<Vec<u8>>>,
+    /// Relations created by the statements parsed (tables, views,
+    /// materialized views, foreign tables, sequences), for the reader to
+    /// take: `ALTER TABLE … RENAME` renames any of them.
+    pub created: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 /// One token of the statement.
@@ -557,7 +561,29 @@ impl Resolver<'_> {
                 self.walk_except(v, &["relation", "source_relation", "from_clause", "using_clause", "cols", "target_list"]);
                 self.scopes.pop();
             }
-            "CreateStmt" => self.create_table(v),
+            "CreateStmt" | "CreateForeignTableStmt" => {
+                let base = v.get("base_stmt").unwrap_or(v);
+                self.note_created(base, "relation");
+                self.create_table(base);
+                if kind == "CreateForeignTableStmt" {
+                    self.walk_except(v, &["base_stmt"]);
+                }
+            }
+            "ViewStmt" => {
+                self.note_created(v, "view");
+                self.walk(v);
+            }
+            "CreateTableAsStmt" => {
+                if let Some(into) = v.get("into") {
+                    self.note_created(into, "rel");
+                }
+                self.walk(v);
+            }
+            "CreateSeqStmt" => {
+                self.note_created(v, "sequence");
+                self.owned_by(v);
+                self.walk(v);
+            }
             "AlterTableStmt" => self.about_relation(v, "relation", |r, v| r.alter_table_cmds(v)),
             "IndexStmt" => self.about_relation(v, "relation", |r, v| r.index_columns(v)),
             "CreatePolicyStmt" => self.about_relation(v, "table", |_, _| {}),
@@ -573,7 +599,7 @@ impl Resolver<'_> {
                 self.object_names(v);
                 self.walk(v);
             }
-            "AlterSeqStmt" | "CreateSeqStmt" => {
+            "AlterSeqStmt" => {
                 self.owned_by(v);
                 self.walk(v);
             }
@@ -1062,6 +1088,12 @@ impl Resolver<'_> {
             }
         }
         self.about_relation(v, "relation", |_, _| {});
+    }
+
+    fn note_created(&mut self, v: &Value, key: &str) {
+        if let Some((s, t)) = self.rel_of(v, key) {
+            self.facts.created.push((s.into_bytes(), t.into_bytes()));
+        }
     }
 
     /// The relation the innermost statement is about (its first scope).

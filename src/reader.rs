@@ -944,7 +944,14 @@ impl<R: Read> Reader<R> {
     fn resolve_pg(&mut self, start: usize, end: usize, extra: Option<Extra>) -> Result<Action, LocalError> {
         let stmt = &self.buf[start..end];
         let extra_names: &[(Vec<u8>, Vec<u8>)] = extra.as_deref().map_or(&[], |e| e.as_slice());
-        match crate::pg_resolve::resolve(&self.plan, &mut self.facts, stmt, self.escapes, extra_names) {
+        let resolved = crate::pg_resolve::resolve(&self.plan, &mut self.facts, stmt, self.escapes, extra_names);
+        for key in std::mem::take(&mut self.facts.created) {
+            if !self.seen_tables.contains(&key) {
+                self.seen_tables.insert(key.clone());
+                self.new_tables.push(key);
+            }
+        }
+        match resolved {
             Ok(r) if r.reps.is_empty() && r.left_alone.is_empty() => Ok(Action::Keep),
             Ok(r) => Ok(Action::Edits(Arc::new(r))),
             Err(crate::pg_resolve::ResolveError::Parse(_)) if self.config.force => {
