@@ -117,7 +117,8 @@ pub struct RewriteSummary {
     /// Values a `--reverse` run would not give back, and a few of them as
     /// `(input, output)`.
     pub irreversible: u64,
-    pub irreversible_examples: Vec<(String, String)>,
+    /// `(input value, output value, what --reverse would make of it)`.
+    pub irreversible_examples: Vec<(String, String, String)>,
     /// A few values rewritten, as `(old, new)`.
     pub examples: Vec<(String, String)>,
 }
@@ -409,7 +410,14 @@ pub fn rewrite_logged(
                     change: format!("{} → {}", text(&w.from), text(&w.to)),
                     rewritten: counts.rewritten.get(i).copied().unwrap_or(0),
                     irreversible: irr.count,
-                    irreversible_examples: pairs(&irr.examples),
+                    irreversible_examples: irr
+                        .examples
+                        .iter()
+                        .map(|(a, b)| {
+                            let back = plan.undo.get(i).and_then(|u| u.apply(b)).unwrap_or_else(|| b.clone());
+                            (text(a), text(b), text(&back))
+                        })
+                        .collect(),
                     examples: counts.examples.get(i).map(|e| pairs(e)).unwrap_or_default(),
                 }
             })

@@ -118,8 +118,12 @@ pub fn print_report(s: &Summary, as_json: bool) {
                 "  warning: {} value(s) would not come back with --reverse, e.g.:",
                 w.irreversible
             );
-            for (a, b) in &w.irreversible_examples {
-                println!("    {a} → {b}");
+            for (a, b, back) in &w.irreversible_examples {
+                if a == b {
+                    println!("    {a:?} (kept) → --reverse would give {back:?}");
+                } else {
+                    println!("    {a:?} → {b:?} → --reverse would give {back:?}");
+                }
             }
         }
     }

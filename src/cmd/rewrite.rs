@@ -233,8 +233,12 @@ fn print_summary(s: &Summary) {
                 "  warning: {} value(s) of {} would not come back with --reverse, e.g.:",
                 w.irreversible, w.column
             );
-            for (a, b) in &w.irreversible_examples {
-                eprintln!("    {a:?} → {b:?}");
+            for (a, b, back) in &w.irreversible_examples {
+                if a == b {
+                    eprintln!("    {a:?} (kept) → --reverse would give {back:?}");
+                } else {
+                    eprintln!("    {a:?} → {b:?} → --reverse would give {back:?}");
+                }
             }
         }
     }
