@@ -102,3 +102,19 @@ printf '%s\n' "CREATE TABLE incident_safety_correctivepreventiveaction(id intege
     | seed sqlite_reader handmade '\007' -
 
 for t in $c/*; do echo "$t: $(ls "$t" | wc -l) files"; done
+
+# resolver: 1 control byte (bit 0: standard_conforming_strings off), then
+# one statement: the statements of the reference fixtures, one per file.
+mkdir -p $c/resolver
+python3 - "$fx" "$c/resolver" <<'PY'
+import sys, re, pathlib
+fx, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+n = 0
+for f in ["pg-refs/before.sql", "pg-tap/dump.sql", "pg/before.sql"]:
+    text = (fx / f).read_bytes()
+    for stmt in re.split(rb";\n\n", text):
+        stmt = stmt.strip()
+        if stmt and not stmt.startswith(b"COPY") and len(stmt) < 4000:
+            (out / f"s{n:05}").write_bytes(b"\x00" + stmt + b";")
+            n += 1
+PY
