@@ -104,6 +104,13 @@ pub struct Summary {
     pub forced: Vec<u64>,
     /// The run accepted a dump without its closing marker.
     pub allow_truncated: bool,
+    /// pg_dump's server and client versions, when the dump says.
+    pub versions: Option<String>,
+    /// `(table, trigger, events)` of every `CREATE TRIGGER`.
+    pub triggers: Vec<(String, String, String)>,
+    /// Tables whose values are rewritten and that have UPDATE triggers: a
+    /// live `UPDATE` fires them, the offline rewrite does not. One line each.
+    pub trigger_warnings: Vec<String>,
 }
 
 /// What one value rule did.
@@ -202,6 +209,36 @@ fn missing_tables(plan: &Plan, rules: &Rules, tables: &[(Vec<u8>, Vec<u8>)]) -> 
             ));
         }
     }
+    out
+}
+
+/// The UPDATE triggers of tables whose values the rules rewrite (a live
+/// `UPDATE` fires them — `last_update = now()`, search vectors — the
+/// offline rewrite does not), one line each.
+fn update_trigger_warnings(plan: &Plan, triggers: &[crate::reader::Trigger]) -> Vec<String> {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let mut out = Vec::new();
+    for w in &plan.rewrites {
+        let names: Vec<String> = triggers
+            .iter()
+            .filter(|t| t.events.iter().any(|e| e == "UPDATE"))
+            .filter(|t| {
+                let bare = t.table.rsplit(|&b| b == b'.').next().unwrap_or(&t.table);
+                crate::ident::same_name(plan.dialect, bare, &w.table)
+            })
+            .map(|t| text(&t.name))
+            .collect();
+        if !names.is_empty() {
+            out.push(format!(
+                "table {} has UPDATE trigger(s) {}: a live UPDATE of {} would fire them; this offline rewrite does not",
+                text(&w.table),
+                names.join(", "),
+                text(&w.column)
+            ));
+        }
+    }
+    out.sort();
+    out.dedup();
     out
 }
 
@@ -371,6 +408,8 @@ pub fn rewrite_logged(
     let encoding = outcome.encoding.clone();
     let plan = outcome.plan.clone().unwrap_or(plan);
     let missing = missing_tables(&plan, rules, &outcome.tables);
+    let outcome_versions = outcome.versions.clone();
+    let outcome_triggers = outcome.triggers.clone();
     if !missing.is_empty() && !options.allow_missing {
         return Err(Error::Rule(format!(
             "{}\n(no output file was written — on stdout the output is already out: discard it; --allow-missing turns this into a warning)",
@@ -432,6 +471,12 @@ pub fn rewrite_logged(
         left_alone: counts.left_alone.into_iter().collect(),
         forced: counts.forced.clone(),
         allow_truncated: options.allow_truncated,
+        versions: outcome_versions,
+        trigger_warnings: update_trigger_warnings(&plan, &outcome_triggers),
+        triggers: outcome_triggers
+            .iter()
+            .map(|t| (text(&t.table), text(&t.name), t.events.join(" ")))
+            .collect(),
         tables: counts
             .tables
             .into_iter()

@@ -39,6 +39,8 @@ enum Body {
 struct Done {
     plan: Arc<Plan>,
     tables: Vec<(Vec<u8>, Vec<u8>)>,
+    triggers: Vec<crate::reader::Trigger>,
+    versions: Option<String>,
     encoding: Option<String>,
     unique_rules: Vec<usize>,
     seq: u64,
@@ -140,6 +142,8 @@ fn process(chunk: Chunk, gzip: Option<u32>) -> Done {
     Done {
         plan: chunk.plan.clone(),
         tables: chunk.tables,
+        triggers: chunk.triggers,
+        versions: chunk.versions,
         encoding: chunk.encoding.clone(),
         unique_rules: chunk.unique_rules.clone(),
         seq: chunk.seq,
@@ -169,6 +173,10 @@ pub struct Outcome {
     /// Every table the dump has (`CREATE TABLE`, `COPY`, `INSERT`), as
     /// `(schema, name)`, in the order first seen.
     pub tables: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Every `CREATE TRIGGER` of the dump.
+    pub triggers: Vec<crate::reader::Trigger>,
+    /// pg_dump's server and pg_dump versions, if the dump says.
+    pub versions: Option<String>,
 }
 
 /// Runs `reader` through the pool into `out`. `on_chunk` is called after
@@ -226,6 +234,8 @@ pub fn run<R: Read + Send>(
         let mut encoding = None;
         let mut unique_rules = Vec::new();
         let mut tables = Vec::new();
+        let mut triggers = Vec::new();
+        let mut versions = None;
         let mut check = crate::checks::UniqueCheck::default();
         let result = (|| {
             for msg in done_rx.iter() {
@@ -271,6 +281,8 @@ pub fn run<R: Read + Send>(
                         .map_err(|e| Error::io("keeping values for the collision check", e))?;
                     unique_rules.clone_from(&done.unique_rules);
                     tables.extend(done.tables.iter().cloned());
+                    triggers.extend(done.triggers.iter().cloned());
+                    versions = done.versions.clone().or(versions.take());
                     counts.add(&done.counts);
                     last_plan = Some(done.plan.clone());
                     encoding = done.encoding.clone().or(encoding.take());
@@ -293,6 +305,8 @@ pub fn run<R: Read + Send>(
                 unique_rules: std::mem::take(&mut unique_rules),
                 check_incomplete: check.gave_up,
                 tables: std::mem::take(&mut tables),
+                triggers: std::mem::take(&mut triggers),
+                versions: versions.take(),
             })
         })();
         // Unblock and end the reader thread whatever happened.

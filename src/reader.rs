@@ -136,6 +136,23 @@ pub struct Chunk {
     /// Tables first seen in this chunk (`CREATE TABLE`, `COPY`, `INSERT`),
     /// as `(schema, name)`, for the check that every rule's table exists.
     pub tables: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Triggers defined in this chunk.
+    pub triggers: Vec<Trigger>,
+    /// pg_dump's `-- Dumped from database version …` / `-- Dumped by
+    /// pg_dump version …`, once seen.
+    pub versions: Option<String>,
+}
+
+/// A `CREATE TRIGGER` of the dump: a live `UPDATE` fires it, an offline
+/// rewrite does not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trigger {
+    /// The table, as written (qualified if it was).
+    pub table: Vec<u8>,
+    /// The trigger's name.
+    pub name: Vec<u8>,
+    /// The events, upper case (`INSERT`, `UPDATE`, `DELETE`, `TRUNCATE`).
+    pub events: Vec<String>,
 }
 
 /// Tunables of the reader.
@@ -245,6 +262,8 @@ pub struct Reader<R> {
     seen_tables: std::collections::HashSet<(Vec<u8>, Vec<u8>)>,
     /// How far the dump has got towards its closing marker.
     ending: Ending,
+    new_triggers: Vec<Trigger>,
+    versions: Option<String>,
     /// SQLite: the dump's schema in an in-memory SQLite, which performs the
     /// renames itself (`sqlite_schema`); made at the first schema statement.
     shadow: Option<crate::sqlite_schema::Shadow>,
@@ -309,6 +328,8 @@ impl<R: Read> Reader<R> {
             chunk_plans: Vec::new(),
             seen_tables: std::collections::HashSet::new(),
             ending: Ending::default(),
+            new_triggers: Vec::new(),
+            versions: None,
             shadow: None,
             sqlite_renames: sqlite_renames(&plan_for_sqlite),
             new_tables: Vec::new(),
@@ -483,6 +504,18 @@ impl<R: Read> Reader<R> {
                 TokenKind::Comment => {
                     let text = &self.buf[start..end];
                     self.ending.comment(text);
+                    // pg_backup_archiver.c: "-- Dumped from database version %s".
+                    for prefix in [&b"-- Dumped from database version "[..], b"-- Dumped by pg_dump version "] {
+                        if let Some(v) = text.strip_prefix(prefix) {
+                            let v = String::from_utf8_lossy(v.trim_ascii_end()).into_owned();
+                            let what = if prefix.starts_with(b"-- Dumped from") { "server" } else { "pg_dump" };
+                            let entry = format!("{what} {v}");
+                            self.versions = Some(match self.versions.take() {
+                                Some(prev) => format!("{prev}, {entry}"),
+                                None => entry,
+                            });
+                        }
+                    }
                     let header =
                         text.starts_with(b"-- Name: ") || text.starts_with(b"-- Data for Name: ");
                     self.push(Action::Keep, start);
@@ -847,6 +880,9 @@ impl<R: Read> Reader<R> {
             }
             Head::Other => {
                 self.note_unique((start, end));
+                if let Some(t) = trigger_of(dialect, &self.buf[start..end]) {
+                    self.new_triggers.push(t);
+                }
                 let stmt = &self.buf[start..end];
                 // pg_dump: `SET client_encoding = 'UTF8';` (pg_backup_archiver.c).
                 if let Some(rest) = stmt.strip_prefix(b"SET client_encoding = '") {
@@ -1429,6 +1465,8 @@ impl<R: Read> Reader<R> {
             encoding: self.encoding.clone(),
             unique_rules: self.unique_rules.clone(),
             tables: std::mem::take(&mut self.new_tables),
+            triggers: std::mem::take(&mut self.new_triggers),
+            versions: self.versions.clone(),
         };
         self.seq += 1;
         self.offset += cut as u64;
@@ -1521,6 +1559,69 @@ impl Ending {
             _ => None,
         }
     }
+}
+
+/// The trigger a `CREATE [OR REPLACE] [CONSTRAINT] TRIGGER [IF NOT EXISTS]
+/// name {BEFORE|AFTER|INSTEAD OF} events ON table …` defines (the grammar
+/// of both dialects: PostgreSQL's `CreateTrigStmt`, SQLite's
+/// lang_createtrigger.html).
+fn trigger_of(dialect: Dialect, stmt: &[u8]) -> Option<Trigger> {
+    let toks: Vec<crate::lexer::Token> = crate::lexer::Tokens::new(dialect, stmt)
+        .flatten()
+        .filter(|t| !matches!(t.kind, TokenKind::Space | TokenKind::Comment))
+        .take(64)
+        .collect();
+    let word = |i: usize| -> Option<String> {
+        let t = toks.get(i)?;
+        (t.kind == TokenKind::Word).then(|| String::from_utf8_lossy(&stmt[t.start..t.end]).to_ascii_uppercase())
+    };
+    if word(0).as_deref() != Some("CREATE") {
+        return None;
+    }
+    let mut i = 1;
+    while matches!(word(i).as_deref(), Some("OR" | "REPLACE" | "CONSTRAINT" | "TEMP" | "TEMPORARY")) {
+        i += 1;
+    }
+    if word(i).as_deref() != Some("TRIGGER") {
+        return None;
+    }
+    i += 1;
+    if word(i).as_deref() == Some("IF") {
+        i += 3; // IF NOT EXISTS
+    }
+    let name_tok = toks.get(i)?;
+    let name = ident::name_of(dialect, name_tok.kind, &stmt[name_tok.start..name_tok.end]).into_owned();
+    let mut events = Vec::new();
+    i += 1;
+    while let Some(t) = toks.get(i) {
+        match word(i).as_deref() {
+            Some("ON") => {
+                let mut table = Vec::new();
+                let mut j = i + 1;
+                while let Some(t) = toks.get(j) {
+                    let part = &stmt[t.start..t.end];
+                    if t.kind == TokenKind::Punct && part == b"." {
+                        table.push(b'.');
+                    } else if matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent) && (table.is_empty() || table.ends_with(b".")) {
+                        table.extend_from_slice(&ident::name_of(dialect, t.kind, part));
+                    } else {
+                        break;
+                    }
+                    j += 1;
+                }
+                return Some(Trigger { table, name, events });
+            }
+            Some(w @ ("INSERT" | "UPDATE" | "DELETE" | "TRUNCATE")) => {
+                if !events.iter().any(|e| e == w) {
+                    events.push(w.to_owned());
+                }
+            }
+            _ => {}
+        }
+        let _ = t;
+        i += 1;
+    }
+    None
 }
 
 /// True when `stmt` has `REFERENCES table` (a foreign key to it).

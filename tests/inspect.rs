@@ -130,3 +130,37 @@ fn format_auto_picks_right_on_every_fixture() {
         );
     }
 }
+
+/// `inspect DUMP` with no rules just looks: format, versions, tables,
+/// triggers. With rules that rewrite a table with UPDATE triggers, inspect
+/// and the rewrite summary warn that the offline rewrite does not run them.
+#[test]
+fn inspect_without_rules_and_update_trigger_warnings() {
+    let out = String::from_utf8(ok(dumpsed()
+        .args(["inspect"])
+        .arg(fixture("pg/before.sql"))))
+    .expect("utf8");
+    assert!(out.contains("format:      PostgreSQL plain dump"), "{out}");
+    assert!(out.contains("dumped by:   server 15."), "{out}");
+    assert!(out.contains("incident_safety_correctivepreventiveaction_validate INSERT UPDATE"), "{out}");
+    assert!(!out.contains("warning:"), "{out}");
+    let out = String::from_utf8(ok(dumpsed()
+        .args(["inspect", "--preset", "capa-to-sap"])
+        .arg(fixture("pg/before.sql"))))
+    .expect("utf8");
+    assert!(out.contains("has UPDATE trigger(s) incident_safety_correctivepreventiveaction_validate"), "{out}");
+    let dir = scratch();
+    let o = run(dumpsed()
+        .args(["rewrite", "--preset", "capa-to-sap"])
+        .arg(fixture("pg/before.sql"))
+        .arg("-o")
+        .arg(dir.path().join("out.sql")));
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("this offline rewrite does not"));
+    let json: serde_json::Value = serde_json::from_slice(&ok(dumpsed()
+        .args(["inspect", "--json"])
+        .arg(fixture("sqlite/before.sql"))))
+    .expect("json");
+    assert_eq!(json["format"], "SQLite dump");
+    assert!(json["tables"].as_array().is_some_and(|t| !t.is_empty()), "{json}");
+}

@@ -44,7 +44,8 @@ pub struct Args {
 
 /// Runs `dumpsed inspect`.
 pub fn run(args: Args) -> Result<ExitCode, Error> {
-    let rules = args.rules.rules()?;
+    // No rules: just look at the dump.
+    let rules = args.rules.rules_or_none()?;
     let options = Options {
         format: args.rules.format(),
         threads: args.threads.unwrap_or(0),
@@ -78,6 +79,9 @@ pub fn print_report(s: &Summary, as_json: bool) {
             "format": dialect_name(s.dialect),
             "encoding": encoding,
             "compression": s.compression.to_string(),
+            "versions": s.versions,
+            "triggers": s.triggers.iter().map(|(t, n, e)| json!({"table": t, "trigger": n, "events": e})).collect::<Vec<_>>(),
+            "warnings": s.trigger_warnings,
             "bytes": s.bytes_in,
             "tables": s.tables.iter().map(|(t, r, b)| json!({"table": t, "rows": r, "bytes": b})).collect::<Vec<_>>(),
             "renames": s.renames.iter().map(|(o, n, c)| json!({"old": o, "new": n, "references": c})).collect::<Vec<_>>(),
@@ -96,9 +100,21 @@ pub fn print_report(s: &Summary, as_json: bool) {
     println!("encoding:    {encoding}");
     println!("compression: {}", s.compression);
     println!("size:        {} bytes", s.bytes_in);
+    if let Some(v) = &s.versions {
+        println!("dumped by:   {v}");
+    }
     println!("\ntables (rows, bytes of data):");
     for (t, rows, bytes) in &s.tables {
         println!("  {t:<60} {rows:>10} {bytes:>14}");
+    }
+    if !s.triggers.is_empty() {
+        println!("\ntriggers (table, trigger, events):");
+        for (t, n, e) in &s.triggers {
+            println!("  {t:<40} {n:<30} {e}");
+        }
+    }
+    for w in &s.trigger_warnings {
+        println!("\nwarning: {w}");
     }
     println!("\nrenames:");
     for (old, new, n) in &s.renames {

@@ -242,6 +242,9 @@ fn print_summary(s: &Summary) {
             }
         }
     }
+    for w in &s.trigger_warnings {
+        eprintln!("  warning: {w}");
+    }
     if s.allow_truncated {
         eprintln!("  note: --allow-truncated: the dump was not checked for its closing marker");
     }

@@ -93,8 +93,20 @@ pub struct RuleArgs {
 }
 
 impl RuleArgs {
-    /// The rules these options describe.
+    /// The rules these options describe; at least one is required.
     pub fn rules(&self) -> Result<Rules, Error> {
+        let rules = self.rules_or_none()?;
+        if rules.is_empty() {
+            return Err(Error::Rule(
+                "no rules given: use --preset, --rules, --rename-table, --rename-column, --rewrite or --django-model".into(),
+            ));
+        }
+        Ok(rules)
+    }
+
+    /// The rules these options describe, possibly none (`inspect` just
+    /// looks at a dump).
+    pub fn rules_or_none(&self) -> Result<Rules, Error> {
         let mut rules = match &self.preset {
             Some(p) => Rules::preset(p)?,
             None => Rules::new(),
@@ -129,11 +141,6 @@ impl RuleArgs {
         }
         if self.rename_permissions {
             rules.set_rename_permissions(true);
-        }
-        if rules.is_empty() {
-            return Err(Error::Rule(
-                "no rules given: use --preset, --rules, --rename-table, --rename-column, --rewrite or --django-model".into(),
-            ));
         }
         if self.reverse && !rules.mark_applied().is_empty() {
             return Err(Error::Rule(
