@@ -315,7 +315,7 @@ fn problems(plan: &Plan, outcome: &pipeline::Outcome) -> Vec<String> {
             .map(|(a, b)| format!("{:?} → {:?}", text(a), text(b)))
             .collect();
         out.push(format!(
-            "{} value(s) of {}.{} would be longer than the column allows (varchar), e.g. {}",
+            "{} value(s) of {}.{} would be longer than the column allows (varchar(N) / char(N)), e.g. {}",
             t.count,
             text(&w.table),
             text(&w.column),

@@ -46,6 +46,9 @@ pub struct Counts {
     /// Offsets (in the input) of statements that PostgreSQL's parser
     /// rejects and `--force` passed through unchanged (the first 20).
     pub forced: Vec<u64>,
+    /// Length checks count a byte as a character (the dump's encoding is a
+    /// single-byte one, `SET client_encoding = 'LATIN1'`); else UTF-8.
+    pub lengths_in_bytes: bool,
     /// Values longer than their column's `varchar(N)` after the rewrite,
     /// per value rule.
     pub too_long: Vec<Irreversible>,
@@ -237,9 +240,19 @@ pub fn rewrite_chunk(chunk: &Chunk) -> Result<Rewritten, LocalError> {
             "NUL byte: not valid anywhere in a SQL dump (damaged file?)",
         ));
     }
+    // Single-byte server encodings (PostgreSQL's encoding list; SQLite
+    // dumps are UTF-8).
+    let single_byte = chunk.encoding.as_deref().is_some_and(|e| {
+        let e = e.to_ascii_uppercase();
+        e == "SQL_ASCII" || e.starts_with("LATIN") || e.starts_with("WIN") || e.starts_with("ISO_8859")
+            || e.starts_with("KOI8") || e == "ALT" || e == "ISO88591"
+    });
     let mut emit = Emit {
         out: Rewritten {
-            counts: Counts::for_plan(plan),
+            counts: Counts {
+                lengths_in_bytes: single_byte,
+                ..Counts::for_plan(plan)
+            },
             ..Default::default()
         },
         copied_to: 0,
@@ -548,6 +561,36 @@ fn statement_kind(stmt: &[u8]) -> String {
     }
 }
 
+/// True when `value` does not fit a `varchar(n)` / `char(n)`: more than
+/// `n` characters, unless the excess is all spaces, which PostgreSQL cuts
+/// off silently (datatype-character.html). Characters are bytes in a
+/// single-byte encoding, else UTF-8 sequences.
+fn too_long(value: &[u8], n: usize, bytes: bool) -> bool {
+    let cut = if bytes {
+        if value.len() <= n {
+            return false;
+        }
+        n
+    } else {
+        let mut chars = 0;
+        let mut cut = None;
+        for (i, &b) in value.iter().enumerate() {
+            if b & 0xC0 != 0x80 {
+                if chars == n {
+                    cut = Some(i);
+                    break;
+                }
+                chars += 1;
+            }
+        }
+        match cut {
+            Some(c) => c,
+            None => return false,
+        }
+    };
+    value[cut..].iter().any(|&b| b != b' ')
+}
+
 /// The new value of a field under `edit`, if it changes.
 fn edited(
     plan: &Plan,
@@ -586,8 +629,7 @@ fn edited(
                     irreversible: (!reversible).then(|| (value.to_vec(), out.to_vec())),
                 });
             }
-            let chars = out.iter().filter(|&&b| b & 0xC0 != 0x80).count();
-            if max_len.is_some_and(|n| chars > n) {
+            if max_len.is_some_and(|n| too_long(out, n, counts.lengths_in_bytes)) {
                 counts.too_long[i].note(value, out);
             }
             counts.rewritten[i] += u64::from(new.is_some());

@@ -394,7 +394,12 @@ pub fn column_facts(d: Dialect, stmt: &[u8], body_at: usize, column: &[u8]) -> C
         let first = el.start;
         if is_col(first) {
             for i in el.clone() {
-                if (word(i, "varchar") || word(i, "varying"))
+                // `character varying(N)`, `varchar(N)`, and blank-padded
+                // `character(N)` / `char(N)` / `bpchar(N)`: all refuse a
+                // longer value (datatype-character.html).
+                let fixed = (word(i, "character") || word(i, "char") || word(i, "bpchar"))
+                    && !word(i + 1, "varying");
+                if (word(i, "varchar") || word(i, "varying") || fixed)
                     && punct(i + 1, b'(')
                     && punct(i + 3, b')')
                 {

@@ -104,3 +104,51 @@ fn reverse_that_overflows_varchar_is_refused() {
         "{err}"
     );
 }
+
+/// `character(N)` columns are checked like `varchar(N)`, in characters of
+/// the dump's encoding: in a LATIN1 dump `£` is one byte and one character
+/// (as UTF-8 counting it would be a continuation byte and not count). Dumps
+/// made by the real pg_dump from real databases; excess spaces, which
+/// PostgreSQL cuts off silently, do not count.
+#[test]
+fn char_columns_and_single_byte_encodings_are_length_checked() {
+    let db = PgDb::new("charlen");
+    let latin1 = format!("{}_l1", db.name);
+    ok(std::process::Command::new("createdb")
+        .args(["-E", "LATIN1", "-T", "template0", "--locale=C"])
+        .arg(&latin1));
+    let setup = "CREATE TABLE public.t (id integer PRIMARY KEY, code character(8), tag varchar(6));\n\
+                 INSERT INTO public.t VALUES (1, 'CAPA-123', convert_from('\\x4142a3a3a3a3'::bytea, 'LATIN1')), (2, 'CAPA-1  ', 'AB');";
+    let dir = scratch();
+    let mut dumps = Vec::new();
+    for name in [db.name.clone(), latin1.clone()] {
+        ok(std::process::Command::new("psql")
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &name, "-c", setup]));
+        let path = dir.path().join(format!("{name}.sql"));
+        ok(std::process::Command::new("pg_dump").arg("-f").arg(&path).arg(&name));
+        dumps.push(path);
+    }
+    let _ = std::process::Command::new("dropdb").arg(&latin1).output();
+    let rewrite = |dump: &std::path::Path, rule: &str| {
+        let out = dir.path().join("out.sql");
+        let _ = std::fs::remove_file(&out);
+        let o = run(dumpsed()
+            .args(["rewrite", "--quiet", "--rewrite", rule])
+            .arg(dump)
+            .arg("-o")
+            .arg(&out));
+        (o, out.exists())
+    };
+    // character(8): 'CAPA-123' → 'SAPXX-123' is 9 characters.
+    let (o, written) = rewrite(&dumps[0], "t.code:CAPA-=SAPXX-");
+    assert_eq!(o.status.code(), Some(6), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!written);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("t.code"));
+    // 'CAPA-1  ' (blank-padded) → 'SAP-1  ' fits; 'CAPA-123' → 'SAP-123' too.
+    let (o, written) = rewrite(&dumps[0], "t.code:CAPA-=SAP-");
+    assert!(o.status.success() && written, "{}", String::from_utf8_lossy(&o.stderr));
+    // LATIN1: 'AB££££' (6 characters, 6 bytes) → 'ABC££££' is 7 > 6.
+    let (o, written) = rewrite(&dumps[1], "t.tag:AB=ABC");
+    assert_eq!(o.status.code(), Some(6), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!written);
+}
