@@ -1,21 +1,142 @@
-//! Writing the output: stdout, or a file written atomically (a temporary
-//! file beside it, renamed over the target only when everything succeeded).
+//! Writing the output: stdout, or a file written atomically.
+//!
+//! The file is created unnamed in the target's directory (Linux
+//! `O_TMPFILE`, open(2)): until the run succeeds it has no name, so no
+//! signal, not even SIGKILL or a power cut, can leave it behind. At the
+//! end it is synced, linked under a hidden temporary name (`linkat` of
+//! `/proc/self/fd/N`, as open(2) documents) and renamed over the target.
+//! Where the filesystem refuses `O_TMPFILE` a named temporary file is used,
+//! and SIGINT/SIGTERM/SIGHUP remove it before the process ends.
 
 use std::fs;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use tempfile::NamedTempFile;
 
 use crate::error::{Error, Result};
 
+/// Named temporary files to remove if a signal ends the process.
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Installs, once, the handler that removes pending temporary files on
+/// SIGINT, SIGTERM or SIGHUP and exits 130 (128 + SIGINT).
+fn install_cleanup() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = ctrlc::set_handler(|| {
+            if let Ok(list) = PENDING.lock() {
+                for p in list.iter() {
+                    let _ = fs::remove_file(p);
+                }
+            }
+            std::process::exit(130);
+        });
+    });
+}
+
+/// The temporary output file: unnamed (`O_TMPFILE`) or named.
+pub enum TmpFile {
+    /// No name until [`Output::commit`] links it.
+    Unnamed(fs::File),
+    /// A named temporary file (fallback), deleted on drop.
+    Named(NamedTempFile),
+}
+
+impl TmpFile {
+    fn file(&self) -> &fs::File {
+        match self {
+            TmpFile::Unnamed(f) => f,
+            TmpFile::Named(t) => t.as_file(),
+        }
+    }
+}
+
+impl Write for TmpFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            TmpFile::Unnamed(f) => f.write(buf),
+            TmpFile::Named(t) => t.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            TmpFile::Unnamed(f) => f.flush(),
+            TmpFile::Named(t) => t.flush(),
+        }
+    }
+}
+
+impl Seek for TmpFile {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        match self {
+            TmpFile::Unnamed(f) => f.seek(pos),
+            TmpFile::Named(t) => t.seek(pos),
+        }
+    }
+}
+
+/// Opens an unnamed file in `dir`, readable by its owner only, or `None`
+/// when the filesystem (or OS) does not support `O_TMPFILE`.
+fn open_unnamed(dir: &Path) -> Option<fs::File> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        fs::OpenOptions::new()
+            .write(true)
+            .read(true)
+            .mode(0o600)
+            .custom_flags(libc::O_TMPFILE)
+            .open(dir)
+            .ok()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = dir;
+        None
+    }
+}
+
+/// Gives the unnamed file `f` the name `to` (which must not exist).
+#[cfg(target_os = "linux")]
+fn link_unnamed(f: &fs::File, to: &Path) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::io::AsRawFd;
+    let from = CString::new(format!("/proc/self/fd/{}", f.as_raw_fd()))
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let to = CString::new(to.as_os_str().as_bytes())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    // SAFETY: both paths are NUL-terminated C strings that outlive the call.
+    let rc = unsafe {
+        libc::linkat(
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            libc::AT_SYMLINK_FOLLOW,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn link_unnamed(_f: &fs::File, _to: &Path) -> io::Result<()> {
+    Err(io::Error::new(io::ErrorKind::Unsupported, "O_TMPFILE"))
+}
+
 /// Where the rewritten dump goes.
 pub enum Output {
     Stdout(BufWriter<io::Stdout>),
-    /// A temporary file, deleted on drop unless [`Output::commit`] is called.
+    /// A temporary file, gone on drop unless [`Output::commit`] is called.
     File {
         path: PathBuf,
-        tmp: BufWriter<NamedTempFile>,
+        tmp: BufWriter<TmpFile>,
     },
 }
 
@@ -50,11 +171,21 @@ impl Output {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
         };
-        let tmp = tempfile::Builder::new()
-            .prefix(".dumpsed-")
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(|e| Error::io(format!("creating a temporary file in {}", dir.display()), e))?;
+        let tmp = match open_unnamed(dir) {
+            Some(f) => TmpFile::Unnamed(f),
+            None => {
+                install_cleanup();
+                let t = tempfile::Builder::new()
+                    .prefix(".dumpsed-")
+                    .suffix(".tmp")
+                    .tempfile_in(dir)
+                    .map_err(|e| Error::io(format!("creating a temporary file in {}", dir.display()), e))?;
+                if let Ok(mut list) = PENDING.lock() {
+                    list.push(t.path().to_path_buf());
+                }
+                TmpFile::Named(t)
+            }
+        };
         Ok(Output::File {
             path: path.into(),
             tmp: BufWriter::with_capacity(1 << 20, tmp),
@@ -84,12 +215,35 @@ impl Output {
                 let tmp = tmp
                     .into_inner()
                     .map_err(|e| Error::io(format!("writing {shown}"), e.into_error()))?;
-                tmp.as_file()
+                tmp.file()
                     .sync_all()
                     .map_err(|e| Error::io(format!("syncing {shown}"), e))?;
-                tmp.persist(&path).map_err(|e| {
-                    Error::io(format!("renaming the temporary file to {shown}"), e.error)
-                })?;
+                match tmp {
+                    TmpFile::Named(t) => {
+                        let name = t.path().to_path_buf();
+                        t.persist(&path).map_err(|e| {
+                            Error::io(format!("renaming the temporary file to {shown}"), e.error)
+                        })?;
+                        if let Ok(mut list) = PENDING.lock() {
+                            list.retain(|p| *p != name);
+                        }
+                    }
+                    TmpFile::Unnamed(f) => {
+                        // A name of its own first (linkat cannot replace a
+                        // file), then the rename over the target.
+                        let dir = match path.parent() {
+                            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                            _ => PathBuf::from("."),
+                        };
+                        let name = dir.join(format!(".dumpsed-{}-{}.tmp", std::process::id(), unique()));
+                        link_unnamed(&f, &name)
+                            .map_err(|e| Error::io(format!("naming the output file {shown}"), e))?;
+                        if let Err(e) = fs::rename(&name, &path) {
+                            let _ = fs::remove_file(&name);
+                            return Err(Error::io(format!("renaming the temporary file to {shown}"), e));
+                        }
+                    }
+                }
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     // Make the rename itself durable; not all filesystems allow it.
                     if let Ok(d) = fs::File::open(dir) {
@@ -100,6 +254,16 @@ impl Output {
             }
         }
     }
+}
+
+/// A number that differs between calls (for temporary names).
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    t ^ N.fetch_add(1, Ordering::Relaxed).rotate_left(32)
 }
 
 /// True when both paths name the same existing file.

@@ -715,3 +715,40 @@ fn truncated_dumps_are_refused_unless_allowed() {
 fn memmem(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
+
+/// SIGINT, SIGTERM or SIGKILL in the middle of `-o OUT`: nothing is left
+/// in the output's directory, hidden files included (the output is an
+/// unnamed O_TMPFILE until the end).
+#[test]
+fn signals_mid_run_leave_nothing_in_the_output_directory() {
+    use std::io::Write;
+    let head = pg_fixture();
+    for signal in ["INT", "TERM", "KILL"] {
+        let dir = scratch();
+        let outdir = dir.path().join("out");
+        std::fs::create_dir(&outdir).expect("mkdir");
+        let mut child = dumpsed()
+            .args(["rewrite", "--quiet", "--rules", "fixtures/plain-sql-rename.toml", "-"])
+            .arg("-o")
+            .arg(outdir.join("after.sql"))
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut stdin = child.stdin.take().expect("stdin");
+        // Half a dump, and the pipe kept open: dumpsed is mid-run.
+        stdin.write_all(&head[..head.len() / 2]).expect("write");
+        stdin.flush().expect("flush");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        ok(std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string()));
+        let status = child.wait().expect("wait");
+        drop(stdin);
+        assert!(!status.success(), "SIG{signal}: exited successfully");
+        let left: Vec<_> = std::fs::read_dir(&outdir)
+            .expect("read_dir")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert!(left.is_empty(), "SIG{signal} left {left:?}");
+    }
+}
