@@ -60,8 +60,10 @@ fn pg_round_trip_is_exact_without_irreversible_values() {
             "{f}: {}",
             first_difference(&String::from_utf8_lossy(&back), &clean)
         );
+        // The fixture's table has an UPDATE trigger, which is warned about;
+        // no irreversible-value warning may appear.
         assert!(
-            !summary.contains("warning"),
+            !summary.contains("would not come back with --reverse"),
             "{f}: unexpected warning: {summary}"
         );
     }
