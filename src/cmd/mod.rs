@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 use dumpsed::Error;
 
+pub mod completions;
 pub mod inspect;
 pub mod rewrite;
 pub mod rule_args;
@@ -25,6 +26,10 @@ pub enum Command {
     Rewrite(rewrite::Args),
     Inspect(inspect::Args),
     Verify(verify::Args),
+    /// Print shell completions for bash, zsh, fish, elvish or powershell.
+    Completions(completions::CompletionArgs),
+    /// Print the man page (roff), generated from these definitions.
+    Man(completions::ManArgs),
 }
 
 /// Runs the chosen subcommand.
@@ -33,6 +38,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Rewrite(args) => rewrite::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
     }
 }
 

@@ -1,0 +1,27 @@
+//! The CLI's front door: completions and man page come from the same clap
+//! definitions as the parser, so every option is in them.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn completions_name_every_subcommand_and_option() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = String::from_utf8(ok(dumpsed().args(["completions", shell]))).expect("utf8");
+        for word in ["rewrite", "inspect", "verify", "rename-column", "allow-missing", "allow-truncated"] {
+            assert!(out.contains(word), "{shell} completions lack {word}");
+        }
+    }
+    let o = run(dumpsed().args(["completions", "tcsh"]));
+    assert_eq!(o.status.code(), Some(2), "an unknown shell is a usage error");
+}
+
+#[test]
+fn man_page_has_a_section_per_subcommand() {
+    let out = String::from_utf8(ok(dumpsed().arg("man"))).expect("utf8");
+    for page in ["dumpsed 1", "dumpsed-rewrite 1", "dumpsed-inspect 1", "dumpsed-verify 1"] {
+        assert!(out.contains(&format!(".TH {page}")), "no page {page}");
+    }
+    assert!(out.contains("rename\\-column"), "options missing from the man page");
+}
