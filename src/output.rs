@@ -137,6 +137,8 @@ pub enum Output {
     File {
         path: PathBuf,
         tmp: BufWriter<TmpFile>,
+        /// fsync before the rename (off: `--no-sync`, pg_dump's name).
+        sync: bool,
     },
 }
 
@@ -189,7 +191,17 @@ impl Output {
         Ok(Output::File {
             path: path.into(),
             tmp: BufWriter::with_capacity(1 << 20, tmp),
+            sync: true,
         })
+    }
+
+    /// Skips the fsync of the file before it is renamed into place (for
+    /// scratch outputs; a crash may then leave a partly written file).
+    pub fn no_sync(mut self) -> Self {
+        if let Output::File { sync, .. } = &mut self {
+            *sync = false;
+        }
+        self
     }
 
     /// True when writing to stdout.
@@ -210,14 +222,16 @@ impl Output {
     pub fn commit(self) -> Result<()> {
         match self {
             Output::Stdout(mut w) => w.flush().map_err(|e| Error::io("writing to stdout", e)),
-            Output::File { path, tmp } => {
+            Output::File { path, tmp, sync } => {
                 let shown = path.display().to_string();
                 let tmp = tmp
                     .into_inner()
                     .map_err(|e| Error::io(format!("writing {shown}"), e.into_error()))?;
-                tmp.file()
-                    .sync_all()
-                    .map_err(|e| Error::io(format!("syncing {shown}"), e))?;
+                if sync {
+                    tmp.file()
+                        .sync_all()
+                        .map_err(|e| Error::io(format!("syncing {shown}"), e))?;
+                }
                 match tmp {
                     TmpFile::Named(t) => {
                         let name = t.path().to_path_buf();

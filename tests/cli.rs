@@ -25,3 +25,27 @@ fn man_page_has_a_section_per_subcommand() {
     }
     assert!(out.contains("rename\\-column"), "options missing from the man page");
 }
+
+/// `--no-sync` skips the fsync before the rename (checked with strace when
+/// it is installed; the output is the same either way).
+#[test]
+fn no_sync_writes_the_same_output_without_fsync() {
+    let dir = scratch();
+    let (a, b) = (dir.path().join("a.sql"), dir.path().join("b.sql"));
+    ok(dumpsed().args(["rewrite", "-q", "--preset", "capa-to-sap"]).arg(fixture("pg/before.sql")).arg("-o").arg(&a));
+    ok(dumpsed().args(["rewrite", "-q", "--no-sync", "--preset", "capa-to-sap"]).arg(fixture("pg/before.sql")).arg("-o").arg(&b));
+    assert!(std::fs::read(&a).expect("a") == std::fs::read(&b).expect("b"));
+    if std::process::Command::new("strace").arg("-V").output().is_ok() {
+        let count = |extra: &[&str]| {
+            let o = run(std::process::Command::new("strace")
+                .args(["-f", "-e", "trace=fsync,fdatasync", env!("CARGO_BIN_EXE_dumpsed"), "rewrite", "-q", "--preset", "capa-to-sap"])
+                .args(extra)
+                .arg(fixture("pg/before.sql"))
+                .arg("-o")
+                .arg(&b));
+            String::from_utf8_lossy(&o.stderr).matches("fsync(").count()
+        };
+        assert!(count(&[]) > 0);
+        assert_eq!(count(&["--no-sync"]), 0);
+    }
+}

@@ -99,6 +99,12 @@ pub struct Args {
     /// No progress bar and no summary.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Do not fsync the output before renaming it into place (pg_dump's
+    /// option of that name): faster, for scratch outputs; a crash can then
+    /// leave a partly written file at OUTPUT.
+    #[arg(long = "no-sync")]
+    pub no_sync: bool,
 }
 
 fn gzip_level(args: &Args) -> Result<Option<u32>, Error> {
@@ -141,6 +147,9 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         return Ok(ExitCode::SUCCESS);
     }
     let mut output = Output::open(args.output.as_deref(), args.input.as_deref())?;
+    if args.no_sync {
+        output = output.no_sync();
+    }
     let mut log = match &args.log_changes {
         Some(p) => {
             let mut l = Output::open(Some(p), args.input.as_deref())?;
