@@ -258,7 +258,7 @@ impl Output {
                         }
                     }
                 }
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                if let Some(dir) = path.parent().filter(|d| sync && !d.as_os_str().is_empty()) {
                     // Make the rename itself durable; not all filesystems allow it.
                     if let Ok(d) = fs::File::open(dir) {
                         let _ = d.sync_all();
