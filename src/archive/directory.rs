@@ -1,0 +1,1 @@
+//! Directory format (`pg_dump -Fd`): not written yet.

@@ -1,0 +1,380 @@
+//! The archive [`Edit`] made from dumpsed's plain-dump rewriter, so that
+//! archives get the same renames and value rewrites as plain dumps.
+//!
+//! TOC texts: every entry's tag, `defn`, `dropStmt` and `copyStmt` are laid
+//! out as one small plain dump, each behind a marker comment, and the tag as
+//! the `-- Name: TAG; Type: …` header that `_printTocEntry`
+//! (`pg_backup_archiver.c`) would print for it; the rewritten dump is cut
+//! back at the markers. One job sees the whole TOC in order, as it would
+//! see `pg_restore -f -` output.
+//!
+//! Data: a TABLE DATA stream (the COPY rows and their `\.` line, written by
+//! `dumpTableData_copy` in pg_dump.c; or the INSERT statements of an
+//! `--inserts` archive, whose `copyStmt` is NULL) is fed to the rewriter
+//! behind a synthetic prologue: the archive's `SET client_encoding` /
+//! `standard_conforming_strings`, the table's `CREATE TABLE` (for the
+//! pre-write checks), a marker and the `copyStmt`. The output is passed on
+//! from just after the rewritten `copyStmt`: the rows stream through.
+
+use std::collections::HashMap;
+use std::io::{self, Cursor, Read, Write};
+use std::sync::Mutex;
+
+use crossbeam_channel::{bounded, Receiver};
+
+use super::{DataEdit, Edit, Header, TocEntry};
+use crate::input;
+use crate::job::{self, Format, Options, Summary};
+use crate::lexer::Dialect;
+use crate::plan::Plan;
+use crate::rules::Rules;
+
+const MARK: &[u8] = b"\n-- dumpsed-archive:";
+const DATA_MARK: &[u8] = b"\n-- dumpsed-archive:data\n";
+const OPENING: &[u8] = b"--\n-- PostgreSQL database dump\n--\n\n";
+
+/// Rewrites archives under dumpsed [`Rules`].
+pub struct PlainEdit<'r> {
+    rules: &'r Rules,
+    options: Options,
+    plan: Plan,
+    /// `SET client_encoding …` and `SET standard_conforming_strings …`.
+    prologue: Vec<u8>,
+    /// The input `CREATE TABLE` of each table, by (schema, name).
+    tables: HashMap<(Vec<u8>, Vec<u8>), Vec<u8>>,
+    /// What each job did.
+    pub summaries: Mutex<Vec<Summary>>,
+}
+
+impl<'r> PlainEdit<'r> {
+    pub fn new(rules: &'r Rules, options: &Options) -> Result<PlainEdit<'r>, String> {
+        if !rules.django_models().is_empty() || !rules.mark_applied().is_empty() {
+            return Err("Django model rules (--django-model, --mark-applied, presets) are not supported on \
+                        pg_dump archives yet; use --rename-table and --rewrite, or convert with \
+                        `pg_restore -f plain.sql` first"
+                .into());
+        }
+        let mut options = options.clone();
+        options.format = Format::Postgres;
+        options.report = false;
+        Ok(PlainEdit {
+            rules,
+            options,
+            plan: Plan::new(rules, Dialect::Postgres),
+            prologue: Vec::new(),
+            tables: HashMap::new(),
+            summaries: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn run_job(&self, src: input::Input, out: &mut dyn Write) -> Result<(), String> {
+        let s = job::rewrite(src, out, self.rules, &self.options, |_| {}).map_err(|e| e.to_string())?;
+        if let Ok(mut v) = self.summaries.lock() {
+            v.push(s);
+        }
+        Ok(())
+    }
+
+    /// `(renamed references per rename, values rewritten per value rule)`,
+    /// summed over all jobs.
+    pub fn totals(&self) -> (Vec<(String, String, u64)>, Vec<(String, u64)>) {
+        let v = match self.summaries.lock() {
+            Ok(v) => v.clone(),
+            Err(_) => Vec::new(),
+        };
+        let mut renames: Vec<(String, String, u64)> = Vec::new();
+        let mut rewrites: Vec<(String, u64)> = Vec::new();
+        for s in &v {
+            for (k, r) in s.renames.iter().enumerate() {
+                match renames.get_mut(k) {
+                    Some(t) => t.2 += r.2,
+                    None => renames.push(r.clone()),
+                }
+            }
+            for (k, w) in s.rewrites.iter().enumerate() {
+                match rewrites.get_mut(k) {
+                    Some(t) => t.1 += w.rewritten,
+                    None => rewrites.push((format!("{} ({})", w.column, w.change), w.rewritten)),
+                }
+            }
+        }
+        (renames, rewrites)
+    }
+
+    fn key(te: &TocEntry) -> (Vec<u8>, Vec<u8>) {
+        (
+            te.namespace.clone().unwrap_or_default(),
+            te.tag.clone().unwrap_or_default(),
+        )
+    }
+}
+
+fn header_line(te: &TocEntry) -> Option<Vec<u8>> {
+    let tag = te.tag.as_deref()?;
+    if tag.contains(&b'\n') || memchr::memmem::find(tag, b"; Type: ").is_some() {
+        return None;
+    }
+    let dash = |v: &Option<Vec<u8>>| v.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| b"-".to_vec());
+    let mut l = Vec::new();
+    l.extend_from_slice(if te.desc_is("TABLE DATA") { b"-- Data for Name: " } else { b"-- Name: " });
+    l.extend_from_slice(tag);
+    l.extend_from_slice(b"; Type: ");
+    l.extend_from_slice(te.desc.as_deref().unwrap_or(b"-"));
+    l.extend_from_slice(b"; Schema: ");
+    l.extend_from_slice(&dash(&te.namespace));
+    l.extend_from_slice(b"; Owner: ");
+    l.extend_from_slice(&dash(&te.owner));
+    l.push(b'\n');
+    Some(l)
+}
+
+impl Edit for PlainEdit<'_> {
+    fn toc(&mut self, _header: &Header, toc: &mut [TocEntry]) -> Result<(), String> {
+        for te in toc.iter() {
+            if te.desc_is("ENCODING") || te.desc_is("STDSTRINGS") {
+                if let Some(d) = &te.defn {
+                    self.prologue.extend_from_slice(d);
+                }
+            }
+            if te.desc_is("TABLE") {
+                if let Some(d) = &te.defn {
+                    self.tables.insert(Self::key(te), d.clone());
+                }
+            }
+        }
+        if self.rules.is_empty() {
+            return Ok(());
+        }
+        let mut dump = OPENING.to_vec();
+        let mut labels = Vec::new();
+        for (n, te) in toc.iter().enumerate() {
+            let mut put = |field: &str, text: &[u8], tail: &[u8]| {
+                dump.extend_from_slice(MARK);
+                dump.extend_from_slice(format!("{n}:{field}\n").as_bytes());
+                dump.extend_from_slice(text);
+                dump.extend_from_slice(tail);
+                labels.push((n, field.to_string()));
+            };
+            if let Some(h) = header_line(te) {
+                put("tag", &h, b"");
+            }
+            for (field, text) in [("defn", &te.defn), ("drop", &te.drop_stmt)] {
+                if let Some(t) = text.as_deref().filter(|t| !t.is_empty()) {
+                    put(field, t, b"");
+                }
+            }
+            if let Some(t) = te.copy_stmt.as_deref().filter(|t| !t.is_empty()) {
+                put("copy", t, b"\\.\n");
+            }
+        }
+        dump.extend_from_slice(MARK);
+        dump.extend_from_slice(b"end\n");
+        let src = input::from_reader(Box::new(Cursor::new(dump)), None).map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        self.run_job(src, &mut out).map_err(|e| format!("rewriting the TOC's SQL: {e}"))?;
+        // Cut the output back at the markers.
+        let mut pieces = Vec::new();
+        let mut at = match memchr::memmem::find(&out, MARK) {
+            Some(p) => p,
+            None => return Err("internal: the TOC markers did not survive the rewrite".into()),
+        };
+        loop {
+            let label_start = at + MARK.len();
+            let Some(nl) = memchr::memchr(b'\n', &out[label_start..]) else {
+                return Err("internal: a TOC marker was cut".into());
+            };
+            let label = out[label_start..label_start + nl].to_vec();
+            let body_start = label_start + nl + 1;
+            if label == b"end" {
+                break;
+            }
+            let next = memchr::memmem::find(&out[body_start..], MARK)
+                .map(|p| body_start + p)
+                .ok_or("internal: the last TOC marker did not survive the rewrite")?;
+            pieces.push((label, out[body_start..next].to_vec()));
+            at = next;
+        }
+        if pieces.len() != labels.len() {
+            return Err(format!(
+                "a TOC text holds dumpsed's own marker comment ({} markers, {} expected)",
+                pieces.len(),
+                labels.len()
+            ));
+        }
+        for ((n, field), (label, body)) in labels.into_iter().zip(pieces) {
+            if label != format!("{n}:{field}").as_bytes() {
+                return Err("internal: TOC markers out of order".into());
+            }
+            let te = &mut toc[n];
+            match field.as_str() {
+                "tag" => {
+                    if let Some((s, e)) = crate::postgres::header_tag(&body) {
+                        let new = body[s..e].to_vec();
+                        if te.tag.as_deref() != Some(&new[..]) {
+                            te.tag = Some(new);
+                        }
+                    }
+                }
+                "defn" => te.defn = Some(body),
+                "drop" => te.drop_stmt = Some(body),
+                "copy" => {
+                    let Some(b) = body.strip_suffix(b"\\.\n") else {
+                        return Err(format!("{}: the rewritten copyStmt lost its end", te.describe()));
+                    };
+                    te.copy_stmt = Some(b.to_vec());
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn data(&self, te: &TocEntry) -> Option<Box<dyn DataEdit + '_>> {
+        if !te.desc_is("TABLE DATA") || self.rules.is_empty() {
+            return None;
+        }
+        let (schema, table) = Self::key(te);
+        let inserts = te.copy_stmt.as_deref().is_none_or(|c| c.is_empty());
+        let targeted = self.plan.rewrites_of(Some(&schema), &table).next().is_some();
+        let renamed = self.plan.rename_of(Some(&schema), &table).is_some();
+        if !(targeted || (inserts && renamed)) {
+            return None;
+        }
+        let mut prefix = OPENING.to_vec();
+        prefix.extend_from_slice(&self.prologue);
+        if let Some(d) = self.tables.get(&(schema, table)) {
+            prefix.extend_from_slice(d);
+        }
+        prefix.extend_from_slice(DATA_MARK);
+        if !inserts {
+            prefix.extend_from_slice(te.copy_stmt.as_deref().unwrap_or_default());
+        }
+        Some(Box::new(DataJob {
+            edit: self,
+            prefix,
+            inserts,
+        }))
+    }
+}
+
+struct DataJob<'a, 'r> {
+    edit: &'a PlainEdit<'r>,
+    prefix: Vec<u8>,
+    inserts: bool,
+}
+
+/// Feeds the job from a channel (the job wants an owned reader).
+struct ChannelReader {
+    rx: Receiver<io::Result<Vec<u8>>>,
+    buf: Vec<u8>,
+    at: usize,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.at == self.buf.len() {
+            match self.rx.recv() {
+                Ok(Ok(b)) => {
+                    self.buf = b;
+                    self.at = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.buf.len() - self.at);
+        out[..n].copy_from_slice(&self.buf[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// Drops the synthetic prologue from the job's output.
+struct Strip<'w> {
+    out: &'w mut (dyn Write + Send),
+    head: Option<Vec<u8>>,
+    inserts: bool,
+}
+
+impl Write for Strip<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let Some(head) = self.head.as_mut() else {
+            return self.out.write(buf);
+        };
+        head.extend_from_slice(buf);
+        if let Some(m) = memchr::memmem::find(head, DATA_MARK) {
+            let after = m + DATA_MARK.len();
+            let start = if self.inserts {
+                Some(after)
+            } else {
+                // pg_dump.c writes copyStmt as "COPY … FROM stdin;\n".
+                memchr::memmem::find(&head[after..], b"FROM stdin;\n").map(|p| after + p + 12)
+            };
+            if let Some(s) = start {
+                let rest = head.split_off(s);
+                self.head = None;
+                self.out.write_all(&rest)?;
+            }
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl DataEdit for DataJob<'_, '_> {
+    fn run(
+        self: Box<Self>,
+        input: &mut (dyn Read + Send),
+        out: &mut (dyn Write + Send),
+    ) -> Result<(), String> {
+        let (tx, rx) = bounded::<io::Result<Vec<u8>>>(4);
+        let prefix = self.prefix;
+        std::thread::scope(|s| {
+            let feeder = s.spawn(move || -> Result<(), String> {
+                if tx.send(Ok(prefix)).is_err() {
+                    return Ok(());
+                }
+                loop {
+                    let mut buf = vec![0u8; 256 << 10];
+                    let n = match input.read(&mut buf) {
+                        Ok(0) => return Ok(()),
+                        Ok(n) => n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e) => {
+                            let msg = e.to_string();
+                            let _ = tx.send(Err(e));
+                            return Err(msg);
+                        }
+                    };
+                    buf.truncate(n);
+                    if tx.send(Ok(buf)).is_err() {
+                        return Ok(());
+                    }
+                }
+            });
+            let reader = ChannelReader {
+                rx,
+                buf: Vec::new(),
+                at: 0,
+            };
+            let mut strip = Strip {
+                out,
+                head: Some(Vec::new()),
+                inserts: self.inserts,
+            };
+            let job = input::from_reader(Box::new(reader), None)
+                .map_err(|e| e.to_string())
+                .and_then(|src| self.edit.run_job(src, &mut strip));
+            let fed = feeder.join().unwrap_or_else(|_| Err("the data reader panicked".into()));
+            // An input error is the cause of the job's error: report it.
+            fed?;
+            job?;
+            if strip.head.is_some() {
+                return Err("internal: the rewritten data lost dumpsed's marker".into());
+            }
+            Ok(())
+        })
+    }
+}
