@@ -322,3 +322,126 @@ fn bad_archives_are_refused_with_entry_and_offset() {
     v[count_at + 1] = 0xff;
     expect_refused(&v, &[NO_MATCH], &["archive byte", "TOC entry"]);
 }
+
+// ---------------------------------------------------------------- directory format
+
+fn dir_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<_> = fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| {
+            let e = e.expect("entry");
+            (e.file_name().to_string_lossy().into_owned(), fs::read(e.path()).expect("read"))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn read_dir_toc(dir: &Path) -> (toc::Header, Vec<TocEntry>) {
+    let f = fs::File::open(dir.join("toc.dat")).expect("open toc.dat");
+    let mut i = In::new(std::io::BufReader::new(f));
+    let h = toc::read_header(&mut i).expect("header");
+    let t = toc::read_toc(&mut i, &h).expect("toc");
+    (h, t)
+}
+
+#[test]
+fn directory_identity_rewrite_is_byte_identical() {
+    let dir = scratch();
+    for name in ["before-dir", "before-dir-z0"] {
+        let out = dir.path().join(name);
+        rewrite_to(&archive(name), &out, &[NO_MATCH]);
+        let (a, b) = (dir_files(&archive(name)), dir_files(&out));
+        assert_eq!(a.len(), b.len(), "{name}: files differ");
+        for (x, y) in a.iter().zip(&b) {
+            assert!(x == y, "{name}: {} differs", x.0);
+        }
+        assert_same_restore(&out, &archive(name));
+    }
+}
+
+#[test]
+fn directory_rename_keeps_toc_and_restores_to_the_live_result() {
+    let dir = scratch();
+    for name in ["before-dir", "before-dir-z0"] {
+        let out = dir.path().join(name);
+        rewrite_to(&archive(name), &out, &with_rules());
+        let ((hi, ti), (ho, to)) = (read_dir_toc(&archive(name)), read_dir_toc(&out));
+        assert_eq!(hi, ho);
+        for (a, b) in ti.iter().zip(&to) {
+            let keep = |t: &TocEntry| TocEntry {
+                tag: t.tag.as_ref().map(|_| vec![]),
+                defn: t.defn.as_ref().map(|_| vec![]),
+                drop_stmt: t.drop_stmt.as_ref().map(|_| vec![]),
+                copy_stmt: t.copy_stmt.as_ref().map(|_| vec![]),
+                at: 0,
+                ..t.clone()
+            };
+            assert_eq!(keep(a), keep(b), "{name}: {}", a.describe());
+        }
+        let s = script(&out);
+        assert!(s.contains("SAP-2026-001") && s.contains("incident_safety_safetyactionplan"), "{name}");
+        if std::env::var_os("DUMPSED_PG").is_some() {
+            restore_and_compare(&out, &["-j", "2"], &[], "pg/after-live.sql");
+        }
+    }
+}
+
+#[test]
+fn bad_directory_archives_are_refused() {
+    let dir = scratch();
+    let copy = |name: &str| {
+        let d = dir.path().join(name);
+        fs::create_dir(&d).expect("mkdir");
+        for (f, b) in dir_files(&archive("before-dir")) {
+            fs::write(d.join(f), b).expect("write");
+        }
+        d
+    };
+    let refuse = |input: &Path, wants: &[&str]| {
+        let out = dir.path().join("out");
+        let r = run(dumpsed().args(["rewrite", "--quiet", "--rules", RULES]).arg(input).arg("-o").arg(&out));
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(3), "{err}");
+        for w in wants {
+            assert!(err.contains(w), "message lacks {w:?}: {err}");
+        }
+        assert!(!out.exists(), "an output directory was left");
+        let tmp: Vec<_> = fs::read_dir(dir.path())
+            .expect("dir")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".dumpsed-"))
+            .collect();
+        assert!(tmp.is_empty(), "temporary directory left");
+    };
+    let (_, t) = read_dir_toc(&archive("before-dir"));
+    let file_of = |table: &str| {
+        let te = t
+            .iter()
+            .find(|t| t.desc_is("TABLE DATA") && t.tag.as_deref() == Some(table.as_bytes()))
+            .expect("entry");
+        match &te.extra {
+            Extra::File(Some(f)) => String::from_utf8_lossy(f).into_owned(),
+            _ => panic!("no file"),
+        }
+    };
+    // A data file missing.
+    let d = copy("missing");
+    fs::remove_file(d.join(format!("{}.gz", file_of("auth_user")))).expect("rm");
+    refuse(&d, &["TABLE DATA public auth_user", "missing"]);
+    // A corrupt gzip file in a table that is rewritten.
+    let d = copy("corrupt");
+    let f = d.join(format!("{}.gz", file_of("incident_safety_correctivepreventiveaction")));
+    let mut b = fs::read(&f).expect("read");
+    let n = b.len();
+    for x in &mut b[20..n - 10] {
+        *x ^= 0x33;
+    }
+    fs::write(&f, b).expect("write");
+    refuse(&d, &["TABLE DATA public incident_safety_correctivepreventiveaction", "corrupt"]);
+    // A truncated toc.dat.
+    let d = copy("trunc");
+    let toc_bytes = fs::read(d.join("toc.dat")).expect("toc");
+    fs::write(d.join("toc.dat"), &toc_bytes[..toc_bytes.len() / 2]).expect("write");
+    refuse(&d, &["toc.dat", "archive byte", "TOC entry", "truncated"]);
+}

@@ -106,8 +106,61 @@ impl<R: Read> Read for ChunkReader<'_, R> {
     }
 }
 
-/// Copies one block's chunks unchanged (the block's data is not touched).
-pub fn copy_chunks<R: Read, W: Write>(i: &mut In<R>, o: &mut Out<W>) -> Result<(), ArchiveError> {
+/// Checks a zlib stream without keeping its output, so that a block copied
+/// unchanged is still known to decompress.
+pub struct ZlibCheck {
+    z: flate2::Decompress,
+    scratch: Vec<u8>,
+    ended: bool,
+}
+
+impl Default for ZlibCheck {
+    fn default() -> Self {
+        ZlibCheck {
+            z: flate2::Decompress::new(true),
+            scratch: vec![0u8; 64 << 10],
+            ended: false,
+        }
+    }
+}
+
+impl ZlibCheck {
+    pub fn feed(&mut self, mut data: &[u8]) -> Result<(), String> {
+        while !data.is_empty() && !self.ended {
+            let before = self.z.total_in();
+            let out_before = self.z.total_out();
+            let st = self
+                .z
+                .decompress(data, &mut self.scratch, flate2::FlushDecompress::None)
+                .map_err(|e| format!("corrupt compressed data (zlib): {e}"))?;
+            let used = (self.z.total_in() - before) as usize;
+            data = &data[used..];
+            if st == flate2::Status::StreamEnd {
+                self.ended = true;
+            } else if used == 0 && self.z.total_out() == out_before {
+                return Err("corrupt compressed data (zlib makes no progress)".into());
+            }
+        }
+        Ok(())
+    }
+
+    pub fn finish(&self) -> Result<(), String> {
+        if self.ended {
+            Ok(())
+        } else {
+            Err("the compressed data ends before its zlib stream does (truncated or corrupt block)".into())
+        }
+    }
+}
+
+/// Copies one block's chunks unchanged (the block's data is not touched),
+/// checking the compressed stream with `check` if given.
+pub fn copy_chunks<R: Read, W: Write>(
+    i: &mut In<R>,
+    o: &mut Out<W>,
+    mut check: Option<&mut ZlibCheck>,
+) -> Result<(), ArchiveError> {
+    let start = i.pos;
     let mut buf = vec![0u8; 64 << 10];
     loop {
         let at = i.pos;
@@ -117,12 +170,19 @@ pub fn copy_chunks<R: Read, W: Write>(i: &mut In<R>, o: &mut Out<W>) -> Result<(
         }
         o.int(len).map_err(|e| write_err(o.pos, e))?;
         if len == 0 {
+            if let Some(c) = check {
+                c.finish().map_err(|m| i.err(start, m))?;
+            }
             return Ok(());
         }
         let mut left = len as u64;
         while left > 0 {
             let n = left.min(buf.len() as u64) as usize;
+            let at = i.pos;
             i.exact(&mut buf[..n], "a data chunk")?;
+            if let Some(c) = check.as_deref_mut() {
+                c.feed(&buf[..n]).map_err(|m| i.err(at, m))?;
+            }
             o.bytes(&buf[..n]).map_err(|e| write_err(o.pos, e))?;
             left -= n as u64;
         }

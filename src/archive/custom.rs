@@ -115,7 +115,11 @@ pub fn rewrite<R: Read + Send>(
         stats.blocks += 1;
         match kind {
             BLK_DATA => match edit.data(te) {
-                None => compress::copy_chunks(&mut i, &mut o)?,
+                None => {
+                    let mut check = compress::ZlibCheck::default();
+                    let check = (alg == toc::Algorithm::Gzip).then_some(&mut check);
+                    compress::copy_chunks(&mut i, &mut o, check)?
+                }
                 Some(de) => {
                     stats.blocks_edited += 1;
                     edit_block(&mut i, &mut o, te, alg, level, block_at, de)?;
@@ -128,7 +132,9 @@ pub fn rewrite<R: Read + Send>(
                 if oid == 0 {
                     break;
                 }
-                compress::copy_chunks(&mut i, &mut o)?;
+                let mut check = compress::ZlibCheck::default();
+                let check = (alg == toc::Algorithm::Gzip).then_some(&mut check);
+                compress::copy_chunks(&mut i, &mut o, check)?;
             },
             k => return Err(i.err(block_at, format!("unrecognized data block type {k} (corrupt archive?)"))),
         }

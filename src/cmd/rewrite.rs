@@ -254,6 +254,13 @@ fn open_archive(path: Option<&Path>) -> Result<Option<ArchiveInput>, Error> {
     }
 }
 
+fn same_path(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
 /// `dumpsed rewrite` of a pg_dump archive: the output has the input's
 /// format and compression.
 fn run_archive(args: &Args, rules: &dumpsed::Rules, options: &Options, input: ArchiveInput) -> Result<ExitCode, Error> {
@@ -275,10 +282,19 @@ fn run_archive(args: &Args, rules: &dumpsed::Rules, options: &Options, input: Ar
             output.commit()?;
             stats
         }
-        ArchiveInput::Directory(_) => {
-            return Err(Error::Unsupported(
-                "directory-format archives (-Fd) are not supported yet".into(),
-            ))
+        ArchiveInput::Directory(dir) => {
+            let Some(out) = args.output.as_deref().filter(|p| *p != Path::new("-")) else {
+                return Err(Error::Rule(
+                    "a directory-format archive is written to a directory: give -o DIR".into(),
+                ));
+            };
+            if out.exists() && same_path(out, &dir) {
+                return Err(Error::Output {
+                    path: out.into(),
+                    reason: "it is the input directory; dumpsed never modifies its input".into(),
+                });
+            }
+            archive::directory::rewrite(&dir, out, &mut edit)?
         }
     };
     if !args.quiet {
