@@ -445,3 +445,45 @@ fn bad_directory_archives_are_refused() {
     fs::write(d.join("toc.dat"), &toc_bytes[..toc_bytes.len() / 2]).expect("write");
     refuse(&d, &["toc.dat", "archive byte", "TOC entry", "truncated"]);
 }
+
+// ---------------------------------------------------------------- tar format
+
+#[test]
+fn tar_identity_rewrite_is_byte_identical() {
+    let dir = scratch();
+    let out = dir.path().join("out.tar");
+    rewrite_to(&archive("before.tar"), &out, &[NO_MATCH]);
+    assert!(fs::read(&out).expect("out") == fs::read(archive("before.tar")).expect("in"));
+}
+
+#[test]
+fn tar_rename_restores_to_the_live_result() {
+    let dir = scratch();
+    let out = dir.path().join("out.tar");
+    // From stdin, to a file.
+    ok(dumpsed()
+        .args(["rewrite", "--quiet", "--rules", RULES, "-", "-o"])
+        .arg(&out)
+        .stdin(fs::File::open(archive("before.tar")).expect("open")));
+    // The real tar reads it; restore.sql (for people) follows the rename.
+    let listed = String::from_utf8_lossy(&ok(Command::new("tar").arg("tvf").arg(&out))).into_owned();
+    assert!(listed.contains("toc.dat") && listed.contains("restore.sql"), "{listed}");
+    let restore_sql = ok(Command::new("tar").arg("xOf").arg(&out).arg("restore.sql"));
+    let restore_sql = String::from_utf8_lossy(&restore_sql);
+    assert!(restore_sql.contains("CREATE TABLE public.incident_safety_safetyactionplan ("));
+    assert!(!restore_sql.contains("CREATE TABLE public.incident_safety_correctivepreventiveaction ("));
+    let s = script(&out);
+    assert!(s.contains("SAP-2026-001") && !s.contains("\tCAPA-2026-001\t"));
+    if std::env::var_os("DUMPSED_PG").is_some() {
+        restore_and_compare(&out, &["--single-transaction"], &[], "pg/after-live.sql");
+    }
+}
+
+#[test]
+fn bad_tar_archives_are_refused() {
+    let good = fs::read(archive("before.tar")).expect("fixture");
+    expect_refused(&good[..good.len() / 2], &with_rules(), &["archive byte", "tar member", "truncated"]);
+    let mut v = good.clone();
+    v[130] ^= 1; // toc.dat's size: checksum no longer matches
+    expect_refused(&v, &with_rules(), &["archive byte 0", "toc.dat", "checksum"]);
+}

@@ -26,17 +26,23 @@ use super::toc::{self, Extra, In, Out};
 use super::{Algorithm, ArchiveError, Edit, Stats, TocEntry};
 use crate::error::{Error, Result};
 
+/// An error in a file of the directory: a byte offset in `toc.dat`, or,
+/// in a data file, the offset in its decompressed stream.
 fn err(file: &Path, entry: Option<&TocEntry>, offset: u64, msg: impl Into<String>) -> Error {
-    let what = match entry {
-        Some(te) => format!("{} ({})", te.describe(), file.display()),
-        None => file.display().to_string(),
-    };
-    ArchiveError {
-        offset,
-        entry: Some(what),
-        msg: msg.into(),
+    let msg = msg.into();
+    match entry {
+        Some(te) if file.file_name().is_some_and(|f| f != "toc.dat") => Error::Archive(format!(
+            "{}, {te}: {msg}",
+            file.display(),
+            te = te.describe()
+        )),
+        _ => ArchiveError {
+            offset,
+            entry: Some(file.display().to_string()),
+            msg,
+        }
+        .into(),
     }
-    .into()
 }
 
 /// The suffix pg_dump gives a data file for this compression.
@@ -282,7 +288,7 @@ fn edit_file(
             from,
             Some(te),
             input.n,
-            format!("corrupt or truncated data file (at decompressed byte {}): {m}", input.n),
+            format!("corrupt or truncated data file, after {} decompressed bytes: {m}", input.n),
         ));
     }
     let w = result.map_err(|m| err(from, Some(te), input.n, m))?;

@@ -18,6 +18,7 @@ pub mod compress;
 pub mod custom;
 pub mod directory;
 pub mod plain;
+pub mod tar;
 pub mod toc;
 
 pub use toc::{Algorithm, Header, TocEntry};
@@ -104,6 +105,12 @@ pub trait Edit: Sync {
     /// An editor for this entry's data, or `None` to copy the data block
     /// unchanged (byte for byte, still compressed).
     fn data(&self, entry: &TocEntry) -> Option<Box<dyn DataEdit + '_>>;
+
+    /// An editor for the tar format's `restore.sql` (a plain script), or
+    /// `None` to copy it.
+    fn script(&self) -> Option<Box<dyn DataEdit + '_>> {
+        None
+    }
 }
 
 /// Rewrites one entry's decompressed data stream: for TABLE DATA, the

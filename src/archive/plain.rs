@@ -253,6 +253,20 @@ impl Edit for PlainEdit<'_> {
             edit: self,
             prefix,
             inserts,
+            strip: true,
+        }))
+    }
+
+    /// The tar format's `restore.sql` is a plain script: rewritten whole.
+    fn script(&self) -> Option<Box<dyn DataEdit + '_>> {
+        if self.rules.is_empty() {
+            return None;
+        }
+        Some(Box::new(DataJob {
+            edit: self,
+            prefix: Vec::new(),
+            inserts: true,
+            strip: false,
         }))
     }
 }
@@ -261,6 +275,8 @@ struct DataJob<'a, 'r> {
     edit: &'a PlainEdit<'r>,
     prefix: Vec<u8>,
     inserts: bool,
+    /// Drop the output up to the prologue's end (false: keep it all).
+    strip: bool,
 }
 
 /// Feeds the job from a channel (the job wants an owned reader).
@@ -333,7 +349,7 @@ impl DataEdit for DataJob<'_, '_> {
         let prefix = self.prefix;
         std::thread::scope(|s| {
             let feeder = s.spawn(move || -> Result<(), String> {
-                if tx.send(Ok(prefix)).is_err() {
+                if !prefix.is_empty() && tx.send(Ok(prefix)).is_err() {
                     return Ok(());
                 }
                 loop {
@@ -361,7 +377,7 @@ impl DataEdit for DataJob<'_, '_> {
             };
             let mut strip = Strip {
                 out,
-                head: Some(Vec::new()),
+                head: self.strip.then(Vec::new),
                 inserts: self.inserts,
             };
             let job = input::from_reader(Box::new(reader), None)

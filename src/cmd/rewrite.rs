@@ -209,6 +209,7 @@ static STDIN: std::sync::Mutex<Option<BufReader<std::io::Stdin>>> = std::sync::M
 /// `toc.dat`, or a file or stdin starting with `PGDMP`.
 enum ArchiveInput {
     Custom(Box<dyn Read + Send>),
+    Tar(Box<dyn Read + Send>),
     Directory(PathBuf),
 }
 
@@ -225,7 +226,7 @@ fn open_archive(path: Option<&Path>) -> Result<Option<ArchiveInput>, Error> {
                 )));
             }
             let mut f = File::open(p).map_err(|e| Error::io(format!("opening {}", p.display()), e))?;
-            let mut head = [0u8; 5];
+            let mut head = [0u8; 517];
             let mut n = 0;
             while n < head.len() {
                 match f.read(&mut head[n..]) {
@@ -235,18 +236,25 @@ fn open_archive(path: Option<&Path>) -> Result<Option<ArchiveInput>, Error> {
                     Err(e) => return Err(Error::io(format!("reading {}", p.display()), e)),
                 }
             }
-            if !archive::is_archive(&head[..n]) {
+            let tar = archive::tar::is_tar_archive(&head[..n]);
+            if !archive::is_archive(&head[..n]) && !tar {
                 return Ok(None);
             }
             f.seek(SeekFrom::Start(0))
                 .map_err(|e| Error::io(format!("reading {}", p.display()), e))?;
-            Ok(Some(ArchiveInput::Custom(Box::new(BufReader::with_capacity(1 << 20, f)))))
+            let r = Box::new(BufReader::with_capacity(1 << 20, f));
+            Ok(Some(if tar { ArchiveInput::Tar(r) } else { ArchiveInput::Custom(r) }))
         }
         _ => {
             let mut r = take_stdin();
             let head = r.fill_buf().map_err(|e| Error::io("reading stdin", e))?;
             if archive::is_archive(head) {
                 return Ok(Some(ArchiveInput::Custom(Box::new(r))));
+            }
+            // A pipe may hand over less than the first member's header and
+            // content: the tar reader checks the rest.
+            if head.starts_with(b"toc.dat\0") {
+                return Ok(Some(ArchiveInput::Tar(Box::new(r))));
             }
             *STDIN.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
             Ok(None)
@@ -279,6 +287,15 @@ fn run_archive(args: &Args, rules: &dumpsed::Rules, options: &Options, input: Ar
         ArchiveInput::Custom(r) => {
             let mut output = Output::open(args.output.as_deref(), args.input.as_deref())?;
             let stats = archive::custom::rewrite(r, output.sink(), &mut edit)?;
+            output.commit()?;
+            stats
+        }
+        ArchiveInput::Tar(r) => {
+            let mut output = Output::open(args.output.as_deref(), args.input.as_deref())?;
+            let stats = {
+                let mut sink = output.sink();
+                archive::tar::rewrite(r, &mut sink, &mut edit)?
+            };
             output.commit()?;
             stats
         }
