@@ -250,14 +250,23 @@ pub fn decoder<'a, R: Read + Send + 'a>(
     Ok(match alg {
         Algorithm::None => Box::new(chunks),
         Algorithm::Gzip => Box::new(ZlibDecoder::new(chunks)),
-        other => return Err(format!("{other} compression is not supported yet")),
+        // One LZ4F frame per block (`compress_lz4.c`).
+        Algorithm::Lz4 => Box::new(lz4_flex::frame::FrameDecoder::new(chunks)),
+        // One zstd frame per block (`compress_zstd.c`).
+        Algorithm::Zstd => Box::new(zstd::stream::read::Decoder::new(chunks).map_err(|e| e.to_string())?),
     })
 }
+
+/// zstd's default level, which pg_dump uses when none is given
+/// (`ZSTD_CLEVEL_DEFAULT`; the archive does not record the level).
+pub const ZSTD_LEVEL: i32 = 3;
 
 /// A compressing writer, finished with [`Encoder::finish`].
 pub enum Encoder<W: Write> {
     None(W),
     Gzip(ZlibEncoder<W>),
+    Lz4(lz4_flex::frame::FrameEncoder<W>),
+    Zstd(zstd::stream::write::Encoder<'static, W>),
 }
 
 impl<W: Write> Encoder<W> {
@@ -265,7 +274,10 @@ impl<W: Write> Encoder<W> {
         Ok(match alg {
             Algorithm::None => Encoder::None(w),
             Algorithm::Gzip => Encoder::Gzip(ZlibEncoder::new(w, flate2::Compression::new(level))),
-            other => return Err(format!("{other} compression is not supported yet")),
+            Algorithm::Lz4 => Encoder::Lz4(lz4_flex::frame::FrameEncoder::new(w)),
+            Algorithm::Zstd => Encoder::Zstd(
+                zstd::stream::write::Encoder::new(w, ZSTD_LEVEL).map_err(|e| e.to_string())?,
+            ),
         })
     }
 
@@ -273,6 +285,8 @@ impl<W: Write> Encoder<W> {
         match self {
             Encoder::None(w) => Ok(w),
             Encoder::Gzip(e) => e.finish(),
+            Encoder::Lz4(e) => e.finish().map_err(io::Error::other),
+            Encoder::Zstd(e) => e.finish(),
         }
     }
 }
@@ -282,6 +296,8 @@ impl<W: Write> Write for Encoder<W> {
         match self {
             Encoder::None(w) => w.write(buf),
             Encoder::Gzip(e) => e.write(buf),
+            Encoder::Lz4(e) => e.write(buf),
+            Encoder::Zstd(e) => e.write(buf),
         }
     }
     /// Does nothing: a zlib flush would add a sync block to the stream;

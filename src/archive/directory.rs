@@ -259,9 +259,11 @@ fn edit_file(
         r: match alg {
             Algorithm::None => Box::new(raw),
             Algorithm::Gzip => Box::new(MultiGzDecoder::new(raw)),
-            other => {
-                return Err(err(from, Some(te), 0, format!("{other} compression is not supported yet")))
-            }
+            Algorithm::Lz4 => Box::new(lz4_flex::frame::FrameDecoder::new(raw)),
+            Algorithm::Zstd => Box::new(
+                zstd::stream::read::Decoder::with_buffer(raw)
+                    .map_err(|e| err(from, Some(te), 0, e.to_string()))?,
+            ),
         },
         n: 0,
         failed: None,
@@ -276,7 +278,14 @@ fn edit_file(
                 .and_then(|_| enc.finish().map_err(|e| e.to_string()))
                 .and_then(|mut w| w.flush().map_err(|e| e.to_string()).map(|_| w))
         }
-        _ => {
+        Algorithm::Lz4 | Algorithm::Zstd => {
+            let mut enc = super::compress::Encoder::new(alg, level, out).map_err(|m| err(from, Some(te), 0, m))?;
+            de.run(&mut input, &mut enc)
+                .and_then(|_| io::copy(&mut input, &mut io::sink()).map(|_| ()).map_err(|e| e.to_string()))
+                .and_then(|_| enc.finish().map_err(|e| e.to_string()))
+                .and_then(|mut w| w.flush().map_err(|e| e.to_string()).map(|_| w))
+        }
+        Algorithm::None => {
             let mut w = out;
             de.run(&mut input, &mut w)
                 .and_then(|_| io::copy(&mut input, &mut io::sink()).map(|_| ()).map_err(|e| e.to_string()))

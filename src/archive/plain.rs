@@ -44,6 +44,8 @@ pub struct PlainEdit<'r> {
     tables: HashMap<(Vec<u8>, Vec<u8>), Vec<u8>>,
     /// What each job did.
     pub summaries: Mutex<Vec<Summary>>,
+    /// Things the user should know (statistics dropped).
+    pub warnings: Vec<String>,
 }
 
 impl<'r> PlainEdit<'r> {
@@ -64,6 +66,7 @@ impl<'r> PlainEdit<'r> {
             prologue: Vec::new(),
             tables: HashMap::new(),
             summaries: Mutex::new(Vec::new()),
+            warnings: Vec::new(),
         })
     }
 
@@ -109,6 +112,96 @@ impl<'r> PlainEdit<'r> {
     }
 }
 
+/// `'text'` as `appendStringLiteralAH` writes it with
+/// standard_conforming_strings on (pg_dump's default): quotes doubled.
+fn literal(s: &[u8]) -> Vec<u8> {
+    let mut v = vec![b'\''];
+    for &b in s {
+        if b == b'\'' {
+            v.push(b);
+        }
+        v.push(b);
+    }
+    v.push(b'\'');
+    v
+}
+
+/// Splits SQL text into statements, each with its `;` and the newline
+/// after it (string literals are lexed, so a `;` inside one is no end).
+fn statements(text: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for t in crate::lexer::Tokens::new(Dialect::Postgres, text) {
+        let Ok(t) = t else { break };
+        if t.kind == crate::lexer::TokenKind::Punct && &text[t.start..t.end] == b";" {
+            let mut end = t.end;
+            if text.get(end) == Some(&b'\n') {
+                end += 1;
+            }
+            out.push(&text[start..end]);
+            start = end;
+        }
+    }
+    if start < text.len() {
+        out.push(&text[start..]);
+    }
+    out
+}
+
+impl PlainEdit<'_> {
+    /// pg 18's `STATISTICS DATA` entries (`dumpRelationStats` in
+    /// pg_dump.c) name the relation and its columns as string literals:
+    /// `pg_restore_relation_stats(… 'relname', 't' …)` and one
+    /// `pg_restore_attribute_stats(… 'relname', 't', 'attname', 'c', …)` per
+    /// column, whose `most_common_vals` / `histogram_bounds` hold real
+    /// values. The relname follows the rename. A column whose values are
+    /// rewritten loses its statistics call, with a warning: rewriting the
+    /// values inside them could break `histogram_bounds`' sort order (a
+    /// rewrite changes how values sort), and stale values would show the
+    /// old data; the next ANALYZE (autovacuum does it) makes them anew.
+    fn statistics(&mut self, te: &mut TocEntry, schema: &[u8], table: &[u8]) {
+        let Some(defn) = te.defn.take() else { return };
+        let old_rel = [b"'relname', ".as_slice(), &literal(table)].concat();
+        let new_rel = self
+            .plan
+            .rename_of(Some(schema), table)
+            .map(|i| [b"'relname', ".as_slice(), &literal(&self.plan.renames[i].new)].concat());
+        let dropped: Vec<Vec<u8>> = self
+            .plan
+            .rewrites_of(Some(schema), table)
+            .map(|i| self.plan.rewrites[i].column.clone())
+            .collect();
+        let mut out = Vec::with_capacity(defn.len());
+        for stmt in statements(&defn) {
+            let is_attr = memchr::memmem::find(stmt, b"pg_restore_attribute_stats(").is_some();
+            let names_table = memchr::memmem::find(stmt, &old_rel).is_some();
+            if is_attr && names_table {
+                if let Some(c) = dropped.iter().find(|c| {
+                    memchr::memmem::find(stmt, &[b"'attname', ".as_slice(), &literal(c), b","].concat()).is_some()
+                }) {
+                    self.warnings.push(format!(
+                        "statistics of {}.{}.{} dropped from the archive (its values are rewritten); run ANALYZE after the restore",
+                        String::from_utf8_lossy(schema),
+                        String::from_utf8_lossy(table),
+                        String::from_utf8_lossy(c)
+                    ));
+                    continue;
+                }
+            }
+            match (&new_rel, names_table) {
+                (Some(new), true) => {
+                    let at = memchr::memmem::find(stmt, &old_rel).unwrap_or(0);
+                    out.extend_from_slice(&stmt[..at]);
+                    out.extend_from_slice(new);
+                    out.extend_from_slice(&stmt[at + old_rel.len()..]);
+                }
+                _ => out.extend_from_slice(stmt),
+            }
+        }
+        te.defn = Some(out);
+    }
+}
+
 fn header_line(te: &TocEntry) -> Option<Vec<u8>> {
     let tag = te.tag.as_deref()?;
     if tag.contains(&b'\n') || memchr::memmem::find(tag, b"; Type: ").is_some() {
@@ -145,6 +238,7 @@ impl Edit for PlainEdit<'_> {
         if self.rules.is_empty() {
             return Ok(());
         }
+        let keys: Vec<_> = toc.iter().map(Self::key).collect();
         let mut dump = OPENING.to_vec();
         let mut labels = Vec::new();
         for (n, te) in toc.iter().enumerate() {
@@ -224,6 +318,11 @@ impl Edit for PlainEdit<'_> {
                     te.copy_stmt = Some(b.to_vec());
                 }
                 _ => {}
+            }
+        }
+        for (te, (schema, table)) in toc.iter_mut().zip(keys) {
+            if te.desc_is("STATISTICS DATA") {
+                self.statistics(te, &schema, &table);
             }
         }
         Ok(())

@@ -326,6 +326,9 @@ fn run_archive(args: &Args, rules: &dumpsed::Rules, options: &Options, input: Ar
         for (what, n) in rewrites {
             eprintln!("  rewrote {what}: {n} values");
         }
+        for w in &edit.warnings {
+            eprintln!("  warning: {w}");
+        }
         eprintln!("  {} bytes in, {} bytes out", stats.bytes_in, stats.bytes_out);
     }
     Ok(ExitCode::SUCCESS)
