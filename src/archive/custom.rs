@@ -53,15 +53,40 @@ fn offsets_unset(toc: &mut [TocEntry]) {
 /// Rewrites a custom archive from `input` to `out` under `edit`.
 pub fn rewrite<R: Read + Send>(
     input: R,
-    mut out: Sink<'_>,
+    out: Sink<'_>,
     edit: &mut dyn Edit,
 ) -> Result<Stats, ArchiveError> {
+    rewrite_as(input, out, edit, None)
+}
+
+/// [`rewrite`], writing the data with `compression` instead of the
+/// input's (every block is then decompressed and recompressed; lz4 and
+/// zstd need archive version 1.15 or later, whose header records them).
+pub fn rewrite_as<R: Read + Send>(
+    input: R,
+    mut out: Sink<'_>,
+    edit: &mut dyn Edit,
+    compression: Option<toc::CompressionSpec>,
+) -> Result<Stats, ArchiveError> {
     let mut i = In::new(input);
-    let Archive { header, toc: orig } = read_head(&mut i)?;
-    let alg = header
+    let Archive { header: in_header, toc: orig } = read_head(&mut i)?;
+    let alg = in_header
         .compression
         .algorithm()
         .map_err(|m| i.err(11, m))?;
+    let mut header = in_header.clone();
+    if let Some(c) = compression {
+        let ok = match c {
+            toc::CompressionSpec::Algorithm(_) => header.at_least(1, 15),
+            toc::CompressionSpec::Level(_) => !header.at_least(1, 15),
+        };
+        if !ok {
+            return Err(i.err(11, format!("compression {c:?} cannot be recorded in an archive of version {}.{}", header.vmaj, header.vmin)));
+        }
+        header.compression = c;
+    }
+    let out_alg = header.compression.algorithm().map_err(|m| i.err(11, m))?;
+    let transcode = out_alg != alg;
     let level = header.compression.gzip_level();
     let mut toc = orig.clone();
     edit.toc(&header, &mut toc).map_err(|m| ArchiveError {
@@ -80,7 +105,7 @@ pub fn rewrite<R: Read + Send>(
     let mut stats = Stats {
         format: "custom",
         version: format!("{}.{}-{}", header.vmaj, header.vmin, header.vrev),
-        compression: alg.to_string(),
+        compression: out_alg.to_string(),
         entries: toc.len(),
         ..Stats::default()
     };
@@ -114,7 +139,7 @@ pub fn rewrite<R: Read + Send>(
         o.int(id).map_err(|e| write_err(o.pos, e))?;
         stats.blocks += 1;
         match kind {
-            BLK_DATA => match edit.data(te) {
+            BLK_DATA => match edit.data(te).or_else(|| transcode.then(|| Box::new(super::CopyAll) as Box<dyn super::DataEdit>)) {
                 None => {
                     let mut check = compress::ZlibCheck::default();
                     let check = (alg == toc::Algorithm::Gzip).then_some(&mut check);
@@ -122,7 +147,7 @@ pub fn rewrite<R: Read + Send>(
                 }
                 Some(de) => {
                     stats.blocks_edited += 1;
-                    edit_block(&mut i, &mut o, te, alg, level, block_at, de)?;
+                    edit_block(&mut i, &mut o, te, (alg, out_alg), level, block_at, de)?;
                 }
             },
             BLK_BLOBS => loop {
@@ -131,6 +156,10 @@ pub fn rewrite<R: Read + Send>(
                 o.int(oid).map_err(|e| write_err(o.pos, e))?;
                 if oid == 0 {
                     break;
+                }
+                if transcode {
+                    edit_block(&mut i, &mut o, te, (alg, out_alg), level, block_at, Box::new(super::CopyAll))?;
+                    continue;
                 }
                 let mut check = compress::ZlibCheck::default();
                 let check = (alg == toc::Algorithm::Gzip).then_some(&mut check);
@@ -160,7 +189,7 @@ fn edit_block<R: Read + Send, W: Write + Send>(
     i: &mut In<R>,
     o: &mut Out<W>,
     te: &TocEntry,
-    alg: toc::Algorithm,
+    (alg, out_alg): (toc::Algorithm, toc::Algorithm),
     level: u32,
     block_at: u64,
     de: Box<dyn super::DataEdit + '_>,
@@ -176,7 +205,7 @@ fn edit_block<R: Read + Send, W: Write + Send>(
         let dec = compress::decoder(alg, &mut chunks).map_err(|m| where_(block_at, m))?;
         let mut dec = Guard { r: dec, slot: slot.clone(), block_at, what: te.describe() };
         let cw = ChunkWriter::new(o);
-        let mut enc = Encoder::new(alg, level, cw).map_err(|m| where_(block_at, m))?;
+        let mut enc = Encoder::new(out_alg, level, cw).map_err(|m| where_(block_at, m))?;
         let r = de.run(&mut dec, &mut enc);
         let r = r.and_then(|()| {
             std::io::copy(&mut dec, &mut std::io::sink())

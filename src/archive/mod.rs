@@ -138,7 +138,7 @@ impl Edit for Identity {
 /// the streaming path.
 pub struct Recompress;
 
-struct CopyAll;
+pub(crate) struct CopyAll;
 
 impl DataEdit for CopyAll {
     fn run(
