@@ -170,7 +170,6 @@ pub fn rewrite_as<R: Read + Send>(
     }
     stats.bytes_in = i.pos;
     stats.bytes_out = o.pos;
-    drop(o);
     if let Sink::Seekable(w) = &mut out {
         let mut o = Out::new(&mut **w, &header);
         o.w.flush().map_err(|e| write_err(toc_at, e))?;

@@ -170,7 +170,7 @@ pub fn rewrite(input: &Path, output: &Path, edit: &mut dyn Edit) -> Result<Stats
                     return edit_file(path, &target, te, *alg, level, de);
                 }
             }
-            copy_file(path, &target)
+            copy_checked(path, &target, te, *alg)
         })
         .chain(others.par_iter().map(|p| {
             let target = tmp.path().join(p.file_name().unwrap_or_default());
@@ -213,6 +213,50 @@ fn with_file(mut e: ArchiveError, file: &Path) -> Error {
         None => file.display().to_string(),
     });
     e.into()
+}
+
+/// Writes what is read through it to `w`.
+struct Tee<R, W> {
+    r: R,
+    w: W,
+}
+
+impl<R: Read, W: Write> Read for Tee<R, W> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.r.read(buf)?;
+        self.w.write_all(&buf[..n])?;
+        Ok(n)
+    }
+}
+
+/// Copies a data file byte for byte, decompressing it on the way (to
+/// nowhere) so that a corrupt file is found now, not at restore time.
+fn copy_checked(from: &Path, to: &Path, te: &TocEntry, alg: Algorithm) -> Result<(u64, u64)> {
+    if alg == Algorithm::None {
+        return copy_file(from, to);
+    }
+    let f = fs::File::open(from).map_err(|e| Error::io(format!("opening {}", from.display()), e))?;
+    let out = fs::File::create(to).map_err(|e| Error::io(format!("creating {}", to.display()), e))?;
+    let mut tee = Tee {
+        r: BufReader::with_capacity(256 << 10, f),
+        w: BufWriter::with_capacity(256 << 10, out),
+    };
+    let checked = {
+        let mut dec: Box<dyn Read> = match alg {
+            Algorithm::Gzip => Box::new(MultiGzDecoder::new(&mut tee)),
+            Algorithm::Lz4 => Box::new(lz4_flex::frame::FrameDecoder::new(&mut tee)),
+            _ => Box::new(
+                zstd::stream::read::Decoder::new(&mut tee).map_err(|e| err(from, Some(te), 0, e.to_string()))?,
+            ),
+        };
+        io::copy(&mut dec, &mut io::sink())
+    };
+    checked.map_err(|e| err(from, Some(te), 0, format!("corrupt or truncated data file: {e}")))?;
+    // Whatever follows the compressed stream is copied too.
+    io::copy(&mut tee.r, &mut tee.w).map_err(|e| Error::io(format!("copying {}", from.display()), e))?;
+    let w = tee.w.into_inner().map_err(|e| Error::io(format!("writing {}", to.display()), e.into_error()))?;
+    let size = w.metadata().map(|m| m.len()).unwrap_or(0);
+    Ok((size, size))
 }
 
 fn copy_file(from: &Path, to: &Path) -> Result<(u64, u64)> {

@@ -33,6 +33,10 @@ const MARK: &[u8] = b"\n-- dumpsed-archive:";
 const DATA_MARK: &[u8] = b"\n-- dumpsed-archive:data\n";
 const OPENING: &[u8] = b"--\n-- PostgreSQL database dump\n--\n\n";
 
+/// `(old, new, references renamed)` per rename and `(rule, values
+/// rewritten)` per value rule.
+pub type Totals = (Vec<(String, String, u64)>, Vec<(String, u64)>);
+
 /// Rewrites archives under dumpsed [`Rules`].
 pub struct PlainEdit<'r> {
     rules: &'r Rules,
@@ -80,7 +84,7 @@ impl<'r> PlainEdit<'r> {
 
     /// `(renamed references per rename, values rewritten per value rule)`,
     /// summed over all jobs.
-    pub fn totals(&self) -> (Vec<(String, String, u64)>, Vec<(String, u64)>) {
+    pub fn totals(&self) -> Totals {
         let v = match self.summaries.lock() {
             Ok(v) => v.clone(),
             Err(_) => Vec::new(),

@@ -135,7 +135,9 @@ pub fn rewrite<R: Read + Send>(
         compression: "none".into(),
         ..Stats::default()
     };
-    let mut toc_state: Option<(toc::Header, Vec<toc::TocEntry>, HashMap<Vec<u8>, usize>)> = None;
+    // The TOC, once read, and the entry of each member name.
+    type TocState = (toc::Header, Vec<toc::TocEntry>, HashMap<Vec<u8>, usize>);
+    let mut toc_state: Option<TocState> = None;
     let mut hdr = vec![0u8; BLOCK];
     loop {
         let at = i.pos;

@@ -442,7 +442,7 @@ pub fn read_toc<R: Read>(i: &mut In<R>, h: &Header) -> Result<Vec<TocEntry>, Arc
     i.context = "the TOC".into();
     let at = i.pos;
     let count = i.int("the TOC entry count")?;
-    if count < 0 || count > 100_000_000 {
+    if !(0..=100_000_000).contains(&count) {
         return Err(i.err(at, format!("invalid TOC entry count {count} (corrupt TOC?)")));
     }
     let mut out = Vec::with_capacity((count as usize).min(4096));
