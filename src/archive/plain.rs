@@ -34,8 +34,8 @@ const DATA_MARK: &[u8] = b"\n-- dumpsed-archive:data\n";
 const OPENING: &[u8] = b"--\n-- PostgreSQL database dump\n--\n\n";
 
 /// `(old, new, references renamed)` per rename and `(rule, values
-/// rewritten)` per value rule.
-pub type Totals = (Vec<(String, String, u64)>, Vec<(String, u64)>);
+/// rewritten, values a --reverse run would not give back)` per value rule.
+pub type Totals = (Vec<(String, String, u64)>, Vec<(String, u64, u64)>);
 
 /// Rewrites archives under dumpsed [`Rules`].
 pub struct PlainEdit<'r> {
@@ -90,7 +90,7 @@ impl<'r> PlainEdit<'r> {
             Err(_) => Vec::new(),
         };
         let mut renames: Vec<(String, String, u64)> = Vec::new();
-        let mut rewrites: Vec<(String, u64)> = Vec::new();
+        let mut rewrites: Vec<(String, u64, u64)> = Vec::new();
         for s in &v {
             for (k, r) in s.renames.iter().enumerate() {
                 match renames.get_mut(k) {
@@ -100,8 +100,11 @@ impl<'r> PlainEdit<'r> {
             }
             for (k, w) in s.rewrites.iter().enumerate() {
                 match rewrites.get_mut(k) {
-                    Some(t) => t.1 += w.rewritten,
-                    None => rewrites.push((format!("{} ({})", w.column, w.change), w.rewritten)),
+                    Some(t) => {
+                        t.1 += w.rewritten;
+                        t.2 += w.irreversible;
+                    }
+                    None => rewrites.push((format!("{} ({})", w.column, w.change), w.rewritten, w.irreversible)),
                 }
             }
         }

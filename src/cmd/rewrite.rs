@@ -323,8 +323,11 @@ fn run_archive(args: &Args, rules: &dumpsed::Rules, options: &Options, input: Ar
         for (old, new, n) in renames {
             eprintln!("  renamed table {old} → {new}: {n} references");
         }
-        for (what, n) in rewrites {
+        for (what, n, irreversible) in rewrites {
             eprintln!("  rewrote {what}: {n} values");
+            if irreversible > 0 {
+                eprintln!("  warning: {irreversible} value(s) of {what} would not come back with --reverse");
+            }
         }
         for w in &edit.warnings {
             eprintln!("  warning: {w}");
