@@ -791,3 +791,24 @@ fn damaged_archives_never_panic() {
         }
     }
 }
+
+/// The pre-write checks run on archives too: a value too long for its
+/// varchar(20) stops the run with exit status 6 and no output.
+#[test]
+fn checks_stop_an_archive_rewrite() {
+    let dir = scratch();
+    let out = dir.path().join("out.dump");
+    let r = run(dumpsed()
+        .args([
+            "rewrite",
+            "--rewrite",
+            "incident_safety_correctivepreventiveaction.reference_number:CAPA-=AVERYLONGPREFIX-",
+        ])
+        .arg(archive("before.dump"))
+        .arg("-o")
+        .arg(&out));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(6), "{err}");
+    assert!(err.contains("longer than the column allows") && err.contains("TOC entry"), "{err}");
+    assert!(!out.exists());
+}

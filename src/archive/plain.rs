@@ -50,6 +50,8 @@ pub struct PlainEdit<'r> {
     pub summaries: Mutex<Vec<Summary>>,
     /// Things the user should know (statistics dropped).
     pub warnings: Vec<String>,
+    /// A pre-write check (UNIQUE, varchar) stopped a job.
+    pub check_failed: std::sync::atomic::AtomicBool,
 }
 
 impl<'r> PlainEdit<'r> {
@@ -71,11 +73,17 @@ impl<'r> PlainEdit<'r> {
             tables: HashMap::new(),
             summaries: Mutex::new(Vec::new()),
             warnings: Vec::new(),
+            check_failed: Default::default(),
         })
     }
 
     fn run_job(&self, src: input::Input, out: &mut dyn Write) -> Result<(), String> {
-        let s = job::rewrite(src, out, self.rules, &self.options, |_| {}).map_err(|e| e.to_string())?;
+        let s = job::rewrite(src, out, self.rules, &self.options, |_| {}).map_err(|e| {
+            if matches!(e, crate::Error::Check(_)) {
+                self.check_failed.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            e.to_string()
+        })?;
         if let Ok(mut v) = self.summaries.lock() {
             v.push(s);
         }

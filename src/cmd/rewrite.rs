@@ -283,10 +283,24 @@ fn run_archive(args: &Args, rules: &dumpsed::Rules, options: &Options, input: Ar
         ));
     }
     let mut edit = PlainEdit::new(rules, options).map_err(Error::Rule)?;
-    let stats = match input {
+    let stats = archive_job(args, &mut edit, input);
+    // A failed pre-write check keeps its own exit status (6).
+    let stats = match stats {
+        Err(Error::Archive(m)) if edit.check_failed.load(std::sync::atomic::Ordering::Relaxed) => {
+            return Err(Error::Check(m))
+        }
+        other => other?,
+    };
+    print_archive_summary(args, &edit, &stats);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn archive_job(args: &Args, edit: &mut PlainEdit<'_>, input: ArchiveInput) -> Result<archive::Stats, Error> {
+    let edit: &mut dyn archive::Edit = edit;
+    Ok(match input {
         ArchiveInput::Custom(r) => {
             let mut output = Output::open(args.output.as_deref(), args.input.as_deref())?;
-            let stats = archive::custom::rewrite(r, output.sink(), &mut edit)?;
+            let stats = archive::custom::rewrite(r, output.sink(), edit)?;
             output.commit()?;
             stats
         }
@@ -294,7 +308,7 @@ fn run_archive(args: &Args, rules: &dumpsed::Rules, options: &Options, input: Ar
             let mut output = Output::open(args.output.as_deref(), args.input.as_deref())?;
             let stats = {
                 let mut sink = output.sink();
-                archive::tar::rewrite(r, &mut sink, &mut edit)?
+                archive::tar::rewrite(r, &mut sink, edit)?
             };
             output.commit()?;
             stats
@@ -311,9 +325,12 @@ fn run_archive(args: &Args, rules: &dumpsed::Rules, options: &Options, input: Ar
                     reason: "it is the input directory; dumpsed never modifies its input".into(),
                 });
             }
-            archive::directory::rewrite(&dir, out, &mut edit)?
+            archive::directory::rewrite(&dir, out, edit)?
         }
-    };
+    })
+}
+
+fn print_archive_summary(args: &Args, edit: &PlainEdit<'_>, stats: &archive::Stats) {
     if !args.quiet {
         eprintln!(
             "dumpsed: pg_dump {} archive, version {}, compression {}: {} TOC entries, {} data blocks ({} rewritten, the rest copied)",
@@ -334,7 +351,6 @@ fn run_archive(args: &Args, rules: &dumpsed::Rules, options: &Options, input: Ar
         }
         eprintln!("  {} bytes in, {} bytes out", stats.bytes_in, stats.bytes_out);
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn progress_bar(args: &Args, size: Option<u64>) -> Option<ProgressBar> {
