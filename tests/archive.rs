@@ -77,6 +77,20 @@ fn identity_rewrite_is_byte_identical() {
     }
 }
 
+/// A rename of the table's name in another schema leaves every tag alone:
+/// pg_restore makes `ALTER TABLE schema.tag OWNER TO` from them.
+#[test]
+fn rename_in_another_schema_keeps_tags() {
+    let dir = scratch();
+    let out = dir.path().join("out.dump");
+    rewrite_to(
+        &archive("before.dump"),
+        &out,
+        &["--rename-table=elsewhere.incident_safety_correctivepreventiveaction=x"],
+    );
+    assert_eq!(listing(&out), listing(&archive("before.dump")));
+}
+
 /// Every data block decompressed, passed through and recompressed (the
 /// streaming path that value rewrites take): restores identically.
 #[test]

@@ -317,7 +317,18 @@ impl Edit for PlainEdit<'_> {
             let te = &mut toc[n];
             match field.as_str() {
                 "tag" => {
-                    if let Some((s, e)) = crate::postgres::header_tag(&body) {
+                    // The header comment's tag is renamed on the bare word
+                    // (as in a plain dump); in an archive pg_restore makes
+                    // `ALTER TABLE schema.tag OWNER TO …` from it, so only a
+                    // rename of this entry's own schema may touch it.
+                    let ns = te.namespace.as_deref().unwrap_or_default();
+                    let old_tag = te.tag.as_deref().unwrap_or_default();
+                    let ours = self
+                        .plan
+                        .renames
+                        .iter()
+                        .any(|r| r.schema == ns && memchr::memmem::find(old_tag, &r.old).is_some());
+                    if let Some((s, e)) = crate::postgres::header_tag(&body).filter(|_| ours) {
                         let new = body[s..e].to_vec();
                         if te.tag.as_deref() != Some(&new[..]) {
                             te.tag = Some(new);
