@@ -889,3 +889,26 @@ fn v116_directory_and_tar_archives() {
         }
     }
 }
+
+/// `--dry-run` on an archive reports as on a plain dump and writes nothing.
+#[test]
+fn dry_run_on_archives_reports_and_writes_nothing() {
+    for name in ["before.dump", "before-dir", "before.tar"] {
+        let dir = scratch();
+        let out = dir.path().join("out");
+        let r = run(dumpsed()
+            .args(["rewrite", "--dry-run", "--json", "--rules", RULES])
+            .arg(archive(name))
+            .arg("-o")
+            .arg(&out));
+        assert!(r.status.success(), "{name}: {}", String::from_utf8_lossy(&r.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&r.stdout).expect("json");
+        assert_eq!(v["rewrites"][0]["values"], 7, "{name}: {v}");
+        assert_eq!(v["rewrites"][0]["irreversible"], 1, "{name}");
+        assert!(v["renames"][0]["references"].as_u64().unwrap_or(0) > 30, "{name}: {v}");
+        let tables = v["tables"].as_array().expect("tables");
+        assert_eq!(tables.len(), 6, "{name}: every table's rows are counted");
+        assert!(!out.exists(), "{name}: --dry-run wrote {}", out.display());
+        assert_eq!(fs::read_dir(dir.path()).expect("dir").count(), 0, "{name}: files left");
+    }
+}

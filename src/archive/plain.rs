@@ -48,6 +48,9 @@ pub struct PlainEdit<'r> {
     tables: HashMap<(Vec<u8>, Vec<u8>), Vec<u8>>,
     /// What each job did.
     pub summaries: Mutex<Vec<Summary>>,
+    /// What the synthetic prologues of the data jobs alone did, taken off
+    /// the totals (their renames are the TOC's, counted once already).
+    prefixes: Mutex<Vec<Summary>>,
     /// Things the user should know (statistics dropped).
     pub warnings: Vec<String>,
     /// A pre-write check (UNIQUE, varchar) stopped a job.
@@ -64,7 +67,6 @@ impl<'r> PlainEdit<'r> {
         }
         let mut options = options.clone();
         options.format = Format::Postgres;
-        options.report = false;
         Ok(PlainEdit {
             rules,
             options,
@@ -72,22 +74,45 @@ impl<'r> PlainEdit<'r> {
             prologue: Vec::new(),
             tables: HashMap::new(),
             summaries: Mutex::new(Vec::new()),
+            prefixes: Mutex::new(Vec::new()),
             warnings: Vec::new(),
             check_failed: Default::default(),
         })
     }
 
     fn run_job(&self, src: input::Input, out: &mut dyn Write) -> Result<(), String> {
+        self.run_job_into(src, out, &self.summaries)
+    }
+
+    fn run_job_into(&self, src: input::Input, out: &mut dyn Write, into: &Mutex<Vec<Summary>>) -> Result<(), String> {
         let s = job::rewrite(src, out, self.rules, &self.options, |_| {}).map_err(|e| {
             if matches!(e, crate::Error::Check(_)) {
                 self.check_failed.store(true, std::sync::atomic::Ordering::Relaxed);
             }
             e.to_string()
         })?;
-        if let Ok(mut v) = self.summaries.lock() {
+        if let Ok(mut v) = into.lock() {
             v.push(s);
         }
         Ok(())
+    }
+
+    /// Takes the prologues' counts off `m`.
+    fn less_prefixes(&self, m: &mut Summary) {
+        let Ok(p) = self.prefixes.lock() else { return };
+        for s in p.iter() {
+            for (a, b) in m.renames.iter_mut().zip(&s.renames) {
+                a.2 = a.2.saturating_sub(b.2);
+            }
+            for (k, n) in &s.renamed_in {
+                if let Some(e) = m.renamed_in.iter_mut().find(|(x, _)| x == k) {
+                    e.1 = e.1.saturating_sub(*n);
+                }
+            }
+            m.renamed_in.retain(|(_, n)| *n > 0);
+            m.bytes_in = m.bytes_in.saturating_sub(s.bytes_in);
+            m.bytes_out = m.bytes_out.saturating_sub(s.bytes_out);
+        }
     }
 
     /// `(renamed references per rename, values rewritten per value rule)`,
@@ -116,7 +141,54 @@ impl<'r> PlainEdit<'r> {
                 }
             }
         }
+        if let Ok(p) = self.prefixes.lock() {
+            for s in p.iter() {
+                for (a, b) in renames.iter_mut().zip(&s.renames) {
+                    a.2 = a.2.saturating_sub(b.2);
+                }
+            }
+        }
         (renames, rewrites)
+    }
+
+    /// All jobs' summaries folded into one, as one plain dump's would be
+    /// (for `--dry-run`); `None` if no job ran.
+    pub fn merged(&self) -> Option<Summary> {
+        let v = self.summaries.lock().ok()?.clone();
+        let mut it = v.into_iter();
+        let mut m = it.next()?;
+        for s in it {
+            for (a, b) in m.renames.iter_mut().zip(&s.renames) {
+                a.2 += b.2;
+            }
+            for (a, b) in m.rewrites.iter_mut().zip(&s.rewrites) {
+                a.rewritten += b.rewritten;
+                a.irreversible += b.irreversible;
+                a.examples.extend(b.examples.iter().cloned());
+                a.examples.truncate(5);
+                a.irreversible_examples.extend(b.irreversible_examples.iter().cloned());
+                a.irreversible_examples.truncate(5);
+            }
+            m.rows_examined += s.rows_examined;
+            m.bytes_in += s.bytes_in;
+            m.bytes_out += s.bytes_out;
+            m.elapsed += s.elapsed;
+            let add = |into: &mut Vec<(String, u64)>, from: &[(String, u64)]| {
+                for (k, n) in from {
+                    match into.iter_mut().find(|(x, _)| x == k) {
+                        Some(e) => e.1 += n,
+                        None => into.push((k.clone(), *n)),
+                    }
+                }
+            };
+            add(&mut m.renamed_in, &s.renamed_in);
+            add(&mut m.left_alone, &s.left_alone);
+            m.tables.extend(s.tables);
+            m.problems.extend(s.problems);
+            m.check_incomplete |= s.check_incomplete;
+        }
+        self.less_prefixes(&mut m);
+        Some(m)
     }
 
     fn key(te: &TocEntry) -> (Vec<u8>, Vec<u8>) {
@@ -362,7 +434,8 @@ impl Edit for PlainEdit<'_> {
         let inserts = te.copy_stmt.as_deref().is_none_or(|c| c.is_empty());
         let targeted = self.plan.rewrites_of(Some(&schema), &table).next().is_some();
         let renamed = self.plan.rename_of(Some(&schema), &table).is_some();
-        if !(targeted || (inserts && renamed)) {
+        // A report (--dry-run) counts every table's rows.
+        if !(targeted || (inserts && renamed) || self.options.report) {
             return None;
         }
         let mut prefix = OPENING.to_vec();
@@ -486,6 +559,10 @@ impl DataEdit for DataJob<'_, '_> {
         out: &mut (dyn Write + Send),
     ) -> Result<(), String> {
         let (tx, rx) = bounded::<io::Result<Vec<u8>>>(4);
+        let mut prefix_alone = self.prefix.clone();
+        if !self.inserts {
+            prefix_alone.extend_from_slice(b"\\.\n");
+        }
         let prefix = self.prefix;
         std::thread::scope(|s| {
             let feeder = s.spawn(move || -> Result<(), String> {
@@ -550,6 +627,10 @@ impl DataEdit for DataJob<'_, '_> {
             job?;
             if strip.head.is_some() {
                 return Err("internal: the rewritten data lost dumpsed's marker".into());
+            }
+            if self.strip {
+                let src = input::from_reader(Box::new(Cursor::new(prefix_alone)), None).map_err(|e| e.to_string())?;
+                self.edit.run_job_into(src, &mut io::sink(), &self.edit.prefixes)?;
             }
             Ok(())
         })

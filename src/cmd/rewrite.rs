@@ -272,9 +272,9 @@ fn same_path(a: &Path, b: &Path) -> bool {
 /// `dumpsed rewrite` of a pg_dump archive: the output has the input's
 /// format and compression.
 fn run_archive(args: &Args, rules: &dumpsed::Rules, options: &Options, input: ArchiveInput) -> Result<ExitCode, Error> {
-    if args.dry_run || args.log_changes.is_some() {
+    if args.log_changes.is_some() {
         return Err(Error::Unsupported(
-            "--dry-run and --log-changes are not supported on pg_dump archives yet".into(),
+            "--log-changes is not supported on pg_dump archives yet".into(),
         ));
     }
     if args.compress.is_some() {
@@ -283,6 +283,32 @@ fn run_archive(args: &Args, rules: &dumpsed::Rules, options: &Options, input: Ar
         ));
     }
     let mut edit = PlainEdit::new(rules, options).map_err(Error::Rule)?;
+    if args.dry_run {
+        // The whole rewrite, written nowhere.
+        match input {
+            ArchiveInput::Custom(r) => {
+                archive::custom::rewrite(r, archive::Sink::Stream(&mut std::io::sink()), &mut edit)?;
+            }
+            ArchiveInput::Tar(r) => {
+                archive::tar::rewrite(r, &mut std::io::sink(), &mut edit)?;
+            }
+            ArchiveInput::Directory(dir) => {
+                let tmp = tempfile::Builder::new()
+                    .prefix("dumpsed-dry-run-")
+                    .tempdir()
+                    .map_err(|e| Error::io("creating a temporary directory", e))?;
+                archive::directory::rewrite(&dir, &tmp.path().join("out"), &mut edit)?;
+            }
+        }
+        match edit.merged() {
+            Some(s) => super::inspect::print_report(&s, args.json),
+            None => eprintln!("dumpsed: no rule applies to this archive; nothing would change"),
+        }
+        for w in &edit.warnings {
+            eprintln!("warning: {w}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let stats = archive_job(args, &mut edit, input);
     // A failed pre-write check keeps its own exit status (6).
     let stats = match stats {
