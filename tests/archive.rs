@@ -912,3 +912,16 @@ fn dry_run_on_archives_reports_and_writes_nothing() {
         assert_eq!(fs::read_dir(dir.path()).expect("dir").count(), 0, "{name}: files left");
     }
 }
+
+/// `dumpsed inspect` reads archives too, from a file or stdin.
+#[test]
+fn inspect_reads_archives() {
+    for name in ["before.dump", "before.tar"] {
+        let out = ok(dumpsed()
+            .args(["inspect", "--json", "--rules", RULES, "-"])
+            .stdin(fs::File::open(archive(name)).expect("open")));
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+        assert_eq!(v["rewrites"][0]["values"], 7, "{name}: {v}");
+        assert_eq!(v["tables"].as_array().map(|t| t.len()), Some(6), "{name}");
+    }
+}

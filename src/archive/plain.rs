@@ -322,7 +322,7 @@ impl Edit for PlainEdit<'_> {
                 }
             }
         }
-        if self.rules.is_empty() {
+        if self.rules.is_empty() && !self.options.report {
             return Ok(());
         }
         let keys: Vec<_> = toc.iter().map(Self::key).collect();
@@ -427,7 +427,7 @@ impl Edit for PlainEdit<'_> {
     }
 
     fn data(&self, te: &TocEntry) -> Option<Box<dyn DataEdit + '_>> {
-        if !te.desc_is("TABLE DATA") || self.rules.is_empty() {
+        if !te.desc_is("TABLE DATA") || (self.rules.is_empty() && !self.options.report) {
             return None;
         }
         let (schema, table) = Self::key(te);

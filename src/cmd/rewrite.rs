@@ -189,7 +189,13 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
 }
 
 fn plain_input(args: &Args) -> Result<input::Input, Error> {
-    match args.input.as_deref() {
+    plain_input_at(args.input.as_deref())
+}
+
+/// The plain input after [`open_archive`] looked at it (stdin's peeked
+/// bytes are kept).
+pub(super) fn plain_input_at(path: Option<&Path>) -> Result<input::Input, Error> {
+    match path {
         Some(p) if p != Path::new("-") => input::open(Some(p)),
         // stdin was peeked at by `open_archive`.
         _ => input::from_reader(Box::new(take_stdin()), None),
@@ -207,13 +213,13 @@ static STDIN: std::sync::Mutex<Option<BufReader<std::io::Stdin>>> = std::sync::M
 
 /// A pg_dump archive input, if the input is one: a directory holding
 /// `toc.dat`, or a file or stdin starting with `PGDMP`.
-enum ArchiveInput {
+pub(super) enum ArchiveInput {
     Custom(Box<dyn Read + Send>),
     Tar(Box<dyn Read + Send>),
     Directory(PathBuf),
 }
 
-fn open_archive(path: Option<&Path>) -> Result<Option<ArchiveInput>, Error> {
+pub(super) fn open_archive(path: Option<&Path>) -> Result<Option<ArchiveInput>, Error> {
     match path {
         Some(p) if p != Path::new("-") => {
             if p.is_dir() {
@@ -262,6 +268,34 @@ fn open_archive(path: Option<&Path>) -> Result<Option<ArchiveInput>, Error> {
     }
 }
 
+/// The whole rewrite of an archive, written nowhere, and its report (for
+/// `rewrite --dry-run` and `inspect`).
+pub(super) fn dry_run_archive(input: ArchiveInput, edit: &mut PlainEdit<'_>, json: bool) -> Result<ExitCode, Error> {
+    match input {
+        ArchiveInput::Custom(r) => {
+            archive::custom::rewrite(r, archive::Sink::Stream(&mut std::io::sink()), edit)?;
+        }
+        ArchiveInput::Tar(r) => {
+            archive::tar::rewrite(r, &mut std::io::sink(), edit)?;
+        }
+        ArchiveInput::Directory(dir) => {
+            let tmp = tempfile::Builder::new()
+                .prefix("dumpsed-dry-run-")
+                .tempdir()
+                .map_err(|e| Error::io("creating a temporary directory", e))?;
+            archive::directory::rewrite(&dir, &tmp.path().join("out"), edit)?;
+        }
+    }
+    match edit.merged() {
+        Some(s) => super::inspect::print_report(&s, json),
+        None => eprintln!("dumpsed: nothing to report"),
+    }
+    for w in &edit.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn same_path(a: &Path, b: &Path) -> bool {
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(x), Ok(y)) => x == y,
@@ -284,30 +318,7 @@ fn run_archive(args: &Args, rules: &dumpsed::Rules, options: &Options, input: Ar
     }
     let mut edit = PlainEdit::new(rules, options).map_err(Error::Rule)?;
     if args.dry_run {
-        // The whole rewrite, written nowhere.
-        match input {
-            ArchiveInput::Custom(r) => {
-                archive::custom::rewrite(r, archive::Sink::Stream(&mut std::io::sink()), &mut edit)?;
-            }
-            ArchiveInput::Tar(r) => {
-                archive::tar::rewrite(r, &mut std::io::sink(), &mut edit)?;
-            }
-            ArchiveInput::Directory(dir) => {
-                let tmp = tempfile::Builder::new()
-                    .prefix("dumpsed-dry-run-")
-                    .tempdir()
-                    .map_err(|e| Error::io("creating a temporary directory", e))?;
-                archive::directory::rewrite(&dir, &tmp.path().join("out"), &mut edit)?;
-            }
-        }
-        match edit.merged() {
-            Some(s) => super::inspect::print_report(&s, args.json),
-            None => eprintln!("dumpsed: no rule applies to this archive; nothing would change"),
-        }
-        for w in &edit.warnings {
-            eprintln!("warning: {w}");
-        }
-        return Ok(ExitCode::SUCCESS);
+        return dry_run_archive(input, &mut edit, args.json);
     }
     let stats = archive_job(args, &mut edit, input);
     // A failed pre-write check keeps its own exit status (6).
