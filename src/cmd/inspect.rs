@@ -7,7 +7,7 @@ use serde_json::json;
 
 use dumpsed::job::{self, Options, Summary};
 use dumpsed::lexer::Dialect;
-use dumpsed::{input, Error};
+use dumpsed::Error;
 
 use super::rule_args::RuleArgs;
 
@@ -27,7 +27,7 @@ EXAMPLE:
 #[derive(Debug, clap::Args)]
 #[command(after_help = AFTER_HELP)]
 pub struct Args {
-    /// Dump to read (plain SQL, or gzip'd); `-` for stdin.
+    /// Dump to read (plain SQL, or gzip'd, or a pg_dump archive); `-` for stdin.
     pub input: Option<PathBuf>,
 
     #[command(flatten)]
@@ -55,7 +55,11 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         allow_missing: args.rules.allow_missing,
         ..Options::default()
     };
-    let src = input::open(args.input.as_deref())?;
+    if let Some(archive) = super::rewrite::open_archive(args.input.as_deref())? {
+        let mut edit = dumpsed::archive::plain::PlainEdit::new(&rules, &options).map_err(Error::Rule)?;
+        return super::rewrite::dry_run_archive(archive, &mut edit, args.json);
+    }
+    let src = super::rewrite::plain_input_at(args.input.as_deref())?;
     let summary = job::rewrite(src, &mut std::io::sink(), &rules, &options, |_| {})?;
     print_report(&summary, args.json);
     Ok(ExitCode::SUCCESS)

@@ -49,7 +49,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
 pub fn exit_code(e: &Error) -> u8 {
     match e {
         Error::Rule(_) => 2,
-        Error::Syntax { .. } | Error::Unsupported(_) => 3,
+        Error::Syntax { .. } | Error::Unsupported(_) | Error::Archive(_) => 3,
         Error::Io { .. } => 4,
         Error::Output { .. } => 5,
         Error::Check(_) => 6,

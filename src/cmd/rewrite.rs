@@ -1,7 +1,8 @@
 //! `dumpsed rewrite`: the main job.
 
-use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::fs::File;
+use std::io::{BufRead, BufReader, IsTerminal, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use dumpsed::job::{self, Options, Summary};
 use dumpsed::output::Output;
+use dumpsed::archive::{self, plain::PlainEdit};
 use dumpsed::{input, Error};
 
 use super::rule_args::RuleArgs;
@@ -140,8 +142,11 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         allow_missing: args.rules.allow_missing,
         allow_truncated: args.allow_truncated,
     };
+    if let Some(archive) = open_archive(args.input.as_deref())? {
+        return run_archive(&args, &rules, &options, archive);
+    }
     if args.dry_run {
-        let src = input::open(args.input.as_deref())?;
+        let src = plain_input(&args)?;
         let summary = job::rewrite(src, &mut std::io::sink(), &rules, &options, |_| {})?;
         super::inspect::print_report(&summary, args.json);
         return Ok(ExitCode::SUCCESS);
@@ -163,7 +168,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         }
         None => None,
     };
-    let src = input::open(args.input.as_deref())?;
+    let src = plain_input(&args)?;
     let bar = progress_bar(&args, src.size);
     let consumed = src.consumed.clone();
     let summary = job::rewrite_logged(
@@ -198,6 +203,212 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn plain_input(args: &Args) -> Result<input::Input, Error> {
+    plain_input_at(args.input.as_deref())
+}
+
+/// The plain input after [`open_archive`] looked at it (stdin's peeked
+/// bytes are kept).
+pub(super) fn plain_input_at(path: Option<&Path>) -> Result<input::Input, Error> {
+    match path {
+        Some(p) if p != Path::new("-") => input::open(Some(p)),
+        // stdin was peeked at by `open_archive`.
+        _ => input::from_reader(Box::new(take_stdin()), None),
+    }
+}
+
+/// Stdin, buffered once: `open_archive` peeks at it, the plain path reads on.
+fn take_stdin() -> BufReader<std::io::Stdin> {
+    let mut slot = STDIN.lock().unwrap_or_else(|e| e.into_inner());
+    slot.take()
+        .unwrap_or_else(|| BufReader::with_capacity(256 << 10, std::io::stdin()))
+}
+
+static STDIN: std::sync::Mutex<Option<BufReader<std::io::Stdin>>> = std::sync::Mutex::new(None);
+
+/// A pg_dump archive input, if the input is one: a directory holding
+/// `toc.dat`, or a file or stdin starting with `PGDMP`.
+pub(super) enum ArchiveInput {
+    Custom(Box<dyn Read + Send>),
+    Tar(Box<dyn Read + Send>),
+    Directory(PathBuf),
+}
+
+pub(super) fn open_archive(path: Option<&Path>) -> Result<Option<ArchiveInput>, Error> {
+    match path {
+        Some(p) if p != Path::new("-") => {
+            if p.is_dir() {
+                if p.join("toc.dat").is_file() {
+                    return Ok(Some(ArchiveInput::Directory(p.into())));
+                }
+                return Err(Error::Unsupported(format!(
+                    "{} is a directory without toc.dat, not a pg_dump directory-format archive",
+                    p.display()
+                )));
+            }
+            let mut f = File::open(p).map_err(|e| Error::io(format!("opening {}", p.display()), e))?;
+            let mut head = [0u8; 517];
+            let mut n = 0;
+            while n < head.len() {
+                match f.read(&mut head[n..]) {
+                    Ok(0) => break,
+                    Ok(k) => n += k,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(Error::io(format!("reading {}", p.display()), e)),
+                }
+            }
+            let tar = archive::tar::is_tar_archive(&head[..n]);
+            if !archive::is_archive(&head[..n]) && !tar {
+                return Ok(None);
+            }
+            f.seek(SeekFrom::Start(0))
+                .map_err(|e| Error::io(format!("reading {}", p.display()), e))?;
+            let r = Box::new(BufReader::with_capacity(1 << 20, f));
+            Ok(Some(if tar { ArchiveInput::Tar(r) } else { ArchiveInput::Custom(r) }))
+        }
+        _ => {
+            let mut r = take_stdin();
+            let head = r.fill_buf().map_err(|e| Error::io("reading stdin", e))?;
+            if archive::is_archive(head) {
+                return Ok(Some(ArchiveInput::Custom(Box::new(r))));
+            }
+            // A pipe may hand over less than the first member's header and
+            // content: the tar reader checks the rest.
+            if head.starts_with(b"toc.dat\0") {
+                return Ok(Some(ArchiveInput::Tar(Box::new(r))));
+            }
+            *STDIN.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+            Ok(None)
+        }
+    }
+}
+
+/// The whole rewrite of an archive, written nowhere, and its report (for
+/// `rewrite --dry-run` and `inspect`).
+pub(super) fn dry_run_archive(input: ArchiveInput, edit: &mut PlainEdit<'_>, json: bool) -> Result<ExitCode, Error> {
+    match input {
+        ArchiveInput::Custom(r) => {
+            archive::custom::rewrite(r, archive::Sink::Stream(&mut std::io::sink()), edit)?;
+        }
+        ArchiveInput::Tar(r) => {
+            archive::tar::rewrite(r, &mut std::io::sink(), edit)?;
+        }
+        ArchiveInput::Directory(dir) => {
+            let tmp = tempfile::Builder::new()
+                .prefix("dumpsed-dry-run-")
+                .tempdir()
+                .map_err(|e| Error::io("creating a temporary directory", e))?;
+            archive::directory::rewrite(&dir, &tmp.path().join("out"), edit)?;
+        }
+    }
+    match edit.merged() {
+        Some(s) => super::inspect::print_report(&s, json),
+        None => eprintln!("dumpsed: nothing to report"),
+    }
+    for w in &edit.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn same_path(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// `dumpsed rewrite` of a pg_dump archive: the output has the input's
+/// format and compression.
+fn run_archive(args: &Args, rules: &dumpsed::Rules, options: &Options, input: ArchiveInput) -> Result<ExitCode, Error> {
+    if args.log_changes.is_some() {
+        return Err(Error::Unsupported(
+            "--log-changes is not supported on pg_dump archives yet".into(),
+        ));
+    }
+    if args.compress.is_some() {
+        return Err(Error::Rule(
+            "--compress does not apply to pg_dump archives: the output keeps the archive's compression".into(),
+        ));
+    }
+    let mut edit = PlainEdit::new(rules, options).map_err(Error::Rule)?;
+    if args.dry_run {
+        return dry_run_archive(input, &mut edit, args.json);
+    }
+    let stats = archive_job(args, &mut edit, input);
+    // A failed pre-write check keeps its own exit status (6).
+    let stats = match stats {
+        Err(Error::Archive(m)) if edit.check_failed.load(std::sync::atomic::Ordering::Relaxed) => {
+            return Err(Error::Check(m))
+        }
+        // A rule that does not fit the archive keeps its own exit status (2).
+        Err(Error::Archive(m)) if edit.rule_failed.load(std::sync::atomic::Ordering::Relaxed) => {
+            return Err(Error::Rule(m))
+        }
+        other => other?,
+    };
+    print_archive_summary(args, &edit, &stats);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn archive_job(args: &Args, edit: &mut PlainEdit<'_>, input: ArchiveInput) -> Result<archive::Stats, Error> {
+    let edit: &mut dyn archive::Edit = edit;
+    Ok(match input {
+        ArchiveInput::Custom(r) => {
+            let mut output = Output::open(args.output.as_deref(), args.input.as_deref())?;
+            let stats = archive::custom::rewrite(r, output.sink(), edit)?;
+            output.commit()?;
+            stats
+        }
+        ArchiveInput::Tar(r) => {
+            let mut output = Output::open(args.output.as_deref(), args.input.as_deref())?;
+            let stats = {
+                let mut sink = output.sink();
+                archive::tar::rewrite(r, &mut sink, edit)?
+            };
+            output.commit()?;
+            stats
+        }
+        ArchiveInput::Directory(dir) => {
+            let Some(out) = args.output.as_deref().filter(|p| *p != Path::new("-")) else {
+                return Err(Error::Rule(
+                    "a directory-format archive is written to a directory: give -o DIR".into(),
+                ));
+            };
+            if out.exists() && same_path(out, &dir) {
+                return Err(Error::Output {
+                    path: out.into(),
+                    reason: "it is the input directory; dumpsed never modifies its input".into(),
+                });
+            }
+            archive::directory::rewrite(&dir, out, edit)?
+        }
+    })
+}
+
+fn print_archive_summary(args: &Args, edit: &PlainEdit<'_>, stats: &archive::Stats) {
+    if !args.quiet {
+        eprintln!(
+            "dumpsed: pg_dump {} archive, version {}, compression {}: {} TOC entries, {} data blocks ({} rewritten, the rest copied)",
+            stats.format, stats.version, stats.compression, stats.entries, stats.blocks, stats.blocks_edited
+        );
+        let (renames, rewrites) = edit.totals();
+        for (old, new, n) in renames {
+            eprintln!("  renamed table {old} → {new}: {n} references");
+        }
+        for (what, n, irreversible) in rewrites {
+            eprintln!("  rewrote {what}: {n} values");
+            if irreversible > 0 {
+                eprintln!("  warning: {irreversible} value(s) of {what} would not come back with --reverse");
+            }
+        }
+        for w in &edit.warnings {
+            eprintln!("  warning: {w}");
+        }
+        eprintln!("  {} bytes in, {} bytes out", stats.bytes_in, stats.bytes_out);
+    }
 }
 
 fn progress_bar(args: &Args, size: Option<u64>) -> Option<ProgressBar> {

@@ -1,0 +1,308 @@
+//! Compression of custom-format data blocks.
+//!
+//! A custom-format data block (`pg_backup_custom.c`, `_StartData`,
+//! `_CustomWriteFunc`, `_EndData`) is a run of chunks, each an Int length
+//! and that many bytes, ended by an Int 0. The chunks' concatenation is one
+//! compressed stream: for gzip a zlib stream (`deflateInit`, not gzip; see
+//! `compress_gzip.c` / `compress_io.c`), written in chunks of
+//! `ZLIB_OUT_SIZE` (4096) compressed bytes; uncompressed, one chunk per
+//! `WriteData` call (a COPY row).
+
+use std::io::{self, Read, Write};
+use std::sync::{Arc, Mutex};
+
+use flate2::read::ZlibDecoder;
+use flate2::write::ZlibEncoder;
+
+use super::toc::{In, Out};
+use super::{Algorithm, ArchiveError};
+
+/// Compressed bytes per chunk written (`ZLIB_OUT_SIZE` in `compress_io.h`).
+pub const CHUNK: usize = 4096;
+
+/// The first error met while reading a block, with its offset.
+pub type ErrSlot = Arc<Mutex<Option<ArchiveError>>>;
+
+fn remember(slot: &ErrSlot, e: ArchiveError) -> io::Error {
+    let msg = e.to_string();
+    if let Ok(mut s) = slot.lock() {
+        if s.is_none() {
+            *s = Some(e);
+        }
+    }
+    io::Error::other(msg)
+}
+
+/// Reads the chunks of one data block as one byte stream.
+pub struct ChunkReader<'a, R> {
+    pub i: &'a mut In<R>,
+    left: u64,
+    done: bool,
+    /// Offset of the current chunk's length word.
+    pub chunk_at: u64,
+    pub slot: ErrSlot,
+}
+
+impl<'a, R: Read> ChunkReader<'a, R> {
+    pub fn new(i: &'a mut In<R>, slot: ErrSlot) -> Self {
+        ChunkReader {
+            i,
+            left: 0,
+            done: false,
+            chunk_at: 0,
+            slot,
+        }
+    }
+
+    /// Reads and discards what is left of the block.
+    pub fn drain(&mut self) -> io::Result<()> {
+        io::copy(self, &mut io::sink()).map(|_| ())
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+}
+
+impl<R: Read> Read for ChunkReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.left == 0 {
+            if self.done || buf.is_empty() {
+                return Ok(0);
+            }
+            self.chunk_at = self.i.pos;
+            let at = self.i.pos;
+            let len = self
+                .i
+                .int("a data chunk length")
+                .map_err(|e| remember(&self.slot, e))?;
+            if len < 0 {
+                return Err(remember(&self.slot, self.i.err(at, format!("negative data chunk length {len}"))));
+            }
+            if len == 0 {
+                self.done = true;
+                return Ok(0);
+            }
+            self.left = len as u64;
+        }
+        let want = buf.len().min(self.left.min(usize::MAX as u64) as usize);
+        let at = self.i.pos;
+        let n = loop {
+            match self.i.r.read(&mut buf[..want]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(remember(&self.slot, self.i.err(at, format!("reading a data chunk: {e}")))),
+            }
+        };
+        if n == 0 {
+            return Err(remember(
+                &self.slot,
+                self.i.err(at, "the archive ends in the middle of a data chunk (truncated?)"),
+            ));
+        }
+        self.i.pos += n as u64;
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Checks a zlib stream without keeping its output, so that a block copied
+/// unchanged is still known to decompress.
+pub struct ZlibCheck {
+    z: flate2::Decompress,
+    scratch: Vec<u8>,
+    ended: bool,
+}
+
+impl Default for ZlibCheck {
+    fn default() -> Self {
+        ZlibCheck {
+            z: flate2::Decompress::new(true),
+            scratch: vec![0u8; 64 << 10],
+            ended: false,
+        }
+    }
+}
+
+impl ZlibCheck {
+    pub fn feed(&mut self, mut data: &[u8]) -> Result<(), String> {
+        while !data.is_empty() && !self.ended {
+            let before = self.z.total_in();
+            let out_before = self.z.total_out();
+            let st = self
+                .z
+                .decompress(data, &mut self.scratch, flate2::FlushDecompress::None)
+                .map_err(|e| format!("corrupt compressed data (zlib): {e}"))?;
+            let used = (self.z.total_in() - before) as usize;
+            data = &data[used..];
+            if st == flate2::Status::StreamEnd {
+                self.ended = true;
+            } else if used == 0 && self.z.total_out() == out_before {
+                return Err("corrupt compressed data (zlib makes no progress)".into());
+            }
+        }
+        Ok(())
+    }
+
+    pub fn finish(&self) -> Result<(), String> {
+        if self.ended {
+            Ok(())
+        } else {
+            Err("the compressed data ends before its zlib stream does (truncated or corrupt block)".into())
+        }
+    }
+}
+
+/// Copies one block's chunks unchanged (the block's data is not touched),
+/// checking the compressed stream with `check` if given.
+pub fn copy_chunks<R: Read, W: Write>(
+    i: &mut In<R>,
+    o: &mut Out<W>,
+    mut check: Option<&mut ZlibCheck>,
+) -> Result<(), ArchiveError> {
+    let start = i.pos;
+    let mut buf = vec![0u8; 64 << 10];
+    loop {
+        let at = i.pos;
+        let len = i.int("a data chunk length")?;
+        if len < 0 {
+            return Err(i.err(at, format!("negative data chunk length {len}")));
+        }
+        o.int(len).map_err(|e| write_err(o.pos, e))?;
+        if len == 0 {
+            if let Some(c) = check {
+                c.finish().map_err(|m| i.err(start, m))?;
+            }
+            return Ok(());
+        }
+        let mut left = len as u64;
+        while left > 0 {
+            let n = left.min(buf.len() as u64) as usize;
+            let at = i.pos;
+            i.exact(&mut buf[..n], "a data chunk")?;
+            if let Some(c) = check.as_deref_mut() {
+                c.feed(&buf[..n]).map_err(|m| i.err(at, m))?;
+            }
+            o.bytes(&buf[..n]).map_err(|e| write_err(o.pos, e))?;
+            left -= n as u64;
+        }
+    }
+}
+
+pub fn write_err(at: u64, e: io::Error) -> ArchiveError {
+    ArchiveError {
+        offset: at,
+        entry: Some("the output".into()),
+        msg: format!("writing: {e}"),
+    }
+}
+
+/// Writes a byte stream as chunks of at most [`CHUNK`] bytes.
+pub struct ChunkWriter<'a, W> {
+    pub o: &'a mut Out<W>,
+    buf: Vec<u8>,
+}
+
+impl<'a, W: Write> ChunkWriter<'a, W> {
+    pub fn new(o: &'a mut Out<W>) -> Self {
+        ChunkWriter {
+            o,
+            buf: Vec::with_capacity(CHUNK),
+        }
+    }
+
+    fn emit(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            self.o.int(self.buf.len() as i64)?;
+            self.o.bytes(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    /// Writes what is buffered and the Int 0 that ends the block.
+    pub fn finish(mut self) -> io::Result<()> {
+        self.emit()?;
+        self.o.int(0)
+    }
+}
+
+impl<W: Write> Write for ChunkWriter<'_, W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let room = CHUNK - self.buf.len();
+        let n = room.min(data.len());
+        self.buf.extend_from_slice(&data[..n]);
+        if self.buf.len() == CHUNK {
+            self.emit()?;
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A decompressing reader over a block's chunks.
+pub fn decoder<'a, R: Read + Send + 'a>(
+    alg: Algorithm,
+    chunks: R,
+) -> Result<Box<dyn Read + Send + 'a>, String> {
+    Ok(match alg {
+        Algorithm::None => Box::new(chunks),
+        Algorithm::Gzip => Box::new(ZlibDecoder::new(chunks)),
+        // One LZ4F frame per block (`compress_lz4.c`).
+        Algorithm::Lz4 => Box::new(lz4_flex::frame::FrameDecoder::new(chunks)),
+        // One zstd frame per block (`compress_zstd.c`).
+        Algorithm::Zstd => Box::new(zstd::stream::read::Decoder::new(chunks).map_err(|e| e.to_string())?),
+    })
+}
+
+/// zstd's default level, which pg_dump uses when none is given
+/// (`ZSTD_CLEVEL_DEFAULT`; the archive does not record the level).
+pub const ZSTD_LEVEL: i32 = 3;
+
+/// A compressing writer, finished with [`Encoder::finish`].
+pub enum Encoder<W: Write> {
+    None(W),
+    Gzip(ZlibEncoder<W>),
+    Lz4(lz4_flex::frame::FrameEncoder<W>),
+    Zstd(zstd::stream::write::Encoder<'static, W>),
+}
+
+impl<W: Write> Encoder<W> {
+    pub fn new(alg: Algorithm, level: u32, w: W) -> Result<Encoder<W>, String> {
+        Ok(match alg {
+            Algorithm::None => Encoder::None(w),
+            Algorithm::Gzip => Encoder::Gzip(ZlibEncoder::new(w, flate2::Compression::new(level))),
+            Algorithm::Lz4 => Encoder::Lz4(lz4_flex::frame::FrameEncoder::new(w)),
+            Algorithm::Zstd => Encoder::Zstd(
+                zstd::stream::write::Encoder::new(w, ZSTD_LEVEL).map_err(|e| e.to_string())?,
+            ),
+        })
+    }
+
+    pub fn finish(self) -> io::Result<W> {
+        match self {
+            Encoder::None(w) => Ok(w),
+            Encoder::Gzip(e) => e.finish(),
+            Encoder::Lz4(e) => e.finish().map_err(io::Error::other),
+            Encoder::Zstd(e) => e.finish(),
+        }
+    }
+}
+
+impl<W: Write> Write for Encoder<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Encoder::None(w) => w.write(buf),
+            Encoder::Gzip(e) => e.write(buf),
+            Encoder::Lz4(e) => e.write(buf),
+            Encoder::Zstd(e) => e.write(buf),
+        }
+    }
+    /// Does nothing: a zlib flush would add a sync block to the stream;
+    /// everything is written by [`Encoder::finish`].
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,676 @@
+//! The archive [`Edit`] made from dumpsed's plain-dump rewriter, so that
+//! archives get the same renames and value rewrites as plain dumps.
+//!
+//! TOC texts: every entry's tag, `defn`, `dropStmt` and `copyStmt` are laid
+//! out as one small plain dump, each behind a marker comment, and the tag as
+//! the `-- Name: TAG; Type: …` header that `_printTocEntry`
+//! (`pg_backup_archiver.c`) would print for it; the rewritten dump is cut
+//! back at the markers. One job sees the whole TOC in order, as it would
+//! see `pg_restore -f -` output.
+//!
+//! Data: a TABLE DATA stream (the COPY rows and their `\.` line, written by
+//! `dumpTableData_copy` in pg_dump.c; or the INSERT statements of an
+//! `--inserts` archive, whose `copyStmt` is NULL) is fed to the rewriter
+//! behind a synthetic prologue: the archive's `SET client_encoding` /
+//! `standard_conforming_strings`, the table's `CREATE TABLE` (for the
+//! pre-write checks), a marker and the `copyStmt`. The output is passed on
+//! from just after the rewritten `copyStmt`: the rows stream through.
+
+use std::collections::HashMap;
+use std::io::{self, Cursor, Read, Write};
+use std::sync::Mutex;
+
+use crossbeam_channel::{bounded, Receiver};
+
+use super::{DataEdit, Edit, Header, TocEntry};
+use crate::input;
+use crate::job::{self, Format, Options, Summary};
+use crate::lexer::Dialect;
+use crate::plan::Plan;
+use crate::rules::Rules;
+
+const MARK: &[u8] = b"\n-- dumpsed-archive:";
+const DATA_MARK: &[u8] = b"\n-- dumpsed-archive:data\n";
+const OPENING: &[u8] = b"--\n-- PostgreSQL database dump\n--\n\n";
+
+/// `(old, new, references renamed)` per rename and `(rule, values
+/// rewritten, values a --reverse run would not give back)` per value rule.
+pub type Totals = (Vec<(String, String, u64)>, Vec<(String, u64, u64)>);
+
+/// Rewrites archives under dumpsed [`Rules`].
+pub struct PlainEdit<'r> {
+    rules: &'r Rules,
+    options: Options,
+    /// The options of the job over the whole TOC's SQL, which holds every
+    /// table of the archive: there a rule whose table is missing is an
+    /// error unless `--allow-missing`.
+    toc_options: Options,
+    plan: Plan,
+    /// `SET client_encoding …` and `SET standard_conforming_strings …`.
+    prologue: Vec<u8>,
+    /// The input `CREATE TABLE` of each table, by (schema, name).
+    tables: HashMap<(Vec<u8>, Vec<u8>), Vec<u8>>,
+    /// What each job did.
+    pub summaries: Mutex<Vec<Summary>>,
+    /// What the synthetic prologues of the data jobs alone did, taken off
+    /// the totals (their renames are the TOC's, counted once already).
+    prefixes: Mutex<Vec<Summary>>,
+    /// Things the user should know (statistics dropped).
+    pub warnings: Vec<String>,
+    /// A pre-write check (UNIQUE, varchar) stopped a job.
+    pub check_failed: std::sync::atomic::AtomicBool,
+    /// A rule does not fit the archive (its table is not there).
+    pub rule_failed: std::sync::atomic::AtomicBool,
+}
+
+impl<'r> PlainEdit<'r> {
+    pub fn new(rules: &'r Rules, options: &Options) -> Result<PlainEdit<'r>, String> {
+        if !rules.django_models().is_empty() || !rules.mark_applied().is_empty() {
+            return Err("Django model rules (--django-model, --mark-applied, presets) are not supported on \
+                        pg_dump archives yet; use --rename-table and --rewrite, or convert with \
+                        `pg_restore -f plain.sql` first"
+                .into());
+        }
+        let mut options = options.clone();
+        options.format = Format::Postgres;
+        // Each job is a fragment of the archive (one entry's SQL, one
+        // table's data): it has no closing marker and not every rule's
+        // table; the archive as a whole is checked for those instead.
+        options.allow_truncated = true;
+        let toc_options = options.clone();
+        options.allow_missing = true;
+        Ok(PlainEdit {
+            rules,
+            options,
+            toc_options,
+            plan: Plan::new(rules, Dialect::Postgres),
+            prologue: Vec::new(),
+            tables: HashMap::new(),
+            summaries: Mutex::new(Vec::new()),
+            prefixes: Mutex::new(Vec::new()),
+            warnings: Vec::new(),
+            check_failed: Default::default(),
+            rule_failed: Default::default(),
+        })
+    }
+
+    fn run_job(&self, src: input::Input, out: &mut dyn Write) -> Result<(), String> {
+        self.run_job_into(src, out, &self.summaries)
+    }
+
+    fn run_job_into(&self, src: input::Input, out: &mut dyn Write, into: &Mutex<Vec<Summary>>) -> Result<(), String> {
+        let s = job::rewrite(src, out, self.rules, &self.options, |_| {}).map_err(|e| {
+            if matches!(e, crate::Error::Check(_)) {
+                self.check_failed.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            e.to_string()
+        })?;
+        if let Ok(mut v) = into.lock() {
+            v.push(s);
+        }
+        Ok(())
+    }
+
+    /// Takes the prologues' counts off `m`.
+    fn less_prefixes(&self, m: &mut Summary) {
+        let Ok(p) = self.prefixes.lock() else { return };
+        for s in p.iter() {
+            for (a, b) in m.renames.iter_mut().zip(&s.renames) {
+                a.2 = a.2.saturating_sub(b.2);
+            }
+            for (k, n) in &s.renamed_in {
+                if let Some(e) = m.renamed_in.iter_mut().find(|(x, _)| x == k) {
+                    e.1 = e.1.saturating_sub(*n);
+                }
+            }
+            m.renamed_in.retain(|(_, n)| *n > 0);
+            m.bytes_in = m.bytes_in.saturating_sub(s.bytes_in);
+            m.bytes_out = m.bytes_out.saturating_sub(s.bytes_out);
+        }
+    }
+
+    /// `(renamed references per rename, values rewritten per value rule)`,
+    /// summed over all jobs.
+    pub fn totals(&self) -> Totals {
+        let v = match self.summaries.lock() {
+            Ok(v) => v.clone(),
+            Err(_) => Vec::new(),
+        };
+        let mut renames: Vec<(String, String, u64)> = Vec::new();
+        let mut rewrites: Vec<(String, u64, u64)> = Vec::new();
+        for s in &v {
+            for (k, r) in s.renames.iter().enumerate() {
+                match renames.get_mut(k) {
+                    Some(t) => t.2 += r.2,
+                    None => renames.push(r.clone()),
+                }
+            }
+            for (k, w) in s.rewrites.iter().enumerate() {
+                match rewrites.get_mut(k) {
+                    Some(t) => {
+                        t.1 += w.rewritten;
+                        t.2 += w.irreversible;
+                    }
+                    None => rewrites.push((format!("{} ({})", w.column, w.change), w.rewritten, w.irreversible)),
+                }
+            }
+        }
+        if let Ok(p) = self.prefixes.lock() {
+            for s in p.iter() {
+                for (a, b) in renames.iter_mut().zip(&s.renames) {
+                    a.2 = a.2.saturating_sub(b.2);
+                }
+            }
+        }
+        (renames, rewrites)
+    }
+
+    /// All jobs' summaries folded into one, as one plain dump's would be
+    /// (for `--dry-run`); `None` if no job ran.
+    pub fn merged(&self) -> Option<Summary> {
+        let v = self.summaries.lock().ok()?.clone();
+        let mut it = v.into_iter();
+        let mut m = it.next()?;
+        for s in it {
+            for (a, b) in m.renames.iter_mut().zip(&s.renames) {
+                a.2 += b.2;
+            }
+            for (a, b) in m.rewrites.iter_mut().zip(&s.rewrites) {
+                a.rewritten += b.rewritten;
+                a.irreversible += b.irreversible;
+                a.examples.extend(b.examples.iter().cloned());
+                a.examples.truncate(5);
+                a.irreversible_examples.extend(b.irreversible_examples.iter().cloned());
+                a.irreversible_examples.truncate(5);
+            }
+            m.rows_examined += s.rows_examined;
+            m.bytes_in += s.bytes_in;
+            m.bytes_out += s.bytes_out;
+            m.elapsed += s.elapsed;
+            let add = |into: &mut Vec<(String, u64)>, from: &[(String, u64)]| {
+                for (k, n) in from {
+                    match into.iter_mut().find(|(x, _)| x == k) {
+                        Some(e) => e.1 += n,
+                        None => into.push((k.clone(), *n)),
+                    }
+                }
+            };
+            add(&mut m.renamed_in, &s.renamed_in);
+            add(&mut m.left_alone, &s.left_alone);
+            m.tables.extend(s.tables);
+            m.problems.extend(s.problems);
+            m.check_incomplete |= s.check_incomplete;
+        }
+        self.less_prefixes(&mut m);
+        Some(m)
+    }
+
+    fn key(te: &TocEntry) -> (Vec<u8>, Vec<u8>) {
+        (
+            te.namespace.clone().unwrap_or_default(),
+            te.tag.clone().unwrap_or_default(),
+        )
+    }
+}
+
+/// `'text'` as `appendStringLiteralAH` writes it with
+/// standard_conforming_strings on (pg_dump's default): quotes doubled.
+fn literal(s: &[u8]) -> Vec<u8> {
+    let mut v = vec![b'\''];
+    for &b in s {
+        if b == b'\'' {
+            v.push(b);
+        }
+        v.push(b);
+    }
+    v.push(b'\'');
+    v
+}
+
+/// Splits SQL text into statements, each with its `;` and the newline
+/// after it (string literals are lexed, so a `;` inside one is no end).
+fn statements(text: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for t in crate::lexer::Tokens::new(Dialect::Postgres, text) {
+        let Ok(t) = t else { break };
+        if t.kind == crate::lexer::TokenKind::Punct && &text[t.start..t.end] == b";" {
+            let mut end = t.end;
+            if text.get(end) == Some(&b'\n') {
+                end += 1;
+            }
+            out.push(&text[start..end]);
+            start = end;
+        }
+    }
+    if start < text.len() {
+        out.push(&text[start..]);
+    }
+    out
+}
+
+impl PlainEdit<'_> {
+    /// pg 18's `STATISTICS DATA` entries (`dumpRelationStats` in
+    /// pg_dump.c) name the relation and its columns as string literals:
+    /// `pg_restore_relation_stats(… 'relname', 't' …)` and one
+    /// `pg_restore_attribute_stats(… 'relname', 't', 'attname', 'c', …)` per
+    /// column, whose `most_common_vals` / `histogram_bounds` hold real
+    /// values. The relname follows the rename. A column whose values are
+    /// rewritten loses its statistics call, with a warning: rewriting the
+    /// values inside them could break `histogram_bounds`' sort order (a
+    /// rewrite changes how values sort), and stale values would show the
+    /// old data; the next ANALYZE (autovacuum does it) makes them anew.
+    fn statistics(&mut self, te: &mut TocEntry, schema: &[u8], table: &[u8]) {
+        let Some(defn) = te.defn.take() else { return };
+        let old_rel = [b"'relname', ".as_slice(), &literal(table)].concat();
+        let new_rel = self
+            .plan
+            .rename_of(Some(schema), table)
+            .map(|i| [b"'relname', ".as_slice(), &literal(&self.plan.renames[i].new)].concat());
+        let dropped: Vec<Vec<u8>> = self
+            .plan
+            .rewrites_of(Some(schema), table)
+            .map(|i| self.plan.rewrites[i].column.clone())
+            .collect();
+        let mut out = Vec::with_capacity(defn.len());
+        for stmt in statements(&defn) {
+            let is_attr = memchr::memmem::find(stmt, b"pg_restore_attribute_stats(").is_some();
+            let names_table = memchr::memmem::find(stmt, &old_rel).is_some();
+            // The SQL pass (`pg_resolve`) may have renamed 'relname' already.
+            let names_new = new_rel.as_ref().is_some_and(|n| memchr::memmem::find(stmt, n).is_some());
+            if is_attr && (names_table || names_new) {
+                if let Some(c) = dropped.iter().find(|c| {
+                    memchr::memmem::find(stmt, &[b"'attname', ".as_slice(), &literal(c), b","].concat()).is_some()
+                }) {
+                    self.warnings.push(format!(
+                        "statistics of {}.{}.{} dropped from the archive (its values are rewritten); run ANALYZE after the restore",
+                        String::from_utf8_lossy(schema),
+                        String::from_utf8_lossy(table),
+                        String::from_utf8_lossy(c)
+                    ));
+                    continue;
+                }
+            }
+            match (&new_rel, names_table) {
+                (Some(new), true) => {
+                    let at = memchr::memmem::find(stmt, &old_rel).unwrap_or(0);
+                    out.extend_from_slice(&stmt[..at]);
+                    out.extend_from_slice(new);
+                    out.extend_from_slice(&stmt[at + old_rel.len()..]);
+                }
+                _ => out.extend_from_slice(stmt),
+            }
+        }
+        te.defn = Some(out);
+    }
+}
+
+fn header_line(te: &TocEntry) -> Option<Vec<u8>> {
+    let tag = te.tag.as_deref()?;
+    if tag.contains(&b'\n') || memchr::memmem::find(tag, b"; Type: ").is_some() {
+        return None;
+    }
+    let dash = |v: &Option<Vec<u8>>| v.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| b"-".to_vec());
+    let mut l = Vec::new();
+    l.extend_from_slice(if te.desc_is("TABLE DATA") { b"-- Data for Name: " } else { b"-- Name: " });
+    l.extend_from_slice(tag);
+    l.extend_from_slice(b"; Type: ");
+    l.extend_from_slice(te.desc.as_deref().unwrap_or(b"-"));
+    l.extend_from_slice(b"; Schema: ");
+    l.extend_from_slice(&dash(&te.namespace));
+    l.extend_from_slice(b"; Owner: ");
+    l.extend_from_slice(&dash(&te.owner));
+    l.push(b'\n');
+    Some(l)
+}
+
+impl Edit for PlainEdit<'_> {
+    fn toc(&mut self, _header: &Header, toc: &mut [TocEntry]) -> Result<(), String> {
+        for te in toc.iter() {
+            if te.desc_is("ENCODING") || te.desc_is("STDSTRINGS") {
+                if let Some(d) = &te.defn {
+                    self.prologue.extend_from_slice(d);
+                }
+            }
+            if te.desc_is("TABLE") {
+                if let Some(d) = &te.defn {
+                    self.tables.insert(Self::key(te), d.clone());
+                }
+            }
+        }
+        if self.rules.is_empty() && !self.options.report {
+            return Ok(());
+        }
+        let keys: Vec<_> = toc.iter().map(Self::key).collect();
+        let mut dump = OPENING.to_vec();
+        let mut labels = Vec::new();
+        for (n, te) in toc.iter().enumerate() {
+            let mut put = |field: &str, text: &[u8], tail: &[u8]| {
+                dump.extend_from_slice(MARK);
+                dump.extend_from_slice(format!("{n}:{field}\n").as_bytes());
+                dump.extend_from_slice(text);
+                dump.extend_from_slice(tail);
+                labels.push((n, field.to_string()));
+            };
+            if let Some(h) = header_line(te) {
+                put("tag", &h, b"");
+            }
+            for (field, text) in [("defn", &te.defn), ("drop", &te.drop_stmt)] {
+                if let Some(t) = text.as_deref().filter(|t| !t.is_empty()) {
+                    put(field, t, b"");
+                }
+            }
+            if let Some(t) = te.copy_stmt.as_deref().filter(|t| !t.is_empty()) {
+                put("copy", t, b"\\.\n");
+            }
+        }
+        dump.extend_from_slice(MARK);
+        dump.extend_from_slice(b"end\n");
+        let src = input::from_reader(Box::new(Cursor::new(dump)), None).map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        let s = job::rewrite(src, &mut out, self.rules, &self.toc_options, |_| {}).map_err(|e| {
+            if matches!(e, crate::Error::Rule(_)) {
+                self.rule_failed.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            format!("rewriting the TOC's SQL: {e}")
+        })?;
+        if let Ok(mut v) = self.summaries.lock() {
+            v.push(s);
+        }
+        // Cut the output back at the markers.
+        let mut pieces = Vec::new();
+        let mut at = match memchr::memmem::find(&out, MARK) {
+            Some(p) => p,
+            None => return Err("internal: the TOC markers did not survive the rewrite".into()),
+        };
+        loop {
+            let label_start = at + MARK.len();
+            let Some(nl) = memchr::memchr(b'\n', &out[label_start..]) else {
+                return Err("internal: a TOC marker was cut".into());
+            };
+            let label = out[label_start..label_start + nl].to_vec();
+            let body_start = label_start + nl + 1;
+            if label == b"end" {
+                break;
+            }
+            let next = memchr::memmem::find(&out[body_start..], MARK)
+                .map(|p| body_start + p)
+                .ok_or("internal: the last TOC marker did not survive the rewrite")?;
+            pieces.push((label, out[body_start..next].to_vec()));
+            at = next;
+        }
+        if pieces.len() != labels.len() {
+            return Err(format!(
+                "a TOC text holds dumpsed's own marker comment ({} markers, {} expected)",
+                pieces.len(),
+                labels.len()
+            ));
+        }
+        for ((n, field), (label, body)) in labels.into_iter().zip(pieces) {
+            if label != format!("{n}:{field}").as_bytes() {
+                return Err("internal: TOC markers out of order".into());
+            }
+            let te = &mut toc[n];
+            match field.as_str() {
+                "tag" => {
+                    // The header comment's tag is renamed on the bare word
+                    // (as in a plain dump); in an archive pg_restore makes
+                    // `ALTER TABLE schema.tag OWNER TO …` from it, so only a
+                    // rename of this entry's own schema may touch it.
+                    let ns = te.namespace.as_deref().unwrap_or_default();
+                    let old_tag = te.tag.as_deref().unwrap_or_default();
+                    let ours = self
+                        .plan
+                        .renames
+                        .iter()
+                        .any(|r| r.schema == ns && memchr::memmem::find(old_tag, &r.old).is_some());
+                    if let Some((s, e)) = crate::postgres::header_tag(&body).filter(|_| ours) {
+                        let new = body[s..e].to_vec();
+                        if te.tag.as_deref() != Some(&new[..]) {
+                            te.tag = Some(new);
+                        }
+                    }
+                }
+                "defn" => te.defn = Some(body),
+                "drop" => te.drop_stmt = Some(body),
+                "copy" => {
+                    let Some(b) = body.strip_suffix(b"\\.\n") else {
+                        return Err(format!("{}: the rewritten copyStmt lost its end", te.describe()));
+                    };
+                    te.copy_stmt = Some(b.to_vec());
+                }
+                _ => {}
+            }
+        }
+        for (te, (schema, table)) in toc.iter_mut().zip(keys) {
+            if te.desc_is("STATISTICS DATA") {
+                self.statistics(te, &schema, &table);
+            }
+        }
+        Ok(())
+    }
+
+    fn data(&self, te: &TocEntry) -> Option<Box<dyn DataEdit + '_>> {
+        if !te.desc_is("TABLE DATA") || (self.rules.is_empty() && !self.options.report) {
+            return None;
+        }
+        let (schema, table) = Self::key(te);
+        let inserts = te.copy_stmt.as_deref().is_none_or(|c| c.is_empty());
+        let targeted = self.plan.rewrites_of(Some(&schema), &table).next().is_some();
+        let renamed = self.plan.rename_of(Some(&schema), &table).is_some();
+        // A report (--dry-run) counts every table's rows.
+        if !(targeted || (inserts && renamed) || self.options.report) {
+            return None;
+        }
+        let mut prefix = OPENING.to_vec();
+        prefix.extend_from_slice(&self.prologue);
+        if let Some(d) = self.tables.get(&(schema, table)) {
+            prefix.extend_from_slice(d);
+        }
+        prefix.extend_from_slice(DATA_MARK);
+        if !inserts {
+            prefix.extend_from_slice(te.copy_stmt.as_deref().unwrap_or_default());
+        }
+        Some(Box::new(DataJob {
+            edit: self,
+            prefix,
+            inserts,
+            strip: true,
+        }))
+    }
+
+    /// The tar format's `restore.sql` is a plain script: rewritten whole.
+    fn script(&self) -> Option<Box<dyn DataEdit + '_>> {
+        if self.rules.is_empty() {
+            return None;
+        }
+        Some(Box::new(DataJob {
+            edit: self,
+            prefix: Vec::new(),
+            inserts: true,
+            strip: false,
+        }))
+    }
+}
+
+/// Where to end a piece of the data stream handed to the plain reader: not
+/// just after a line's `\n` nor after `\n\\`, since the reader then misses
+/// a `\.` line that starts the next piece (src/reader.rs, reported); the
+/// tail from that `\n` on goes with the next piece.
+fn split_point(buf: &[u8]) -> usize {
+    let n = buf.len();
+    if buf.ends_with(b"\n") {
+        n - 1
+    } else if buf.ends_with(b"\n\\") {
+        n - 2
+    } else {
+        n
+    }
+}
+
+struct DataJob<'a, 'r> {
+    edit: &'a PlainEdit<'r>,
+    prefix: Vec<u8>,
+    inserts: bool,
+    /// Drop the output up to the prologue's end (false: keep it all).
+    strip: bool,
+}
+
+/// Feeds the job from a channel (the job wants an owned reader).
+struct ChannelReader {
+    rx: Receiver<io::Result<Vec<u8>>>,
+    buf: Vec<u8>,
+    at: usize,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.at == self.buf.len() {
+            match self.rx.recv() {
+                Ok(Ok(b)) => {
+                    self.buf = b;
+                    self.at = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.buf.len() - self.at);
+        out[..n].copy_from_slice(&self.buf[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// Drops the synthetic prologue from the job's output.
+struct Strip<'w> {
+    out: &'w mut (dyn Write + Send),
+    head: Option<Vec<u8>>,
+    inserts: bool,
+}
+
+impl Write for Strip<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let Some(head) = self.head.as_mut() else {
+            return self.out.write(buf);
+        };
+        head.extend_from_slice(buf);
+        if let Some(m) = memchr::memmem::find(head, DATA_MARK) {
+            let after = m + DATA_MARK.len();
+            let start = if self.inserts {
+                Some(after)
+            } else {
+                // pg_dump.c writes copyStmt as "COPY … FROM stdin;\n".
+                memchr::memmem::find(&head[after..], b"FROM stdin;\n").map(|p| after + p + 12)
+            };
+            if let Some(s) = start {
+                let rest = head.split_off(s);
+                self.head = None;
+                self.out.write_all(&rest)?;
+            }
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl DataEdit for DataJob<'_, '_> {
+    fn run(
+        self: Box<Self>,
+        input: &mut (dyn Read + Send),
+        out: &mut (dyn Write + Send),
+    ) -> Result<(), String> {
+        let (tx, rx) = bounded::<io::Result<Vec<u8>>>(4);
+        let mut prefix_alone = self.prefix.clone();
+        if !self.inserts {
+            prefix_alone.extend_from_slice(b"\\.\n");
+        }
+        let prefix = self.prefix;
+        std::thread::scope(|s| {
+            let feeder = s.spawn(move || -> Result<(), String> {
+                if !prefix.is_empty() && tx.send(Ok(prefix)).is_err() {
+                    return Ok(());
+                }
+                let mut carry: Vec<u8> = Vec::new();
+                loop {
+                    // Fill whole buffers: an uncompressed block arrives one
+                    // COPY row per chunk, and tiny reads would cost a
+                    // message each.
+                    let mut buf = vec![0u8; 256 << 10];
+                    let mut n = carry.len();
+                    buf[..n].copy_from_slice(&carry);
+                    carry.clear();
+                    let mut end = false;
+                    while n < buf.len() {
+                        match input.read(&mut buf[n..]) {
+                            Ok(0) => {
+                                end = true;
+                                break;
+                            }
+                            Ok(k) => n += k,
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                            Err(e) => {
+                                let msg = e.to_string();
+                                let _ = tx.send(Err(e));
+                                return Err(msg);
+                            }
+                        }
+                    }
+                    buf.truncate(n);
+                    if !end {
+                        let keep = split_point(&buf);
+                        carry.extend_from_slice(&buf[keep..]);
+                        buf.truncate(keep);
+                    }
+                    if !buf.is_empty() && tx.send(Ok(buf)).is_err() {
+                        return Ok(());
+                    }
+                    if end {
+                        return Ok(());
+                    }
+                }
+            });
+            let reader = ChannelReader {
+                rx,
+                buf: Vec::new(),
+                at: 0,
+            };
+            let mut strip = Strip {
+                out,
+                head: self.strip.then(Vec::new),
+                inserts: self.inserts,
+            };
+            let job = input::from_reader(Box::new(reader), None)
+                .map_err(|e| e.to_string())
+                .and_then(|src| self.edit.run_job(src, &mut strip));
+            let fed = feeder.join().unwrap_or_else(|_| Err("the data reader panicked".into()));
+            // An input error is the cause of the job's error: report it.
+            fed?;
+            job?;
+            if strip.head.is_some() {
+                return Err("internal: the rewritten data lost dumpsed's marker".into());
+            }
+            if self.strip {
+                let src = input::from_reader(Box::new(Cursor::new(prefix_alone)), None).map_err(|e| e.to_string())?;
+                self.edit.run_job_into(src, &mut io::sink(), &self.edit.prefixes)?;
+            }
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_never_end_where_a_copy_end_line_could_start() {
+        assert_eq!(split_point(b"a\tb\n"), 3);
+        assert_eq!(split_point(b"a\tb\n\\"), 3);
+        assert_eq!(split_point(b"a\tb"), 3);
+        assert_eq!(split_point(b"a\\.\n\n"), 4);
+        assert_eq!(split_point(b""), 0);
+    }
+}
