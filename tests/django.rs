@@ -15,6 +15,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::*;
+use dumpsed::Rules;
 
 const MARKS: &[&str] = &[
     "--mark-applied",
@@ -23,10 +24,108 @@ const MARKS: &[&str] = &[
     "incident_safety.0003_update_reference_numbers",
 ];
 
+/// Runs the repo's Django helper (`python -m dumpsed_django`, in
+/// `python/`) on the fixture project; returns (exit code, stdout, stderr).
+fn helper(project: &str, settings: &str, migrations: &[&str]) -> (Option<i32>, String, String) {
+    let out = run(Command::new(django_python())
+        .args(["-m", "dumpsed_django", "--project"])
+        .arg(fixture(project))
+        .args(["--settings", settings])
+        .args(migrations)
+        .env("PYTHONPATH", root().join("python"))
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env_remove("DJANGO_SETTINGS_MODULE"));
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The helper's rules for the guide's 0002 and 0003, with the commented
+/// `[[rewrite]]` stub printed for 0003's RunPython filled in as the guide's
+/// code says (`reference_number__startswith='CAPA-'`, `replace('CAPA-', 'SAP-')`).
+fn guide_rules_toml() -> String {
+    let (code, toml, err) = helper(
+        "django/project",
+        "fixtureproj.settings",
+        &["incident_safety.0002", "incident_safety.0003"],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("RunPython") && err.contains("cannot be translated"), "{err}");
+    let stub_start = toml.find("# [[rewrite]]").expect("a [[rewrite]] stub for RunPython");
+    let (head, stub) = toml.split_at(stub_start);
+    let filled: String = stub
+        .lines()
+        .map(|l| {
+            let l = l.strip_prefix("# ").unwrap_or(l);
+            l.replace("TABLE.COLUMN", "incident_safety_safetyactionplan.reference_number")
+                .replace("OLD-PREFIX", "CAPA-")
+                .replace("NEW-PREFIX", "SAP-")
+        })
+        .map(|l| l + "\n")
+        .collect();
+    format!("{head}{filled}")
+}
+
+/// The guide's 0002 gives exactly the preset's model rename, and with
+/// 0003's stub filled in exactly the preset plus both `mark_applied`
+/// rows; so the tests below, which run the generated rules, run the preset.
+#[test]
+fn helper_rules_for_the_guide_are_the_preset() {
+    let (code, toml, err) = helper(
+        "django/project",
+        "fixtureproj.settings",
+        &["incident_safety.0002_rename_capa_to_safety_action_plan"],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let got = Rules::from_toml(&toml).expect("generated TOML parses");
+    let mut want = Rules::new();
+    want.add_django_model("incident_safety.CorrectivePreventiveAction=SafetyActionPlan", None)
+        .expect("rule");
+    want.add_mark_applied("incident_safety.0002_rename_capa_to_safety_action_plan")
+        .expect("rule");
+    assert_eq!(got, want, "{toml}");
+
+    let got = Rules::from_toml(&guide_rules_toml()).expect("generated TOML parses");
+    let mut want = Rules::preset("capa-to-sap").expect("preset");
+    for m in MARKS.iter().skip(1).step_by(2) {
+        want.add_mark_applied(m).expect("rule");
+    }
+    assert_eq!(got, want);
+    // Unfilled, the stub is only a comment: the rules are the rename alone.
+    let (_, raw, _) = helper(
+        "django/project",
+        "fixtureproj.settings",
+        &["incident_safety.0003", "incident_safety.0002"],
+    );
+    let raw = Rules::from_toml(&raw).expect("generated TOML parses");
+    assert!(raw.rewrites().is_empty());
+    assert_eq!(raw.mark_applied().len(), 2);
+    assert_eq!(raw.mark_applied()[0].1, "0002_rename_capa_to_safety_action_plan");
+}
+
+#[test]
+fn helper_errors_name_the_problem() {
+    let (code, out, err) = helper("django/project", "fixtureproj.settings", &["nosuchapp.0001"]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(out.is_empty() && err.contains("nosuchapp"), "{err}");
+    let (code, _, err) = helper("django/project", "fixtureproj.settings", &["incident_safety.0009"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("incident_safety.0009"), "{err}");
+    // 0001 is a CreateModel: not something a rename of a dump can express.
+    let (code, out, err) = helper("django/project", "fixtureproj.settings", &["staff_records.0001"]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.is_empty() && err.contains("CreateModel"), "{err}");
+}
+
 fn rewrite(before: &str, out: &Path, extra: &[&str]) {
+    let dir = scratch();
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(&rules, guide_rules_toml()).expect("write rules");
     ok(dumpsed()
-        .args(["rewrite", "--quiet", "--preset", "capa-to-sap"])
-        .args(MARKS)
+        .args(["rewrite", "--quiet", "--rules"])
+        .arg(&rules)
         .args(extra)
         .arg(fixture(before))
         .arg("-o")
