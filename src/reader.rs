@@ -773,7 +773,9 @@ impl<R: Read> Reader<R> {
                     let value = rest.split(|&b| b == b'\'').next().unwrap_or_default();
                     self.encoding = Some(String::from_utf8_lossy(value).into_owned());
                 }
-                let extra = if self.plan.django.is_empty() {
+                let extra = if self.plan.django.is_empty()
+                    && !self.plan.rules.column_renames().iter().any(|c| c.django)
+                {
                     None
                 } else {
                     self.django_names(stmt)
@@ -925,7 +927,9 @@ impl<R: Read> Reader<R> {
         }
         let stmt = &self.buf[start..end];
         let mut found = None;
-        for d in &plan.django {
+        // A model whose `Meta.db_table` stays: Django alters nothing that
+        // refers to it (`_field_should_be_altered` is false for its FKs).
+        for d in plan.django.iter().filter(|d| d.old_table != d.new_table) {
             let prefix = format!("{}_", d.old_table);
             let col = format!("{}_id", d.old_model.to_lowercase());
             let is_m2m = name.len() > prefix.len()
@@ -976,13 +980,27 @@ impl<R: Read> Reader<R> {
                 let fk = statement::foreign_key(plan.dialect, stmt)?;
                 let d = plan.django.iter().find(|d| {
                     ident::same_name(plan.dialect, &fk.ref_table.name, d.old_table.as_bytes())
-                })?;
+                });
+                // A Django `RenameField` of the foreign key's column: the
+                // constraint is re-created for the new column, too.
+                let field = plan.rules.column_renames().iter().any(|c| {
+                    c.django
+                        && ident::same_name(plan.dialect, &c.table, &fk.table.name)
+                        && ident::same_name(plan.dialect, &c.old, &fk.column)
+                });
+                if d.is_none() && !field {
+                    return None;
+                }
+                let to_table = match d {
+                    Some(d) => d.new_table.clone(),
+                    None => text(plan.new_table_name(&fk.ref_table.name)),
+                };
                 let table = plan.new_table_name(&fk.table.name);
                 let column = plan.new_column_name(&fk.table.name, &fk.column);
                 let new = crate::django::fk_constraint_name(
                     &text(table),
                     &text(column),
-                    &d.new_table,
+                    &to_table,
                     &text(&fk.ref_column),
                     crate::django::PG_MAX_NAME,
                 );

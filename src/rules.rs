@@ -26,6 +26,10 @@ pub struct ColumnRenameRule {
     pub old: Vec<u8>,
     /// Column name in the output dump.
     pub new: Vec<u8>,
+    /// A Django `RenameField` (`--django-field`): besides the column, the
+    /// foreign key on it is re-created under the name Django's
+    /// `_fk_constraint_name` gives the new column (PostgreSQL).
+    pub django: bool,
 }
 
 /// Rewrites values of one column, with the seed migration's semantics:
@@ -261,7 +265,11 @@ impl Rules {
                 format!("{app}_{}", new_model.to_lowercase()),
             ),
         };
-        self.add_rename(&old_table, &new_table)?;
+        // A model with `Meta.db_table` keeps its table: Django's
+        // `alter_db_table` does nothing, and neither does the rename here.
+        if old_table != new_table {
+            self.add_rename(&old_table, &new_table)?;
+        }
         self.django.push(DjangoModel {
             app: app.into(),
             old_model: old_model.into(),
@@ -440,8 +448,59 @@ impl Rules {
             table,
             old: old.as_bytes().to_vec(),
             new: new.as_bytes().to_vec(),
+            django: false,
         });
         Ok(())
+    }
+
+    /// Adds a Django `RenameField`: column `old` of `table` → `new` (the
+    /// database column names, e.g. `owner_id` → `keeper_id` for a
+    /// `ForeignKey`), as a column rename whose foreign key also gets the
+    /// name Django gives it.
+    pub fn add_django_field(&mut self, table: &str, old: &str, new: &str) -> Result<()> {
+        self.add_column_rename(table, old, new)?;
+        if let Some(c) = self.column_renames.last_mut() {
+            c.django = true;
+        }
+        Ok(())
+    }
+
+    /// Parses `APP.Model.OLD=NEW` as given to `--django-field` (the table
+    /// is `app_model`; OLD and NEW are column names). `table` overrides
+    /// the table for a model with `Meta.db_table`.
+    pub fn parse_django_field(&mut self, spec: &str, table: Option<&str>) -> Result<()> {
+        let bad = |why: &str| Error::Rule(format!("--django-field {spec:?}: {why}"));
+        let (target, new) = spec
+            .split_once('=')
+            .ok_or_else(|| bad("expected APP.Model.OLD_COLUMN=NEW_COLUMN"))?;
+        let mut parts = target.trim().splitn(3, '.');
+        let (Some(app), Some(model), Some(old)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(bad("expected APP.Model.OLD_COLUMN=NEW_COLUMN"));
+        };
+        for (what, name) in [("app label", app), ("model name", model)] {
+            if !crate::django::is_identifier(name) {
+                return Err(bad(&format!("{what} {name:?} is not a valid Python identifier")));
+            }
+        }
+        let default = format!("{app}_{}", model.to_lowercase());
+        self.add_django_field(table.unwrap_or(&default), old, new.trim())
+    }
+
+    /// Parses `APP.Model=NEW_TABLE` as given to `--django-table` (Django's
+    /// `AlterModelTable`): the model's table, `app_model` unless `old`
+    /// names it (a model that already has `Meta.db_table`), is renamed.
+    pub fn parse_django_table(&mut self, spec: &str, old: Option<&str>) -> Result<()> {
+        let bad = |why: &str| Error::Rule(format!("--django-table {spec:?}: {why}"));
+        let (target, new) = spec
+            .split_once('=')
+            .ok_or_else(|| bad("expected APP.Model=NEW_TABLE"))?;
+        let (app, model) = target
+            .trim()
+            .split_once('.')
+            .filter(|(a, m)| crate::django::is_identifier(a) && crate::django::is_identifier(m))
+            .ok_or_else(|| bad("expected APP.Model=NEW_TABLE (Python identifiers)"))?;
+        let default = format!("{app}_{}", model.to_lowercase());
+        self.add_rename(old.unwrap_or(&default), new.trim())
     }
 
     /// Parses `TABLE.OLD=NEW` as given to `--rename-column` (`TABLE` may be
@@ -523,6 +582,7 @@ impl Rules {
                     .map_or_else(|| c.table.clone(), |r| r.new.clone()),
                 old: c.new.clone(),
                 new: c.old.clone(),
+                django: c.django,
             })
             .collect();
         Rules {
@@ -552,6 +612,7 @@ impl Rules {
             && self.column_renames.is_empty()
             && self.rewrites.is_empty()
             && self.mark_applied.is_empty()
+            && self.django.is_empty()
     }
 
     /// Maps a table given by its new name to its input (old) name.
@@ -577,6 +638,10 @@ struct RulesFile {
     rewrite: Vec<RewriteEntry>,
     #[serde(default)]
     django_model: Vec<DjangoEntry>,
+    #[serde(default)]
+    django_field: Vec<DjangoFieldEntry>,
+    #[serde(default)]
+    django_table: Vec<DjangoTableEntry>,
     #[serde(default)]
     mark_applied: Vec<String>,
     applied_at: Option<String>,
@@ -610,6 +675,30 @@ struct RewriteEntry {
     django_like: bool,
 }
 
+/// `[[django_field]]`: a `RenameField`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DjangoFieldEntry {
+    /// `APP.Model.OLD_COLUMN`
+    field: String,
+    /// `NEW_COLUMN`
+    new: String,
+    /// The model's table when it sets `Meta.db_table` (default `app_model`).
+    table: Option<String>,
+}
+
+/// `[[django_table]]`: an `AlterModelTable`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DjangoTableEntry {
+    /// `APP.Model`
+    model: String,
+    /// The new table name.
+    new: String,
+    /// The table before, when the model already set `Meta.db_table`.
+    old: Option<String>,
+}
+
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DjangoEntry {
@@ -638,6 +727,12 @@ impl Rules {
         }
         for d in &f.django_model {
             r.add_django_model(&format!("{}={}", d.model, d.new), d.db_table.as_deref())?;
+        }
+        for t in &f.django_table {
+            r.parse_django_table(&format!("{}={}", t.model, t.new), t.old.as_deref())?;
+        }
+        for d in &f.django_field {
+            r.parse_django_field(&format!("{}={}", d.field, d.new), d.table.as_deref())?;
         }
         for w in &f.rewrite {
             let (table, column) = w.column.rsplit_once('.').ok_or_else(|| {
@@ -757,6 +852,38 @@ mod tests {
         assert!(r.add_django_model("app.Old", None).is_err());
         assert!(r.add_mark_applied("app.0002_x").is_ok());
         assert!(r.add_mark_applied("app").is_err());
+    }
+
+    #[test]
+    fn django_field_and_table_are_thin_rules() {
+        let mut r = Rules::new();
+        r.parse_django_field("shop.Shelf.owner_id=keeper_id", None).unwrap();
+        let c = &r.column_renames()[0];
+        assert_eq!((&c.table[..], &c.old[..], &c.new[..], c.django), (&b"shop_shelf"[..], &b"owner_id"[..], &b"keeper_id"[..], true));
+        r.parse_django_table("shop.Bolt=bolt_new", None).unwrap();
+        assert_eq!(r.renames()[0].old, b"shop_bolt");
+        r.parse_django_table("shop.Nut=nut_new", Some("nut_old")).unwrap();
+        assert_eq!(r.renames()[1].old, b"nut_old");
+        assert!(r.parse_django_field("shop.Shelf=x", None).is_err());
+        assert!(r.parse_django_field("sh-op.Shelf.a=b", None).is_err());
+        assert!(r.parse_django_table("shop=bolt", None).is_err());
+        let t = Rules::from_toml(
+            "[[django_field]]\nfield = \"shop.Shelf.owner_id\"\nnew = \"keeper_id\"\ntable = \"legacy\"\n\
+             [[django_table]]\nmodel = \"shop.Bolt\"\nnew = \"bolt_new\"\n",
+        )
+        .unwrap();
+        assert_eq!(t.column_renames()[0].table, b"legacy");
+        assert!(t.column_renames()[0].django);
+        assert_eq!(t.renames()[0].new, b"bolt_new");
+    }
+
+    #[test]
+    fn django_model_with_db_table_kept_renames_no_table() {
+        let mut r = Rules::new();
+        r.add_django_model("app.Old=New", Some("legacy=legacy")).unwrap();
+        assert!(r.renames().is_empty());
+        assert_eq!(r.django_models()[0].new_table, "legacy");
+        assert!(!r.is_empty());
     }
 
     #[test]

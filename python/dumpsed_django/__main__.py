@@ -15,7 +15,8 @@ Operations and what they become:
   for the many-to-many tables Django renames that ``django_model`` does not
   derive itself (self-referential M2M, M2M declared on another model);
 * ``RenameField``    -> ``[[rename_column]]`` with the real column names (none
-  when the column does not change, e.g. ``db_column`` set);
+  when the column does not change, e.g. ``db_column`` set); of a foreign key,
+  ``[[django_field]]`` (the column, and the constraint Django re-creates);
 * ``AlterModelTable`` -> ``[[rename_table]]`` (and its M2M tables);
 * ``AlterField`` that Django's schema editor would skip (only ``related_name``,
   ``help_text``, choices, ...) -> a comment;
@@ -111,6 +112,8 @@ def django_m2m_derivation(d_old_table, d_new_table, old_model_name, new_model_na
     dump (src/reader.rs django_table): a table named ``<old_table>_...`` with a
     ``<oldmodel>_id`` column is renamed to ``<new_table>_...`` and that column to
     ``<newmodel>_id``."""
+    if d_old_table == d_new_table:
+        return None  # a kept Meta.db_table: dumpsed derives nothing
     prefix = d_old_table + "_"
     if table.lower().startswith(prefix.lower()) and len(table) > len(prefix):
         return d_new_table + table[len(d_old_table):], (
@@ -182,13 +185,21 @@ def translate_operation(app, mig, op, from_state, to_state, out, schema_editor):
         if old_f.column == new_f.column:
             out.comment(f"{where} {op.model_name}.{op.old_name} -> {op.new_name}: column {old_f.column} unchanged, no SQL")
             return
-        kind = " (a foreign key)" if old_f.remote_field else ""
-        out.rename_column(
-            table,
-            old_f.column,
-            new_f.column,
-            f"{where} {op.model_name}.{op.old_name} -> {op.new_name}{kind}",
-        )
+        why = f"{where} {op.model_name}.{op.old_name} -> {op.new_name}"
+        if old_f.remote_field and old_f.db_constraint:
+            # Django drops the foreign key and re-creates it under the name
+            # _fk_constraint_name gives the new column: [[django_field]].
+            out.comment(why + " (a foreign key: its constraint is re-created)")
+            out.lines += [
+                "[[django_field]]",
+                "field = " + toml_str(f"{app}.{old_model._meta.object_name}.{old_f.column}"),
+                "new = " + toml_str(new_f.column),
+            ]
+            if table != f"{app}_{old_model._meta.model_name}":
+                out.lines.append("table = " + toml_str(table))
+            out.lines.append("")
+            return
+        out.rename_column(table, old_f.column, new_f.column, why)
         return
 
     if isinstance(op, migrations.AlterModelTable):
@@ -293,6 +304,13 @@ def main(argv=None):
                 translate_operation(app, mig, op, state, to_state, out, schema_editor)
             except Untranslatable as e:
                 print(f"error: {e}; nothing printed", file=sys.stderr)
+                return 2
+            except Exception as e:  # Django's own state rendering fails
+                print(
+                    f"error: {app}.{name}: {op.describe()}: Django itself cannot apply it "
+                    f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); nothing printed",
+                    file=sys.stderr,
+                )
                 return 2
             state = to_state
 
