@@ -262,23 +262,7 @@ fn sqlite_dump_matches_django_migrate() {
     rewrite("django/sqlite/before.sql", &out, &[]);
     let got = sqlite_restore_and_dump(&out, dir.path(), "ours");
     let want = std::fs::read(fixture("django/sqlite/after-live.sql")).expect("fixture");
-    let norm = |d: &[u8]| {
-        let mut lines: Vec<String> = String::from_utf8_lossy(d)
-            .lines()
-            .map(
-                |l| match l.strip_prefix("INSERT INTO django_migrations VALUES(") {
-                    Some(rest) => format!(
-                        "INSERT INTO django_migrations VALUES({}<applied>",
-                        &rest[..rest.rfind(",'").map_or(0, |i| i + 1)]
-                    ),
-                    None => l.to_string(),
-                },
-            )
-            .collect();
-        lines.sort();
-        lines.join("\n")
-    };
-    let (got, want) = (norm(&got), norm(&want));
+    let (got, want) = (normalized_sqlite(&got), normalized_sqlite(&want));
     assert!(got == want, "{}", first_difference(&got, &want));
     // Django's SQLite startswith is LIKE, which ignores ASCII case.
     assert!(got.contains("'Capa-SAP-5'"));
@@ -298,4 +282,180 @@ fn django_rule_errors_are_clear() {
         .arg(fixture("pg/before.sql")));
     assert!(!res.status.success());
     assert!(String::from_utf8_lossy(&res.stderr).contains("no django_migrations table"));
+}
+
+// ---------------------------------------------------------------------------
+// The relation shapes of issue 10 (`fixtures/django/shapes/`, real Django 5.2
+// `migrate` of `gadgets.0002_renames`): every rule comes from the helper.
+
+const SHAPES: &str = "django/shapes/project";
+const SHAPES_SETTINGS: &str = "shapesproj.settings";
+
+/// The helper's rules for `gadgets.0002_renames`.
+fn shapes_rules() -> String {
+    let (code, toml, err) = helper(SHAPES, SHAPES_SETTINGS, &["gadgets.0002"]);
+    assert_eq!(code, Some(0), "{err}");
+    toml
+}
+
+/// `manage.py` of the shapes project against PostgreSQL database `db`.
+fn manage_shapes(db: &str, args: &[&str]) -> (bool, String) {
+    let out = run(Command::new(django_python())
+        .arg(fixture("django/shapes/project/manage.py"))
+        .args(args)
+        .env("DJANGO_DB_BACKEND", "postgresql")
+        .env("DJANGO_PG_NAME", db)
+        .env("PYTHONDONTWRITEBYTECODE", "1"));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+fn rewrite_with(rules_toml: &str, before: &str, out: &Path) {
+    let rules = out.with_extension("toml");
+    std::fs::write(&rules, rules_toml).expect("write rules");
+    ok(dumpsed()
+        .args(["rewrite", "--quiet", "--rules"])
+        .arg(&rules)
+        .arg(fixture(before))
+        .arg("-o")
+        .arg(out));
+}
+
+fn pg_shapes_match_live(form: &str) {
+    let dir = scratch();
+    let out = dir.path().join("out.sql");
+    rewrite_with(&shapes_rules(), &format!("django/shapes/pg/before{form}.sql"), &out);
+    let ours = PgDb::new("shp");
+    ours.restore(&out);
+    let live = PgDb::new("shplive");
+    live.restore(&fixture(&format!("django/shapes/pg/after-live{form}.sql")));
+    let (got, want) = (normalized_pg(&ours.dump(&[])), normalized_pg(&live.dump(&[])));
+    assert!(got == want, "shapes{form}: {}", first_difference(&got, &want));
+    // venues 0002 is left unapplied in both (Django cannot apply it).
+    let (fine, text) = manage_shapes(&ours.name, &["migrate", "--check", "gadgets"]);
+    assert!(fine, "migrate --check gadgets after restore:\n{text}");
+}
+
+#[test]
+fn pg_shapes_copy_dump_matches_django_migrate() {
+    pg_shapes_match_live("");
+}
+
+#[test]
+fn pg_shapes_inserts_dump_matches_django_migrate() {
+    pg_shapes_match_live("-inserts");
+}
+
+#[test]
+fn pg_shapes_column_inserts_dump_matches_django_migrate() {
+    pg_shapes_match_live("-column-inserts");
+}
+
+/// The generated rules name what each shape needs (so a change in the
+/// helper that drops one fails here, not only in a dump comparison).
+#[test]
+fn helper_rules_for_the_shapes() {
+    let toml = shapes_rules();
+    for want in [
+        // self-referential M2M, symmetrical and not
+        "old = \"gadgets_gadget_friends\"\nnew = \"gadgets_widget_friends\"",
+        "column = \"gadgets_gadget_friends.from_gadget_id\"\nnew = \"from_widget_id\"",
+        "column = \"gadgets_gadget_parts.to_gadget_id\"\nnew = \"to_widget_id\"",
+        // M2M declared on another model
+        "column = \"gadgets_shelf_gadgets.gadget_id\"\nnew = \"widget_id\"",
+        // Meta.db_table kept
+        "model = \"gadgets.Sprocket\"\nnew = \"Cog\"\ndb_table = \"legacy_sprocket=legacy_sprocket\"",
+        // RenameField of a plain column and of a foreign key
+        "column = \"gadgets_shelf.label\"\nnew = \"title\"",
+        "[[django_field]]\nfield = \"gadgets.Shelf.owner_id\"\nnew = \"keeper_id\"",
+        // AlterModelTable, and its M2M table
+        "old = \"bolt_old\"\nnew = \"bolt_new\"",
+        "old = \"bolt_old_shelves\"\nnew = \"bolt_new_shelves\"",
+        "model = \"gadgets.Node\"\nnew = \"TreeNode\"",
+    ] {
+        assert!(toml.contains(want), "missing {want:?} in\n{toml}");
+    }
+    Rules::from_toml(&toml).expect("generated TOML parses");
+    // Django 5.2 cannot apply venues 0002 (MTI parent renamed): the helper
+    // says so rather than print rules.
+    let (code, out, err) = helper(SHAPES, SHAPES_SETTINGS, &["venues.0002"]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.is_empty() && err.contains("Django itself cannot apply"), "{err}");
+}
+
+/// A `.dump` with lines sorted and `django_migrations.applied` masked.
+fn normalized_sqlite(d: &[u8]) -> String {
+    let mut lines: Vec<String> = String::from_utf8_lossy(d)
+        .lines()
+        .map(
+            |l| match l.strip_prefix("INSERT INTO django_migrations VALUES(") {
+                Some(rest) => format!(
+                    "INSERT INTO django_migrations VALUES({}<applied>",
+                    &rest[..rest.rfind(",'").map_or(0, |i| i + 1)]
+                ),
+                None => l.to_string(),
+            },
+        )
+        .collect();
+    lines.sort();
+    lines.join("\n")
+}
+
+/// The lines of a normalised `.dump` about the given tables.
+fn sqlite_lines_of(dump: &str, tables: &[&str]) -> String {
+    dump.lines()
+        .filter(|l| {
+            tables.iter().any(|t| {
+                l.contains(&format!("\"{t}\""))
+                    || l.contains(&format!("INSERT INTO {t} VALUES"))
+                    || l.contains(&format!("('{t}',"))
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn sqlite_shapes(rules_toml: &str) -> (String, String) {
+    let dir = scratch();
+    let out = dir.path().join("out.sql");
+    rewrite_with(rules_toml, "django/shapes/sqlite/before.sql", &out);
+    let got = sqlite_restore_and_dump(&out, dir.path(), "ours");
+    let want = std::fs::read(fixture("django/shapes/sqlite/after-live.sql")).expect("fixture");
+    (normalized_sqlite(&got), normalized_sqlite(&want))
+}
+
+/// SQLite, the shapes whose rules dumpsed's SQLite path already applies
+/// right: a RenameModel with `Meta.db_table` kept, and AlterModelTable
+/// (with its M2M table), with the rename of the model `legacy_sprocket`
+/// refers to. Only those rules (blocks of the helper's output), since the
+/// others do not restore yet (see the ignored test below).
+#[test]
+fn sqlite_shapes_db_table_and_alter_model_table_match() {
+    let toml = shapes_rules();
+    let blocks: Vec<&str> = toml
+        .split("\n\n")
+        .filter(|b| {
+            // legacy_sprocket has a foreign key to Gadget, renamed too.
+            !b.contains("[[")
+                || b.contains("Sprocket")
+                || b.contains("bolt_old")
+                || b.contains("model = \"gadgets.Gadget\"")
+        })
+        .collect();
+    let (got, want) = sqlite_shapes(&blocks.join("\n\n"));
+    let tables = ["legacy_sprocket", "bolt_new", "bolt_new_shelves"];
+    let (got, want) = (sqlite_lines_of(&got, &tables), sqlite_lines_of(&want, &tables));
+    assert!(want.contains("CREATE TABLE"), "{want}");
+    assert!(got == want, "{}", first_difference(&got, &want));
+}
+
+#[test]
+#[ignore = "SQLite still goes through the spelling-based renamer (its ALTER TABLE-based replacement is being built): \
+            a column rename of a table that is not renamed is not applied in CREATE TABLE/INDEX (M2M on another model, RenameField); \
+            in a renamed M2M table the column after a REFERENCES is looked up in the referenced table (self-referential M2M: \
+            to_gadget_id stays, the restore fails on the recomputed UNIQUE index); Django's rebuild of the self-FK table \
+            (index names from the new table name, sqlite_sequence reset to max(id)) and of the self-M2M tables is not replayed"]
+fn sqlite_shapes_dump_matches_django_migrate() {
+    let (got, want) = sqlite_shapes(&shapes_rules());
+    assert!(got == want, "{}", first_difference(&got, &want));
 }
