@@ -62,18 +62,30 @@ class Emitter:
     def __init__(self):
         self.lines = []  # rules, in order
         self.notes = []  # for stderr
-        self.tables = {}  # rename_table old -> new (input names)
+        self.tables = {}  # input name -> current name, of every table renamed so far
+
+    def input_name(self, table):
+        """The name `table` (as named in the state now) has in the dump: rules
+        name tables by their input names."""
+        for old, new in self.tables.items():
+            if new == table:
+                return old
+        return table
+
+    def renamed(self, old, new):
+        """Notes that Django renamed `old` (current name) to `new`."""
+        self.tables[self.input_name(old)] = new
 
     def comment(self, text):
         for line in text.splitlines():
             self.lines.append(("# " + line).rstrip())
 
     def rename_table(self, old, new, why):
-        if old == new or self.tables.get(old) == new:
+        if old == new:
             return
         self.comment(why)
-        self.lines += ["[[rename_table]]", "old = " + toml_str(old), "new = " + toml_str(new), ""]
-        self.tables[old] = new
+        self.lines += ["[[rename_table]]", "old = " + toml_str(self.input_name(old)), "new = " + toml_str(new), ""]
+        self.renamed(old, new)
 
     def rename_column(self, table, old, new, why):
         if old == new:
@@ -81,7 +93,7 @@ class Emitter:
         self.comment(why)
         self.lines += [
             "[[rename_column]]",
-            "column = " + toml_str(table + "." + old),
+            "column = " + toml_str(self.input_name(table) + "." + old),
             "new = " + toml_str(new),
             "",
         ]
@@ -144,6 +156,9 @@ def translate_operation(app, mig, op, from_state, to_state, out, schema_editor):
         if (ot, nt) != default:
             out.lines.append("db_table = " + toml_str(f"{ot}={nt}"))
         out.lines.append("")
+        ot_in = out.input_name(ot)  # what the dump (and django_model) calls it
+        if ot != nt:
+            out.renamed(ot, nt)
         old_label = old_model._meta.label_lower
         new_label = new_model._meta.label_lower
         mapping = lambda label: old_label if label == new_label else label
@@ -157,10 +172,11 @@ def translate_operation(app, mig, op, from_state, to_state, out, schema_editor):
             changed = [(a, b) for a, b in cols if a != b]
             if ott == ntt and not changed:
                 continue
-            derived = django_m2m_derivation(ot, nt, op.old_name, op.new_name, ott, None)
+            derived = django_m2m_derivation(ot_in, nt, op.old_name, op.new_name, out.input_name(ott), None)
             if derived and derived[0] == ntt and changed == [derived[1]]:
                 out.comment(f"  M2M table {ott} -> {ntt}, {derived[1][0]} -> {derived[1][1]}: derived by django_model")
                 out.lines.append("")
+                out.renamed(ott, ntt)
                 continue
             why = f"  M2M {new_f.model._meta.label}.{new_f.name}: Django renames its table/columns too"
             out.rename_table(ott, ntt, why)
@@ -193,10 +209,11 @@ def translate_operation(app, mig, op, from_state, to_state, out, schema_editor):
             out.lines += [
                 "[[django_field]]",
                 "field = " + toml_str(f"{app}.{old_model._meta.object_name}.{old_f.column}"),
+                # the table as the dump names it (it may be renamed in this run)
                 "new = " + toml_str(new_f.column),
             ]
-            if table != f"{app}_{old_model._meta.model_name}":
-                out.lines.append("table = " + toml_str(table))
+            if out.input_name(table) != f"{app}_{old_model._meta.model_name}":
+                out.lines.append("table = " + toml_str(out.input_name(table)))
             out.lines.append("")
             return
         out.rename_column(table, old_f.column, new_f.column, why)
@@ -283,11 +300,12 @@ def main(argv=None):
             print(f"error: {spec}: {e}", file=sys.stderr)
             return 2
         keys.append((mig.app_label, mig.name))
-    # The order Django applies them in.
-    order = {k: i for i, k in enumerate(loader.graph.forwards_plan(keys[-1]))}
+    # The order Django applies them in: its plan for these targets, taken in
+    # the order given (as MigrationExecutor.migration_plan does).
+    order = {}
     for k in keys:
-        if k not in order:
-            order.update({n: len(order) + i for i, n in enumerate(loader.graph.forwards_plan(k)) if n not in order})
+        for n in loader.graph.forwards_plan(k):
+            order.setdefault(n, len(order))
     keys = sorted(dict.fromkeys(keys), key=lambda k: order[k])
 
     schema_editor = connection.SchemaEditorClass(connection, collect_sql=True)
