@@ -203,9 +203,13 @@ impl Rules {
 
     /// Adds every rule of `other` to this set.
     pub fn extend(&mut self, other: Rules) -> Result<()> {
+        // Table renames that `add_django_model` below adds again (not those
+        // of a model keeping its `Meta.db_table`: a plain rename of that
+        // table is an `AlterModelTable` of its own).
         let renamed_by_django: Vec<Vec<u8>> = other
             .django
             .iter()
+            .filter(|d| d.old_table != d.new_table)
             .map(|d| d.old_table.as_bytes().to_vec())
             .collect();
         for r in other.renames {

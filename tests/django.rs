@@ -27,7 +27,21 @@ const MARKS: &[&str] = &[
 /// Runs the repo's Django helper (`python -m dumpsed_django`, in
 /// `python/`) on the fixture project; returns (exit code, stdout, stderr).
 fn helper(project: &str, settings: &str, migrations: &[&str]) -> (Option<i32>, String, String) {
+    helper_for("sqlite3", project, settings, migrations)
+}
+
+/// [`helper`] with the fixture settings' default database on `backend`
+/// (`postgresql` or `sqlite3`; nothing connects to it): Django's names
+/// depend on the backend (PostgreSQL cuts them at 63 characters).
+fn helper_for(
+    backend: &str,
+    project: &str,
+    settings: &str,
+    migrations: &[&str],
+) -> (Option<i32>, String, String) {
     let out = run(Command::new(django_python())
+        .env("DJANGO_DB_BACKEND", backend)
+        .env("DJANGO_PG_NAME", "dumpsed_no_such_db")
         .args(["-m", "dumpsed_django", "--project"])
         .arg(fixture(project))
         .args(["--settings", settings])
@@ -291,10 +305,15 @@ fn django_rule_errors_are_clear() {
 const SHAPES: &str = "django/shapes/project";
 const SHAPES_SETTINGS: &str = "shapesproj.settings";
 
-/// The helper's rules for `gadgets.0002_renames` and `outlets.0002_renames`,
-/// in the order regen.sh migrated them.
-fn shapes_rules() -> String {
-    let (code, toml, err) = helper(SHAPES, SHAPES_SETTINGS, &["gadgets.0002", "outlets.0002"]);
+/// The helper's rules for the `0002_renames` of gadgets, outlets and
+/// archive, in the order regen.sh migrated them, for `backend`.
+fn shapes_rules(backend: &str) -> String {
+    let (code, toml, err) = helper_for(
+        backend,
+        SHAPES,
+        SHAPES_SETTINGS,
+        &["gadgets.0002", "outlets.0002", "archive.0002"],
+    );
     assert_eq!(code, Some(0), "{err}");
     toml
 }
@@ -322,21 +341,49 @@ fn rewrite_with(rules_toml: &str, before: &str, out: &Path) {
         .arg(out));
 }
 
+/// The one difference left on PostgreSQL (see the ignored test below): the
+/// foreign key of `cabinet_v2_entries.cabinet_id`, named by Django at the
+/// RenameModel step, before AlterModelTable renamed its table.
+fn without_known_pg_difference(dump: &str, name: &str) -> String {
+    assert!(dump.contains(name), "{name} is not in the dump any more");
+    dump.replace(name, "<FK name of cabinet_v2_entries.cabinet_id>")
+}
+
 fn pg_shapes_match_live(form: &str) {
+    pg_shapes_compare(form, true)
+}
+
+fn pg_shapes_compare(form: &str, mask_known: bool) {
     let dir = scratch();
     let out = dir.path().join("out.sql");
-    rewrite_with(&shapes_rules(), &format!("django/shapes/pg/before{form}.sql"), &out);
+    rewrite_with(&shapes_rules("postgresql"), &format!("django/shapes/pg/before{form}.sql"), &out);
     let ours = PgDb::new("shp");
     ours.restore(&out);
     let live = PgDb::new("shplive");
     live.restore(&fixture(&format!("django/shapes/pg/after-live{form}.sql")));
-    let (got, want) = (normalized_pg(&ours.dump(&[])), normalized_pg(&live.dump(&[])));
+    let (mut got, mut want) = (normalized_pg(&ours.dump(&[])), normalized_pg(&live.dump(&[])));
+    if mask_known {
+        got = without_known_pg_difference(&got, "cabinet_v2_entries_cabinet_id_0063d756_fk_drawer_v1_id");
+        want = without_known_pg_difference(&want, "drawer_v1_entries_cabinet_id_2c56d376_fk_drawer_v1_id");
+    }
     assert!(got == want, "shapes{form}: {}", first_difference(&got, &want));
     // venues 0002 is left unapplied in both (Django cannot apply it).
-    for app in ["gadgets", "outlets"] {
+    for app in ["gadgets", "outlets", "archive"] {
         let (fine, text) = manage_shapes(&ours.name, &["migrate", "--check", app]);
         assert!(fine, "migrate --check {app} after restore:\n{text}");
     }
+}
+
+/// RenameModel of a model with `Meta.db_table` kept, then AlterModelTable
+/// (archive.Drawer → Cabinet, drawer_v1 → cabinet_v2): Django renames the
+/// M2M column at the first step and re-creates its foreign key under a name
+/// computed from the M2M table's name *then* (`drawer_v1_entries_cabinet_id_
+/// 2c56d376_fk_drawer_v1_id`); dumpsed computes it from the final name
+/// (`cabinet_v2_entries_cabinet_id_0063d756_fk_drawer_v1_id`).
+#[test]
+#[ignore = "dumpsed applies the rules as one rename, not one rule per migration operation in order: a FK name Django computes between RenameModel and a later AlterModelTable comes out with the final table name"]
+fn pg_shapes_rename_then_alter_model_table_fk_name() {
+    pg_shapes_compare("", false)
 }
 
 #[test]
@@ -358,7 +405,7 @@ fn pg_shapes_column_inserts_dump_matches_django_migrate() {
 /// helper that drops one fails here, not only in a dump comparison).
 #[test]
 fn helper_rules_for_the_shapes() {
-    let toml = shapes_rules();
+    let toml = shapes_rules("sqlite3");
     for want in [
         // self-referential M2M, symmetrical and not
         "old = \"gadgets_gadget_friends\"\nnew = \"gadgets_widget_friends\"",
@@ -378,11 +425,23 @@ fn helper_rules_for_the_shapes() {
         // MTI child renamed; two models renamed where one has an M2M to the
         // other (the M2M table named by its name in the dump)
         "model = \"outlets.Bakery\"\nnew = \"Patisserie\"",
+        // RenameModel with db_table kept, then AlterModelTable
+        "model = \"archive.Drawer\"\nnew = \"Cabinet\"\ndb_table = \"drawer_v1=drawer_v1\"",
+        "column = \"drawer_v1_entries.drawer_id\"\nnew = \"cabinet_id\"",
+        "old = \"drawer_v1_entries\"\nnew = \"cabinet_v2_entries\"",
         "column = \"outlets_book_authors_and_contributing_editors_of_this_edition.author_id\"\nnew = \"writer_id\"",
     ] {
         assert!(toml.contains(want), "missing {want:?} in\n{toml}");
     }
     Rules::from_toml(&toml).expect("generated TOML parses");
+    // PostgreSQL cuts the M2M table name over 63 characters (truncate_name),
+    // so dumpsed cannot derive the new one: the helper gives it; SQLite does not.
+    let pg = shapes_rules("postgresql");
+    assert!(
+        pg.contains("old = \"archive_ledger_entries_reconciled_against_the_quarterly_sta965c\"\nnew = \"archive_journal_entries_reconciled_against_the_quarterly_stac23\""),
+        "{pg}"
+    );
+    assert!(!toml.contains("sta965c"), "{toml}");
     // Django 5.2 cannot apply venues 0002 (MTI parent renamed): the helper
     // says so rather than print rules.
     let (code, out, err) = helper(SHAPES, SHAPES_SETTINGS, &["venues.0002"]);
@@ -438,7 +497,7 @@ fn sqlite_shapes(rules_toml: &str) -> (String, String) {
 /// others do not restore yet (see the ignored test below).
 #[test]
 fn sqlite_shapes_db_table_and_alter_model_table_match() {
-    let toml = shapes_rules();
+    let toml = shapes_rules("sqlite3");
     let blocks: Vec<&str> = toml
         .split("\n\n")
         .filter(|b| {
@@ -463,6 +522,6 @@ fn sqlite_shapes_db_table_and_alter_model_table_match() {
             to_gadget_id stays, the restore fails on the recomputed UNIQUE index); Django's rebuild of the self-FK table \
             (index names from the new table name, sqlite_sequence reset to max(id)) and of the self-M2M tables is not replayed"]
 fn sqlite_shapes_dump_matches_django_migrate() {
-    let (got, want) = sqlite_shapes(&shapes_rules());
+    let (got, want) = sqlite_shapes(&shapes_rules("sqlite3"));
     assert!(got == want, "{}", first_difference(&got, &want));
 }
