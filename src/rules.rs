@@ -483,7 +483,9 @@ impl Rules {
         };
         for (what, name) in [("app label", app), ("model name", model)] {
             if !crate::django::is_identifier(name) {
-                return Err(bad(&format!("{what} {name:?} is not a valid Python identifier")));
+                return Err(bad(&format!(
+                    "{what} {name:?} is not a valid Python identifier"
+                )));
             }
         }
         let default = format!("{app}_{}", model.to_lowercase());
@@ -861,12 +863,22 @@ mod tests {
     #[test]
     fn django_field_and_table_are_thin_rules() {
         let mut r = Rules::new();
-        r.parse_django_field("shop.Shelf.owner_id=keeper_id", None).unwrap();
+        r.parse_django_field("shop.Shelf.owner_id=keeper_id", None)
+            .unwrap();
         let c = &r.column_renames()[0];
-        assert_eq!((&c.table[..], &c.old[..], &c.new[..], c.django), (&b"shop_shelf"[..], &b"owner_id"[..], &b"keeper_id"[..], true));
+        assert_eq!(
+            (&c.table[..], &c.old[..], &c.new[..], c.django),
+            (
+                &b"shop_shelf"[..],
+                &b"owner_id"[..],
+                &b"keeper_id"[..],
+                true
+            )
+        );
         r.parse_django_table("shop.Bolt=bolt_new", None).unwrap();
         assert_eq!(r.renames()[0].old, b"shop_bolt");
-        r.parse_django_table("shop.Nut=nut_new", Some("nut_old")).unwrap();
+        r.parse_django_table("shop.Nut=nut_new", Some("nut_old"))
+            .unwrap();
         assert_eq!(r.renames()[1].old, b"nut_old");
         assert!(r.parse_django_field("shop.Shelf=x", None).is_err());
         assert!(r.parse_django_field("sh-op.Shelf.a=b", None).is_err());
@@ -884,7 +896,8 @@ mod tests {
     #[test]
     fn django_model_with_db_table_kept_renames_no_table() {
         let mut r = Rules::new();
-        r.add_django_model("app.Old=New", Some("legacy=legacy")).unwrap();
+        r.add_django_model("app.Old=New", Some("legacy=legacy"))
+            .unwrap();
         assert!(r.renames().is_empty());
         assert_eq!(r.django_models()[0].new_table, "legacy");
         assert!(!r.is_empty());

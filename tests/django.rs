@@ -66,16 +66,24 @@ fn guide_rules_toml() -> String {
         &["incident_safety.0002", "incident_safety.0003"],
     );
     assert_eq!(code, Some(0), "{err}");
-    assert!(err.contains("RunPython") && err.contains("cannot be translated"), "{err}");
-    let stub_start = toml.find("# [[rewrite]]").expect("a [[rewrite]] stub for RunPython");
+    assert!(
+        err.contains("RunPython") && err.contains("cannot be translated"),
+        "{err}"
+    );
+    let stub_start = toml
+        .find("# [[rewrite]]")
+        .expect("a [[rewrite]] stub for RunPython");
     let (head, stub) = toml.split_at(stub_start);
     let filled: String = stub
         .lines()
         .map(|l| {
             let l = l.strip_prefix("# ").unwrap_or(l);
-            l.replace("TABLE.COLUMN", "incident_safety_safetyactionplan.reference_number")
-                .replace("OLD-PREFIX", "CAPA-")
-                .replace("NEW-PREFIX", "SAP-")
+            l.replace(
+                "TABLE.COLUMN",
+                "incident_safety_safetyactionplan.reference_number",
+            )
+            .replace("OLD-PREFIX", "CAPA-")
+            .replace("NEW-PREFIX", "SAP-")
         })
         .map(|l| l + "\n")
         .collect();
@@ -95,8 +103,11 @@ fn helper_rules_for_the_guide_are_the_preset() {
     assert_eq!(code, Some(0), "{err}");
     let got = Rules::from_toml(&toml).expect("generated TOML parses");
     let mut want = Rules::new();
-    want.add_django_model("incident_safety.CorrectivePreventiveAction=SafetyActionPlan", None)
-        .expect("rule");
+    want.add_django_model(
+        "incident_safety.CorrectivePreventiveAction=SafetyActionPlan",
+        None,
+    )
+    .expect("rule");
     want.add_mark_applied("incident_safety.0002_rename_capa_to_safety_action_plan")
         .expect("rule");
     assert_eq!(got, want, "{toml}");
@@ -116,19 +127,34 @@ fn helper_rules_for_the_guide_are_the_preset() {
     let raw = Rules::from_toml(&raw).expect("generated TOML parses");
     assert!(raw.rewrites().is_empty());
     assert_eq!(raw.mark_applied().len(), 2);
-    assert_eq!(raw.mark_applied()[0].1, "0002_rename_capa_to_safety_action_plan");
+    assert_eq!(
+        raw.mark_applied()[0].1,
+        "0002_rename_capa_to_safety_action_plan"
+    );
 }
 
 #[test]
 fn helper_errors_name_the_problem() {
-    let (code, out, err) = helper("django/project", "fixtureproj.settings", &["nosuchapp.0001"]);
+    let (code, out, err) = helper(
+        "django/project",
+        "fixtureproj.settings",
+        &["nosuchapp.0001"],
+    );
     assert_eq!(code, Some(2), "{out}{err}");
     assert!(out.is_empty() && err.contains("nosuchapp"), "{err}");
-    let (code, _, err) = helper("django/project", "fixtureproj.settings", &["incident_safety.0009"]);
+    let (code, _, err) = helper(
+        "django/project",
+        "fixtureproj.settings",
+        &["incident_safety.0009"],
+    );
     assert_eq!(code, Some(2));
     assert!(err.contains("incident_safety.0009"), "{err}");
     // 0001 is a CreateModel: not something a rename of a dump can express.
-    let (code, out, err) = helper("django/project", "fixtureproj.settings", &["staff_records.0001"]);
+    let (code, out, err) = helper(
+        "django/project",
+        "fixtureproj.settings",
+        &["staff_records.0001"],
+    );
     assert_eq!(code, Some(2), "{out}");
     assert!(out.is_empty() && err.contains("CreateModel"), "{err}");
 }
@@ -326,7 +352,8 @@ fn manage_shapes(db: &str, args: &[&str]) -> (bool, String) {
         .env("DJANGO_DB_BACKEND", "postgresql")
         .env("DJANGO_PG_NAME", db)
         .env("PYTHONDONTWRITEBYTECODE", "1"));
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
 }
 
@@ -356,17 +383,34 @@ fn pg_shapes_match_live(form: &str) {
 fn pg_shapes_compare(form: &str, mask_known: bool) {
     let dir = scratch();
     let out = dir.path().join("out.sql");
-    rewrite_with(&shapes_rules("postgresql"), &format!("django/shapes/pg/before{form}.sql"), &out);
+    rewrite_with(
+        &shapes_rules("postgresql"),
+        &format!("django/shapes/pg/before{form}.sql"),
+        &out,
+    );
     let ours = PgDb::new("shp");
     ours.restore(&out);
     let live = PgDb::new("shplive");
     live.restore(&fixture(&format!("django/shapes/pg/after-live{form}.sql")));
-    let (mut got, mut want) = (normalized_pg(&ours.dump(&[])), normalized_pg(&live.dump(&[])));
+    let (mut got, mut want) = (
+        normalized_pg(&ours.dump(&[])),
+        normalized_pg(&live.dump(&[])),
+    );
     if mask_known {
-        got = without_known_pg_difference(&got, "cabinet_v2_entries_cabinet_id_0063d756_fk_drawer_v1_id");
-        want = without_known_pg_difference(&want, "drawer_v1_entries_cabinet_id_2c56d376_fk_drawer_v1_id");
+        got = without_known_pg_difference(
+            &got,
+            "cabinet_v2_entries_cabinet_id_0063d756_fk_drawer_v1_id",
+        );
+        want = without_known_pg_difference(
+            &want,
+            "drawer_v1_entries_cabinet_id_2c56d376_fk_drawer_v1_id",
+        );
     }
-    assert!(got == want, "shapes{form}: {}", first_difference(&got, &want));
+    assert!(
+        got == want,
+        "shapes{form}: {}",
+        first_difference(&got, &want)
+    );
     // venues 0002 is left unapplied in both (Django cannot apply it).
     for app in ["gadgets", "outlets", "archive"] {
         let (fine, text) = manage_shapes(&ours.name, &["migrate", "--check", app]);
@@ -446,7 +490,10 @@ fn helper_rules_for_the_shapes() {
     // says so rather than print rules.
     let (code, out, err) = helper(SHAPES, SHAPES_SETTINGS, &["venues.0002"]);
     assert_eq!(code, Some(2), "{out}");
-    assert!(out.is_empty() && err.contains("Django itself cannot apply"), "{err}");
+    assert!(
+        out.is_empty() && err.contains("Django itself cannot apply"),
+        "{err}"
+    );
 }
 
 /// A `.dump` with lines sorted and `django_migrations.applied` masked.
@@ -520,7 +567,10 @@ fn sqlite_shapes_db_table_and_alter_model_table_match() {
         "archive_journal",
         "archive_journal_entries_reconciled_against_the_quarterly_statement",
     ];
-    let (got, want) = (sqlite_lines_of(&got, &tables), sqlite_lines_of(&want, &tables));
+    let (got, want) = (
+        sqlite_lines_of(&got, &tables),
+        sqlite_lines_of(&want, &tables),
+    );
     assert!(want.contains("CREATE TABLE"), "{want}");
     assert!(got == want, "{}", first_difference(&got, &want));
 }
