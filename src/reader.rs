@@ -606,9 +606,7 @@ impl<R: Read> Reader<R> {
 
     /// Inserts the SQL that finishes a Django rename, once.
     fn push_generated(&mut self, at: usize) -> Result<(), LocalError> {
-        if self.django.generated
-            || self.plan.django.is_empty() && self.plan.rules.mark_applied().is_empty()
-        {
+        if self.django.generated || !self.plan.rules.has_django() {
             return Ok(());
         }
         self.django.generated = true;
@@ -701,6 +699,15 @@ impl<R: Read> Reader<R> {
                 let (schema, name) = table.to_owned_parts();
                 let cols = statement::table_columns(dialect, stmt, body_at);
                 self.django.saw_table(&name);
+                let rules = &self.plan.rules;
+                if rules.django_tables().iter().any(|t| ident::same_name(dialect, t, &name))
+                    || rules
+                        .column_renames()
+                        .iter()
+                        .any(|c| c.django && ident::same_name(dialect, &c.table, &name))
+                {
+                    self.django.targets.push((name.clone(), cols.clone()));
+                }
                 if !self.plan.django.is_empty() {
                     self.django_table(&name, &cols, start, end);
                 }

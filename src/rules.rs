@@ -159,6 +159,9 @@ pub struct Rules {
     /// Rename the model's permissions in place (Django 6.0's
     /// `RenamePermission`) instead of letting new ones be added (5.2).
     rename_permissions: bool,
+    /// Input names of the tables of `--django-table` rules, which must be
+    /// in the dump (a Django rule naming what the dump lacks is an error).
+    django_tables: Vec<Vec<u8>>,
 }
 
 /// Table of the seed migration (`../shared/seed/module2-migration-guide.md`).
@@ -230,6 +233,7 @@ impl Rules {
             }
         }
         self.mark_applied.extend(other.mark_applied);
+        self.django_tables.extend(other.django_tables);
         self.applied_at = other.applied_at.or(self.applied_at.take());
         self.rename_permissions |= other.rename_permissions;
         Ok(())
@@ -506,7 +510,25 @@ impl Rules {
             .filter(|(a, m)| crate::django::is_identifier(a) && crate::django::is_identifier(m))
             .ok_or_else(|| bad("expected APP.Model=NEW_TABLE (Python identifiers)"))?;
         let default = format!("{app}_{}", model.to_lowercase());
-        self.add_rename(old.unwrap_or(&default), new.trim())
+        self.add_rename(old.unwrap_or(&default), new.trim())?;
+        if let Some(r) = self.renames.last() {
+            self.django_tables.push(r.old.clone());
+        }
+        Ok(())
+    }
+
+    /// Input names of the tables `--django-table` renames.
+    pub fn django_tables(&self) -> &[Vec<u8>] {
+        &self.django_tables
+    }
+
+    /// True when a Django rule needs the dump checked and finished by the
+    /// appendix (model renames, fields, tables, migration rows).
+    pub fn has_django(&self) -> bool {
+        !self.django.is_empty()
+            || !self.mark_applied.is_empty()
+            || !self.django_tables.is_empty()
+            || self.column_renames.iter().any(|c| c.django)
     }
 
     /// Parses `TABLE.OLD=NEW` as given to `--rename-column` (`TABLE` may be
@@ -599,6 +621,12 @@ impl Rules {
             mark_applied: Vec::new(),
             applied_at: None,
             rename_permissions: self.rename_permissions,
+            django_tables: self
+                .renames
+                .iter()
+                .filter(|r| self.django_tables.contains(&r.old))
+                .map(|r| r.new.clone())
+                .collect(),
         }
     }
 

@@ -586,3 +586,54 @@ fn sqlite_shapes_dump_matches_django_migrate() {
     let (got, want) = sqlite_shapes(&shapes_rules("sqlite3"));
     assert!(got == want, "{}", first_difference(&got, &want));
 }
+
+/// A Django rule naming a table or column the dump does not have is an
+/// error naming it, and nothing is written.
+#[test]
+fn django_field_and_table_missing_from_the_dump_are_errors() {
+    for dump in [
+        "django/shapes/pg/before.sql",
+        "django/shapes/sqlite/before.sql",
+    ] {
+        for (args, want) in [
+            (
+                &["--django-field", "gadgets.Shelf.owner=keeper"][..],
+                "table gadgets_shelf has no column owner",
+            ),
+            (
+                &["--django-field", "gadgets.Nope.owner_id=keeper_id"][..],
+                "table gadgets_nope is not in this dump",
+            ),
+            (
+                &["--django-table", "gadgets.Nope=nope_v2"][..],
+                "table gadgets_nope is not in this dump",
+            ),
+        ] {
+            let dir = scratch();
+            let out = dir.path().join("out.sql");
+            let res = run(dumpsed()
+                .arg("rewrite")
+                .args(args)
+                .arg(fixture(dump))
+                .arg("-o")
+                .arg(&out));
+            let err = String::from_utf8_lossy(&res.stderr);
+            assert!(!res.status.success(), "{dump} {args:?}: {err}");
+            assert!(err.contains(want), "{dump} {args:?}: {err}");
+            assert!(!out.exists(), "{dump} {args:?}: output written");
+        }
+        // The same rules on what the dump has are fine.
+        let dir = scratch();
+        ok(dumpsed()
+            .args([
+                "rewrite",
+                "--quiet",
+                "--django-field",
+                "gadgets.Shelf.owner_id=keeper_id",
+            ])
+            .args(["--django-table", "gadgets.Node=node_v2"])
+            .arg(fixture(dump))
+            .arg("-o")
+            .arg(dir.path().join("out.sql")));
+    }
+}
