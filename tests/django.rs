@@ -331,14 +331,14 @@ fn django_rule_errors_are_clear() {
 const SHAPES: &str = "django/shapes/project";
 const SHAPES_SETTINGS: &str = "shapesproj.settings";
 
-/// The helper's rules for the `0002_renames` of gadgets, outlets and
-/// archive, in the order regen.sh migrated them, for `backend`.
+/// The helper's rules for the `0002_renames` of gadgets, outlets, archive
+/// and extras, in the order regen.sh migrated them, for `backend`.
 fn shapes_rules(backend: &str) -> String {
     let (code, toml, err) = helper_for(
         backend,
         SHAPES,
         SHAPES_SETTINGS,
-        &["gadgets.0002", "outlets.0002", "archive.0002"],
+        &["gadgets.0002", "outlets.0002", "archive.0002", "extras.0002"],
     );
     assert_eq!(code, Some(0), "{err}");
     toml
@@ -412,7 +412,7 @@ fn pg_shapes_compare(form: &str, mask_known: bool) {
         first_difference(&got, &want)
     );
     // venues 0002 is left unapplied in both (Django cannot apply it).
-    for app in ["gadgets", "outlets", "archive"] {
+    for app in ["gadgets", "outlets", "archive", "extras"] {
         let (fine, text) = manage_shapes(&ours.name, &["migrate", "--check", app]);
         assert!(fine, "migrate --check {app} after restore:\n{text}");
     }
@@ -540,8 +540,9 @@ fn sqlite_shapes(rules_toml: &str) -> (String, String) {
 /// SQLite, the shapes whose rules dumpsed's SQLite path already applies
 /// right: a RenameModel with `Meta.db_table` kept, AlterModelTable (with
 /// its M2M table), an MTI child renamed, a model with a long-named M2M
-/// (SQLite does not cut names), with the rename of the model
-/// `legacy_sprocket` refers to. Only those rules (blocks of the helper's output), since the
+/// (SQLite does not cut names), a OneToOne and a through-model M2M to a
+/// renamed model (Django rebuilds those tables), with the rename of the
+/// model `legacy_sprocket` refers to. Only those rules (blocks of the helper's output), since the
 /// others do not restore yet (see the ignored test below).
 #[test]
 fn sqlite_shapes_db_table_and_alter_model_table_match() {
@@ -556,6 +557,7 @@ fn sqlite_shapes_db_table_and_alter_model_table_match() {
                 || b.contains("model = \"gadgets.Gadget\"")
                 || b.contains("model = \"outlets.Bakery\"")
                 || b.contains("model = \"archive.Ledger\"")
+                || b.contains("model = \"extras.Part\"")
         })
         .collect();
     let (got, want) = sqlite_shapes(&blocks.join("\n\n"));
@@ -566,6 +568,10 @@ fn sqlite_shapes_db_table_and_alter_model_table_match() {
         "outlets_patisserie",
         "archive_journal",
         "archive_journal_entries_reconciled_against_the_quarterly_statement",
+        "extras_component",
+        "extras_partprofile",
+        "extras_kitpart",
+        "extras_kit",
     ];
     let (got, want) = (
         sqlite_lines_of(&got, &tables),
