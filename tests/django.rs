@@ -332,13 +332,20 @@ const SHAPES: &str = "django/shapes/project";
 const SHAPES_SETTINGS: &str = "shapesproj.settings";
 
 /// The helper's rules for the `0002_renames` of gadgets, outlets, archive
-/// and extras, in the order regen.sh migrated them, for `backend`.
+/// and extras, and extras' 0003 (an AlterField of `related_name` only), in
+/// the order regen.sh migrated them, for `backend`.
 fn shapes_rules(backend: &str) -> String {
     let (code, toml, err) = helper_for(
         backend,
         SHAPES,
         SHAPES_SETTINGS,
-        &["gadgets.0002", "outlets.0002", "archive.0002", "extras.0002"],
+        &[
+            "gadgets.0002",
+            "outlets.0002",
+            "archive.0002",
+            "extras.0002",
+            "extras.0003",
+        ],
     );
     assert_eq!(code, Some(0), "{err}");
     toml
@@ -477,6 +484,12 @@ fn helper_rules_for_the_shapes() {
     ] {
         assert!(toml.contains(want), "missing {want:?} in\n{toml}");
     }
+    // An AlterField that changes only related_name: no SQL, a comment.
+    assert!(
+        toml.contains("# extras.0003_profile_related_name: AlterField partprofile.part: no SQL"),
+        "{toml}"
+    );
+    assert!(toml.contains("\"extras.0003_profile_related_name\","), "{toml}");
     Rules::from_toml(&toml).expect("generated TOML parses");
     // PostgreSQL cuts the M2M table name over 63 characters (truncate_name),
     // so dumpsed cannot derive the new one: the helper gives it; SQLite does not.
