@@ -100,8 +100,8 @@ class Emitter:
 
 
 def m2m_changes(from_apps, to_apps, old_label_of):
-    """Auto-created M2M tables whose table or columns differ between the two
-    states: yields (old_table, new_table, [(old_col, new_col)], description)."""
+    """The auto-created M2M fields of every concrete model of the new state,
+    with the same field in the old state: yields (old_field, new_field)."""
     for new_model in concrete_models(to_apps):
         old_label = old_label_of(new_model._meta.label_lower)
         try:
