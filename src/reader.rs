@@ -1002,10 +1002,18 @@ impl<R: Read> Reader<R> {
                     Some(d) => d.new_table.clone(),
                     None => text(plan.new_table_name(&fk.ref_table.name)),
                 };
-                let table = plan.new_table_name(&fk.table.name);
+                // The table's name when Django re-creates the key: its final
+                // one unless a later operation renames it (names_at_step).
+                let at_step = d.and_then(|d| {
+                    d.names_at_step
+                        .iter()
+                        .find(|(input, _)| ident::same_name(plan.dialect, input.as_bytes(), &fk.table.name))
+                        .map(|(_, then)| then.clone())
+                });
+                let table = at_step.unwrap_or_else(|| text(plan.new_table_name(&fk.table.name)));
                 let column = plan.new_column_name(&fk.table.name, &fk.column);
                 let new = crate::django::fk_constraint_name(
-                    &text(table),
+                    &table,
                     &text(column),
                     &to_table,
                     &text(&fk.ref_column),

@@ -143,6 +143,12 @@ pub struct DjangoModel {
     /// `app_model` in lower case unless `db_table` says otherwise.
     pub old_table: String,
     pub new_table: String,
+    /// Tables (input name → name) whose name when Django runs this
+    /// `RenameModel` is not their final one, because a later operation of
+    /// the run renames them (an `AlterModelTable` after it): the foreign
+    /// keys Django re-creates at this step are named from these names.
+    /// Written by the rules helper, which knows the operations' order.
+    pub names_at_step: Vec<(String, String)>,
 }
 
 /// A complete set of rules for one run.
@@ -223,6 +229,7 @@ impl Rules {
         for d in other.django {
             let spec = format!("{}.{}={}", d.app, d.old_model, d.new_model);
             self.add_django_model(&spec, Some(&format!("{}={}", d.old_table, d.new_table)))?;
+            self.set_names_at_step(d.names_at_step)?;
         }
         for w in other.rewrites {
             self.push_rewrite(w)?;
@@ -284,8 +291,20 @@ impl Rules {
             new_model: new_model.into(),
             old_table,
             new_table,
+            names_at_step: Vec::new(),
         });
         Ok(())
+    }
+
+    /// Sets [`DjangoModel::names_at_step`] of the last `--django-model`.
+    pub fn set_names_at_step(&mut self, names: Vec<(String, String)>) -> Result<()> {
+        match self.django.last_mut() {
+            Some(d) => {
+                d.names_at_step = names;
+                Ok(())
+            }
+            None => Err(Error::Rule("names_at_step without a django_model".into())),
+        }
     }
 
     /// Adds a `django_migrations` row for `APP.MIGRATION` (e.g.
@@ -596,6 +615,8 @@ impl Rules {
                 new_model: d.old_model.clone(),
                 old_table: d.new_table.clone(),
                 new_table: d.old_table.clone(),
+                // Backwards the steps run in the other order: not known here.
+                names_at_step: Vec::new(),
             })
             .collect();
         let column_renames = self
@@ -742,6 +763,9 @@ struct DjangoEntry {
     new: String,
     /// `OLD_TABLE=NEW_TABLE` for a model with `Meta.db_table`.
     db_table: Option<String>,
+    /// `{ input_table = "name at this step" }` (see `DjangoModel`).
+    #[serde(default)]
+    names_at_step: std::collections::BTreeMap<String, String>,
 }
 
 impl Rules {
@@ -761,6 +785,14 @@ impl Rules {
         }
         for d in &f.django_model {
             r.add_django_model(&format!("{}={}", d.model, d.new), d.db_table.as_deref())?;
+            if !d.names_at_step.is_empty() {
+                r.set_names_at_step(
+                    d.names_at_step
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                )?;
+            }
         }
         for t in &f.django_table {
             r.parse_django_table(&format!("{}={}", t.model, t.new), t.old.as_deref())?;
