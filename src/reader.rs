@@ -985,8 +985,12 @@ impl<R: Read> Reader<R> {
                 // under the name `_fk_constraint_name` gives
                 // (`BaseDatabaseSchemaEditor._alter_field`).
                 let fk = statement::foreign_key(plan.dialect, stmt)?;
+                let column_renamed = plan.new_column_name(&fk.table.name, &fk.column) != &*fk.column;
                 let d = plan.django.iter().find(|d| {
                     ident::same_name(plan.dialect, &fk.ref_table.name, d.old_table.as_bytes())
+                        // A model keeping its `Meta.db_table`: Django alters
+                        // only the keys whose column changes (its M2M tables').
+                        && (d.old_table != d.new_table || column_renamed)
                 });
                 // A Django `RenameField` of the foreign key's column: the
                 // constraint is re-created for the new column, too.
