@@ -116,6 +116,9 @@ pub struct Seen {
     pub rebuilt: Vec<Vec<u8>>,
     /// The appendix was placed.
     pub generated: bool,
+    /// Tables named by `--django-field` / `--django-table` rules that the
+    /// dump creates, with their columns (input names).
+    pub targets: Vec<(Vec<u8>, Vec<Vec<u8>>)>,
 }
 
 impl Seen {
@@ -149,8 +152,45 @@ fn lit(s: &str) -> String {
 ///   at max(id), as `INSERT … SELECT` into a new table leaves it.
 ///
 /// Ids come from the tables' own sequences, as they did live.
+///
+/// Fails, naming it, when a `--django-field` or `--django-table` rule names
+/// a table or column the dump does not create.
 pub fn appendix(plan: &Plan, seen: &Seen, now: &str) -> Result<Vec<u8>, String> {
     let pg = plan.dialect == Dialect::Postgres;
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let same = |a: &[u8], b: &[u8]| crate::ident::same_name(plan.dialect, a, b);
+    let cols_of = |t: &[u8]| {
+        seen.targets
+            .iter()
+            .find(|(n, _)| same(n, t))
+            .map(|(_, c)| c)
+    };
+    for t in plan.rules.django_tables() {
+        if cols_of(t).is_none() {
+            return Err(format!(
+                "--django-table: table {} is not in this dump (a model with Meta.db_table: give its table)",
+                text(t)
+            ));
+        }
+    }
+    for c in plan.rules.column_renames().iter().filter(|c| c.django) {
+        match cols_of(&c.table) {
+            None => {
+                return Err(format!(
+                    "--django-field: table {} is not in this dump",
+                    text(&c.table)
+                ))
+            }
+            Some(cols) if !cols.iter().any(|x| same(x, &c.old)) => {
+                return Err(format!(
+                    "--django-field: table {} has no column {} (a ForeignKey's column is FIELD_id)",
+                    text(&c.table),
+                    text(&c.old)
+                ))
+            }
+            Some(_) => {}
+        }
+    }
     let q = |t: &str| {
         if pg {
             format!("public.{t}")

@@ -259,7 +259,7 @@ fn edit_distance(a: &[u8], b: &[u8]) -> usize {
 fn problems(plan: &Plan, outcome: &pipeline::Outcome) -> Vec<String> {
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let mut out = Vec::new();
-    for d in &plan.django {
+    for d in plan.django.iter().filter(|d| d.old_table != d.new_table) {
         let found = plan
             .renames
             .iter()

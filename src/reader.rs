@@ -675,9 +675,7 @@ impl<R: Read> Reader<R> {
 
     /// Inserts the SQL that finishes a Django rename, once.
     fn push_generated(&mut self, at: usize) -> Result<(), LocalError> {
-        if self.django.generated
-            || self.plan.django.is_empty() && self.plan.rules.mark_applied().is_empty()
-        {
+        if self.django.generated || !self.plan.rules.has_django() {
             return Ok(());
         }
         self.django.generated = true;
@@ -811,6 +809,15 @@ impl<R: Read> Reader<R> {
                     }
                 }
                 self.django.saw_table(&name);
+                let rules = &self.plan.rules;
+                if rules.django_tables().iter().any(|t| ident::same_name(dialect, t, &name))
+                    || rules
+                        .column_renames()
+                        .iter()
+                        .any(|c| c.django && ident::same_name(dialect, &c.table, &name))
+                {
+                    self.django.targets.push((name.clone(), cols.clone()));
+                }
                 if !self.plan.django.is_empty() {
                     self.django_table(&name, &cols, start, end);
                 }
@@ -889,7 +896,9 @@ impl<R: Read> Reader<R> {
                     let value = rest.split(|&b| b == b'\'').next().unwrap_or_default();
                     self.encoding = Some(String::from_utf8_lossy(value).into_owned());
                 }
-                let extra = if self.plan.django.is_empty() {
+                let extra = if self.plan.django.is_empty()
+                    && !self.plan.rules.column_renames().iter().any(|c| c.django)
+                {
                     None
                 } else {
                     self.django_names(stmt)
@@ -1105,7 +1114,9 @@ impl<R: Read> Reader<R> {
         }
         let stmt = &self.buf[start..end];
         let mut found = None;
-        for d in &plan.django {
+        // A model whose `Meta.db_table` stays: Django alters nothing that
+        // refers to it (`_field_should_be_altered` is false for its FKs).
+        for d in plan.django.iter().filter(|d| d.old_table != d.new_table) {
             let prefix = format!("{}_", d.old_table);
             let col = format!("{}_id", d.old_model.to_lowercase());
             let is_m2m = name.len() > prefix.len()
@@ -1154,15 +1165,41 @@ impl<R: Read> Reader<R> {
                 // under the name `_fk_constraint_name` gives
                 // (`BaseDatabaseSchemaEditor._alter_field`).
                 let fk = statement::foreign_key(plan.dialect, stmt)?;
+                let column_renamed = plan.new_column_name(&fk.table.name, &fk.column) != &*fk.column;
                 let d = plan.django.iter().find(|d| {
                     ident::same_name(plan.dialect, &fk.ref_table.name, d.old_table.as_bytes())
-                })?;
-                let table = plan.new_table_name(&fk.table.name);
+                        // A model keeping its `Meta.db_table`: Django alters
+                        // only the keys whose column changes (its M2M tables').
+                        && (d.old_table != d.new_table || column_renamed)
+                });
+                // A Django `RenameField` of the foreign key's column: the
+                // constraint is re-created for the new column, too.
+                let field = plan.rules.column_renames().iter().any(|c| {
+                    c.django
+                        && ident::same_name(plan.dialect, &c.table, &fk.table.name)
+                        && ident::same_name(plan.dialect, &c.old, &fk.column)
+                });
+                if d.is_none() && !field {
+                    return None;
+                }
+                let to_table = match d {
+                    Some(d) => d.new_table.clone(),
+                    None => text(plan.new_table_name(&fk.ref_table.name)),
+                };
+                // The table's name when Django re-creates the key: its final
+                // one unless a later operation renames it (names_at_step).
+                let at_step = d.and_then(|d| {
+                    d.names_at_step
+                        .iter()
+                        .find(|(input, _)| ident::same_name(plan.dialect, input.as_bytes(), &fk.table.name))
+                        .map(|(_, then)| then.clone())
+                });
+                let table = at_step.unwrap_or_else(|| text(plan.new_table_name(&fk.table.name)));
                 let column = plan.new_column_name(&fk.table.name, &fk.column);
                 let new = crate::django::fk_constraint_name(
-                    &text(table),
+                    &table,
                     &text(column),
-                    &d.new_table,
+                    &to_table,
                     &text(&fk.ref_column),
                     crate::django::PG_MAX_NAME,
                 );

@@ -26,6 +26,10 @@ pub struct ColumnRenameRule {
     pub old: Vec<u8>,
     /// Column name in the output dump.
     pub new: Vec<u8>,
+    /// A Django `RenameField` (`--django-field`): besides the column, the
+    /// foreign key on it is re-created under the name Django's
+    /// `_fk_constraint_name` gives the new column (PostgreSQL).
+    pub django: bool,
 }
 
 /// Rewrites values of one column, with the seed migration's semantics:
@@ -139,6 +143,12 @@ pub struct DjangoModel {
     /// `app_model` in lower case unless `db_table` says otherwise.
     pub old_table: String,
     pub new_table: String,
+    /// Tables (input name → name) whose name when Django runs this
+    /// `RenameModel` is not their final one, because a later operation of
+    /// the run renames them (an `AlterModelTable` after it): the foreign
+    /// keys Django re-creates at this step are named from these names.
+    /// Written by the rules helper, which knows the operations' order.
+    pub names_at_step: Vec<(String, String)>,
 }
 
 /// A complete set of rules for one run.
@@ -155,6 +165,9 @@ pub struct Rules {
     /// Rename the model's permissions in place (Django 6.0's
     /// `RenamePermission`) instead of letting new ones be added (5.2).
     rename_permissions: bool,
+    /// Input names of the tables of `--django-table` rules, which must be
+    /// in the dump (a Django rule naming what the dump lacks is an error).
+    django_tables: Vec<Vec<u8>>,
 }
 
 /// Table of the seed migration (`../shared/seed/module2-migration-guide.md`).
@@ -199,9 +212,13 @@ impl Rules {
 
     /// Adds every rule of `other` to this set.
     pub fn extend(&mut self, other: Rules) -> Result<()> {
+        // Table renames that `add_django_model` below adds again (not those
+        // of a model keeping its `Meta.db_table`: a plain rename of that
+        // table is an `AlterModelTable` of its own).
         let renamed_by_django: Vec<Vec<u8>> = other
             .django
             .iter()
+            .filter(|d| d.old_table != d.new_table)
             .map(|d| d.old_table.as_bytes().to_vec())
             .collect();
         for r in other.renames {
@@ -212,6 +229,7 @@ impl Rules {
         for d in other.django {
             let spec = format!("{}.{}={}", d.app, d.old_model, d.new_model);
             self.add_django_model(&spec, Some(&format!("{}={}", d.old_table, d.new_table)))?;
+            self.set_names_at_step(d.names_at_step)?;
         }
         for w in other.rewrites {
             self.push_rewrite(w)?;
@@ -222,6 +240,7 @@ impl Rules {
             }
         }
         self.mark_applied.extend(other.mark_applied);
+        self.django_tables.extend(other.django_tables);
         self.applied_at = other.applied_at.or(self.applied_at.take());
         self.rename_permissions |= other.rename_permissions;
         Ok(())
@@ -261,15 +280,31 @@ impl Rules {
                 format!("{app}_{}", new_model.to_lowercase()),
             ),
         };
-        self.add_rename(&old_table, &new_table)?;
+        // A model with `Meta.db_table` keeps its table: Django's
+        // `alter_db_table` does nothing, and neither does the rename here.
+        if old_table != new_table {
+            self.add_rename(&old_table, &new_table)?;
+        }
         self.django.push(DjangoModel {
             app: app.into(),
             old_model: old_model.into(),
             new_model: new_model.into(),
             old_table,
             new_table,
+            names_at_step: Vec::new(),
         });
         Ok(())
+    }
+
+    /// Sets [`DjangoModel::names_at_step`] of the last `--django-model`.
+    pub fn set_names_at_step(&mut self, names: Vec<(String, String)>) -> Result<()> {
+        match self.django.last_mut() {
+            Some(d) => {
+                d.names_at_step = names;
+                Ok(())
+            }
+            None => Err(Error::Rule("names_at_step without a django_model".into())),
+        }
     }
 
     /// Adds a `django_migrations` row for `APP.MIGRATION` (e.g.
@@ -440,8 +475,79 @@ impl Rules {
             table,
             old: old.as_bytes().to_vec(),
             new: new.as_bytes().to_vec(),
+            django: false,
         });
         Ok(())
+    }
+
+    /// Adds a Django `RenameField`: column `old` of `table` → `new` (the
+    /// database column names, e.g. `owner_id` → `keeper_id` for a
+    /// `ForeignKey`), as a column rename whose foreign key also gets the
+    /// name Django gives it.
+    pub fn add_django_field(&mut self, table: &str, old: &str, new: &str) -> Result<()> {
+        self.add_column_rename(table, old, new)?;
+        if let Some(c) = self.column_renames.last_mut() {
+            c.django = true;
+        }
+        Ok(())
+    }
+
+    /// Parses `APP.Model.OLD=NEW` as given to `--django-field` (the table
+    /// is `app_model`; OLD and NEW are column names). `table` overrides
+    /// the table for a model with `Meta.db_table`.
+    pub fn parse_django_field(&mut self, spec: &str, table: Option<&str>) -> Result<()> {
+        let bad = |why: &str| Error::Rule(format!("--django-field {spec:?}: {why}"));
+        let (target, new) = spec
+            .split_once('=')
+            .ok_or_else(|| bad("expected APP.Model.OLD_COLUMN=NEW_COLUMN"))?;
+        let mut parts = target.trim().splitn(3, '.');
+        let (Some(app), Some(model), Some(old)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(bad("expected APP.Model.OLD_COLUMN=NEW_COLUMN"));
+        };
+        for (what, name) in [("app label", app), ("model name", model)] {
+            if !crate::django::is_identifier(name) {
+                return Err(bad(&format!(
+                    "{what} {name:?} is not a valid Python identifier"
+                )));
+            }
+        }
+        let default = format!("{app}_{}", model.to_lowercase());
+        self.add_django_field(table.unwrap_or(&default), old, new.trim())
+    }
+
+    /// Parses `APP.Model=NEW_TABLE` as given to `--django-table` (Django's
+    /// `AlterModelTable`): the model's table, `app_model` unless `old`
+    /// names it (a model that already has `Meta.db_table`), is renamed.
+    pub fn parse_django_table(&mut self, spec: &str, old: Option<&str>) -> Result<()> {
+        let bad = |why: &str| Error::Rule(format!("--django-table {spec:?}: {why}"));
+        let (target, new) = spec
+            .split_once('=')
+            .ok_or_else(|| bad("expected APP.Model=NEW_TABLE"))?;
+        let (app, model) = target
+            .trim()
+            .split_once('.')
+            .filter(|(a, m)| crate::django::is_identifier(a) && crate::django::is_identifier(m))
+            .ok_or_else(|| bad("expected APP.Model=NEW_TABLE (Python identifiers)"))?;
+        let default = format!("{app}_{}", model.to_lowercase());
+        self.add_rename(old.unwrap_or(&default), new.trim())?;
+        if let Some(r) = self.renames.last() {
+            self.django_tables.push(r.old.clone());
+        }
+        Ok(())
+    }
+
+    /// Input names of the tables `--django-table` renames.
+    pub fn django_tables(&self) -> &[Vec<u8>] {
+        &self.django_tables
+    }
+
+    /// True when a Django rule needs the dump checked and finished by the
+    /// appendix (model renames, fields, tables, migration rows).
+    pub fn has_django(&self) -> bool {
+        !self.django.is_empty()
+            || !self.mark_applied.is_empty()
+            || !self.django_tables.is_empty()
+            || self.column_renames.iter().any(|c| c.django)
     }
 
     /// Parses `TABLE.OLD=NEW` as given to `--rename-column` (`TABLE` may be
@@ -509,6 +615,8 @@ impl Rules {
                 new_model: d.old_model.clone(),
                 old_table: d.new_table.clone(),
                 new_table: d.old_table.clone(),
+                // Backwards the steps run in the other order: not known here.
+                names_at_step: Vec::new(),
             })
             .collect();
         let column_renames = self
@@ -523,6 +631,7 @@ impl Rules {
                     .map_or_else(|| c.table.clone(), |r| r.new.clone()),
                 old: c.new.clone(),
                 new: c.old.clone(),
+                django: c.django,
             })
             .collect();
         Rules {
@@ -533,6 +642,12 @@ impl Rules {
             mark_applied: Vec::new(),
             applied_at: None,
             rename_permissions: self.rename_permissions,
+            django_tables: self
+                .renames
+                .iter()
+                .filter(|r| self.django_tables.contains(&r.old))
+                .map(|r| r.new.clone())
+                .collect(),
         }
     }
 
@@ -552,6 +667,7 @@ impl Rules {
             && self.column_renames.is_empty()
             && self.rewrites.is_empty()
             && self.mark_applied.is_empty()
+            && self.django.is_empty()
     }
 
     /// Maps a table given by its new name to its input (old) name.
@@ -577,6 +693,10 @@ struct RulesFile {
     rewrite: Vec<RewriteEntry>,
     #[serde(default)]
     django_model: Vec<DjangoEntry>,
+    #[serde(default)]
+    django_field: Vec<DjangoFieldEntry>,
+    #[serde(default)]
+    django_table: Vec<DjangoTableEntry>,
     #[serde(default)]
     mark_applied: Vec<String>,
     applied_at: Option<String>,
@@ -610,6 +730,30 @@ struct RewriteEntry {
     django_like: bool,
 }
 
+/// `[[django_field]]`: a `RenameField`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DjangoFieldEntry {
+    /// `APP.Model.OLD_COLUMN`
+    field: String,
+    /// `NEW_COLUMN`
+    new: String,
+    /// The model's table when it sets `Meta.db_table` (default `app_model`).
+    table: Option<String>,
+}
+
+/// `[[django_table]]`: an `AlterModelTable`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DjangoTableEntry {
+    /// `APP.Model`
+    model: String,
+    /// The new table name.
+    new: String,
+    /// The table before, when the model already set `Meta.db_table`.
+    old: Option<String>,
+}
+
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DjangoEntry {
@@ -619,6 +763,9 @@ struct DjangoEntry {
     new: String,
     /// `OLD_TABLE=NEW_TABLE` for a model with `Meta.db_table`.
     db_table: Option<String>,
+    /// `{ input_table = "name at this step" }` (see `DjangoModel`).
+    #[serde(default)]
+    names_at_step: std::collections::BTreeMap<String, String>,
 }
 
 impl Rules {
@@ -638,6 +785,20 @@ impl Rules {
         }
         for d in &f.django_model {
             r.add_django_model(&format!("{}={}", d.model, d.new), d.db_table.as_deref())?;
+            if !d.names_at_step.is_empty() {
+                r.set_names_at_step(
+                    d.names_at_step
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                )?;
+            }
+        }
+        for t in &f.django_table {
+            r.parse_django_table(&format!("{}={}", t.model, t.new), t.old.as_deref())?;
+        }
+        for d in &f.django_field {
+            r.parse_django_field(&format!("{}={}", d.field, d.new), d.table.as_deref())?;
         }
         for w in &f.rewrite {
             let (table, column) = w.column.rsplit_once('.').ok_or_else(|| {
@@ -757,6 +918,49 @@ mod tests {
         assert!(r.add_django_model("app.Old", None).is_err());
         assert!(r.add_mark_applied("app.0002_x").is_ok());
         assert!(r.add_mark_applied("app").is_err());
+    }
+
+    #[test]
+    fn django_field_and_table_are_thin_rules() {
+        let mut r = Rules::new();
+        r.parse_django_field("shop.Shelf.owner_id=keeper_id", None)
+            .unwrap();
+        let c = &r.column_renames()[0];
+        assert_eq!(
+            (&c.table[..], &c.old[..], &c.new[..], c.django),
+            (
+                &b"shop_shelf"[..],
+                &b"owner_id"[..],
+                &b"keeper_id"[..],
+                true
+            )
+        );
+        r.parse_django_table("shop.Bolt=bolt_new", None).unwrap();
+        assert_eq!(r.renames()[0].old, b"shop_bolt");
+        r.parse_django_table("shop.Nut=nut_new", Some("nut_old"))
+            .unwrap();
+        assert_eq!(r.renames()[1].old, b"nut_old");
+        assert!(r.parse_django_field("shop.Shelf=x", None).is_err());
+        assert!(r.parse_django_field("sh-op.Shelf.a=b", None).is_err());
+        assert!(r.parse_django_table("shop=bolt", None).is_err());
+        let t = Rules::from_toml(
+            "[[django_field]]\nfield = \"shop.Shelf.owner_id\"\nnew = \"keeper_id\"\ntable = \"legacy\"\n\
+             [[django_table]]\nmodel = \"shop.Bolt\"\nnew = \"bolt_new\"\n",
+        )
+        .unwrap();
+        assert_eq!(t.column_renames()[0].table, b"legacy");
+        assert!(t.column_renames()[0].django);
+        assert_eq!(t.renames()[0].new, b"bolt_new");
+    }
+
+    #[test]
+    fn django_model_with_db_table_kept_renames_no_table() {
+        let mut r = Rules::new();
+        r.add_django_model("app.Old=New", Some("legacy=legacy"))
+            .unwrap();
+        assert!(r.renames().is_empty());
+        assert_eq!(r.django_models()[0].new_table, "legacy");
+        assert!(!r.is_empty());
     }
 
     #[test]

@@ -15,6 +15,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::*;
+use dumpsed::Rules;
 
 const MARKS: &[&str] = &[
     "--mark-applied",
@@ -23,10 +24,148 @@ const MARKS: &[&str] = &[
     "incident_safety.0003_update_reference_numbers",
 ];
 
+/// Runs the repo's Django helper (`python -m dumpsed_django`, in
+/// `python/`) on the fixture project; returns (exit code, stdout, stderr).
+fn helper(project: &str, settings: &str, migrations: &[&str]) -> (Option<i32>, String, String) {
+    helper_for("sqlite3", project, settings, migrations)
+}
+
+/// [`helper`] with the fixture settings' default database on `backend`
+/// (`postgresql` or `sqlite3`; nothing connects to it): Django's names
+/// depend on the backend (PostgreSQL cuts them at 63 characters).
+fn helper_for(
+    backend: &str,
+    project: &str,
+    settings: &str,
+    migrations: &[&str],
+) -> (Option<i32>, String, String) {
+    let out = run(Command::new(django_python())
+        .env("DJANGO_DB_BACKEND", backend)
+        .env("DJANGO_PG_NAME", "dumpsed_no_such_db")
+        .args(["-m", "dumpsed_django", "--project"])
+        .arg(fixture(project))
+        .args(["--settings", settings])
+        .args(migrations)
+        .env("PYTHONPATH", root().join("python"))
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env_remove("DJANGO_SETTINGS_MODULE"));
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The helper's rules for the guide's 0002 and 0003, with the commented
+/// `[[rewrite]]` stub printed for 0003's RunPython filled in as the guide's
+/// code says (`reference_number__startswith='CAPA-'`, `replace('CAPA-', 'SAP-')`).
+fn guide_rules_toml() -> String {
+    let (code, toml, err) = helper(
+        "django/project",
+        "fixtureproj.settings",
+        &["incident_safety.0002", "incident_safety.0003"],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("RunPython") && err.contains("cannot be translated"),
+        "{err}"
+    );
+    let stub_start = toml
+        .find("# [[rewrite]]")
+        .expect("a [[rewrite]] stub for RunPython");
+    let (head, stub) = toml.split_at(stub_start);
+    let filled: String = stub
+        .lines()
+        .map(|l| {
+            let l = l.strip_prefix("# ").unwrap_or(l);
+            l.replace(
+                "TABLE.COLUMN",
+                "incident_safety_safetyactionplan.reference_number",
+            )
+            .replace("OLD-PREFIX", "CAPA-")
+            .replace("NEW-PREFIX", "SAP-")
+        })
+        .map(|l| l + "\n")
+        .collect();
+    format!("{head}{filled}")
+}
+
+/// The guide's 0002 gives exactly the preset's model rename, and with
+/// 0003's stub filled in exactly the preset plus both `mark_applied`
+/// rows; so the tests below, which run the generated rules, run the preset.
+#[test]
+fn helper_rules_for_the_guide_are_the_preset() {
+    let (code, toml, err) = helper(
+        "django/project",
+        "fixtureproj.settings",
+        &["incident_safety.0002_rename_capa_to_safety_action_plan"],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let got = Rules::from_toml(&toml).expect("generated TOML parses");
+    let mut want = Rules::new();
+    want.add_django_model(
+        "incident_safety.CorrectivePreventiveAction=SafetyActionPlan",
+        None,
+    )
+    .expect("rule");
+    want.add_mark_applied("incident_safety.0002_rename_capa_to_safety_action_plan")
+        .expect("rule");
+    assert_eq!(got, want, "{toml}");
+
+    let got = Rules::from_toml(&guide_rules_toml()).expect("generated TOML parses");
+    let mut want = Rules::preset("capa-to-sap").expect("preset");
+    for m in MARKS.iter().skip(1).step_by(2) {
+        want.add_mark_applied(m).expect("rule");
+    }
+    assert_eq!(got, want);
+    // Unfilled, the stub is only a comment: the rules are the rename alone.
+    let (_, raw, _) = helper(
+        "django/project",
+        "fixtureproj.settings",
+        &["incident_safety.0003", "incident_safety.0002"],
+    );
+    let raw = Rules::from_toml(&raw).expect("generated TOML parses");
+    assert!(raw.rewrites().is_empty());
+    assert_eq!(raw.mark_applied().len(), 2);
+    assert_eq!(
+        raw.mark_applied()[0].1,
+        "0002_rename_capa_to_safety_action_plan"
+    );
+}
+
+#[test]
+fn helper_errors_name_the_problem() {
+    let (code, out, err) = helper(
+        "django/project",
+        "fixtureproj.settings",
+        &["nosuchapp.0001"],
+    );
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(out.is_empty() && err.contains("nosuchapp"), "{err}");
+    let (code, _, err) = helper(
+        "django/project",
+        "fixtureproj.settings",
+        &["incident_safety.0009"],
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("incident_safety.0009"), "{err}");
+    // 0001 is a CreateModel: not something a rename of a dump can express.
+    let (code, out, err) = helper(
+        "django/project",
+        "fixtureproj.settings",
+        &["staff_records.0001"],
+    );
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.is_empty() && err.contains("CreateModel"), "{err}");
+}
+
 fn rewrite(before: &str, out: &Path, extra: &[&str]) {
+    let dir = scratch();
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(&rules, guide_rules_toml()).expect("write rules");
     ok(dumpsed()
-        .args(["rewrite", "--quiet", "--preset", "capa-to-sap"])
-        .args(MARKS)
+        .args(["rewrite", "--quiet", "--rules"])
+        .arg(&rules)
         .args(extra)
         .arg(fixture(before))
         .arg("-o")
@@ -163,23 +302,7 @@ fn sqlite_dump_matches_django_migrate() {
     rewrite("django/sqlite/before.sql", &out, &[]);
     let got = sqlite_restore_and_dump(&out, dir.path(), "ours");
     let want = std::fs::read(fixture("django/sqlite/after-live.sql")).expect("fixture");
-    let norm = |d: &[u8]| {
-        let mut lines: Vec<String> = String::from_utf8_lossy(d)
-            .lines()
-            .map(
-                |l| match l.strip_prefix("INSERT INTO django_migrations VALUES(") {
-                    Some(rest) => format!(
-                        "INSERT INTO django_migrations VALUES({}<applied>",
-                        &rest[..rest.rfind(",'").map_or(0, |i| i + 1)]
-                    ),
-                    None => l.to_string(),
-                },
-            )
-            .collect();
-        lines.sort();
-        lines.join("\n")
-    };
-    let (got, want) = (norm(&got), norm(&want));
+    let (got, want) = (normalized_sqlite(&got), normalized_sqlite(&want));
     assert!(got == want, "{}", first_difference(&got, &want));
     // Django's SQLite startswith is LIKE, which ignores ASCII case.
     assert!(got.contains("'Capa-SAP-5'"));
@@ -199,4 +322,358 @@ fn django_rule_errors_are_clear() {
         .arg(fixture("pg/before.sql")));
     assert!(!res.status.success());
     assert!(String::from_utf8_lossy(&res.stderr).contains("no django_migrations table"));
+}
+
+// ---------------------------------------------------------------------------
+// The relation shapes of issue 10 (`fixtures/django/shapes/`, real Django 5.2
+// `migrate` of `gadgets.0002_renames`): every rule comes from the helper.
+
+const SHAPES: &str = "django/shapes/project";
+const SHAPES_SETTINGS: &str = "shapesproj.settings";
+
+/// The helper's rules for the `0002_renames` of gadgets, outlets, archive
+/// and extras, and extras' 0003 (an AlterField of `related_name` only), in
+/// the order regen.sh migrated them, for `backend`.
+fn shapes_rules(backend: &str) -> String {
+    let (code, toml, err) = helper_for(
+        backend,
+        SHAPES,
+        SHAPES_SETTINGS,
+        &[
+            "gadgets.0002",
+            "outlets.0002",
+            "archive.0002",
+            "extras.0002",
+            "extras.0003",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    toml
+}
+
+/// `manage.py` of the shapes project against PostgreSQL database `db`.
+fn manage_shapes(db: &str, args: &[&str]) -> (bool, String) {
+    let out = run(Command::new(django_python())
+        .arg(fixture("django/shapes/project/manage.py"))
+        .args(args)
+        .env("DJANGO_DB_BACKEND", "postgresql")
+        .env("DJANGO_PG_NAME", db)
+        .env("PYTHONDONTWRITEBYTECODE", "1"));
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+fn rewrite_with(rules_toml: &str, before: &str, out: &Path) {
+    let rules = out.with_extension("toml");
+    std::fs::write(&rules, rules_toml).expect("write rules");
+    ok(dumpsed()
+        .args(["rewrite", "--quiet", "--rules"])
+        .arg(&rules)
+        .arg(fixture(before))
+        .arg("-o")
+        .arg(out));
+}
+
+fn pg_shapes_match_live(form: &str) {
+    let dir = scratch();
+    let out = dir.path().join("out.sql");
+    rewrite_with(
+        &shapes_rules("postgresql"),
+        &format!("django/shapes/pg/before{form}.sql"),
+        &out,
+    );
+    let ours = PgDb::new("shp");
+    ours.restore(&out);
+    let live = PgDb::new("shplive");
+    live.restore(&fixture(&format!("django/shapes/pg/after-live{form}.sql")));
+    let (got, want) = (
+        normalized_pg(&ours.dump(&[])),
+        normalized_pg(&live.dump(&[])),
+    );
+    assert!(
+        got == want,
+        "shapes{form}: {}",
+        first_difference(&got, &want)
+    );
+    // venues 0002 is left unapplied in both (Django cannot apply it).
+    for app in ["gadgets", "outlets", "archive", "extras"] {
+        let (fine, text) = manage_shapes(&ours.name, &["migrate", "--check", app]);
+        assert!(fine, "migrate --check {app} after restore:\n{text}");
+    }
+}
+
+/// RenameModel of a model with `Meta.db_table` kept, then AlterModelTable
+/// (archive.Drawer → Cabinet, drawer_v1 → cabinet_v2): Django renames the
+/// M2M column at the first step and re-creates its foreign key under a name
+/// computed from the M2M table's name *then*
+/// (`drawer_v1_entries_cabinet_id_2c56d376_fk_drawer_v1_id`), not from its
+/// final name (`cabinet_v2_entries_…_0063d756_…`). The helper knows the
+/// order and says so with `names_at_step`; without it the name is wrong.
+#[test]
+fn pg_shapes_rename_then_alter_model_table_fk_name() {
+    let rules = shapes_rules("postgresql");
+    assert!(
+        rules.contains("names_at_step = { ")
+            && rules.contains("\"drawer_v1_entries\" = \"drawer_v1_entries\""),
+        "{rules}"
+    );
+    let dir = scratch();
+    for (toml, want) in [
+        (
+            rules.clone(),
+            "drawer_v1_entries_cabinet_id_2c56d376_fk_drawer_v1_id",
+        ),
+        (
+            rules
+                .lines()
+                .filter(|l| !l.starts_with("names_at_step"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            "cabinet_v2_entries_cabinet_id_0063d756_fk_drawer_v1_id",
+        ),
+    ] {
+        let out = dir.path().join("out.sql");
+        rewrite_with(&toml, "django/shapes/pg/before.sql", &out);
+        let text = String::from_utf8_lossy(&std::fs::read(&out).expect("output")).into_owned();
+        assert!(
+            text.contains(&format!("ADD CONSTRAINT {want} FOREIGN KEY (cabinet_id)")),
+            "{want}"
+        );
+        // A key to a model that keeps its Meta.db_table (Sprocket → Cog),
+        // from a table renamed later (gadgets_node): Django leaves its name,
+        // with or without names_at_step.
+        assert!(
+            text.contains(
+                "ADD CONSTRAINT gadgets_node_sprocket_id_09b0666e_fk_legacy_sprocket_id FOREIGN KEY (sprocket_id)"
+            ),
+            "{want}"
+        );
+    }
+}
+
+#[test]
+fn pg_shapes_copy_dump_matches_django_migrate() {
+    pg_shapes_match_live("");
+}
+
+#[test]
+fn pg_shapes_inserts_dump_matches_django_migrate() {
+    pg_shapes_match_live("-inserts");
+}
+
+#[test]
+fn pg_shapes_column_inserts_dump_matches_django_migrate() {
+    pg_shapes_match_live("-column-inserts");
+}
+
+/// The generated rules name what each shape needs (so a change in the
+/// helper that drops one fails here, not only in a dump comparison).
+#[test]
+fn helper_rules_for_the_shapes() {
+    let toml = shapes_rules("sqlite3");
+    for want in [
+        // self-referential M2M, symmetrical and not
+        "old = \"gadgets_gadget_friends\"\nnew = \"gadgets_widget_friends\"",
+        "column = \"gadgets_gadget_friends.from_gadget_id\"\nnew = \"from_widget_id\"",
+        "column = \"gadgets_gadget_parts.to_gadget_id\"\nnew = \"to_widget_id\"",
+        // M2M declared on another model
+        "column = \"gadgets_shelf_gadgets.gadget_id\"\nnew = \"widget_id\"",
+        // Meta.db_table kept
+        "model = \"gadgets.Sprocket\"\nnew = \"Cog\"\ndb_table = \"legacy_sprocket=legacy_sprocket\"",
+        // RenameField of a plain column and of a foreign key
+        "column = \"gadgets_shelf.label\"\nnew = \"title\"",
+        "[[django_field]]\nfield = \"gadgets.Shelf.owner_id\"\nnew = \"keeper_id\"",
+        // AlterModelTable, and its M2M table
+        "old = \"bolt_old\"\nnew = \"bolt_new\"",
+        "old = \"bolt_old_shelves\"\nnew = \"bolt_new_shelves\"",
+        "model = \"gadgets.Node\"\nnew = \"TreeNode\"",
+        // MTI child renamed; two models renamed where one has an M2M to the
+        // other (the M2M table named by its name in the dump)
+        "model = \"outlets.Bakery\"\nnew = \"Patisserie\"",
+        // RenameModel with db_table kept, then AlterModelTable
+        "model = \"archive.Drawer\"\nnew = \"Cabinet\"\ndb_table = \"drawer_v1=drawer_v1\"",
+        "column = \"drawer_v1_entries.drawer_id\"\nnew = \"cabinet_id\"",
+        "old = \"drawer_v1_entries\"\nnew = \"cabinet_v2_entries\"",
+        "column = \"outlets_book_authors_and_contributing_editors_of_this_edition.author_id\"\nnew = \"writer_id\"",
+    ] {
+        assert!(toml.contains(want), "missing {want:?} in\n{toml}");
+    }
+    // An AlterField that changes only related_name: no SQL, a comment.
+    assert!(
+        toml.contains("# extras.0003_profile_related_name: AlterField partprofile.part: no SQL"),
+        "{toml}"
+    );
+    assert!(
+        toml.contains("\"extras.0003_profile_related_name\","),
+        "{toml}"
+    );
+    Rules::from_toml(&toml).expect("generated TOML parses");
+    // PostgreSQL cuts the M2M table name over 63 characters (truncate_name),
+    // so dumpsed cannot derive the new one: the helper gives it; SQLite does not.
+    let pg = shapes_rules("postgresql");
+    assert!(
+        pg.contains("old = \"archive_ledger_entries_reconciled_against_the_quarterly_sta965c\"\nnew = \"archive_journal_entries_reconciled_against_the_quarterly_stac23\""),
+        "{pg}"
+    );
+    assert!(!toml.contains("sta965c"), "{toml}");
+    // Django 5.2 cannot apply venues 0002 (MTI parent renamed): the helper
+    // says so rather than print rules.
+    let (code, out, err) = helper(SHAPES, SHAPES_SETTINGS, &["venues.0002"]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.is_empty() && err.contains("Django itself cannot apply"),
+        "{err}"
+    );
+}
+
+/// A `.dump` with lines sorted and `django_migrations.applied` masked.
+fn normalized_sqlite(d: &[u8]) -> String {
+    let mut lines: Vec<String> = String::from_utf8_lossy(d)
+        .lines()
+        .map(
+            |l| match l.strip_prefix("INSERT INTO django_migrations VALUES(") {
+                Some(rest) => format!(
+                    "INSERT INTO django_migrations VALUES({}<applied>",
+                    &rest[..rest.rfind(",'").map_or(0, |i| i + 1)]
+                ),
+                None => l.to_string(),
+            },
+        )
+        .collect();
+    lines.sort();
+    lines.join("\n")
+}
+
+/// The lines of a normalised `.dump` about the given tables.
+fn sqlite_lines_of(dump: &str, tables: &[&str]) -> String {
+    dump.lines()
+        .filter(|l| {
+            tables.iter().any(|t| {
+                l.contains(&format!("\"{t}\""))
+                    || l.contains(&format!("INSERT INTO {t} VALUES"))
+                    || l.contains(&format!("('{t}',"))
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn sqlite_shapes(rules_toml: &str) -> (String, String) {
+    let dir = scratch();
+    let out = dir.path().join("out.sql");
+    rewrite_with(rules_toml, "django/shapes/sqlite/before.sql", &out);
+    let got = sqlite_restore_and_dump(&out, dir.path(), "ours");
+    let want = std::fs::read(fixture("django/shapes/sqlite/after-live.sql")).expect("fixture");
+    (normalized_sqlite(&got), normalized_sqlite(&want))
+}
+
+/// SQLite, the shapes whose rules dumpsed's SQLite path already applies
+/// right: a RenameModel with `Meta.db_table` kept, AlterModelTable (with
+/// its M2M table), an MTI child renamed, a model with a long-named M2M
+/// (SQLite does not cut names), a OneToOne and a through-model M2M to a
+/// renamed model (Django rebuilds those tables), with the rename of the
+/// model `legacy_sprocket` refers to. Only those rules (blocks of the helper's output), since the
+/// others do not restore yet (see the ignored test below).
+#[test]
+fn sqlite_shapes_db_table_and_alter_model_table_match() {
+    let toml = shapes_rules("sqlite3");
+    let blocks: Vec<&str> = toml
+        .split("\n\n")
+        .filter(|b| {
+            // legacy_sprocket has a foreign key to Gadget, renamed too.
+            !b.contains("[[")
+                || b.contains("Sprocket")
+                || b.contains("bolt_old")
+                || b.contains("model = \"gadgets.Gadget\"")
+                || b.contains("model = \"outlets.Bakery\"")
+                || b.contains("model = \"archive.Ledger\"")
+                || b.contains("model = \"extras.Part\"")
+        })
+        .collect();
+    let (got, want) = sqlite_shapes(&blocks.join("\n\n"));
+    let tables = [
+        "legacy_sprocket",
+        "bolt_new",
+        "bolt_new_shelves",
+        "outlets_patisserie",
+        "archive_journal",
+        "archive_journal_entries_reconciled_against_the_quarterly_statement",
+        "extras_component",
+        "extras_partprofile",
+        "extras_kitpart",
+        "extras_kit",
+    ];
+    let (got, want) = (
+        sqlite_lines_of(&got, &tables),
+        sqlite_lines_of(&want, &tables),
+    );
+    assert!(want.contains("CREATE TABLE"), "{want}");
+    assert!(got == want, "{}", first_difference(&got, &want));
+}
+
+#[test]
+#[ignore = "SQLite still goes through the spelling-based renamer (its ALTER TABLE-based replacement is being built): \
+            a column rename of a table that is not renamed is not applied in CREATE TABLE/INDEX (M2M on another model, RenameField); \
+            in a renamed M2M table the column after a REFERENCES is looked up in the referenced table (self-referential M2M: \
+            to_gadget_id stays, the restore fails on the recomputed UNIQUE index); Django's rebuild of the self-FK table \
+            (index names from the new table name, sqlite_sequence reset to max(id)) and of the self-M2M tables is not replayed; \
+            RenameModel then AlterModelTable: index names Django computes between the two steps come out with the final table name"]
+fn sqlite_shapes_dump_matches_django_migrate() {
+    let (got, want) = sqlite_shapes(&shapes_rules("sqlite3"));
+    assert!(got == want, "{}", first_difference(&got, &want));
+}
+
+/// A Django rule naming a table or column the dump does not have is an
+/// error naming it, and nothing is written.
+#[test]
+fn django_field_and_table_missing_from_the_dump_are_errors() {
+    for dump in [
+        "django/shapes/pg/before.sql",
+        "django/shapes/sqlite/before.sql",
+    ] {
+        for (args, want) in [
+            (
+                &["--django-field", "gadgets.Shelf.owner=keeper"][..],
+                "table gadgets_shelf has no column owner",
+            ),
+            (
+                &["--django-field", "gadgets.Nope.owner_id=keeper_id"][..],
+                "table gadgets_nope is not in this dump",
+            ),
+            (
+                &["--django-table", "gadgets.Nope=nope_v2"][..],
+                "table gadgets_nope is not in this dump",
+            ),
+        ] {
+            let dir = scratch();
+            let out = dir.path().join("out.sql");
+            let res = run(dumpsed()
+                .arg("rewrite")
+                .args(args)
+                .arg(fixture(dump))
+                .arg("-o")
+                .arg(&out));
+            let err = String::from_utf8_lossy(&res.stderr);
+            assert!(!res.status.success(), "{dump} {args:?}: {err}");
+            // On SQLite, SQLite's own ALTER TABLE may refuse the missing
+            // column first, in its words.
+            let sqlite_says = dump.contains("sqlite") && err.contains("no such column");
+            assert!(err.contains(want) || sqlite_says, "{dump} {args:?}: {err}");
+            assert!(!out.exists(), "{dump} {args:?}: output written");
+        }
+        // The same rules on what the dump has are fine.
+        let dir = scratch();
+        ok(dumpsed()
+            .args([
+                "rewrite",
+                "--quiet",
+                "--django-field",
+                "gadgets.Shelf.owner_id=keeper_id",
+            ])
+            .args(["--django-table", "gadgets.Node=node_v2"])
+            .arg(fixture(dump))
+            .arg("-o")
+            .arg(dir.path().join("out.sql")));
+    }
 }

@@ -53,6 +53,19 @@ pub struct RuleArgs {
     #[arg(long = "django-model", value_name = "APP.OldModel=NewModel")]
     pub django_model: Vec<String>,
 
+    /// Rename a Django model field as `manage.py migrate` does with
+    /// RenameField: the column (OLD and NEW are database column names,
+    /// `owner_id=keeper_id` for a ForeignKey) of table `app_model`, and on
+    /// PostgreSQL the foreign key's name. Repeatable.
+    #[arg(long = "django-field", value_name = "APP.Model.OLD=NEW")]
+    pub django_field: Vec<String>,
+
+    /// Rename a Django model's table as AlterModelTable does (the table
+    /// `app_model`; use --rename-table for a model that had Meta.db_table).
+    /// Repeatable.
+    #[arg(long = "django-table", value_name = "APP.Model=NEW_TABLE")]
+    pub django_table: Vec<String>,
+
     /// Tables of the (single) --django-model whose model sets Meta.db_table.
     #[arg(long = "db-table", value_name = "OLD_TABLE=NEW_TABLE")]
     pub db_table: Option<String>,
@@ -98,7 +111,7 @@ impl RuleArgs {
         let rules = self.rules_or_none()?;
         if rules.is_empty() {
             return Err(Error::Rule(
-                "no rules given: use --preset, --rules, --rename-table, --rename-column, --rewrite or --django-model".into(),
+                "no rules given: use --preset, --rules, --rename-table, --rename-column, --rewrite, --django-model, --django-field or --django-table".into(),
             ));
         }
         Ok(rules)
@@ -123,6 +136,12 @@ impl RuleArgs {
         }
         for m in &self.django_model {
             rules.add_django_model(m, self.db_table.as_deref())?;
+        }
+        for t in &self.django_table {
+            rules.parse_django_table(t, None)?;
+        }
+        for f in &self.django_field {
+            rules.parse_django_field(f, None)?;
         }
         for r in &self.rename_table {
             rules.parse_rename(r)?;
