@@ -793,9 +793,7 @@ impl<R: Read> Reader<R> {
                 }
                 if dialect == Dialect::Sqlite && schema_row {
                     self.refuse_virtual_table_rename(start, end)?;
-                    if self.plan.django.is_empty() {
-                        return self.resolve_sqlite(start, end);
-                    }
+                    return self.resolve_sqlite(start, end, None);
                 }
                 let head = if dialect == Dialect::Postgres && mentions {
                     self.resolve_pg_head(start, start + values_at)?
@@ -881,14 +879,7 @@ impl<R: Read> Reader<R> {
                         Ok(Action::Keep)
                     };
                 }
-                if self.plan.django.is_empty() {
-                    return self.resolve_sqlite(start, end);
-                }
-                Ok(if mentions {
-                    Action::Rename(None)
-                } else {
-                    Action::Keep
-                })
+                self.resolve_sqlite(start, end, None)
             }
             Head::StdStrings(on) => {
                 self.escapes = !on;
@@ -923,8 +914,8 @@ impl<R: Read> Reader<R> {
                 let create = self.buf[start..end]
                     .get(..6)
                     .is_some_and(|w| w.eq_ignore_ascii_case(b"CREATE"));
-                if create && self.plan.django.is_empty() {
-                    return self.resolve_sqlite(start, end);
+                if create {
+                    return self.resolve_sqlite(start, end, extra.as_deref());
                 }
                 match extra {
                     Some(e) => Ok(Action::Rename(Some(Arc::new(e)))),
@@ -946,9 +937,61 @@ impl<R: Read> Reader<R> {
     /// leaves it, and `.dump` then writes it (`sqlite_schema`). Every
     /// schema statement goes through the shadow, renamed or not, so views
     /// and triggers later resolve against the whole schema.
-    fn resolve_sqlite(&mut self, start: usize, end: usize) -> Result<Action, LocalError> {
-        if self.sqlite_renames.is_empty() {
+    fn resolve_sqlite(
+        &mut self,
+        start: usize,
+        end: usize,
+        extra: Option<&[(Vec<u8>, Vec<u8>)]>,
+    ) -> Result<Action, LocalError> {
+        if self.plan.renames.is_empty() && self.plan.columns.is_empty() {
             return Ok(Action::Keep);
+        }
+        let action = self.resolve_sqlite_schema(start, end)?;
+        let Some(extra) = extra.filter(|e| !e.is_empty()) else {
+            return Ok(action);
+        };
+        // Names of this statement only (the index names Django's schema
+        // editor recomputes when it re-creates a table), on SQLite's result.
+        let stmt = &self.buf[start..end];
+        let text: Vec<u8> = match &action {
+            Action::Edits(r) => r.reps.first().map_or_else(|| stmt.to_vec(), |x| x.text.clone()),
+            _ => stmt.to_vec(),
+        };
+        let mut out = Vec::with_capacity(text.len());
+        let mut at = 0;
+        for t in crate::lexer::Tokens::new(Dialect::Sqlite, &text).flatten() {
+            if !matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent) {
+                continue;
+            }
+            let name = ident::name_of(Dialect::Sqlite, t.kind, &text[t.start..t.end]);
+            if let Some((_, new)) = extra.iter().find(|(old, _)| ident::same_name(Dialect::Sqlite, old, &name)) {
+                out.extend_from_slice(&text[at..t.start]);
+                ident::push_sqlite_schema(new, &mut out);
+                at = t.end;
+            }
+        }
+        out.extend_from_slice(&text[at..]);
+        if out == stmt {
+            return Ok(Action::Keep);
+        }
+        Ok(Action::Edits(Arc::new(crate::pg_resolve::Resolved {
+            reps: vec![crate::pg_resolve::Replacement {
+                start: 0,
+                end: stmt.len(),
+                text: out,
+                rule: None,
+            }],
+            ..Default::default()
+        })))
+    }
+
+    fn resolve_sqlite_schema(&mut self, start: usize, end: usize) -> Result<Action, LocalError> {
+        // A Django many-to-many table found on the way joins the renames
+        // (append-only: the plan only grows).
+        if self.sqlite_renames.tables.len() != self.plan.renames.len()
+            || self.sqlite_renames.columns.len() != self.plan.columns.len()
+        {
+            self.sqlite_renames = sqlite_renames(&self.plan);
         }
         let shadow = match self.shadow.as_mut() {
             Some(s) => s,

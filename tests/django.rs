@@ -613,15 +613,24 @@ fn sqlite_shapes_db_table_and_alter_model_table_match() {
 }
 
 #[test]
-#[ignore = "SQLite still goes through the spelling-based renamer (its ALTER TABLE-based replacement is being built): \
-            a column rename of a table that is not renamed is not applied in CREATE TABLE/INDEX (M2M on another model, RenameField); \
-            in a renamed M2M table the column after a REFERENCES is looked up in the referenced table (self-referential M2M: \
-            to_gadget_id stays, the restore fails on the recomputed UNIQUE index); Django's rebuild of the self-FK table \
-            (index names from the new table name, sqlite_sequence reset to max(id)) and of the self-M2M tables is not replayed; \
-            RenameModel then AlterModelTable: index names Django computes between the two steps come out with the final table name"]
+#[ignore = "two Django steps not replayed on SQLite yet (SQLite's own ALTER TABLE does the renames now, and the M2M, \
+            RenameField and self-M2M shapes pass): Django's rebuild of a model table with a self-referencing FK \
+            (index names from the new table name, sqlite_sequence reset to max(id)); and RenameModel then \
+            AlterModelTable in one migration, whose M2M index names Django computes between the two steps \
+            (dumpsed applies the rules as one rename)"]
 fn sqlite_shapes_dump_matches_django_migrate() {
     let (got, want) = sqlite_shapes(&shapes_rules("sqlite3"));
-    assert!(got == want, "{}", first_difference(&got, &want));
+    let only = |a: &str, b: &str| -> Vec<String> {
+        let bs: std::collections::HashSet<&str> = b.lines().collect();
+        a.lines().filter(|l| !bs.contains(l)).map(str::to_owned).collect()
+    };
+    assert!(
+        got == want,
+        "{}\nonly in ours:\n{}\nonly in live:\n{}",
+        first_difference(&got, &want),
+        only(&got, &want).join("\n"),
+        only(&want, &got).join("\n")
+    );
 }
 
 /// A Django rule naming a table or column the dump does not have is an
