@@ -774,6 +774,7 @@ fn insert_values(
                             plan,
                             text,
                             start,
+                            start + tuple_at,
                             &value,
                             e,
                             escapes,
@@ -843,6 +844,8 @@ fn edit_value(
     plan: &Plan,
     text: &[u8],
     base: usize,
+    // Where the value's tuple starts, for the change log's line.
+    row_at: usize,
     toks: &[Token],
     edit: Edit,
     escapes: bool,
@@ -863,7 +866,7 @@ fn edit_value(
             let raw = &text[first.start..first.end];
             let value = postgres::decode_literal(raw, escapes)
                 .map_err(|m| LocalError::new(base + first.start, m))?;
-            if let Some(new) = edited(plan, edit, &value, base, max_len, &mut emit.out.counts) {
+            if let Some(new) = edited(plan, edit, &value, row_at, max_len, &mut emit.out.counts) {
                 emit.replace(base + first.start, base + first.end, |o| {
                     postgres::encode_literal(&new, raw, escapes, o)
                 });
@@ -873,7 +876,7 @@ fn edit_value(
             let value = sqlite::eval_text(text, toks)
                 .map_err(|m| LocalError::new(base + first.start, m))?;
             if let Some(value) = value {
-                if let Some(new) = edited(plan, edit, &value, base, max_len, &mut emit.out.counts) {
+                if let Some(new) = edited(plan, edit, &value, row_at, max_len, &mut emit.out.counts) {
                     emit.replace(base + first.start, base + last.end, |o| {
                         sqlite::encode_text(&new, o)
                     });

@@ -164,3 +164,31 @@ fn inspect_without_rules_and_update_trigger_warnings() {
     assert_eq!(json["format"], "SQLite dump");
     assert!(json["tables"].as_array().is_some_and(|t| !t.is_empty()), "{json}");
 }
+
+/// `--log-changes` on a multi-row INSERT dump (`--rows-per-insert=3`): each
+/// change names the line of its own tuple, which holds the old value.
+#[test]
+fn log_changes_name_each_tuples_own_line() {
+    let dir = scratch();
+    let log = dir.path().join("changes.csv");
+    let input = fixture("pg/before-column-inserts.sql");
+    ok(dumpsed()
+        .args(["rewrite", "--quiet", "--rules", "fixtures/plain-sql-rename.toml", "--log-changes"])
+        .arg(&log)
+        .arg(&input)
+        .arg("-o")
+        .arg(dir.path().join("out.sql")));
+    let text = std::fs::read_to_string(&input).expect("fixture");
+    let lines: Vec<&str> = text.lines().collect();
+    let csv = std::fs::read_to_string(&log).expect("log");
+    let mut seen = std::collections::HashSet::new();
+    for row in csv.lines().skip(1) {
+        let f: Vec<&str> = row.split(',').collect();
+        let (line, old) = (f[2].parse::<usize>().expect("line"), f[4].trim_matches('"'));
+        // The log holds the value; the dump, its SQL literal.
+        let literal = old.replace('\'', "''");
+        assert!(lines[line - 1].contains(&literal), "line {line} lacks {old}: {}", lines[line - 1]);
+        seen.insert(line);
+    }
+    assert!(seen.len() > 2, "changes on distinct lines expected: {csv}");
+}
