@@ -49,7 +49,9 @@ const RUN: usize = 1 << 20;
 /// The collision check of one run, fed in output order.
 #[derive(Default)]
 pub struct UniqueCheck {
-    keys: Vec<u64>,
+    /// `(key, rule)`: the rule rides along so that a collision past the
+    /// named ones is still reported against its column.
+    keys: Vec<(u64, u32)>,
     runs: Vec<std::fs::File>,
     candidates: HashMap<u64, (usize, Vec<u8>, Vec<u8>)>,
     pub collisions: Vec<Collision>,
@@ -69,7 +71,7 @@ impl UniqueCheck {
     pub fn feed(&mut self, finals: &[Final]) -> std::io::Result<()> {
         for f in finals {
             let k = key(f);
-            self.keys.push(k);
+            self.keys.push((k, u32::try_from(f.rule).unwrap_or(u32::MAX)));
             if let Some((old, new)) = &f.irreversible {
                 if self.candidates.len() < MAX_IRREVERSIBLE {
                     self.candidates
@@ -92,8 +94,9 @@ impl UniqueCheck {
         let mut f = tempfile::tempfile()?;
         {
             let mut w = std::io::BufWriter::new(&mut f);
-            for k in &self.keys {
+            for (k, r) in &self.keys {
                 w.write_all(&k.to_le_bytes())?;
+                w.write_all(&r.to_le_bytes())?;
             }
             w.flush()?;
         }
@@ -109,7 +112,7 @@ impl UniqueCheck {
         use std::io::{BufReader, Read, Seek, SeekFrom};
         self.keys.sort_unstable();
         let mut dups = Vec::new();
-        let mut note = |prev: &mut Option<u64>, k: u64| {
+        let mut note = |prev: &mut Option<(u64, u32)>, k: (u64, u32)| {
             if *prev == Some(k) && dups.last() != Some(&k) {
                 dups.push(k);
             }
@@ -126,10 +129,16 @@ impl UniqueCheck {
                 f.seek(SeekFrom::Start(0))?;
                 readers.push(BufReader::new(f));
             }
-            let next = |r: &mut BufReader<&mut std::fs::File>| -> std::io::Result<Option<u64>> {
-                let mut b = [0u8; 8];
+            let next = |r: &mut BufReader<&mut std::fs::File>| -> std::io::Result<Option<(u64, u32)>> {
+                let mut b = [0u8; 12];
                 match r.read_exact(&mut b) {
-                    Ok(()) => Ok(Some(u64::from_le_bytes(b))),
+                    Ok(()) => {
+                        let mut k = [0u8; 8];
+                        let mut rule = [0u8; 4];
+                        k.copy_from_slice(&b[..8]);
+                        rule.copy_from_slice(&b[8..]);
+                        Ok(Some((u64::from_le_bytes(k), u32::from_le_bytes(rule))))
+                    }
                     Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
                     Err(e) => Err(e),
                 }
@@ -161,7 +170,7 @@ impl UniqueCheck {
                 note(&mut prev, k);
             }
         }
-        for k in dups {
+        for (k, rule) in dups {
             match self.candidates.get(&k) {
                 Some((rule, old, new)) => self.collisions.push(Collision {
                     rule: *rule,
@@ -172,7 +181,7 @@ impl UniqueCheck {
                 // Both values were beyond the kept ones: known to collide,
                 // but not by name.
                 None => self.collisions.push(Collision {
-                    rule: usize::MAX,
+                    rule: rule as usize,
                     old: Vec::new(),
                     new: Vec::new(),
                     certain: true,
@@ -228,6 +237,27 @@ mod tests {
             ]),
             0
         );
+    }
+
+    /// Past the irreversible values kept by name, a collision is still
+    /// reported, with its rule (it was dropped from the report).
+    #[test]
+    fn collisions_past_the_named_ones_keep_their_rule() {
+        let mut c = UniqueCheck::default();
+        let many: Vec<Final> = (0..MAX_IRREVERSIBLE)
+            .map(|i| fin(&format!("SAP-x{i}"), Some("irreversible")))
+            .collect();
+        c.feed(&many).unwrap();
+        let mut late = fin("SAP-late", Some("SAP-late"));
+        late.rule = 3;
+        let mut twin = fin("SAP-late", None);
+        twin.rule = 3;
+        c.feed(&[late, twin]).unwrap();
+        assert!(c.gave_up);
+        let found = c.finish().unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].rule, 3);
+        assert!(found[0].old.is_empty());
     }
 
     /// Past a million values the hashes go to sorted runs on disk; the

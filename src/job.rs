@@ -278,8 +278,15 @@ fn problems(plan: &Plan, outcome: &pipeline::Outcome) -> Vec<String> {
         .iter()
         .filter(|c| outcome.unique_rules.contains(&c.rule))
     {
-        let w = &plan.rewrites[c.rule];
-        let what = if c.old == c.new {
+        let Some(w) = plan.rewrites.get(c.rule) else {
+            continue;
+        };
+        let what = if c.old.is_empty() && c.new.is_empty() {
+            // Past the irreversible values kept by name (checks.rs).
+            "two values would be equal (beyond the first 20 000 values a --reverse could not restore, \
+             which are the ones named)"
+                .to_string()
+        } else if c.old == c.new {
             let partner = plan.undo[c.rule]
                 .apply(&c.new)
                 .unwrap_or_else(|| c.new.clone());
