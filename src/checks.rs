@@ -9,7 +9,7 @@
 //! with TO. So per run the writer keeps the irreversible values exactly
 //! (they are rare: `SAP-1` already in the data, `CAPA-SAP-1`; at most
 //! 20 000), and a 64-bit hash of every final value starting with TO,
-//! sorted in runs of a million (8 MiB) spilled to a temporary file. At the
+//! sorted in runs of 512 Ki keys (8 MiB) spilled to a temporary file. At the
 //! end a merge of the runs finds equal hashes: exact but for 64-bit hash
 //! collisions, with memory that does not grow with the dump.
 
@@ -44,7 +44,9 @@ pub struct Collision {
 }
 
 const MAX_IRREVERSIBLE: usize = 20_000;
-const RUN: usize = 1 << 20;
+/// Keys per sorted run: 512 Ki of `(u64, u32)` (16 bytes with padding),
+/// 8 MiB, as the million bare hashes of round 1 were.
+const RUN: usize = 1 << 19;
 
 /// The collision check of one run, fed in output order.
 #[derive(Default)]
