@@ -118,3 +118,12 @@ for f in ["pg-refs/before.sql", "pg-tap/dump.sql", "pg/before.sql"]:
             (out / f"s{n:05}").write_bytes(b"\x00" + stmt + b";")
             n += 1
 PY
+
+# archive: 1 control byte (path), then a real archive made by pg_dump.
+mkdir -p $c/archive
+for f in $fx/archive/*.dump $fx/archive/*.tar; do
+    n=$(basename "$f")
+    for k in 0 1 2 3; do
+        seed archive "$n-$k" "\\00$k" "$f"
+    done
+done
