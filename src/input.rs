@@ -16,6 +16,10 @@ use crate::error::{Error, Result};
 pub enum Compression {
     None,
     Gzip,
+    /// zstd frames (pg_dump 16's `-Fp -Z zstd`, or `zstd`).
+    Zstd,
+    /// LZ4 frames (pg_dump 16's `-Fp -Z lz4`, or `lz4`).
+    Lz4,
 }
 
 impl std::fmt::Display for Compression {
@@ -23,6 +27,8 @@ impl std::fmt::Display for Compression {
         f.write_str(match self {
             Compression::None => "none",
             Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+            Compression::Lz4 => "lz4",
         })
     }
 }
@@ -91,14 +97,21 @@ pub fn from_reader(raw: Box<dyn Read + Send>, size: Option<u64>) -> Result<Input
             "this is an SQLite database file, not a dump; make a dump with `sqlite3 FILE .dump > dump.sql`".into(),
         ));
     }
-    if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        return Err(Error::Unsupported(
-            "zstd-compressed input is not supported yet; decompress with `zstd -dc FILE | dumpsed rewrite -`".into(),
-        ));
-    }
+    // Frame magic numbers: zstd RFC 8878 §3.1.1 (0xFD2FB528 little-endian),
+    // LZ4 frame format §2 (0x184D2204); pg_dump 16 writes plain dumps in
+    // either with `-Z zstd` / `-Z lz4` (compress_zstd.c, compress_lz4.c).
+    let zstd = head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]);
+    let lz4 = head.starts_with(&[0x04, 0x22, 0x4d, 0x18]);
     let (reader, compression): (Box<dyn Read + Send>, _) = if head.starts_with(&[0x1f, 0x8b]) {
         // Multi-member: concatenated gzip files and pigz output are valid gzip.
         (Box::new(MultiGzDecoder::new(buffered)), Compression::Gzip)
+    } else if zstd {
+        // Concatenated frames are one stream, as for gzip members.
+        let d = zstd::stream::read::Decoder::with_buffer(buffered)
+            .map_err(|e| Error::io("starting zstd decompression", e))?;
+        (Box::new(d), Compression::Zstd)
+    } else if lz4 {
+        (Box::new(lz4_flex::frame::FrameDecoder::new(buffered)), Compression::Lz4)
     } else {
         (Box::new(buffered), Compression::None)
     };
