@@ -18,13 +18,13 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
-use dumpsed::copy_text;
-use dumpsed::input;
-use dumpsed::job::{self, Options};
-use dumpsed::lexer::{Dialect, TokenKind, Tokens};
-use dumpsed::plan::Plan;
-use dumpsed::reader::{Chunk, Reader, ReaderConfig};
-use dumpsed::rewrite::rewrite_chunk;
+use dumpsed::internals::copy_text;
+use dumpsed::internals::input;
+use dumpsed::internals::job::{self, Options};
+use dumpsed::internals::lexer::{Dialect, TokenKind, Tokens};
+use dumpsed::internals::plan::Plan;
+use dumpsed::internals::reader::{Chunk, Reader, ReaderConfig};
+use dumpsed::internals::rewrite::rewrite_chunk;
 use dumpsed::Rules;
 
 const CAPA: &str = "incident_safety_correctivepreventiveaction";
@@ -280,7 +280,7 @@ fn bench_stages(c: &mut Criterion) {
     g.finish();
 }
 
-/// `dumpsed::job::rewrite` end to end, in memory, into a sink.
+/// `dumpsed::internals::job::rewrite` end to end, in memory, into a sink.
 fn bench_job(c: &mut Criterion) {
     let d = data();
     let rules = rules();

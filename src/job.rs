@@ -21,7 +21,9 @@ pub enum Format {
     /// Detect from the first statements.
     #[default]
     Auto,
+    /// A pg_dump plain dump.
     Postgres,
+    /// An sqlite3 `.dump`.
     Sqlite,
 }
 
@@ -72,7 +74,9 @@ impl Default for Options {
 /// What a job did.
 #[derive(Debug, Clone)]
 pub struct Summary {
+    /// PostgreSQL or SQLite.
     pub dialect: Dialect,
+    /// How the input was compressed.
     pub compression: Compression,
     /// `(old, new, identifiers renamed)` per rename rule.
     pub renames: Vec<(String, String, u64)>,
@@ -80,10 +84,13 @@ pub struct Summary {
     pub rewrites: Vec<RewriteSummary>,
     /// Rows examined for value rules.
     pub rows_examined: u64,
-    /// Decompressed bytes read and bytes written.
+    /// Decompressed bytes read.
     pub bytes_in: u64,
+    /// Bytes written.
     pub bytes_out: u64,
+    /// Wall time of the run.
     pub elapsed: Duration,
+    /// Worker threads used.
     pub threads: usize,
     /// The dump's declared encoding (`SET client_encoding`), if any.
     pub encoding: Option<String>,
@@ -120,6 +127,7 @@ pub struct RewriteSummary {
     pub column: String,
     /// `from → to`.
     pub change: String,
+    /// Values rewritten.
     pub rewritten: u64,
     /// Values a `--reverse` run would not give back, and a few of them as
     /// `(input, output)`.

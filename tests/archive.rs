@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use common::*;
-use dumpsed::archive::toc::{self, Extra, In, K_OFFSET_NO_DATA, K_OFFSET_POS_NOT_SET, K_OFFSET_POS_SET};
-use dumpsed::archive::{custom, Recompress, Sink, TocEntry};
+use dumpsed::internals::archive::toc::{self, Extra, In, K_OFFSET_NO_DATA, K_OFFSET_POS_NOT_SET, K_OFFSET_POS_SET};
+use dumpsed::internals::archive::{custom, Recompress, Sink, TocEntry};
 
 const RULES: &str = "fixtures/plain-sql-rename.toml";
 const NO_MATCH: &str = "--rename-table=no_such_table_anywhere=other_name";
@@ -673,7 +673,7 @@ fn v116_statistics_follow_the_rename() {
 fn transcode(input: &Path, out: &Path, compression: toc::CompressionSpec) {
     let r = std::io::BufReader::new(fs::File::open(input).expect("open"));
     let mut f = fs::File::create(out).expect("create");
-    custom::rewrite_as(r, Sink::Seekable(&mut f), &mut dumpsed::archive::Identity, Some(compression)).expect("transcode");
+    custom::rewrite_as(r, Sink::Seekable(&mut f), &mut dumpsed::internals::archive::Identity, Some(compression)).expect("transcode");
 }
 
 /// No pg_dump built with lz4 or zstd is at hand, so the 1.16 archive of
@@ -798,7 +798,7 @@ fn damaged_archives_never_panic() {
             let mut sink = Vec::new();
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 if name.ends_with(".tar") {
-                    let _ = dumpsed::archive::tar::rewrite(&v[..], &mut sink, &mut Recompress);
+                    let _ = dumpsed::internals::archive::tar::rewrite(&v[..], &mut sink, &mut Recompress);
                 } else {
                     let _ = custom::rewrite(&v[..], Sink::Stream(&mut sink), &mut Recompress);
                 }

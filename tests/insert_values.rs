@@ -4,8 +4,8 @@
 
 use std::io::Cursor;
 
-use dumpsed::input::from_reader;
-use dumpsed::job::{rewrite, Options};
+use dumpsed::internals::input::from_reader;
+use dumpsed::internals::job::{rewrite, Options};
 use dumpsed::Rules;
 use proptest::prelude::*;
 
@@ -48,7 +48,7 @@ fn pg_elit(v: &str) -> String {
 
 fn sqlite_lit(v: &str) -> String {
     let mut out = Vec::new();
-    dumpsed::sqlite::encode_text(v.as_bytes(), &mut out);
+    dumpsed::internals::sqlite::encode_text(v.as_bytes(), &mut out);
     String::from_utf8(out).expect("utf8")
 }
 

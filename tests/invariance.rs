@@ -6,8 +6,8 @@ mod common;
 
 use std::io::{Cursor, Read};
 
-use dumpsed::input::from_reader;
-use dumpsed::job::{rewrite, Options};
+use dumpsed::internals::input::from_reader;
+use dumpsed::internals::job::{rewrite, Options};
 use dumpsed::Rules;
 use proptest::prelude::*;
 
@@ -128,15 +128,15 @@ impl Read for Scheduled {
 
 /// The reader's output for `input` read in pieces of `sizes` bytes.
 fn framed(input: &[u8], sizes: Vec<usize>) -> Vec<u8> {
-    use dumpsed::reader::{Reader, ReaderConfig};
+    use dumpsed::internals::reader::{Reader, ReaderConfig};
     let rules = Rules::preset("capa-to-sap").expect("preset");
-    let plan = std::sync::Arc::new(dumpsed::plan::Plan::new(&rules, dumpsed::lexer::Dialect::Postgres));
+    let plan = std::sync::Arc::new(dumpsed::internals::plan::Plan::new(&rules, dumpsed::internals::lexer::Dialect::Postgres));
     let config = ReaderConfig { allow_truncated: true, ..ReaderConfig::default() };
     let mut reader = Reader::new(Scheduled { inner: Cursor::new(input.to_vec()), sizes }, plan, config);
     let mut out = Vec::new();
     while let Some(chunk) = reader.next_chunk().expect("read") {
         assert!(chunk.error.is_none(), "{:?}", chunk.error);
-        let rw = dumpsed::rewrite::rewrite_chunk(&chunk).expect("rewrite");
+        let rw = dumpsed::internals::rewrite::rewrite_chunk(&chunk).expect("rewrite");
         rw.for_each_slice(&chunk.data, |s| {
             out.extend_from_slice(s);
             Ok::<(), ()>(())

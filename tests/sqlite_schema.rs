@@ -1,4 +1,4 @@
-//! `dumpsed::sqlite_schema` against the real sqlite3 CLI.
+//! `dumpsed::internals::sqlite_schema` against the real sqlite3 CLI.
 //!
 //! For each case of `fixtures/sqlite-alter/cases.sql`: build the database
 //! with `sqlite3`, `.dump` it (before), run the live `ALTER TABLE`s with
@@ -14,7 +14,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use dumpsed::sqlite_schema::{ColumnRename, Shadow, SqliteRenames};
+use dumpsed::internals::sqlite_schema::{ColumnRename, Shadow, SqliteRenames};
 
 struct Case {
     name: String,

@@ -11,7 +11,7 @@
 //! the same bytes (the writer's output is what the reader reads back).
 #![no_main]
 
-use dumpsed::archive::{custom, tar, Identity, Recompress, Sink};
+use dumpsed::internals::archive::{custom, tar, Identity, Recompress, Sink};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -4,8 +4,9 @@
 
 use std::io::Cursor;
 
-use dumpsed::job::{self, Options};
-use dumpsed::{input, Error, Rules};
+use dumpsed::internals::job::{self, Options};
+use dumpsed::internals::input;
+use dumpsed::{Error, Rules};
 
 pub const PG_HEADER: &[u8] =
     b"SET standard_conforming_strings = on;\nCREATE TABLE public.t (id integer, ref text, note text);\n";
@@ -23,7 +24,7 @@ pub fn chunk_size(ctl: u8) -> usize {
     }
 }
 
-/// Runs `dump` through `dumpsed::job::rewrite` on one worker thread.
+/// Runs `dump` through `dumpsed::internals::job::rewrite` on one worker thread.
 pub fn run(dump: &[u8], rules: &Rules, chunk_size: usize) -> Result<Vec<u8>, Error> {
     let input = input::from_reader(Box::new(Cursor::new(dump.to_vec())), None)?;
     let mut out = Vec::new();

@@ -10,7 +10,7 @@
 //!   ends (unescaped newlines) in bounds.
 #![no_main]
 
-use dumpsed::copy_text::{decode, encode, is_row_end, last_row_end, next_row_end, split_fields};
+use dumpsed::internals::copy_text::{decode, encode, is_row_end, last_row_end, next_row_end, split_fields};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -17,8 +17,8 @@
 //!   and `encode_literal` of its value decodes back to that value.
 #![no_main]
 
-use dumpsed::lexer::{Dialect, Lexer, Step, Token, TokenKind, Tokens};
-use dumpsed::postgres;
+use dumpsed::internals::lexer::{Dialect, Lexer, Step, Token, TokenKind, Tokens};
+use dumpsed::internals::postgres;
 use libfuzzer_sys::fuzz_target;
 
 type Item = Result<Token, (usize, &'static str)>;

@@ -12,9 +12,9 @@
 //! state).
 #![no_main]
 
-use dumpsed::lexer::Dialect;
-use dumpsed::pg_resolve::{resolve, Facts};
-use dumpsed::plan::Plan;
+use dumpsed::internals::lexer::Dialect;
+use dumpsed::internals::pg_resolve::{resolve, Facts};
+use dumpsed::internals::plan::Plan;
 use dumpsed::Rules;
 use libfuzzer_sys::fuzz_target;
 

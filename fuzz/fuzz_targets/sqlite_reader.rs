@@ -1,5 +1,5 @@
 //! The whole pipeline on an SQLite dump under the `capa-to-sap` preset,
-//! and the `.dump` value evaluator `dumpsed::sqlite::eval_text` on the
+//! and the `.dump` value evaluator `dumpsed::internals::sqlite::eval_text` on the
 //! tokens of arbitrary text.
 //!
 //! Input: one control byte (chunk size, see `common::chunk_size`), then
@@ -8,8 +8,9 @@
 
 mod common;
 
-use dumpsed::lexer::{Dialect, Token, TokenKind, Tokens};
-use dumpsed::{sqlite, Rules};
+use dumpsed::internals::lexer::{Dialect, Token, TokenKind, Tokens};
+use dumpsed::internals::sqlite;
+use dumpsed::Rules;
 use libfuzzer_sys::fuzz_target;
 
 /// `eval_text` on the significant tokens of `text`, whole and split at

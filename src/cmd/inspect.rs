@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use serde_json::json;
 
-use dumpsed::job::{self, Options, Summary};
-use dumpsed::lexer::Dialect;
+use dumpsed::internals::job::{self, Options, Summary};
+use dumpsed::internals::lexer::Dialect;
 use dumpsed::Error;
 
 use super::rule_args::RuleArgs;
@@ -56,7 +56,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         ..Options::default()
     };
     if let Some(archive) = super::rewrite::open_archive(args.input.as_deref())? {
-        let mut edit = dumpsed::archive::plain::PlainEdit::new(&rules, &options).map_err(Error::Rule)?;
+        let mut edit = dumpsed::internals::archive::plain::PlainEdit::new(&rules, &options).map_err(Error::Rule)?;
         return super::rewrite::dry_run_archive(archive, &mut edit, args.json);
     }
     let src = super::rewrite::plain_input_at(args.input.as_deref())?;

@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use dumpsed::job::{self, Options, Summary};
-use dumpsed::output::Output;
-use dumpsed::archive::{self, plain::PlainEdit};
-use dumpsed::{input, Error};
+use dumpsed::internals::job::{self, Options, Summary};
+use dumpsed::internals::output::Output;
+use dumpsed::internals::archive::{self, plain::PlainEdit};
+use dumpsed::internals::input;
+use dumpsed::Error;
 
 use super::rule_args::RuleArgs;
 
@@ -433,8 +434,8 @@ fn progress_bar(args: &Args, size: Option<u64>) -> Option<ProgressBar> {
 
 fn print_summary(s: &Summary) {
     let dialect = match s.dialect {
-        dumpsed::lexer::Dialect::Postgres => "PostgreSQL plain dump",
-        dumpsed::lexer::Dialect::Sqlite => "SQLite dump",
+        dumpsed::internals::lexer::Dialect::Postgres => "PostgreSQL plain dump",
+        dumpsed::internals::lexer::Dialect::Sqlite => "SQLite dump",
     };
     eprintln!("dumpsed: {dialect} (compression: {})", s.compression);
     for (old, new, n) in &s.renames {

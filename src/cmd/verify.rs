@@ -5,8 +5,9 @@ use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use dumpsed::job::{self, Options};
-use dumpsed::{input, Error};
+use dumpsed::internals::job::{self, Options};
+use dumpsed::internals::input;
+use dumpsed::Error;
 
 use super::rule_args::RuleArgs;
 

@@ -1,0 +1,102 @@
+//! The library's entry point: a [`Rewriter`] built from [`Rules`].
+
+use std::io::{Read, Write};
+
+use crate::error::Result;
+use crate::job::{self, Format, Options, Summary};
+use crate::rules::Rules;
+
+/// Rewrites dumps under a set of rules.
+///
+/// ```no_run
+/// use dumpsed::{Rewriter, Rules};
+/// let rules = Rules::preset("capa-to-sap")?;
+/// let input = std::fs::File::open("before.sql")?;
+/// let summary = Rewriter::new(rules).threads(2).run(input, std::io::stdout())?;
+/// eprintln!("{} values rewritten", summary.rewrites[0].rewritten);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Rewriter<'p> {
+    rules: Rules,
+    options: Options,
+    progress: Option<Box<dyn FnMut(u64) + 'p>>,
+    log: Option<Box<dyn Write + 'p>>,
+}
+
+impl<'p> Rewriter<'p> {
+    /// A rewriter applying `rules`, with every check on and all cores.
+    pub fn new(rules: Rules) -> Self {
+        Rewriter {
+            rules,
+            options: Options::default(),
+            progress: None,
+            log: None,
+        }
+    }
+
+    /// Worker threads (0: all cores). The output does not depend on it.
+    pub fn threads(mut self, n: usize) -> Self {
+        self.options.threads = n;
+        self
+    }
+
+    /// The dialect, when it should not be detected from the first
+    /// statements.
+    pub fn format(mut self, format: Format) -> Self {
+        self.options.format = format;
+        self
+    }
+
+    /// Go on when a pre-write check fails (UNIQUE collision, length) or a
+    /// statement naming a renamed table cannot be parsed.
+    pub fn force(mut self, on: bool) -> Self {
+        self.options.force = on;
+        self
+    }
+
+    /// A rule whose table is not in the dump is a warning, not an error.
+    pub fn allow_missing(mut self, on: bool) -> Self {
+        self.options.allow_missing = on;
+        self
+    }
+
+    /// Accept a dump without its closing marker (a hand-made one).
+    pub fn allow_truncated(mut self, on: bool) -> Self {
+        self.options.allow_truncated = on;
+        self
+    }
+
+    /// Gzip the output at `level` (1–9), one member per chunk.
+    pub fn gzip(mut self, level: u32) -> Self {
+        self.options.gzip = Some(level);
+        self
+    }
+
+    /// Called with the input bytes done so far, after each chunk.
+    pub fn on_progress(mut self, f: impl FnMut(u64) + 'p) -> Self {
+        self.progress = Some(Box::new(f));
+        self
+    }
+
+    /// Every rewritten value as CSV (table, column, line, byte offset, old,
+    /// new) to `log`.
+    pub fn log_changes(mut self, log: impl Write + 'p) -> Self {
+        self.log = Some(Box::new(log));
+        self
+    }
+
+    /// Rewrites `input` (plain, or gzip/zstd/LZ4-compressed: detected) into
+    /// `output`. On an error, what was already written to `output` is not
+    /// a valid dump: write to a temporary file and keep it only on `Ok`.
+    pub fn run(mut self, input: impl Read + Send + 'static, mut output: impl Write) -> Result<Summary> {
+        let src = crate::input::from_reader(Box::new(input), None)?;
+        let mut progress = self.progress.take();
+        let tick = move |n| {
+            if let Some(p) = progress.as_mut() {
+                p(n)
+            }
+        };
+        let log = self.log.as_deref_mut().map(|w| w as &mut dyn Write);
+        job::rewrite_logged(src, &mut output, &self.rules, &self.options, tick, log)
+    }
+}
