@@ -1184,7 +1184,12 @@ impl<R: Read> Reader<R> {
                 break;
             }
             let is_model = ident::same_name(dialect, name, d.old_table.as_bytes());
-            if !is_model && references(dialect, stmt, d.old_table.as_bytes()) {
+            // Django's SQLite backend rebuilds (`_remake_table`) every table
+            // with a foreign key to the renamed model, the model's own table
+            // too when the key is to itself: new index names from the new
+            // table name, and the AUTOINCREMENT counter at max(id).
+            let self_fk = is_model && dialect == Dialect::Sqlite;
+            if (!is_model || self_fk) && references(dialect, stmt, d.old_table.as_bytes()) {
                 self.django.rebuilt.push(name.to_vec());
             }
         }
@@ -1262,9 +1267,19 @@ impl<R: Read> Reader<R> {
                 // A many-to-many table is re-created, and its indexes get
                 // names computed from the new table and column names.
                 let ix = statement::index(plan.dialect, stmt)?;
-                plan.columns
+                let m2m = plan
+                    .columns
                     .iter()
-                    .find(|c| ident::same_name(plan.dialect, &c.table, &ix.table.name))?;
+                    .any(|c| ident::same_name(plan.dialect, &c.table, &ix.table.name));
+                let rebuilt_renamed = plan.rename_of(None, &ix.table.name).is_some()
+                    && self
+                        .django
+                        .rebuilt
+                        .iter()
+                        .any(|t| ident::same_name(plan.dialect, t, &ix.table.name));
+                if !m2m && !rebuilt_renamed {
+                    return None;
+                }
                 let old_cols: Vec<String> = ix.columns.iter().map(|c| text(c)).collect();
                 let new_cols: Vec<String> = ix
                     .columns
