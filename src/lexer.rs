@@ -116,6 +116,17 @@ fn is_word_start(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
 }
 
+impl Dialect {
+    /// The schema an unqualified name is in: `public` (PostgreSQL's
+    /// search_path default) or `main` (SQLite's main database).
+    pub fn default_schema(self) -> &'static [u8] {
+        match self {
+            Dialect::Postgres => b"public",
+            Dialect::Sqlite => b"main",
+        }
+    }
+}
+
 impl Lexer {
     /// A lexer at the start of input.
     pub fn new(dialect: Dialect) -> Lexer {

@@ -518,7 +518,7 @@ impl Resolver<'_> {
             "RangeVar" => self.range_var(v),
             "TypeName" => self.type_name(v),
             "ColumnRef" => {
-                self.column_ref(v, None);
+                self.column_ref(v);
             }
             "ColumnDef" => self.column_def(v),
             "Constraint" => self.constraint(v),
@@ -831,7 +831,7 @@ impl Resolver<'_> {
 
     /// Renames the qualifier (and a renamed column) of a column reference.
     /// Returns the new column name when the column part was renamed.
-    fn column_ref(&mut self, v: &Value, _target: Option<()>) -> Option<Vec<u8>> {
+    fn column_ref(&mut self, v: &Value) -> Option<Vec<u8>> {
         let fields = strings(v.get("fields")?);
         let at = loc_of(v).and_then(|l| self.tok_at(l))?;
         let n = fields.len();
@@ -901,7 +901,7 @@ impl Resolver<'_> {
             Some(cr) if kind == "ResTarget" && str_of(rt, "name").is_empty() => {
                 let fields = strings(cr.get("fields").unwrap_or(&Value::Null));
                 let old = fields.last().cloned().flatten();
-                if self.column_ref(cr, None).is_some() {
+                if self.column_ref(cr).is_some() {
                     let end = loc_of(cr)
                         .and_then(|l| self.tok_at(l))
                         .and_then(|i| self.toks.get(i + 2 * (fields.len() - 1)))

@@ -283,6 +283,16 @@ mod tests {
     }
 
     #[test]
+    fn header_tags() {
+        let l = b"-- Name: t t_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres";
+        let h = parse_header(l).unwrap();
+        assert_eq!(&l[h.tag_at..h.tag_at + h.tag.len()], b"t t_pkey");
+        let l = b"-- Data for Name: t; Type: TABLE DATA; Schema: public; Owner: -";
+        let h = parse_header(l).unwrap();
+        assert_eq!(&l[h.tag_at..h.tag_at + h.tag.len()], b"t");
+    }
+
+    #[test]
     fn tags_follow_their_entry_type_and_schema() {
         assert_eq!(
             apply("-- Name: item; Type: TABLE; Schema: public; Owner: o"),

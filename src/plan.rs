@@ -51,10 +51,7 @@ pub struct ColumnRename {
 impl Plan {
     /// Compiles `rules` for `dialect`.
     pub fn new(rules: &Rules, dialect: Dialect) -> Plan {
-        let default_schema: &[u8] = match dialect {
-            Dialect::Postgres => b"public",
-            Dialect::Sqlite => b"main",
-        };
+        let default_schema = dialect.default_schema();
         let renames = rules
             .renames()
             .iter()
@@ -179,10 +176,7 @@ impl Plan {
             // A rule naming a schema applies there only (the dump's
             // unqualified names are in the default schema); a rewrite of a
             // renamed table is bound to that rename's schema.
-            let default: &[u8] = match self.dialect {
-                Dialect::Postgres => b"public",
-                Dialect::Sqlite => b"main",
-            };
+            let default = self.dialect.default_schema();
             let schema_ok = match (&w.schema, self.renames.iter().find(|r| r.old == w.table)) {
                 (Some(ws), _) => ident::same_name(self.dialect, schema.unwrap_or(default), ws),
                 (None, Some(r)) => schema.is_none_or(|s| ident::same_name(self.dialect, s, &r.schema)),

@@ -1,7 +1,6 @@
 //! PostgreSQL specifics: string literals as pg_dump writes them, and the
 //! `-- Name: …` header comments.
 
-use crate::plan::Plan;
 
 /// Decodes a string literal token (`'…'` or `E'…'`) to its value.
 ///
@@ -96,24 +95,6 @@ pub fn encode_literal(value: &[u8], original: &[u8], escapes: bool, out: &mut Ve
     out.push(b'\'');
 }
 
-/// The byte range of the tag in a pg_dump header comment
-/// (`-- Name: TAG; Type: …` or `-- Data for Name: TAG; Type: …`), written
-/// by `_printTocEntry` in `src/bin/pg_dump/pg_backup_archiver.c`.
-pub fn header_tag(line: &[u8]) -> Option<(usize, usize)> {
-    let start = memchr::memmem::find(line, b"Name: ")? + 6;
-    let len = memchr::memmem::find(&line[start..], b"; Type: ")?;
-    Some((start, start + len))
-}
-
-/// True when the raw tag word `word` is a renamed table of `plan`
-/// (tags name tables unquoted, exactly as stored).
-pub fn raw_tag_rename<'p>(plan: &'p Plan, word: &[u8]) -> Option<(usize, &'p [u8])> {
-    plan.renames
-        .iter()
-        .position(|r| r.old == word)
-        .map(|i| (i, plan.renames[i].new.as_slice()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,13 +117,4 @@ mod tests {
         assert_eq!(decode_literal(&o, false).unwrap(), b"x'\\y");
     }
 
-    #[test]
-    fn header_tags() {
-        let l = b"-- Name: t t_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres";
-        let (s, e) = header_tag(l).unwrap();
-        assert_eq!(&l[s..e], b"t t_pkey");
-        let l = b"-- Data for Name: t; Type: TABLE DATA; Schema: public; Owner: -";
-        let (s, e) = header_tag(l).unwrap();
-        assert_eq!(&l[s..e], b"t");
-    }
 }

@@ -76,8 +76,9 @@ pub enum Action {
     Keep,
     /// A statement that may name a renamed table: rename its identifiers.
     Rename(Option<Extra>),
-    /// A pg_dump `-- Name: …` header comment naming a renamed table.
-    HeaderComment(Option<Extra>),
+    /// A pg_dump `-- Name: …` header comment, until the statement after it
+    /// is read (`settle_header` then decides it: never seen by workers).
+    PendingHeader,
     /// Bytes dumpsed adds (an empty range of the input): SQL doing what
     /// Django's migrate does beyond the schema.
     Generated(Arc<Vec<u8>>),
@@ -270,6 +271,8 @@ pub struct Reader<R> {
     /// The renames in the form the shadow runs them.
     sqlite_renames: crate::sqlite_schema::SqliteRenames,
     new_tables: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The table of the last COPY / INSERT / CREATE TABLE head, as written.
+    last_seen: (Option<Vec<u8>>, Vec<u8>),
     /// `varchar(N)` of each value rule's column, from `CREATE TABLE`.
     limits: HashMap<usize, usize>,
 }
@@ -281,10 +284,7 @@ impl<R: Read> Reader<R> {
     pub fn new(input: R, plan: Arc<Plan>, config: ReaderConfig) -> Reader<R> {
         let dialect = plan.dialect;
         let plan_for_sqlite = plan.clone();
-        let default_schema: &[u8] = match dialect {
-            Dialect::Postgres => b"public",
-            Dialect::Sqlite => b"main",
-        };
+        let default_schema = dialect.default_schema();
         let tables = config
             .columns
             .iter()
@@ -333,6 +333,7 @@ impl<R: Read> Reader<R> {
             shadow: None,
             sqlite_renames: sqlite_renames(&plan_for_sqlite),
             new_tables: Vec::new(),
+            last_seen: (None, Vec::new()),
             limits: HashMap::new(),
         }
     }
@@ -525,7 +526,7 @@ impl<R: Read> Reader<R> {
                         self.segments.push(Segment {
                             start,
                             end,
-                            action: Action::HeaderComment(None),
+                            action: Action::PendingHeader,
                             plan,
                         });
                         self.done = end;
@@ -664,17 +665,8 @@ impl<R: Read> Reader<R> {
             };
             return;
         }
-        let mentions = self.plan.may_mention(text)
-            || extra.as_ref().is_some_and(|e| {
-                e.iter()
-                    .any(|(old, _)| crate::plan::contains_ignore_case(text, old))
-            });
         seg.plan = plan;
-        seg.action = if mentions {
-            Action::HeaderComment(extra)
-        } else {
-            Action::Keep
-        };
+        seg.action = Action::Keep; // headers are pg_dump's only
     }
 
     /// True for SQLite's closing `COMMIT;` (or `END TRANSACTION;`).
@@ -708,18 +700,22 @@ impl<R: Read> Reader<R> {
     fn saw(
         seen: &mut std::collections::HashSet<(Vec<u8>, Vec<u8>)>,
         new: &mut Vec<(Vec<u8>, Vec<u8>)>,
+        last: &mut (Option<Vec<u8>>, Vec<u8>),
         dialect: Dialect,
         table: &QualName<'_>,
     ) {
+        // An INSERT dump names the same table row after row: no key built
+        // (and no allocation) while it stays the same.
+        if last.1 == *table.name && last.0.as_deref() == table.schema.as_deref() {
+            return;
+        }
+        *last = (table.schema.as_deref().map(<[u8]>::to_vec), table.name.to_vec());
         let norm = |b: &[u8]| match dialect {
             // SQLite compares names case-insensitively.
             Dialect::Postgres => b.to_vec(),
             Dialect::Sqlite => b.to_ascii_lowercase(),
         };
-        let default: &[u8] = match dialect {
-            Dialect::Postgres => b"public",
-            Dialect::Sqlite => b"main",
-        };
+        let default = dialect.default_schema();
         let key = (
             table.schema.as_deref().map_or_else(|| default.to_vec(), norm),
             norm(&table.name),
@@ -736,7 +732,7 @@ impl<R: Read> Reader<R> {
         let head = statement::head(dialect, &self.buf[start..end]);
         match &head {
             Head::Copy { table, .. } | Head::Insert { table, .. } | Head::CreateTable { table, .. } => {
-                Self::saw(&mut self.seen_tables, &mut self.new_tables, dialect, table);
+                Self::saw(&mut self.seen_tables, &mut self.new_tables, &mut self.last_seen, dialect, table);
             }
             _ => {}
         }
@@ -926,10 +922,7 @@ impl<R: Read> Reader<R> {
     }
 
     fn default_schema(&self) -> &'static [u8] {
-        match self.plan.dialect {
-            Dialect::Postgres => b"public",
-            Dialect::Sqlite => b"main",
-        }
+        self.plan.dialect.default_schema()
     }
 
     /// SQLite: the statement `buf[start..end]` (a `CREATE …` or a virtual

@@ -225,8 +225,6 @@ enum Style {
     Schema,
     /// The sqlite3 shell's `INSERT INTO` name.
     ShellInsert,
-    /// pg_dump header tags: raw bare words compared and written as stored.
-    Tag,
 }
 
 /// Applies every segment of `chunk`, with the rules it carries.
@@ -275,20 +273,8 @@ pub fn rewrite_chunk(chunk: &Chunk) -> Result<Rewritten, LocalError> {
                 extra.as_deref(),
                 &mut emit,
             )?,
-            Action::HeaderComment(extra) => {
-                if let Some((ts, te)) = postgres::header_tag(&data[s..e]) {
-                    rename_sql(
-                        plan,
-                        data,
-                        s + ts,
-                        s + te,
-                        false,
-                        Style::Tag,
-                        extra.as_deref(),
-                        &mut emit,
-                    )?;
-                }
-            }
+            // Decided by the reader before the chunk is shipped.
+            Action::PendingHeader => {}
             Action::Generated(sql) => emit.replace(s, s, |o| o.extend_from_slice(sql)),
             Action::Edits(r) => {
                 if r.forced && emit.out.counts.forced.len() < 20 {
@@ -377,15 +363,11 @@ fn rename_sql(
     let mut prev: [Option<Token>; 2] = [None, None];
     // The renamed table whose columns are being named, if any.
     let mut table: Option<usize> = None;
-    let kind_of = || match style {
-        Style::Tag => "pg_dump header comment".to_string(),
-        _ => statement_kind(text),
-    };
+    let kind_of = || statement_kind(text);
     let mut hits = 0u64;
     let write = |o: &mut Vec<u8>, new: &[u8], t: &Token| {
         let from = o.len();
         match (d, style) {
-            (_, Style::Tag) if t.kind == TokenKind::Word => o.extend_from_slice(new),
             (Dialect::Postgres, _) => ident::push_pg(new, o),
             (Dialect::Sqlite, Style::ShellInsert) => ident::push_sqlite_shell(new, o),
             (Dialect::Sqlite, _) => ident::push_sqlite_schema(new, o),
@@ -418,15 +400,7 @@ fn rename_sql(
                     _ => None,
                 };
                 let name = ident::name_of(d, t.kind, raw);
-                let hit = if style == Style::Tag && t.kind == TokenKind::Word {
-                    if qualifier.is_some() {
-                        None
-                    } else {
-                        postgres::raw_tag_rename(plan, raw).map(|(i, _)| i)
-                    }
-                } else {
-                    plan.rename_of(qualifier.as_deref(), &name)
-                };
+                let hit = plan.rename_of(qualifier.as_deref(), &name);
                 if let Some(new) =
                     extra.and_then(|x| x.iter().find(|(old, _)| ident::same_name(d, old, &name)))
                 {

@@ -424,7 +424,10 @@ impl Edit for PlainEdit<'_> {
                         .renames
                         .iter()
                         .any(|r| r.schema == ns && memchr::memmem::find(old_tag, &r.old).is_some());
-                    if let Some((s, e)) = crate::postgres::header_tag(&body).filter(|_| ours) {
+                    if let Some((s, e)) = crate::pg_tag::parse_header(&body)
+                        .map(|h| (h.tag_at, h.tag_at + h.tag.len()))
+                        .filter(|_| ours)
+                    {
                         let new = body[s..e].to_vec();
                         if te.tag.as_deref() != Some(&new[..]) {
                             te.tag = Some(new);
