@@ -496,21 +496,6 @@ impl Edit for PlainEdit<'_> {
     }
 }
 
-/// Where to end a piece of the data stream handed to the plain reader: not
-/// just after a line's `\n` nor after `\n\\`, since the reader then misses
-/// a `\.` line that starts the next piece (src/reader.rs, reported); the
-/// tail from that `\n` on goes with the next piece.
-fn split_point(buf: &[u8]) -> usize {
-    let n = buf.len();
-    if buf.ends_with(b"\n") {
-        n - 1
-    } else if buf.ends_with(b"\n\\") {
-        n - 2
-    } else {
-        n
-    }
-}
-
 struct DataJob<'a, 'r> {
     edit: &'a PlainEdit<'r>,
     prefix: Vec<u8>,
@@ -596,15 +581,14 @@ impl DataEdit for DataJob<'_, '_> {
                 if !prefix.is_empty() && tx.send(Ok(prefix)).is_err() {
                     return Ok(());
                 }
-                let mut carry: Vec<u8> = Vec::new();
                 loop {
                     // Fill whole buffers: an uncompressed block arrives one
                     // COPY row per chunk, and tiny reads would cost a
                     // message each.
                     let mut buf = vec![0u8; 256 << 10];
-                    let mut n = carry.len();
-                    buf[..n].copy_from_slice(&carry);
-                    carry.clear();
+                    // Pieces may end anywhere, even just before a `\.`
+                    // line: the reader frames across reads.
+                    let mut n = 0;
                     let mut end = false;
                     while n < buf.len() {
                         match input.read(&mut buf[n..]) {
@@ -622,11 +606,6 @@ impl DataEdit for DataJob<'_, '_> {
                         }
                     }
                     buf.truncate(n);
-                    if !end {
-                        let keep = split_point(&buf);
-                        carry.extend_from_slice(&buf[keep..]);
-                        buf.truncate(keep);
-                    }
                     if !buf.is_empty() && tx.send(Ok(buf)).is_err() {
                         return Ok(());
                     }
@@ -661,19 +640,5 @@ impl DataEdit for DataJob<'_, '_> {
             }
             Ok(())
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pieces_never_end_where_a_copy_end_line_could_start() {
-        assert_eq!(split_point(b"a\tb\n"), 3);
-        assert_eq!(split_point(b"a\tb\n\\"), 3);
-        assert_eq!(split_point(b"a\tb"), 3);
-        assert_eq!(split_point(b"a\\.\n\n"), 4);
-        assert_eq!(split_point(b""), 0);
     }
 }
