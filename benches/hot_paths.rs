@@ -310,7 +310,7 @@ fn bench_job(c: &mut Criterion) {
             g.bench_function(id, |b| {
                 b.iter(|| {
                     let src = input::from_reader(Box::new(Cursor::new(dump)), None).unwrap();
-                    job::rewrite(src, &mut std::io::sink(), &rules, &options, |_| {})
+                    job::rewrite(src, &mut std::io::sink(), &rules, &options, ())
                         .unwrap()
                         .bytes_out
                 })
@@ -329,7 +329,7 @@ fn bench_job(c: &mut Criterion) {
     g.bench_function(BenchmarkId::new("pg_copy_gz_to_gz", "all-threads"), |b| {
         b.iter(|| {
             let src = input::from_reader(Box::new(Cursor::new(gz)), None).unwrap();
-            job::rewrite(src, &mut std::io::sink(), &rules, &options, |_| {})
+            job::rewrite(src, &mut std::io::sink(), &rules, &options, ())
                 .unwrap()
                 .bytes_out
         })

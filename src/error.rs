@@ -24,7 +24,12 @@ impl std::fmt::Display for Position {
 pub enum Error {
     /// The input is not what the reader expects at this position.
     #[error("{pos}: {msg}")]
-    Syntax { pos: Position, msg: String },
+    Syntax {
+        /// Where in the input (line and byte offset).
+        pos: Position,
+        /// What was expected or found.
+        msg: String,
+    },
     /// The input is recognisably something dumpsed does not read.
     #[error("{0}")]
     Unsupported(String),
@@ -34,7 +39,9 @@ pub enum Error {
     /// Reading, writing or renaming a file failed.
     #[error("{context}: {source}")]
     Io {
+        /// What was being done (and on which path).
         context: String,
+        /// The operating system's error.
         #[source]
         source: io::Error,
     },
@@ -49,7 +56,12 @@ pub enum Error {
     Archive(String),
     /// The output was refused before anything was written.
     #[error("refusing to write {path}: {reason}")]
-    Output { path: PathBuf, reason: String },
+    Output {
+        /// The output path given.
+        path: PathBuf,
+        /// Why it is refused (the input itself, a directory, …).
+        reason: String,
+    },
 }
 
 impl Error {
@@ -85,6 +97,7 @@ pub struct LocalError {
 }
 
 impl LocalError {
+    /// An input error at `at` (offset in the chunk).
     pub fn new(at: usize, msg: impl Into<String>) -> LocalError {
         LocalError {
             at,

@@ -14,7 +14,9 @@ use crate::error::{Error, Result};
 /// Compression of the input, as detected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compression {
+    /// Not compressed.
     None,
+    /// gzip members (`pg_dump -Fp -Z N`, `gzip`).
     Gzip,
     /// zstd frames (pg_dump 16's `-Fp -Z zstd`, or `zstd`).
     Zstd,
@@ -52,6 +54,7 @@ impl<R: Read> Read for Counting<R> {
 pub struct Input {
     /// The decompressed bytes.
     pub reader: Box<dyn Read + Send>,
+    /// The compression detected from the magic bytes.
     pub compression: Compression,
     /// Size of the source in bytes (compressed size for gzip), when known.
     pub size: Option<u64>,

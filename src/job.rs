@@ -10,6 +10,7 @@ use crate::detect::{detect, Detected};
 use crate::error::{Error, Result};
 use crate::input::{Compression, Input};
 use crate::lexer::Dialect;
+use crate::observe::Observer;
 use crate::pipeline::{self, PipelineConfig};
 use crate::plan::Plan;
 use crate::reader::{Reader, ReaderConfig};
@@ -30,6 +31,7 @@ pub enum Format {
 /// How a job runs.
 #[derive(Debug, Clone)]
 pub struct Options {
+    /// The dialect, or detect it.
     pub format: Format,
     /// Worker threads (0: all cores).
     pub threads: usize,
@@ -371,34 +373,22 @@ pub fn resolve_format(head: &[u8], format: Format) -> Result<Dialect> {
     }
 }
 
-/// Rewrites `input` into `out` under `rules`. `progress` is called with
-/// the decompressed bytes done so far, after each chunk.
+/// Rewrites `input` into `out` under `rules`, telling `observer` the
+/// progress (a closure `FnMut(u64)` is one) and, if it asks, every
+/// rewritten value.
 pub fn rewrite(
-    input: Input,
-    out: &mut dyn Write,
-    rules: &Rules,
-    options: &Options,
-    progress: impl FnMut(u64),
-) -> Result<Summary> {
-    rewrite_logged(input, out, rules, options, progress, None)
-}
-
-/// [`rewrite`], also writing every rewritten value to `log` as CSV
-/// (table, column, line, byte offset, old, new).
-pub fn rewrite_logged(
     mut input: Input,
     out: &mut dyn Write,
     rules: &Rules,
     options: &Options,
-    progress: impl FnMut(u64),
-    log: Option<&mut dyn Write>,
+    mut observer: impl Observer,
 ) -> Result<Summary> {
     let started = Instant::now();
     let head = read_head(&mut input.reader)?;
     let dialect = resolve_format(&head, options.format)?;
     let mut plan = Plan::new(rules, dialect);
     plan.report = options.report;
-    plan.log_changes = log.is_some();
+    plan.log_changes = observer.wants_changes();
     let plan = Arc::new(plan);
     let threads = if options.threads == 0 {
         rayon::current_num_threads()
@@ -419,7 +409,7 @@ pub fn rewrite_logged(
         inflight: threads + 2,
         gzip: options.gzip,
     };
-    let outcome = pipeline::run(reader, out, &pipe, progress, log)?;
+    let outcome = pipeline::run(reader, out, &pipe, &mut observer)?;
     let encoding = outcome.encoding.clone();
     let plan = outcome.plan.clone().unwrap_or(plan);
     let missing = missing_tables(&plan, rules, &outcome.tables);

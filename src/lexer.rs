@@ -460,8 +460,11 @@ impl Lexer {
 /// A token of a complete statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Token {
+    /// What the token is.
     pub kind: TokenKind,
+    /// Its first byte in the statement.
     pub start: usize,
+    /// One past its last byte.
     pub end: usize,
 }
 

@@ -29,68 +29,149 @@
 //! to `output`; `archive` wraps the same for pg_dump archives.
 #![deny(missing_docs)]
 
-#[doc(hidden)]
-pub mod archive;
-#[doc(hidden)]
-pub mod checks;
-#[doc(hidden)]
-pub mod copy_text;
-#[doc(hidden)]
-pub mod detect;
-#[doc(hidden)]
-pub mod django;
-#[doc(hidden)]
-pub mod error;
-#[doc(hidden)]
-pub mod ident;
-#[doc(hidden)]
-pub mod input;
-#[doc(hidden)]
-pub mod job;
-#[doc(hidden)]
-pub mod lexer;
-#[doc(hidden)]
-pub mod output;
+#[allow(missing_docs)] // internal, reached through `internals`
+mod archive;
+#[allow(missing_docs)] // internal, reached through `internals`
+mod checks;
+#[allow(missing_docs)] // internal, reached through `internals`
+mod copy_text;
+#[allow(missing_docs)] // internal, reached through `internals`
+mod detect;
+#[allow(missing_docs)] // internal, reached through `internals`
+mod django;
+mod error;
+#[allow(missing_docs)] // internal, reached through `internals`
+mod ident;
+mod input;
+mod job;
+mod lexer;
+#[allow(missing_docs)] // internal, reached through `internals`
+mod output;
 mod pg_keywords;
-#[doc(hidden)]
-pub mod pg_resolve;
-#[doc(hidden)]
-pub mod pg_tag;
-#[doc(hidden)]
-pub mod pipeline;
-#[doc(hidden)]
-pub mod plan;
-#[doc(hidden)]
-pub mod postgres;
-#[doc(hidden)]
-pub mod reader;
-#[doc(hidden)]
-pub mod rewrite;
-#[doc(hidden)]
-pub mod rules;
-#[doc(hidden)]
-pub mod sqlite;
-#[doc(hidden)]
-pub mod sqlite_schema;
-#[doc(hidden)]
-pub mod statement;
+#[allow(missing_docs)] // internal, reached through `internals`
+mod pg_resolve;
+#[allow(missing_docs)] // internal, reached through `internals`
+mod pg_tag;
+#[allow(missing_docs)] // internal, reached through `internals`
+mod pipeline;
+#[allow(missing_docs)] // internal, reached through `internals`
+mod plan;
+#[allow(missing_docs)] // internal, reached through `internals`
+mod postgres;
+#[allow(missing_docs)] // internal, reached through `internals`
+mod reader;
+#[allow(missing_docs)] // internal, reached through `internals`
+mod rewrite;
+mod rules;
+#[allow(missing_docs)] // internal, reached through `internals`
+mod sqlite;
+#[allow(missing_docs)] // internal, reached through `internals`
+mod sqlite_schema;
+#[allow(missing_docs)] // internal, reached through `internals`
+mod statement;
 
+mod observe;
 mod rewriter;
 
 pub use error::{Error, Result};
 pub use input::Compression;
 pub use job::{Format, RewriteSummary, Summary};
 pub use lexer::Dialect;
+pub use observe::{CsvChangeLog, Observer, Observers, Progress, ValueChange};
 pub use rewriter::Rewriter;
 pub use rules::Rules;
 
 /// The internals, for dumpsed's own command-line tool, benches, fuzz
-/// targets and tests: no stability promised.
+/// targets and tests: no stability promised. Each module here re-exports
+/// the public items of the private module of the same name.
 #[doc(hidden)]
 pub mod internals {
-    pub use crate::{
-        archive, checks, copy_text, detect, django, error, ident, input, job, lexer, output,
-        pg_resolve, pg_tag, pipeline, plan, postgres, reader, rewrite, rules, sqlite,
-        sqlite_schema, statement,
-    };
+    #[allow(missing_docs)]
+    pub mod archive {
+        pub use crate::archive::*;
+    }
+    #[allow(missing_docs)]
+    pub mod checks {
+        pub use crate::checks::*;
+    }
+    #[allow(missing_docs)]
+    pub mod copy_text {
+        pub use crate::copy_text::*;
+    }
+    #[allow(missing_docs)]
+    pub mod detect {
+        pub use crate::detect::*;
+    }
+    #[allow(missing_docs)]
+    pub mod django {
+        pub use crate::django::*;
+    }
+    #[allow(missing_docs)]
+    pub mod error {
+        pub use crate::error::*;
+    }
+    #[allow(missing_docs)]
+    pub mod ident {
+        pub use crate::ident::*;
+    }
+    #[allow(missing_docs)]
+    pub mod input {
+        pub use crate::input::*;
+    }
+    #[allow(missing_docs)]
+    pub mod job {
+        pub use crate::job::*;
+    }
+    #[allow(missing_docs)]
+    pub mod lexer {
+        pub use crate::lexer::*;
+    }
+    #[allow(missing_docs)]
+    pub mod output {
+        pub use crate::output::*;
+    }
+    #[allow(missing_docs)]
+    pub mod pg_resolve {
+        pub use crate::pg_resolve::*;
+    }
+    #[allow(missing_docs)]
+    pub mod pg_tag {
+        pub use crate::pg_tag::*;
+    }
+    #[allow(missing_docs)]
+    pub mod pipeline {
+        pub use crate::pipeline::*;
+    }
+    #[allow(missing_docs)]
+    pub mod plan {
+        pub use crate::plan::*;
+    }
+    #[allow(missing_docs)]
+    pub mod postgres {
+        pub use crate::postgres::*;
+    }
+    #[allow(missing_docs)]
+    pub mod reader {
+        pub use crate::reader::*;
+    }
+    #[allow(missing_docs)]
+    pub mod rewrite {
+        pub use crate::rewrite::*;
+    }
+    #[allow(missing_docs)]
+    pub mod rules {
+        pub use crate::rules::*;
+    }
+    #[allow(missing_docs)]
+    pub mod sqlite {
+        pub use crate::sqlite::*;
+    }
+    #[allow(missing_docs)]
+    pub mod sqlite_schema {
+        pub use crate::sqlite_schema::*;
+    }
+    #[allow(missing_docs)]
+    pub mod statement {
+        pub use crate::statement::*;
+    }
 }

@@ -15,6 +15,7 @@ use crossbeam_channel::{bounded, unbounded};
 use flate2::write::GzEncoder;
 
 use crate::error::{Error, LocalError, Position, Result};
+use crate::observe::{Observer, ValueChange};
 use crate::plan::Plan;
 use crate::reader::{Chunk, Reader};
 use crate::rewrite::{rewrite_chunk, Counts, Rewritten};
@@ -56,9 +57,9 @@ enum Msg {
     Fatal(Error),
 }
 
-/// Appends a chunk's rewritten values to the CSV change log: table,
-/// column, line, byte offset (of the row), old value, new value.
-fn write_changes(log: &mut dyn Write, done: &Done, lines_before: u64) -> std::io::Result<()> {
+/// Tells `observer` a chunk's rewritten values, each with the line and
+/// byte offset of its row or tuple.
+fn report_changes(observer: &mut dyn Observer, done: &Done, lines_before: u64) -> std::io::Result<()> {
     let (mut pos, mut line) = (0usize, lines_before + 1);
     for c in &done.counts.changes {
         let at = c.at.min(done.data.len());
@@ -67,40 +68,16 @@ fn write_changes(log: &mut dyn Write, done: &Done, lines_before: u64) -> std::io
             pos = at;
         }
         let w = &done.plan.rewrites[c.rule];
-        let offset = (done.offset + c.at as u64).to_string();
-        let line_s = line.to_string();
-        let fields: [&[u8]; 6] = [
-            &w.table,
-            &w.column,
-            line_s.as_bytes(),
-            offset.as_bytes(),
-            &c.old,
-            &c.new,
-        ];
-        for (i, f) in fields.iter().enumerate() {
-            if i > 0 {
-                log.write_all(b",")?;
-            }
-            csv_field(log, f)?;
-        }
-        log.write_all(b"\n")?;
+        observer.change(&ValueChange {
+            table: &w.table,
+            column: &w.column,
+            line,
+            offset: done.offset + c.at as u64,
+            old: &c.old,
+            new: &c.new,
+        })?;
     }
     Ok(())
-}
-
-/// One CSV field, quoted when needed (RFC 4180).
-fn csv_field(out: &mut dyn Write, f: &[u8]) -> std::io::Result<()> {
-    if !f.iter().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
-        return out.write_all(f);
-    }
-    out.write_all(b"\"")?;
-    for part in f.split(|&b| b == b'"').enumerate() {
-        if part.0 > 0 {
-            out.write_all(b"\"\"")?;
-        }
-        out.write_all(part.1)?;
-    }
-    out.write_all(b"\"")
 }
 
 fn count_lines(b: &[u8]) -> u64 {
@@ -179,14 +156,14 @@ pub struct Outcome {
     pub versions: Option<String>,
 }
 
-/// Runs `reader` through the pool into `out`. `on_chunk` is called after
-/// each chunk is written (for progress).
+/// Runs `reader` through the pool into `out`, telling `observer` each
+/// chunk's progress (and its changes, when the plan collects them) once it
+/// is written.
 pub fn run<R: Read + Send>(
     mut reader: Reader<R>,
     out: &mut dyn Write,
     config: &PipelineConfig,
-    mut on_chunk: impl FnMut(u64),
-    mut log: Option<&mut dyn Write>,
+    observer: &mut dyn Observer,
 ) -> Result<Outcome> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads.max(1))
@@ -272,9 +249,9 @@ pub fn run<R: Read + Send>(
                             .map_err(|e| Error::io("writing output", e))?;
                         }
                     }
-                    if let Some(log) = log.as_deref_mut() {
-                        write_changes(log, &done, lines)
-                            .map_err(|e| Error::io("writing the change log", e))?;
+                    if !done.counts.changes.is_empty() {
+                        report_changes(observer, &done, lines)
+                            .map_err(|e| Error::io("reporting rewritten values (--log-changes)", e))?;
                     }
                     check
                         .feed(&done.counts.finals)
@@ -289,7 +266,7 @@ pub fn run<R: Read + Send>(
                     lines += done.lines;
                     bytes_in += done.data.len() as u64;
                     next += 1;
-                    on_chunk(bytes_in);
+                    observer.progress(bytes_in);
                     let _ = permit_tx.send(());
                 }
             }

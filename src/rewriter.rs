@@ -4,6 +4,7 @@ use std::io::{Read, Write};
 
 use crate::error::Result;
 use crate::job::{self, Format, Options, Summary};
+use crate::observe::{CsvChangeLog, Observer, Observers, Progress};
 use crate::rules::Rules;
 
 /// Rewrites dumps under a set of rules.
@@ -19,8 +20,7 @@ use crate::rules::Rules;
 pub struct Rewriter<'p> {
     rules: Rules,
     options: Options,
-    progress: Option<Box<dyn FnMut(u64) + 'p>>,
-    log: Option<Box<dyn Write + 'p>>,
+    observers: Observers<'p>,
 }
 
 impl<'p> Rewriter<'p> {
@@ -29,8 +29,7 @@ impl<'p> Rewriter<'p> {
         Rewriter {
             rules,
             options: Options::default(),
-            progress: None,
-            log: None,
+            observers: Observers::default(),
         }
     }
 
@@ -72,31 +71,31 @@ impl<'p> Rewriter<'p> {
         self
     }
 
-    /// Called with the input bytes done so far, after each chunk.
-    pub fn on_progress(mut self, f: impl FnMut(u64) + 'p) -> Self {
-        self.progress = Some(Box::new(f));
+    /// Tells `observer` the progress and, if it asks, every rewritten
+    /// value (see [`Observer`]). Several observers may be added.
+    pub fn observe(mut self, observer: impl Observer + 'p) -> Self {
+        self.observers.0.push(Box::new(observer));
         self
     }
 
-    /// Every rewritten value as CSV (table, column, line, byte offset, old,
-    /// new) to `log`.
-    pub fn log_changes(mut self, log: impl Write + 'p) -> Self {
-        self.log = Some(Box::new(log));
-        self
+    /// Called with the input bytes done so far, after each chunk (an
+    /// [`Observer`] of progress only).
+    pub fn on_progress(self, f: impl FnMut(u64) + 'p) -> Self {
+        self.observe(Progress(f))
+    }
+
+    /// Every rewritten value as CSV lines (table, column, line, byte
+    /// offset, old, new) to `log`, without a header line (the
+    /// [`CsvChangeLog`] observer).
+    pub fn log_changes(self, log: impl Write + 'p) -> Self {
+        self.observe(CsvChangeLog(log))
     }
 
     /// Rewrites `input` (plain, or gzip/zstd/LZ4-compressed: detected) into
     /// `output`. On an error, what was already written to `output` is not
     /// a valid dump: write to a temporary file and keep it only on `Ok`.
-    pub fn run(mut self, input: impl Read + Send + 'static, mut output: impl Write) -> Result<Summary> {
+    pub fn run(self, input: impl Read + Send + 'static, mut output: impl Write) -> Result<Summary> {
         let src = crate::input::from_reader(Box::new(input), None)?;
-        let mut progress = self.progress.take();
-        let tick = move |n| {
-            if let Some(p) = progress.as_mut() {
-                p(n)
-            }
-        };
-        let log = self.log.as_deref_mut().map(|w| w as &mut dyn Write);
-        job::rewrite_logged(src, &mut output, &self.rules, &self.options, tick, log)
+        job::rewrite(src, &mut output, &self.rules, &self.options, self.observers)
     }
 }

@@ -136,12 +136,15 @@ impl ValueRewrite {
 /// names of foreign keys to it, and the `django_content_type` row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DjangoModel {
+    /// The app label, e.g. `incident_safety`.
     pub app: String,
     /// Model class names, e.g. `CorrectivePreventiveAction`.
     pub old_model: String,
+    /// The new class name.
     pub new_model: String,
     /// `app_model` in lower case unless `db_table` says otherwise.
     pub old_table: String,
+    /// The table after the rename.
     pub new_table: String,
     /// Tables (input name → name) whose name when Django runs this
     /// `RenameModel` is not their final one, because a later operation of

@@ -24,7 +24,7 @@ fn run(dump: &str) -> String {
             allow_truncated: true,
             ..Options::default()
         },
-        |_| {},
+        (),
     )
     .expect("rewrite");
     String::from_utf8(out).expect("utf8 out")

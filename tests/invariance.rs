@@ -46,7 +46,7 @@ fn rewritten(input: &[u8], chunk_size: usize, threads: usize, read_max: usize) -
         &mut out,
         &Rules::preset("capa-to-sap").expect("preset"),
         &options,
-        |_| {},
+        (),
     )
     .expect("rewrite");
     out

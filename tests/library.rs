@@ -33,3 +33,76 @@ fn rewriter_gives_what_the_command_gives() {
         .expect_err("missing table");
     assert!(matches!(err, dumpsed::Error::Rule(_)), "{err}");
 }
+
+/// A caller's own observer sees every rewritten value, in input order,
+/// with the line and byte offset of its row: checked against the input's
+/// own bytes, and against the CSV change log the command writes.
+#[test]
+fn an_observer_sees_each_value_at_its_row() {
+    struct Audit {
+        seen: Vec<(u64, u64, Vec<u8>, Vec<u8>)>,
+        last_progress: u64,
+    }
+    impl dumpsed::Observer for Audit {
+        fn wants_changes(&self) -> bool {
+            true
+        }
+        fn change(&mut self, c: &dumpsed::ValueChange<'_>) -> std::io::Result<()> {
+            assert_eq!(c.table, b"incident_safety_correctivepreventiveaction");
+            assert_eq!(c.column, b"reference_number");
+            self.seen.push((c.line, c.offset, c.old.to_vec(), c.new.to_vec()));
+            Ok(())
+        }
+        fn progress(&mut self, bytes_in: u64) {
+            assert!(bytes_in >= self.last_progress);
+            self.last_progress = bytes_in;
+        }
+    }
+    let input = std::fs::read(fixture("pg/before.sql")).expect("read");
+    let mut audit = Audit { seen: Vec::new(), last_progress: 0 };
+    Rewriter::new(Rules::preset("capa-to-sap").expect("preset"))
+        .observe(&mut audit)
+        .run(std::io::Cursor::new(input.clone()), std::io::sink())
+        .expect("rewrite");
+    assert_eq!(audit.last_progress, input.len() as u64);
+    assert!(!audit.seen.is_empty());
+    let mut prev = 0;
+    for (line, offset, old, new) in &audit.seen {
+        assert!(*offset >= prev, "input order");
+        prev = *offset;
+        let at = *offset as usize;
+        // The offset is the start of the row's line, and the line number counts to it.
+        assert!(at == 0 || input[at - 1] == b'\n', "offset {at} starts a row");
+        assert_eq!(*line, 1 + input[..at].iter().filter(|&&b| b == b'\n').count() as u64);
+        let row_end = at + input[at..].iter().position(|&b| b == b'\n').expect("row end");
+        let row = &input[at..row_end];
+        // The value as COPY text writes it (the fixture's rows have escapes).
+        let mut raw = Vec::new();
+        for &b in old {
+            match b {
+                b'\\' => raw.extend_from_slice(b"\\\\"),
+                b'\t' => raw.extend_from_slice(b"\\t"),
+                b'\n' => raw.extend_from_slice(b"\\n"),
+                b'\r' => raw.extend_from_slice(b"\\r"),
+                b => raw.push(b),
+            }
+        }
+        assert!(row.windows(raw.len()).any(|w| w == raw.as_slice()), "old value {:?} in its row", String::from_utf8_lossy(old));
+        assert!(old.starts_with(b"CAPA-") && new.starts_with(b"SAP-"));
+    }
+    let dir = scratch();
+    let out = dir.path();
+    let log = out.join("log.csv");
+    ok(dumpsed()
+        .args(["rewrite", "--quiet", "--preset", "capa-to-sap", "-o"])
+        .arg(out.join("after.sql"))
+        .arg("--log-changes")
+        .arg(&log)
+        .arg(fixture("pg/before.sql")));
+    let csv = std::fs::read_to_string(&log).expect("log");
+    let lines: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(lines.len(), audit.seen.len());
+    for (l, (line, offset, _, _)) in lines.iter().zip(&audit.seen) {
+        assert!(l.contains(&format!(",{line},{offset},")), "{l}");
+    }
+}

@@ -29,7 +29,7 @@ pub fn run(dump: &[u8], rules: &Rules, chunk_size: usize) -> Result<Vec<u8>, Err
     let input = input::from_reader(Box::new(Cursor::new(dump.to_vec())), None)?;
     let mut out = Vec::new();
     let options = Options { chunk_size, threads: 1, allow_truncated: true, ..Default::default() };
-    job::rewrite(input, &mut out, rules, &options, |_| {})?;
+    job::rewrite(input, &mut out, rules, &options, ())?;
     Ok(out)
 }
 

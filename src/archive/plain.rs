@@ -99,7 +99,7 @@ impl<'r> PlainEdit<'r> {
     }
 
     fn run_job_into(&self, src: input::Input, out: &mut dyn Write, into: &Mutex<Vec<Summary>>) -> Result<(), String> {
-        let s = job::rewrite(src, out, self.rules, &self.options, |_| {}).map_err(|e| {
+        let s = job::rewrite(src, out, self.rules, &self.options, ()).map_err(|e| {
             if matches!(e, crate::Error::Check(_)) {
                 self.check_failed.store(true, std::sync::atomic::Ordering::Relaxed);
             }
@@ -368,7 +368,7 @@ impl Edit for PlainEdit<'_> {
         dump.extend_from_slice(b"end\n");
         let src = input::from_reader(Box::new(Cursor::new(dump)), None).map_err(|e| e.to_string())?;
         let mut out = Vec::new();
-        let s = job::rewrite(src, &mut out, self.rules, &self.toc_options, |_| {}).map_err(|e| {
+        let s = job::rewrite(src, &mut out, self.rules, &self.toc_options, ()).map_err(|e| {
             if matches!(e, crate::Error::Rule(_)) {
                 self.rule_failed.store(true, std::sync::atomic::Ordering::Relaxed);
             }

@@ -60,7 +60,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         return super::rewrite::dry_run_archive(archive, &mut edit, args.json);
     }
     let src = super::rewrite::plain_input_at(args.input.as_deref())?;
-    let summary = job::rewrite(src, &mut std::io::sink(), &rules, &options, |_| {})?;
+    let summary = job::rewrite(src, &mut std::io::sink(), &rules, &options, ())?;
     print_report(&summary, args.json);
     Ok(ExitCode::SUCCESS)
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use dumpsed::internals::job::{self, Options, Summary};
+use dumpsed::{CsvChangeLog, Observers, Progress};
 use dumpsed::internals::output::Output;
 use dumpsed::internals::archive::{self, plain::PlainEdit};
 use dumpsed::internals::input;
@@ -148,7 +149,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
     }
     if args.dry_run {
         let src = plain_input(&args)?;
-        let summary = job::rewrite(src, &mut std::io::sink(), &rules, &options, |_| {})?;
+        let summary = job::rewrite(src, &mut std::io::sink(), &rules, &options, ())?;
         super::inspect::print_report(&summary, args.json);
         return Ok(ExitCode::SUCCESS);
     }
@@ -163,7 +164,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
                 return Err(Error::Rule("--log-changes needs a file name".into()));
             }
             l.writer()
-                .write_all(b"table,column,line,byte_offset,old,new\n")
+                .write_all(CsvChangeLog::<std::io::Sink>::HEADER)
                 .map_err(|e| Error::io("writing the change log", e))?;
             Some(l)
         }
@@ -172,18 +173,21 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
     let src = plain_input(&args)?;
     let bar = progress_bar(&args, src.size);
     let consumed = src.consumed.clone();
-    let summary = job::rewrite_logged(
-        src,
-        output.writer(),
-        &rules,
-        &options,
-        |_| {
-            if let Some(b) = &bar {
-                b.set_position(consumed.load(std::sync::atomic::Ordering::Relaxed));
-            }
-        },
-        log.as_mut().map(|l| l.writer()),
-    );
+    let tick = Progress(|_| {
+        if let Some(b) = &bar {
+            b.set_position(consumed.load(std::sync::atomic::Ordering::Relaxed));
+        }
+    });
+    let summary = match log.as_mut() {
+        Some(l) => job::rewrite(
+            src,
+            output.writer(),
+            &rules,
+            &options,
+            Observers(vec![Box::new(tick), Box::new(CsvChangeLog(l.writer()))]),
+        ),
+        None => job::rewrite(src, output.writer(), &rules, &options, tick),
+    };
     if let Some(b) = &bar {
         b.finish_and_clear();
     }

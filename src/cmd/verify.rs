@@ -156,7 +156,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         mismatch: None,
     };
     let before = input::open(Some(&args.before))?;
-    let summary = job::rewrite(before, &mut cmp, &rules, &options, |_| {})?;
+    let summary = job::rewrite(before, &mut cmp, &rules, &options, ())?;
     if cmp.mismatch.is_none() {
         // AFTER must end where the rewrite ends.
         let mut extra = [0u8; 1];
