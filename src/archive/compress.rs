@@ -12,8 +12,8 @@ use std::io::{self, Read, Write};
 use std::sync::{Arc, Mutex};
 
 use flate2::read::ZlibDecoder;
-use flate2::write::ZlibEncoder;
 
+use super::par_zlib::ParZlib;
 use super::toc::{In, Out};
 use super::{Algorithm, ArchiveError};
 
@@ -264,7 +264,8 @@ pub const ZSTD_LEVEL: i32 = 3;
 /// A compressing writer, finished with [`Encoder::finish`].
 pub enum Encoder<W: Write> {
     None(W),
-    Gzip(ZlibEncoder<W>),
+    /// Compressed on every core (`par_zlib.rs`).
+    Gzip(ParZlib<W>),
     Lz4(lz4_flex::frame::FrameEncoder<W>),
     Zstd(zstd::stream::write::Encoder<'static, W>),
 }
@@ -273,7 +274,7 @@ impl<W: Write> Encoder<W> {
     pub fn new(alg: Algorithm, level: u32, w: W) -> Result<Encoder<W>, String> {
         Ok(match alg {
             Algorithm::None => Encoder::None(w),
-            Algorithm::Gzip => Encoder::Gzip(ZlibEncoder::new(w, flate2::Compression::new(level))),
+            Algorithm::Gzip => Encoder::Gzip(ParZlib::new(w, level)),
             Algorithm::Lz4 => Encoder::Lz4(lz4_flex::frame::FrameEncoder::new(w)),
             Algorithm::Zstd => Encoder::Zstd(
                 zstd::stream::write::Encoder::new(w, ZSTD_LEVEL).map_err(|e| e.to_string())?,

@@ -15,6 +15,7 @@
 use std::io::{self, Read, Seek, Write};
 
 pub mod compress;
+pub mod par_zlib;
 pub mod custom;
 pub mod directory;
 pub mod plain;
