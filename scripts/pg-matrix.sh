@@ -70,6 +70,11 @@ fi
 # The package keeps its shared-library symlinks in native/pg-symlinks.json
 # (its scripts/hydrate-symlinks.js makes them at install time); the binaries
 # find native/lib through their RPATH.
+if ! command -v npm >/dev/null 2>&1; then
+    log "npm missing: installing Debian's npm"
+    "${SUDO[@]}" apt-get update >&2
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y npm >&2
+fi
 npm_server() { # npm_server <npm version> -> prints the bin dir
     local v="$1" dir="$CACHE/pg-server-$1"
     if ! [[ -x "$dir/native/bin/postgres" && -e "$dir/.complete" ]]; then

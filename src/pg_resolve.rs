@@ -1104,27 +1104,36 @@ impl Resolver<'_> {
 
     /// PostgreSQL 18 names each NOT NULL constraint `table_column_not_null`
     /// when it is made, and a live `RENAME` (of the table or the column)
-    /// keeps that name. pg_dump 18 leaves a name out only when it is
-    /// exactly that default (`pg_dump.c`, `determineNotNullFlags`), so a
-    /// bare `NOT NULL` of a renamed table or column is written with its
-    /// name, `CONSTRAINT old_col_not_null NOT NULL`, as pg_dump dumps the
-    /// live result; restored bare it would get the new default name.
+    /// keeps that name. pg_dump 18 leaves a name out exactly when it is the
+    /// default for the table's and column's current names (`pg_dump.c`,
+    /// `determineNotNullFlags`). So for a renamed table or column: a bare
+    /// `NOT NULL` (named for the old names) gets `CONSTRAINT old_col_not_null`,
+    /// and a `CONSTRAINT name` that is the default for the new names is
+    /// dropped (a `--reverse` run gives back the bare form) — as pg_dump
+    /// dumps the live result.
     fn keep_not_null_names(&mut self, v: &Value, me: &(String, String)) {
         if self.facts.server_major.is_none_or(|m| m < 18) {
             return;
         }
-        let table_renamed = self.table_rule(Some(&me.0), &me.1).is_some();
-        for cd in v
+        let table_rule = self.table_rule(Some(&me.0), &me.1);
+        let new_table = match table_rule {
+            Some(r) => String::from_utf8_lossy(&self.plan.renames[r].new).into_owned(),
+            None => me.1.clone(),
+        };
+        let cds: Vec<Value> = v
             .get("table_elts")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .filter_map(|e| e.pointer("/node/ColumnDef"))
-        {
+            .filter_map(|e| e.pointer("/node/ColumnDef").cloned())
+            .collect();
+        for cd in &cds {
             let col = str_of(cd, "colname");
-            if !table_renamed && self.column_rule(&me.0, &me.1, col).is_none() {
+            let col_rule = self.column_rule(&me.0, &me.1, col);
+            if table_rule.is_none() && col_rule.is_none() {
                 continue;
             }
+            let new_col = col_rule.map_or_else(|| col.to_string(), |c| String::from_utf8_lossy(&c).into_owned());
             for c in cd
                 .get("constraints")
                 .and_then(Value::as_array)
@@ -1133,18 +1142,29 @@ impl Resolver<'_> {
                 .filter_map(|c| c.pointer("/node/Constraint"))
             {
                 // The tree's enums are their protobuf numbers.
-                let not_null = c.get("contype").and_then(Value::as_i64) == Some(pg_query::protobuf::ConstrType::ConstrNotnull as i64);
-                if !not_null || !str_of(c, "conname").is_empty() {
+                let not_null = c.get("contype").and_then(Value::as_i64)
+                    == Some(pg_query::protobuf::ConstrType::ConstrNotnull as i64);
+                let Some(i) = loc_of(c).and_then(|l| self.tok_at(l)) else { continue };
+                if !not_null {
                     continue;
                 }
-                let Some(t) = loc_of(c).and_then(|l| self.tok_at(l)).and_then(|i| self.toks.get(i).copied())
-                else {
-                    continue;
-                };
-                let mut text = b"CONSTRAINT ".to_vec();
-                ident::push_pg(format!("{}_{col}_not_null", me.1).as_bytes(), &mut text);
-                text.push(b' ');
-                self.out.push(Replacement { start: t.start, end: t.start, text, rule: None });
+                let name = str_of(c, "conname");
+                if name.is_empty() {
+                    let Some(t) = self.toks.get(i).copied() else { continue };
+                    let mut text = b"CONSTRAINT ".to_vec();
+                    ident::push_pg(format!("{}_{col}_not_null", me.1).as_bytes(), &mut text);
+                    text.push(b' ');
+                    self.out.push(Replacement { start: t.start, end: t.start, text, rule: None });
+                } else if name == format!("{new_table}_{new_col}_not_null") {
+                    // `CONSTRAINT name NOT NULL`: the location is CONSTRAINT's.
+                    let word = |k: usize, w: &[u8]| {
+                        self.toks.get(k).is_some_and(|t| self.raw[t.start..t.end].eq_ignore_ascii_case(w))
+                    };
+                    if word(i, b"CONSTRAINT") && word(i + 2, b"NOT") {
+                        let (start, end) = (self.toks[i].start, self.toks[i + 2].start);
+                        self.out.push(Replacement { start, end, text: Vec::new(), rule: None });
+                    }
+                }
             }
         }
     }
@@ -1891,6 +1911,19 @@ mod tests {
             "CREATE TABLE public.u (\n    id bigint CONSTRAINT t_id_not_null NOT NULL,\n    n text CONSTRAINT keep NOT NULL,\n    z text\n);"
         );
         assert_eq!(run(Some(17), t), t.replace("public.t", "public.u"));
+        // Back (a --reverse run): the name that is the default again goes.
+        let back = plan(&["u=t"], &[]);
+        let mut facts = Facts { server_major: Some(18), ..Facts::default() };
+        let sql = "CREATE TABLE public.u (\n    id bigint CONSTRAINT t_id_not_null NOT NULL,\n    n text CONSTRAINT keep NOT NULL\n);";
+        let r = resolve(&back, &mut facts, sql.as_bytes(), false, &[]).unwrap();
+        let mut out = sql.as_bytes().to_vec();
+        for x in r.reps.iter().rev() {
+            out.splice(x.start..x.end, x.text.iter().copied());
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "CREATE TABLE public.t (\n    id bigint NOT NULL,\n    n text CONSTRAINT keep NOT NULL\n);"
+        );
         assert_eq!(run(None, t), t.replace("public.t", "public.u"));
         assert_eq!(
             run(Some(18), "CREATE TABLE public.o (\n    a integer NOT NULL,\n    c integer NOT NULL\n);"),
