@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 SECS=${SECS:-600}
 keep=
 [ "${KEEP_GOING:-0}" = 1 ] && keep="-fork=1 -ignore_crashes=1"
-targets=${*:-"lexer copy_text insert_values sqlite_reader pg_reader resolver archive"}
+targets=${*:-"lexer copy_text insert_values sqlite_reader pg_reader resolver archive archive_toc archive_block"}
 mkdir -p artifacts
 [ -d corpus ] || sh seed.sh
 for t in $targets; do

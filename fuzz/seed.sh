@@ -119,6 +119,28 @@ for f in ["pg-refs/before.sql", "pg-tap/dump.sql", "pg/before.sql"]:
             n += 1
 PY
 
+# archive_toc: the real archives themselves (the reader stops after the TOC).
+mkdir -p $c/archive_toc $c/archive_block
+for f in $fx/archive/*.dump; do
+    cp "$f" "$c/archive_toc/$(basename "$f")"
+done
+# archive_block: 1 control byte (0 none, 1 gzip), then one data block as
+# pg_backup_custom.c writes it (Int chunks: sign byte + 4 bytes LE, ended by
+# Int 0) holding a COPY block of the pg fixture.
+python3 - "$c/archive_block" "$fx/pg/before.sql" <<'PY'
+import struct, sys, zlib
+out, dump = sys.argv[1], open(sys.argv[2], "rb").read()
+start = dump.index(b"COPY public.incident_safety_correctivepreventiveaction ")
+data = dump[dump.index(b"\n", start) + 1:dump.index(b"\\.\n", start)]
+def block(payload, size):
+    ints = b"".join(b"\0" + struct.pack("<I", len(payload[i:i + size])) + payload[i:i + size]
+                    for i in range(0, len(payload), size))
+    return ints + b"\0" + struct.pack("<I", 0)
+open(f"{out}/none", "wb").write(b"\0" + block(data, 64))
+open(f"{out}/gzip", "wb").write(b"\1" + block(zlib.compress(data, 6), 4096))
+open(f"{out}/gzip-small-chunks", "wb").write(b"\1" + block(zlib.compress(data, 1), 7))
+PY
+
 # archive: 1 control byte (path), then a real archive made by pg_dump.
 mkdir -p $c/archive
 for f in $fx/archive/*.dump $fx/archive/*.tar; do

@@ -76,6 +76,10 @@ pub struct Facts {
     /// materialized views, foreign tables, sequences), for the reader to
     /// take: `ALTER TABLE … RENAME` renames any of them.
     pub created: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Major version of the server dumped (`-- Dumped from database
+    /// version …`, the archive header's): from 18 on, NOT NULL constraints
+    /// have names.
+    pub server_major: Option<u32>,
 }
 
 /// One token of the statement.
@@ -327,6 +331,13 @@ fn strings(v: &Value) -> Vec<Option<String>> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The major version of a PostgreSQL version string (`18.1 (Debian …)`,
+/// `9.6.24`: 9 is enough to know it is before 18).
+pub fn major_version(v: &[u8]) -> Option<u32> {
+    let digits = v.iter().take_while(|b| b.is_ascii_digit()).count();
+    std::str::from_utf8(&v[..digits]).ok()?.parse().ok()
 }
 
 fn str_of<'v>(v: &'v Value, key: &str) -> &'v str {
@@ -1086,8 +1097,76 @@ impl Resolver<'_> {
                     .regclass_columns
                     .insert((me.0.as_bytes().to_vec(), me.1.as_bytes().to_vec()), regclass);
             }
+            self.keep_not_null_names(v, me);
         }
         self.about_relation(v, "relation", |_, _| {});
+    }
+
+    /// PostgreSQL 18 names each NOT NULL constraint `table_column_not_null`
+    /// when it is made, and a live `RENAME` (of the table or the column)
+    /// keeps that name. pg_dump 18 leaves a name out exactly when it is the
+    /// default for the table's and column's current names (`pg_dump.c`,
+    /// `determineNotNullFlags`). So for a renamed table or column: a bare
+    /// `NOT NULL` (named for the old names) gets `CONSTRAINT old_col_not_null`,
+    /// and a `CONSTRAINT name` that is the default for the new names is
+    /// dropped (a `--reverse` run gives back the bare form) — as pg_dump
+    /// dumps the live result.
+    fn keep_not_null_names(&mut self, v: &Value, me: &(String, String)) {
+        if self.facts.server_major.is_none_or(|m| m < 18) {
+            return;
+        }
+        let table_rule = self.table_rule(Some(&me.0), &me.1);
+        let new_table = match table_rule {
+            Some(r) => String::from_utf8_lossy(&self.plan.renames[r].new).into_owned(),
+            None => me.1.clone(),
+        };
+        let cds: Vec<Value> = v
+            .get("table_elts")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.pointer("/node/ColumnDef").cloned())
+            .collect();
+        for cd in &cds {
+            let col = str_of(cd, "colname");
+            let col_rule = self.column_rule(&me.0, &me.1, col);
+            if table_rule.is_none() && col_rule.is_none() {
+                continue;
+            }
+            let new_col = col_rule.map_or_else(|| col.to_string(), |c| String::from_utf8_lossy(&c).into_owned());
+            for c in cd
+                .get("constraints")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c.pointer("/node/Constraint"))
+            {
+                // The tree's enums are their protobuf numbers.
+                let not_null = c.get("contype").and_then(Value::as_i64)
+                    == Some(pg_query::protobuf::ConstrType::ConstrNotnull as i64);
+                let Some(i) = loc_of(c).and_then(|l| self.tok_at(l)) else { continue };
+                if !not_null {
+                    continue;
+                }
+                let name = str_of(c, "conname");
+                if name.is_empty() {
+                    let Some(t) = self.toks.get(i).copied() else { continue };
+                    let mut text = b"CONSTRAINT ".to_vec();
+                    ident::push_pg(format!("{}_{col}_not_null", me.1).as_bytes(), &mut text);
+                    text.push(b' ');
+                    self.out.push(Replacement { start: t.start, end: t.start, text, rule: None });
+                } else if name == format!("{new_table}_{new_col}_not_null") {
+                    // `CONSTRAINT name NOT NULL`: the location is CONSTRAINT's.
+                    let word = |k: usize, w: &[u8]| {
+                        self.toks.get(k).is_some_and(|t| self.raw[t.start..t.end].eq_ignore_ascii_case(w))
+                    };
+                    if word(i, b"CONSTRAINT") && word(i + 2, b"NOT") {
+                        let (start, end) = (self.toks[i].start, self.toks[i + 2].start);
+                        self.out.push(Replacement { start, end, text: Vec::new(), rule: None });
+                    }
+                }
+            }
+        }
     }
 
     fn note_created(&mut self, v: &Value, key: &str) {
@@ -1809,6 +1888,56 @@ mod tests {
 
     fn apply(p: &Plan, sql: &str) -> String {
         String::from_utf8(apply_with(p, sql.as_bytes(), false).unwrap()).unwrap()
+    }
+
+    /// PostgreSQL 18's not-null names (`pg_dump.c`, `determineNotNullFlags`):
+    /// a bare `NOT NULL` of a renamed table or column gets the name the live
+    /// rename keeps; other tables, named ones and older servers stay.
+    #[test]
+    fn pg18_not_null_constraints_keep_their_names() {
+        let p = plan(&["t=u"], &["public.o.a=b"]);
+        let run = |major: Option<u32>, sql: &str| {
+            let mut facts = Facts { server_major: major, ..Facts::default() };
+            let r = resolve(&p, &mut facts, sql.as_bytes(), false, &[]).unwrap();
+            let mut out = sql.as_bytes().to_vec();
+            for x in r.reps.iter().rev() {
+                out.splice(x.start..x.end, x.text.iter().copied());
+            }
+            String::from_utf8(out).unwrap()
+        };
+        let t = "CREATE TABLE public.t (\n    id bigint NOT NULL,\n    n text CONSTRAINT keep NOT NULL,\n    z text\n);";
+        assert_eq!(
+            run(Some(18), t),
+            "CREATE TABLE public.u (\n    id bigint CONSTRAINT t_id_not_null NOT NULL,\n    n text CONSTRAINT keep NOT NULL,\n    z text\n);"
+        );
+        assert_eq!(run(Some(17), t), t.replace("public.t", "public.u"));
+        // Back (a --reverse run): the name that is the default again goes.
+        let back = plan(&["u=t"], &[]);
+        let mut facts = Facts { server_major: Some(18), ..Facts::default() };
+        let sql = "CREATE TABLE public.u (\n    id bigint CONSTRAINT t_id_not_null NOT NULL,\n    n text CONSTRAINT keep NOT NULL\n);";
+        let r = resolve(&back, &mut facts, sql.as_bytes(), false, &[]).unwrap();
+        let mut out = sql.as_bytes().to_vec();
+        for x in r.reps.iter().rev() {
+            out.splice(x.start..x.end, x.text.iter().copied());
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "CREATE TABLE public.t (\n    id bigint NOT NULL,\n    n text CONSTRAINT keep NOT NULL\n);"
+        );
+        assert_eq!(run(None, t), t.replace("public.t", "public.u"));
+        assert_eq!(
+            run(Some(18), "CREATE TABLE public.o (\n    a integer NOT NULL,\n    c integer NOT NULL\n);"),
+            "CREATE TABLE public.o (\n    b integer CONSTRAINT o_a_not_null NOT NULL,\n    c integer NOT NULL\n);"
+        );
+        // Quoted as pg_dump's fmtId quotes.
+        let p = plan(&["Mixed=x"], &[]);
+        let mut facts = Facts { server_major: Some(18), ..Facts::default() };
+        let sql = "CREATE TABLE public.\"Mixed\" (id integer NOT NULL);";
+        let r = resolve(&p, &mut facts, sql.as_bytes(), false, &[]).unwrap();
+        assert!(r.reps.iter().any(|x| x.text == b"CONSTRAINT \"Mixed_id_not_null\" "), "{:?}", r.reps);
+        assert_eq!(major_version(b"18.1 (Debian 18.1-1)"), Some(18));
+        assert_eq!(major_version(b"9.6.24"), Some(9));
+        assert_eq!(major_version(b""), None);
     }
 
     #[test]

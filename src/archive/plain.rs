@@ -26,6 +26,7 @@ use super::{DataEdit, Edit, Header, TocEntry};
 use crate::input;
 use crate::job::{self, Format, Options, Summary};
 use crate::lexer::Dialect;
+use crate::observe::{CsvChangeLog, Observer, ValueChange};
 use crate::plan::Plan;
 use crate::rules::Rules;
 
@@ -61,6 +62,10 @@ pub struct PlainEdit<'r> {
     pub check_failed: std::sync::atomic::AtomicBool,
     /// A rule does not fit the archive (its table is not there).
     pub rule_failed: std::sync::atomic::AtomicBool,
+    /// With `--log-changes`: each data job's CSV lines, by the TOC position
+    /// of its entry (jobs finish in any order; the log is written in TOC
+    /// order at the end).
+    pub change_log: Option<Mutex<Vec<(u64, Vec<u8>)>>>,
 }
 
 impl<'r> PlainEdit<'r> {
@@ -91,20 +96,64 @@ impl<'r> PlainEdit<'r> {
             warnings: Vec::new(),
             check_failed: Default::default(),
             rule_failed: Default::default(),
+            change_log: None,
         })
     }
 
-    fn run_job(&self, src: input::Input, out: &mut dyn Write) -> Result<(), String> {
-        self.run_job_into(src, out, &self.summaries)
+    /// Keeps every value rewritten in the tables' data, for [`Self::write_change_log`].
+    pub fn log_changes(&mut self) {
+        self.change_log = Some(Mutex::new(Vec::new()));
+    }
+
+    /// Writes the values rewritten (CSV rows as for a plain dump: table,
+    /// column, line, byte offset, old, new), in TOC order. Line and byte
+    /// offset count in the entry's data (decompressed; line 1 is its first
+    /// row), which is what `pg_restore -f -` prints after the entry's COPY.
+    pub fn write_change_log(&self, out: &mut dyn Write) -> io::Result<()> {
+        let Some(log) = &self.change_log else { return Ok(()) };
+        let mut v = log.lock().map_err(|_| io::Error::other("change log lock poisoned"))?;
+        v.sort_by_key(|(at, _)| *at);
+        for (_, rows) in v.iter() {
+            out.write_all(rows)?;
+        }
+        Ok(())
+    }
+
+    fn run_job(&self, src: input::Input, out: &mut dyn Write, log: Option<&LogAt>) -> Result<(), String> {
+        self.run_job_logged(src, out, &self.summaries, log)
     }
 
     fn run_job_into(&self, src: input::Input, out: &mut dyn Write, into: &Mutex<Vec<Summary>>) -> Result<(), String> {
-        let s = job::rewrite(src, out, self.rules, &self.options, ()).map_err(|e| {
+        self.run_job_logged(src, out, into, None)
+    }
+
+    fn run_job_logged(
+        &self,
+        src: input::Input,
+        out: &mut dyn Write,
+        into: &Mutex<Vec<Summary>>,
+        log: Option<&LogAt>,
+    ) -> Result<(), String> {
+        let mut rows = Vec::new();
+        let log = log.filter(|_| self.change_log.is_some());
+        let result = match log {
+            Some(at) => {
+                let observer = Rebased { lines: at.lines, bytes: at.bytes, log: CsvChangeLog(&mut rows) };
+                job::rewrite(src, out, self.rules, &self.options, observer)
+            }
+            None => job::rewrite(src, out, self.rules, &self.options, ()),
+        };
+        let s = result.map_err(|e| {
             if matches!(e, crate::Error::Check(_)) {
                 self.check_failed.store(true, std::sync::atomic::Ordering::Relaxed);
             }
             e.to_string()
         })?;
+        if let (Some(at), Some(all)) = (log, &self.change_log) {
+            if let Ok(mut v) = all.lock() {
+                v.push((at.toc_at, rows));
+            }
+        }
         if let Ok(mut v) = into.lock() {
             v.push(s);
         }
@@ -325,7 +374,7 @@ fn header_line(te: &TocEntry) -> Option<Vec<u8>> {
 }
 
 impl Edit for PlainEdit<'_> {
-    fn toc(&mut self, _header: &Header, toc: &mut [TocEntry]) -> Result<(), String> {
+    fn toc(&mut self, header: &Header, toc: &mut [TocEntry]) -> Result<(), String> {
         for te in toc.iter() {
             if te.desc_is("ENCODING") || te.desc_is("STDSTRINGS") {
                 if let Some(d) = &te.defn {
@@ -343,6 +392,13 @@ impl Edit for PlainEdit<'_> {
         }
         let keys: Vec<_> = toc.iter().map(Self::key).collect();
         let mut dump = OPENING.to_vec();
+        // As pg_restore prints it (`RestoreArchive`, pg_backup_archiver.c):
+        // what is renamed can depend on the server's version.
+        if let Some(v) = &header.server_version {
+            dump.extend_from_slice(b"-- Dumped from database version ");
+            dump.extend_from_slice(v);
+            dump.extend_from_slice(b"\n\n");
+        }
         let mut labels = Vec::new();
         for (n, te) in toc.iter().enumerate() {
             let mut put = |field: &str, text: &[u8], tail: &[u8]| {
@@ -474,11 +530,17 @@ impl Edit for PlainEdit<'_> {
         if !inserts {
             prefix.extend_from_slice(te.copy_stmt.as_deref().unwrap_or_default());
         }
+        let log = LogAt {
+            toc_at: te.at,
+            lines: memchr::memchr_iter(b'\n', &prefix).count() as u64,
+            bytes: prefix.len() as u64,
+        };
         Some(Box::new(DataJob {
             edit: self,
             prefix,
             inserts,
             strip: true,
+            log: Some(log),
         }))
     }
 
@@ -492,7 +554,39 @@ impl Edit for PlainEdit<'_> {
             prefix: Vec::new(),
             inserts: true,
             strip: false,
+            // restore.sql holds no table data (it names the data files).
+            log: None,
         }))
+    }
+}
+
+/// Where a data job's change log rows belong: its entry's TOC position,
+/// and the lines and bytes of the synthetic prologue before the data.
+#[derive(Debug, Clone, Copy)]
+struct LogAt {
+    toc_at: u64,
+    lines: u64,
+    bytes: u64,
+}
+
+/// A data job's changes with line and byte offset counted in the entry's
+/// data: the job reads a prologue (SET lines, the COPY statement) first.
+struct Rebased<O> {
+    lines: u64,
+    bytes: u64,
+    log: O,
+}
+
+impl<O: Observer> Observer for Rebased<O> {
+    fn wants_changes(&self) -> bool {
+        true
+    }
+    fn change(&mut self, c: &ValueChange<'_>) -> io::Result<()> {
+        self.log.change(&ValueChange {
+            line: c.line.saturating_sub(self.lines),
+            offset: c.offset.saturating_sub(self.bytes),
+            ..*c
+        })
     }
 }
 
@@ -502,6 +596,7 @@ struct DataJob<'a, 'r> {
     inserts: bool,
     /// Drop the output up to the prologue's end (false: keep it all).
     strip: bool,
+    log: Option<LogAt>,
 }
 
 /// Feeds the job from a channel (the job wants an owned reader).
@@ -626,7 +721,7 @@ impl DataEdit for DataJob<'_, '_> {
             };
             let job = input::from_reader(Box::new(reader), None)
                 .map_err(|e| e.to_string())
-                .and_then(|src| self.edit.run_job(src, &mut strip));
+                .and_then(|src| self.edit.run_job(src, &mut strip, self.log.as_ref()));
             let fed = feeder.join().unwrap_or_else(|_| Err("the data reader panicked".into()));
             // An input error is the cause of the job's error: report it.
             fed?;

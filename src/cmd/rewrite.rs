@@ -231,6 +231,8 @@ fn take_stdin() -> BufReader<std::io::Stdin> {
         .unwrap_or_else(|| BufReader::with_capacity(256 << 10, std::io::stdin()))
 }
 
+/// The first line of the `--log-changes` CSV.
+
 static STDIN: std::sync::Mutex<Option<BufReader<std::io::Stdin>>> = std::sync::Mutex::new(None);
 
 /// A pg_dump archive input, if the input is one: a directory holding
@@ -328,11 +330,6 @@ fn same_path(a: &Path, b: &Path) -> bool {
 /// `dumpsed rewrite` of a pg_dump archive: the output has the input's
 /// format and compression.
 fn run_archive(args: &Args, rules: &dumpsed::Rules, options: &Options, input: ArchiveInput) -> Result<ExitCode, Error> {
-    if args.log_changes.is_some() {
-        return Err(Error::Unsupported(
-            "--log-changes is not supported on pg_dump archives yet".into(),
-        ));
-    }
     if args.compress.is_some() {
         return Err(Error::Rule(
             "--compress does not apply to pg_dump archives: the output keeps the archive's compression".into(),
@@ -342,6 +339,17 @@ fn run_archive(args: &Args, rules: &dumpsed::Rules, options: &Options, input: Ar
     if args.dry_run {
         return dry_run_archive(input, &mut edit, args.json);
     }
+    let log = match &args.log_changes {
+        Some(p) => {
+            let l = Output::open(Some(p), args.input.as_deref())?;
+            if l.is_stdout() {
+                return Err(Error::Rule("--log-changes needs a file name".into()));
+            }
+            edit.log_changes();
+            Some(l)
+        }
+        None => None,
+    };
     let stats = archive_job(args, &mut edit, input);
     // A failed pre-write check keeps its own exit status (6).
     let stats = match stats {
@@ -354,6 +362,15 @@ fn run_archive(args: &Args, rules: &dumpsed::Rules, options: &Options, input: Ar
         }
         other => other?,
     };
+    // Written once the archive is in place (on error `log` is dropped,
+    // which removes its temporary file).
+    if let Some(mut l) = log {
+        let w = l.writer();
+        w.write_all(CsvChangeLog::<std::io::Sink>::HEADER)
+            .and_then(|_| edit.write_change_log(w))
+            .map_err(|e| Error::io("writing the change log", e))?;
+        l.commit()?;
+    }
     print_archive_summary(args, &edit, &stats);
     Ok(ExitCode::SUCCESS)
 }
