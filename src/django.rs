@@ -139,8 +139,9 @@ pub struct Seen {
     pub rebuilt: Vec<Rebuilt>,
     /// The appendix was placed.
     pub generated: bool,
-    /// Tables named by `--django-field` / `--django-table` rules that the
-    /// dump creates, with their columns (input names).
+    /// Tables named by `--django-field` / `--django-table` rules, or kept
+    /// by a `--django-model` (`Meta.db_table`), that the dump creates, with
+    /// their columns (input names).
     pub targets: Vec<(Vec<u8>, Vec<Vec<u8>>)>,
 }
 
@@ -200,6 +201,16 @@ pub fn appendix(plan: &Plan, seen: &Seen, now: &str) -> Result<Vec<u8>, String> 
             .find(|(n, _)| same(n, t))
             .map(|(_, c)| c)
     };
+    // A model keeping its `Meta.db_table` renames no table, so the check
+    // of renamed tables (job.rs) does not see it.
+    for d in plan.django.iter().filter(|d| d.old_table == d.new_table) {
+        if cols_of(d.old_table.as_bytes()).is_none() {
+            return Err(format!(
+                "--django-model {}.{}: its table {} (Meta.db_table) is not in this dump",
+                d.app, d.old_model, d.old_table
+            ));
+        }
+    }
     for t in plan.rules.django_tables() {
         if cols_of(t).is_none() {
             return Err(format!(

@@ -819,6 +819,10 @@ impl<R: Read> Reader<R> {
                         .column_renames()
                         .iter()
                         .any(|c| c.django && ident::same_name(dialect, &c.table, &name))
+                    || rules.django_models().iter().any(|d| {
+                        d.old_table == d.new_table
+                            && ident::same_name(dialect, d.old_table.as_bytes(), &name)
+                    })
                 {
                     self.django.targets.push((name.clone(), cols.clone()));
                 }

@@ -746,6 +746,15 @@ fn django_field_and_table_missing_from_the_dump_are_errors() {
                 &["--django-table", "gadgets.Nope=nope_v2"][..],
                 "table gadgets_nope is not in this dump",
             ),
+            (
+                &["--django-model", "gadgets.Nope=Other"][..],
+                "--django-model gadgets.Nope: its table gadgets_nope is not in this dump",
+            ),
+            // A model keeping a Meta.db_table the dump does not have.
+            (
+                &["--django-model", "gadgets.Sprocket=Cog", "--db-table", "nope_v1=nope_v1"][..],
+                "--django-model gadgets.Sprocket: its table nope_v1 (Meta.db_table) is not in this dump",
+            ),
         ] {
             let dir = scratch();
             let out = dir.path().join("out.sql");
