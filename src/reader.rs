@@ -1281,21 +1281,26 @@ impl<R: Read> Reader<R> {
                 if d.is_none() && !field {
                     return None;
                 }
+                // The tables' names when Django re-creates the key: their
+                // final ones unless a later operation renames them
+                // (names_at_step; the model's own table too, when an
+                // AlterModelTable follows the RenameModel).
+                let at_step = |table: &[u8]| {
+                    d.and_then(|d| {
+                        d.names_at_step
+                            .iter()
+                            .find(|(input, _)| {
+                                ident::same_name(plan.dialect, input.as_bytes(), table)
+                            })
+                            .map(|(_, then)| then.clone())
+                    })
+                };
                 let to_table = match d {
-                    Some(d) => d.new_table.clone(),
+                    Some(d) => at_step(&fk.ref_table.name).unwrap_or_else(|| d.new_table.clone()),
                     None => text(plan.new_table_name(&fk.ref_table.name)),
                 };
-                // The table's name when Django re-creates the key: its final
-                // one unless a later operation renames it (names_at_step).
-                let at_step = d.and_then(|d| {
-                    d.names_at_step
-                        .iter()
-                        .find(|(input, _)| {
-                            ident::same_name(plan.dialect, input.as_bytes(), &fk.table.name)
-                        })
-                        .map(|(_, then)| then.clone())
-                });
-                let table = at_step.unwrap_or_else(|| text(plan.new_table_name(&fk.table.name)));
+                let table = at_step(&fk.table.name)
+                    .unwrap_or_else(|| text(plan.new_table_name(&fk.table.name)));
                 let column = plan.new_column_name(&fk.table.name, &fk.column);
                 let new = crate::django::fk_constraint_name(
                     &table,

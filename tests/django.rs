@@ -332,8 +332,9 @@ const SHAPES: &str = "django/shapes/project";
 const SHAPES_SETTINGS: &str = "shapesproj.settings";
 
 /// The helper's rules for the `0002_renames` of gadgets, outlets, archive
-/// and extras, and extras' 0003 (an AlterField of `related_name` only), in
-/// the order regen.sh migrated them, for `backend`.
+/// and extras, extras' 0003 (an AlterField of `related_name` only) and
+/// 0004 (RenameModel then AlterModelTable of a model without
+/// `Meta.db_table`), in the order regen.sh migrated them, for `backend`.
 fn shapes_rules(backend: &str) -> String {
     let (code, toml, err) = helper_for(
         backend,
@@ -345,6 +346,7 @@ fn shapes_rules(backend: &str) -> String {
             "archive.0002",
             "extras.0002",
             "extras.0003",
+            "extras.0004",
         ],
     );
     assert_eq!(code, Some(0), "{err}");
@@ -488,6 +490,10 @@ fn helper_rules_for_the_shapes() {
         "old = \"bolt_old\"\nnew = \"bolt_new\"",
         "old = \"bolt_old_shelves\"\nnew = \"bolt_new_shelves\"",
         "model = \"gadgets.Node\"\nnew = \"TreeNode\"",
+        // RenameModel then AlterModelTable of a model without Meta.db_table:
+        // one rename of its table, to the final name, and the name between
+        // the steps (Django names the re-created keys from it)
+        "model = \"extras.Kit\"\nnew = \"Bundle\"\ndb_table = \"extras_kit=bundle_v2\"\nnames_at_step = { \"extras_kit\" = \"extras_bundle\" }",
         // MTI child renamed; two models renamed where one has an M2M to the
         // other (the M2M table named by its name in the dump)
         "model = \"outlets.Bakery\"\nnew = \"Patisserie\"",
@@ -573,6 +579,7 @@ fn sqlite_shapes(rules_toml: &str) -> (String, String) {
 /// kept, AlterModelTable (with its M2M table), an MTI child renamed, a
 /// model with a long-named M2M (SQLite does not cut names), a OneToOne and
 /// a through-model M2M to a renamed model (Django rebuilds those tables),
+/// the through model's other side renamed then given a `Meta.db_table`,
 /// with the rename of the model `legacy_sprocket` refers to.
 #[test]
 fn sqlite_shapes_db_table_and_alter_model_table_match() {
@@ -588,6 +595,7 @@ fn sqlite_shapes_db_table_and_alter_model_table_match() {
                 || b.contains("model = \"outlets.Bakery\"")
                 || b.contains("model = \"archive.Ledger\"")
                 || b.contains("model = \"extras.Part\"")
+                || b.contains("model = \"extras.Kit\"")
         })
         .collect();
     let (got, want) = sqlite_shapes(&blocks.join("\n\n"));
@@ -601,7 +609,7 @@ fn sqlite_shapes_db_table_and_alter_model_table_match() {
         "extras_component",
         "extras_partprofile",
         "extras_kitpart",
-        "extras_kit",
+        "bundle_v2",
     ];
     let (got, want) = (
         sqlite_lines_of(&got, &tables),
