@@ -65,6 +65,29 @@ pub fn create_index_name(table: &str, columns: &[&str], suffix: &str, max_len: u
     name
 }
 
+/// True when `name` is the name `_create_index_name` gives some table's
+/// index on `columns` with `suffix`, uncut: `<table>_<columns>_<digest><suffix>`
+/// whose digest is `names_digest(table, *columns)`. The table is read
+/// off the name, so an index Django named under an earlier table name
+/// (kept by an `AlterModelTable`, which only renames) is recognised too;
+/// the digest makes it exact.
+pub fn is_generated_index_name(name: &str, columns: &[&str], suffix: &str) -> bool {
+    let table_of = || {
+        let rest = name.strip_suffix(suffix)?;
+        let at = rest.len().checked_sub(8)?;
+        let (head, digest) = (rest.get(..at)?, rest.get(at..)?);
+        Some((
+            head.strip_suffix(&format!("_{}_", columns.join("_")))?,
+            digest,
+        ))
+    };
+    table_of().is_some_and(|(table, digest)| {
+        let mut args = vec![table];
+        args.extend_from_slice(columns);
+        !table.is_empty() && names_digest(&args) == digest
+    })
+}
+
 /// The name Django gives the foreign key `table.column` → `to_table.to_column`.
 pub fn fk_constraint_name(
     table: &str,
@@ -111,14 +134,27 @@ pub struct Seen {
     pub content_types: bool,
     pub permissions: bool,
     pub migrations: bool,
-    /// Tables Django's SQLite backend rebuilds or re-creates on the rename
-    /// (input names); their AUTOINCREMENT counters restart at max(id).
-    pub rebuilt: Vec<Vec<u8>>,
+    /// Tables Django's SQLite backend rebuilds or re-creates on the rename;
+    /// their AUTOINCREMENT counters restart at max(id).
+    pub rebuilt: Vec<Rebuilt>,
     /// The appendix was placed.
     pub generated: bool,
-    /// Tables named by `--django-field` / `--django-table` rules that the
-    /// dump creates, with their columns (input names).
+    /// Tables named by `--django-field` / `--django-table` rules, or kept
+    /// by a `--django-model` (`Meta.db_table`), that the dump creates, with
+    /// their columns (input names).
     pub targets: Vec<(Vec<u8>, Vec<Vec<u8>>)>,
+}
+
+/// A table Django's SQLite backend rebuilds (`_remake_table`) or re-creates
+/// (a many-to-many table under a new name) during the run.
+#[derive(Debug, Clone)]
+pub struct Rebuilt {
+    /// Its input name.
+    pub table: Vec<u8>,
+    /// Its name at the last step that rebuilds it, when a later operation
+    /// renames it again (that step's `names_at_step`); `None`: its final
+    /// name. Django names the re-created indexes from it.
+    pub name_then: Option<String>,
 }
 
 impl Seen {
@@ -165,6 +201,16 @@ pub fn appendix(plan: &Plan, seen: &Seen, now: &str) -> Result<Vec<u8>, String> 
             .find(|(n, _)| same(n, t))
             .map(|(_, c)| c)
     };
+    // A model keeping its `Meta.db_table` renames no table, so the check
+    // of renamed tables (job.rs) does not see it.
+    for d in plan.django.iter().filter(|d| d.old_table == d.new_table) {
+        if cols_of(d.old_table.as_bytes()).is_none() {
+            return Err(format!(
+                "--django-model {}.{}: its table {} (Meta.db_table) is not in this dump",
+                d.app, d.old_model, d.old_table
+            ));
+        }
+    }
     for t in plan.rules.django_tables() {
         if cols_of(t).is_none() {
             return Err(format!(
@@ -261,7 +307,7 @@ pub fn appendix(plan: &Plan, seen: &Seen, now: &str) -> Result<Vec<u8>, String> 
     if !pg {
         for t in &seen.rebuilt {
             any = true;
-            let name = String::from_utf8_lossy(plan.new_table_name(t)).into_owned();
+            let name = String::from_utf8_lossy(plan.new_table_name(&t.table)).into_owned();
             let quoted = format!("\"{}\"", name.replace('"', "\"\""));
             out += &format!(
                 "UPDATE sqlite_sequence SET seq = (SELECT max(rowid) FROM {quoted}) WHERE name = {};\n\
@@ -335,10 +381,36 @@ mod tests {
                 args.extend(&cols);
                 assert_eq!(names_digest(&args), digest, "{line}");
                 assert_eq!(create_index_name(table, &cols, suffix, max), want, "{line}");
+                // An uncut name is recognised as Django's from the name alone.
+                let uncut =
+                    want == format!("{}_{}_{digest}{suffix}", unqualified(table), cols.join("_"));
+                assert_eq!(
+                    is_generated_index_name(want, &cols, suffix),
+                    uncut,
+                    "{line}"
+                );
                 checked += 1;
             }
         }
         assert!(checked > 20, "only {checked} names checked");
+    }
+
+    #[test]
+    fn generated_index_names_only() {
+        let name = create_index_name("drawer_v1_entries", &["drawer_id"], "", SQLITE_MAX_NAME);
+        assert!(is_generated_index_name(&name, &["drawer_id"], ""));
+        assert!(!is_generated_index_name(&name, &["entry_id"], ""));
+        assert!(!is_generated_index_name(&name, &["drawer_id"], "_uniq"));
+        // A digest that is not the table's and columns' own.
+        let other = name.replace("drawer_v1_entries", "cabinet_v2_entries");
+        assert!(!is_generated_index_name(&other, &["drawer_id"], ""));
+        assert!(!is_generated_index_name("ix_drawer", &["drawer_id"], ""));
+        assert!(!is_generated_index_name(
+            "_drawer_id_12345678",
+            &["drawer_id"],
+            ""
+        ));
+        assert!(!is_generated_index_name("t_é_1234567", &["é"], ""));
     }
 
     #[test]

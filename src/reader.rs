@@ -822,11 +822,17 @@ impl<R: Read> Reader<R> {
                         .column_renames()
                         .iter()
                         .any(|c| c.django && ident::same_name(dialect, &c.table, &name))
+                    || rules.django_models().iter().any(|d| {
+                        d.old_table == d.new_table
+                            && ident::same_name(dialect, d.old_table.as_bytes(), &name)
+                    })
                 {
                     self.django.targets.push((name.clone(), cols.clone()));
                 }
-                if !self.plan.django.is_empty() {
-                    self.django_table(&name, &cols, start, end);
+                if !self.plan.django.is_empty()
+                    || rules.column_renames().iter().any(|c| c.django)
+                {
+                    self.django_table(&name, &cols, start, end, body_at);
                 }
                 let taken = self.plan.renames.iter().find(|r| {
                     ident::same_name(dialect, &name, &r.new)
@@ -1148,27 +1154,38 @@ impl<R: Read> Reader<R> {
     /// Django: notes a table the rename affects beyond its own name: an
     /// auto-created many-to-many table of a renamed model (named
     /// `<model table>_<field>`, with a `<model>_id` column), renamed with
-    /// its column; or a table with a foreign key to the model, which
-    /// Django's SQLite backend rebuilds.
-    fn django_table(&mut self, name: &[u8], cols: &[Vec<u8>], start: usize, end: usize) {
+    /// its column; or, on SQLite, a table Django's backend rebuilds.
+    fn django_table(
+        &mut self,
+        name: &[u8],
+        cols: &[Vec<u8>],
+        start: usize,
+        end: usize,
+        body_at: usize,
+    ) {
         let plan = self.plan.clone();
         let dialect = plan.dialect;
         if self
             .django
             .rebuilt
             .iter()
-            .any(|t| ident::same_name(dialect, t, name))
+            .any(|t| ident::same_name(dialect, &t.table, name))
         {
             return; // a second CREATE TABLE of a table already seen
         }
         let stmt = &self.buf[start..end];
         let mut found = None;
-        // A model whose `Meta.db_table` stays: Django alters nothing that
-        // refers to it (`_field_should_be_altered` is false for its FKs).
-        for d in plan.django.iter().filter(|d| d.old_table != d.new_table) {
+        // The last RenameModel step (rules in the migrations' order) that
+        // rebuilds this table on SQLite.
+        let mut last = None;
+        for (i, d) in plan.django.iter().enumerate() {
+            // A model whose `Meta.db_table` stays keeps its M2M tables' names.
+            let moved = d.old_table != d.new_table;
             let prefix = format!("{}_", d.old_table);
             let col = format!("{}_id", d.old_model.to_lowercase());
-            let is_m2m = name.len() > prefix.len()
+            let is_m2m = moved
+                && found.is_none()
+                && name.len() > prefix.len()
                 && name[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
                 && cols
                     .iter()
@@ -1177,17 +1194,48 @@ impl<R: Read> Reader<R> {
                 let new_table = [d.new_table.as_bytes(), &name[d.old_table.len()..]].concat();
                 let new_col = format!("{}_id", d.new_model.to_lowercase());
                 found = Some((new_table, col, new_col, d.old_table.clone()));
-                break;
+                last = Some(i);
+                continue;
             }
-            let is_model = ident::same_name(dialect, name, d.old_table.as_bytes());
-            // Django's SQLite backend rebuilds (`_remake_table`) every table
-            // with a foreign key to the renamed model, the model's own table
-            // too when the key is to itself: new index names from the new
-            // table name, and the AUTOINCREMENT counter at max(id).
-            let self_fk = is_model && dialect == Dialect::Sqlite;
-            if (!is_model || self_fk) && references(dialect, stmt, d.old_table.as_bytes()) {
-                self.django.rebuilt.push(name.to_vec());
+            if dialect != Dialect::Sqlite {
+                continue;
             }
+            // `RenameModel.database_forwards` alters every field pointing to
+            // the model, the model's own (a key to itself) included, and an
+            // alteration happens where the key's target table or its column
+            // changes (`_field_should_be_altered`, base/schema.py); SQLite
+            // alters a foreign key by rebuilding its table (`_alter_field`,
+            // `_alter_many_to_many` → `_remake_table`, sqlite3/schema.py).
+            let keys =
+                statement::referencing_columns(dialect, stmt, body_at, d.old_table.as_bytes());
+            let altered = moved
+                || keys
+                    .iter()
+                    .any(|c| plan.new_column_name(name, c) != c.as_slice());
+            if !keys.is_empty() && altered {
+                last = Some(i);
+            }
+        }
+        // A `RenameField` of a foreign key (`--django-field`) rebuilds its
+        // table too (`_alter_field`); its step is not known, so its indexes
+        // are named from the table's final name.
+        let field = plan
+            .rules
+            .column_renames()
+            .iter()
+            .any(|c| c.django && ident::same_name(dialect, &c.table, name));
+        if dialect == Dialect::Sqlite && (last.is_some() || field) {
+            let name_then = last.and_then(|i| {
+                plan.django[i]
+                    .names_at_step
+                    .iter()
+                    .find(|(input, _)| ident::same_name(dialect, input.as_bytes(), name))
+                    .map(|(_, then)| then.clone())
+            });
+            self.django.rebuilt.push(crate::django::Rebuilt {
+                table: name.to_vec(),
+                name_then,
+            });
         }
         if let Some((new_table, col, new_col, model_table)) = found {
             let schema = self
@@ -1204,7 +1252,6 @@ impl<R: Read> Reader<R> {
                 col.as_bytes(),
                 new_col.as_bytes(),
             ));
-            self.django.rebuilt.push(name.to_vec());
         }
     }
 
@@ -1219,7 +1266,8 @@ impl<R: Read> Reader<R> {
                 // under the name `_fk_constraint_name` gives
                 // (`BaseDatabaseSchemaEditor._alter_field`).
                 let fk = statement::foreign_key(plan.dialect, stmt)?;
-                let column_renamed = plan.new_column_name(&fk.table.name, &fk.column) != &*fk.column;
+                let column_renamed =
+                    plan.new_column_name(&fk.table.name, &fk.column) != &*fk.column;
                 let d = plan.django.iter().find(|d| {
                     ident::same_name(plan.dialect, &fk.ref_table.name, d.old_table.as_bytes())
                         // A model keeping its `Meta.db_table`: Django alters
@@ -1236,19 +1284,26 @@ impl<R: Read> Reader<R> {
                 if d.is_none() && !field {
                     return None;
                 }
+                // The tables' names when Django re-creates the key: their
+                // final ones unless a later operation renames them
+                // (names_at_step; the model's own table too, when an
+                // AlterModelTable follows the RenameModel).
+                let at_step = |table: &[u8]| {
+                    d.and_then(|d| {
+                        d.names_at_step
+                            .iter()
+                            .find(|(input, _)| {
+                                ident::same_name(plan.dialect, input.as_bytes(), table)
+                            })
+                            .map(|(_, then)| then.clone())
+                    })
+                };
                 let to_table = match d {
-                    Some(d) => d.new_table.clone(),
+                    Some(d) => at_step(&fk.ref_table.name).unwrap_or_else(|| d.new_table.clone()),
                     None => text(plan.new_table_name(&fk.ref_table.name)),
                 };
-                // The table's name when Django re-creates the key: its final
-                // one unless a later operation renames it (names_at_step).
-                let at_step = d.and_then(|d| {
-                    d.names_at_step
-                        .iter()
-                        .find(|(input, _)| ident::same_name(plan.dialect, input.as_bytes(), &fk.table.name))
-                        .map(|(_, then)| then.clone())
-                });
-                let table = at_step.unwrap_or_else(|| text(plan.new_table_name(&fk.table.name)));
+                let table = at_step(&fk.table.name)
+                    .unwrap_or_else(|| text(plan.new_table_name(&fk.table.name)));
                 let column = plan.new_column_name(&fk.table.name, &fk.column);
                 let new = crate::django::fk_constraint_name(
                     &table,
@@ -1260,22 +1315,16 @@ impl<R: Read> Reader<R> {
                 (new.as_bytes() != &*fk.name).then(|| vec![(fk.name.to_vec(), new.into_bytes())])
             }
             Dialect::Sqlite => {
-                // A many-to-many table is re-created, and its indexes get
-                // names computed from the new table and column names.
+                // A table Django rebuilds gets its indexes re-created
+                // (`_remake_table`): those from `db_index` and
+                // `unique_together` under the names `_create_index_name`
+                // computes from the table's name and columns at that step.
                 let ix = statement::index(plan.dialect, stmt)?;
-                let m2m = plan
-                    .columns
+                let rebuilt = self
+                    .django
+                    .rebuilt
                     .iter()
-                    .any(|c| ident::same_name(plan.dialect, &c.table, &ix.table.name));
-                let rebuilt_renamed = plan.rename_of(None, &ix.table.name).is_some()
-                    && self
-                        .django
-                        .rebuilt
-                        .iter()
-                        .any(|t| ident::same_name(plan.dialect, t, &ix.table.name));
-                if !m2m && !rebuilt_renamed {
-                    return None;
-                }
+                    .find(|t| ident::same_name(plan.dialect, &t.table, &ix.table.name))?;
                 let old_cols: Vec<String> = ix.columns.iter().map(|c| text(c)).collect();
                 let new_cols: Vec<String> = ix
                     .columns
@@ -1285,16 +1334,27 @@ impl<R: Read> Reader<R> {
                 let old_refs: Vec<&str> = old_cols.iter().map(String::as_str).collect();
                 let new_refs: Vec<&str> = new_cols.iter().map(String::as_str).collect();
                 let table = text(&ix.table.name);
-                let new_table = text(plan.new_table_name(&ix.table.name));
+                let then = rebuilt
+                    .name_then
+                    .clone()
+                    .unwrap_or_else(|| text(plan.new_table_name(&ix.table.name)));
                 let max = crate::django::SQLITE_MAX_NAME;
-                ["", "_uniq"].iter().find_map(|suffix| {
-                    let old = crate::django::create_index_name(&table, &old_refs, suffix, max);
-                    (old.as_bytes() == &*ix.name).then(|| {
-                        let new =
-                            crate::django::create_index_name(&new_table, &new_refs, suffix, max);
-                        vec![(ix.name.to_vec(), new.into_bytes())]
+                let name = text(&ix.name);
+                // Only an index Django named (a custom one, say from RunSQL,
+                // is not Django's to re-create).
+                ["", "_uniq"]
+                    .iter()
+                    .find_map(|suffix| {
+                        let generated =
+                            crate::django::create_index_name(&table, &old_refs, suffix, max)
+                                == name
+                                || crate::django::is_generated_index_name(&name, &old_refs, suffix);
+                        generated.then(|| {
+                            crate::django::create_index_name(&then, &new_refs, suffix, max)
+                        })
                     })
-                })
+                    .filter(|new| *new != name)
+                    .map(|new| vec![(ix.name.to_vec(), new.into_bytes())])
             }
         }
     }
@@ -1723,28 +1783,6 @@ fn trigger_of(dialect: Dialect, stmt: &[u8]) -> Option<Trigger> {
         i += 1;
     }
     None
-}
-
-/// True when `stmt` has `REFERENCES table` (a foreign key to it).
-fn references(dialect: Dialect, stmt: &[u8], table: &[u8]) -> bool {
-    let mut after_references = false;
-    for t in crate::lexer::Tokens::new(dialect, stmt).flatten() {
-        let text = &stmt[t.start..t.end];
-        match t.kind {
-            TokenKind::Space | TokenKind::Comment => continue,
-            TokenKind::Word | TokenKind::QuotedIdent if after_references => {
-                if ident::same_name(dialect, &ident::name_of(dialect, t.kind, text), table) {
-                    return true;
-                }
-                after_references = false;
-            }
-            _ => {
-                after_references =
-                    t.kind == TokenKind::Word && text.eq_ignore_ascii_case(b"REFERENCES")
-            }
-        }
-    }
-    false
 }
 
 impl QualName<'_> {

@@ -23,7 +23,7 @@ use nom::sequence::{delimited, pair, preceded, terminated, tuple};
 use nom::IResult;
 
 use crate::ident;
-use crate::lexer::{Dialect, TokenKind, Tokens};
+use crate::lexer::{Dialect, Token, TokenKind, Tokens};
 
 /// A possibly schema-qualified name, normalized (case-folded, unquoted).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -342,25 +342,14 @@ pub struct ColumnFacts {
     pub unique: bool,
 }
 
-/// Reads [`ColumnFacts`] of `column` from a `CREATE TABLE` body.
-pub fn column_facts(d: Dialect, stmt: &[u8], body_at: usize, column: &[u8]) -> ColumnFacts {
-    let body = &stmt[body_at..];
-    let toks: Vec<_> = Tokens::new(d, body)
+/// The tokens of a `CREATE TABLE` body read from `body_at` (spaces and
+/// comments left out), and the ranges (token indexes) of its top-level
+/// elements: column definitions and table constraints.
+fn body_elements(d: Dialect, body: &[u8]) -> (Vec<Token>, Vec<std::ops::Range<usize>>) {
+    let toks: Vec<Token> = Tokens::new(d, body)
         .flatten()
         .filter(|t| !matches!(t.kind, TokenKind::Space | TokenKind::Comment))
         .collect();
-    let text = |i: usize| &body[toks[i].start..toks[i].end];
-    let word = |i: usize, w: &str| {
-        toks.get(i).is_some_and(|t| {
-            t.kind == TokenKind::Word && text(i).eq_ignore_ascii_case(w.as_bytes())
-        })
-    };
-    let punct = |i: usize, c: u8| {
-        toks.get(i)
-            .is_some_and(|t| t.kind == TokenKind::Punct && text(i) == [c])
-    };
-    let mut facts = ColumnFacts::default();
-    // Split the body into top-level elements.
     let (mut depth, mut start) = (0usize, 0usize);
     let mut elements = Vec::new();
     for (i, t) in toks.iter().enumerate() {
@@ -381,6 +370,24 @@ pub fn column_facts(d: Dialect, stmt: &[u8], body_at: usize, column: &[u8]) -> C
             _ => {}
         }
     }
+    (toks, elements)
+}
+
+/// Reads [`ColumnFacts`] of `column` from a `CREATE TABLE` body.
+pub fn column_facts(d: Dialect, stmt: &[u8], body_at: usize, column: &[u8]) -> ColumnFacts {
+    let body = &stmt[body_at..];
+    let (toks, elements) = body_elements(d, body);
+    let text = |i: usize| &body[toks[i].start..toks[i].end];
+    let word = |i: usize, w: &str| {
+        toks.get(i).is_some_and(|t| {
+            t.kind == TokenKind::Word && text(i).eq_ignore_ascii_case(w.as_bytes())
+        })
+    };
+    let punct = |i: usize, c: u8| {
+        toks.get(i)
+            .is_some_and(|t| t.kind == TokenKind::Punct && text(i) == [c])
+    };
+    let mut facts = ColumnFacts::default();
     let is_col = |i: usize| {
         toks.get(i).is_some_and(|t| {
             matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent)
@@ -430,6 +437,57 @@ pub fn column_facts(d: Dialect, stmt: &[u8], body_at: usize, column: &[u8]) -> C
         }
     }
     facts
+}
+
+/// The columns of a `CREATE TABLE` body (from `body_at`) that are foreign
+/// keys to `table`: a column definition with `REFERENCES table`, or the
+/// columns of a `FOREIGN KEY (…) REFERENCES table` table constraint. The
+/// referenced name may be schema-qualified; only its last part is compared.
+pub fn referencing_columns(d: Dialect, stmt: &[u8], body_at: usize, table: &[u8]) -> Vec<Vec<u8>> {
+    let body = &stmt[body_at..];
+    let (toks, elements) = body_elements(d, body);
+    let is = |i: usize, kind: TokenKind| toks.get(i).is_some_and(|t| t.kind == kind);
+    let name = |i: usize| {
+        let t = &toks[i];
+        ident::name_of(d, t.kind, &body[t.start..t.end])
+    };
+    let is_name = |i: usize| is(i, TokenKind::Word) || is(i, TokenKind::QuotedIdent);
+    let word = |i: usize, w: &[u8]| is(i, TokenKind::Word) && name(i).eq_ignore_ascii_case(w);
+    let punct = |i: usize, c: u8| is(i, TokenKind::Punct) && body[toks[i].start] == c;
+    let mut out = Vec::new();
+    for el in elements.into_iter().filter(|e| !e.is_empty()) {
+        let Some(at) = el.clone().find(|&i| word(i, b"REFERENCES")) else {
+            continue;
+        };
+        // The referenced table: `t` or `s.t`.
+        let mut t = at + 1;
+        if !is_name(t) {
+            continue;
+        }
+        if punct(t + 1, b'.') && is_name(t + 2) {
+            t += 2;
+        }
+        if !ident::same_name(d, &name(t), table) {
+            continue;
+        }
+        let mut i = el.start;
+        if word(i, b"CONSTRAINT") {
+            i += 2;
+        }
+        if word(i, b"FOREIGN") && word(i + 1, b"KEY") && punct(i + 2, b'(') {
+            let mut j = i + 3;
+            while j < at && is_name(j) {
+                out.push(name(j).into_owned());
+                if !punct(j + 1, b',') {
+                    break;
+                }
+                j += 2;
+            }
+        } else if i == el.start && is_name(i) {
+            out.push(name(i).into_owned());
+        }
+    }
+    out
 }
 
 /// Classifies a complete statement (from its first token to its `;`).
@@ -501,6 +559,24 @@ mod tests {
         v.iter()
             .map(|c| String::from_utf8_lossy(c).into_owned())
             .collect()
+    }
+
+    #[test]
+    fn columns_referencing_a_table() {
+        let sq = Dialect::Sqlite;
+        let stmt: &[u8] = b"CREATE TABLE \"m2m\" (\"id\" integer NOT NULL PRIMARY KEY, \
+            \"drawer_id\" bigint NOT NULL REFERENCES \"drawer_v1\" (\"id\") DEFERRABLE INITIALLY DEFERRED, \
+            \"entry_id\" bigint NOT NULL REFERENCES \"archive_entry\" (\"id\"), \
+            x int CHECK (x > 0), CONSTRAINT fk FOREIGN KEY (a, \"B\") REFERENCES main.Drawer_V1 (p, q));";
+        let body_at = stmt.iter().position(|&b| b == b'(').unwrap() + 1;
+        let cols = referencing_columns(sq, stmt, body_at, b"drawer_v1");
+        assert_eq!(cols, [&b"drawer_id"[..], b"a", b"B"]);
+        assert_eq!(
+            referencing_columns(sq, stmt, body_at, b"archive_entry"),
+            [b"entry_id"]
+        );
+        assert!(referencing_columns(sq, stmt, body_at, b"id").is_empty());
+        assert!(referencing_columns(sq, stmt, body_at, b"m2m").is_empty());
     }
 
     #[test]

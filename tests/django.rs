@@ -332,8 +332,9 @@ const SHAPES: &str = "django/shapes/project";
 const SHAPES_SETTINGS: &str = "shapesproj.settings";
 
 /// The helper's rules for the `0002_renames` of gadgets, outlets, archive
-/// and extras, and extras' 0003 (an AlterField of `related_name` only), in
-/// the order regen.sh migrated them, for `backend`.
+/// and extras, extras' 0003 (an AlterField of `related_name` only) and
+/// 0004 (RenameModel then AlterModelTable of a model without
+/// `Meta.db_table`), in the order regen.sh migrated them, for `backend`.
 fn shapes_rules(backend: &str) -> String {
     let (code, toml, err) = helper_for(
         backend,
@@ -345,6 +346,7 @@ fn shapes_rules(backend: &str) -> String {
             "archive.0002",
             "extras.0002",
             "extras.0003",
+            "extras.0004",
         ],
     );
     assert_eq!(code, Some(0), "{err}");
@@ -488,6 +490,10 @@ fn helper_rules_for_the_shapes() {
         "old = \"bolt_old\"\nnew = \"bolt_new\"",
         "old = \"bolt_old_shelves\"\nnew = \"bolt_new_shelves\"",
         "model = \"gadgets.Node\"\nnew = \"TreeNode\"",
+        // RenameModel then AlterModelTable of a model without Meta.db_table:
+        // one rename of its table, to the final name, and the name between
+        // the steps (Django names the re-created keys from it)
+        "model = \"extras.Kit\"\nnew = \"Bundle\"\ndb_table = \"extras_kit=bundle_v2\"\nnames_at_step = { \"extras_kit\" = \"extras_bundle\" }",
         // MTI child renamed; two models renamed where one has an M2M to the
         // other (the M2M table named by its name in the dump)
         "model = \"outlets.Bakery\"\nnew = \"Patisserie\"",
@@ -568,13 +574,13 @@ fn sqlite_shapes(rules_toml: &str) -> (String, String) {
     (normalized_sqlite(&got), normalized_sqlite(&want))
 }
 
-/// SQLite, the shapes whose rules dumpsed's SQLite path already applies
-/// right: a RenameModel with `Meta.db_table` kept, AlterModelTable (with
-/// its M2M table), an MTI child renamed, a model with a long-named M2M
-/// (SQLite does not cut names), a OneToOne and a through-model M2M to a
-/// renamed model (Django rebuilds those tables), with the rename of the
-/// model `legacy_sprocket` refers to. Only those rules (blocks of the helper's output), since the
-/// others do not restore yet (see the ignored test below).
+/// SQLite, a subset of the helper's rules (its blocks for these shapes)
+/// on its own gives these tables as live: a RenameModel with `Meta.db_table`
+/// kept, AlterModelTable (with its M2M table), an MTI child renamed, a
+/// model with a long-named M2M (SQLite does not cut names), a OneToOne and
+/// a through-model M2M to a renamed model (Django rebuilds those tables),
+/// the through model's other side renamed then given a `Meta.db_table`,
+/// with the rename of the model `legacy_sprocket` refers to.
 #[test]
 fn sqlite_shapes_db_table_and_alter_model_table_match() {
     let toml = shapes_rules("sqlite3");
@@ -589,6 +595,7 @@ fn sqlite_shapes_db_table_and_alter_model_table_match() {
                 || b.contains("model = \"outlets.Bakery\"")
                 || b.contains("model = \"archive.Ledger\"")
                 || b.contains("model = \"extras.Part\"")
+                || b.contains("model = \"extras.Kit\"")
         })
         .collect();
     let (got, want) = sqlite_shapes(&blocks.join("\n\n"));
@@ -602,7 +609,7 @@ fn sqlite_shapes_db_table_and_alter_model_table_match() {
         "extras_component",
         "extras_partprofile",
         "extras_kitpart",
-        "extras_kit",
+        "bundle_v2",
     ];
     let (got, want) = (
         sqlite_lines_of(&got, &tables),
@@ -612,16 +619,19 @@ fn sqlite_shapes_db_table_and_alter_model_table_match() {
     assert!(got == want, "{}", first_difference(&got, &want));
 }
 
+/// SQLite, every shape with all the helper's rules: RenameModel then
+/// AlterModelTable in one migration (archive.Drawer) included, whose M2M
+/// index names Django computes from the M2M table's name between the two
+/// steps (`drawer_v1_entries_cabinet_id_2c56d376`), and keeps at the second.
 #[test]
-#[ignore = "one Django step not replayed on SQLite yet (SQLite's own ALTER TABLE does the renames, and every other \
-            shape passes, the self-FK model table's rebuild included): RenameModel then AlterModelTable in one \
-            migration, whose M2M index names Django computes from the table name between the two steps \
-            (dumpsed applies the rules as one rename)"]
 fn sqlite_shapes_dump_matches_django_migrate() {
     let (got, want) = sqlite_shapes(&shapes_rules("sqlite3"));
     let only = |a: &str, b: &str| -> Vec<String> {
         let bs: std::collections::HashSet<&str> = b.lines().collect();
-        a.lines().filter(|l| !bs.contains(l)).map(str::to_owned).collect()
+        a.lines()
+            .filter(|l| !bs.contains(l))
+            .map(str::to_owned)
+            .collect()
     };
     assert!(
         got == want,
@@ -630,6 +640,97 @@ fn sqlite_shapes_dump_matches_django_migrate() {
         only(&got, &want).join("\n"),
         only(&want, &got).join("\n")
     );
+}
+
+/// SQLite, RenameModel with `Meta.db_table` kept then AlterModelTable
+/// (archive.Drawer → Cabinet, drawer_v1 → cabinet_v2): the first step
+/// rebuilds the M2M table `drawer_v1_entries` (its column `drawer_id` →
+/// `cabinet_id`), so its indexes are named from `drawer_v1_entries`; the
+/// second only renames. Without the helper's `names_at_step` dumpsed can
+/// only name them from the final table, which is wrong.
+#[test]
+fn sqlite_shapes_rename_then_alter_model_table_index_names() {
+    let rules = shapes_rules("sqlite3");
+    let without: String = rules
+        .lines()
+        .filter(|l| !l.starts_with("names_at_step"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let live = String::from_utf8_lossy(
+        &std::fs::read(fixture("django/shapes/sqlite/after-live.sql")).expect("fixture"),
+    )
+    .into_owned();
+    let dir = scratch();
+    for (toml, table) in [
+        (&rules, "drawer_v1_entries"),
+        (&without, "cabinet_v2_entries"),
+    ] {
+        let out = dir.path().join("out.sql");
+        rewrite_with(toml, "django/shapes/sqlite/before.sql", &out);
+        let text = String::from_utf8_lossy(&std::fs::read(&out).expect("output")).into_owned();
+        for (cols, suffix) in [
+            (&["cabinet_id"][..], ""),
+            (&["cabinet_id", "entry_id"], "_uniq"),
+            (&["entry_id"], ""),
+        ] {
+            let name = dumpsed::django::create_index_name(
+                table,
+                cols,
+                suffix,
+                dumpsed::django::SQLITE_MAX_NAME,
+            );
+            let quoted = cols
+                .iter()
+                .map(|c| format!("\"{c}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let line = format!("INDEX \"{name}\" ON \"cabinet_v2_entries\" ({quoted});");
+            assert!(text.contains(&line), "{table}: {line}");
+            // What live Django wrote: the step's names, not the final table's.
+            assert_eq!(live.contains(&line), table == "drawer_v1_entries", "{line}");
+        }
+    }
+}
+
+/// SQLite: a column renamed where no Django step rebuilds its table keeps
+/// its indexes' names, Django-made or not, as SQLite's `RENAME COLUMN` does
+/// (what Django runs for a RenameField of a plain column, `_alter_field` in
+/// sqlite3/schema.py), even with Django rules in the run.
+#[test]
+fn sqlite_plain_column_rename_keeps_index_names() {
+    let dir = scratch();
+    let before = fixture("django/shapes/sqlite/before.sql");
+    let out = dir.path().join("out.sql");
+    ok(dumpsed()
+        .args([
+            "rewrite",
+            "--quiet",
+            "--django-model",
+            "extras.Part=Component",
+        ])
+        .args(["--rename-column", "gadgets_node.sprocket_id=cog_ref"])
+        .arg(&before)
+        .arg("-o")
+        .arg(&out));
+    let ours = normalized_sqlite(&sqlite_restore_and_dump(&out, dir.path(), "ours"));
+    let db = dir.path().join("live.db");
+    ok(Command::new("sqlite3")
+        .arg("-bail")
+        .arg(&db)
+        .stdin(std::fs::File::open(&before).expect("fixture")));
+    ok(Command::new("sqlite3")
+        .arg(&db)
+        .arg("ALTER TABLE gadgets_node RENAME COLUMN sprocket_id TO cog_ref;"));
+    let live = normalized_sqlite(&ok(Command::new("sqlite3").arg(&db).arg(".dump")));
+    let (got, want) = (
+        sqlite_lines_of(&ours, &["gadgets_node"]),
+        sqlite_lines_of(&live, &["gadgets_node"]),
+    );
+    assert!(
+        want.contains("\"gadgets_node_sprocket_id_09b0666e\" ON \"gadgets_node\" (\"cog_ref\")"),
+        "{want}"
+    );
+    assert!(got == want, "{}", first_difference(&got, &want));
 }
 
 /// A Django rule naming a table or column the dump does not have is an
@@ -652,6 +753,15 @@ fn django_field_and_table_missing_from_the_dump_are_errors() {
             (
                 &["--django-table", "gadgets.Nope=nope_v2"][..],
                 "table gadgets_nope is not in this dump",
+            ),
+            (
+                &["--django-model", "gadgets.Nope=Other"][..],
+                "--django-model gadgets.Nope: its table gadgets_nope is not in this dump",
+            ),
+            // A model keeping a Meta.db_table the dump does not have.
+            (
+                &["--django-model", "gadgets.Sprocket=Cog", "--db-table", "nope_v1=nope_v1"][..],
+                "--django-model gadgets.Sprocket: its table nope_v1 (Meta.db_table) is not in this dump",
             ),
         ] {
             let dir = scratch();

@@ -65,6 +65,9 @@ class Emitter:
         self.tables = {}  # input name -> current name, of every table renamed so far
         # (index in lines, tables as of that RenameModel step) for names_at_step
         self.steps = []
+        # input name -> how the rule that renames it is changed when a later
+        # operation renames it again (dumpsed takes one rename per table)
+        self.later = {}
 
     def input_name(self, table):
         """The name `table` (as named in the state now) has in the dump: rules
@@ -85,8 +88,24 @@ class Emitter:
     def rename_table(self, old, new, why):
         if old == new:
             return
+        inp = self.input_name(old)
+        again = self.later.get(inp)
+        if again:
+            # Renamed earlier in the run: that rule gets the final name (the
+            # names then are in the earlier step's names_at_step).
+            self.comment(why + ": folded into the rule that renamed it first")
+            self.lines.append("")
+            again(new)
+            self.renamed(old, new)
+            return
         self.comment(why)
-        self.lines += ["[[rename_table]]", "old = " + toml_str(self.input_name(old)), "new = " + toml_str(new), ""]
+        self.lines += ["[[rename_table]]", "old = " + toml_str(inp), "new = " + toml_str(new), ""]
+        at = len(self.lines) - 2
+
+        def fold(final, at=at):
+            self.lines[at] = "new = " + toml_str(final)
+
+        self.later[inp] = fold
         self.renamed(old, new)
 
     def rename_column(self, table, old, new, why):
@@ -162,6 +181,21 @@ def translate_operation(app, mig, op, from_state, to_state, out, schema_editor):
         ot_in = out.input_name(ot)  # what the dump (and django_model) calls it
         if ot != nt:
             out.renamed(ot, nt)
+            # An AlterModelTable later in the run: the model's table is
+            # renamed once, to the final name (db_table), with the name then in
+            # names_at_step; its M2M tables that django_model derives follow.
+            db_at = step_at - 1 if (ot, nt) != default else None
+            new_at = step_at - 1 if db_at is None else step_at - 2
+
+            def fold(final, ot_in=ot_in, db_at=db_at, new_at=new_at):
+                line = "db_table = " + toml_str(f"{ot_in}={final}")
+                if db_at is None:
+                    # one element holding two lines keeps the indexes of later lines
+                    out.lines[new_at] = out.lines[new_at].split("\n")[0] + "\n" + line
+                else:
+                    out.lines[db_at] = line
+
+            out.later[ot_in] = fold
         old_label = old_model._meta.label_lower
         new_label = new_model._meta.label_lower
         mapping = lambda label: old_label if label == new_label else label
@@ -179,6 +213,8 @@ def translate_operation(app, mig, op, from_state, to_state, out, schema_editor):
             if derived and derived[0] == ntt and changed == [derived[1]]:
                 out.comment(f"  M2M table {ott} -> {ntt}, {derived[1][0]} -> {derived[1][1]}: derived by django_model")
                 out.lines.append("")
+                # a later rename of the model's table renames it too
+                out.later[out.input_name(ott)] = lambda final: None
                 out.renamed(ott, ntt)
                 continue
             why = f"  M2M {new_f.model._meta.label}.{new_f.name}: Django renames its table/columns too"
