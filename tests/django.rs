@@ -673,11 +673,11 @@ fn sqlite_shapes_rename_then_alter_model_table_index_names() {
             (&["cabinet_id", "entry_id"], "_uniq"),
             (&["entry_id"], ""),
         ] {
-            let name = dumpsed::django::create_index_name(
+            let name = dumpsed::internals::django::create_index_name(
                 table,
                 cols,
                 suffix,
-                dumpsed::django::SQLITE_MAX_NAME,
+                dumpsed::internals::django::SQLITE_MAX_NAME,
             );
             let quoted = cols
                 .iter()
