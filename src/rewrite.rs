@@ -11,6 +11,7 @@ use crate::copy_text;
 use crate::error::LocalError;
 use crate::ident;
 use crate::lexer::{Dialect, Token, TokenKind, Tokens};
+use crate::pg_resolve::Replacement;
 use crate::plan::Plan;
 use crate::postgres;
 use crate::reader::{Action, Chunk, ColumnEdits, Edit};
@@ -256,6 +257,8 @@ pub fn rewrite_chunk(chunk: &Chunk) -> Result<Rewritten, LocalError> {
         copied_to: 0,
     };
     let data = &chunk.data;
+    // The last renamed INSERT head: its bytes and its renames.
+    let mut head_memo: Option<(&Plan, std::ops::Range<usize>, Vec<Replacement>)> = None;
     for seg in &chunk.segments {
         let (s, e) = (seg.start, seg.end);
         // The rules as they were when this range was read (renames only
@@ -263,7 +266,8 @@ pub fn rewrite_chunk(chunk: &Chunk) -> Result<Rewritten, LocalError> {
         let plan: &Plan = chunk.plans.get(seg.plan).map_or(plan, |p| p);
         match &seg.action {
             Action::Keep => {}
-            Action::Rename(extra) => rename_sql(
+            Action::Rename(extra) => {
+                rename_sql(
                 plan,
                 data,
                 s,
@@ -272,7 +276,8 @@ pub fn rewrite_chunk(chunk: &Chunk) -> Result<Rewritten, LocalError> {
                 Style::Schema,
                 extra.as_deref(),
                 &mut emit,
-            )?,
+            )?;
+            }
             // Decided by the reader before the chunk is shipped.
             Action::PendingHeader => {}
             Action::Generated(sql) => emit.replace(s, s, |o| o.extend_from_slice(sql)),
@@ -280,7 +285,7 @@ pub fn rewrite_chunk(chunk: &Chunk) -> Result<Rewritten, LocalError> {
                 if r.forced && emit.out.counts.forced.len() < 20 {
                     emit.out.counts.forced.push(chunk.offset + s as u64);
                 }
-                apply_edits(data, s, e, &r.reps, &mut emit);
+                apply_edits(data, s, e, &r.reps, None, &mut emit);
                 if !r.left_alone.is_empty() {
                     let kind = statement_kind(&data[s..e]);
                     for what in &r.left_alone {
@@ -296,24 +301,28 @@ pub fn rewrite_chunk(chunk: &Chunk) -> Result<Rewritten, LocalError> {
                 values_at,
                 escapes,
             } => {
+                // Every statement of an INSERT dump is an INSERT: no need
+                // to find its kind again for the report.
                 if let Some(reps) = head {
-                    apply_edits(data, s, s + values_at, reps, &mut emit);
+                    apply_edits(data, s, s + values_at, reps, Some("INSERT"), &mut emit);
                 }
                 if *rename {
-                    let style = match plan.dialect {
-                        Dialect::Postgres => Style::Schema,
-                        Dialect::Sqlite => Style::ShellInsert,
-                    };
-                    rename_sql(
-                        plan,
-                        data,
-                        s,
-                        s + values_at,
-                        *escapes,
-                        style,
-                        None,
-                        &mut emit,
-                    )?;
+                    let text = &data[s..s + values_at];
+                    // Rows repeat their head: renamed once per run of equal
+                    // heads (the report's mentions are counted per statement).
+                    match &head_memo {
+                        Some((p, h, reps)) if std::ptr::eq(*p, plan) && !plan.report && &data[h.clone()] == text => {
+                            apply_edits(data, s, s + values_at, reps, Some("INSERT"), &mut emit);
+                        }
+                        _ => {
+                            let style = match plan.dialect {
+                                Dialect::Postgres => Style::Schema,
+                                Dialect::Sqlite => Style::ShellInsert,
+                            };
+                            let reps = rename_sql(plan, data, s, s + values_at, *escapes, style, None, &mut emit)?;
+                            head_memo = Some((plan, s..s + values_at, reps));
+                        }
+                    }
                 }
                 if let Some(edits) = edits {
                     if plan.report {
@@ -356,15 +365,21 @@ fn rename_sql(
     style: Style,
     extra: Option<&Vec<(Vec<u8>, Vec<u8>)>>,
     emit: &mut Emit,
-) -> Result<(), LocalError> {
+) -> Result<Vec<Replacement>, LocalError> {
     let text = &data[start..end];
     let d = plan.dialect;
+    // Offsets from `start`, applied (and counted) by `apply_edits` at the end.
+    let mut reps: Vec<Replacement> = Vec::new();
+    let mut rep = |t: &Token, rule: Option<usize>, write: &dyn Fn(&mut Vec<u8>)| {
+        let mut o = Vec::new();
+        write(&mut o);
+        reps.push(Replacement { start: t.start, end: t.end, text: o, rule });
+    };
     // The last two significant tokens (not comments), oldest first.
     let mut prev: [Option<Token>; 2] = [None, None];
     // The renamed table whose columns are being named, if any.
     let mut table: Option<usize> = None;
     let kind_of = || statement_kind(text);
-    let mut hits = 0u64;
     let write = |o: &mut Vec<u8>, new: &[u8], t: &Token| {
         let from = o.len();
         match (d, style) {
@@ -404,7 +419,7 @@ fn rename_sql(
                 if let Some(new) =
                     extra.and_then(|x| x.iter().find(|(old, _)| ident::same_name(d, old, &name)))
                 {
-                    emit.replace(start + t.start, start + t.end, |o| write(o, &new.1, &t));
+                    rep(&t, None, &|o| write(o, &new.1, &t));
                 } else if let Some(i) = hit {
                     let new = &plan.renames[i].new;
                     // The sqlite3 shell dumps a table whose stored SQL starts
@@ -421,14 +436,12 @@ fn rename_sql(
                         && style == Style::Schema
                         && word(&prev[0], "CREATE")
                         && word(&prev[1], "TABLE");
-                    emit.replace(start + t.start, start + t.end, |o| {
+                    rep(&t, Some(i), &|o| {
                         if if_not_exists {
                             o.extend_from_slice(b"IF NOT EXISTS ");
                         }
                         write(o, new, &t)
                     });
-                    emit.out.counts.renamed[i] += 1;
-                    hits += 1;
                     table = Some(i);
                 } else if let Some(c) = table.and_then(|i| {
                     let owner = &plan.renames[i].old;
@@ -436,7 +449,7 @@ fn rename_sql(
                         .iter()
                         .find(|c| &c.table == owner && ident::same_name(d, &c.old, &name))
                 }) {
-                    emit.replace(start + t.start, start + t.end, |o| write(o, &c.new, &t));
+                    rep(&t, None, &|o| write(o, &c.new, &t));
                 } else if plan.report && mentions_rules(plan, raw) {
                     emit.out.counts.mention(format!(
                         "name {} in {}",
@@ -461,10 +474,8 @@ fn rename_sql(
             prev = [prev[1], Some(t)];
         }
     }
-    if hits > 0 {
-        *emit.out.counts.renamed_in.entry(kind_of()).or_default() += hits;
-    }
-    Ok(())
+    apply_edits(data, start, end, &reps, None, emit);
+    Ok(reps)
 }
 
 /// Applies resolved replacements (offsets from `start`) to `data[start..end]`.
@@ -472,7 +483,9 @@ fn apply_edits(
     data: &[u8],
     start: usize,
     end: usize,
-    reps: &[crate::pg_resolve::Replacement],
+    reps: &[Replacement],
+    // The statement's kind when the caller knows it (`statement_kind`).
+    kind: Option<&str>,
     emit: &mut Emit,
 ) {
     let mut hits = 0;
@@ -487,10 +500,10 @@ fn apply_edits(
     }
     if hits > 0 {
         let text = &data[start..end];
-        let kind = if text.starts_with(b"--") {
-            "pg_dump header comment".to_string()
-        } else {
-            statement_kind(text)
+        let kind = match kind {
+            Some(k) => k.to_string(),
+            None if text.starts_with(b"--") => "pg_dump header comment".to_string(),
+            None => statement_kind(text),
         };
         *emit.out.counts.renamed_in.entry(kind).or_default() += hits;
     }
