@@ -742,6 +742,25 @@ fn insert_values(
             .counts
             .mention(format!("data in {}", String::from_utf8_lossy(&edits.table)));
     }
+    if let Some(found) = quick_values(d, escapes, text, edits) {
+        emit.out.counts.rows_examined += found.rows;
+        if plan.report {
+            emit.out.counts.tables.entry(edits.table.clone()).or_default().rows += found.rows;
+        }
+        let mut value: Vec<Token> = Vec::new();
+        for (tuple_at, col, edit, vs, ve) in found.values {
+            // Only the edited value is lexed; its offsets are made `text`'s.
+            value.clear();
+            for tok in Tokens::with_escapes(d, escapes, &text[vs..ve]) {
+                let t = tok.map_err(|(at, msg)| LocalError::new(start + vs + at, msg))?;
+                if !matches!(t.kind, TokenKind::Space | TokenKind::Comment) {
+                    value.push(Token { kind: t.kind, start: vs + t.start, end: vs + t.end });
+                }
+            }
+            edit_value(plan, text, start, start + tuple_at, &value, edit, escapes, edits.max_len(col), emit)?;
+        }
+        return Ok(());
+    }
     let mut depth = 0u32;
     let mut col = 0usize;
     let mut tuple_at = 0usize;
@@ -823,6 +842,60 @@ fn insert_values(
         return Err(LocalError::new(start + tuple_at, "row not closed by ')'"));
     }
     Ok(())
+}
+
+/// What [`quick_values`] found in a `VALUES` list.
+struct QuickValues {
+    rows: u64,
+    /// `(tuple start, column, edit, value start, value end)` of every
+    /// edited value, in order; offsets in the text.
+    values: Vec<(usize, usize, Edit, usize, usize)>,
+}
+
+/// The edited values of `text` (`(…), (…);` after `VALUES`) found from
+/// separator to separator with [`crate::lexer::quick_stop`], without
+/// lexing the values in between. `None` when the quick scan bails or the
+/// rows are not well formed: `insert_values` then lexes every token and
+/// reports what is wrong exactly as before.
+fn quick_values(d: Dialect, escapes: bool, text: &[u8], edits: &ColumnEdits) -> Option<QuickValues> {
+    let mut out = QuickValues { rows: 0, values: Vec::new() };
+    let (mut depth, mut col, mut tuple_at, mut value_at) = (0u32, 0usize, 0usize, 0usize);
+    let mut i = 0;
+    loop {
+        match crate::lexer::quick_stop(d, !escapes, text, i) {
+            crate::lexer::Quick::Stop(at, c) => {
+                i = at + 1;
+                if depth == 1 && (c == b',' || c == b')') {
+                    if let Some(e) = edits.of(col) {
+                        out.values.push((tuple_at, col, e, value_at, at));
+                    }
+                    if c == b')' {
+                        depth = 0;
+                        out.rows += 1;
+                        if edits.ncols != 0 && col + 1 != edits.ncols {
+                            return None;
+                        }
+                    } else {
+                        col += 1;
+                        value_at = i;
+                    }
+                    continue;
+                }
+                match c {
+                    b'(' => {
+                        depth += 1;
+                        if depth == 1 {
+                            (col, tuple_at, value_at) = (0, at, i);
+                        }
+                    }
+                    b')' => depth = depth.checked_sub(1)?,
+                    _ => {}
+                }
+            }
+            crate::lexer::Quick::End => return (depth == 0).then_some(out),
+            crate::lexer::Quick::Bail => return None,
+        }
+    }
 }
 
 /// Rewrites one value (given by its significant tokens) under `edit`.
