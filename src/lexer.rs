@@ -471,13 +471,27 @@ pub enum Quick {
     Bail,
 }
 
+/// Which bytes [`quick_stop`] stops at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stops {
+    /// What ends a statement: `;`, and for PostgreSQL `(` and `)` (a `;`
+    /// inside parentheses does not).
+    Statement,
+    /// `(`, `)`, `,` and `;`: what separates the values of rows.
+    Values,
+}
+
 /// Byte classes of [`quick_stop`]: 0 ordinary, 1 a stop byte, 2 a quote,
 /// 3 needs a look at the next byte (`-`, `/`), 4 bail.
-const fn quick_classes(pg: bool) -> [u8; 256] {
+const fn quick_classes(pg: bool, values: bool) -> [u8; 256] {
     let mut t = [0u8; 256];
-    t[b'(' as usize] = 1;
-    t[b')' as usize] = 1;
-    t[b',' as usize] = 1;
+    if pg || values {
+        t[b'(' as usize] = 1;
+        t[b')' as usize] = 1;
+    }
+    if values {
+        t[b',' as usize] = 1;
+    }
     t[b';' as usize] = 1;
     t[b'\'' as usize] = 2;
     t[b'"' as usize] = 2;
@@ -491,11 +505,15 @@ const fn quick_classes(pg: bool) -> [u8; 256] {
     }
     t
 }
-static QUICK_PG: [u8; 256] = quick_classes(true);
-static QUICK_SQLITE: [u8; 256] = quick_classes(false);
+static QUICK: [[u8; 256]; 4] = [
+    quick_classes(true, false),
+    quick_classes(true, true),
+    quick_classes(false, false),
+    quick_classes(false, true),
+];
 
 /// The fast path of the INSERT statement scan: from `buf[from]`, a token
-/// boundary outside any string, to the next `(`, `)`, `,` or `;` that the
+/// boundary outside any string, to the next of the `stops` bytes that the
 /// [`Lexer`] would read as a punctuation token, jumping from quote to
 /// quote with memchr over string literals and quoted identifiers instead
 /// of stepping the state machine. Strings follow the lexer's rules: `''`
@@ -505,9 +523,9 @@ static QUICK_SQLITE: [u8; 256] = quick_classes(false);
 /// token cut by the end of `buf` give [`Quick::Bail`]: the caller then
 /// lexes the statement with [`Lexer`], so both paths make the same
 /// decisions (checked by the property tests below).
-pub fn quick_stop(dialect: Dialect, std_strings: bool, buf: &[u8], from: usize) -> Quick {
+pub fn quick_stop(dialect: Dialect, std_strings: bool, stops: Stops, buf: &[u8], from: usize) -> Quick {
     let pg = dialect == Dialect::Postgres;
-    let classes = if pg { &QUICK_PG } else { &QUICK_SQLITE };
+    let classes = &QUICK[usize::from(!pg) * 2 + usize::from(stops == Stops::Values)];
     let n = buf.len();
     let mut i = from;
     while i < n {
@@ -526,10 +544,14 @@ pub fn quick_stop(dialect: Dialect, std_strings: bool, buf: &[u8], from: usize) 
                 let escapes = b == b'\'' && pg && (lone_e || !std_strings);
                 let mut j = i + 1;
                 loop {
-                    let found = if escapes {
-                        memchr2(b, b'\\', &buf[j..])
-                    } else {
-                        memchr(b, &buf[j..])
+                    // Most values are short: look at a few bytes before
+                    // setting up a memchr.
+                    let near = buf[j..n.min(j + 16)].iter().position(|&c| c == b || (escapes && c == b'\\'));
+                    let found = match near {
+                        Some(k) => Some(k),
+                        None if j + 16 >= n => None,
+                        None if escapes => memchr2(b, b'\\', &buf[j + 16..]).map(|k| k + 16),
+                        None => memchr(b, &buf[j + 16..]).map(|k| k + 16),
                     };
                     let Some(k) = found else {
                         return Quick::Bail;
@@ -578,7 +600,7 @@ pub fn quick_statement_end(dialect: Dialect, std_strings: bool, buf: &[u8], from
     let mut parens = 0u32;
     let mut i = from;
     loop {
-        match quick_stop(dialect, std_strings, buf, i) {
+        match quick_stop(dialect, std_strings, Stops::Statement, buf, i) {
             Quick::Stop(at, b) => {
                 match b {
                     b'(' if pg => parens += 1,
@@ -884,7 +906,7 @@ mod tests {
                 let mut quick = Vec::new();
                 let mut i = 0;
                 let complete = loop {
-                    match quick_stop(d, std, buf, i) {
+                    match quick_stop(d, std, Stops::Values, buf, i) {
                         Quick::Stop(at, b) => {
                             quick.push((at, b));
                             i = at + 1;

@@ -163,6 +163,12 @@ struct InsertMemo {
     /// The statement up to and including `VALUES`.
     head: Vec<u8>,
     edits: Option<Arc<ColumnEdits>>,
+    /// The head is only words, `"…"` identifiers, spaces and `.(),`: the
+    /// lexer reads it as `statement::head` does (no comment, string or
+    /// dollar sign to disagree on), its parentheses are balanced (a column
+    /// list) and it ends at a token boundary, so the statement's end can
+    /// be looked for from the end of the head.
+    plain: bool,
 }
 
 impl InsertMemo {
@@ -170,10 +176,12 @@ impl InsertMemo {
     /// reads no further than the byte after `VALUES` (a keyword must not run
     /// on into an identifier), so it would parse the same.
     fn applies(&self, plan: &Arc<Plan>, escapes: bool, stmt: &[u8]) -> bool {
-        Arc::ptr_eq(&self.plan, plan)
-            && self.escapes == escapes
-            && stmt.starts_with(&self.head)
-            && stmt.get(self.head.len()).is_some_and(|&b| !statement::is_ident_byte(b))
+        Arc::ptr_eq(&self.plan, plan) && self.escapes == escapes && self.frames(stmt)
+    }
+
+    /// True when `text` starts with this head, as a whole (not `VALUESX`).
+    fn frames(&self, text: &[u8]) -> bool {
+        text.starts_with(&self.head) && text.get(self.head.len()).is_some_and(|&b| !statement::is_ident_byte(b))
     }
 }
 
@@ -539,7 +547,12 @@ impl<R: Read> Reader<R> {
         if !head[..6].eq_ignore_ascii_case(b"INSERT") || !head[6].is_ascii_whitespace() {
             return None;
         }
-        crate::lexer::quick_statement_end(self.plan.dialect, !self.escapes, &self.buf, self.pos)
+        // The head of the INSERT before, again: scanned from its end.
+        let from = match &self.insert_memo {
+            Some(m) if m.plain && m.frames(rest) => self.pos + m.head.len(),
+            _ => self.pos,
+        };
+        crate::lexer::quick_statement_end(self.plan.dialect, !self.escapes, &self.buf, from)
     }
 
     /// Handles one token; returns true when a segment was completed.
@@ -855,6 +868,11 @@ impl<R: Read> Reader<R> {
                     escapes: self.escapes,
                     head: self.buf[start..start + values_at].to_vec(),
                     edits,
+                    plain: self.buf[start..start + values_at].iter().all(|&b| {
+                        b.is_ascii_alphanumeric()
+                            || b >= 0x80
+                            || matches!(b, b'_' | b'"' | b'.' | b'(' | b')' | b',' | b' ' | b'\t' | b'\n' | b'\r')
+                    }),
                 };
                 let action = self.insert_action(start, &memo, mentions);
                 if !schema_row {
