@@ -457,6 +457,164 @@ impl Lexer {
     }
 }
 
+/// Where [`quick_stop`] stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quick {
+    /// `buf[at]` is one of `(`, `)`, `,`, `;`, outside any token, at a
+    /// token boundary.
+    Stop(usize, u8),
+    /// The buffer ended at a token boundary with no stop byte.
+    End,
+    /// Something [`quick_stop`] leaves to [`Lexer`]: a comment, a dollar
+    /// quote or `$` parameter, a SQLite `` ` `` / `[` identifier, or a token
+    /// cut by the end of the buffer.
+    Bail,
+}
+
+/// Which bytes [`quick_stop`] stops at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stops {
+    /// What ends a statement: `;`, and for PostgreSQL `(` and `)` (a `;`
+    /// inside parentheses does not).
+    Statement,
+    /// `(`, `)`, `,` and `;`: what separates the values of rows.
+    Values,
+}
+
+/// Byte classes of [`quick_stop`]: 0 ordinary, 1 a stop byte, 2 a quote,
+/// 3 needs a look at the next byte (`-`, `/`), 4 bail.
+const fn quick_classes(pg: bool, values: bool) -> [u8; 256] {
+    let mut t = [0u8; 256];
+    if pg || values {
+        t[b'(' as usize] = 1;
+        t[b')' as usize] = 1;
+    }
+    if values {
+        t[b',' as usize] = 1;
+    }
+    t[b';' as usize] = 1;
+    t[b'\'' as usize] = 2;
+    t[b'"' as usize] = 2;
+    t[b'-' as usize] = 3;
+    t[b'/' as usize] = 3;
+    if pg {
+        t[b'$' as usize] = 4;
+    } else {
+        t[b'`' as usize] = 4;
+        t[b'[' as usize] = 4;
+    }
+    t
+}
+static QUICK: [[u8; 256]; 4] = [
+    quick_classes(true, false),
+    quick_classes(true, true),
+    quick_classes(false, false),
+    quick_classes(false, true),
+];
+
+/// The fast path of the INSERT statement scan: from `buf[from]`, a token
+/// boundary outside any string, to the next of the `stops` bytes that the
+/// [`Lexer`] would read as a punctuation token, jumping from quote to
+/// quote with memchr over string literals and quoted identifiers instead
+/// of stepping the state machine. Strings follow the lexer's rules: `''`
+/// doubling; backslash escapes in PostgreSQL `E'…'` and, when
+/// `std_strings` is off, in every `'…'`; `""` in identifiers. Anything
+/// rarer in dump INSERTs (comments, `$`, SQLite's other quotes) and a
+/// token cut by the end of `buf` give [`Quick::Bail`]: the caller then
+/// lexes the statement with [`Lexer`], so both paths make the same
+/// decisions (checked by the property tests below).
+pub fn quick_stop(dialect: Dialect, std_strings: bool, stops: Stops, buf: &[u8], from: usize) -> Quick {
+    let pg = dialect == Dialect::Postgres;
+    let classes = &QUICK[usize::from(!pg) * 2 + usize::from(stops == Stops::Values)];
+    let n = buf.len();
+    let mut i = from;
+    while i < n {
+        let b = buf[i];
+        match classes[b as usize] {
+            0 => i += 1,
+            1 => return Quick::Stop(i, b),
+            2 => {
+                // A lone `E` word just before the quote makes an escape
+                // string (the lexer's `lone_e`); `$` never gets here.
+                let lone_e = pg
+                    && b == b'\''
+                    && i > from
+                    && matches!(buf[i - 1], b'E' | b'e')
+                    && (i - 1 == from || !is_word_start(buf[i - 2]));
+                let escapes = b == b'\'' && pg && (lone_e || !std_strings);
+                let mut j = i + 1;
+                loop {
+                    // Most values are short: look at a few bytes before
+                    // setting up a memchr.
+                    let near = buf[j..n.min(j + 16)].iter().position(|&c| c == b || (escapes && c == b'\\'));
+                    let found = match near {
+                        Some(k) => Some(k),
+                        None if j + 16 >= n => None,
+                        None if escapes => memchr2(b, b'\\', &buf[j + 16..]).map(|k| k + 16),
+                        None => memchr(b, &buf[j + 16..]).map(|k| k + 16),
+                    };
+                    let Some(k) = found else {
+                        return Quick::Bail;
+                    };
+                    let at = j + k;
+                    if buf[at] == b'\\' {
+                        // The escaped byte is taken whatever it is.
+                        if at + 2 > n {
+                            return Quick::Bail;
+                        }
+                        j = at + 2;
+                        continue;
+                    }
+                    // A closing quote, unless the next byte doubles it.
+                    match buf.get(at + 1) {
+                        None => return Quick::Bail,
+                        Some(&c) if c == b => j = at + 2,
+                        Some(_) => {
+                            i = at + 1;
+                            break;
+                        }
+                    }
+                }
+            }
+            3 => match buf.get(i + 1) {
+                None => return Quick::Bail,
+                Some(&c) if c == b || (b == b'/' && c == b'*') => return Quick::Bail,
+                // A `*` after `/` is a comment; `-` then `/` or `/` then
+                // `-` are two punctuation tokens, looked at again.
+                Some(_) => i += 1,
+            },
+            _ => return Quick::Bail,
+        }
+    }
+    Quick::End
+}
+
+/// The end (just past its `;`) of the statement starting at `buf[from]`,
+/// as the reader's [`Lexer`]-driven scan would find it for a statement
+/// that is not a `CREATE` (no `BEGIN ATOMIC` or trigger body to count):
+/// PostgreSQL ends it at a `;` outside parentheses (psqlscan.l,
+/// `paren_depth`), SQLite at any `;`. `None`: not decided here (the
+/// statement runs past `buf`, or holds something [`quick_stop`] bails on).
+pub fn quick_statement_end(dialect: Dialect, std_strings: bool, buf: &[u8], from: usize) -> Option<usize> {
+    let pg = dialect == Dialect::Postgres;
+    let mut parens = 0u32;
+    let mut i = from;
+    loop {
+        match quick_stop(dialect, std_strings, Stops::Statement, buf, i) {
+            Quick::Stop(at, b) => {
+                match b {
+                    b'(' if pg => parens += 1,
+                    b')' if pg => parens = parens.saturating_sub(1),
+                    b';' if !pg || parens == 0 => return Some(at + 1),
+                    _ => {}
+                }
+                i = at + 1;
+            }
+            Quick::End | Quick::Bail => return None,
+        }
+    }
+}
+
 /// A token of a complete statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Token {
@@ -646,6 +804,127 @@ mod tests {
                 });
             }
             assert_eq!(got, whole, "step {step}");
+        }
+    }
+
+    /// The statement end the reader's token-by-token scan finds (a `;`
+    /// outside parentheses for PostgreSQL, any `;` for SQLite), or `None`
+    /// when `buf` ends first.
+    fn slow_statement_end(d: Dialect, std_strings: bool, buf: &[u8]) -> Option<usize> {
+        let mut lx = Lexer::new(d);
+        lx.set_standard_conforming_strings(std_strings);
+        let (mut pos, mut parens) = (0, 0u32);
+        loop {
+            match lx.next_token(buf, pos) {
+                Step::Token(end, TokenKind::Punct) => {
+                    match buf[pos] {
+                        b'(' if d == Dialect::Postgres => parens += 1,
+                        b')' if d == Dialect::Postgres => parens = parens.saturating_sub(1),
+                        b';' if parens == 0 => return Some(end),
+                        _ => {}
+                    }
+                    pos = end;
+                }
+                Step::Token(end, _) => pos = end,
+                Step::Idle | Step::Partial => return None,
+            }
+        }
+    }
+
+    /// The `(`, `)`, `,`, `;` punctuation tokens of `buf`, in order, as
+    /// far as the lexer gets.
+    fn slow_stops(d: Dialect, std_strings: bool, buf: &[u8]) -> Vec<(usize, u8)> {
+        let mut lx = Lexer::new(d);
+        lx.set_standard_conforming_strings(std_strings);
+        let (mut pos, mut out) = (0, Vec::new());
+        while let Step::Token(end, kind) = lx.next_token(buf, pos) {
+            if kind == TokenKind::Punct && matches!(buf[pos], b'(' | b')' | b',' | b';') {
+                out.push((pos, buf[pos]));
+            }
+            pos = end;
+        }
+        out
+    }
+
+    fn insert_statement() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            Just(b"'".to_vec()),
+            Just(b"''".to_vec()),
+            Just(b"E'".to_vec()),
+            Just(b"e'".to_vec()),
+            Just(b"xE'".to_vec()),
+            Just(b"\\".to_vec()),
+            Just(b"\\'".to_vec()),
+            Just(b"\n".to_vec()),
+            Just(b"\r\n".to_vec()),
+            Just(b");".to_vec()),
+            Just(b"), (".to_vec()),
+            Just(b";".to_vec()),
+            Just(b",".to_vec()),
+            Just(b"(".to_vec()),
+            Just(b"\"".to_vec()),
+            Just(b"\"\"".to_vec()),
+            Just(b"--".to_vec()),
+            Just(b"-".to_vec()),
+            Just(b"/".to_vec()),
+            Just(b"/*".to_vec()),
+            Just(b"*/".to_vec()),
+            Just(b"$$".to_vec()),
+            Just(b"$1".to_vec()),
+            Just(b"`".to_vec()),
+            Just(b"[".to_vec()),
+            Just(b"]".to_vec()),
+            Just(b"replace('a\\nb','\\n',char(10))".to_vec()),
+            Just(b"X'00ff'".to_vec()),
+            Just("é漢🙂".as_bytes().to_vec()),
+            Just(vec![0xff, 0xc3]),
+            Just(b"NULL".to_vec()),
+            "[a-zA-Z0-9 ]{0,4}".prop_map(String::into_bytes),
+        ];
+        prop::collection::vec(piece, 0..24).prop_map(|v| {
+            let mut s = b"INSERT INTO t VALUES(".to_vec();
+            for p in v {
+                s.extend_from_slice(&p);
+            }
+            s
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+
+        /// The fast INSERT scan frames exactly where the lexer does, or
+        /// leaves the statement to it; and every stop it reports is one of
+        /// the lexer's punctuation tokens, none skipped.
+        #[test]
+        fn quick_scan_agrees_with_the_lexer(stmt in insert_statement(), cut in 0usize..200, std in proptest::bool::ANY) {
+            for d in [Dialect::Postgres, Dialect::Sqlite] {
+                // Also cut short, as a read boundary cuts the buffer.
+                let buf = &stmt[..stmt.len().min(cut.max(21))];
+                let slow = slow_statement_end(d, std, buf);
+                if let Some(end) = quick_statement_end(d, std, buf, 0) {
+                    proptest::prop_assert_eq!(Some(end), slow, "{:?} {:?}", d, String::from_utf8_lossy(buf));
+                }
+                let mut quick = Vec::new();
+                let mut i = 0;
+                let complete = loop {
+                    match quick_stop(d, std, Stops::Values, buf, i) {
+                        Quick::Stop(at, b) => {
+                            quick.push((at, b));
+                            i = at + 1;
+                        }
+                        Quick::End => break true,
+                        Quick::Bail => break false,
+                    }
+                };
+                let slow = slow_stops(d, std, buf);
+                if complete {
+                    proptest::prop_assert_eq!(&quick, &slow);
+                } else {
+                    proptest::prop_assert_eq!(&quick[..], &slow[..quick.len().min(slow.len())]);
+                }
+            }
         }
     }
 }

@@ -35,6 +35,9 @@ pub struct Plan {
     pub report: bool,
     /// Record every rewritten value (`--log-changes`).
     pub log_changes: bool,
+    /// The searches of `may_mention` (kept in step with `renames` and
+    /// `columns` by `new` and `with_m2m`).
+    mentions: Vec<CaseFinder>,
 }
 
 /// A column renamed in one table.
@@ -52,7 +55,7 @@ impl Plan {
     /// Compiles `rules` for `dialect`.
     pub fn new(rules: &Rules, dialect: Dialect) -> Plan {
         let default_schema = dialect.default_schema();
-        let renames = rules
+        let renames: Vec<Rename> = rules
             .renames()
             .iter()
             .map(|r| Rename {
@@ -84,6 +87,7 @@ impl Plan {
             }
         }
         let undo = rewrites.iter().map(|w| w.reversed()).collect();
+        let mentions = mention_finders(&renames, &columns);
         Plan {
             dialect,
             renames,
@@ -94,6 +98,7 @@ impl Plan {
             rules: rules.clone(),
             report: false,
             log_changes: false,
+            mentions,
         }
     }
 
@@ -123,6 +128,7 @@ impl Plan {
             old: old_col.to_vec(),
             new: new_col.to_vec(),
         });
+        p.mentions = mention_finders(&p.renames, &p.columns);
         p
     }
 
@@ -148,13 +154,7 @@ impl Plan {
     /// Cheap test, before any tokenizing, of whether `text` may mention a
     /// renamed table: an ASCII-case-insensitive substring search.
     pub fn may_mention(&self, text: &[u8]) -> bool {
-        self.renames
-            .iter()
-            .any(|r| contains_ignore_case(text, &r.old))
-            || self
-                .columns
-                .iter()
-                .any(|c| contains_ignore_case(text, &c.table))
+        self.mentions.iter().any(|f| f.is_in(text))
     }
 
     /// The rename that applies to a table called `name` (normalized with
@@ -198,23 +198,98 @@ impl Plan {
 /// ASCII-case-insensitive substring search (names are matched as SQL does,
 /// and unquoted identifiers may be written in any case).
 pub fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
-    let Some(&first) = needle.first() else {
-        return true;
-    };
-    let (lo, up) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
-    let mut i = 0;
-    while i + needle.len() <= hay.len() {
-        match memchr::memchr2(lo, up, &hay[i..=hay.len() - needle.len()]) {
-            None => return false,
-            Some(j) => {
-                if hay[i + j..i + j + needle.len()].eq_ignore_ascii_case(needle) {
-                    return true;
-                }
-                i += j + 1;
-            }
+    CaseFinder::new(needle).is_in(hay)
+}
+
+/// The searches `Plan::may_mention` makes: the old table names of the
+/// renames and the tables of the column renames, without a name that
+/// holds another (a Django M2M table's name starts with its model's
+/// table): where the longer one is, the shorter one is too.
+fn mention_finders(renames: &[Rename], columns: &[ColumnRename]) -> Vec<CaseFinder> {
+    let names: Vec<&[u8]> = renames
+        .iter()
+        .map(|r| r.old.as_slice())
+        .chain(columns.iter().map(|c| c.table.as_slice()))
+        .collect();
+    let mut out: Vec<CaseFinder> = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        // Dropped when another name is inside it (for equal names, the first is kept).
+        let covered = names.iter().enumerate().any(|(j, m)| {
+            j != i && m.len() <= n.len() && contains_ignore_case_slow(n, m) && (m.len() < n.len() || j < i)
+        });
+        if !covered {
+            out.push(CaseFinder::new(n));
         }
     }
-    false
+    out
+}
+
+fn contains_ignore_case_slow(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// An ASCII-case-insensitive substring search that looks for the
+/// needle's rarest byte (in dump text), in either case, and compares
+/// around it: a table name's first letter is common in data, its `v` or
+/// `q` seldom.
+#[derive(Debug, Clone)]
+pub struct CaseFinder {
+    needle: Vec<u8>,
+    /// Index of the rarest byte in `needle`.
+    rare: usize,
+}
+
+impl CaseFinder {
+    pub fn new(needle: &[u8]) -> CaseFinder {
+        let rare = (0..needle.len()).min_by_key(|&i| byte_rank(needle[i])).unwrap_or(0);
+        CaseFinder {
+            needle: needle.to_vec(),
+            rare,
+        }
+    }
+
+    /// True when `hay` holds the needle, in any ASCII case.
+    pub fn is_in(&self, hay: &[u8]) -> bool {
+        let (needle, k) = (&self.needle[..], self.rare);
+        let Some(&rare) = needle.get(k) else {
+            return true;
+        };
+        let (lo, up) = (rare.to_ascii_lowercase(), rare.to_ascii_uppercase());
+        // Candidates for the rare byte: from `k` to where the needle still fits.
+        let last = hay.len().saturating_sub(needle.len() - k - 1);
+        let mut i = k;
+        while i < last {
+            match memchr::memchr2(lo, up, &hay[i..last]) {
+                None => return false,
+                Some(j) => {
+                    let at = i + j - k;
+                    let cand = &hay[at..at + needle.len()];
+                    // Ends first: most candidates differ there.
+                    if cand[0].eq_ignore_ascii_case(&needle[0])
+                        && cand[needle.len() - 1].eq_ignore_ascii_case(&needle[needle.len() - 1])
+                        && cand.eq_ignore_ascii_case(needle)
+                    {
+                        return true;
+                    }
+                    i += j + 1;
+                }
+            }
+        }
+        false
+    }
+}
+
+/// How common a byte is in dump text, lower is rarer: digits and
+/// punctuation, then letters by English frequency (either case); `_` is
+/// common in names and JSON keys.
+fn byte_rank(b: u8) -> u8 {
+    const LETTERS: &[u8; 26] = b"zqxjkvbpygfwmuclhdrsnioate";
+    match b.to_ascii_lowercase() {
+        c @ b'a'..=b'z' => 10 + LETTERS.iter().position(|&l| l == c).unwrap_or(0) as u8,
+        b'_' => 20,
+        b' ' => 255,
+        _ => 5,
+    }
 }
 
 #[cfg(test)]
@@ -227,5 +302,23 @@ mod tests {
         assert!(contains_ignore_case(b"t_old", b"t_old"));
         assert!(!contains_ignore_case(b"t_ol", b"t_old"));
         assert!(!contains_ignore_case(b"", b"t"));
+        assert!(contains_ignore_case(b"_x_", b"_"));
+        assert!(contains_ignore_case(b"ab_c", b"ab_c"));
+        assert!(!contains_ignore_case(b"b_c", b"ab_c"));
+        assert!(!contains_ignore_case(b"ab_", b"ab_c"));
+        assert!(contains_ignore_case(b"xxAB_Cyy", b"ab_c"));
+    }
+
+    /// Agrees with a naive search, whichever byte of the needle is rarest.
+    #[test]
+    fn contains_ignore_case_agrees_with_naive() {
+        let hays: &[&[u8]] = &[b"", b"a", b"q_q", b"xqzQZ_a_Q", b"incident_safety_CorrectivE", b"zz_zz_q"];
+        let needles: &[&[u8]] = &[b"q", b"_", b"zq", b"q_q", b"Z_a", b"safety_c", b"e", b"zz_q", b"a_q"];
+        for h in hays {
+            for n in needles {
+                let naive = contains_ignore_case_slow(h, n);
+                assert_eq!(contains_ignore_case(h, n), naive, "{:?} in {:?}", n, h);
+            }
+        }
     }
 }

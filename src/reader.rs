@@ -156,6 +156,35 @@ pub struct Trigger {
     pub events: Vec<String>,
 }
 
+/// The head decision of the last INSERT classified (see `classify`).
+struct InsertMemo {
+    plan: Arc<Plan>,
+    escapes: bool,
+    /// The statement up to and including `VALUES`.
+    head: Vec<u8>,
+    edits: Option<Arc<ColumnEdits>>,
+    /// The head is only words, `"…"` identifiers, spaces and `.(),`: the
+    /// lexer reads it as `statement::head` does (no comment, string or
+    /// dollar sign to disagree on), its parentheses are balanced (a column
+    /// list) and it ends at a token boundary, so the statement's end can
+    /// be looked for from the end of the head.
+    plain: bool,
+}
+
+impl InsertMemo {
+    /// True when `stmt` has this head, under the same rules: `statement::head`
+    /// reads no further than the byte after `VALUES` (a keyword must not run
+    /// on into an identifier), so it would parse the same.
+    fn applies(&self, plan: &Arc<Plan>, escapes: bool, stmt: &[u8]) -> bool {
+        Arc::ptr_eq(&self.plan, plan) && self.escapes == escapes && self.frames(stmt)
+    }
+
+    /// True when `text` starts with this head, as a whole (not `VALUESX`).
+    fn frames(&self, text: &[u8]) -> bool {
+        text.starts_with(&self.head) && text.get(self.head.len()).is_some_and(|&b| !statement::is_ident_byte(b))
+    }
+}
+
 /// Tunables of the reader.
 #[derive(Debug, Clone)]
 pub struct ReaderConfig {
@@ -275,6 +304,7 @@ pub struct Reader<R> {
     last_seen: (Option<Vec<u8>>, Vec<u8>),
     /// `varchar(N)` of each value rule's column, from `CREATE TABLE`.
     limits: HashMap<usize, usize>,
+    insert_memo: Option<InsertMemo>,
 }
 
 const READ_SIZE: usize = 256 << 10;
@@ -335,6 +365,7 @@ impl<R: Read> Reader<R> {
             new_tables: Vec::new(),
             last_seen: (None, Vec::new()),
             limits: HashMap::new(),
+            insert_memo: None,
         }
     }
 
@@ -480,6 +511,17 @@ impl<R: Read> Reader<R> {
         loop {
             if self.lexer.is_idle() {
                 self.tok_start = self.pos;
+                if self.stmt.is_none() {
+                    if let Some(end) = self.quick_insert() {
+                        // Framed whole: the same decisions as token by token.
+                        self.push(Action::Keep, self.pos);
+                        let start = self.pos;
+                        self.unit_start = start;
+                        self.pos = end;
+                        self.end_statement(start, end)?;
+                        return Ok(());
+                    }
+                }
             }
             match self.lexer.next_token(&self.buf, self.pos) {
                 Step::Idle | Step::Partial => {
@@ -494,6 +536,23 @@ impl<R: Read> Reader<R> {
                 }
             }
         }
+    }
+
+    /// The end of the INSERT statement starting at `pos`, when it is whole
+    /// in the buffer and [`crate::lexer::quick_statement_end`] can frame it
+    /// (the common case of INSERT dumps: no per-token work).
+    fn quick_insert(&self) -> Option<usize> {
+        let rest = &self.buf[self.pos..];
+        let head = rest.get(..7)?;
+        if !head[..6].eq_ignore_ascii_case(b"INSERT") || !head[6].is_ascii_whitespace() {
+            return None;
+        }
+        // The head of the INSERT before, again: scanned from its end.
+        let from = match &self.insert_memo {
+            Some(m) if m.plain && m.frames(rest) => self.pos + m.head.len(),
+            _ => self.pos,
+        };
+        crate::lexer::quick_statement_end(self.plan.dialect, !self.escapes, &self.buf, from)
     }
 
     /// Handles one token; returns true when a segment was completed.
@@ -589,36 +648,7 @@ impl<R: Read> Reader<R> {
             }
             TokenKind::Punct if self.buf[start] == b';' && stmt.depth == 0 && stmt.parens == 0 => {
                 self.stmt = None;
-                let stmt_start = self.unit_start;
-                let action = self.classify(stmt_start, end)?;
-                self.settle_header(&action);
-                if !pg && self.is_commit(stmt_start, end) {
-                    self.ending.committed = true;
-                    // The whole schema is read: would the live rename of the
-                    // database have worked (a trigger naming a missing table)?
-                    if let Some(shadow) = &self.shadow {
-                        // Rules whose table the dump lacks are reported by
-                        // the strict check, in the rules' own words.
-                        let has = |t: &[u8]| {
-                            let t = t.to_ascii_lowercase();
-                            self.seen_tables.iter().any(|(_, n)| *n == t)
-                        };
-                        let present = crate::sqlite_schema::SqliteRenames {
-                            tables: self.sqlite_renames.tables.iter().filter(|(o, _)| has(o)).cloned().collect(),
-                            columns: self.sqlite_renames.columns.iter().filter(|c| has(&c.table)).cloned().collect(),
-                        };
-                        shadow.finish(&present).map_err(|m| {
-                            LocalError::new(stmt_start, format!("SQLite's own ALTER TABLE refuses the rename: {m}"))
-                        })?;
-                    }
-                    self.push_generated(stmt_start)?;
-                } else if !pg
-                    && self.buf[stmt_start..end].eq_ignore_ascii_case(b"BEGIN TRANSACTION;")
-                {
-                    self.ending.began = true;
-                }
-                self.push(action, end);
-                Ok(true)
+                self.end_statement(self.unit_start, end)
             }
             TokenKind::Space | TokenKind::Comment => Ok(false),
             _ => {
@@ -626,6 +656,41 @@ impl<R: Read> Reader<R> {
                 Ok(false)
             }
         }
+    }
+
+    /// Decides the complete statement `buf[stmt_start..end]` (framed by the
+    /// lexer or by [`Reader::quick_insert`]) and pushes its segment.
+    fn end_statement(&mut self, stmt_start: usize, end: usize) -> Result<bool, LocalError> {
+        let pg = self.plan.dialect == Dialect::Postgres;
+        let action = self.classify(stmt_start, end)?;
+        self.settle_header(&action);
+        if !pg && self.is_commit(stmt_start, end) {
+            self.ending.committed = true;
+            // The whole schema is read: would the live rename of the
+            // database have worked (a trigger naming a missing table)?
+            if let Some(shadow) = &self.shadow {
+                // Rules whose table the dump lacks are reported by
+                // the strict check, in the rules' own words.
+                let has = |t: &[u8]| {
+                    let t = t.to_ascii_lowercase();
+                    self.seen_tables.iter().any(|(_, n)| *n == t)
+                };
+                let present = crate::sqlite_schema::SqliteRenames {
+                    tables: self.sqlite_renames.tables.iter().filter(|(o, _)| has(o)).cloned().collect(),
+                    columns: self.sqlite_renames.columns.iter().filter(|c| has(&c.table)).cloned().collect(),
+                };
+                shadow.finish(&present).map_err(|m| {
+                    LocalError::new(stmt_start, format!("SQLite's own ALTER TABLE refuses the rename: {m}"))
+                })?;
+            }
+            self.push_generated(stmt_start)?;
+        } else if !pg
+            && self.buf[stmt_start..end].eq_ignore_ascii_case(b"BEGIN TRANSACTION;")
+        {
+            self.ending.began = true;
+        }
+        self.push(action, end);
+        Ok(true)
     }
 
     /// Fixes the action of the header comment before the statement just
@@ -731,6 +796,16 @@ impl<R: Read> Reader<R> {
 
     /// Decides what to do with the complete statement `buf[start..end]`.
     fn classify(&mut self, start: usize, end: usize) -> Result<Action, LocalError> {
+        // An INSERT dump repeats the same head row after row: the decision
+        // for the head is kept from the INSERT just before (and only while
+        // no other statement came between, which could change the facts).
+        let memo = self.insert_memo.take();
+        if let Some(m) = memo.filter(|m| m.applies(&self.plan, self.escapes, &self.buf[start..end])) {
+            let mentions = self.plan.may_mention(&self.buf[start..end]);
+            let action = self.insert_action(start, &m, mentions)?;
+            self.insert_memo = Some(m);
+            return Ok(action);
+        }
         let dialect = self.plan.dialect;
         let head = statement::head(dialect, &self.buf[start..end]);
         match &head {
@@ -787,25 +862,26 @@ impl<R: Read> Reader<R> {
                 let edits = self
                     .edits_for(&table.to_owned_parts(), cols)
                     .map_err(|m| LocalError::rule(start, m))?;
-                if edits.is_none() && !mentions {
-                    return Ok(Action::Keep);
-                }
-                if dialect == Dialect::Sqlite && schema_row {
+                if schema_row && dialect == Dialect::Sqlite && (edits.is_some() || mentions) {
                     self.refuse_virtual_table_rename(start, end)?;
                     return self.resolve_sqlite(start, end, None);
                 }
-                let head = if dialect == Dialect::Postgres && mentions {
-                    self.resolve_pg_head(start, start + values_at)?
-                } else {
-                    None
-                };
-                Ok(Action::Insert {
-                    edits,
-                    rename: mentions && dialect == Dialect::Sqlite,
-                    head,
-                    values_at,
+                let memo = InsertMemo {
+                    plan: self.plan.clone(),
                     escapes: self.escapes,
-                })
+                    head: self.buf[start..start + values_at].to_vec(),
+                    edits,
+                    plain: self.buf[start..start + values_at].iter().all(|&b| {
+                        b.is_ascii_alphanumeric()
+                            || b >= 0x80
+                            || matches!(b, b'_' | b'"' | b'.' | b'(' | b')' | b',' | b' ' | b'\t' | b'\n' | b'\r')
+                    }),
+                };
+                let action = self.insert_action(start, &memo, mentions);
+                if !schema_row {
+                    self.insert_memo = Some(memo);
+                }
+                action
             }
             Head::CreateTable { table, body_at } => {
                 let (schema, name) = table.to_owned_parts();
@@ -928,6 +1004,28 @@ impl<R: Read> Reader<R> {
                 }
             }
         }
+    }
+
+    /// The action for an INSERT whose head was decided in `memo`; `mentions`:
+    /// the whole statement may name a renamed table.
+    fn insert_action(&mut self, start: usize, memo: &InsertMemo, mentions: bool) -> Result<Action, LocalError> {
+        let dialect = self.plan.dialect;
+        if memo.edits.is_none() && !mentions {
+            return Ok(Action::Keep);
+        }
+        let values_at = memo.head.len();
+        let head = if dialect == Dialect::Postgres && mentions {
+            self.resolve_pg_head(start, start + values_at)?
+        } else {
+            None
+        };
+        Ok(Action::Insert {
+            edits: memo.edits.clone(),
+            rename: mentions && dialect == Dialect::Sqlite,
+            head,
+            values_at,
+            escapes: self.escapes,
+        })
     }
 
     fn default_schema(&self) -> &'static [u8] {

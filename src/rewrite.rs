@@ -11,6 +11,7 @@ use crate::copy_text;
 use crate::error::LocalError;
 use crate::ident;
 use crate::lexer::{Dialect, Token, TokenKind, Tokens};
+use crate::pg_resolve::Replacement;
 use crate::plan::Plan;
 use crate::postgres;
 use crate::reader::{Action, Chunk, ColumnEdits, Edit};
@@ -256,6 +257,8 @@ pub fn rewrite_chunk(chunk: &Chunk) -> Result<Rewritten, LocalError> {
         copied_to: 0,
     };
     let data = &chunk.data;
+    // The last renamed INSERT head: its bytes and its renames.
+    let mut head_memo: Option<(&Plan, std::ops::Range<usize>, Vec<Replacement>)> = None;
     for seg in &chunk.segments {
         let (s, e) = (seg.start, seg.end);
         // The rules as they were when this range was read (renames only
@@ -263,7 +266,8 @@ pub fn rewrite_chunk(chunk: &Chunk) -> Result<Rewritten, LocalError> {
         let plan: &Plan = chunk.plans.get(seg.plan).map_or(plan, |p| p);
         match &seg.action {
             Action::Keep => {}
-            Action::Rename(extra) => rename_sql(
+            Action::Rename(extra) => {
+                rename_sql(
                 plan,
                 data,
                 s,
@@ -272,7 +276,8 @@ pub fn rewrite_chunk(chunk: &Chunk) -> Result<Rewritten, LocalError> {
                 Style::Schema,
                 extra.as_deref(),
                 &mut emit,
-            )?,
+            )?;
+            }
             // Decided by the reader before the chunk is shipped.
             Action::PendingHeader => {}
             Action::Generated(sql) => emit.replace(s, s, |o| o.extend_from_slice(sql)),
@@ -280,7 +285,7 @@ pub fn rewrite_chunk(chunk: &Chunk) -> Result<Rewritten, LocalError> {
                 if r.forced && emit.out.counts.forced.len() < 20 {
                     emit.out.counts.forced.push(chunk.offset + s as u64);
                 }
-                apply_edits(data, s, e, &r.reps, &mut emit);
+                apply_edits(data, s, e, &r.reps, None, &mut emit);
                 if !r.left_alone.is_empty() {
                     let kind = statement_kind(&data[s..e]);
                     for what in &r.left_alone {
@@ -296,24 +301,28 @@ pub fn rewrite_chunk(chunk: &Chunk) -> Result<Rewritten, LocalError> {
                 values_at,
                 escapes,
             } => {
+                // Every statement of an INSERT dump is an INSERT: no need
+                // to find its kind again for the report.
                 if let Some(reps) = head {
-                    apply_edits(data, s, s + values_at, reps, &mut emit);
+                    apply_edits(data, s, s + values_at, reps, Some("INSERT"), &mut emit);
                 }
                 if *rename {
-                    let style = match plan.dialect {
-                        Dialect::Postgres => Style::Schema,
-                        Dialect::Sqlite => Style::ShellInsert,
-                    };
-                    rename_sql(
-                        plan,
-                        data,
-                        s,
-                        s + values_at,
-                        *escapes,
-                        style,
-                        None,
-                        &mut emit,
-                    )?;
+                    let text = &data[s..s + values_at];
+                    // Rows repeat their head: renamed once per run of equal
+                    // heads (the report's mentions are counted per statement).
+                    match &head_memo {
+                        Some((p, h, reps)) if std::ptr::eq(*p, plan) && !plan.report && &data[h.clone()] == text => {
+                            apply_edits(data, s, s + values_at, reps, Some("INSERT"), &mut emit);
+                        }
+                        _ => {
+                            let style = match plan.dialect {
+                                Dialect::Postgres => Style::Schema,
+                                Dialect::Sqlite => Style::ShellInsert,
+                            };
+                            let reps = rename_sql(plan, data, s, s + values_at, *escapes, style, None, &mut emit)?;
+                            head_memo = Some((plan, s..s + values_at, reps));
+                        }
+                    }
                 }
                 if let Some(edits) = edits {
                     if plan.report {
@@ -356,15 +365,21 @@ fn rename_sql(
     style: Style,
     extra: Option<&Vec<(Vec<u8>, Vec<u8>)>>,
     emit: &mut Emit,
-) -> Result<(), LocalError> {
+) -> Result<Vec<Replacement>, LocalError> {
     let text = &data[start..end];
     let d = plan.dialect;
+    // Offsets from `start`, applied (and counted) by `apply_edits` at the end.
+    let mut reps: Vec<Replacement> = Vec::new();
+    let mut rep = |t: &Token, rule: Option<usize>, write: &dyn Fn(&mut Vec<u8>)| {
+        let mut o = Vec::new();
+        write(&mut o);
+        reps.push(Replacement { start: t.start, end: t.end, text: o, rule });
+    };
     // The last two significant tokens (not comments), oldest first.
     let mut prev: [Option<Token>; 2] = [None, None];
     // The renamed table whose columns are being named, if any.
     let mut table: Option<usize> = None;
     let kind_of = || statement_kind(text);
-    let mut hits = 0u64;
     let write = |o: &mut Vec<u8>, new: &[u8], t: &Token| {
         let from = o.len();
         match (d, style) {
@@ -404,7 +419,7 @@ fn rename_sql(
                 if let Some(new) =
                     extra.and_then(|x| x.iter().find(|(old, _)| ident::same_name(d, old, &name)))
                 {
-                    emit.replace(start + t.start, start + t.end, |o| write(o, &new.1, &t));
+                    rep(&t, None, &|o| write(o, &new.1, &t));
                 } else if let Some(i) = hit {
                     let new = &plan.renames[i].new;
                     // The sqlite3 shell dumps a table whose stored SQL starts
@@ -421,14 +436,12 @@ fn rename_sql(
                         && style == Style::Schema
                         && word(&prev[0], "CREATE")
                         && word(&prev[1], "TABLE");
-                    emit.replace(start + t.start, start + t.end, |o| {
+                    rep(&t, Some(i), &|o| {
                         if if_not_exists {
                             o.extend_from_slice(b"IF NOT EXISTS ");
                         }
                         write(o, new, &t)
                     });
-                    emit.out.counts.renamed[i] += 1;
-                    hits += 1;
                     table = Some(i);
                 } else if let Some(c) = table.and_then(|i| {
                     let owner = &plan.renames[i].old;
@@ -436,7 +449,7 @@ fn rename_sql(
                         .iter()
                         .find(|c| &c.table == owner && ident::same_name(d, &c.old, &name))
                 }) {
-                    emit.replace(start + t.start, start + t.end, |o| write(o, &c.new, &t));
+                    rep(&t, None, &|o| write(o, &c.new, &t));
                 } else if plan.report && mentions_rules(plan, raw) {
                     emit.out.counts.mention(format!(
                         "name {} in {}",
@@ -461,10 +474,8 @@ fn rename_sql(
             prev = [prev[1], Some(t)];
         }
     }
-    if hits > 0 {
-        *emit.out.counts.renamed_in.entry(kind_of()).or_default() += hits;
-    }
-    Ok(())
+    apply_edits(data, start, end, &reps, None, emit);
+    Ok(reps)
 }
 
 /// Applies resolved replacements (offsets from `start`) to `data[start..end]`.
@@ -472,7 +483,9 @@ fn apply_edits(
     data: &[u8],
     start: usize,
     end: usize,
-    reps: &[crate::pg_resolve::Replacement],
+    reps: &[Replacement],
+    // The statement's kind when the caller knows it (`statement_kind`).
+    kind: Option<&str>,
     emit: &mut Emit,
 ) {
     let mut hits = 0;
@@ -487,10 +500,10 @@ fn apply_edits(
     }
     if hits > 0 {
         let text = &data[start..end];
-        let kind = if text.starts_with(b"--") {
-            "pg_dump header comment".to_string()
-        } else {
-            statement_kind(text)
+        let kind = match kind {
+            Some(k) => k.to_string(),
+            None if text.starts_with(b"--") => "pg_dump header comment".to_string(),
+            None => statement_kind(text),
         };
         *emit.out.counts.renamed_in.entry(kind).or_default() += hits;
     }
@@ -729,6 +742,41 @@ fn insert_values(
             .counts
             .mention(format!("data in {}", String::from_utf8_lossy(&edits.table)));
     }
+    if let Some(found) = quick_values(d, escapes, text, edits) {
+        emit.out.counts.rows_examined += found.rows;
+        if plan.report {
+            emit.out.counts.tables.entry(edits.table.clone()).or_default().rows += found.rows;
+        }
+        let mut value: Vec<Token> = Vec::new();
+        for (tuple_at, col, edit, vs, ve) in found.values {
+            // Only the edited value is lexed; its offsets are made `text`'s.
+            value.clear();
+            for tok in Tokens::with_escapes(d, escapes, &text[vs..ve]) {
+                let t = tok.map_err(|(at, msg)| LocalError::new(start + vs + at, msg))?;
+                if !matches!(t.kind, TokenKind::Space | TokenKind::Comment) {
+                    value.push(Token { kind: t.kind, start: vs + t.start, end: vs + t.end });
+                }
+            }
+            edit_value(plan, text, start, start + tuple_at, &value, edit, escapes, edits.max_len(col), emit)?;
+        }
+        return Ok(());
+    }
+    insert_values_lexed(plan, data, start, end, edits, escapes, emit)
+}
+
+/// [`insert_values`] token by token: every value lexed, every malformed
+/// row reported.
+fn insert_values_lexed(
+    plan: &Plan,
+    data: &[u8],
+    start: usize,
+    end: usize,
+    edits: &ColumnEdits,
+    escapes: bool,
+    emit: &mut Emit,
+) -> Result<(), LocalError> {
+    let text = &data[start..end];
+    let d = plan.dialect;
     let mut depth = 0u32;
     let mut col = 0usize;
     let mut tuple_at = 0usize;
@@ -812,6 +860,60 @@ fn insert_values(
     Ok(())
 }
 
+/// What [`quick_values`] found in a `VALUES` list.
+struct QuickValues {
+    rows: u64,
+    /// `(tuple start, column, edit, value start, value end)` of every
+    /// edited value, in order; offsets in the text.
+    values: Vec<(usize, usize, Edit, usize, usize)>,
+}
+
+/// The edited values of `text` (`(…), (…);` after `VALUES`) found from
+/// separator to separator with [`crate::lexer::quick_stop`], without
+/// lexing the values in between. `None` when the quick scan bails or the
+/// rows are not well formed: `insert_values` then lexes every token and
+/// reports what is wrong exactly as before.
+fn quick_values(d: Dialect, escapes: bool, text: &[u8], edits: &ColumnEdits) -> Option<QuickValues> {
+    let mut out = QuickValues { rows: 0, values: Vec::new() };
+    let (mut depth, mut col, mut tuple_at, mut value_at) = (0u32, 0usize, 0usize, 0usize);
+    let mut i = 0;
+    loop {
+        match crate::lexer::quick_stop(d, !escapes, crate::lexer::Stops::Values, text, i) {
+            crate::lexer::Quick::Stop(at, c) => {
+                i = at + 1;
+                if depth == 1 && (c == b',' || c == b')') {
+                    if let Some(e) = edits.of(col) {
+                        out.values.push((tuple_at, col, e, value_at, at));
+                    }
+                    if c == b')' {
+                        depth = 0;
+                        out.rows += 1;
+                        if edits.ncols != 0 && col + 1 != edits.ncols {
+                            return None;
+                        }
+                    } else {
+                        col += 1;
+                        value_at = i;
+                    }
+                    continue;
+                }
+                match c {
+                    b'(' => {
+                        depth += 1;
+                        if depth == 1 {
+                            (col, tuple_at, value_at) = (0, at, i);
+                        }
+                    }
+                    b')' => depth = depth.checked_sub(1)?,
+                    _ => {}
+                }
+            }
+            crate::lexer::Quick::End => return (depth == 0).then_some(out),
+            crate::lexer::Quick::Bail => return None,
+        }
+    }
+}
+
 /// Rewrites one value (given by its significant tokens) under `edit`.
 #[allow(clippy::too_many_arguments)]
 fn edit_value(
@@ -859,4 +961,90 @@ fn edit_value(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn emit(plan: &Plan) -> Emit {
+        Emit {
+            out: Rewritten {
+                counts: Counts::for_plan(plan),
+                ..Default::default()
+            },
+            copied_to: 0,
+        }
+    }
+
+    fn values() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            Just(b"'CAPA-".to_vec()),
+            Just(b"'".to_vec()),
+            Just(b"''".to_vec()),
+            Just(b"E'".to_vec()),
+            Just(b"\\".to_vec()),
+            Just(b"\n".to_vec()),
+            Just(b"(".to_vec()),
+            Just(b")".to_vec()),
+            Just(b"),(".to_vec()),
+            Just(b",".to_vec()),
+            Just(b"'x',".to_vec()),
+            Just(b"'CAPA-1'".to_vec()),
+            Just(b"replace('CAPA-a\\nb','\\n',char(10))".to_vec()),
+            Just(b"NULL".to_vec()),
+            Just(b"--".to_vec()),
+            Just(b"/*c*/".to_vec()),
+            Just(b"$$".to_vec()),
+            Just(b"\"".to_vec()),
+            Just("é🙂".as_bytes().to_vec()),
+            Just(vec![0xff]),
+            "[a-z0-9 ]{0,3}".prop_map(String::into_bytes),
+        ];
+        prop::collection::vec(piece, 0..16).prop_map(|v| {
+            let mut s = b"(1,".to_vec();
+            for p in v {
+                s.extend_from_slice(&p);
+            }
+            s.extend_from_slice(b");");
+            s
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// The quick path of `insert_values` (separators found by
+        /// `quick_stop`, only edited values lexed) gives what lexing every
+        /// token gives: the same replacements, counts, or error.
+        #[test]
+        fn quick_values_agree_with_lexing(text in values(), escapes in proptest::bool::ANY, sqlite in proptest::bool::ANY) {
+            let d = if sqlite { Dialect::Sqlite } else { Dialect::Postgres };
+            let mut rules = crate::rules::Rules::new();
+            rules.parse_rewrite("t.r:CAPA-=SAP-").expect("rule");
+            let plan = Plan::new(&rules, d);
+            for ncols in [0, 3] {
+                let edits = ColumnEdits {
+                    table: b"t".to_vec(),
+                    ncols,
+                    columns: Vec::new(),
+                    max_len: Vec::new(),
+                    edits: vec![(1, Edit::Rule(0))],
+                };
+                let (mut quick, mut lexed) = (emit(&plan), emit(&plan));
+                let a = insert_values(&plan, &text, 0, text.len(), &edits, escapes, &mut quick);
+                let b = insert_values_lexed(&plan, &text, 0, text.len(), &edits, escapes, &mut lexed);
+                let failed = a.is_err();
+                prop_assert_eq!(a.map_err(|e| (e.at, e.msg)), b.map_err(|e| (e.at, e.msg)));
+                if failed {
+                    // The chunk fails with that error: nothing else of it is used.
+                    continue;
+                }
+                prop_assert_eq!(&quick.out.pieces, &lexed.out.pieces);
+                prop_assert_eq!(&quick.out.owned, &lexed.out.owned);
+                prop_assert_eq!(&quick.out.counts, &lexed.out.counts);
+            }
+        }
+    }
 }

@@ -61,7 +61,8 @@ pub enum Head<'a> {
 
 type In<'a> = &'a [u8];
 
-fn is_ident_byte(b: u8) -> bool {
+/// A byte that continues a bare identifier or keyword.
+pub fn is_ident_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
 }
 
