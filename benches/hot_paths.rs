@@ -323,7 +323,7 @@ fn bench_job(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(d.copy.len() as u64));
     let options = Options {
         allow_truncated: true,
-        gzip: Some(6),
+        compress: Some(dumpsed::OutputCompression::Gzip(6)),
         ..Options::default()
     };
     g.bench_function(BenchmarkId::new("pg_copy_gz_to_gz", "all-threads"), |b| {

@@ -114,7 +114,7 @@ pub fn from_reader(raw: Box<dyn Read + Send>, size: Option<u64>) -> Result<Input
             .map_err(|e| Error::io("starting zstd decompression", e))?;
         (Box::new(d), Compression::Zstd)
     } else if lz4 {
-        (Box::new(lz4_flex::frame::FrameDecoder::new(buffered)), Compression::Lz4)
+        (Box::new(Lz4Frames(lz4_flex::frame::FrameDecoder::new(buffered))), Compression::Lz4)
     } else {
         (Box::new(buffered), Compression::None)
     };
@@ -124,4 +124,21 @@ pub fn from_reader(raw: Box<dyn Read + Send>, size: Option<u64>) -> Result<Input
         size,
         consumed,
     })
+}
+
+/// LZ4 frames one after another, read as one stream, as `lz4 -d` reads
+/// them (the LZ4 frame format allows concatenated frames; dumpsed writes
+/// one per chunk): lz4_flex's decoder reports the end of each frame as the
+/// end of input, so go on while bytes are left.
+struct Lz4Frames<R: BufRead>(lz4_flex::frame::FrameDecoder<R>);
+
+impl<R: BufRead> Read for Lz4Frames<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let n = self.0.read(buf)?;
+            if n > 0 || buf.is_empty() || self.0.get_mut().fill_buf()?.is_empty() {
+                return Ok(n);
+            }
+        }
+    }
 }

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::input::{Compression, Input};
 use crate::lexer::Dialect;
 use crate::observe::Observer;
-use crate::pipeline::{self, PipelineConfig};
+use crate::pipeline::{self, OutputCompression, PipelineConfig};
 use crate::plan::Plan;
 use crate::reader::{Reader, ReaderConfig};
 use crate::rules::Rules;
@@ -39,8 +39,8 @@ pub struct Options {
     pub chunk_size: usize,
     /// Largest single statement or COPY row, in bytes.
     pub max_record: usize,
-    /// gzip level of the output, if compressed.
-    pub gzip: Option<u32>,
+    /// How to compress the output, if at all.
+    pub compress: Option<OutputCompression>,
     /// Column lists for tables whose `CREATE TABLE` is not in the dump,
     /// by input table name.
     pub columns: HashMap<Vec<u8>, Vec<Vec<u8>>>,
@@ -63,7 +63,7 @@ impl Default for Options {
             threads: 0,
             chunk_size: r.chunk_size,
             max_record: r.max_record,
-            gzip: None,
+            compress: None,
             columns: HashMap::new(),
             force: false,
             report: false,
@@ -407,7 +407,7 @@ pub fn rewrite(
     let pipe = PipelineConfig {
         threads,
         inflight: threads + 2,
-        gzip: options.gzip,
+        compress: options.compress,
     };
     let outcome = pipeline::run(reader, out, &pipe, &mut observer)?;
     let encoding = outcome.encoding.clone();

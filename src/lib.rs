@@ -77,6 +77,7 @@ pub use error::{Error, Result};
 pub use input::Compression;
 pub use job::{Format, RewriteSummary, Summary};
 pub use lexer::Dialect;
+pub use pipeline::OutputCompression;
 pub use observe::{CsvChangeLog, Observer, Observers, Progress, ValueChange};
 pub use rewriter::Rewriter;
 pub use rules::Rules;

@@ -27,8 +27,49 @@ pub struct PipelineConfig {
     pub threads: usize,
     /// Chunks in flight at most (reading, rewriting or waiting to be written).
     pub inflight: usize,
-    /// gzip level for the output, if compressed.
-    pub gzip: Option<u32>,
+    /// How to compress the output, if at all.
+    pub compress: Option<OutputCompression>,
+}
+
+/// Compression of a plain dump written out. Each chunk becomes one
+/// complete gzip member, zstd frame or LZ4 frame, compressed by its worker;
+/// members and frames concatenate into one valid file (RFC 1952 §2.2;
+/// RFC 8878 §3.1; the LZ4 frame format's "multiple frames" section), as
+/// pigz and `zstd -T` write them, and as `gzip -d`, `zstd -d`, `lz4 -d`
+/// and dumpsed itself read them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputCompression {
+    /// gzip at a level 1–9.
+    Gzip(u32),
+    /// zstd at a level 1–19 (pg_dump's default is 3, `ZSTD_CLEVEL_DEFAULT`).
+    Zstd(i32),
+    /// LZ4 frames (lz4's default block settings).
+    Lz4,
+}
+
+impl OutputCompression {
+    /// Compresses one chunk's output pieces into a self-contained member
+    /// or frame.
+    fn chunk(self, rw: &Rewritten, data: &[u8]) -> std::io::Result<Vec<u8>> {
+        let cap = data.len() / 3;
+        match self {
+            OutputCompression::Gzip(level) => {
+                let mut enc = GzEncoder::new(Vec::with_capacity(cap), flate2::Compression::new(level));
+                rw.for_each_slice(data, |s| enc.write_all(s))?;
+                enc.finish()
+            }
+            OutputCompression::Zstd(level) => {
+                let mut enc = zstd::stream::write::Encoder::new(Vec::with_capacity(cap), level)?;
+                rw.for_each_slice(data, |s| enc.write_all(s))?;
+                enc.finish()
+            }
+            OutputCompression::Lz4 => {
+                let mut enc = lz4_flex::frame::FrameEncoder::new(Vec::with_capacity(cap));
+                rw.for_each_slice(data, |s| enc.write_all(s))?;
+                enc.finish().map_err(std::io::Error::other)
+            }
+        }
+    }
 }
 
 enum Body {
@@ -84,7 +125,7 @@ fn count_lines(b: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', b).count() as u64
 }
 
-fn process(chunk: Chunk, gzip: Option<u32>) -> Done {
+fn process(chunk: Chunk, compress: Option<OutputCompression>) -> Done {
     let mut body = match &chunk.error {
         Some(e) => Err(e.clone()),
         None => rewrite_chunk(&chunk),
@@ -97,22 +138,11 @@ fn process(chunk: Chunk, gzip: Option<u32>) -> Done {
         Err(e) => count_lines(&chunk.data[..e.at.min(chunk.data.len())]),
         Ok(_) => count_lines(&chunk.data),
     };
-    let body = match (body, gzip) {
-        (Ok(rw), Some(level)) => {
-            // Each chunk is one gzip member; members concatenate into a
-            // valid gzip file (RFC 1952 §2.2), as pigz does.
-            let mut enc = GzEncoder::new(
-                Vec::with_capacity(chunk.data.len() / 3),
-                flate2::Compression::new(level),
-            );
-            match rw
-                .for_each_slice(&chunk.data, |s| enc.write_all(s))
-                .and_then(|_| enc.finish())
-            {
-                Ok(v) => Ok(Body::Bytes(v)),
-                Err(e) => Err(LocalError::new(0, format!("compressing output: {e}"))),
-            }
-        }
+    let body = match (body, compress) {
+        (Ok(rw), Some(c)) => match c.chunk(&rw, &chunk.data) {
+            Ok(v) => Ok(Body::Bytes(v)),
+            Err(e) => Err(LocalError::new(0, format!("compressing output: {e}"))),
+        },
         (Ok(rw), None) => Ok(Body::Pieces(rw)),
         (Err(e), _) => Err(e),
     };
@@ -176,7 +206,7 @@ pub fn run<R: Read + Send>(
         let _ = permit_tx.send(());
     }
     let (done_tx, done_rx) = unbounded::<Msg>();
-    let gzip = config.gzip;
+    let compress = config.compress;
 
     std::thread::scope(|scope| {
         let pool = &pool;
@@ -187,7 +217,7 @@ pub fn run<R: Read + Send>(
                         let last = chunk.error.is_some();
                         let tx = done_tx.clone();
                         pool.spawn(move || {
-                            let _ = tx.send(Msg::Done(process(chunk, gzip)));
+                            let _ = tx.send(Msg::Done(process(chunk, compress)));
                         });
                         if last {
                             break;

@@ -4,6 +4,7 @@ use std::io::{Read, Write};
 
 use crate::error::Result;
 use crate::job::{self, Format, Options, Summary};
+use crate::pipeline::OutputCompression;
 use crate::observe::{CsvChangeLog, Observer, Observers, Progress};
 use crate::rules::Rules;
 
@@ -66,8 +67,14 @@ impl<'p> Rewriter<'p> {
     }
 
     /// Gzip the output at `level` (1–9), one member per chunk.
-    pub fn gzip(mut self, level: u32) -> Self {
-        self.options.gzip = Some(level);
+    pub fn gzip(self, level: u32) -> Self {
+        self.compress(OutputCompression::Gzip(level))
+    }
+
+    /// Compress the output (gzip, zstd or LZ4), one member or frame per
+    /// chunk, compressed in parallel.
+    pub fn compress(mut self, c: OutputCompression) -> Self {
+        self.options.compress = Some(c);
         self
     }
 

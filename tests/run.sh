@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # THE test command of the project:  bash tests/run.sh [extra cargo test args...]
 #
-# 1. Installs postgresql + sqlite3 + libclang-dev via apt if any of sqlite3, psql, pg_dump,
+# 1. Installs postgresql + sqlite3 + zstd + lz4 + libclang-dev via apt if any of sqlite3, psql,
+#    pg_dump, zstd, lz4 (the CLIs that check dumpsed's compressed output),
 #    the PostgreSQL server binaries (initdb under /usr/lib/postgresql/*/bin) or libclang
 #    (pg_query's bindgen needs it) is missing.
 # 2. Starts a private throwaway cluster (scripts/pg-cluster.sh), exports PGHOST/PGPORT/
@@ -27,7 +28,7 @@ have_server_bins() {
 }
 
 missing=()
-for c in sqlite3 psql pg_dump; do
+for c in sqlite3 psql pg_dump zstd lz4; do
     command -v "$c" >/dev/null 2>&1 || missing+=("$c")
 done
 have_server_bins || missing+=("postgresql-server")
@@ -35,10 +36,10 @@ have_server_bins || missing+=("postgresql-server")
 compgen -G '/usr/lib/llvm-*/lib/libclang*.so*' >/dev/null || missing+=("libclang")
 
 if [[ ${#missing[@]} -gt 0 ]]; then
-    log "missing: ${missing[*]}; installing postgresql, sqlite3 and libclang-dev with apt-get"
+    log "missing: ${missing[*]}; installing postgresql, sqlite3, zstd, lz4 and libclang-dev with apt-get"
     if [[ "$(id -u)" -eq 0 ]]; then SUDO=(); else SUDO=(sudo); fi
     "${SUDO[@]}" apt-get update
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql sqlite3 libclang-dev
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql sqlite3 zstd lz4 libclang-dev
     hash -r
 fi
 

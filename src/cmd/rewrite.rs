@@ -9,7 +9,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use dumpsed::internals::job::{self, Options, Summary};
-use dumpsed::{CsvChangeLog, Observers, Progress};
+use dumpsed::{CsvChangeLog, Observers, OutputCompression, Progress};
 use dumpsed::internals::output::Output;
 use dumpsed::internals::archive::{self, plain::PlainEdit};
 use dumpsed::internals::input;
@@ -53,11 +53,12 @@ EXIT STATUS:
 #[derive(Debug, clap::Args)]
 #[command(after_help = AFTER_HELP)]
 pub struct Args {
-    /// Dump to read (plain SQL, or gzip'd); `-` or nothing for stdin.
+    /// Dump to read (plain SQL, gzip/zstd/LZ4-compressed, or a pg_dump
+    /// archive); `-` or nothing for stdin.
     pub input: Option<PathBuf>,
 
-    /// Where to write; `-` or nothing for stdout. A name ending in .gz is
-    /// gzip-compressed.
+    /// Where to write; `-` or nothing for stdout. A name ending in .gz,
+    /// .zst or .lz4 is compressed so.
     #[arg(short, long, value_name = "OUTPUT")]
     pub output: Option<PathBuf>,
 
@@ -83,9 +84,10 @@ pub struct Args {
     #[arg(long = "log-changes", value_name = "FILE.csv")]
     pub log_changes: Option<PathBuf>,
 
-    /// Compress the output: `gzip` or `gzip:LEVEL` (1-9). Implied by an
-    /// output name ending in .gz.
-    #[arg(long, value_name = "gzip[:LEVEL]")]
+    /// Compress the output: `gzip[:LEVEL]` (1-9, default 6),
+    /// `zstd[:LEVEL]` (1-19, default 3), `lz4` or `none`. Implied by an
+    /// output name ending in .gz, .zst or .lz4.
+    #[arg(long, value_name = "ALG[:LEVEL]")]
     pub compress: Option<String>,
 
     /// Worker threads (default: all cores).
@@ -111,22 +113,44 @@ pub struct Args {
     pub no_sync: bool,
 }
 
-fn gzip_level(args: &Args) -> Result<Option<u32>, Error> {
-    match args.compress.as_deref() {
-        None => Ok(args
-            .output
-            .as_ref()
-            .filter(|p| p.extension().is_some_and(|e| e == "gz"))
-            .map(|_| 6)),
-        Some("none") => Ok(None),
-        Some("gzip") => Ok(Some(6)),
-        Some(s) => match s.strip_prefix("gzip:").and_then(|l| l.parse::<u32>().ok()) {
-            Some(l) if (1..=9).contains(&l) => Ok(Some(l)),
-            _ => Err(Error::Rule(format!(
-                "--compress {s:?}: expected none, gzip or gzip:LEVEL with LEVEL 1-9"
-            ))),
-        },
-    }
+/// The output's compression: `--compress`, else the `-o` name's suffix
+/// (`.gz`, `.zst`, `.lz4`), else none.
+fn output_compression(args: &Args) -> Result<Option<OutputCompression>, Error> {
+    let spec = match args.compress.as_deref() {
+        Some(s) => s.to_string(),
+        None => {
+            let ext = args.output.as_ref().and_then(|p| p.extension()).and_then(|e| e.to_str());
+            match ext {
+                Some("gz") => "gzip".into(),
+                Some("zst") => "zstd".into(),
+                Some("lz4") => "lz4".into(),
+                _ => return Ok(None),
+            }
+        }
+    };
+    let (alg, given) = match spec.split_once(':') {
+        Some((a, l)) => (a, Some(l)),
+        None => (spec.as_str(), None),
+    };
+    let bad = || {
+        Error::Rule(format!(
+            "--compress {spec:?}: expected none, gzip[:LEVEL] (1-9), zstd[:LEVEL] (1-19) or lz4"
+        ))
+    };
+    let level = |range: std::ops::RangeInclusive<i64>, default: i64| -> Result<i64, Error> {
+        match given {
+            None => Ok(default),
+            Some(l) => l.parse::<i64>().ok().filter(|l| range.contains(l)).ok_or_else(bad),
+        }
+    };
+    Ok(match alg {
+        "none" if given.is_none() => None,
+        "gzip" => Some(OutputCompression::Gzip(level(1..=9, 6)? as u32)),
+        // zstd's own default level, as pg_dump -Z zstd uses it.
+        "zstd" => Some(OutputCompression::Zstd(level(1..=19, 3)? as i32)),
+        "lz4" if given.is_none() => Some(OutputCompression::Lz4),
+        _ => return Err(bad()),
+    })
 }
 
 /// Runs `dumpsed rewrite`.
@@ -137,7 +161,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         threads: args.threads.unwrap_or(0),
         chunk_size: args.chunk_size.max(1) << 10,
         max_record: args.max_record_size.max(1) << 20,
-        gzip: gzip_level(&args)?,
+        compress: output_compression(&args)?,
         columns: args.rules.columns()?,
         force: args.rules.force,
         report: args.dry_run,
