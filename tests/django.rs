@@ -795,3 +795,36 @@ fn django_field_and_table_missing_from_the_dump_are_errors() {
             .arg(dir.path().join("out.sql")));
     }
 }
+
+/// A RenameField of a foreign key and then a rename of that model's table
+/// in one run: Django names the re-created constraint from the table name
+/// at the RenameField's step, which `[[django_field]]` cannot express, so
+/// the helper refuses (naming both) instead of printing rules that would
+/// give a wrong name silently. The fixture project is copied and given a
+/// third gadgets migration that renames `Shelf`'s table after 0002
+/// renamed its `owner` key to `keeper`.
+#[test]
+fn helper_refuses_a_table_rename_after_a_foreign_key_rename() {
+    let dir = scratch();
+    let project = dir.path().join("project");
+    ok(Command::new("cp").arg("-r").arg(fixture(SHAPES)).arg(&project));
+    std::fs::write(
+        project.join("gadgets/migrations/0003_shelf_table.py"),
+        "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    \
+         dependencies = [('gadgets', '0002_renames')]\n    \
+         operations = [migrations.AlterModelTable(name='shelf', table='shelf_v2')]\n",
+    )
+    .expect("write migration");
+    let project = project.to_str().expect("utf-8 path");
+    let (code, out, err) = helper(project, SHAPES_SETTINGS, &["gadgets.0002", "gadgets.0003"]);
+    assert_eq!(code, Some(2), "{out}\n{err}");
+    assert!(
+        err.contains("renames table gadgets_shelf after") && err.contains("shelf.owner -> keeper"),
+        "{err}"
+    );
+    // Each migration alone is expressible.
+    for m in ["gadgets.0002", "gadgets.0003"] {
+        let (code, _, err) = helper(project, SHAPES_SETTINGS, &[m]);
+        assert_eq!(code, Some(0), "{m}: {err}");
+    }
+}

@@ -68,6 +68,22 @@ class Emitter:
         # input name -> how the rule that renames it is changed when a later
         # operation renames it again (dumpsed takes one rename per table)
         self.later = {}
+        # current table name -> the RenameField of a foreign key on it
+        self.fk_renames = {}
+
+    def refuse_table_rename_after_fk_rename(self, where, table, new_table):
+        """A foreign key's RenameField re-creates its constraint under a name
+        from the table's name at that step; dumpsed's [[django_field]] knows
+        only the table's final name, so a later rename of that table would
+        give a silently wrong constraint (PostgreSQL) or index (SQLite) name."""
+        why = self.fk_renames.get(table)
+        if why is not None and table != new_table:
+            raise Untranslatable(
+                f"{where} renames table {table} after {why} in the same run: dumpsed would name the "
+                "re-created foreign key from the final table name, Django from the name at that step; "
+                "not supported: rewrite the dump once per migration, or convert it with pg_restore/sqlite3 "
+                "and migrate live"
+            )
 
     def input_name(self, table):
         """The name `table` (as named in the state now) has in the dump: rules
@@ -167,6 +183,7 @@ def translate_operation(app, mig, op, from_state, to_state, out, schema_editor):
         old_model = from_apps.get_model(app, op.old_name)
         new_model = to_apps.get_model(app, op.new_name)
         ot, nt = old_model._meta.db_table, new_model._meta.db_table
+        out.refuse_table_rename_after_fk_rename(where, ot, nt)
         out.comment(f"{where} {op.old_name} -> {op.new_name} (table {ot} -> {nt})")
         out.lines += [
             "[[django_model]]",
@@ -246,6 +263,7 @@ def translate_operation(app, mig, op, from_state, to_state, out, schema_editor):
             # Django drops the foreign key and re-creates it under the name
             # _fk_constraint_name gives the new column: [[django_field]].
             out.comment(why + " (a foreign key: its constraint is re-created)")
+            out.fk_renames[table] = why
             out.lines += [
                 "[[django_field]]",
                 "field = " + toml_str(f"{app}.{old_model._meta.object_name}.{old_f.column}"),
@@ -262,6 +280,7 @@ def translate_operation(app, mig, op, from_state, to_state, out, schema_editor):
     if isinstance(op, migrations.AlterModelTable):
         old_model = from_apps.get_model(app, op.name)
         new_model = to_apps.get_model(app, op.name)
+        out.refuse_table_rename_after_fk_rename(where, old_model._meta.db_table, new_model._meta.db_table)
         out.rename_table(
             old_model._meta.db_table,
             new_model._meta.db_table,
