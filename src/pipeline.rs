@@ -206,6 +206,8 @@ pub fn run<R: Read + Send>(
         let _ = permit_tx.send(());
     }
     let (done_tx, done_rx) = unbounded::<Msg>();
+    let (recycle_tx, recycle_rx) = bounded::<Vec<u8>>(inflight);
+    reader.recycle_from(recycle_rx);
     let compress = config.compress;
 
     std::thread::scope(|scope| {
@@ -297,6 +299,9 @@ pub fn run<R: Read + Send>(
                     bytes_in += done.data.len() as u64;
                     next += 1;
                     observer.progress(bytes_in);
+                    // Give the buffer back before the permit, so the
+                    // reader finds it when it frames the next chunk.
+                    let _ = recycle_tx.try_send(done.data);
                     let _ = permit_tx.send(());
                 }
             }
