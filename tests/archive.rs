@@ -300,7 +300,7 @@ fn parallel_restore_of_rewritten_archive() {
     let dir = scratch();
     let out = dir.path().join("out.dump");
     rewrite_to(&archive("before.dump"), &out, &with_rules());
-    restore_and_compare(&out, &["-j", "2"], &[], "pg/after-live.sql");
+    restore_and_compare(&out, &["-j", "4"], &[], "pg/after-live.sql");
 }
 
 /// `pg_dump -Fc | dumpsed rewrite - -o out.dump`, from a live database.
@@ -448,7 +448,7 @@ fn directory_rename_keeps_toc_and_restores_to_the_live_result() {
         let s = script(&out);
         assert!(s.contains("SAP-2026-001") && s.contains("incident_safety_safetyactionplan"), "{name}");
         if std::env::var_os("DUMPSED_PG").is_some() {
-            restore_and_compare(&out, &["-j", "2"], &[], "pg/after-live.sql");
+            restore_and_compare(&out, &["-j", "4"], &[], "pg/after-live.sql");
         }
     }
 }

@@ -156,7 +156,7 @@ const fn cell(name: &'static str, dump: &'static [&'static str], file: &'static 
 const PLAIN: Cell = Cell { plain: true, ..cell("plain", &["-Fp"], "d.sql") };
 const CUSTOM: Cell = cell("custom", &["-Fc"], "d.dump");
 const CUSTOM_Z0: Cell = cell("custom -Z0", &["-Fc", "-Z0"], "d.dump");
-const DIRECTORY: Cell = Cell { restore: &["-j", "2"], ..cell("directory", &["-Fd"], "d.dir") };
+const DIRECTORY: Cell = Cell { restore: &["-j", "4"], ..cell("directory", &["-Fd"], "d.dir") };
 const TAR: Cell = cell("tar", &["-Ft"], "d.tar");
 const EVERY_FORMAT: &[Cell] = &[PLAIN, CUSTOM, CUSTOM_Z0, DIRECTORY, TAR];
 const STATS: Cell = Cell { stats: true, ..cell("custom --statistics", &["-Fc", "--statistics"], "d.dump") };
@@ -165,8 +165,8 @@ const LZ4_ZSTD: &[Cell] = &[
     cell("custom -Z lz4", &["-Fc", "-Z", "lz4"], "d.dump"),
     cell("custom -Z zstd", &["-Fc", "-Z", "zstd"], "d.dump"),
     cell("custom -Z zstd:9", &["-Fc", "-Z", "zstd:9"], "d.dump"),
-    Cell { restore: &["-j", "2"], ..cell("directory -Z lz4", &["-Fd", "-Z", "lz4"], "d.dir") },
-    Cell { restore: &["-j", "2"], ..cell("directory -Z zstd", &["-Fd", "-Z", "zstd"], "d.dir") },
+    Cell { restore: &["-j", "4"], ..cell("directory -Z lz4", &["-Fd", "-Z", "lz4"], "d.dir") },
+    Cell { restore: &["-j", "4"], ..cell("directory -Z zstd", &["-Fd", "-Z", "zstd"], "d.dir") },
     Cell { plain: true, ..cell("plain -Z zstd", &["-Fp", "-Z", "zstd"], "d.sql.zst") },
     Cell { plain: true, ..cell("plain -Z lz4", &["-Fp", "-Z", "lz4"], "d.sql.lz4") },
 ];
