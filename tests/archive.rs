@@ -617,6 +617,24 @@ fn v116_recompressed_archive_restores_identically_with_pg_restore_18() {
     }
 }
 
+/// Restores `out` with pg_restore 18 into the pg 15 test cluster, without
+/// the `SET transaction_timeout = 0;` line pg 15 refuses, and compares the
+/// result with the live rename.
+fn restore18_and_compare(dir: &Path, out: &Path, name: &str, tag: &str) {
+    let s: String = String::from_utf8_lossy(&ok(pg18("pg_restore").arg("-f").arg("-").arg(out)))
+        .lines()
+        .filter(|l| *l != "SET transaction_timeout = 0;")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let sql = dir.join(format!("{name}.sql"));
+    fs::write(&sql, s).expect("write");
+    let db = PgDb::new(tag);
+    db.restore(&sql);
+    let got = without_restrict_keys(&db.dump(&[]));
+    let want = without_restrict_keys(&fs::read(fixture("pg/after-live.sql")).expect("fixture"));
+    assert!(got == want, "{name}: {}", first_difference(&got, &want));
+}
+
 /// pg_restore 18's script of the rewritten 1.16 archive, played into the
 /// PostgreSQL 15 test server, gives the live result. The one line a pg 15
 /// server refuses, `SET transaction_timeout = 0;` (pg_restore ≥ 17 writes
@@ -628,19 +646,7 @@ fn v116_renamed_archive_restores_to_the_live_result() {
     for name in ["before-v116.dump", "before-v116-z0.dump"] {
         let out = dir.path().join(name);
         rewrite_to(&archive(name), &out, &with_rules());
-        let s = String::from_utf8_lossy(&ok(pg18("pg_restore").arg("-f").arg("-").arg(&out))).into_owned();
-        let s: String = s
-            .lines()
-            .filter(|l| *l != "SET transaction_timeout = 0;")
-            .map(|l| format!("{l}\n"))
-            .collect();
-        let sql = dir.path().join(format!("{name}.sql"));
-        fs::write(&sql, s).expect("write");
-        let db = PgDb::new("v116");
-        db.restore(&sql);
-        let got = without_restrict_keys(&db.dump(&[]));
-        let want = without_restrict_keys(&fs::read(fixture("pg/after-live.sql")).expect("fixture"));
-        assert!(got == want, "{name}: {}", first_difference(&got, &want));
+        restore18_and_compare(dir.path(), &out, name, "v116");
     }
 }
 
@@ -876,18 +882,7 @@ fn v116_directory_and_tar_archives() {
         rewrite_to(&archive(name), &out, &with_rules());
         assert_eq!(listing18(&out).lines().filter(|l| l.contains("incident_safety_safetyactionplan")).count(), 12, "{name}");
         if std::env::var_os("DUMPSED_PG").is_some() {
-            let s: String = String::from_utf8_lossy(&ok(pg18("pg_restore").arg("-f").arg("-").arg(&out)))
-                .lines()
-                .filter(|l| *l != "SET transaction_timeout = 0;")
-                .map(|l| format!("{l}\n"))
-                .collect();
-            let sql = dir.path().join(format!("{name}.sql"));
-            fs::write(&sql, s).expect("write");
-            let db = PgDb::new("v116d");
-            db.restore(&sql);
-            let got = without_restrict_keys(&db.dump(&[]));
-            let want = without_restrict_keys(&fs::read(fixture("pg/after-live.sql")).expect("fixture"));
-            assert!(got == want, "{name}: {}", first_difference(&got, &want));
+            restore18_and_compare(dir.path(), &out, name, "v116d");
         }
     }
 }
