@@ -5,7 +5,10 @@
 #
 #   bash scripts/setup.sh
 set -euo pipefail
-if compgen -G '/usr/lib/llvm-*/lib/libclang*.so*' >/dev/null || compgen -G '/usr/lib/x86_64-linux-gnu/libclang*.so*' >/dev/null; then
+# libclang.so itself, not libclang-cpp.so (installed by other LLVM packages,
+# and not what bindgen loads).
+if compgen -G '/usr/lib/llvm-*/lib/libclang.so*' >/dev/null || compgen -G '/usr/lib/x86_64-linux-gnu/libclang.so*' >/dev/null \
+    || compgen -G '/usr/lib/x86_64-linux-gnu/libclang-[0-9]*.so*' >/dev/null; then
     exit 0
 fi
 echo "setup: installing libclang-dev (needed to build pg_query)" >&2
