@@ -14,7 +14,7 @@
 //! Only the targeted field of a row is ever decoded; every other byte of the
 //! row is passed through untouched.
 
-use memchr::{memchr, memchr2, memrchr};
+use memchr::{memchr, memchr3, memrchr};
 
 /// The NULL marker of the text format.
 pub const NULL: &[u8] = b"\\N";
@@ -22,23 +22,137 @@ pub const NULL: &[u8] = b"\\N";
 /// Returns the byte ranges of the fields of one row (without its line end),
 /// reusing `out`. Splits on tabs that are not escaped by a backslash.
 pub fn split_fields(row: &[u8], out: &mut Vec<(usize, usize)>) {
+    split_row(row, 0, row.len(), out);
+}
+
+/// Frames and splits, in one pass, the row of `data[..end]` that starts at
+/// `from`: its fields' ranges go to `out` (cleared first; relative to
+/// `from`), and the return value is its row end, the first newline not
+/// escaped by a backslash (`end` when there is none). A CR just before the
+/// line end is a CRLF line end, not part of the last field: COPY writes a
+/// CR in data as `\r` (copyto.c), so a raw one can only end the line.
+pub fn split_row(data: &[u8], from: usize, end: usize, out: &mut Vec<(usize, usize)>) -> usize {
     out.clear();
+    let row = &data[from..end];
     let mut start = 0;
     let mut i = 0;
-    while let Some(j) = memchr2(b'\t', b'\\', &row[i..]) {
+    let mut row_end = row.len();
+    while let Some(j) = memchr3(b'\t', b'\\', b'\n', &row[i..]) {
         let at = i + j;
-        if row[at] == b'\\' {
-            i = at + 2; // the escaped byte is data, whatever it is
-            if i >= row.len() {
+        match row[at] {
+            b'\\' => {
+                i = at + 2; // the escaped byte is data, whatever it is
+                if i >= row.len() {
+                    break;
+                }
+            }
+            b'\t' => {
+                out.push((start, at));
+                start = at + 1;
+                i = start;
+            }
+            _ => {
+                row_end = at;
                 break;
             }
-        } else {
-            out.push((start, at));
-            start = at + 1;
-            i = start;
         }
     }
-    out.push((start, row.len()));
+    let last = if row_end > start && row[row_end - 1] == b'\r' {
+        row_end - 1
+    } else {
+        row_end
+    };
+    out.push((start, last));
+    from + row_end
+}
+
+/// Splits the COPY text rows of `data[start..end]` into fields, in one pass:
+/// per 64 bytes, a bitmask of the tabs, backslashes and newlines
+/// (`byte_mask`), walked bit by bit. Rows are short and their fields shorter, so this
+/// beats [`split_row`]'s memchr3, which starts a new search for every field.
+///
+/// Invariants: `mask` holds the not yet visited special bytes of
+/// `data[base..base + 64]`; every special byte before them has been
+/// visited; bytes before `skip` are escaped (the byte after a backslash is
+/// data, whatever it is, also across rows and blocks).
+pub struct RowSplitter<'a> {
+    data: &'a [u8],
+    pos: usize,
+    base: usize,
+    mask: u64,
+    skip: usize,
+}
+
+impl<'a> RowSplitter<'a> {
+    /// A splitter of the rows of `data[start..end]`.
+    pub fn new(data: &'a [u8], start: usize, end: usize) -> RowSplitter<'a> {
+        let data = &data[..end];
+        RowSplitter {
+            data,
+            pos: start,
+            base: start,
+            mask: special_mask(data, start),
+            skip: start,
+        }
+    }
+
+    /// The next row as `(start, row end)`, the row end being its newline
+    /// (or `end` for a last row without one); its fields go to `out`
+    /// (cleared first), relative to its start, as [`split_row`] gives them.
+    pub fn next_row(&mut self, out: &mut Vec<(usize, usize)>) -> Option<(usize, usize)> {
+        let row_start = self.pos;
+        if row_start >= self.data.len() {
+            return None;
+        }
+        out.clear();
+        let mut field = row_start;
+        loop {
+            while self.mask == 0 {
+                self.base += 64;
+                if self.base >= self.data.len() {
+                    let end = self.data.len();
+                    push_last_field(out, self.data, row_start, field, end);
+                    self.pos = end;
+                    return Some((row_start, end));
+                }
+                self.mask = special_mask(self.data, self.base);
+            }
+            let at = self.base + self.mask.trailing_zeros() as usize;
+            self.mask &= self.mask - 1;
+            if at < self.skip {
+                continue;
+            }
+            match self.data[at] {
+                b'\\' => self.skip = at + 2,
+                b'\t' => {
+                    out.push((field - row_start, at - row_start));
+                    field = at + 1;
+                }
+                _ => {
+                    push_last_field(out, self.data, row_start, field, at);
+                    self.pos = at + 1;
+                    return Some((row_start, at));
+                }
+            }
+        }
+    }
+}
+
+/// The last field of a row ending at `row_end`, without a CR before the
+/// line end (see [`split_row`]).
+fn push_last_field(out: &mut Vec<(usize, usize)>, data: &[u8], row_start: usize, field: usize, row_end: usize) {
+    let last = if row_end > field && data[row_end - 1] == b'\r' {
+        row_end - 1
+    } else {
+        row_end
+    };
+    out.push((field - row_start, last - row_start));
+}
+
+/// Bit `k` set when `data[base + k]` is a tab, a backslash or a newline.
+#[inline]
+fn special_mask(data: &[u8], base: usize) -> u64 {
+    crate::byte_mask::mask_at(data.get(base..).unwrap_or_default(), [b'\t', b'\\', b'\n'])
 }
 
 /// Why a field could not be decoded.
@@ -213,6 +327,43 @@ mod tests {
         assert_eq!(got, vec![&b"1"[..], b"a\\\tb", b"\\N", b"\\\\"]);
         split_fields(b"", &mut f);
         assert_eq!(f, vec![(0, 0)]);
+    }
+
+    #[test]
+    fn split_row_frames_and_splits_in_one_pass() {
+        let mut f = Vec::new();
+        let d = b"x\ta\\\nb\t\\\\\r\nnext\n";
+        let nl = split_row(d, 0, d.len(), &mut f);
+        assert_eq!(nl, 10);
+        let got: Vec<_> = f.iter().map(|&(s, e)| &d[s..e]).collect();
+        assert_eq!(got, vec![&b"x"[..], b"a\\\nb", b"\\\\"]);
+        assert_eq!(split_row(d, nl + 1, d.len(), &mut f), d.len() - 1);
+        assert_eq!(f, vec![(0, 4)]);
+        // No line end: the row runs to `end`.
+        assert_eq!(split_row(b"a\tb", 0, 3, &mut f), 3);
+        assert_eq!(f, vec![(0, 1), (2, 3)]);
+    }
+
+    proptest! {
+        #[test]
+        fn row_splitter_agrees_with_split_row(
+            data in proptest::collection::vec(prop_oneof![
+                Just(b'\t'), Just(b'\\'), Just(b'\n'), Just(b'\r'), Just(b'a')
+            ], 0..400),
+            start in 0usize..8,
+        ) {
+            let start = start.min(data.len());
+            let mut rows = RowSplitter::new(&data, start, data.len());
+            let (mut want, mut got) = (Vec::new(), Vec::new());
+            let mut at = start;
+            while at < data.len() {
+                let nl = split_row(&data, at, data.len(), &mut want);
+                prop_assert_eq!(rows.next_row(&mut got), Some((at, nl)));
+                prop_assert_eq!(&got, &want);
+                at = nl + 1;
+            }
+            prop_assert_eq!(rows.next_row(&mut got), None);
+        }
     }
 
     #[test]

@@ -31,6 +31,7 @@
 
 #[allow(missing_docs)] // internal, reached through `internals`
 mod archive;
+mod byte_mask;
 #[allow(missing_docs)] // internal, reached through `internals`
 mod checks;
 #[allow(missing_docs)] // internal, reached through `internals`

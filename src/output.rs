@@ -60,10 +60,61 @@ impl Write for TmpFile {
             TmpFile::Named(t) => t.write(buf),
         }
     }
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            TmpFile::Unnamed(f) => f.write_vectored(bufs),
+            TmpFile::Named(t) => t.as_file_mut().write_vectored(bufs),
+        }
+    }
     fn flush(&mut self) -> io::Result<()> {
         match self {
             TmpFile::Unnamed(f) => f.flush(),
             TmpFile::Named(t) => t.flush(),
+        }
+    }
+}
+
+/// Standard output as a plain file (a duplicate of descriptor 1) where
+/// there is one: `io::Stdout` is a `LineWriter`, which looks for the last
+/// newline of every write and copies what follows it into its buffer, work
+/// the dump's chunk-sized writes do not need.
+pub enum StdoutSink {
+    /// Descriptor 1, duplicated.
+    File(fs::File),
+    /// `io::Stdout`, when descriptor 1 could not be duplicated.
+    Std(io::Stdout),
+}
+
+impl StdoutSink {
+    fn open() -> StdoutSink {
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsFd;
+            if let Ok(fd) = io::stdout().as_fd().try_clone_to_owned() {
+                return StdoutSink::File(fs::File::from(fd));
+            }
+        }
+        StdoutSink::Std(io::stdout())
+    }
+}
+
+impl Write for StdoutSink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            StdoutSink::File(f) => f.write(buf),
+            StdoutSink::Std(s) => s.write(buf),
+        }
+    }
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            StdoutSink::File(f) => f.write_vectored(bufs),
+            StdoutSink::Std(s) => s.write_vectored(bufs),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            StdoutSink::File(f) => f.flush(),
+            StdoutSink::Std(s) => s.flush(),
         }
     }
 }
@@ -132,7 +183,7 @@ fn link_unnamed(_f: &fs::File, _to: &Path) -> io::Result<()> {
 
 /// Where the rewritten dump goes.
 pub enum Output {
-    Stdout(BufWriter<io::Stdout>),
+    Stdout(BufWriter<StdoutSink>),
     /// A temporary file, gone on drop unless [`Output::commit`] is called.
     File {
         path: PathBuf,
@@ -151,7 +202,7 @@ impl Output {
             _ => {
                 return Ok(Output::Stdout(BufWriter::with_capacity(
                     1 << 20,
-                    io::stdout(),
+                    StdoutSink::open(),
                 )))
             }
         };
@@ -215,6 +266,25 @@ impl Output {
             Output::Stdout(w) => w,
             Output::File { tmp, .. } => tmp,
         }
+    }
+
+    /// The output without its buffer, for a writer that hands over whole
+    /// chunks (the pipeline): its vectored writes then go to the file as
+    /// they are, not through a copy into the buffer. What was written
+    /// through [`Output::writer`] before is flushed first.
+    pub fn direct(&mut self) -> Result<&mut dyn Write> {
+        let w: &mut dyn Write = match self {
+            Output::Stdout(w) => {
+                w.flush().map_err(|e| Error::io("writing to stdout", e))?;
+                w.get_mut()
+            }
+            Output::File { path, tmp, .. } => {
+                tmp.flush()
+                    .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+                tmp.get_mut()
+            }
+        };
+        Ok(w)
     }
 
     /// The output as an archive sink: a file can seek (so the archive gets

@@ -181,6 +181,37 @@ pub struct Rewritten {
     pub pieces: Vec<Piece>,
     pub owned: Vec<u8>,
     pub counts: Counts,
+    /// Newlines in the chunk (the writer numbers lines across chunks).
+    pub lines: u64,
+}
+
+/// Counts the newlines of `data` and finds its first NUL byte, in one pass
+/// over every byte of the chunk (memchr counts or finds, not both at once;
+/// this loop of byte compares into 32 lane counters is what the compiler
+/// vectorises well). The count is only meaningful when no NUL is found.
+pub fn lines_and_nul(data: &[u8]) -> (u64, Option<usize>) {
+    // A lane counts at most 255 newlines: one per 32-byte group of a block.
+    const BLOCK: usize = 32 * 255;
+    let mut lines = 0u64;
+    for (b, block) in data.chunks(BLOCK).enumerate() {
+        let mut nl = [0u8; 32];
+        let mut zero = [0u8; 32];
+        let mut groups = block.chunks_exact(32);
+        for g in &mut groups {
+            for k in 0..32 {
+                nl[k] += u8::from(g[k] == b'\n');
+                zero[k] |= u8::from(g[k] == 0);
+            }
+        }
+        let tail = groups.remainder();
+        if zero.iter().any(|&z| z != 0) || tail.contains(&0) {
+            let at = memchr::memchr(0, block).unwrap_or(0);
+            return (lines, Some(b * BLOCK + at));
+        }
+        lines += nl.iter().map(|&n| u64::from(n)).sum::<u64>()
+            + tail.iter().filter(|&&c| c == b'\n').count() as u64;
+    }
+    (lines, None)
 }
 
 impl Rewritten {
@@ -233,7 +264,8 @@ pub fn rewrite_chunk(chunk: &Chunk) -> Result<Rewritten, LocalError> {
     let plan: &Plan = &chunk.plan;
     // Neither PostgreSQL text nor an SQL script can hold a NUL byte: it is
     // damage, not data, and would only fail later, at restore.
-    if let Some(at) = memchr::memchr(0, &chunk.data) {
+    let (lines, nul) = lines_and_nul(&chunk.data);
+    if let Some(at) = nul {
         return Err(LocalError::new(
             at,
             "NUL byte: not valid anywhere in a SQL dump (damaged file?)",
@@ -248,6 +280,7 @@ pub fn rewrite_chunk(chunk: &Chunk) -> Result<Rewritten, LocalError> {
     });
     let mut emit = Emit {
         out: Rewritten {
+            lines,
             counts: Counts {
                 lengths_in_bytes: single_byte,
                 ..Counts::for_plan(plan)
@@ -649,8 +682,6 @@ fn copy_rows(
 ) -> Result<(), LocalError> {
     let mut fields = Vec::with_capacity(edits.ncols + 1);
     let mut value = Vec::new();
-    let mut row_start = start;
-    let region = &data[..end];
     if plan.report {
         let t = emit
             .out
@@ -661,17 +692,9 @@ fn copy_rows(
         t.bytes += (end - start) as u64;
         t.rows += copy_text::count_rows(&data[start..end]);
     }
-    while row_start < end {
-        let nl = copy_text::next_row_end(region, row_start).unwrap_or(end);
-        // A CR before the newline is a CRLF line end: COPY escapes a CR in
-        // data as `\r`, so a raw one can only end the line.
-        let row_end = if nl > row_start && data[nl - 1] == b'\r' {
-            nl - 1
-        } else {
-            nl
-        };
-        let row = &data[row_start..row_end];
-        copy_text::split_fields(row, &mut fields);
+    let mut rows = copy_text::RowSplitter::new(data, start, end);
+    while let Some((row_start, nl)) = rows.next_row(&mut fields) {
+        let row = &data[row_start..nl];
         if edits.ncols != 0 && fields.len() != edits.ncols {
             return Err(LocalError::new(
                 row_start,
@@ -719,7 +742,6 @@ fn copy_rows(
                 }
             }
         }
-        row_start = nl + 1;
     }
     Ok(())
 }
@@ -975,6 +997,22 @@ mod tests {
                 ..Default::default()
             },
             copied_to: 0,
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn lines_and_nul_counts_and_finds_as_memchr_does(
+            data in proptest::collection::vec(prop_oneof![Just(b'\n'), Just(0u8), Just(b'a')], 0..20_000),
+            cut in 0usize..20_000,
+        ) {
+            // Mostly without NUL, so that the count is tested too.
+            let data: Vec<u8> = data.iter().map(|&b| if b == 0 && cut % 7 != 0 { b'b' } else { b }).collect();
+            let (lines, nul) = lines_and_nul(&data);
+            prop_assert_eq!(nul, memchr::memchr(0, &data));
+            if nul.is_none() {
+                prop_assert_eq!(lines, memchr::memchr_iter(b'\n', &data).count() as u64);
+            }
         }
     }
 

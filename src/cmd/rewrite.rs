@@ -205,12 +205,12 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
     let summary = match log.as_mut() {
         Some(l) => job::rewrite(
             src,
-            output.writer(),
+            output.direct()?,
             &rules,
             &options,
             Observers(vec![Box::new(tick), Box::new(CsvChangeLog(l.writer()))]),
         ),
-        None => job::rewrite(src, output.writer(), &rules, &options, tick),
+        None => job::rewrite(src, output.direct()?, &rules, &options, tick),
     };
     if let Some(b) = &bar {
         b.finish_and_clear();
