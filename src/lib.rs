@@ -32,6 +32,7 @@
 #[allow(missing_docs)] // internal, reached through `internals`
 mod archive;
 mod byte_mask;
+mod chunk_buf;
 #[allow(missing_docs)] // internal, reached through `internals`
 mod checks;
 #[allow(missing_docs)] // internal, reached through `internals`
@@ -91,6 +92,10 @@ pub mod internals {
     #[allow(missing_docs)]
     pub mod archive {
         pub use crate::archive::*;
+    }
+    #[allow(missing_docs)]
+    pub mod chunk_buf {
+        pub use crate::chunk_buf::*;
     }
     #[allow(missing_docs)]
     pub mod checks {

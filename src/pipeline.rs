@@ -87,7 +87,7 @@ struct Done {
     unique_rules: Vec<usize>,
     seq: u64,
     offset: u64,
-    data: Vec<u8>,
+    data: crate::chunk_buf::ChunkBuf,
     lines: u64,
     counts: Counts,
     body: std::result::Result<Body, LocalError>,
@@ -242,7 +242,7 @@ pub fn run<R: Read + Send>(
         let _ = permit_tx.send(());
     }
     let (done_tx, done_rx) = unbounded::<Msg>();
-    let (recycle_tx, recycle_rx) = bounded::<Vec<u8>>(inflight);
+    let (recycle_tx, recycle_rx) = bounded::<crate::chunk_buf::ChunkBuf>(inflight);
     reader.recycle_from(recycle_rx);
     let compress = config.compress;
 
@@ -286,7 +286,20 @@ pub fn run<R: Read + Send>(
         let mut tables = Vec::new();
         let mut triggers = Vec::new();
         let mut versions = None;
-        let mut check = crate::checks::UniqueCheck::default();
+        // The collision check sorts and spills every final value: on a
+        // thread of its own, so that the writer only writes. The channel
+        // holds at most `inflight` chunks' values.
+        let (check_tx, check_rx) = bounded::<Vec<crate::checks::Final>>(inflight);
+        let checker = std::thread::Builder::new()
+            .name("dumpsed-check".into())
+            .spawn_scoped(scope, move || -> std::io::Result<(Vec<crate::checks::Collision>, bool)> {
+                let mut check = crate::checks::UniqueCheck::default();
+                for finals in check_rx {
+                    check.feed(&finals)?;
+                }
+                Ok((check.finish()?, check.gave_up))
+            })
+            .map_err(|e| Error::io("starting the collision check thread", e))?;
         let result = (|| {
             for msg in done_rx.iter() {
                 let done = match msg {
@@ -294,7 +307,7 @@ pub fn run<R: Read + Send>(
                     Msg::Fatal(e) => return Err(e),
                 };
                 pending.insert(done.seq, done);
-                while let Some(done) = pending.remove(&next) {
+                while let Some(mut done) = pending.remove(&next) {
                     match &done.body {
                         Err(e) => {
                             let pos = Position {
@@ -323,9 +336,11 @@ pub fn run<R: Read + Send>(
                         report_changes(observer, &done, lines)
                             .map_err(|e| Error::io("reporting rewritten values (--log-changes)", e))?;
                     }
-                    check
-                        .feed(&done.counts.finals)
-                        .map_err(|e| Error::io("keeping values for the collision check", e))?;
+                    if !done.counts.finals.is_empty() {
+                        // A send fails only when the checker has stopped
+                        // on an error, which its join below reports.
+                        let _ = check_tx.send(std::mem::take(&mut done.counts.finals));
+                    }
                     unique_rules.clone_from(&done.unique_rules);
                     tables.extend(done.tables.iter().cloned());
                     triggers.extend(done.triggers.iter().cloned());
@@ -343,17 +358,20 @@ pub fn run<R: Read + Send>(
                     let _ = permit_tx.send(());
                 }
             }
+            drop(check_tx);
+            let (collisions, gave_up) = match checker.join() {
+                Ok(r) => r.map_err(|e| Error::io("checking for collisions", e))?,
+                Err(_) => return Err(Error::io("checking for collisions", std::io::Error::other("the check thread panicked"))),
+            };
             Ok(Outcome {
                 counts,
                 bytes_in,
                 bytes_out,
                 plan: last_plan,
                 encoding,
-                collisions: check
-                    .finish()
-                    .map_err(|e| Error::io("checking for collisions", e))?,
+                collisions,
                 unique_rules: std::mem::take(&mut unique_rules),
-                check_incomplete: check.gave_up,
+                check_incomplete: gave_up,
                 tables: std::mem::take(&mut tables),
                 triggers: std::mem::take(&mut triggers),
                 versions: versions.take(),

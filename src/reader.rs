@@ -16,6 +16,7 @@ use std::sync::Arc;
 use memchr::memchr;
 use memchr::memmem;
 
+use crate::chunk_buf::ChunkBuf;
 use crate::copy_text;
 use crate::error::{Error, LocalError};
 use crate::ident;
@@ -119,7 +120,7 @@ pub struct Chunk {
     pub seq: u64,
     /// Offset of `data[0]` in the (decompressed) input.
     pub offset: u64,
-    pub data: Vec<u8>,
+    pub data: ChunkBuf,
     pub segments: Vec<Segment>,
     /// Set on the last chunk when the input is malformed at `at`.
     pub error: Option<LocalError>,
@@ -247,7 +248,7 @@ pub struct Reader<R> {
     plan: Arc<Plan>,
     config: ReaderConfig,
     lexer: Lexer,
-    buf: Vec<u8>,
+    buf: ChunkBuf,
     /// Bytes of `buf` before `done` are covered by `segments`.
     done: usize,
     /// Scan position.
@@ -296,7 +297,7 @@ pub struct Reader<R> {
     versions: Option<String>,
     /// Chunk buffers the writer is done with, to frame the next chunks in
     /// (no fresh 2 MiB allocation, page faults and zeroing per chunk).
-    recycled: Option<crossbeam_channel::Receiver<Vec<u8>>>,
+    recycled: Option<crossbeam_channel::Receiver<ChunkBuf>>,
     /// SQLite: the dump's schema in an in-memory SQLite, which performs the
     /// renames itself (`sqlite_schema`); made at the first schema statement.
     shadow: Option<crate::sqlite_schema::Shadow>,
@@ -332,7 +333,7 @@ impl<R: Read> Reader<R> {
         Reader {
             input,
             plan,
-            buf: Vec::with_capacity(config.chunk_size + READ_SIZE),
+            buf: ChunkBuf::default(),
             recycled: None,
             config,
             lexer: Lexer::new(dialect),
@@ -376,7 +377,7 @@ impl<R: Read> Reader<R> {
     /// Pre-loads bytes already read from the input (e.g. by format
     /// detection), to be framed before the rest.
     pub fn with_prefix(mut self, prefix: Vec<u8>) -> Self {
-        self.buf = prefix;
+        self.buf = ChunkBuf::from(prefix);
         self
     }
 
@@ -437,19 +438,17 @@ impl<R: Read> Reader<R> {
 
     /// Takes the buffers of written chunks back from `rx` to frame new
     /// chunks in. Their old bytes are never read: a buffer is cleared first.
-    pub fn recycle_from(&mut self, rx: crossbeam_channel::Receiver<Vec<u8>>) {
+    pub fn recycle_from(&mut self, rx: crossbeam_channel::Receiver<ChunkBuf>) {
         self.recycled = Some(rx);
     }
 
     fn fill(&mut self) -> Result<(), Error> {
         let len = self.buf.len();
-        self.buf.resize(len + READ_SIZE, 0);
         let n = loop {
-            match self.input.read(&mut self.buf[len..]) {
+            match self.input.read(self.buf.spare(READ_SIZE)) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    self.buf.truncate(len);
                     let at = self.offset + len as u64;
                     return Err(Error::io(
                         format!("reading input (after decompressed byte {at})"),
@@ -458,7 +457,7 @@ impl<R: Read> Reader<R> {
                 }
             }
         };
-        self.buf.truncate(len + n);
+        self.buf.advance(n);
         self.eof = n == 0;
         Ok(())
     }
@@ -1720,8 +1719,7 @@ impl<R: Read> Reader<R> {
             self.done
         };
         let mut rest = self.recycled.as_ref().and_then(|rx| rx.try_recv().ok()).unwrap_or_default();
-        rest.clear();
-        rest.reserve(self.config.chunk_size + READ_SIZE);
+        rest.truncate(0);
         rest.extend_from_slice(&self.buf[cut..]);
         let mut data = std::mem::replace(&mut self.buf, rest);
         data.truncate(cut);
