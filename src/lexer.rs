@@ -525,10 +525,32 @@ static QUICK: [[u8; 256]; 4] = [
 /// decisions (checked by the property tests below).
 pub fn quick_stop(dialect: Dialect, std_strings: bool, stops: Stops, buf: &[u8], from: usize) -> Quick {
     let pg = dialect == Dialect::Postgres;
-    let classes = &QUICK[usize::from(!pg) * 2 + usize::from(stops == Stops::Values)];
+    let kind = usize::from(!pg) * 2 + usize::from(stops == Stops::Values);
+    let classes = &QUICK[kind];
     let n = buf.len();
     let mut i = from;
+    // A statement's scan skips ordinary bytes 64 at a time: `mask` marks
+    // the bytes of `buf[base..base + 64]` whose class is not 0
+    // (`byte_mask`). The values of a row stop every few bytes, where a
+    // mask would be built for little: there every byte is looked at.
+    let masked = stops == Stops::Statement;
+    let mask_at = |at: usize| if masked { quick_mask(kind, buf, at) } else { u64::MAX };
+    let mut base = from;
+    let mut mask = mask_at(from);
     while i < n {
+        if i >= base + 64 {
+            base = i;
+            mask = mask_at(i);
+        }
+        let next = mask & (u64::MAX << (i - base));
+        if next == 0 {
+            i = base + 64;
+            continue;
+        }
+        i = base + next.trailing_zeros() as usize;
+        if i >= n {
+            break;
+        }
         let b = buf[i];
         match classes[b as usize] {
             0 => i += 1,
@@ -543,6 +565,42 @@ pub fn quick_stop(dialect: Dialect, std_strings: bool, stops: Stops, buf: &[u8],
                     && (i - 1 == from || !is_word_start(buf[i - 2]));
                 let escapes = b == b'\'' && pg && (lone_e || !std_strings);
                 let mut j = i + 1;
+                if masked && !escapes {
+                    // The quotes are in the mask: walk its bits to the
+                    // closing one (other marked bytes are string data).
+                    loop {
+                        if j >= base + 64 {
+                            base = j;
+                            mask = mask_at(j);
+                        }
+                        let next = mask & (u64::MAX << (j - base));
+                        if next == 0 {
+                            j = base + 64;
+                            if j >= n {
+                                return Quick::Bail;
+                            }
+                            continue;
+                        }
+                        let at = base + next.trailing_zeros() as usize;
+                        if at >= n {
+                            return Quick::Bail;
+                        }
+                        if buf[at] != b {
+                            j = at + 1;
+                            continue;
+                        }
+                        // A closing quote, unless the next byte doubles it.
+                        match buf.get(at + 1) {
+                            None => return Quick::Bail,
+                            Some(&c) if c == b => j = at + 2,
+                            Some(_) => {
+                                i = at + 1;
+                                break;
+                            }
+                        }
+                    }
+                    continue;
+                }
                 loop {
                     // Most values are short: look at a few bytes before
                     // setting up a memchr.
@@ -587,6 +645,20 @@ pub fn quick_stop(dialect: Dialect, std_strings: bool, stops: Stops, buf: &[u8],
         }
     }
     Quick::End
+}
+
+/// The mask of the bytes of `QUICK[kind]`'s classes other than 0 in
+/// `buf[at..at + 64]` (`byte_mask`).
+#[inline]
+fn quick_mask(kind: usize, buf: &[u8], at: usize) -> u64 {
+    use crate::byte_mask::mask_at;
+    let rest = buf.get(at..).unwrap_or_default();
+    match kind {
+        0 => mask_at(rest, *b"();'\"-/$"),
+        1 => mask_at(rest, *b"(),;'\"-/$"),
+        2 => mask_at(rest, *b";'\"-/`["),
+        _ => mask_at(rest, *b"(),;'\"-/`["),
+    }
 }
 
 /// The end (just past its `;`) of the statement starting at `buf[from]`,
@@ -889,6 +961,25 @@ mod tests {
             }
             s
         })
+    }
+
+    #[test]
+    fn quick_masks_mark_the_quick_classes() {
+        // The bytes of class other than 0 in each of the `QUICK` tables.
+        const QUICK_BYTES: [&[u8]; 4] = [b"();'\"-/$", b"(),;'\"-/$", b";'\"-/`[", b"(),;'\"-/`["];
+        for (kind, table) in QUICK.iter().enumerate() {
+            let marked: Vec<u8> = (0..=255u8).filter(|&b| table[b as usize] != 0).collect();
+            let mut listed = QUICK_BYTES[kind].to_vec();
+            listed.sort_unstable();
+            assert_eq!(marked, listed, "table {kind}");
+            let all: Vec<u8> = (0..=255u8).collect();
+            for at in [0, 64, 128, 192] {
+                let m = quick_mask(kind, &all, at);
+                for k in 0..64 {
+                    assert_eq!(m >> k & 1 == 1, table[at + k] != 0, "table {kind} byte {}", at + k);
+                }
+            }
+        }
     }
 
     proptest::proptest! {
