@@ -529,27 +529,18 @@ pub fn quick_stop(dialect: Dialect, std_strings: bool, stops: Stops, buf: &[u8],
     let classes = &QUICK[kind];
     let n = buf.len();
     let mut i = from;
-    // A statement's scan skips ordinary bytes 64 at a time: `mask` marks
-    // the bytes of `buf[base..base + 64]` whose class is not 0
-    // (`byte_mask`). The values of a row stop every few bytes, where a
-    // mask would be built for little: there every byte is looked at.
+    // A statement's scan skips ordinary bytes, and the data of standard
+    // strings, 64 at a time (`Marks`). The values of a row stop every few
+    // bytes, where a mask would be built for little: there every byte is
+    // looked at.
     let masked = stops == Stops::Statement;
-    let mask_at = |at: usize| if masked { quick_mask(kind, buf, at) } else { u64::MAX };
-    let mut base = from;
-    let mut mask = mask_at(from);
+    let mut marks = Marks::new(kind);
     while i < n {
-        if i >= base + 64 {
-            base = i;
-            mask = mask_at(i);
-        }
-        let next = mask & (u64::MAX << (i - base));
-        if next == 0 {
-            i = base + 64;
-            continue;
-        }
-        i = base + next.trailing_zeros() as usize;
-        if i >= n {
-            break;
+        if masked {
+            match marks.next(buf, i) {
+                Some(at) => i = at,
+                None => break,
+            }
         }
         let b = buf[i];
         match classes[b as usize] {
@@ -565,56 +556,32 @@ pub fn quick_stop(dialect: Dialect, std_strings: bool, stops: Stops, buf: &[u8],
                     && (i - 1 == from || !is_word_start(buf[i - 2]));
                 let escapes = b == b'\'' && pg && (lone_e || !std_strings);
                 let mut j = i + 1;
-                if masked && !escapes {
-                    // The quotes are in the mask: walk its bits to the
-                    // closing one (other marked bytes are string data).
-                    loop {
-                        if j >= base + 64 {
-                            base = j;
-                            mask = mask_at(j);
-                        }
-                        let next = mask & (u64::MAX << (j - base));
-                        if next == 0 {
-                            j = base + 64;
-                            if j >= n {
-                                return Quick::Bail;
-                            }
-                            continue;
-                        }
-                        let at = base + next.trailing_zeros() as usize;
-                        if at >= n {
-                            return Quick::Bail;
-                        }
-                        if buf[at] != b {
-                            j = at + 1;
-                            continue;
-                        }
-                        // A closing quote, unless the next byte doubles it.
-                        match buf.get(at + 1) {
-                            None => return Quick::Bail,
-                            Some(&c) if c == b => j = at + 2,
-                            Some(_) => {
-                                i = at + 1;
-                                break;
-                            }
-                        }
-                    }
-                    continue;
-                }
                 loop {
-                    // Most values are short: look at a few bytes before
-                    // setting up a memchr.
-                    let near = buf[j..n.min(j + 16)].iter().position(|&c| c == b || (escapes && c == b'\\'));
-                    let found = match near {
-                        Some(k) => Some(k),
-                        None if j + 16 >= n => None,
-                        None if escapes => memchr2(b, b'\\', &buf[j + 16..]).map(|k| k + 16),
-                        None => memchr(b, &buf[j + 16..]).map(|k| k + 16),
+                    let found = if masked && !escapes {
+                        // The quotes are marked too: the next marked byte
+                        // that is this quote (others are string data).
+                        let mut at = j;
+                        loop {
+                            match marks.next(buf, at) {
+                                Some(q) if buf[q] != b => at = q + 1,
+                                other => break other,
+                            }
+                        }
+                    } else {
+                        // Most values are short: look at a few bytes
+                        // before setting up a memchr.
+                        let near = buf[j..n.min(j + 16)].iter().position(|&c| c == b || (escapes && c == b'\\'));
+                        match near {
+                            Some(k) => Some(k),
+                            None if j + 16 >= n => None,
+                            None if escapes => memchr2(b, b'\\', &buf[j + 16..]).map(|k| k + 16),
+                            None => memchr(b, &buf[j + 16..]).map(|k| k + 16),
+                        }
+                        .map(|k| j + k)
                     };
-                    let Some(k) = found else {
+                    let Some(at) = found else {
                         return Quick::Bail;
                     };
-                    let at = j + k;
                     if buf[at] == b'\\' {
                         // The escaped byte is taken whatever it is.
                         if at + 2 > n {
@@ -645,6 +612,41 @@ pub fn quick_stop(dialect: Dialect, std_strings: bool, stops: Stops, buf: &[u8],
         }
     }
     Quick::End
+}
+
+/// The bytes of a buffer whose `QUICK[kind]` class is not 0, found one
+/// 64-byte mask at a time. Invariant: unless `base` is `usize::MAX` (no
+/// mask yet), `mask` marks those bytes in `buf[base..base + 64]`.
+struct Marks {
+    kind: usize,
+    base: usize,
+    mask: u64,
+}
+
+impl Marks {
+    /// No mask yet: the first [`Marks::next`] builds one (a `base` past
+    /// any position).
+    fn new(kind: usize) -> Marks {
+        Marks { kind, base: usize::MAX, mask: 0 }
+    }
+
+    /// The first marked byte at or after `at`; `None` at the end of `buf`.
+    #[inline(always)]
+    fn next(&mut self, buf: &[u8], mut at: usize) -> Option<usize> {
+        while at < buf.len() {
+            if at < self.base || at >= self.base + 64 {
+                self.base = at;
+                self.mask = quick_mask(self.kind, buf, at);
+            }
+            let next = self.mask & (u64::MAX << (at - self.base));
+            if next != 0 {
+                // Bits past the end of `buf` are clear.
+                return Some(self.base + next.trailing_zeros() as usize);
+            }
+            at = self.base + 64;
+        }
+        None
+    }
 }
 
 /// The mask of the bytes of `QUICK[kind]`'s classes other than 0 in
