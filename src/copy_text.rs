@@ -14,7 +14,7 @@
 //! Only the targeted field of a row is ever decoded; every other byte of the
 //! row is passed through untouched.
 
-use memchr::{memchr, memchr3, memrchr};
+use memchr::{memchr, memrchr};
 
 /// The NULL marker of the text format.
 pub const NULL: &[u8] = b"\\N";
@@ -22,54 +22,20 @@ pub const NULL: &[u8] = b"\\N";
 /// Returns the byte ranges of the fields of one row (without its line end),
 /// reusing `out`. Splits on tabs that are not escaped by a backslash.
 pub fn split_fields(row: &[u8], out: &mut Vec<(usize, usize)>) {
-    split_row(row, 0, row.len(), out);
-}
-
-/// Frames and splits, in one pass, the row of `data[..end]` that starts at
-/// `from`: its fields' ranges go to `out` (cleared first; relative to
-/// `from`), and the return value is its row end, the first newline not
-/// escaped by a backslash (`end` when there is none). A CR just before the
-/// line end is a CRLF line end, not part of the last field: COPY writes a
-/// CR in data as `\r` (copyto.c), so a raw one can only end the line.
-pub fn split_row(data: &[u8], from: usize, end: usize, out: &mut Vec<(usize, usize)>) -> usize {
-    out.clear();
-    let row = &data[from..end];
-    let mut start = 0;
-    let mut i = 0;
-    let mut row_end = row.len();
-    while let Some(j) = memchr3(b'\t', b'\\', b'\n', &row[i..]) {
-        let at = i + j;
-        match row[at] {
-            b'\\' => {
-                i = at + 2; // the escaped byte is data, whatever it is
-                if i >= row.len() {
-                    break;
-                }
-            }
-            b'\t' => {
-                out.push((start, at));
-                start = at + 1;
-                i = start;
-            }
-            _ => {
-                row_end = at;
-                break;
-            }
-        }
+    if RowSplitter::new(row, 0, row.len()).next_row(out).is_none() {
+        // An empty row is one empty field.
+        out.clear();
+        out.push((0, 0));
     }
-    let last = if row_end > start && row[row_end - 1] == b'\r' {
-        row_end - 1
-    } else {
-        row_end
-    };
-    out.push((start, last));
-    from + row_end
 }
 
 /// Splits the COPY text rows of `data[start..end]` into fields, in one pass:
 /// per 64 bytes, a bitmask of the tabs, backslashes and newlines
-/// (`byte_mask`), walked bit by bit. Rows are short and their fields shorter, so this
-/// beats [`split_row`]'s memchr3, which starts a new search for every field.
+/// (`byte_mask`), walked bit by bit. Rows are short and their fields
+/// shorter, so this beats a memchr per field, which starts a new search
+/// each time. A CR just before the line end is a CRLF line end, not part of
+/// the last field: COPY writes a CR in data as `\r` (copyto.c), so a raw
+/// one can only end the line.
 ///
 /// Invariants: `mask` holds the not yet visited special bytes of
 /// `data[base..base + 64]`; every special byte before them has been
@@ -98,7 +64,7 @@ impl<'a> RowSplitter<'a> {
 
     /// The next row as `(start, row end)`, the row end being its newline
     /// (or `end` for a last row without one); its fields go to `out`
-    /// (cleared first), relative to its start, as [`split_row`] gives them.
+    /// (cleared first), relative to its start.
     pub fn next_row(&mut self, out: &mut Vec<(usize, usize)>) -> Option<(usize, usize)> {
         let row_start = self.pos;
         if row_start >= self.data.len() {
@@ -139,7 +105,7 @@ impl<'a> RowSplitter<'a> {
 }
 
 /// The last field of a row ending at `row_end`, without a CR before the
-/// line end (see [`split_row`]).
+/// line end.
 fn push_last_field(out: &mut Vec<(usize, usize)>, data: &[u8], row_start: usize, field: usize, row_end: usize) {
     let last = if row_end > field && data[row_end - 1] == b'\r' {
         row_end - 1
@@ -329,24 +295,46 @@ mod tests {
         assert_eq!(f, vec![(0, 0)]);
     }
 
+    /// The row starting at `from`, byte by byte as copyfromparse.c reads
+    /// it: its row end and its fields (relative to `from`).
+    fn oracle(data: &[u8], from: usize) -> (usize, Vec<(usize, usize)>) {
+        let (mut fields, mut start, mut i) = (Vec::new(), from, from);
+        while i < data.len() && data[i] != b'\n' {
+            match data[i] {
+                b'\\' => i += 2,
+                b'\t' => {
+                    fields.push((start - from, i - from));
+                    start = i + 1;
+                    i += 1;
+                }
+                _ => i += 1,
+            }
+        }
+        let end = i.min(data.len());
+        let last = if end > start && data[end - 1] == b'\r' { end - 1 } else { end };
+        fields.push((start - from, last - from));
+        (end, fields)
+    }
+
     #[test]
-    fn split_row_frames_and_splits_in_one_pass() {
+    fn row_splitter_frames_and_splits_in_one_pass() {
         let mut f = Vec::new();
         let d = b"x\ta\\\nb\t\\\\\r\nnext\n";
-        let nl = split_row(d, 0, d.len(), &mut f);
-        assert_eq!(nl, 10);
+        let mut rows = RowSplitter::new(d, 0, d.len());
+        assert_eq!(rows.next_row(&mut f), Some((0, 10)));
         let got: Vec<_> = f.iter().map(|&(s, e)| &d[s..e]).collect();
         assert_eq!(got, vec![&b"x"[..], b"a\\\nb", b"\\\\"]);
-        assert_eq!(split_row(d, nl + 1, d.len(), &mut f), d.len() - 1);
+        assert_eq!(rows.next_row(&mut f), Some((11, d.len() - 1)));
         assert_eq!(f, vec![(0, 4)]);
+        assert_eq!(rows.next_row(&mut f), None);
         // No line end: the row runs to `end`.
-        assert_eq!(split_row(b"a\tb", 0, 3, &mut f), 3);
+        assert_eq!(RowSplitter::new(b"a\tb", 0, 3).next_row(&mut f), Some((0, 3)));
         assert_eq!(f, vec![(0, 1), (2, 3)]);
     }
 
     proptest! {
         #[test]
-        fn row_splitter_agrees_with_split_row(
+        fn row_splitter_agrees_with_a_byte_by_byte_reading(
             data in proptest::collection::vec(prop_oneof![
                 Just(b'\t'), Just(b'\\'), Just(b'\n'), Just(b'\r'), Just(b'a')
             ], 0..400),
@@ -354,10 +342,10 @@ mod tests {
         ) {
             let start = start.min(data.len());
             let mut rows = RowSplitter::new(&data, start, data.len());
-            let (mut want, mut got) = (Vec::new(), Vec::new());
+            let mut got = Vec::new();
             let mut at = start;
             while at < data.len() {
-                let nl = split_row(&data, at, data.len(), &mut want);
+                let (nl, want) = oracle(&data, at);
                 prop_assert_eq!(rows.next_row(&mut got), Some((at, nl)));
                 prop_assert_eq!(&got, &want);
                 at = nl + 1;
