@@ -15,6 +15,8 @@
 
 use memchr::{memchr, memchr2};
 
+use crate::byte_mask::ByteClasses;
+
 /// Which SQL dialect's lexical rules apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -485,10 +487,10 @@ pub enum Stops {
 /// 3 needs a look at the next byte (`-`, `/`), 4 bail.
 const fn quick_classes(pg: bool, values: bool) -> [u8; 256] {
     let mut t = [0u8; 256];
-    if pg || values {
-        t[b'(' as usize] = 1;
-        t[b')' as usize] = 1;
-    }
+    // SQLite ends a statement at any `;`: its statement scan stops at
+    // parentheses only to share the masked scan's stop bytes.
+    t[b'(' as usize] = 1;
+    t[b')' as usize] = 1;
     if values {
         t[b',' as usize] = 1;
     }
@@ -512,7 +514,7 @@ static QUICK: [[u8; 256]; 4] = [
     quick_classes(false, true),
 ];
 
-/// The fast path of the INSERT statement scan: from `buf[from]`, a token
+/// The stepped path of the INSERT scans: from `buf[from]`, a token
 /// boundary outside any string, to the next of the `stops` bytes that the
 /// [`Lexer`] would read as a punctuation token, jumping from quote to
 /// quote with memchr over string literals and quoted identifiers instead
@@ -522,26 +524,14 @@ static QUICK: [[u8; 256]; 4] = [
 /// rarer in dump INSERTs (comments, `$`, SQLite's other quotes) and a
 /// token cut by the end of `buf` give [`Quick::Bail`]: the caller then
 /// lexes the statement with [`Lexer`], so both paths make the same
-/// decisions (checked by the property tests below).
+/// decisions (checked by the property tests below). [`MaskedStops`] is
+/// tried first where strings take no escapes; this takes what it leaves.
 pub fn quick_stop(dialect: Dialect, std_strings: bool, stops: Stops, buf: &[u8], from: usize) -> Quick {
     let pg = dialect == Dialect::Postgres;
-    let kind = usize::from(!pg) * 2 + usize::from(stops == Stops::Values);
-    let classes = &QUICK[kind];
+    let classes = &QUICK[quick_kind(pg, stops)];
     let n = buf.len();
     let mut i = from;
-    // A statement's scan skips ordinary bytes, and the data of standard
-    // strings, 64 at a time (`Marks`). The values of a row stop every few
-    // bytes, where a mask would be built for little: there every byte is
-    // looked at.
-    let masked = stops == Stops::Statement;
-    let mut marks = Marks::new(kind);
     while i < n {
-        if masked {
-            match marks.next(buf, i) {
-                Some(at) => i = at,
-                None => break,
-            }
-        }
         let b = buf[i];
         match classes[b as usize] {
             0 => i += 1,
@@ -557,29 +547,16 @@ pub fn quick_stop(dialect: Dialect, std_strings: bool, stops: Stops, buf: &[u8],
                 let escapes = b == b'\'' && pg && (lone_e || !std_strings);
                 let mut j = i + 1;
                 loop {
-                    let found = if masked && !escapes {
-                        // The quotes are marked too: the next marked byte
-                        // that is this quote (others are string data).
-                        let mut at = j;
-                        loop {
-                            match marks.next(buf, at) {
-                                Some(q) if buf[q] != b => at = q + 1,
-                                other => break other,
-                            }
-                        }
-                    } else {
-                        // Most values are short: look at a few bytes
-                        // before setting up a memchr.
-                        let near = buf[j..n.min(j + 16)].iter().position(|&c| c == b || (escapes && c == b'\\'));
-                        match near {
-                            Some(k) => Some(k),
-                            None if j + 16 >= n => None,
-                            None if escapes => memchr2(b, b'\\', &buf[j + 16..]).map(|k| k + 16),
-                            None => memchr(b, &buf[j + 16..]).map(|k| k + 16),
-                        }
-                        .map(|k| j + k)
+                    // Most values are short: look at a few bytes before
+                    // setting up a memchr.
+                    let near = buf[j..n.min(j + 16)].iter().position(|&c| c == b || (escapes && c == b'\\'));
+                    let found = match near {
+                        Some(k) => Some(k),
+                        None if j + 16 >= n => None,
+                        None if escapes => memchr2(b, b'\\', &buf[j + 16..]).map(|k| k + 16),
+                        None => memchr(b, &buf[j + 16..]).map(|k| k + 16),
                     };
-                    let Some(at) = found else {
+                    let Some(at) = found.map(|k| j + k) else {
                         return Quick::Bail;
                     };
                     if buf[at] == b'\\' {
@@ -614,53 +591,144 @@ pub fn quick_stop(dialect: Dialect, std_strings: bool, stops: Stops, buf: &[u8],
     Quick::End
 }
 
-/// The bytes of a buffer whose `QUICK[kind]` class is not 0, found one
-/// 64-byte mask at a time. Invariant: unless `base` is `usize::MAX` (no
-/// mask yet), `mask` marks those bytes in `buf[base..base + 64]`.
-struct Marks {
+/// The index in [`QUICK`] of a dialect's classes for `stops`.
+fn quick_kind(pg: bool, stops: Stops) -> usize {
+    usize::from(!pg) * 2 + usize::from(stops == Stops::Values)
+}
+
+/// The same stops as [`quick_stop`], for text whose strings take no
+/// backslash escapes (SQLite's always; PostgreSQL's under
+/// `standard_conforming_strings`, every dump since 9.1), 64 bytes at a
+/// time with no step per string or per value.
+///
+/// A byte is inside a `'…'` string when it is an opening quote or an odd
+/// number of quotes precede it: the prefix XOR of the block's quote mask
+/// (simdjson's string mask, Langdale & Lemire 2019, §3.1.1). A doubled
+/// `''` closes and reopens the string with no byte in between, so it needs
+/// no rule of its own. The stop bytes outside strings are then the
+/// punctuation tokens. Whatever else outside a string would make the
+/// lexer read on differently (a `"` identifier, a comment, `$`, an `E'`
+/// string, SQLite's `` ` `` and `[`), and a string cut by the end of the
+/// buffer, give [`Quick::Bail`], as in [`quick_stop`].
+///
+/// Invariants: `hits` holds the stop and special bytes outside strings of
+/// the block at `hits_base` not yet returned; `base` is the start of the
+/// next block, and `in_string` is all ones when `buf[base]` is inside a
+/// string, all zeros otherwise.
+pub struct MaskedStops<'a> {
+    buf: &'a [u8],
+    pg: bool,
     kind: usize,
+    from: usize,
     base: usize,
-    mask: u64,
+    in_string: u64,
+    hits_base: usize,
+    hits: u64,
 }
 
-impl Marks {
-    /// No mask yet: the first [`Marks::next`] builds one (a `base` past
-    /// any position).
-    fn new(kind: usize) -> Marks {
-        Marks { kind, base: usize::MAX, mask: 0 }
+impl<'a> MaskedStops<'a> {
+    /// The stops of `buf` from `from`, a token boundary outside any
+    /// string; `None` when the strings may take escapes (use [`quick_stop`]).
+    pub fn new(dialect: Dialect, std_strings: bool, stops: Stops, buf: &'a [u8], from: usize) -> Option<MaskedStops<'a>> {
+        let pg = dialect == Dialect::Postgres;
+        (!pg || std_strings).then(|| MaskedStops {
+            buf,
+            pg,
+            kind: quick_kind(pg, stops),
+            from,
+            base: from,
+            in_string: 0,
+            hits_base: from,
+            hits: 0,
+        })
     }
 
-    /// The first marked byte at or after `at`; `None` at the end of `buf`.
-    #[inline(always)]
-    fn next(&mut self, buf: &[u8], mut at: usize) -> Option<usize> {
-        while at < buf.len() {
-            if at < self.base || at >= self.base + 64 {
-                self.base = at;
-                self.mask = quick_mask(self.kind, buf, at);
+    /// The next stop, as [`quick_stop`] from just past the last one.
+    #[inline]
+    pub fn next_stop(&mut self) -> Quick {
+        loop {
+            while self.hits == 0 {
+                if self.base >= self.buf.len() {
+                    return if self.in_string == 0 { Quick::End } else { Quick::Bail };
+                }
+                if !self.block() {
+                    return Quick::Bail;
+                }
             }
-            let next = self.mask & (u64::MAX << (at - self.base));
-            if next != 0 {
-                // Bits past the end of `buf` are clear.
-                return Some(self.base + next.trailing_zeros() as usize);
+            let at = self.hits_base + self.hits.trailing_zeros() as usize;
+            self.hits &= self.hits - 1;
+            match self.buf[at] {
+                b @ (b';' | b'(' | b')' | b',') => return Quick::Stop(at, b),
+                // `--` and `/*` start comments (`//` too, to be safe, as in
+                // `quick_stop`); a lone `-` or `/` is an operator.
+                b @ (b'-' | b'/') => match self.buf.get(at + 1) {
+                    None => return Quick::Bail,
+                    Some(&c) if c == b || (b == b'/' && c == b'*') => return Quick::Bail,
+                    Some(_) => {}
+                },
+                _ => return Quick::Bail,
             }
-            at = self.base + 64;
         }
-        None
+    }
+
+    /// Masks the block at `base` into `hits`; false when it holds an `E'`
+    /// string, left to the lexer.
+    #[inline(never)]
+    fn block(&mut self) -> bool {
+        let base = self.base;
+        let groups = [1, STOP_GROUPS[self.kind], 2];
+        let [quotes, special, e] = match self.buf[base..].first_chunk::<64>() {
+            Some(block) => STOP_CLASSES.masks(block, groups),
+            None => short_block_masks(&self.buf[base..], groups),
+        };
+        let inside = prefix_xor(quotes) ^ self.in_string;
+        if self.pg {
+            // An `E` or `e` just before an opening quote may make an escape
+            // string (the lexer's `lone_e`).
+            let before = base > self.from && matches!(self.buf[base - 1], b'E' | b'e');
+            if quotes & inside & (e << 1 | u64::from(before)) != 0 {
+                return false;
+            }
+        }
+        self.hits = special & !inside;
+        self.hits_base = base;
+        // Bit 63 of `inside`: byte 63 is inside a string (or opens one).
+        self.in_string = 0u64.wrapping_sub(inside >> 63);
+        self.base = base + 64;
+        true
     }
 }
 
-/// The mask of the bytes of `QUICK[kind]`'s classes other than 0 in
-/// `buf[at..at + 64]` (`byte_mask`).
+/// [`ByteClasses::masks`] of `STOP_CLASSES` for the last, short block of
+/// a buffer: copied into a whole block, the padding's bits cleared.
+#[cold]
+fn short_block_masks<const G: usize>(rest: &[u8], groups: [u8; G]) -> [u64; G] {
+    let mut padded = [0u8; 64];
+    padded[..rest.len()].copy_from_slice(rest);
+    STOP_CLASSES.masks(&padded, groups).map(|m| m & !(u64::MAX << rest.len()))
+}
+
+/// The buckets of [`MaskedStops`]: bit 0 the quote, 1 `E` and `e`, 2
+/// `"()-/`, 3 `$`, 4 `,`, 5 `;`, 6 `[`, 7 `` ` ``.
+static STOP_CLASSES: ByteClasses<8> =
+    ByteClasses::new([b"'", b"Ee", b"\"()-/", b"$", b",", b";", b"[", b"`"]);
+
+/// By `QUICK` index: the buckets of that table's classes other than 0,
+/// but the quote (stop bytes, and what makes the scan bail).
+const STOP_GROUPS: [u8; 4] = [
+    0b0010_1100, // PostgreSQL statement: "()-/ $ ;
+    0b0011_1100, // PostgreSQL values: and ,
+    0b1110_0100, // SQLite statement: "()-/ ; [ `
+    0b1111_0100, // SQLite values: and ,
+];
+
+/// Bit `k` of the result is the XOR of bits `0..=k` of `m`.
 #[inline]
-fn quick_mask(kind: usize, buf: &[u8], at: usize) -> u64 {
-    use crate::byte_mask::mask_at;
-    let rest = buf.get(at..).unwrap_or_default();
-    match kind {
-        0 => mask_at(rest, *b"();'\"-/$"),
-        1 => mask_at(rest, *b"(),;'\"-/$"),
-        2 => mask_at(rest, *b";'\"-/`["),
-        _ => mask_at(rest, *b"(),;'\"-/`["),
+fn prefix_xor(mut m: u64) -> u64 {
+    for shift in [1, 2, 4, 8, 16, 32] {
+        m ^= m << shift;
     }
+    m
 }
 
 /// The end (just past its `;`) of the statement starting at `buf[from]`,
@@ -668,23 +736,53 @@ fn quick_mask(kind: usize, buf: &[u8], at: usize) -> u64 {
 /// that is not a `CREATE` (no `BEGIN ATOMIC` or trigger body to count):
 /// PostgreSQL ends it at a `;` outside parentheses (psqlscan.l,
 /// `paren_depth`), SQLite at any `;`. `None`: not decided here (the
-/// statement runs past `buf`, or holds something [`quick_stop`] bails on).
+/// statement runs past `buf`, or holds something both quick scans bail on).
 pub fn quick_statement_end(dialect: Dialect, std_strings: bool, buf: &[u8], from: usize) -> Option<usize> {
+    if let Some(mut masked) = MaskedStops::new(dialect, std_strings, Stops::Statement, buf, from) {
+        if let Ok(end) = statement_end(dialect, || masked.next_stop()) {
+            return end;
+        }
+    }
+    statement_end(dialect, stepped_stops(dialect, std_strings, Stops::Statement, buf, from)).unwrap_or(None)
+}
+
+/// [`quick_stop`] from stop to stop: each call goes on just past the
+/// stop the call before returned.
+pub fn stepped_stops(
+    dialect: Dialect,
+    std_strings: bool,
+    stops: Stops,
+    buf: &[u8],
+    from: usize,
+) -> impl FnMut() -> Quick + '_ {
+    let mut i = from;
+    move || {
+        let q = quick_stop(dialect, std_strings, stops, buf, i);
+        if let Quick::Stop(at, _) = q {
+            i = at + 1;
+        }
+        q
+    }
+}
+
+/// A quick scan gave [`Quick::Bail`].
+pub struct Bailed;
+
+/// The statement end among the stops `next` gives in order; `Ok(None)`:
+/// the buffer ends first.
+fn statement_end(dialect: Dialect, mut next: impl FnMut() -> Quick) -> Result<Option<usize>, Bailed> {
     let pg = dialect == Dialect::Postgres;
     let mut parens = 0u32;
-    let mut i = from;
     loop {
-        match quick_stop(dialect, std_strings, Stops::Statement, buf, i) {
-            Quick::Stop(at, b) => {
-                match b {
-                    b'(' if pg => parens += 1,
-                    b')' if pg => parens = parens.saturating_sub(1),
-                    b';' if !pg || parens == 0 => return Some(at + 1),
-                    _ => {}
-                }
-                i = at + 1;
-            }
-            Quick::End | Quick::Bail => return None,
+        match next() {
+            Quick::Stop(at, b) => match b {
+                b'(' if pg => parens += 1,
+                b')' if pg => parens = parens.saturating_sub(1),
+                b';' if !pg || parens == 0 => return Ok(Some(at + 1)),
+                _ => {}
+            },
+            Quick::End => return Ok(None),
+            Quick::Bail => return Err(Bailed),
         }
     }
 }
@@ -955,8 +1053,10 @@ mod tests {
             Just(vec![0xff, 0xc3]),
             Just(b"NULL".to_vec()),
             "[a-zA-Z0-9 ]{0,4}".prop_map(String::into_bytes),
+            // Long runs: strings and statements across 64-byte blocks.
+            "[a-z ]{40,90}".prop_map(String::into_bytes),
         ];
-        prop::collection::vec(piece, 0..24).prop_map(|v| {
+        prop::collection::vec(piece, 0..40).prop_map(|v| {
             let mut s = b"INSERT INTO t VALUES(".to_vec();
             for p in v {
                 s.extend_from_slice(&p);
@@ -966,19 +1066,21 @@ mod tests {
     }
 
     #[test]
-    fn quick_masks_mark_the_quick_classes() {
-        // The bytes of class other than 0 in each of the `QUICK` tables.
-        const QUICK_BYTES: [&[u8]; 4] = [b"();'\"-/$", b"(),;'\"-/$", b";'\"-/`[", b"(),;'\"-/`["];
-        for (kind, table) in QUICK.iter().enumerate() {
-            let marked: Vec<u8> = (0..=255u8).filter(|&b| table[b as usize] != 0).collect();
-            let mut listed = QUICK_BYTES[kind].to_vec();
-            listed.sort_unstable();
-            assert_eq!(marked, listed, "table {kind}");
-            let all: Vec<u8> = (0..=255u8).collect();
-            for at in [0, 64, 128, 192] {
-                let m = quick_mask(kind, &all, at);
-                for k in 0..64 {
-                    assert_eq!(m >> k & 1 == 1, table[at + k] != 0, "table {kind} byte {}", at + k);
+    fn masked_stops_mark_the_quick_classes() {
+        // Each byte but the quote, then an ordinary byte: the masked scan
+        // must treat it as its `QUICK` class says `quick_stop` does.
+        for (d, std) in [(Dialect::Postgres, true), (Dialect::Sqlite, false)] {
+            for stops in [Stops::Statement, Stops::Values] {
+                let table = &QUICK[quick_kind(d == Dialect::Postgres, stops)];
+                for b in (0..=255u8).filter(|&b| b != b'\'') {
+                    let buf = [b, b'x'];
+                    let got = MaskedStops::new(d, std, stops, &buf, 0).map(|mut m| m.next_stop());
+                    let want = match table[b as usize] {
+                        0 | 3 => Quick::End,
+                        1 => Quick::Stop(0, b),
+                        _ => Quick::Bail,
+                    };
+                    assert_eq!(got, Some(want), "{d:?} {stops:?} byte {b}");
                 }
             }
         }
@@ -991,7 +1093,7 @@ mod tests {
         /// leaves the statement to it; and every stop it reports is one of
         /// the lexer's punctuation tokens, none skipped.
         #[test]
-        fn quick_scan_agrees_with_the_lexer(stmt in insert_statement(), cut in 0usize..200, std in proptest::bool::ANY) {
+        fn quick_scan_agrees_with_the_lexer(stmt in insert_statement(), cut in 0usize..600, std in proptest::bool::ANY) {
             for d in [Dialect::Postgres, Dialect::Sqlite] {
                 // Also cut short, as a read boundary cuts the buffer.
                 let buf = &stmt[..stmt.len().min(cut.max(21))];
@@ -999,23 +1101,40 @@ mod tests {
                 if let Some(end) = quick_statement_end(d, std, buf, 0) {
                     proptest::prop_assert_eq!(Some(end), slow, "{:?} {:?}", d, String::from_utf8_lossy(buf));
                 }
-                let mut quick = Vec::new();
-                let mut i = 0;
-                let complete = loop {
-                    match quick_stop(d, std, Stops::Values, buf, i) {
-                        Quick::Stop(at, b) => {
-                            quick.push((at, b));
-                            i = at + 1;
-                        }
-                        Quick::End => break true,
-                        Quick::Bail => break false,
+                // Each quick scan on its own (the first that decides is
+                // the one used).
+                let stepped = statement_end(d, stepped_stops(d, std, Stops::Statement, buf, 0));
+                if let Ok(Some(end)) = stepped {
+                    proptest::prop_assert_eq!(Some(end), slow, "stepped {:?} {:?}", d, String::from_utf8_lossy(buf));
+                }
+                if let Some(mut m) = MaskedStops::new(d, std, Stops::Statement, buf, 0) {
+                    if let Ok(Some(end)) = statement_end(d, || m.next_stop()) {
+                        proptest::prop_assert_eq!(Some(end), slow, "masked {:?} {:?}", d, String::from_utf8_lossy(buf));
                     }
-                };
+                }
                 let slow = slow_stops(d, std, buf);
-                if complete {
-                    proptest::prop_assert_eq!(&quick, &slow);
-                } else {
-                    proptest::prop_assert_eq!(&quick[..], &slow[..quick.len().min(slow.len())]);
+                let masked = MaskedStops::new(d, std, Stops::Values, buf, 0);
+                let scans: [Box<dyn FnMut() -> Quick>; 2] = [
+                    Box::new(stepped_stops(d, std, Stops::Values, buf, 0)),
+                    match masked {
+                        Some(mut m) => Box::new(move || m.next_stop()),
+                        None => Box::new(|| Quick::Bail),
+                    },
+                ];
+                for mut next in scans {
+                    let mut quick = Vec::new();
+                    let complete = loop {
+                        match next() {
+                            Quick::Stop(at, b) => quick.push((at, b)),
+                            Quick::End => break true,
+                            Quick::Bail => break false,
+                        }
+                    };
+                    if complete {
+                        proptest::prop_assert_eq!(&quick, &slow);
+                    } else {
+                        proptest::prop_assert_eq!(&quick[..], &slow[..quick.len().min(slow.len())]);
+                    }
                 }
             }
         }

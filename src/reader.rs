@@ -170,6 +170,13 @@ struct InsertMemo {
     /// list) and it ends at a token boundary, so the statement's end can
     /// be looked for from the end of the head.
     plain: bool,
+    /// The head may name a renamed table (`Plan::may_mention`). Only the
+    /// head is renamed in an INSERT (its values are data: a rename or a
+    /// value rule reaches them through `edits`), so the rows that follow
+    /// are not searched again.
+    mentions: bool,
+    /// PostgreSQL: the head's renames, once resolved (`resolve_pg_head`).
+    pg_head: Option<Option<Arc<Vec<crate::pg_resolve::Replacement>>>>,
 }
 
 impl InsertMemo {
@@ -528,6 +535,12 @@ impl<R: Read> Reader<R> {
                         self.unit_start = start;
                         self.pos = end;
                         self.end_statement(start, end)?;
+                        // The line break after it is kept as the lexer's
+                        // space token would be (dumps write one per row).
+                        if self.buf.get(end) == Some(&b'\n') {
+                            self.pos = end + 1;
+                            self.push(Action::Keep, self.pos);
+                        }
                         return Ok(());
                     }
                 }
@@ -809,9 +822,8 @@ impl<R: Read> Reader<R> {
         // for the head is kept from the INSERT just before (and only while
         // no other statement came between, which could change the facts).
         let memo = self.insert_memo.take();
-        if let Some(m) = memo.filter(|m| m.applies(&self.plan, self.escapes, &self.buf[start..end])) {
-            let mentions = self.plan.may_mention(&self.buf[start..end]);
-            let action = self.insert_action(start, &m, mentions)?;
+        if let Some(mut m) = memo.filter(|m| m.applies(&self.plan, self.escapes, &self.buf[start..end])) {
+            let action = self.insert_action(start, &mut m)?;
             self.insert_memo = Some(m);
             return Ok(action);
         }
@@ -875,7 +887,9 @@ impl<R: Read> Reader<R> {
                     self.refuse_virtual_table_rename(start, end)?;
                     return self.resolve_sqlite(start, end, None);
                 }
-                let memo = InsertMemo {
+                let mut memo = InsertMemo {
+                    pg_head: None,
+                    mentions: self.plan.may_mention(&self.buf[start..start + values_at]),
                     plan: self.plan.clone(),
                     escapes: self.escapes,
                     head: self.buf[start..start + values_at].to_vec(),
@@ -886,7 +900,7 @@ impl<R: Read> Reader<R> {
                             || matches!(b, b'_' | b'"' | b'.' | b'(' | b')' | b',' | b' ' | b'\t' | b'\n' | b'\r')
                     }),
                 };
-                let action = self.insert_action(start, &memo, mentions);
+                let action = self.insert_action(start, &mut memo);
                 if !schema_row {
                     self.insert_memo = Some(memo);
                 }
@@ -1015,18 +1029,22 @@ impl<R: Read> Reader<R> {
         }
     }
 
-    /// The action for an INSERT whose head was decided in `memo`; `mentions`:
-    /// the whole statement may name a renamed table.
-    fn insert_action(&mut self, start: usize, memo: &InsertMemo, mentions: bool) -> Result<Action, LocalError> {
+    /// The action for an INSERT whose head was decided in `memo`.
+    fn insert_action(&mut self, start: usize, memo: &mut InsertMemo) -> Result<Action, LocalError> {
         let dialect = self.plan.dialect;
+        let mentions = memo.mentions;
         if memo.edits.is_none() && !mentions {
             return Ok(Action::Keep);
         }
         let values_at = memo.head.len();
-        let head = if dialect == Dialect::Postgres && mentions {
-            self.resolve_pg_head(start, start + values_at)?
-        } else {
-            None
+        let head = match &memo.pg_head {
+            _ if dialect != Dialect::Postgres || !mentions => None,
+            Some(resolved) => resolved.clone(),
+            None => {
+                let resolved = self.resolve_pg_head(start, start + values_at)?;
+                memo.pg_head = Some(resolved.clone());
+                resolved
+            }
         };
         Ok(Action::Insert {
             edits: memo.edits.clone(),

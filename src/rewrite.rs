@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use crate::copy_text;
 use crate::error::LocalError;
 use crate::ident;
-use crate::lexer::{Dialect, Token, TokenKind, Tokens};
+use crate::lexer::{Bailed, Dialect, Quick, Token, TokenKind, Tokens};
 use crate::pg_resolve::Replacement;
 use crate::plan::Plan;
 use crate::postgres;
@@ -891,18 +891,29 @@ struct QuickValues {
 }
 
 /// The edited values of `text` (`(…), (…);` after `VALUES`) found from
-/// separator to separator with [`crate::lexer::quick_stop`], without
-/// lexing the values in between. `None` when the quick scan bails or the
-/// rows are not well formed: `insert_values` then lexes every token and
-/// reports what is wrong exactly as before.
+/// separator to separator without lexing the values in between: with
+/// [`crate::lexer::MaskedStops`] where strings take no escapes, else (or
+/// when that bails) with [`crate::lexer::quick_stop`]. `None` when both
+/// bail or the rows are not well formed: `insert_values` then lexes every
+/// token and reports what is wrong exactly as before.
 fn quick_values(d: Dialect, escapes: bool, text: &[u8], edits: &ColumnEdits) -> Option<QuickValues> {
+    use crate::lexer::{stepped_stops, MaskedStops, Stops};
+    if let Some(mut masked) = MaskedStops::new(d, !escapes, Stops::Values, text, 0) {
+        if let Ok(found) = values_among(edits, || masked.next_stop()) {
+            return found;
+        }
+    }
+    values_among(edits, stepped_stops(d, !escapes, Stops::Values, text, 0)).unwrap_or(None)
+}
+
+/// [`quick_values`] among the stops `next` gives in order: `Err` when the
+/// scan bailed, `Ok(None)` when the rows are not well formed.
+fn values_among(edits: &ColumnEdits, mut next: impl FnMut() -> Quick) -> Result<Option<QuickValues>, Bailed> {
     let mut out = QuickValues { rows: 0, values: Vec::new() };
     let (mut depth, mut col, mut tuple_at, mut value_at) = (0u32, 0usize, 0usize, 0usize);
-    let mut i = 0;
     loop {
-        match crate::lexer::quick_stop(d, !escapes, crate::lexer::Stops::Values, text, i) {
-            crate::lexer::Quick::Stop(at, c) => {
-                i = at + 1;
+        match next() {
+            Quick::Stop(at, c) => {
                 if depth == 1 && (c == b',' || c == b')') {
                     if let Some(e) = edits.of(col) {
                         out.values.push((tuple_at, col, e, value_at, at));
@@ -911,11 +922,11 @@ fn quick_values(d: Dialect, escapes: bool, text: &[u8], edits: &ColumnEdits) -> 
                         depth = 0;
                         out.rows += 1;
                         if edits.ncols != 0 && col + 1 != edits.ncols {
-                            return None;
+                            return Ok(None);
                         }
                     } else {
                         col += 1;
-                        value_at = i;
+                        value_at = at + 1;
                     }
                     continue;
                 }
@@ -923,15 +934,18 @@ fn quick_values(d: Dialect, escapes: bool, text: &[u8], edits: &ColumnEdits) -> 
                     b'(' => {
                         depth += 1;
                         if depth == 1 {
-                            (col, tuple_at, value_at) = (0, at, i);
+                            (col, tuple_at, value_at) = (0, at, at + 1);
                         }
                     }
-                    b')' => depth = depth.checked_sub(1)?,
+                    b')' => match depth.checked_sub(1) {
+                        Some(d) => depth = d,
+                        None => return Ok(None),
+                    },
                     _ => {}
                 }
             }
-            crate::lexer::Quick::End => return (depth == 0).then_some(out),
-            crate::lexer::Quick::Bail => return None,
+            Quick::End => return Ok((depth == 0).then_some(out)),
+            Quick::Bail => return Err(Bailed),
         }
     }
 }

@@ -62,49 +62,60 @@ impl ValueRewrite {
     /// Applies the rewrite to one decoded value, returning the new value
     /// when it changes.
     pub fn apply(&self, value: &[u8]) -> Option<Vec<u8>> {
-        let selected = match value.get(..self.from.len()) {
-            Some(p) if self.prefix_ignores_case => p.eq_ignore_ascii_case(&self.from),
-            Some(p) => p == self.from.as_slice(),
-            None => false,
-        };
-        if self.from.is_empty() || !selected {
-            return None;
-        }
-        let mut out = Vec::with_capacity(value.len() + self.to.len());
-        let mut rest = value;
-        while let Some(i) = find(rest, &self.from) {
-            out.extend_from_slice(&rest[..i]);
-            out.extend_from_slice(&self.to);
-            rest = &rest[i + self.from.len()..];
-        }
-        out.extend_from_slice(rest);
-        // Selected but unchanged (`capa-1` under LIKE): nothing to write.
-        (out != value).then_some(out)
+        replace_selected(value, &self.from, &self.to, self.prefix_ignores_case)
     }
 
     /// True when `--reverse` would give `value` back from `out`, the value
     /// after [`ValueRewrite::apply`] (`out == value` when unchanged).
     pub fn reversible(&self, value: &[u8], out: &[u8]) -> bool {
-        if !self.prefix_ignores_case {
-            if !out.starts_with(&self.to) {
-                // The reverse selects only values starting with TO.
-                return out == value;
-            }
-            // Common case, without allocating: the reverse swaps exactly the
-            // prefix when neither text appears again after it.
-            let out_rest = &out[self.to.len()..];
+        let (from, to) = (&self.from[..], &self.to[..]);
+        if !selects(out, to, self.prefix_ignores_case) {
+            // The reverse leaves `out` as it is.
+            return out == value;
+        }
+        // Common case, without allocating: the reverse swaps exactly the
+        // prefix when neither text appears again after it.
+        if let Some(out_rest) = out.strip_prefix(to) {
             if out != value
-                && value.starts_with(&self.from)
-                && &value[self.from.len()..] == out_rest
-                && find(out_rest, &self.to).is_none()
-                && find(out_rest, &self.from).is_none()
+                && value.starts_with(from)
+                && &value[from.len()..] == out_rest
+                && find(out_rest, to).is_none()
+                && find(out_rest, from).is_none()
             {
                 return true;
             }
         }
-        let back = self.reversed().apply(out);
+        let back = replace_selected(out, to, from, self.prefix_ignores_case);
         back.as_deref().unwrap_or(out) == value
     }
+}
+
+/// True when the rewrite `from` → … selects `value`: it starts with
+/// `from` (in any ASCII case when `ignore_case`).
+fn selects(value: &[u8], from: &[u8], ignore_case: bool) -> bool {
+    match value.get(..from.len()) {
+        Some(p) if ignore_case => p.eq_ignore_ascii_case(from),
+        Some(p) => p == from,
+        None => false,
+    }
+}
+
+/// `value` with every `from` replaced by `to` when the rewrite selects it
+/// ([`selects`]); `None` when it is not selected or does not change.
+fn replace_selected(value: &[u8], from: &[u8], to: &[u8], ignore_case: bool) -> Option<Vec<u8>> {
+    if from.is_empty() || !selects(value, from, ignore_case) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(value.len() + to.len());
+    let mut rest = value;
+    while let Some(i) = find(rest, from) {
+        out.extend_from_slice(&rest[..i]);
+        out.extend_from_slice(to);
+        rest = &rest[i + from.len()..];
+    }
+    out.extend_from_slice(rest);
+    // Selected but unchanged (`capa-1` under LIKE): nothing to write.
+    (out != value).then_some(out)
 }
 
 /// Position of `needle` in `hay`: a plain scan for the short values column
@@ -869,6 +880,20 @@ mod tests {
         assert_eq!(r.apply(b"capa-1"), None);
         assert_eq!(r.apply(b"LEGACY-7"), None);
         assert_eq!(r.apply(b""), None);
+    }
+
+    proptest::proptest! {
+        /// The shortcuts of `reversible` agree with applying the reverse,
+        /// for values made of the rule's own letters in both cases.
+        #[test]
+        fn reversible_agrees_with_the_reverse(v in "[CAPSaps1-]{0,14}", ignore in proptest::bool::ANY, to in "(SAP-|S|CAPA-SAP-|sap-)") {
+            let mut r = rw("CAPA-", &to);
+            r.prefix_ignores_case = ignore;
+            let v = v.as_bytes();
+            let out = r.apply(v).unwrap_or_else(|| v.to_vec());
+            let back = r.reversed().apply(&out).unwrap_or_else(|| out.clone());
+            proptest::prop_assert_eq!(r.reversible(v, &out), back == v);
+        }
     }
 
     #[test]
