@@ -1,6 +1,8 @@
-//! The parallel pipeline: one reader thread frames chunks, a rayon pool
-//! rewrites (and optionally compresses) them, and the calling thread writes
-//! them strictly in order.
+//! The parallel pipeline: one reader thread frames chunks, worker threads
+//! rewrite (and optionally compress) them, and the calling thread writes
+//! them strictly in order. The workers wait for chunks on a channel and
+//! sleep while there is none (a work-stealing pool spins a while first,
+//! which on two cores takes the reader's CPU).
 //!
 //! Memory is bounded by a fixed number of permits: the reader takes one
 //! before framing a chunk and the writer returns it after writing that
@@ -121,26 +123,33 @@ fn report_changes(observer: &mut dyn Observer, done: &Done, lines_before: u64) -
     Ok(())
 }
 
-/// Writes a chunk's output pieces with vectored writes, straight from the
-/// chunk and the rewritten bytes: no copy into an output buffer, and one
-/// system call for a chunk nothing changed (else one per `IOV_MAX`, 1024 on
-/// Linux, pieces). Returns the bytes written.
-fn write_pieces(out: &mut dyn Write, rw: &Rewritten, data: &[u8]) -> std::io::Result<u64> {
-    const IOV_MAX: usize = 1024;
-    let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(rw.pieces.len().min(IOV_MAX));
+/// Writes a chunk's output pieces. Long pieces (unchanged runs of the
+/// input) go straight from the chunk, in a vectored write with what came
+/// before them; short ones (a rewritten value and the bytes between two of
+/// them) are gathered into `stage` first: the kernel's copy into the page
+/// cache costs per piece, and a rewritten table is a piece every few
+/// hundred bytes. Returns the bytes written.
+fn write_pieces(out: &mut dyn Write, rw: &Rewritten, data: &[u8], stage: &mut Vec<u8>) -> std::io::Result<u64> {
+    const LONG: usize = 64 << 10;
+    const STAGE: usize = 256 << 10;
+    stage.clear();
     let mut total = 0u64;
     rw.for_each_slice(data, |s| {
-        if !s.is_empty() {
-            total += s.len() as u64;
-            slices.push(IoSlice::new(s));
-        }
-        if slices.len() == IOV_MAX {
-            write_all_vectored(out, &mut slices)?;
-            slices.clear();
+        total += s.len() as u64;
+        if s.len() >= LONG {
+            write_all_vectored(out, &mut [IoSlice::new(stage), IoSlice::new(s)])?;
+            stage.clear();
+        } else {
+            if stage.len() + s.len() > STAGE {
+                out.write_all(stage)?;
+                stage.clear();
+            }
+            stage.extend_from_slice(s);
         }
         Ok::<(), std::io::Error>(())
     })?;
-    write_all_vectored(out, &mut slices)?;
+    out.write_all(stage)?;
+    stage.clear();
     Ok(total)
 }
 
@@ -231,11 +240,6 @@ pub fn run<R: Read + Send>(
     config: &PipelineConfig,
     observer: &mut dyn Observer,
 ) -> Result<Outcome> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(config.threads.max(1))
-        .thread_name(|i| format!("dumpsed-worker-{i}"))
-        .build()
-        .map_err(|e| Error::io("starting worker threads", std::io::Error::other(e)))?;
     let inflight = config.inflight.max(2);
     let (permit_tx, permit_rx) = bounded::<()>(inflight);
     for _ in 0..inflight {
@@ -247,7 +251,30 @@ pub fn run<R: Read + Send>(
     let compress = config.compress;
 
     std::thread::scope(|scope| {
-        let pool = &pool;
+        // The permits bound the chunks in flight, so the queue needs no bound.
+        let (work_tx, work_rx) = unbounded::<Chunk>();
+        for i in 0..config.threads.max(1) {
+            let (rx, tx) = (work_rx.clone(), done_tx.clone());
+            std::thread::Builder::new()
+                .name(format!("dumpsed-worker-{i}"))
+                .spawn_scoped(scope, move || {
+                    for chunk in rx {
+                        let seq = chunk.seq;
+                        // A panic must not leave a hole in the output: it
+                        // ends the run with an error instead.
+                        let msg = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| process(chunk, compress))) {
+                            Ok(done) => Msg::Done(done),
+                            Err(_) => Msg::Fatal(Error::io(
+                                format!("rewriting chunk {seq}"),
+                                std::io::Error::other("a worker thread panicked"),
+                            )),
+                        };
+                        let _ = tx.send(msg);
+                    }
+                })
+                .map_err(|e| Error::io("starting worker threads", e))?;
+        }
+        drop(work_rx);
         // Named, so that a profile tells the reader's CPU from the writer's.
         let framing = std::thread::Builder::new().name("dumpsed-reader".into());
         let spawned = framing.spawn_scoped(scope, move || {
@@ -255,10 +282,7 @@ pub fn run<R: Read + Send>(
                 match reader.next_chunk() {
                     Ok(Some(chunk)) => {
                         let last = chunk.error.is_some();
-                        let tx = done_tx.clone();
-                        pool.spawn(move || {
-                            let _ = tx.send(Msg::Done(process(chunk, compress)));
-                        });
+                        let _ = work_tx.send(chunk);
                         if last {
                             break;
                         }
@@ -300,6 +324,7 @@ pub fn run<R: Read + Send>(
                 Ok((check.finish()?, check.gave_up))
             })
             .map_err(|e| Error::io("starting the collision check thread", e))?;
+        let mut stage = Vec::new();
         let result = (|| {
             for msg in done_rx.iter() {
                 let done = match msg {
@@ -328,7 +353,7 @@ pub fn run<R: Read + Send>(
                             bytes_out += b.len() as u64;
                         }
                         Ok(Body::Pieces(rw)) => {
-                            bytes_out += write_pieces(out, rw, &done.data)
+                            bytes_out += write_pieces(out, rw, &done.data, &mut stage)
                                 .map_err(|e| Error::io("writing output", e))?;
                         }
                     }
