@@ -17,7 +17,10 @@
 #                             are followed by `sync OUT` (fsync), dumpsed runs with
 #                             `-o OUT` (temp file, fsync, rename, as users run it)
 #                      both (default): both tables
-#   --runs R           time each case R times, keep the fastest (default 1)
+#   --runs R           time each case R times, in R rounds that run every case once in
+#                      turn (so a slow minute of the machine falls on all cases, not on
+#                      one); the tables keep the fastest run and show the median too
+#                      (default 1)
 #   --idle-wait S      before each run, wait up to S seconds (default 300, --smoke 0) until
 #                      the machine is idle (< 15% CPU busy over 1 s): others' builds skew
 #                      the numbers; the `other CPU` column shows what ran beside each case
@@ -185,41 +188,45 @@ wait_idle() {
 run_case() {
     local key="$1" label="$2" warm="$3" bytes="$4" out="$5"
     shift 5
-    local cmd="$*" best="" rss=0 other="" cpu=0 i t0 t1 w r b0 b1 own o
-    for ((i = 0; i < RUNS; i++)); do
-        rm -f "$OUT".*
-        sync
-        cat "$warm" > /dev/null
-        wait_idle
-        read -r b0 _ < <(cpu_jiffies)
-        t0=$EPOCHREALTIME
-        if ! /usr/bin/time -v -o "$WORK/logs/$key.time" sh -c "$cmd" 2> "$WORK/logs/$key.err"; then
-            cat "$WORK/logs/$key.err" >&2
-            die "case '$label' failed: $cmd"
-        fi
-        t1=$EPOCHREALTIME
-        read -r b1 _ < <(cpu_jiffies)
-        [[ -s "$out" ]] || die "case '$label' wrote no output ($out)"
-        w=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-        r=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/logs/$key.time")
-        own=$(awk -F': ' '/User time|System time/ { s += $2 } END { print s + 0 }' "$WORK/logs/$key.time")
-        # CPU used by anything but this case while it ran (other processes, kernel
-        # threads such as writeback), as % of all cores over the case's wall time.
-        o=$(awk -v b="$((b1 - b0))" -v hz="$HZ" -v own="$own" -v w="$w" -v n="$(nproc)" \
-            'BEGIN { f = b / hz - own; if (f < 0) f = 0; p = (w > 0 ? 100 * f / (w * n) : 0); printf "%.0f", (p > 100 ? 100 : p) }')
-        if [[ -z $best ]] || awk -v a="$w" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$w; other=$o; cpu=$own; fi
-        (( r > rss )) && rss=$r
-    done
+    local cmd="$*" t0 t1 w r b0 b1 own o
     rm -f "$OUT".*
-    WALL[$key]=$best
-    RSS[$key]=$rss
-    BYTES[$key]=$bytes
-    LABEL[$key]=$label
-    OTHER[$key]=$other
-    CPU[$key]=$cpu
-    ORDER+=("$key")
-    log "$(printf '%-44s %8.3f s  CPU %6.2f s  %7.1f MiB RSS  other CPU %s%%' "$label" "$best" "$cpu" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" "$other")"
+    sync
+    cat "$warm" > /dev/null
+    wait_idle
+    read -r b0 _ < <(cpu_jiffies)
+    t0=$EPOCHREALTIME
+    if ! /usr/bin/time -v -o "$WORK/logs/$key.time" sh -c "$cmd" 2> "$WORK/logs/$key.err"; then
+        cat "$WORK/logs/$key.err" >&2
+        die "case '$label' failed: $cmd"
+    fi
+    t1=$EPOCHREALTIME
+    read -r b1 _ < <(cpu_jiffies)
+    [[ -s "$out" ]] || die "case '$label' wrote no output ($out)"
+    w=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+    r=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/logs/$key.time")
+    own=$(awk -F': ' '/User time|System time/ { s += $2 } END { print s + 0 }' "$WORK/logs/$key.time")
+    # CPU used by anything but this case while it ran (other processes, kernel
+    # threads such as writeback), as % of all cores over the case's wall time.
+    o=$(awk -v b="$((b1 - b0))" -v hz="$HZ" -v own="$own" -v w="$w" -v n="$(nproc)" \
+        'BEGIN { f = b / hz - own; if (f < 0) f = 0; p = (w > 0 ? 100 * f / (w * n) : 0); printf "%.0f", (p > 100 ? 100 : p) }')
+    rm -f "$OUT".*
+    if [[ -z ${LABEL[$key]:-} ]]; then
+        ORDER+=("$key")
+        LABEL[$key]=$label
+        BYTES[$key]=$bytes
+        RSS[$key]=0
+        WALLS[$key]=""
+    fi
+    WALLS[$key]+="$w "
+    if [[ -z ${WALL[$key]:-} ]] || awk -v a="$w" -v b="${WALL[$key]}" 'BEGIN { exit !(a < b) }'; then
+        WALL[$key]=$w; OTHER[$key]=$o; CPU[$key]=$own
+    fi
+    (( r > RSS[$key] )) && RSS[$key]=$r
+    log "$(printf '%-44s %8.3f s  CPU %6.2f s  %7.1f MiB RSS  other CPU %s%%' "$label" "$w" "$own" "$(awk -v k="$r" 'BEGIN { print k / 1024 }')" "$o")"
 }
+# median KEY -> the median wall time of KEY's runs
+median() { tr ' ' '\n' <<< "${WALLS[$1]}" | grep . | sort -n | awk '{ a[NR] = $1 } END { printf "%.3f", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
+declare -A WALLS
 declare -A OTHER
 declare -A LABEL
 
@@ -275,8 +282,8 @@ ratio() { awk -v a="${WALL[$1]:-0}" -v b="${WALL[$2]:-0}" 'BEGIN { if (b > 0) pr
 print_table() { # mode
     local m="$1" k base sedk
     printf '\n%s\n' "$([[ $m == cache ]] && echo "Page cache (no fsync; dumpsed writes to stdout)" || echo "Durable (cat/sed/gzip + fsync of the output; dumpsed -o OUT: temp file + fsync + rename)")"
-    printf '%-32s %9s %8s %9s %8s %8s %9s %10s\n' "case" "wall s" "CPU s" "MB/s" "x cat" "x sed" "RSS MiB" "other CPU"
-    printf '%-32s %9s %8s %9s %8s %8s %9s %10s\n' "--------------------------------" "-------" "------" "-------" "------" "------" "-------" "---------"
+    printf '%-32s %9s %9s %8s %9s %8s %8s %9s %10s\n' "case" "wall s" "median s" "CPU s" "MB/s" "x cat" "x sed" "RSS MiB" "other CPU"
+    printf '%-32s %9s %9s %8s %9s %8s %8s %9s %10s\n' "--------------------------------" "-------" "--------" "------" "-------" "------" "------" "-------" "---------"
     for k in "${ORDER[@]}"; do
         [[ $k == "$m".* ]] || continue
         case "$k" in
@@ -285,7 +292,7 @@ print_table() { # mode
             *.zsed|*.dz) base="$m.cat"; sedk="$m.zsed" ;;
             *) base="$m.cat"; sedk="$m.sed" ;;
         esac
-        printf '%-32s %9.3f %8.2f %9.0f %8s %8s %9.1f %9s%%\n' "${LABEL[$k]}" "${WALL[$k]}" "${CPU[$k]}" \
+        printf '%-32s %9.3f %9s %8.2f %9.0f %8s %8s %9.1f %9s%%\n' "${LABEL[$k]}" "${WALL[$k]}" "$(median "$k")" "${CPU[$k]}" \
             "$(awk -v b="${BYTES[$k]}" -v w="${WALL[$k]}" 'BEGIN { print (w > 0 ? b / 1e6 / w : 0) }')" \
             "$(ratio "$k" "$base")" "$(ratio "$k" "$sedk")" \
             "$(awk -v k="${RSS[$k]}" 'BEGIN { print k / 1024 }')" "${OTHER[$k]}"
@@ -348,20 +355,23 @@ machine() {
 
 LOAD0="$(cut -d' ' -f1-3 /proc/loadavg)"
 log "workdir $WORK; runs per case: $RUNS; idle wait up to ${IDLE_WAIT}s"
-if [[ $MODE == cache || $MODE == both ]]; then run_mode cache; fi
-if [[ $MODE == durable || $MODE == both ]]; then run_mode durable; fi
-if [[ -n $BIGF ]]; then
-    bigb=$(fsz "$BIGF")
-    run_case big.cat "cat, $BIG MiB" "$BIGF" "$bigb" "$OUT.x" "cat $(q "$BIGF") > $OUT.x"
-    run_case big.dn "dumpsed (all threads), $BIG MiB" "$BIGF" "$bigb" "$OUT.sql" \
-        "$(q "$DUMPSED") rewrite -q --preset capa-to-sap $(q "$BIGF") > $OUT.sql"
-fi
+for ((round = 1; round <= RUNS; round++)); do
+    log "round $round of $RUNS"
+    if [[ $MODE == cache || $MODE == both ]]; then run_mode cache; fi
+    if [[ $MODE == durable || $MODE == both ]]; then run_mode durable; fi
+    if [[ -n $BIGF ]]; then
+        bigb=$(fsz "$BIGF")
+        run_case big.cat "cat, $BIG MiB" "$BIGF" "$bigb" "$OUT.x" "cat $(q "$BIGF") > $OUT.x"
+        run_case big.dn "dumpsed (all threads), $BIG MiB" "$BIGF" "$bigb" "$OUT.sql" \
+            "$(q "$DUMPSED") rewrite -q --preset capa-to-sap $(q "$BIGF") > $OUT.sql"
+    fi
+done
 LOAD1="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo
 echo "=== dumpsed benchmark: pg dump $SIZE MiB (gzip -6 copy), SQLite and pg --inserts dumps $SMALL MiB, big $BIG MiB ==="
 machine
-echo "Load average: before $LOAD0, after $LOAD1; waited ${IDLE_WAITED}s in total for an idle machine. Runs per case: $RUNS (fastest kept)."
+echo "Load average: before $LOAD0, after $LOAD1; waited ${IDLE_WAITED}s in total for an idle machine. Runs per case: $RUNS, round-robin (fastest kept; median beside it)."
 echo "MB = 10^6 bytes of decompressed input. other CPU = CPU used beside the case (other processes, kernel writeback) in % of all cores."
 echo "x cat = wall / wall of cat of the same (plain) input; x sed = wall / wall of the matching sed case (plain, gzip pipeline, SQLite, --inserts)."
 for m in cache durable; do
