@@ -476,8 +476,8 @@ pub enum Quick {
 /// Which bytes [`quick_stop`] stops at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stops {
-    /// What ends a statement: `;`, and for PostgreSQL `(` and `)` (a `;`
-    /// inside parentheses does not).
+    /// What ends a statement: `;`, and `(` and `)` (in PostgreSQL a `;`
+    /// inside parentheses does not end it; SQLite's scan ignores them).
     Statement,
     /// `(`, `)`, `,` and `;`: what separates the values of rows.
     Values,
