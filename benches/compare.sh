@@ -16,7 +16,10 @@
 #                      durable: every command ends with its output on disk: cat/sed/gzip
 #                             are followed by `sync OUT` (fsync), dumpsed runs with
 #                             `-o OUT` (temp file, fsync, rename, as users run it)
-#                      both (default): both tables
+#                      null: every command writes to /dev/null, so only reading and the
+#                             work are timed (the page-cache writes are this VM's noisiest
+#                             part); the ratios to sed are the ones that mean something
+#                      both (default): cache and durable
 #   --runs R           time each case R times, in R rounds that run every case once in
 #                      turn (so a slow minute of the machine falls on all cases, not on
 #                      one); the tables keep the fastest run and show the median too
@@ -79,7 +82,7 @@ fi
 [[ $BIG =~ ^[0-9]+$ ]] || die "--big-size-mib must be a whole number"
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs must be >= 1"
 [[ $IDLE_WAIT =~ ^[0-9]+$ ]] || die "--idle-wait must be a number of seconds"
-case "$MODE" in cache|durable|both) ;; *) die "--mode must be cache, durable or both" ;; esac
+case "$MODE" in cache|durable|null|both) ;; *) die "--mode must be cache, durable, null or both" ;; esac
 for g in ${ONLY//,/ }; do
     case "$g" in plain|gz|sqlite|inserts) ;; *) die "--only: unknown group '$g' (plain, gz, sqlite, inserts)" ;; esac
 done
@@ -201,7 +204,7 @@ run_case() {
     fi
     t1=$EPOCHREALTIME
     read -r b1 _ < <(cpu_jiffies)
-    [[ -s "$out" ]] || die "case '$label' wrote no output ($out)"
+    [[ $out == /dev/null || -s "$out" ]] || die "case '$label' wrote no output ($out)"
     w=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
     r=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/logs/$key.time")
     own=$(awk -F': ' '/User time|System time/ { s += $2 } END { print s + 0 }' "$WORK/logs/$key.time")
@@ -233,8 +236,12 @@ declare -A LABEL
 fsz() { stat -c %s "$1"; }
 NP="$(nproc)"
 
-run_mode() { # cache|durable
+run_mode() { # cache|durable|null
     local m="$1" s="" dsync=""
+    # Where the commands write: files in WORK, or /dev/null (null: only
+    # the reading and the work are timed, no page-cache writes).
+    local X="$OUT.x" Y="$OUT.sql" YZ="$OUT.sql.gz"
+    [[ $m == null ]] && X=/dev/null Y=/dev/null YZ=/dev/null
     [[ $m == durable ]] && s=" && sync $OUT.x"
     local pgb sqb insb
     pgb=$(fsz "$PG"); sqb=$(fsz "$SQ"); insb=$(fsz "$INS")
@@ -246,33 +253,33 @@ run_mode() { # cache|durable
     }
     local D="$(q "$DUMPSED") rewrite -q --preset capa-to-sap"
     if want plain || want gz; then
-        run_case "$m.cat" "cat" "$PG" "$pgb" "$OUT.x" "cat $(q "$PG") > $OUT.x$s"
+        run_case "$m.cat" "cat" "$PG" "$pgb" "$X" "cat $(q "$PG") > $X$s"
     fi
     if want plain; then
-        run_case "$m.sed" "sed" "$PG" "$pgb" "$OUT.x" "sed '$SED_SCRIPT' $(q "$PG") > $OUT.x$s"
+        run_case "$m.sed" "sed" "$PG" "$pgb" "$X" "sed '$SED_SCRIPT' $(q "$PG") > $X$s"
     fi
     if want gz; then
-        run_case "$m.zsed" "gzip -dc | sed | gzip -6" "$PGZ" "$pgb" "$OUT.x" \
-            "gzip -dc $(q "$PGZ") | sed '$SED_SCRIPT' | gzip -6 > $OUT.x$s"
+        run_case "$m.zsed" "gzip -dc | sed | gzip -6" "$PGZ" "$pgb" "$X" \
+            "gzip -dc $(q "$PGZ") | sed '$SED_SCRIPT' | gzip -6 > $X$s"
     fi
     if want plain; then
-        run_case "$m.d1" "dumpsed -j1" "$PG" "$pgb" "$OUT.sql" "$D -j1 $(q "$PG") $(dout "$OUT.sql")"
-        run_case "$m.dn" "dumpsed (all threads: $NP)" "$PG" "$pgb" "$OUT.sql" "$D $(q "$PG") $(dout "$OUT.sql")"
+        run_case "$m.d1" "dumpsed -j1" "$PG" "$pgb" "$Y" "$D -j1 $(q "$PG") $(dout "$Y")"
+        run_case "$m.dn" "dumpsed (all threads: $NP)" "$PG" "$pgb" "$Y" "$D $(q "$PG") $(dout "$Y")"
     fi
     if want gz; then
-        run_case "$m.dz" "dumpsed gz -> gz" "$PGZ" "$pgb" "$OUT.sql.gz" "$D $(q "$PGZ") $(dout "$OUT.sql.gz" gz)"
+        run_case "$m.dz" "dumpsed gz -> gz" "$PGZ" "$pgb" "$YZ" "$D $(q "$PGZ") $(dout "$YZ" gz)"
     fi
     if want sqlite; then
-        run_case "$m.sqcat" "cat, SQLite dump" "$SQ" "$sqb" "$OUT.x" "cat $(q "$SQ") > $OUT.x$s"
-        run_case "$m.sqsed" "sed, SQLite dump" "$SQ" "$sqb" "$OUT.x" "sed '$SED_SCRIPT' $(q "$SQ") > $OUT.x$s"
-        run_case "$m.sqd1" "dumpsed -j1, SQLite dump" "$SQ" "$sqb" "$OUT.sql" "$D -j1 $(q "$SQ") $(dout "$OUT.sql")"
-        run_case "$m.sqd" "dumpsed, SQLite dump" "$SQ" "$sqb" "$OUT.sql" "$D $(q "$SQ") $(dout "$OUT.sql")"
+        run_case "$m.sqcat" "cat, SQLite dump" "$SQ" "$sqb" "$X" "cat $(q "$SQ") > $X$s"
+        run_case "$m.sqsed" "sed, SQLite dump" "$SQ" "$sqb" "$X" "sed '$SED_SCRIPT' $(q "$SQ") > $X$s"
+        run_case "$m.sqd1" "dumpsed -j1, SQLite dump" "$SQ" "$sqb" "$Y" "$D -j1 $(q "$SQ") $(dout "$Y")"
+        run_case "$m.sqd" "dumpsed, SQLite dump" "$SQ" "$sqb" "$Y" "$D $(q "$SQ") $(dout "$Y")"
     fi
     if want inserts; then
-        run_case "$m.inscat" "cat, pg --inserts dump" "$INS" "$insb" "$OUT.x" "cat $(q "$INS") > $OUT.x$s"
-        run_case "$m.inssed" "sed, pg --inserts dump" "$INS" "$insb" "$OUT.x" "sed '$SED_SCRIPT' $(q "$INS") > $OUT.x$s"
-        run_case "$m.insd1" "dumpsed -j1, pg --inserts dump" "$INS" "$insb" "$OUT.sql" "$D -j1 $(q "$INS") $(dout "$OUT.sql")"
-        run_case "$m.insd" "dumpsed, pg --inserts dump" "$INS" "$insb" "$OUT.sql" "$D $(q "$INS") $(dout "$OUT.sql")"
+        run_case "$m.inscat" "cat, pg --inserts dump" "$INS" "$insb" "$X" "cat $(q "$INS") > $X$s"
+        run_case "$m.inssed" "sed, pg --inserts dump" "$INS" "$insb" "$X" "sed '$SED_SCRIPT' $(q "$INS") > $X$s"
+        run_case "$m.insd1" "dumpsed -j1, pg --inserts dump" "$INS" "$insb" "$Y" "$D -j1 $(q "$INS") $(dout "$Y")"
+        run_case "$m.insd" "dumpsed, pg --inserts dump" "$INS" "$insb" "$Y" "$D $(q "$INS") $(dout "$Y")"
     fi
 }
 
@@ -281,7 +288,11 @@ ratio() { awk -v a="${WALL[$1]:-0}" -v b="${WALL[$2]:-0}" 'BEGIN { if (b > 0) pr
 
 print_table() { # mode
     local m="$1" k base sedk
-    printf '\n%s\n' "$([[ $m == cache ]] && echo "Page cache (no fsync; dumpsed writes to stdout)" || echo "Durable (cat/sed/gzip + fsync of the output; dumpsed -o OUT: temp file + fsync + rename)")"
+    printf '\n%s\n' "$(case $m in
+        cache) echo "Page cache (no fsync; dumpsed writes to stdout)" ;;
+        null) echo "Work only (every command writes to /dev/null: no page-cache writes; x cat means nothing here)" ;;
+        *) echo "Durable (cat/sed/gzip + fsync of the output; dumpsed -o OUT: temp file + fsync + rename)" ;;
+    esac)"
     printf '%-32s %9s %9s %8s %9s %8s %8s %9s %10s\n' "case" "wall s" "median s" "CPU s" "MB/s" "x cat" "x sed" "RSS MiB" "other CPU"
     printf '%-32s %9s %9s %8s %9s %8s %8s %9s %10s\n' "--------------------------------" "-------" "--------" "------" "-------" "------" "------" "-------" "---------"
     for k in "${ORDER[@]}"; do
@@ -312,8 +323,10 @@ targets() { # mode
     local m="$1" r sp rssmax k
     printf '\nTargets (%s):\n' "$m"
     if want plain; then
-        r=$(ratio "$m.dn" "$m.cat")
-        check "COPY (plain) rewrite <= 1.15x cat wall (issue 12)" "$(ok "<= 1.15" "$r")" "${r}x"
+        if [[ $m != null ]]; then
+            r=$(ratio "$m.dn" "$m.cat")
+            check "COPY (plain) rewrite <= 1.15x cat wall (issue 12)" "$(ok "<= 1.15" "$r")" "${r}x"
+        fi
         sp=$(speedup "$m.sed" "$m.dn")
         check ">= 3x faster than sed (plain)" "$(ok ">= 3" "$sp")" "${sp}x faster"
         sp=$(speedup "$m.d1" "$m.dn")
@@ -359,6 +372,7 @@ for ((round = 1; round <= RUNS; round++)); do
     log "round $round of $RUNS"
     if [[ $MODE == cache || $MODE == both ]]; then run_mode cache; fi
     if [[ $MODE == durable || $MODE == both ]]; then run_mode durable; fi
+    if [[ $MODE == null ]]; then run_mode null; fi
     if [[ -n $BIGF ]]; then
         bigb=$(fsz "$BIGF")
         run_case big.cat "cat, $BIG MiB" "$BIGF" "$bigb" "$OUT.x" "cat $(q "$BIGF") > $OUT.x"
@@ -374,8 +388,8 @@ machine
 echo "Load average: before $LOAD0, after $LOAD1; waited ${IDLE_WAITED}s in total for an idle machine. Runs per case: $RUNS, round-robin (fastest kept; median beside it)."
 echo "MB = 10^6 bytes of decompressed input. other CPU = CPU used beside the case (other processes, kernel writeback) in % of all cores."
 echo "x cat = wall / wall of cat of the same (plain) input; x sed = wall / wall of the matching sed case (plain, gzip pipeline, SQLite, --inserts)."
-for m in cache durable; do
-    [[ $MODE == "$m" || $MODE == both ]] || continue
+for m in cache durable null; do
+    [[ $MODE == "$m" || ($MODE == both && $m != null) ]] || continue
     print_table "$m"
 done
 if [[ -n $BIGF ]]; then
@@ -387,7 +401,7 @@ if [[ -n $BIGF ]]; then
             "$(awk -v k="${RSS[$k]}" 'BEGIN { print k / 1024 }')" "${OTHER[$k]}"
     done
 fi
-for m in cache durable; do
-    [[ $MODE == "$m" || $MODE == both ]] || continue
+for m in cache durable null; do
+    [[ $MODE == "$m" || ($MODE == both && $m != null) ]] || continue
     targets "$m"
 done
