@@ -29,12 +29,21 @@ pub fn mask_at<const N: usize>(rest: &[u8], bytes: [u8; N]) -> u64 {
     match rest.first_chunk::<64>() {
         Some(block) => block_mask(block, bytes),
         None => {
-            // A copy padded to a whole block, its padding's bits cleared.
-            let mut block = [0u8; 64];
-            block[..rest.len()].copy_from_slice(rest);
-            block_mask(&block, bytes) & !(u64::MAX << rest.len())
+            let (block, real) = padded(rest);
+            block_mask(&block, bytes) & real
         }
     }
+}
+
+/// A short `rest` (under 64 bytes) copied into a whole block, and the mask
+/// of its real bytes: the padding's bits must be cleared from any mask.
+/// Once per buffer, at its end: kept out of the callers' loops.
+#[cold]
+fn padded(rest: &[u8]) -> ([u8; 64], u64) {
+    let n = rest.len().min(64);
+    let mut block = [0u8; 64];
+    block[..n].copy_from_slice(&rest[..n]);
+    (block, if n == 64 { u64::MAX } else { !(u64::MAX << n) })
 }
 
 /// Up to eight buckets of bytes, each one "rectangle" of nibbles: every
@@ -87,6 +96,19 @@ impl<const K: usize> ByteClasses<K> {
             return unsafe { imp::shufti_avx2(&self.lo, &self.hi, block, groups) };
         }
         self.masks_by_compare(block, groups)
+    }
+
+    /// [`ByteClasses::masks`] of `rest[..64]`, for a block that may be
+    /// short (bits past the end are clear).
+    #[inline]
+    pub fn masks_at<const G: usize>(&self, rest: &[u8], groups: [u8; G]) -> [u64; G] {
+        match rest.first_chunk::<64>() {
+            Some(block) => self.masks(block, groups),
+            None => {
+                let (block, real) = padded(rest);
+                self.masks(&block, groups).map(|m| m & real)
+            }
+        }
     }
 
     /// [`ByteClasses::masks`] with one compare per byte of the buckets.

@@ -677,10 +677,7 @@ impl<'a> MaskedStops<'a> {
     fn block(&mut self) -> bool {
         let base = self.base;
         let groups = [1, STOP_GROUPS[self.kind], 2];
-        let [quotes, special, e] = match self.buf[base..].first_chunk::<64>() {
-            Some(block) => STOP_CLASSES.masks(block, groups),
-            None => short_block_masks(&self.buf[base..], groups),
-        };
+        let [quotes, special, e] = STOP_CLASSES.masks_at(&self.buf[base..], groups);
         let inside = prefix_xor(quotes) ^ self.in_string;
         if self.pg {
             // An `E` or `e` just before an opening quote may make an escape
@@ -697,15 +694,6 @@ impl<'a> MaskedStops<'a> {
         self.base = base + 64;
         true
     }
-}
-
-/// [`ByteClasses::masks`] of `STOP_CLASSES` for the last, short block of
-/// a buffer: copied into a whole block, the padding's bits cleared.
-#[cold]
-fn short_block_masks<const G: usize>(rest: &[u8], groups: [u8; G]) -> [u64; G] {
-    let mut padded = [0u8; 64];
-    padded[..rest.len()].copy_from_slice(rest);
-    STOP_CLASSES.masks(&padded, groups).map(|m| m & !(u64::MAX << rest.len()))
 }
 
 /// The buckets of [`MaskedStops`]: bit 0 the quote, 1 `E` and `e`, 2

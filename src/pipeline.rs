@@ -149,7 +149,6 @@ fn write_pieces(out: &mut dyn Write, rw: &Rewritten, data: &[u8], stage: &mut Ve
         Ok::<(), std::io::Error>(())
     })?;
     out.write_all(stage)?;
-    stage.clear();
     Ok(total)
 }
 
