@@ -129,17 +129,22 @@ pub struct DecodeError {
     pub msg: &'static str,
 }
 
-/// Decodes one raw field into `out` (cleared first). Returns `Ok(false)`
-/// for NULL.
-pub fn decode(raw: &[u8], out: &mut Vec<u8>) -> Result<bool, DecodeError> {
-    out.clear();
+/// Decodes one raw field: `None` for NULL, else its value, which is `raw`
+/// itself when it holds no escape (the common case: no copy) and is built
+/// in `buf` otherwise.
+pub fn decode<'a>(raw: &'a [u8], buf: &'a mut Vec<u8>) -> Result<Option<&'a [u8]>, DecodeError> {
     if raw == NULL {
-        return Ok(false);
+        return Ok(None);
     }
-    let mut i = 0;
-    while let Some(j) = memchr(b'\\', &raw[i..]) {
-        out.extend_from_slice(&raw[i..i + j]);
-        let at = i + j;
+    let Some(first) = memchr(b'\\', raw) else {
+        return Ok(Some(raw));
+    };
+    let out = buf;
+    out.clear();
+    out.extend_from_slice(&raw[..first]);
+    let mut i = first;
+    loop {
+        let at = i;
         let Some(&c) = raw.get(at + 1) else {
             return Err(DecodeError {
                 at,
@@ -168,9 +173,16 @@ pub fn decode(raw: &[u8], out: &mut Vec<u8>) -> Result<bool, DecodeError> {
             b'v' => out.push(0x0b),
             other => out.push(other),
         }
+        match memchr(b'\\', &raw[i..]) {
+            Some(j) => {
+                out.extend_from_slice(&raw[i..i + j]);
+                i += j;
+            }
+            None => break,
+        }
     }
     out.extend_from_slice(&raw[i..]);
-    Ok(true)
+    Ok(Some(&out[..]))
 }
 
 /// The value of an octal escape whose first digit is `first`, with up to
@@ -203,25 +215,26 @@ pub(crate) fn hex_escape(rest: &[u8]) -> Option<(u8, usize)> {
     (used > 0).then_some((v as u8, used))
 }
 
-/// Appends `value` to `out` escaped as PostgreSQL's COPY writer does.
+/// Appends `value` to `out` escaped as PostgreSQL's COPY writer does
+/// (`CopyAttributeOutText` in copyto.c): runs of bytes that need no escape
+/// are copied whole.
 pub fn encode(value: &[u8], out: &mut Vec<u8>) {
-    for &b in value {
-        let esc = match b {
-            b'\\' => b'\\',
+    let mut rest = value;
+    while let Some(i) = rest.iter().position(|&b| b == b'\\' || (0x08..=0x0d).contains(&b)) {
+        let esc = match rest[i] {
             0x08 => b'b',
-            0x0c => b'f',
-            b'\n' => b'n',
-            b'\r' => b'r',
-            b'\t' => b't',
+            0x09 => b't',
+            0x0a => b'n',
             0x0b => b'v',
-            _ => {
-                out.push(b);
-                continue;
-            }
+            0x0c => b'f',
+            0x0d => b'r',
+            other => other,
         };
-        out.push(b'\\');
-        out.push(esc);
+        out.extend_from_slice(&rest[..i]);
+        out.extend_from_slice(&[b'\\', esc]);
+        rest = &rest[i + 1..];
     }
+    out.extend_from_slice(rest);
 }
 
 /// True when the newline at `nl` ends a row, i.e. it is not escaped by an
@@ -271,7 +284,7 @@ mod tests {
 
     fn dec(s: &[u8]) -> Option<Vec<u8>> {
         let mut v = Vec::new();
-        decode(s, &mut v).unwrap().then_some(v)
+        decode(s, &mut v).unwrap().map(<[u8]>::to_vec)
     }
 
     #[test]
@@ -372,9 +385,32 @@ mod tests {
             split_fields(&e, &mut f);
             prop_assert_eq!(f.len(), 1);
             let mut d = Vec::new();
-            let not_null = decode(&e, &mut d).unwrap();
-            prop_assert!(not_null || v == b"\\N");
-            if not_null { prop_assert_eq!(d, v); }
+            match decode(&e, &mut d).unwrap() {
+                Some(back) => prop_assert_eq!(back, &v[..]),
+                None => prop_assert_eq!(&v[..], b"\\N"),
+            }
+        }
+
+        #[test]
+        fn encode_escapes_as_copyto_does(v in proptest::collection::vec(any::<u8>(), 0..40)) {
+            // CopyAttributeOutText, byte by byte.
+            let mut want = Vec::new();
+            for &b in &v {
+                match b {
+                    b'\\' => want.extend_from_slice(b"\\\\"),
+                    0x08 => want.extend_from_slice(b"\\b"),
+                    0x0c => want.extend_from_slice(b"\\f"),
+                    b'\n' => want.extend_from_slice(b"\\n"),
+                    b'\r' => want.extend_from_slice(b"\\r"),
+                    b'\t' => want.extend_from_slice(b"\\t"),
+                    0x0b => want.extend_from_slice(b"\\v"),
+                    _ => want.push(b),
+                }
+            }
+            let mut got = b"kept".to_vec();
+            encode(&v, &mut got);
+            prop_assert_eq!(&got[..4], b"kept");
+            prop_assert_eq!(&got[4..], &want[..]);
         }
     }
 }

@@ -190,6 +190,27 @@ pub struct Rewritten {
 /// this loop of byte compares into 32 lane counters is what the compiler
 /// vectorises well). The count is only meaningful when no NUL is found.
 pub fn lines_and_nul(data: &[u8]) -> (u64, Option<usize>) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        return unsafe { lines_and_nul_avx2(data) };
+    }
+    lines_and_nul_in(data)
+}
+
+/// [`lines_and_nul`] compiled for AVX2: the same loop, 32 lanes per
+/// instruction instead of 16 (half the instructions per byte).
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn lines_and_nul_avx2(data: &[u8]) -> (u64, Option<usize>) {
+    lines_and_nul_in(data)
+}
+
+#[inline(always)]
+fn lines_and_nul_in(data: &[u8]) -> (u64, Option<usize>) {
     // A lane counts at most 255 newlines: one per 32-byte group of a block.
     const BLOCK: usize = 32 * 255;
     let mut lines = 0u64;
@@ -235,6 +256,9 @@ impl Rewritten {
 struct Emit {
     out: Rewritten,
     copied_to: usize,
+    /// The new value of the field being edited ([`edited`]), kept from
+    /// field to field.
+    scratch: Vec<u8>,
 }
 
 impl Emit {
@@ -247,6 +271,27 @@ impl Emit {
         write(&mut self.out.owned);
         self.out.pieces.push(Piece::Owned(o, self.out.owned.len()));
         self.copied_to = end;
+    }
+
+    /// Edits the field `start..end` of the input, whose value is `value`,
+    /// under `edit`; `encode` writes the new value, when there is one, in
+    /// the field's syntax. `at` is where its row starts (the change log).
+    #[allow(clippy::too_many_arguments)]
+    fn edit_field(
+        &mut self,
+        plan: &Plan,
+        edit: Edit,
+        value: &[u8],
+        at: usize,
+        max_len: Option<usize>,
+        (start, end): (usize, usize),
+        encode: impl FnOnce(&[u8], &mut Vec<u8>),
+    ) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        if let Some(new) = edited(plan, edit, value, at, max_len, &mut self.out.counts, &mut scratch) {
+            self.replace(start, end, |o| encode(new, o));
+        }
+        self.scratch = scratch;
     }
 }
 
@@ -288,6 +333,7 @@ pub fn rewrite_chunk(chunk: &Chunk) -> Result<Rewritten, LocalError> {
             ..Default::default()
         },
         copied_to: 0,
+        scratch: Vec::new(),
     };
     let data = &chunk.data;
     // The last renamed INSERT head: its bytes and its renames.
@@ -611,38 +657,42 @@ fn too_long(value: &[u8], n: usize, bytes: bool) -> bool {
     value[cut..].iter().any(|&b| b != b' ')
 }
 
-/// The new value of a field under `edit`, if it changes.
-fn edited(
-    plan: &Plan,
+/// The new value of a field under `edit`, if it changes. A value rule
+/// writes it into `scratch`, which the caller keeps from field to field so
+/// that a row costs no allocation.
+fn edited<'a>(
+    plan: &'a Plan,
     edit: Edit,
     value: &[u8],
     at: usize,
     max_len: Option<usize>,
     counts: &mut Counts,
-) -> Option<Vec<u8>> {
+    scratch: &'a mut Vec<u8>,
+) -> Option<&'a [u8]> {
     match edit {
         Edit::Rule(i) => {
-            let new = plan.rewrites[i].apply(value);
-            if let Some(n) = &new {
+            let rule = &plan.rewrites[i];
+            let changed = rule.apply_into(value, scratch);
+            let out: &[u8] = if changed { scratch } else { value };
+            if changed {
                 if counts.examples[i].len() < EXAMPLES {
-                    counts.examples[i].push((value.to_vec(), n.clone()));
+                    counts.examples[i].push((value.to_vec(), out.to_vec()));
                 }
                 if plan.log_changes {
                     counts.changes.push(Change {
                         rule: i,
                         at,
                         old: value.to_vec(),
-                        new: n.clone(),
+                        new: out.to_vec(),
                     });
                 }
             }
-            let out = new.as_deref().unwrap_or(value);
-            let reversible = plan.rewrites[i].reversible(value, out);
+            let reversible = rule.reversible(value, out);
             if !reversible {
                 counts.irreversible[i].note(value, out);
             }
             // Only values starting with TO can take part in a collision.
-            if out.starts_with(&plan.rewrites[i].to) {
+            if out.starts_with(&rule.to) {
                 counts.finals.push(crate::checks::Final {
                     rule: i,
                     hash: crate::checks::value_hash(out),
@@ -652,20 +702,21 @@ fn edited(
             if max_len.is_some_and(|n| too_long(out, n, counts.lengths_in_bytes)) {
                 counts.too_long[i].note(value, out);
             }
-            counts.rewritten[i] += u64::from(new.is_some());
-            new
+            counts.rewritten[i] += u64::from(changed);
+            changed.then_some(&scratch[..])
         }
         Edit::TableName => {
             let i = plan.rename_of(None, value)?;
             counts.renamed[i] += 1;
-            Some(plan.renames[i].new.clone())
+            Some(&plan.renames[i].new)
         }
         Edit::Regclass => {
             let (new, hits) = crate::pg_resolve::rename_regclass_text(plan, value)?;
             for i in hits {
                 counts.renamed[i] += 1;
             }
-            Some(new)
+            *scratch = new;
+            Some(&scratch[..])
         }
     }
 }
@@ -725,21 +776,16 @@ fn copy_rows(
             let (fs, fe) = fields[col];
             match copy_text::decode(&row[fs..fe], &mut value) {
                 Err(e) => return Err(LocalError::new(row_start + fs + e.at, e.msg)),
-                Ok(false) => {}
-                Ok(true) => {
-                    if let Some(new) = edited(
-                        plan,
-                        edit,
-                        &value,
-                        row_start,
-                        edits.max_len(col),
-                        &mut emit.out.counts,
-                    ) {
-                        emit.replace(row_start + fs, row_start + fe, |o| {
-                            copy_text::encode(&new, o)
-                        });
-                    }
-                }
+                Ok(None) => {}
+                Ok(Some(value)) => emit.edit_field(
+                    plan,
+                    edit,
+                    value,
+                    row_start,
+                    edits.max_len(col),
+                    (row_start + fs, row_start + fe),
+                    copy_text::encode,
+                ),
             }
         }
     }
@@ -978,21 +1024,15 @@ fn edit_value(
             let raw = &text[first.start..first.end];
             let value = postgres::decode_literal(raw, escapes)
                 .map_err(|m| LocalError::new(base + first.start, m))?;
-            if let Some(new) = edited(plan, edit, &value, row_at, max_len, &mut emit.out.counts) {
-                emit.replace(base + first.start, base + first.end, |o| {
-                    postgres::encode_literal(&new, raw, escapes, o)
-                });
-            }
+            emit.edit_field(plan, edit, &value, row_at, max_len, (base + first.start, base + first.end), |new, o| {
+                postgres::encode_literal(new, raw, escapes, o)
+            });
         }
         Dialect::Sqlite => {
             let value = sqlite::eval_text(text, toks)
                 .map_err(|m| LocalError::new(base + first.start, m))?;
             if let Some(value) = value {
-                if let Some(new) = edited(plan, edit, &value, row_at, max_len, &mut emit.out.counts) {
-                    emit.replace(base + first.start, base + last.end, |o| {
-                        sqlite::encode_text(&new, o)
-                    });
-                }
+                emit.edit_field(plan, edit, &value, row_at, max_len, (base + first.start, base + last.end), sqlite::encode_text);
             }
         }
     }
@@ -1011,6 +1051,7 @@ mod tests {
                 ..Default::default()
             },
             copied_to: 0,
+            scratch: Vec::new(),
         }
     }
 
@@ -1023,6 +1064,8 @@ mod tests {
             // Mostly without NUL, so that the count is tested too.
             let data: Vec<u8> = data.iter().map(|&b| if b == 0 && cut % 7 != 0 { b'b' } else { b }).collect();
             let (lines, nul) = lines_and_nul(&data);
+            // The portable loop too, where the CPU takes the AVX2 one.
+            prop_assert_eq!(lines_and_nul_in(&data), (lines, nul));
             prop_assert_eq!(nul, memchr::memchr(0, &data));
             if nul.is_none() {
                 prop_assert_eq!(lines, memchr::memchr_iter(b'\n', &data).count() as u64);
