@@ -184,6 +184,12 @@ fn link_unnamed(_f: &fs::File, _to: &Path) -> io::Result<()> {
 /// Where the rewritten dump goes.
 pub enum Output {
     Stdout(BufWriter<StdoutSink>),
+    /// A FIFO, socket or device named by `-o` (`/dev/null`, a pipe to
+    /// `pg_restore`): written in place, as stdout is.
+    Stream {
+        path: PathBuf,
+        w: BufWriter<StdoutSink>,
+    },
     /// A temporary file, gone on drop unless [`Output::commit`] is called.
     File {
         path: PathBuf,
@@ -218,6 +224,19 @@ impl Output {
             return Err(Error::Output {
                 path: path.into(),
                 reason: "it is a directory".into(),
+            });
+        }
+        // Not a regular file: renaming a temporary file over it would
+        // replace the node itself (`-o /dev/null` once left a regular
+        // /dev/null behind), and it cannot be replaced atomically anyway.
+        if fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+            let f = fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
+            return Ok(Output::Stream {
+                path: path.into(),
+                w: BufWriter::with_capacity(1 << 20, StdoutSink::File(f)),
             });
         }
         let dir = match path.parent() {
@@ -263,7 +282,7 @@ impl Output {
     /// The writer to send bytes to.
     pub fn writer(&mut self) -> &mut dyn Write {
         match self {
-            Output::Stdout(w) => w,
+            Output::Stdout(w) | Output::Stream { w, .. } => w,
             Output::File { tmp, .. } => tmp,
         }
     }
@@ -276,6 +295,10 @@ impl Output {
         let w: &mut dyn Write = match self {
             Output::Stdout(w) => {
                 w.flush().map_err(|e| Error::io("writing to stdout", e))?;
+                w.get_mut()
+            }
+            Output::Stream { path, w } => {
+                w.flush().map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
                 w.get_mut()
             }
             Output::File { path, tmp, .. } => {
@@ -291,7 +314,7 @@ impl Output {
     /// data offsets), stdout is a stream.
     pub fn sink(&mut self) -> crate::archive::Sink<'_> {
         match self {
-            Output::Stdout(w) => crate::archive::Sink::Stream(w),
+            Output::Stdout(w) | Output::Stream { w, .. } => crate::archive::Sink::Stream(w),
             Output::File { tmp, .. } => crate::archive::Sink::Seekable(tmp),
         }
     }
@@ -301,6 +324,7 @@ impl Output {
     pub fn commit(self) -> Result<()> {
         match self {
             Output::Stdout(mut w) => w.flush().map_err(|e| Error::io("writing to stdout", e)),
+            Output::Stream { path, mut w } => w.flush().map_err(|e| Error::io(format!("writing {}", path.display()), e)),
             Output::File { path, tmp, sync } => {
                 let shown = path.display().to_string();
                 let tmp = tmp

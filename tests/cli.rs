@@ -49,3 +49,25 @@ fn no_sync_writes_the_same_output_without_fsync() {
         assert_eq!(count(&["--no-sync"]), 0);
     }
 }
+
+/// `-o` naming a FIFO (or a device such as /dev/null) writes into it: a
+/// temporary file renamed over it would replace the node itself.
+#[cfg(unix)]
+#[test]
+fn output_to_a_fifo_writes_into_it_and_keeps_it() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = scratch();
+    let fifo = dir.path().join("out.fifo");
+    let st = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(st.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(&fifo).expect("read the fifo"))
+    };
+    ok(dumpsed().args(["rewrite", "-q", "--preset", "capa-to-sap"]).arg(fixture("pg/before.sql")).arg("-o").arg(&fifo));
+    let kind = std::fs::symlink_metadata(&fifo).expect("fifo").file_type();
+    assert!(kind.is_fifo(), "-o replaced the FIFO with {kind:?}");
+    let got = reader.join().expect("reader");
+    let want = ok(dumpsed().args(["rewrite", "-q", "--preset", "capa-to-sap"]).arg(fixture("pg/before.sql")));
+    assert!(!want.is_empty() && got == want, "the FIFO did not receive the rewritten dump");
+}
