@@ -159,8 +159,8 @@ fn bench_copy_text(c: &mut Criterion) {
             b.iter(|| {
                 let mut n = 0;
                 for v in raw.iter() {
-                    if copy_text::decode(black_box(v), &mut out).unwrap() {
-                        n += out.len();
+                    if let Some(value) = copy_text::decode(black_box(v), &mut out).unwrap() {
+                        n += value.len();
                     }
                 }
                 n
@@ -172,7 +172,7 @@ fn bench_copy_text(c: &mut Criterion) {
         .iter()
         .filter_map(|v| {
             let mut o = Vec::new();
-            copy_text::decode(v, &mut o).unwrap().then_some(o)
+            copy_text::decode(v, &mut o).unwrap().map(<[u8]>::to_vec)
         })
         .collect();
     let n: usize = decoded.iter().map(Vec::len).sum();
