@@ -9,9 +9,17 @@
 //! with TO. So per run the writer keeps the irreversible values exactly
 //! (they are rare: `SAP-1` already in the data, `CAPA-SAP-1`; at most
 //! 20 000), and a 64-bit hash of every final value starting with TO,
-//! sorted in runs of 512 Ki keys (8 MiB) spilled to a temporary file. At the
-//! end a merge of the runs finds equal hashes: exact but for 64-bit hash
-//! collisions, with memory that does not grow with the dump.
+//! sorted in runs of 256 Ki keys (4 MiB, and as much again while the radix
+//! sort runs) spilled to a temporary file. At the end a merge of the runs
+//! finds equal hashes: exact but for 64-bit hash collisions, with memory
+//! that does not grow with the dump.
+//!
+//! Why a radix sort (crate `radsort`): the check runs beside the pipeline,
+//! and while it sorts a run the writer cannot hand it more values. Sorting
+//! 512 Ki keys with `sort_unstable` took 34 ms, long enough to stall the
+//! writer, and with it the permits the reader waits for; the final merge
+//! of the runs, after the last chunk is written, added 48 ms to every run
+//! of a 1 GiB dump (1.2 M values) before the program could exit.
 
 use std::collections::HashMap;
 
@@ -30,8 +38,18 @@ pub struct Final {
     pub rule: usize,
     pub hash: u64,
     /// `(input value, final value)` when a reverse would not restore it.
-    pub irreversible: Option<(Vec<u8>, Vec<u8>)>,
+    /// Boxed: it is rare, and a chunk's finals wait in the check's queue.
+    pub irreversible: Option<Box<(Vec<u8>, Vec<u8>)>>,
 }
+
+/// A chunk of the targeted table carries one `Final` per row (about 10 000
+/// per 2 MiB), and the pipeline queues [`CHECK_QUEUE`] chunks of them.
+const _: () = assert!(std::mem::size_of::<Final>() <= 24);
+
+/// Chunks of finals the check's queue holds: enough for the chunks the
+/// workers finish while the check sorts a run (a few milliseconds), about
+/// 4 MiB at most.
+pub const CHECK_QUEUE: usize = 16;
 
 /// A value that collides with another value of its column.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,22 +63,39 @@ pub struct Collision {
 }
 
 const MAX_IRREVERSIBLE: usize = 20_000;
-/// Keys per sorted run: 512 Ki of `(u64, u32)` (16 bytes with padding),
-/// 8 MiB, as the million bare hashes of round 1 were.
-const RUN: usize = 1 << 19;
+/// Keys per sorted run: 256 Ki of `(u64, u32)` (16 bytes with padding),
+/// 4 MiB, and 4 MiB more for the radix sort's scratch: the 8 MiB of the
+/// million bare hashes of round 1.
+const RUN: usize = 1 << 18;
+/// Bytes of a key in a run file: the key and the rule, little-endian.
+const KEY_BYTES: usize = 12;
 
 /// The collision check of one run, fed in output order.
-#[derive(Default)]
 pub struct UniqueCheck {
     /// `(key, rule)`: the rule rides along so that a collision past the
     /// named ones is still reported against its column.
     keys: Vec<(u64, u32)>,
+    /// Keys per run (`RUN`; smaller in tests, to make many runs).
+    run: usize,
     runs: Vec<std::fs::File>,
     candidates: HashMap<u64, (usize, Vec<u8>, Vec<u8>)>,
     pub collisions: Vec<Collision>,
     /// Set when too many irreversible values were seen to keep them all
     /// (collisions among the others are found but cannot be named).
     pub gave_up: bool,
+}
+
+impl Default for UniqueCheck {
+    fn default() -> UniqueCheck {
+        UniqueCheck {
+            keys: Vec::new(),
+            run: RUN,
+            runs: Vec::new(),
+            candidates: HashMap::new(),
+            collisions: Vec::new(),
+            gave_up: false,
+        }
+    }
 }
 
 /// The hash of a final value within its rule (values of different columns
@@ -75,16 +110,16 @@ impl UniqueCheck {
         for f in finals {
             let k = key(f);
             self.keys.push((k, u32::try_from(f.rule).unwrap_or(u32::MAX)));
-            if let Some((old, new)) = &f.irreversible {
+            if let Some(pair) = &f.irreversible {
                 if self.candidates.len() < MAX_IRREVERSIBLE {
                     self.candidates
                         .entry(k)
-                        .or_insert_with(|| (f.rule, old.clone(), new.clone()));
+                        .or_insert_with(|| (f.rule, pair.0.clone(), pair.1.clone()));
                 } else {
                     self.gave_up = true;
                 }
             }
-            if self.keys.len() == RUN {
+            if self.keys.len() >= self.run {
                 self.spill()?;
             }
         }
@@ -93,13 +128,15 @@ impl UniqueCheck {
 
     fn spill(&mut self) -> std::io::Result<()> {
         use std::io::Write;
-        self.keys.sort_unstable();
+        radsort::sort(&mut self.keys);
         let mut f = tempfile::tempfile()?;
         {
-            let mut w = std::io::BufWriter::new(&mut f);
+            let mut w = std::io::BufWriter::with_capacity(256 << 10, &mut f);
             for (k, r) in &self.keys {
-                w.write_all(&k.to_le_bytes())?;
-                w.write_all(&r.to_le_bytes())?;
+                let mut b = [0u8; KEY_BYTES];
+                b[..8].copy_from_slice(&k.to_le_bytes());
+                b[8..].copy_from_slice(&r.to_le_bytes());
+                w.write_all(&b)?;
             }
             w.flush()?;
         }
@@ -112,66 +149,49 @@ impl UniqueCheck {
     pub fn finish(&mut self) -> std::io::Result<Vec<Collision>> {
         use std::cmp::Reverse;
         use std::collections::BinaryHeap;
-        use std::io::{BufReader, Read, Seek, SeekFrom};
-        self.keys.sort_unstable();
+        use std::io::{Seek, SeekFrom};
+        radsort::sort(&mut self.keys);
         let mut dups = Vec::new();
-        let mut note = |prev: &mut Option<(u64, u32)>, k: (u64, u32)| {
-            if *prev == Some(k) && dups.last() != Some(&k) {
+        let mut prev = None;
+        let mut note = |k: (u64, u32)| {
+            if prev == Some(k) && dups.last() != Some(&k) {
                 dups.push(k);
             }
-            *prev = Some(k);
+            prev = Some(k);
         };
-        let mut prev = None;
         if self.runs.is_empty() {
-            for &k in &self.keys {
-                note(&mut prev, k);
-            }
+            self.keys.iter().for_each(|&k| note(k));
         } else {
-            let mut readers = Vec::new();
+            let mut readers = Vec::with_capacity(self.runs.len());
             for f in &mut self.runs {
                 f.seek(SeekFrom::Start(0))?;
-                readers.push(BufReader::new(f));
+                readers.push(RunReader::new(f));
             }
-            let next = |r: &mut BufReader<&mut std::fs::File>| -> std::io::Result<Option<(u64, u32)>> {
-                let mut b = [0u8; 12];
-                match r.read_exact(&mut b) {
-                    Ok(()) => {
-                        let mut k = [0u8; 8];
-                        let mut rule = [0u8; 4];
-                        k.copy_from_slice(&b[..8]);
-                        rule.copy_from_slice(&b[8..]);
-                        Ok(Some((u64::from_le_bytes(k), u32::from_le_bytes(rule))))
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
-                    Err(e) => Err(e),
-                }
-            };
-            let mut heap = BinaryHeap::new();
+            let mut heap = BinaryHeap::with_capacity(readers.len());
             for (i, r) in readers.iter_mut().enumerate() {
-                if let Some(k) = next(r)? {
+                if let Some(k) = r.next()? {
                     heap.push(Reverse((k, i)));
                 }
             }
+            // The keys still in memory are one more sorted run.
             let mut mem = self.keys.iter().copied().peekable();
-            loop {
-                let from_run = heap.peek().map(|Reverse((k, _))| *k);
-                let k = match (from_run, mem.peek().copied()) {
-                    (Some(a), Some(b)) if b <= a => mem.next(),
-                    (None, Some(_)) => mem.next(),
-                    (Some(_), _) => {
-                        let Some(Reverse((k, i))) = heap.pop() else {
-                            break;
-                        };
-                        if let Some(n) = next(&mut readers[i])? {
-                            heap.push(Reverse((n, i)));
+            while let Some(&Reverse((k, i))) = heap.peek() {
+                while let Some(m) = mem.next_if(|&m| m <= k) {
+                    note(m);
+                }
+                note(k);
+                match readers[i].next()? {
+                    Some(n) => {
+                        if let Some(mut top) = heap.peek_mut() {
+                            *top = Reverse((n, i));
                         }
-                        Some(k)
                     }
-                    (None, None) => None,
-                };
-                let Some(k) = k else { break };
-                note(&mut prev, k);
+                    None => {
+                        heap.pop();
+                    }
+                }
             }
+            mem.for_each(&mut note);
         }
         for (k, rule) in dups {
             match self.candidates.get(&k) {
@@ -195,6 +215,61 @@ impl UniqueCheck {
     }
 }
 
+/// Reads the keys of a run file back a block at a time (a `read_exact`
+/// per key cost more than the merge itself).
+struct RunReader<'a> {
+    file: &'a mut std::fs::File,
+    buf: Box<[u8]>,
+    pos: usize,
+    len: usize,
+}
+
+impl<'a> RunReader<'a> {
+    /// 16 KiB per run: a 50 GB dump makes a few hundred runs.
+    const BLOCK: usize = 16 << 10;
+
+    fn new(file: &'a mut std::fs::File) -> RunReader<'a> {
+        RunReader {
+            file,
+            buf: vec![0u8; Self::BLOCK].into_boxed_slice(),
+            pos: 0,
+            len: 0,
+        }
+    }
+
+    fn next(&mut self) -> std::io::Result<Option<(u64, u32)>> {
+        use std::io::Read;
+        if self.len - self.pos < KEY_BYTES {
+            self.buf.copy_within(self.pos..self.len, 0);
+            self.len -= self.pos;
+            self.pos = 0;
+            while self.len < self.buf.len() {
+                match self.file.read(&mut self.buf[self.len..]) {
+                    Ok(0) => break,
+                    Ok(n) => self.len += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            if self.len < KEY_BYTES {
+                return match self.len {
+                    0 => Ok(None),
+                    _ => Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "a spilled run of the collision check ends inside a key",
+                    )),
+                };
+            }
+        }
+        let b = &self.buf[self.pos..self.pos + KEY_BYTES];
+        let (mut k, mut rule) = ([0u8; 8], [0u8; 4]);
+        k.copy_from_slice(&b[..8]);
+        rule.copy_from_slice(&b[8..]);
+        self.pos += KEY_BYTES;
+        Ok(Some((u64::from_le_bytes(k), u32::from_le_bytes(rule))))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,7 +278,7 @@ mod tests {
         Final {
             rule: 0,
             hash: value_hash(v.as_bytes()),
-            irreversible: irr.map(|o| (o.into(), v.into())),
+            irreversible: irr.map(|o| Box::new((o.into(), v.into()))),
         }
     }
 
@@ -263,7 +338,40 @@ mod tests {
         assert!(found[0].old.is_empty());
     }
 
-    /// Past a million values the hashes go to sorted runs on disk; the
+    proptest::proptest! {
+        /// Whatever the run size (so: however the values fall into spilled
+        /// runs and the keys left in memory), the check reports exactly the
+        /// values that occur more than once in their column.
+        #[test]
+        fn any_run_size_finds_exactly_the_repeated_values(
+            values in proptest::collection::vec((0u8..40, 0usize..3), 0..150),
+            run in 1usize..64,
+            feed in 1usize..20,
+        ) {
+            let finals: Vec<Final> = values
+                .iter()
+                // Small hashes, so that the keys of one rule are close together and
+                // the last ones fed are often above every spilled key.
+                .map(|&(v, rule)| Final { rule, hash: u64::from(v), irreversible: None })
+                .collect();
+            let mut c = UniqueCheck { run, ..UniqueCheck::default() };
+            for part in finals.chunks(feed) {
+                c.feed(part).unwrap();
+            }
+            proptest::prop_assert_eq!(c.runs.len(), values.len() / run);
+            let mut seen = HashMap::new();
+            for &v in &values {
+                *seen.entry(v).or_insert(0) += 1;
+            }
+            let mut expect: Vec<usize> = seen.iter().filter(|(_, &n)| n > 1).map(|(&(_, rule), _)| rule).collect();
+            let mut got: Vec<usize> = c.finish().unwrap().iter().map(|c| c.rule).collect();
+            expect.sort_unstable();
+            got.sort_unstable();
+            proptest::prop_assert_eq!(got, expect);
+        }
+    }
+
+    /// Past `RUN` values the hashes go to sorted runs on disk; the
     /// merge still finds the one duplicate, and nothing else.
     #[test]
     fn spilled_runs_are_merged_exactly() {

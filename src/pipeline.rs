@@ -311,8 +311,10 @@ pub fn run<R: Read + Send>(
         let mut versions = None;
         // The collision check sorts and spills every final value: on a
         // thread of its own, so that the writer only writes. The channel
-        // holds at most `inflight` chunks' values.
-        let (check_tx, check_rx) = bounded::<Vec<crate::checks::Final>>(inflight);
+        // holds more chunks' values than there are permits: while the check
+        // sorts a run, a full channel would stop the writer, and with it
+        // the permits the reader waits for.
+        let (check_tx, check_rx) = bounded::<Vec<crate::checks::Final>>(crate::checks::CHECK_QUEUE.max(inflight));
         let checker = std::thread::Builder::new()
             .name("dumpsed-check".into())
             .spawn_scoped(scope, move || -> std::io::Result<(Vec<crate::checks::Collision>, bool)> {

@@ -696,7 +696,7 @@ fn edited<'a>(
                 counts.finals.push(crate::checks::Final {
                     rule: i,
                     hash: crate::checks::value_hash(out),
-                    irreversible: (!reversible).then(|| (value.to_vec(), out.to_vec())),
+                    irreversible: (!reversible).then(|| Box::new((value.to_vec(), out.to_vec()))),
                 });
             }
             if max_len.is_some_and(|n| too_long(out, n, counts.lengths_in_bytes)) {
