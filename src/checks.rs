@@ -10,7 +10,7 @@
 //! (they are rare: `SAP-1` already in the data, `CAPA-SAP-1`; at most
 //! 20 000), and a 64-bit hash of every final value starting with TO,
 //! sorted in runs of 256 Ki keys (4 MiB, and as much again while the radix
-//! sort runs) spilled to a temporary file. At the end a merge of the runs
+//! sort runs) spilled to one temporary file. At the end a merge of the runs
 //! finds equal hashes: exact but for 64-bit hash collisions, with memory
 //! that does not grow with the dump.
 //!
@@ -77,7 +77,12 @@ pub struct UniqueCheck {
     keys: Vec<(u64, u32)>,
     /// Keys per run (`RUN`; smaller in tests, to make many runs).
     run: usize,
-    runs: Vec<std::fs::File>,
+    /// The file every run is spilled to, one after another: one descriptor
+    /// however many runs a dump makes (a 100 GB dump makes about a thousand,
+    /// the usual limit of open files).
+    spill_file: Option<std::fs::File>,
+    /// Where each run lies in `spill_file`.
+    runs: Vec<std::ops::Range<u64>>,
     candidates: HashMap<u64, (usize, Vec<u8>, Vec<u8>)>,
     pub collisions: Vec<Collision>,
     /// Set when too many irreversible values were seen to keep them all
@@ -90,6 +95,7 @@ impl Default for UniqueCheck {
         UniqueCheck {
             keys: Vec::new(),
             run: RUN,
+            spill_file: None,
             runs: Vec::new(),
             candidates: HashMap::new(),
             collisions: Vec::new(),
@@ -129,18 +135,22 @@ impl UniqueCheck {
     fn spill(&mut self) -> std::io::Result<()> {
         use std::io::Write;
         radsort::sort(&mut self.keys);
-        let mut f = tempfile::tempfile()?;
-        {
-            let mut w = std::io::BufWriter::with_capacity(256 << 10, &mut f);
-            for (k, r) in &self.keys {
-                let mut b = [0u8; KEY_BYTES];
-                b[..8].copy_from_slice(&k.to_le_bytes());
-                b[8..].copy_from_slice(&r.to_le_bytes());
-                w.write_all(&b)?;
-            }
-            w.flush()?;
+        let file = match &self.spill_file {
+            Some(f) => f,
+            None => self.spill_file.insert(tempfile::tempfile()?),
+        };
+        // Runs are only ever appended, and read back after the last one.
+        let mut w = std::io::BufWriter::with_capacity(256 << 10, file);
+        for (k, r) in &self.keys {
+            let mut b = [0u8; KEY_BYTES];
+            b[..8].copy_from_slice(&k.to_le_bytes());
+            b[8..].copy_from_slice(&r.to_le_bytes());
+            w.write_all(&b)?;
         }
-        self.runs.push(f);
+        w.flush()?;
+        let start = self.runs.last().map_or(0, |r| r.end);
+        self.runs
+            .push(start..start + (self.keys.len() * KEY_BYTES) as u64);
         self.keys.clear();
         Ok(())
     }
@@ -149,7 +159,6 @@ impl UniqueCheck {
     pub fn finish(&mut self) -> std::io::Result<Vec<Collision>> {
         use std::cmp::Reverse;
         use std::collections::BinaryHeap;
-        use std::io::{Seek, SeekFrom};
         radsort::sort(&mut self.keys);
         let mut dups = Vec::new();
         let mut prev = None;
@@ -159,39 +168,40 @@ impl UniqueCheck {
             }
             prev = Some(k);
         };
-        if self.runs.is_empty() {
-            self.keys.iter().for_each(|&k| note(k));
-        } else {
-            let mut readers = Vec::with_capacity(self.runs.len());
-            for f in &mut self.runs {
-                f.seek(SeekFrom::Start(0))?;
-                readers.push(RunReader::new(f));
-            }
-            let mut heap = BinaryHeap::with_capacity(readers.len());
-            for (i, r) in readers.iter_mut().enumerate() {
-                if let Some(k) = r.next()? {
-                    heap.push(Reverse((k, i)));
+        match &self.spill_file {
+            None => self.keys.iter().for_each(|&k| note(k)),
+            Some(file) => {
+                let mut readers: Vec<RunReader> = self
+                    .runs
+                    .iter()
+                    .map(|r| RunReader::new(file, r.clone()))
+                    .collect();
+                let mut heap = BinaryHeap::with_capacity(readers.len());
+                for (i, r) in readers.iter_mut().enumerate() {
+                    if let Some(k) = r.next()? {
+                        heap.push(Reverse((k, i)));
+                    }
                 }
-            }
-            // The keys still in memory are one more sorted run.
-            let mut mem = self.keys.iter().copied().peekable();
-            while let Some(&Reverse((k, i))) = heap.peek() {
-                while let Some(m) = mem.next_if(|&m| m <= k) {
-                    note(m);
-                }
-                note(k);
-                match readers[i].next()? {
-                    Some(n) => {
-                        if let Some(mut top) = heap.peek_mut() {
-                            *top = Reverse((n, i));
+                // The keys still in memory are one more sorted run.
+                let mut mem = self.keys.iter().copied().peekable();
+                while let Some(&Reverse((k, i))) = heap.peek() {
+                    while let Some(m) = mem.next_if(|&m| m <= k) {
+                        note(m);
+                    }
+                    note(k);
+                    match readers[i].next()? {
+                        Some(n) => {
+                            if let Some(mut top) = heap.peek_mut() {
+                                *top = Reverse((n, i));
+                            }
+                        }
+                        None => {
+                            heap.pop();
                         }
                     }
-                    None => {
-                        heap.pop();
-                    }
                 }
+                mem.for_each(&mut note);
             }
-            mem.for_each(&mut note);
         }
         for (k, rule) in dups {
             match self.candidates.get(&k) {
@@ -215,22 +225,26 @@ impl UniqueCheck {
     }
 }
 
-/// Reads the keys of a run file back a block at a time (a `read_exact`
-/// per key cost more than the merge itself).
+/// Reads one run's keys back from the shared spill file, a block at a
+/// time from its own offset (the runs share one descriptor, so no
+/// `BufReader` can hold the file position for each).
 struct RunReader<'a> {
-    file: &'a mut std::fs::File,
+    file: &'a std::fs::File,
+    /// The run's bytes not read into `buf` yet.
+    left: std::ops::Range<u64>,
     buf: Box<[u8]>,
     pos: usize,
     len: usize,
 }
 
 impl<'a> RunReader<'a> {
-    /// 16 KiB per run: a 50 GB dump makes a few hundred runs.
+    /// 16 KiB per run: a 100 GB dump makes about a thousand runs, 16 MiB.
     const BLOCK: usize = 16 << 10;
 
-    fn new(file: &'a mut std::fs::File) -> RunReader<'a> {
+    fn new(file: &'a std::fs::File, run: std::ops::Range<u64>) -> RunReader<'a> {
         RunReader {
             file,
+            left: run,
             buf: vec![0u8; Self::BLOCK].into_boxed_slice(),
             pos: 0,
             len: 0,
@@ -238,19 +252,18 @@ impl<'a> RunReader<'a> {
     }
 
     fn next(&mut self) -> std::io::Result<Option<(u64, u32)>> {
-        use std::io::Read;
+        use std::io::{Read, Seek, SeekFrom};
         if self.len - self.pos < KEY_BYTES {
             self.buf.copy_within(self.pos..self.len, 0);
             self.len -= self.pos;
             self.pos = 0;
-            while self.len < self.buf.len() {
-                match self.file.read(&mut self.buf[self.len..]) {
-                    Ok(0) => break,
-                    Ok(n) => self.len += n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
-                }
-            }
+            let want = (self.buf.len() - self.len)
+                .min(usize::try_from(self.left.end - self.left.start).unwrap_or(usize::MAX));
+            let mut file = self.file;
+            file.seek(SeekFrom::Start(self.left.start))?;
+            file.read_exact(&mut self.buf[self.len..self.len + want])?;
+            self.left.start += want as u64;
+            self.len += want;
             if self.len < KEY_BYTES {
                 return match self.len {
                     0 => Ok(None),
