@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use flate2::bufread::MultiGzDecoder;
+use memmap2::Mmap;
 
 use crate::error::{Error, Result};
 
@@ -60,6 +61,9 @@ pub struct Input {
     pub size: Option<u64>,
     /// Source bytes consumed so far.
     pub consumed: Arc<AtomicU64>,
+    /// The whole file, mapped, when [`open_mapped`] could map it: the
+    /// reader then frames chunks in the mapping instead of `reader`.
+    pub(crate) mapped: Option<Arc<Mmap>>,
 }
 
 /// Opens `path` (or stdin for `None` / `-`).
@@ -71,6 +75,89 @@ pub fn open(path: Option<&Path>) -> Result<Input> {
             from_reader(Box::new(f), size)
         }
         _ => from_reader(Box::new(io::stdin()), None),
+    }
+}
+
+impl Input {
+    /// Whether the input is framed from a mapping of its file
+    /// ([`open_mapped`]) rather than read.
+    pub fn is_mapped(&self) -> bool {
+        self.mapped.is_some()
+    }
+}
+
+/// Opens `path` like [`open`], mapped into memory (mmap(2)) when it is a
+/// non-empty regular file that is not compressed: framing a mapped file
+/// costs no copy out of the page cache, the largest cost left to the
+/// reader's thread (README, "Speed"). Anything else (a pipe, a compressed
+/// file, a file the system will not map) is read as by [`open`].
+///
+/// A mapped file must keep its size while it is read: bytes past a
+/// truncation raise SIGBUS, which [`guard_sigbus`] turns into an error
+/// message and an exit without an output file.
+pub fn open_mapped(path: &Path) -> Result<Input> {
+    if path == Path::new("-") {
+        return open(None);
+    }
+    let f = File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
+    let meta = f.metadata().ok().filter(|m| m.is_file());
+    let size = meta.as_ref().map(|m| m.len());
+    // SAFETY: the mapping is read-only; the file changing under it is the
+    // documented hazard above (a changed byte is read as changed, a lost
+    // page raises SIGBUS, handled by `guard_sigbus`).
+    let map = match size {
+        Some(n) if n > 0 => unsafe { Mmap::map(&f) }.ok(),
+        _ => None,
+    };
+    let mut input = from_reader(Box::new(f), size)?;
+    if let (Some(map), Compression::None) = (map, input.compression) {
+        // Only a hint for the kernel's read-ahead: a refusal changes nothing.
+        let _ = map.advise(memmap2::Advice::Sequential);
+        guard_sigbus();
+        // Detection read the head through `reader`; the mapping is framed
+        // from its first byte and counts its own progress.
+        input.consumed.store(0, Ordering::Relaxed);
+        input.mapped = Some(Arc::new(map));
+    }
+    Ok(input)
+}
+
+/// Installs, once, a SIGBUS handler for mapped inputs: when a mapped file
+/// is truncated while dumpsed reads it, reading a lost page raises SIGBUS
+/// (mmap(2), "Errors"), which would end the process with only "Bus error".
+/// The handler says what happened and ends the process through SIGTERM,
+/// so that output.rs's handler removes a named temporary output file (an
+/// unnamed one goes with the process); `_exit` if that has not ended it
+/// within a few seconds. It calls only async-signal-safe functions
+/// (signal-safety(7)).
+fn guard_sigbus() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: a zeroed sigaction with an empty mask and a plain
+        // handler is a valid argument to sigaction(2).
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = on_sigbus as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(libc::SIGBUS, &sa, std::ptr::null_mut());
+        }
+    });
+}
+
+extern "C" fn on_sigbus(_signal: libc::c_int) {
+    const MSG: &[u8] = b"dumpsed: error: the input file shrank while it was being read (it is read memory-mapped): \
+no output file was made (on stdout, discard what was written). Rewrite a copy that nothing else \
+writes to, or use --no-mmap\n";
+    // SAFETY: write(2), kill(2), nanosleep(2) and _exit(2) are
+    // async-signal-safe; MSG is static.
+    unsafe {
+        libc::write(2, MSG.as_ptr().cast(), MSG.len());
+        libc::kill(libc::getpid(), libc::SIGTERM);
+        let pause = libc::timespec { tv_sec: 0, tv_nsec: 100_000_000 };
+        for _ in 0..50 {
+            libc::nanosleep(&pause, std::ptr::null_mut());
+        }
+        libc::_exit(1);
     }
 }
 
@@ -123,6 +210,7 @@ pub fn from_reader(raw: Box<dyn Read + Send>, size: Option<u64>) -> Result<Input
         compression,
         size,
         consumed,
+        mapped: None,
     })
 }
 

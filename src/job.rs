@@ -384,7 +384,10 @@ pub fn rewrite(
     mut observer: impl Observer,
 ) -> Result<Summary> {
     let started = Instant::now();
-    let head = read_head(&mut input.reader)?;
+    let head = match &input.mapped {
+        Some(map) => map[..map.len().min(DETECT_BYTES)].to_vec(),
+        None => read_head(&mut input.reader)?,
+    };
     let dialect = resolve_format(&head, options.format)?;
     let mut plan = Plan::new(rules, dialect);
     plan.report = options.report;
@@ -403,7 +406,11 @@ pub fn rewrite(
         now: crate::django::now_utc(dialect),
         allow_truncated: options.allow_truncated,
     };
-    let reader = Reader::new(input.reader, plan.clone(), config).with_prefix(head);
+    let reader = Reader::new(input.reader, plan.clone(), config);
+    let reader = match input.mapped {
+        Some(map) => reader.with_map(map, input.consumed.clone()),
+        None => reader.with_prefix(head),
+    };
     let pipe = PipelineConfig {
         threads,
         inflight: threads + 2,

@@ -379,8 +379,12 @@ pub fn run<R: Read + Send>(
                     next += 1;
                     observer.progress(bytes_in);
                     // Give the buffer back before the permit, so the
-                    // reader finds it when it frames the next chunk.
-                    let _ = recycle_tx.try_send(done.data);
+                    // reader finds it when it frames the next chunk. A
+                    // window of a mapped input is dropped here instead,
+                    // which unmaps its pages (chunk_buf.rs).
+                    if !done.data.is_mapped() {
+                        let _ = recycle_tx.try_send(done.data);
+                    }
                     let _ = permit_tx.send(());
                 }
             }

@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 use std::io::{self, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use memchr::memchr;
@@ -305,6 +306,8 @@ pub struct Reader<R> {
     /// Chunk buffers the writer is done with, to frame the next chunks in
     /// (no fresh 2 MiB allocation, page faults and zeroing per chunk).
     recycled: Option<crossbeam_channel::Receiver<ChunkBuf>>,
+    /// Mapped input: the bytes taken into `buf` so far, for progress.
+    mapped_consumed: Option<Arc<AtomicU64>>,
     /// SQLite: the dump's schema in an in-memory SQLite, which performs the
     /// renames itself (`sqlite_schema`); made at the first schema statement.
     shadow: Option<crate::sqlite_schema::Shadow>,
@@ -342,6 +345,7 @@ impl<R: Read> Reader<R> {
             plan,
             buf: ChunkBuf::default(),
             recycled: None,
+            mapped_consumed: None,
             config,
             lexer: Lexer::new(dialect),
             done: 0,
@@ -449,7 +453,25 @@ impl<R: Read> Reader<R> {
         self.recycled = Some(rx);
     }
 
+    /// Frames the input from `map`, the whole (uncompressed) input file
+    /// mapped, instead of reading it: chunks are windows of the mapping
+    /// (`chunk_buf`). `consumed` counts the bytes taken in, for progress,
+    /// as `input::Counting` does for a read input.
+    pub fn with_map(mut self, map: Arc<memmap2::Mmap>, consumed: Arc<AtomicU64>) -> Self {
+        self.buf = ChunkBuf::mapped(map);
+        self.mapped_consumed = Some(consumed);
+        self
+    }
+
     fn fill(&mut self) -> Result<(), Error> {
+        // Mapped: the same steps as reading, without the copy.
+        if let Some(n) = self.buf.grow_mapped(READ_SIZE) {
+            if let Some(c) = &self.mapped_consumed {
+                c.fetch_add(n as u64, Ordering::Relaxed);
+            }
+            self.eof = n == 0;
+            return Ok(());
+        }
         let len = self.buf.len();
         let n = loop {
             match self.input.read(self.buf.spare(READ_SIZE)) {
@@ -1736,11 +1758,11 @@ impl<R: Read> Reader<R> {
         } else {
             self.done
         };
-        let mut rest = self.recycled.as_ref().and_then(|rx| rx.try_recv().ok()).unwrap_or_default();
-        rest.truncate(0);
-        rest.extend_from_slice(&self.buf[cut..]);
-        let mut data = std::mem::replace(&mut self.buf, rest);
-        data.truncate(cut);
+        let spare = match self.buf.is_mapped() {
+            true => ChunkBuf::default(),
+            false => self.recycled.as_ref().and_then(|rx| rx.try_recv().ok()).unwrap_or_default(),
+        };
+        let data = self.buf.split_front(cut, spare);
         let chunk = Chunk {
             seq: self.seq,
             offset: self.offset,

@@ -6,7 +6,7 @@ mod common;
 
 use std::io::{Cursor, Read};
 
-use dumpsed::internals::input::from_reader;
+use dumpsed::internals::input::{from_reader, open_mapped};
 use dumpsed::internals::job::{rewrite, Options};
 use dumpsed::Rules;
 use proptest::prelude::*;
@@ -33,6 +33,21 @@ fn rewritten(input: &[u8], chunk_size: usize, threads: usize, read_max: usize) -
         None,
     )
     .expect("open input");
+    run(src, chunk_size, threads)
+}
+
+/// The same, with the input in a file that the reader maps instead of
+/// reading (`input::open_mapped`): chunks are then windows of the mapping.
+fn rewritten_mapped(input: &[u8], chunk_size: usize, threads: usize) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("dump.sql");
+    std::fs::write(&path, input).expect("write input");
+    let src = open_mapped(&path).expect("open input");
+    assert!(src.is_mapped(), "a plain dump in a regular file is mapped");
+    run(src, chunk_size, threads)
+}
+
+fn run(src: dumpsed::internals::input::Input, chunk_size: usize, threads: usize) -> Vec<u8> {
     let options = Options {
         // Fragments of dumps, not whole ones.
         allow_truncated: true,
@@ -78,6 +93,8 @@ proptest! {
         for (name, input, reference) in fixtures() {
             let got = rewritten(&input, chunk, threads, read_max);
             prop_assert!(got == reference, "{} differs with chunk {} threads {} reads {}", name, chunk, threads, read_max);
+            let mapped = rewritten_mapped(&input, chunk, threads);
+            prop_assert!(mapped == reference, "{} differs mapped, with chunk {} threads {}", name, chunk, threads);
         }
     }
 }
@@ -86,6 +103,7 @@ proptest! {
 fn one_byte_chunks_and_reads() {
     for (name, input, reference) in fixtures() {
         assert!(rewritten(&input, 1, 2, 1) == reference, "{name}");
+        assert!(rewritten_mapped(&input, 1, 2) == reference, "{name} mapped");
     }
 }
 

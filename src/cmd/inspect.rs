@@ -59,7 +59,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         let mut edit = dumpsed::internals::archive::plain::PlainEdit::new(&rules, &options).map_err(Error::Rule)?;
         return super::rewrite::dry_run_archive(archive, &mut edit, args.json);
     }
-    let src = super::rewrite::plain_input_at(args.input.as_deref())?;
+    let src = super::rewrite::plain_input_at(args.input.as_deref(), true)?;
     let summary = job::rewrite(src, &mut std::io::sink(), &rules, &options, ())?;
     print_report(&summary, args.json);
     Ok(ExitCode::SUCCESS)
