@@ -125,11 +125,11 @@ pub fn open_mapped(path: &Path) -> Result<Input> {
 /// Installs, once, a SIGBUS handler for mapped inputs: when a mapped file
 /// is truncated while dumpsed reads it, reading a lost page raises SIGBUS
 /// (mmap(2), "Errors"), which would end the process with only "Bus error".
-/// The handler says what happened and ends the process through SIGTERM,
-/// so that output.rs's handler removes a named temporary output file (an
-/// unnamed one goes with the process); `_exit` if that has not ended it
-/// within a few seconds. It calls only async-signal-safe functions
-/// (signal-safety(7)).
+/// The handler says what happened and exits 1; when output.rs has a
+/// SIGTERM handler (a named temporary output file to remove; an unnamed
+/// one goes with the process), it ends the process through that instead,
+/// and `_exit`s if that has not happened within a few seconds. It calls
+/// only async-signal-safe functions (signal-safety(7)).
 fn guard_sigbus() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
@@ -152,10 +152,12 @@ writes to, or use --no-mmap\n";
     // async-signal-safe; MSG is static.
     unsafe {
         libc::write(2, MSG.as_ptr().cast(), MSG.len());
-        libc::kill(libc::getpid(), libc::SIGTERM);
-        let pause = libc::timespec { tv_sec: 0, tv_nsec: 100_000_000 };
-        for _ in 0..50 {
-            libc::nanosleep(&pause, std::ptr::null_mut());
+        if crate::output::CLEANUP_ON_SIGTERM.load(Ordering::Relaxed) {
+            libc::kill(libc::getpid(), libc::SIGTERM);
+            let pause = libc::timespec { tv_sec: 0, tv_nsec: 100_000_000 };
+            for _ in 0..50 {
+                libc::nanosleep(&pause, std::ptr::null_mut());
+            }
         }
         libc::_exit(1);
     }

@@ -25,7 +25,7 @@ static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 fn install_cleanup() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let _ = ctrlc::set_handler(|| {
+        let set = ctrlc::set_handler(|| {
             if let Ok(list) = PENDING.lock() {
                 for p in list.iter() {
                     let _ = fs::remove_file(p);
@@ -33,8 +33,14 @@ fn install_cleanup() {
             }
             std::process::exit(130);
         });
+        CLEANUP_ON_SIGTERM.store(set.is_ok(), std::sync::atomic::Ordering::Relaxed);
     });
 }
+
+/// Whether SIGTERM runs the handler above: input.rs's SIGBUS handler then
+/// ends the process through it, else with `_exit` (a signal handler may
+/// load an atomic, signal-safety(7)).
+pub(crate) static CLEANUP_ON_SIGTERM: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// The temporary output file: unnamed (`O_TMPFILE`) or named.
 pub enum TmpFile {

@@ -754,3 +754,46 @@ fn signals_mid_run_leave_nothing_in_the_output_directory() {
         assert!(left.is_empty(), "SIG{signal} left {left:?}");
     }
 }
+
+/// A mapped input cut short by another program during the run: reading a
+/// lost page raises SIGBUS, which must end the run with a message and exit
+/// 1, not "Bus error" (input.rs, `guard_sigbus`). Deterministic: stdout is
+/// a pipe nobody reads until the file is cut, so the writer waits on it and
+/// the reader on its permits, a few chunks in; the cut is well past them.
+#[test]
+fn input_truncated_while_mapped() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let dir = scratch();
+    let inp = dir.path().join("in.sql");
+    let mut dump = b"--\n-- PostgreSQL database dump\n--\n\nCREATE TABLE public.t (id integer, ref text);\n\nCOPY public.t (id, ref) FROM stdin;\n".to_vec();
+    let mut i = 0u64;
+    while dump.len() < 64 << 20 {
+        dump.extend_from_slice(format!("{i}\tCAPA-2024-{i}\n").as_bytes());
+        i += 1;
+    }
+    dump.extend_from_slice(b"\\.\n\n--\n-- PostgreSQL database dump complete\n--\n\n");
+    std::fs::write(&inp, &dump).expect("write input");
+    let mut child = dumpsed()
+        .args(["rewrite", "-q", "--preset", "capa-to-sap", "-j1", "--allow-missing"])
+        .arg(&inp)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start dumpsed");
+    let mut out = child.stdout.take().expect("stdout");
+    let mut first = [0u8; 1];
+    out.read_exact(&mut first).expect("the run starts writing");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&inp)
+        .and_then(|f| f.set_len(24 << 20))
+        .expect("truncate the input");
+    let mut rest = Vec::new();
+    out.read_to_end(&mut rest).expect("read stdout");
+    let done = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(done.status.code(), Some(1), "stderr: {stderr}");
+    assert!(stderr.contains("the input file shrank while it was being read"), "{stderr}");
+    assert!((rest.len() as u64) < 24 << 20, "the output stops at the cut");
+}
