@@ -30,78 +30,161 @@ pub fn split_fields(row: &[u8], out: &mut Vec<(usize, usize)>) {
 }
 
 /// Splits the COPY text rows of `data[start..end]` into fields, in one pass:
-/// per 64 bytes, a bitmask of the tabs, backslashes and newlines
-/// (`byte_mask`), walked bit by bit. Rows are short and their fields
-/// shorter, so this beats a memchr per field, which starts a new search
-/// each time. A CR just before the line end is a CRLF line end, not part of
-/// the last field: COPY writes a CR in data as `\r` (copyto.c), so a raw
-/// one can only end the line.
+/// per 64 bytes, bitmasks of the tabs, backslashes and newlines
+/// (`byte_mask`). The bytes a backslash escapes are found for the whole
+/// block at once, with carries through each run of backslashes
+/// ([`escaped`]), so only real separators are visited, bit by bit; after
+/// the last field a caller needs ([`RowSplitter::next_row_keeping`]) the
+/// rest of the row's tabs are counted with a popcount, not visited. Rows
+/// are short and their fields shorter, so this beats a memchr per field,
+/// which starts a new search each time. A CR just before the line end is a
+/// CRLF line end, not part of the last field: COPY writes a CR in data as
+/// `\r` (copyto.c), so a raw one can only end the line.
 ///
-/// Invariants: `mask` holds the not yet visited special bytes of
-/// `data[base..base + 64]`; every special byte before them has been
-/// visited; bytes before `skip` are escaped (the byte after a backslash is
-/// data, whatever it is, also across rows and blocks).
+/// Invariants: `seps` holds the not yet visited unescaped tabs and
+/// newlines of `data[base..base + 64]` and `nls` the newlines among them;
+/// every separator before them has been visited or counted; `carry` is 1
+/// when the bytes before `base` end in an odd run of backslashes (the byte
+/// at `base` is then data, whatever it is, also across rows).
 pub struct RowSplitter<'a> {
     data: &'a [u8],
     pos: usize,
     base: usize,
-    mask: u64,
-    skip: usize,
+    seps: u64,
+    nls: u64,
+    carry: u64,
+    fields: usize,
 }
 
 impl<'a> RowSplitter<'a> {
     /// A splitter of the rows of `data[start..end]`.
     pub fn new(data: &'a [u8], start: usize, end: usize) -> RowSplitter<'a> {
         let data = &data[..end];
-        RowSplitter {
+        let mut r = RowSplitter {
             data,
             pos: start,
             base: start,
-            mask: special_mask(data, start),
-            skip: start,
-        }
+            seps: 0,
+            nls: 0,
+            carry: 0,
+            fields: 0,
+        };
+        r.load();
+        r
+    }
+
+    /// The masks of the block at `base`.
+    #[inline]
+    fn load(&mut self) {
+        let rest = self.data.get(self.base..).unwrap_or_default();
+        let [tabs, backslashes, newlines] = COPY_SPECIAL.masks_at(rest, [1, 2, 4]);
+        let esc = escaped(backslashes, &mut self.carry);
+        self.seps = (tabs | newlines) & !esc;
+        self.nls = newlines & !esc;
     }
 
     /// The next row as `(start, row end)`, the row end being its newline
     /// (or `end` for a last row without one); its fields go to `out`
     /// (cleared first), relative to its start.
     pub fn next_row(&mut self, out: &mut Vec<(usize, usize)>) -> Option<(usize, usize)> {
+        self.next_row_keeping(out, usize::MAX)
+    }
+
+    /// The fields of the row last returned, kept or only counted.
+    pub fn fields(&self) -> usize {
+        self.fields
+    }
+
+    /// [`RowSplitter::next_row`], with only the first `keep` fields in
+    /// `out`: the others are only counted ([`RowSplitter::fields`]).
+    pub fn next_row_keeping(&mut self, out: &mut Vec<(usize, usize)>, keep: usize) -> Option<(usize, usize)> {
         let row_start = self.pos;
         if row_start >= self.data.len() {
             return None;
         }
         out.clear();
         let mut field = row_start;
+        let mut counted = 0usize;
         loop {
-            while self.mask == 0 {
+            while self.seps == 0 {
                 self.base += 64;
                 if self.base >= self.data.len() {
                     let end = self.data.len();
-                    push_last_field(out, self.data, row_start, field, end);
+                    self.end_row(out, keep, counted, row_start, field, end);
                     self.pos = end;
                     return Some((row_start, end));
                 }
-                self.mask = special_mask(self.data, self.base);
+                self.load();
             }
-            let at = self.base + self.mask.trailing_zeros() as usize;
-            self.mask &= self.mask - 1;
-            if at < self.skip {
-                continue;
+            if out.len() >= keep {
+                // Past the kept fields: the tabs before the next newline,
+                // counted at once.
+                let tabs = match self.nls {
+                    0 => self.seps,
+                    nls => self.seps & ((nls & nls.wrapping_neg()) - 1),
+                };
+                counted += tabs.count_ones() as usize;
+                self.seps &= !tabs;
+                if self.seps == 0 {
+                    continue;
+                }
             }
-            match self.data[at] {
-                b'\\' => self.skip = at + 2,
-                b'\t' => {
+            let bit = self.seps & self.seps.wrapping_neg();
+            let at = self.base + bit.trailing_zeros() as usize;
+            self.seps ^= bit;
+            if self.nls & bit == 0 {
+                if out.len() < keep {
                     out.push((field - row_start, at - row_start));
-                    field = at + 1;
+                } else {
+                    counted += 1;
                 }
-                _ => {
-                    push_last_field(out, self.data, row_start, field, at);
-                    self.pos = at + 1;
-                    return Some((row_start, at));
-                }
+                field = at + 1;
+            } else {
+                self.nls ^= bit;
+                self.end_row(out, keep, counted, row_start, field, at);
+                self.pos = at + 1;
+                return Some((row_start, at));
             }
         }
     }
+
+    /// The row's last field (kept or counted) and its field count.
+    fn end_row(&mut self, out: &mut Vec<(usize, usize)>, keep: usize, counted: usize, row_start: usize, field: usize, row_end: usize) {
+        if out.len() < keep {
+            push_last_field(out, self.data, row_start, field, row_end);
+            self.fields = out.len();
+        } else {
+            self.fields = out.len() + counted + 1;
+        }
+    }
+}
+
+/// Tab, backslash and newline, the bytes COPY text rows are split on, each
+/// in a bucket of its own: one pass of the classifier gives the three masks.
+const COPY_SPECIAL: crate::byte_mask::ByteClasses<3> = crate::byte_mask::ByteClasses::new([b"\t", b"\\", b"\n"]);
+
+/// The bytes of a block escaped by a backslash: each byte just after an odd
+/// run of backslashes (the backslashes inside a run escape each other in
+/// pairs, and are no separators anyway). `carry` is 1 when the block before
+/// ended in an odd run, and becomes the same for this block. A run's end
+/// is found by adding 1 at its start, which carries through the run; its
+/// length is odd when its start and end differ in parity (simdjson's
+/// odd-backslash-sequence step: Langdale & Lemire 2019, §3.1.1). A run
+/// continuing an odd run of the block before starts one byte later, so
+/// the parity of a start at bit 0 is flipped.
+#[inline]
+fn escaped(backslashes: u64, carry: &mut u64) -> u64 {
+    const EVEN: u64 = 0x5555_5555_5555_5555;
+    let b = backslashes;
+    let starts = b & !(b << 1);
+    let even_start = EVEN ^ *carry;
+    let even_starts = starts & even_start;
+    let odd_starts = starts & !even_start;
+    let even_ends = b.wrapping_add(even_starts) & !b;
+    let (odd_sum, out) = b.overflowing_add(odd_starts);
+    let odd_ends = (odd_sum | *carry) & !b;
+    *carry = out as u64;
+    (even_ends & !EVEN) | (odd_ends & EVEN)
 }
 
 /// The last field of a row ending at `row_end`, without a CR before the
@@ -113,12 +196,6 @@ fn push_last_field(out: &mut Vec<(usize, usize)>, data: &[u8], row_start: usize,
         row_end
     };
     out.push((field - row_start, last - row_start));
-}
-
-/// Bit `k` set when `data[base + k]` is a tab, a backslash or a newline.
-#[inline]
-fn special_mask(data: &[u8], base: usize) -> u64 {
-    crate::byte_mask::mask_at(data.get(base..).unwrap_or_default(), [b'\t', b'\\', b'\n'])
 }
 
 /// Why a field could not be decoded.
@@ -365,6 +442,49 @@ mod tests {
             }
             prop_assert_eq!(rows.next_row(&mut got), None);
         }
+
+        /// Long runs of backslashes across 64-byte blocks, and only the
+        /// first `keep` fields kept: the kept fields and the field count
+        /// are the byte-by-byte reading's.
+        #[test]
+        fn row_splitter_keeping_agrees_with_a_byte_by_byte_reading(
+            data in proptest::collection::vec(prop_oneof![
+                3 => Just(b'\t'), 4 => Just(b'\\'), 2 => Just(b'\n'), 1 => Just(b'\r'), 3 => Just(b'a')
+            ], 0..700),
+            start in 0usize..70,
+            keep in 0usize..6,
+        ) {
+            let start = start.min(data.len());
+            let mut rows = RowSplitter::new(&data, start, data.len());
+            let mut got = Vec::new();
+            let mut at = start;
+            while at < data.len() {
+                let (nl, want) = oracle(&data, at);
+                prop_assert_eq!(rows.next_row_keeping(&mut got, keep), Some((at, nl)));
+                prop_assert_eq!(&got[..], &want[..keep.min(want.len())]);
+                prop_assert_eq!(rows.fields(), want.len());
+                at = nl + 1;
+            }
+            prop_assert_eq!(rows.next_row_keeping(&mut got, keep), None);
+        }
+    }
+
+    #[test]
+    fn escaped_bytes_follow_odd_runs_across_blocks() {
+        // Bytes 62, 63 and 64 are backslashes: the run is odd, so byte 65
+        // (a tab) is data, escaped across the block boundary.
+        let mut d = vec![b'a'; 62];
+        d.extend_from_slice(b"\\\\\\\tb\tc\n");
+        let mut f = Vec::new();
+        let mut rows = RowSplitter::new(&d, 0, d.len());
+        assert_eq!(rows.next_row(&mut f), Some((0, d.len() - 1)));
+        assert_eq!(f, vec![(0, 67), (68, 69)]);
+        let mut carry = 0;
+        assert_eq!(escaped(0b0110, &mut carry), 0, "an even run escapes nothing");
+        assert_eq!(escaped(0b1110, &mut carry), 0b10000);
+        assert_eq!(escaped(0b0010, &mut carry), 0b0100);
+        assert_eq!((escaped(1 << 63, &mut carry), carry), (0, 1));
+        assert_eq!((escaped(0b1, &mut carry), carry), (0, 0), "the escaped backslash escapes nothing");
     }
 
     #[test]

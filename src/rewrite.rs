@@ -743,16 +743,21 @@ fn copy_rows(
         t.bytes += (end - start) as u64;
         t.rows += copy_text::count_rows(&data[start..end]);
     }
+    // Only the fields up to the last edited one are needed (all of them
+    // for the report, which looks for mentions in each); the rest are
+    // counted, for the check below.
+    let needed = edits.edits.iter().map(|&(col, _)| col + 1).max().unwrap_or(0);
+    let keep = if plan.report { usize::MAX } else { needed };
     let mut rows = copy_text::RowSplitter::new(data, start, end);
-    while let Some((row_start, nl)) = rows.next_row(&mut fields) {
+    while let Some((row_start, nl)) = rows.next_row_keeping(&mut fields, keep) {
         let row = &data[row_start..nl];
-        if edits.ncols != 0 && fields.len() != edits.ncols {
+        if (edits.ncols != 0 && rows.fields() != edits.ncols) || fields.len() < needed {
             return Err(LocalError::new(
                 row_start,
                 format!(
                     "COPY row of table {} has {} fields, its header lists {} columns",
                     String::from_utf8_lossy(&edits.table),
-                    fields.len(),
+                    rows.fields(),
                     edits.ncols
                 ),
             ));
