@@ -125,7 +125,8 @@ pub fn open_mapped(path: &Path) -> Result<Input> {
 /// Installs, once, a SIGBUS handler for mapped inputs: when a mapped file
 /// is truncated while dumpsed reads it, reading a lost page raises SIGBUS
 /// (mmap(2), "Errors"), which would end the process with only "Bus error".
-/// The handler says what happened and exits 1; when output.rs has a
+/// The handler says what happened and exits 4 (a read failure, README
+/// "Exit status"); when output.rs has a
 /// SIGTERM handler (a named temporary output file to remove; an unnamed
 /// one goes with the process), it ends the process through that instead,
 /// and `_exit`s if that has not happened within a few seconds. It calls
@@ -159,7 +160,7 @@ writes to, or use --no-mmap\n";
                 libc::nanosleep(&pause, std::ptr::null_mut());
             }
         }
-        libc::_exit(1);
+        libc::_exit(4);
     }
 }
 

@@ -757,11 +757,32 @@ fn signals_mid_run_leave_nothing_in_the_output_directory() {
 
 /// A mapped input cut short by another program during the run: reading a
 /// lost page raises SIGBUS, which must end the run with a message and exit
-/// 1, not "Bus error" (input.rs, `guard_sigbus`). Deterministic: stdout is
+/// 4 (a read failure), not "Bus error" (input.rs, `guard_sigbus`). Deterministic: stdout is
 /// a pipe nobody reads until the file is cut, so the writer waits on it and
 /// the reader on its permits, a few chunks in; the cut is well past them.
 #[test]
 fn input_truncated_while_mapped() {
+    let (code, stderr, written) = cut_during_the_run(&[]);
+    assert_eq!(code, Some(4), "stderr: {stderr}");
+    assert!(stderr.contains("the input file shrank while it was being read"), "{stderr}");
+    assert!((written as u64) < 24 << 20, "the output stops at the cut");
+}
+
+/// The same with `--no-mmap`: the input is read, the reader meets its new
+/// end inside the COPY block, which is the error (so the flag does turn
+/// the mapping off).
+#[test]
+fn input_truncated_while_read_with_no_mmap() {
+    let (code, stderr, _) = cut_during_the_run(&["--no-mmap"]);
+    assert_eq!(code, Some(3), "stderr: {stderr}");
+    assert!(!stderr.contains("shrank"), "{stderr}");
+    assert!(stderr.contains("COPY data not ended"), "{stderr}");
+}
+
+/// Runs a rewrite of a 64 MiB dump to a stdout pipe, cuts the input to
+/// 24 MiB once the first output byte is out, and returns the exit code,
+/// stderr and the number of bytes written.
+fn cut_during_the_run(extra: &[&str]) -> (Option<i32>, String, usize) {
     use std::io::Read;
     use std::process::Stdio;
     let dir = scratch();
@@ -776,6 +797,7 @@ fn input_truncated_while_mapped() {
     std::fs::write(&inp, &dump).expect("write input");
     let mut child = dumpsed()
         .args(["rewrite", "-q", "--preset", "capa-to-sap", "-j1", "--allow-missing"])
+        .args(extra)
         .arg(&inp)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -792,8 +814,5 @@ fn input_truncated_while_mapped() {
     let mut rest = Vec::new();
     out.read_to_end(&mut rest).expect("read stdout");
     let done = child.wait_with_output().expect("wait");
-    let stderr = String::from_utf8_lossy(&done.stderr);
-    assert_eq!(done.status.code(), Some(1), "stderr: {stderr}");
-    assert!(stderr.contains("the input file shrank while it was being read"), "{stderr}");
-    assert!((rest.len() as u64) < 24 << 20, "the output stops at the cut");
+    (done.status.code(), String::from_utf8_lossy(&done.stderr).into_owned(), rest.len() + 1)
 }
