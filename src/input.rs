@@ -63,7 +63,47 @@ pub struct Input {
     pub consumed: Arc<AtomicU64>,
     /// The whole file, mapped, when [`open_mapped`] could map it: the
     /// reader then frames chunks in the mapping instead of `reader`.
-    pub(crate) mapped: Option<Arc<Mmap>>,
+    pub(crate) mapped: Option<Mapped>,
+}
+
+/// A mapped input file, and its size and times when it was mapped.
+pub(crate) struct Mapped {
+    pub(crate) map: Arc<Mmap>,
+    file: File,
+    stamp: (u64, i64, i64, i64, i64),
+}
+
+impl Mapped {
+    fn stamp(m: &std::fs::Metadata) -> (u64, i64, i64, i64, i64) {
+        use std::os::unix::fs::MetadataExt;
+        (m.len(), m.mtime(), m.mtime_nsec(), m.ctime(), m.ctime_nsec())
+    }
+
+    /// An error when the file's size or modification times are not what
+    /// they were when it was mapped. A mapped file is read more than once
+    /// (the reader frames, a worker checks and rewrites, the writer copies
+    /// the unchanged runs from the mapping again), so a change during the
+    /// run can put bytes in the output that nothing checked: a truncation
+    /// inside the last page reads as zeros, with no SIGBUS (mmap(2)), and
+    /// a rewrite in place changes bytes between the check and the copy.
+    pub(crate) fn check_unchanged(&self) -> Result<()> {
+        let now = self
+            .file
+            .metadata()
+            .map_err(|e| Error::io("checking the input file after the run", e))?;
+        if Mapped::stamp(&now) != self.stamp {
+            return Err(Error::io(
+                "reading the input",
+                io::Error::other(
+                    "the input file changed while it was being read (it is read memory-mapped, and its size \
+                     or modification time is not what it was at the start): no output file was made (what \
+                     went to stdout, a pipe or a device is not a rewrite of one version of it: discard it). \
+                     Rewrite a copy that nothing else writes to",
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Opens `path` (or stdin for `None` / `-`).
@@ -92,9 +132,10 @@ impl Input {
 /// reader's thread (README, "Speed"). Anything else (a pipe, a compressed
 /// file, a file the system will not map) is read as by [`open`].
 ///
-/// A mapped file must keep its size while it is read: bytes past a
+/// A mapped file must not change while it is read: bytes past a
 /// truncation raise SIGBUS, which [`guard_sigbus`] turns into an error
-/// message and an exit without an output file.
+/// message and an exit without an output file, and the run fails when the
+/// file's size or times changed (`Mapped::check_unchanged`).
 pub fn open_mapped(path: &Path) -> Result<Input> {
     if path == Path::new("-") {
         return open(None);
@@ -103,21 +144,29 @@ pub fn open_mapped(path: &Path) -> Result<Input> {
     let meta = f.metadata().ok().filter(|m| m.is_file());
     let size = meta.as_ref().map(|m| m.len());
     // SAFETY: the mapping is read-only; the file changing under it is the
-    // documented hazard above (a changed byte is read as changed, a lost
-    // page raises SIGBUS, handled by `guard_sigbus`).
-    let map = match size {
-        Some(n) if n > 0 => unsafe { Mmap::map(&f) }.ok(),
+    // documented hazard above (a lost page raises SIGBUS, handled by
+    // `guard_sigbus`; any other change fails `Mapped::check_unchanged` at
+    // the end of the run).
+    let mapped = match (&meta, size) {
+        (Some(m), Some(n)) if n > 0 => match (unsafe { Mmap::map(&f) }, f.try_clone()) {
+            (Ok(map), Ok(file)) => Some(Mapped {
+                map: Arc::new(map),
+                file,
+                stamp: Mapped::stamp(m),
+            }),
+            _ => None,
+        },
         _ => None,
     };
     let mut input = from_reader(Box::new(f), size)?;
-    if let (Some(map), Compression::None) = (map, input.compression) {
+    if let (Some(mapped), Compression::None) = (mapped, input.compression) {
         // Only a hint for the kernel's read-ahead: a refusal changes nothing.
-        let _ = map.advise(memmap2::Advice::Sequential);
+        let _ = mapped.map.advise(memmap2::Advice::Sequential);
         guard_sigbus();
         // Detection read the head through `reader`; the mapping is framed
         // from its first byte and counts its own progress.
         input.consumed.store(0, Ordering::Relaxed);
-        input.mapped = Some(Arc::new(map));
+        input.mapped = Some(mapped);
     }
     Ok(input)
 }
@@ -146,14 +195,16 @@ fn guard_sigbus() {
 }
 
 extern "C" fn on_sigbus(_signal: libc::c_int) {
-    const MSG: &[u8] = b"dumpsed: error: the input file shrank while it was being read (it is read memory-mapped): \
-no output file was made (on stdout, discard what was written). Rewrite a copy that nothing else \
-writes to, or use --no-mmap\n";
+    const MSG: &[u8] = b"dumpsed: error: reading the memory-mapped input failed (SIGBUS): the input file shrank \
+while it was being read, or its device failed. No output file was made (what went to stdout, a pipe or \
+a device is incomplete: discard it). Rewrite a copy that nothing else writes to, or read the input with \
+`dumpsed rewrite --no-mmap`\n";
     // SAFETY: write(2), kill(2), nanosleep(2) and _exit(2) are
     // async-signal-safe; MSG is static.
     unsafe {
         libc::write(2, MSG.as_ptr().cast(), MSG.len());
         if crate::output::CLEANUP_ON_SIGTERM.load(Ordering::Relaxed) {
+            crate::output::SIGNAL_EXIT_CODE.store(4, Ordering::Relaxed);
             libc::kill(libc::getpid(), libc::SIGTERM);
             let pause = libc::timespec { tv_sec: 0, tv_nsec: 100_000_000 };
             for _ in 0..50 {

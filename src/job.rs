@@ -385,7 +385,7 @@ pub fn rewrite(
 ) -> Result<Summary> {
     let started = Instant::now();
     let head = match &input.mapped {
-        Some(map) => map[..map.len().min(DETECT_BYTES)].to_vec(),
+        Some(m) => m.map[..m.map.len().min(DETECT_BYTES)].to_vec(),
         None => read_head(&mut input.reader)?,
     };
     let dialect = resolve_format(&head, options.format)?;
@@ -407,16 +407,23 @@ pub fn rewrite(
         allow_truncated: options.allow_truncated,
     };
     let reader = Reader::new(input.reader, plan.clone(), config);
-    let reader = match input.mapped {
-        Some(map) => reader.with_map(map, input.consumed.clone()),
-        None => reader.with_prefix(head),
+    let (reader, mapped) = match input.mapped {
+        Some(m) => (reader.with_map(m.map.clone(), input.consumed.clone()), Some(m)),
+        None => (reader.with_prefix(head), None),
     };
     let pipe = PipelineConfig {
         threads,
         inflight: threads + 2,
         compress: options.compress,
     };
-    let outcome = pipeline::run(reader, out, &pipe, &mut observer)?;
+    let outcome = pipeline::run(reader, out, &pipe, &mut observer);
+    // A mapped input that changed during the run is the error, whatever
+    // the run said (a write from a page lost to a truncation fails with
+    // EFAULT, "Bad address"; one inside the last page reads zeros).
+    if let Some(m) = &mapped {
+        m.check_unchanged()?;
+    }
+    let outcome = outcome?;
     let encoding = outcome.encoding.clone();
     let plan = outcome.plan.clone().unwrap_or(plan);
     let missing = missing_tables(&plan, rules, &outcome.tables);

@@ -21,7 +21,8 @@ use crate::error::{Error, Result};
 static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// Installs, once, the handler that removes pending temporary files on
-/// SIGINT, SIGTERM or SIGHUP and exits 130 (128 + SIGINT).
+/// SIGINT, SIGTERM or SIGHUP and exits 130 (128 + SIGINT; see
+/// `SIGNAL_EXIT_CODE`).
 fn install_cleanup() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
@@ -31,7 +32,7 @@ fn install_cleanup() {
                     let _ = fs::remove_file(p);
                 }
             }
-            std::process::exit(130);
+            std::process::exit(SIGNAL_EXIT_CODE.load(std::sync::atomic::Ordering::Relaxed));
         });
         CLEANUP_ON_SIGTERM.store(set.is_ok(), std::sync::atomic::Ordering::Relaxed);
     });
@@ -40,6 +41,11 @@ fn install_cleanup() {
 /// Whether SIGTERM runs the handler above: input.rs's SIGBUS handler then
 /// ends the process through it, else with `_exit` (a signal handler may
 /// load an atomic, signal-safety(7)).
+/// The status the handler above exits with: 130 (128 + SIGINT) for a
+/// signal from outside, 4 (a read failure) when input.rs's SIGBUS handler
+/// sent it.
+pub(crate) static SIGNAL_EXIT_CODE: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(130);
+
 pub(crate) static CLEANUP_ON_SIGTERM: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// The temporary output file: unnamed (`O_TMPFILE`) or named.
