@@ -9,9 +9,9 @@
 //!   remembers: its bytes are zeroed once, when the buffer first grows to
 //!   a size, and reused from then on.
 //! - **Mapped**: a window of the input file mapped into memory (mmap(2)).
-//!   Framing then costs no copy at all: `read` copying 1 GiB out of the page
-//!   cache took the reader 0.5–0.7 s of system time on the benchmark
-//!   machine, walking the same bytes mapped 0.1 s (README, "Speed"). A
+//!   Framing then costs no copy at all: on the benchmark machine, a
+//!   program that only scans 1 GiB took 0.5–0.7 s of system time reading
+//!   it, 0.1–0.2 s in all mapped (benches/README.md, round 8). A
 //!   chunk cut from a window is another window of the same mapping, and
 //!   when it is dropped (written) its pages are unmapped again
 //!   (`MADV_DONTNEED`, madvise(2)): touched pages of a mapping count in the

@@ -109,11 +109,7 @@ impl Mapped {
 /// Opens `path` (or stdin for `None` / `-`).
 pub fn open(path: Option<&Path>) -> Result<Input> {
     match path {
-        Some(p) if p != Path::new("-") => {
-            let f = File::open(p).map_err(|e| Error::io(format!("opening {}", p.display()), e))?;
-            let size = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
-            from_reader(Box::new(f), size)
-        }
+        Some(p) if p != Path::new("-") => open_file(p, false),
         _ => from_reader(Box::new(io::stdin()), None),
     }
 }
@@ -129,7 +125,7 @@ impl Input {
 /// Opens `path` like [`open`], mapped into memory (mmap(2)) when it is a
 /// non-empty regular file that is not compressed: framing a mapped file
 /// costs no copy out of the page cache, the largest cost left to the
-/// reader's thread (README, "Speed"). Anything else (a pipe, a compressed
+/// reader's thread (README, "Performance"). Anything else (a pipe, a compressed
 /// file, a file the system will not map) is read as by [`open`].
 ///
 /// A mapped file must not change while it is read: bytes past a
@@ -137,9 +133,14 @@ impl Input {
 /// message and an exit without an output file, and the run fails when the
 /// file's size or times changed (`Mapped::check_unchanged`).
 pub fn open_mapped(path: &Path) -> Result<Input> {
-    if path == Path::new("-") {
-        return open(None);
+    match path == Path::new("-") {
+        true => open(None),
+        false => open_file(path, true),
     }
+}
+
+/// Opens the file at `path`, mapped if `map` allows and it can be.
+fn open_file(path: &Path, map: bool) -> Result<Input> {
     let f = File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
     let meta = f.metadata().ok().filter(|m| m.is_file());
     let size = meta.as_ref().map(|m| m.len());
@@ -148,7 +149,7 @@ pub fn open_mapped(path: &Path) -> Result<Input> {
     // `guard_sigbus`; any other change fails `Mapped::check_unchanged` at
     // the end of the run).
     let mapped = match (&meta, size) {
-        (Some(m), Some(n)) if n > 0 => match (unsafe { Mmap::map(&f) }, f.try_clone()) {
+        (Some(m), Some(n)) if map && n > 0 => match (unsafe { Mmap::map(&f) }, f.try_clone()) {
             (Ok(map), Ok(file)) => Some(Mapped {
                 map: Arc::new(map),
                 file,
@@ -175,11 +176,11 @@ pub fn open_mapped(path: &Path) -> Result<Input> {
 /// is truncated while dumpsed reads it, reading a lost page raises SIGBUS
 /// (mmap(2), "Errors"), which would end the process with only "Bus error".
 /// The handler says what happened and exits 4 (a read failure, README
-/// "Exit status"); when output.rs has a
-/// SIGTERM handler (a named temporary output file to remove; an unnamed
-/// one goes with the process), it ends the process through that instead,
-/// and `_exit`s if that has not happened within a few seconds. It calls
-/// only async-signal-safe functions (signal-safety(7)).
+/// "Exit status"); when output.rs has a SIGTERM handler (a named temporary
+/// output file to remove; an unnamed one goes with the process), it ends
+/// the process through that instead, and `_exit`s if that has not happened
+/// within a few seconds. It calls only async-signal-safe functions
+/// (signal-safety(7)).
 fn guard_sigbus() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {

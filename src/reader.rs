@@ -1758,10 +1758,8 @@ impl<R: Read> Reader<R> {
         } else {
             self.done
         };
-        let spare = match self.buf.is_mapped() {
-            true => ChunkBuf::default(),
-            false => self.recycled.as_ref().and_then(|rx| rx.try_recv().ok()).unwrap_or_default(),
-        };
+        // (A mapped input gets no buffers back: pipeline.rs drops its windows.)
+        let spare = self.recycled.as_ref().and_then(|rx| rx.try_recv().ok()).unwrap_or_default();
         let data = self.buf.split_front(cut, spare);
         let chunk = Chunk {
             seq: self.seq,

@@ -746,12 +746,14 @@ fn copy_rows(
     // Only the fields up to the last edited one are needed (all of them
     // for the report, which looks for mentions in each); the rest are
     // counted, for the check below.
-    let needed = edits.edits.iter().map(|&(col, _)| col + 1).max().unwrap_or(0);
-    let keep = if plan.report { usize::MAX } else { needed };
+    let keep = match plan.report {
+        true => usize::MAX,
+        false => edits.edits.iter().map(|&(col, _)| col + 1).max().unwrap_or(0),
+    };
     let mut rows = copy_text::RowSplitter::new(data, start, end);
     while let Some((row_start, nl)) = rows.next_row_keeping(&mut fields, keep) {
         let row = &data[row_start..nl];
-        if (edits.ncols != 0 && rows.fields() != edits.ncols) || fields.len() < needed {
+        if edits.ncols != 0 && rows.fields() != edits.ncols {
             return Err(LocalError::new(
                 row_start,
                 format!(
