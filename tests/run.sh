@@ -32,8 +32,13 @@ for c in sqlite3 psql pg_dump zstd lz4; do
     command -v "$c" >/dev/null 2>&1 || missing+=("$c")
 done
 have_server_bins || missing+=("postgresql-server")
-# pg_query (libpg_query) generates its bindings with bindgen, which needs libclang.
-compgen -G '/usr/lib/llvm-*/lib/libclang*.so*' >/dev/null || missing+=("libclang")
+# pg_query (libpg_query) generates its bindings with bindgen, which needs
+# libclang.so itself: libclang-cpp.so, which other LLVM packages install, is
+# not what bindgen loads (the same test as scripts/setup.sh).
+compgen -G '/usr/lib/llvm-*/lib/libclang.so*' >/dev/null \
+    || compgen -G '/usr/lib/x86_64-linux-gnu/libclang.so*' >/dev/null \
+    || compgen -G '/usr/lib/x86_64-linux-gnu/libclang-[0-9]*.so*' >/dev/null \
+    || missing+=("libclang")
 
 if [[ ${#missing[@]} -gt 0 ]]; then
     log "missing: ${missing[*]}; installing postgresql, sqlite3, zstd, lz4 and libclang-dev with apt-get"
