@@ -161,6 +161,41 @@ impl<'a> RowSplitter<'a> {
 
 /// Tab, backslash and newline, the bytes COPY text rows are split on, each
 /// in a bucket of its own: one pass of the classifier gives the three masks.
+/// The first row of COPY text in `data[start..end]` whose field count is
+/// not `ncols`, as `(row start, its field count)`; `None` when every row
+/// has `ncols` fields. Rows and fields are the ones [`RowSplitter`] finds
+/// (unescaped newlines and tabs), but a row costs only a popcount: this is
+/// the check of tables no rule edits, whose rows are otherwise copied
+/// without being split. A row with a tab lost or added, two rows joined or
+/// a lost `\.` line would make the restore fail ("missing data for column",
+/// "extra data after last expected column": copyfromparse.c).
+pub fn first_misframed_row(data: &[u8], start: usize, end: usize, ncols: usize) -> Option<(usize, usize)> {
+    let data = &data[..end];
+    let seps_per_row = ncols.saturating_sub(1);
+    let (mut carry, mut base, mut row_start, mut tabs_in_row) = (0, start, start, 0usize);
+    while base < end {
+        let [tabs, backslashes, newlines] = COPY_SPECIAL.masks_at(&data[base..], [1, 2, 4]);
+        let esc = escaped(backslashes, &mut carry);
+        let mut tabs = tabs & !esc;
+        let mut nls = newlines & !esc;
+        while nls != 0 {
+            let bit = nls & nls.wrapping_neg();
+            let before = tabs & (bit - 1);
+            tabs_in_row += before.count_ones() as usize;
+            if tabs_in_row != seps_per_row {
+                return Some((row_start, tabs_in_row + 1));
+            }
+            tabs &= !before;
+            nls ^= bit;
+            row_start = base + bit.trailing_zeros() as usize + 1;
+            tabs_in_row = 0;
+        }
+        tabs_in_row += tabs.count_ones() as usize;
+        base += 64;
+    }
+    (row_start < end && tabs_in_row != seps_per_row).then_some((row_start, tabs_in_row + 1))
+}
+
 const COPY_SPECIAL: crate::byte_mask::ByteClasses<3> = crate::byte_mask::ByteClasses::new([b"\t", b"\\", b"\n"]);
 
 /// The bytes of a block escaped by a backslash: each byte just after an odd
@@ -447,6 +482,30 @@ mod tests {
                 at = nl + 1;
             }
             prop_assert_eq!(rows.next_row_keeping(&mut got, keep), None);
+        }
+
+        /// The field-count check of untargeted tables finds the first row
+        /// whose count (the byte-by-byte reading's) differs, and only it.
+        #[test]
+        fn misframed_row_is_the_first_with_another_field_count(
+            data in proptest::collection::vec(prop_oneof![
+                3 => Just(b'\t'), 4 => Just(b'\\'), 2 => Just(b'\n'), 1 => Just(b'\r'), 3 => Just(b'a')
+            ], 0..700),
+            start in 0usize..70,
+            ncols in 1usize..5,
+        ) {
+            let start = start.min(data.len());
+            let mut want = None;
+            let mut at = start;
+            while at < data.len() {
+                let (nl, fields) = oracle(&data, at);
+                if fields.len() != ncols {
+                    want = Some((at, fields.len()));
+                    break;
+                }
+                at = nl + 1;
+            }
+            prop_assert_eq!(first_misframed_row(&data, start, data.len(), ncols), want);
         }
     }
 

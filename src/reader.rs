@@ -868,6 +868,20 @@ impl<R: Read> Reader<R> {
             Head::Copy { table, columns, options } => {
                 let cols: Option<Vec<Vec<u8>>> =
                     columns.map(|c| c.into_iter().map(|c| c.into_owned()).collect());
+                // Rows of a table no rule targets are still framed: each must
+                // have as many fields as the header names columns, or the
+                // restore fails on it (copyfromparse.c, "extra data after last
+                // expected column" / "missing data for column").
+                let shape = match (&cols, options) {
+                    (Some(c), false) if !c.is_empty() => Some(Arc::new(ColumnEdits {
+                        table: table.name.to_vec(),
+                        ncols: c.len(),
+                        columns: Vec::new(),
+                        max_len: Vec::new(),
+                        edits: Vec::new(),
+                    })),
+                    _ => None,
+                };
                 let edits = self
                     .edits_for(&table.to_owned_parts(), cols)
                     .map_err(|m| LocalError::rule(start, m))?;
@@ -887,7 +901,10 @@ impl<R: Read> Reader<R> {
                     Some(_) if options => None,
                     e => e,
                 };
-                self.mode = Mode::CopyHeaderLine(edits.map_or(Action::Keep, Action::CopyRows));
+                self.mode = Mode::CopyHeaderLine(match edits.or(shape) {
+                    Some(e) => Action::CopyRows(e),
+                    None => Action::Keep,
+                });
                 if dialect == Dialect::Postgres {
                     return if mentions { self.resolve_pg(start, end, None) } else { Ok(Action::Keep) };
                 }

@@ -721,8 +721,20 @@ fn edited<'a>(
     }
 }
 
+/// A COPY row whose field count is not its header's.
+fn misframed(row_start: usize, table: &[u8], fields: usize, ncols: usize) -> LocalError {
+    LocalError::new(
+        row_start,
+        format!(
+            "COPY row of table {} has {fields} fields, its header lists {ncols} columns",
+            String::from_utf8_lossy(table)
+        ),
+    )
+}
+
 /// Rewrites the edited fields of COPY text rows in `data[start..end]`
-/// (whole rows, each ending in a newline).
+/// (whole rows, each ending in a newline); with no edits (a table no rule
+/// targets), only checks each row's field count.
 fn copy_rows(
     plan: &Plan,
     data: &[u8],
@@ -731,6 +743,12 @@ fn copy_rows(
     edits: &ColumnEdits,
     emit: &mut Emit,
 ) -> Result<(), LocalError> {
+    if edits.edits.is_empty() && !plan.report {
+        return match copy_text::first_misframed_row(data, start, end, edits.ncols) {
+            None => Ok(()),
+            Some((row_start, fields)) => Err(misframed(row_start, &edits.table, fields, edits.ncols)),
+        };
+    }
     let mut fields = Vec::with_capacity(edits.ncols + 1);
     let mut value = Vec::new();
     if plan.report {
@@ -754,15 +772,7 @@ fn copy_rows(
     while let Some((row_start, nl)) = rows.next_row_keeping(&mut fields, keep) {
         let row = &data[row_start..nl];
         if edits.ncols != 0 && rows.fields() != edits.ncols {
-            return Err(LocalError::new(
-                row_start,
-                format!(
-                    "COPY row of table {} has {} fields, its header lists {} columns",
-                    String::from_utf8_lossy(&edits.table),
-                    rows.fields(),
-                    edits.ncols
-                ),
-            ));
+            return Err(misframed(row_start, &edits.table, rows.fields(), edits.ncols));
         }
         emit.out.counts.rows_examined += 1;
         if plan.report {
