@@ -13,9 +13,10 @@
 #    scripts/pg-matrix.sh installs the version matrix (DUMPSED_MATRIX_*).
 # 4. Runs: cargo test --release --all-targets "$@"   and then, without arguments,
 #    cargo test --release --doc (--all-targets leaves the doctests out); exits
-#    non-zero if either failed (the first failure's status). With arguments
-#    (`--test cli`, a filter) only the first runs; `bash tests/run.sh --doc`
-#    runs only the doctests.
+#    non-zero if either failed (the first failure's status). Arguments that pick
+#    targets (`--test cli`, `--lib`, `--doc`, ...) run `cargo test --release "$@"`
+#    instead: with --all-targets beside them cargo runs every target anyway.
+#    Other arguments (a name filter) go to the --all-targets run only.
 # Works from any cwd.
 set -euo pipefail
 
@@ -105,11 +106,15 @@ export PGHOST PGPORT PGUSER
 export DUMPSED_PG=1
 log "PostgreSQL test cluster: PGHOST=$PGHOST PGPORT=$PGPORT PGUSER=$PGUSER"
 
-if [[ "${1:-}" == "--doc" ]]; then
-    status=0
-    cargo test --release "$@" || status=$?
-    exit "$status"
-fi
+for arg in "$@"; do
+    case "$arg" in
+        --test|--test=*|--tests|--lib|--bin|--bin=*|--bins|--example|--example=*|--examples|--bench|--bench=*|--benches|--doc)
+            status=0
+            cargo test --release "$@" || status=$?
+            exit "$status"
+            ;;
+    esac
+done
 status=0
 cargo test --release --all-targets "$@" || status=$?
 if [[ $# -eq 0 ]]; then
