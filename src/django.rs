@@ -120,14 +120,6 @@ pub fn verbose_name(class_name: &str) -> String {
     out.trim().to_lowercase()
 }
 
-/// True for a valid Python identifier made of ASCII (app labels and model
-/// class names).
-pub fn is_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
 /// What the reader saw of a Django database, for [`appendix`].
 #[derive(Debug, Default, Clone)]
 pub struct Seen {
@@ -429,14 +421,5 @@ mod tests {
         let t = now_utc(Dialect::Postgres);
         assert_eq!(t.len(), "2026-11-26 06:35:05.371217+00".len(), "{t}");
         assert!(t.starts_with("20") && t.ends_with("+00"));
-    }
-
-    #[test]
-    fn identifiers() {
-        assert!(is_identifier("incident_safety"));
-        assert!(is_identifier("SafetyActionPlan"));
-        assert!(!is_identifier("1abc"));
-        assert!(!is_identifier("a-b"));
-        assert!(!is_identifier(""));
     }
 }

@@ -29,6 +29,9 @@ pub enum Error {
         pos: Position,
         /// What was expected or found.
         msg: String,
+        /// What the caller can switch on to get past it, if anything (see
+        /// [`Error::remedy`]).
+        remedy: Option<Remedy>,
     },
     /// The input is recognisably something dumpsed does not read.
     #[error("{0}")]
@@ -64,7 +67,38 @@ pub enum Error {
     },
 }
 
+/// What a caller can change to get past an error. Messages do not say it,
+/// since each front end has its own spelling (the command line names its
+/// flag, a library caller calls the [`Rewriter`](crate::Rewriter) method).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Remedy {
+    /// Go on anyway ([`Rewriter::force`](crate::Rewriter::force)): a
+    /// failed check is overridden, a statement the parser rejects passes
+    /// through unchanged, a new name the dump already has is taken.
+    Force,
+    /// Accept a dump without its closing marker
+    /// ([`Rewriter::allow_truncated`](crate::Rewriter::allow_truncated)).
+    AllowTruncated,
+    /// A larger limit on one statement or row
+    /// ([`Rewriter::max_record_size`](crate::Rewriter::max_record_size)),
+    /// for example this many MiB.
+    MaxRecordSize {
+        /// A limit to try, in MiB (four times the one that was hit).
+        suggested_mib: usize,
+    },
+}
+
 impl Error {
+    /// What the caller can change to get past this error, if anything.
+    pub fn remedy(&self) -> Option<Remedy> {
+        match self {
+            Error::Syntax { remedy, .. } => remedy.clone(),
+            Error::Check(_) => Some(Remedy::Force),
+            _ => None,
+        }
+    }
+
     /// Wraps an I/O error with what was being done when it happened.
     pub fn io(context: impl Into<String>, source: io::Error) -> Error {
         Error::Io {
@@ -94,6 +128,9 @@ pub struct LocalError {
     /// The input is fine but a rule does not fit it (a value rule's column
     /// that the table lacks): a rule error, not malformed input.
     pub rule: bool,
+    /// What the caller can change to get past it (kept by
+    /// [`Error::Syntax`]).
+    pub remedy: Option<Remedy>,
 }
 
 impl LocalError {
@@ -103,6 +140,15 @@ impl LocalError {
             at,
             msg: msg.into(),
             rule: false,
+            remedy: None,
+        }
+    }
+
+    /// The same error, with what gets past it.
+    pub fn with_remedy(self, remedy: Remedy) -> LocalError {
+        LocalError {
+            remedy: Some(remedy),
+            ..self
         }
     }
 

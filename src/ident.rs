@@ -1,5 +1,6 @@
-//! SQL identifiers: how a token names something, and how a new name is
-//! written back, per dialect.
+//! Identifiers: how an SQL token names something, and how a new name is
+//! written back, per dialect; and which names Django takes as Python
+//! identifiers (app labels, model classes).
 
 use std::borrow::Cow;
 
@@ -112,6 +113,15 @@ pub fn push_sqlite_shell(name: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+/// True for a valid Python identifier made of ASCII: what Django's app
+/// labels and model class names are (`AppConfig.label` must be one; a model
+/// is a class).
+pub fn is_python_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,5 +169,14 @@ mod tests {
         };
         assert_eq!(s(b"new_t"), "new_t\"new_t\"");
         assert_eq!(s(b"new t"), "\"new t\"\"new t\"");
+    }
+
+    #[test]
+    fn python_identifiers() {
+        assert!(is_python_identifier("incident_safety"));
+        assert!(is_python_identifier("SafetyActionPlan"));
+        assert!(!is_python_identifier("1abc"));
+        assert!(!is_python_identifier("a-b"));
+        assert!(!is_python_identifier(""));
     }
 }

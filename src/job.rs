@@ -293,7 +293,7 @@ fn problems(plan: &Plan, outcome: &pipeline::Outcome) -> Vec<String> {
         };
         let what = if c.old.is_empty() && c.new.is_empty() {
             // Past the irreversible values kept by name (checks.rs).
-            "two values would be equal (beyond the first 20 000 values a --reverse could not restore, \
+            "two values would be equal (beyond the first 20 000 values a reverse rewrite could not restore, \
              which are the ones named)"
                 .to_string()
         } else if c.old == c.new {
@@ -441,7 +441,7 @@ pub fn rewrite(
     if !problems.is_empty() && !options.force {
         return Err(Error::Check(format!(
             "stopped by a check, so no output file was written (on stdout the output is already \
-             out: discard it):\n  {}\nFix the data or the rules, or use --force to rewrite anyway.",
+             out: discard it):\n  {}\nFix the data or the rules, or force the rewrite",
             problems.join("\n  ")
         )));
     }

@@ -5,18 +5,30 @@
 //! archives and sqlite3 `.dump` output, streaming, in parallel, byte-exact
 //! where nothing changes.
 //!
-//! The front door is [`Rewriter`], built from [`Rules`]:
+//! The front door is [`Rewriter`], built from [`Rules`]. Here a table
+//! `city` becomes `town`, and in its column `city` a value starting with
+//! `Bath` gets `Bath` replaced by `Bath Spa` (on a dump shipped with the
+//! crate; `town.city` names the table by its new name, the old one works too):
 //!
-//! ```no_run
+//! ```
 //! use dumpsed::{Rewriter, Rules};
-//! let rules = Rules::preset("capa-to-sap")?;
-//! let input = std::fs::File::open("before.sql")?;
-//! let summary = Rewriter::new(rules).run(input, std::io::stdout())?;
-//! eprintln!("{} values rewritten", summary.rewrites[0].rewritten);
+//! let mut rules = Rules::new();
+//! rules.add_rename("city", "town")?;
+//! rules.add_rewrite("town", "city", b"Bath", b"Bath Spa")?;
+//! let input = std::fs::File::open("fixtures/pg-refs/before.sql")?;
+//! let mut output = Vec::new();
+//! let summary = Rewriter::new(rules).run(input, &mut output)?;
+//! assert_eq!(summary.rewrites[0].rewritten, 1);
+//! let output = String::from_utf8(output)?;
+//! assert!(output.contains("CREATE TABLE public.town ("));
+//! assert!(output.contains("3\tBath Spa\t90000\n"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! `examples/rewrite.rs` does the guide's migration. Everything else is
+//! `examples/rewrite.rs` is the same as a program that writes its output
+//! atomically (`cargo run --example rewrite -- fixtures/pg-refs/before.sql
+//! /tmp/after.sql city=town 'town.city:Bath=Bath Spa'`). [`Rules::from_toml`]
+//! reads a rules file, [`Rules::preset`] the presets. Everything else is
 //! internal: the modules below are hidden from the documentation and may
 //! change; the command-line tool, benches, fuzz targets and tests reach
 //! them through [`internals`] (also hidden).
@@ -75,7 +87,7 @@ mod statement;
 mod observe;
 mod rewriter;
 
-pub use error::{Error, Result};
+pub use error::{Error, Remedy, Result};
 pub use input::Compression;
 pub use job::{Format, RewriteSummary, Summary};
 pub use lexer::Dialect;

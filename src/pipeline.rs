@@ -346,6 +346,7 @@ pub fn run<R: Read + Send>(
                             return Err(Error::Syntax {
                                 pos,
                                 msg: e.msg.clone(),
+                                remedy: e.remedy.clone(),
                             })
                         }
                         Ok(Body::Bytes(b)) => {
@@ -360,7 +361,7 @@ pub fn run<R: Read + Send>(
                     }
                     if !done.counts.changes.is_empty() {
                         report_changes(observer, &done, lines)
-                            .map_err(|e| Error::io("reporting rewritten values (--log-changes)", e))?;
+                            .map_err(|e| Error::io("reporting rewritten values (the change log)", e))?;
                     }
                     if !done.counts.finals.is_empty() {
                         // A send fails only when the checker has stopped

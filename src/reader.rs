@@ -19,7 +19,7 @@ use memchr::memmem;
 
 use crate::chunk_buf::ChunkBuf;
 use crate::copy_text;
-use crate::error::{Error, LocalError};
+use crate::error::{Error, LocalError, Remedy};
 use crate::ident;
 use crate::lexer::{Dialect, Lexer, Step, TokenKind};
 use crate::plan::Plan;
@@ -409,14 +409,12 @@ impl<R: Read> Reader<R> {
                 }
                 if self.buf.len() - self.done > self.config.max_record {
                     let mib = self.config.max_record >> 20;
-                    return Ok(Some(self.fail(
-                        self.done,
-                        format!(
-                            "a single statement or row is larger than {mib} MiB, the limit set by \
-                             --max-record-size; raise it (e.g. --max-record-size {}) if this is real data",
-                            mib * 4
-                        ),
-                    )));
+                    let msg = format!(
+                        "a single statement or row is larger than {mib} MiB, the record size limit; \
+                         raise the limit if this is real data"
+                    );
+                    let remedy = Remedy::MaxRecordSize { suggested_mib: mib * 4 };
+                    return Ok(Some(self.fail_with(LocalError::new(self.done, msg).with_remedy(remedy))));
                 }
                 self.fill()?;
                 continue;
@@ -982,12 +980,12 @@ impl<R: Read> Reader<R> {
                     return Err(LocalError::new(
                         start,
                         format!(
-                            "the dump already has a table {}, the new name of {}; renaming would make two \
-                             (use --force to rewrite anyway)",
+                            "the dump already has a table {}, the new name of {}; renaming would make two",
                             String::from_utf8_lossy(&r.new),
                             String::from_utf8_lossy(&r.old)
                         ),
-                    ));
+                    )
+                    .with_remedy(Remedy::Force));
                 }
                 let plan = self.plan.clone();
                 for i in plan.rewrites_of(schema.as_deref(), &name) {
@@ -1227,10 +1225,11 @@ impl<R: Read> Reader<R> {
             Err(crate::pg_resolve::ResolveError::Parse(msg)) => Err(LocalError::new(
                 start,
                 format!(
-                    "PostgreSQL's parser rejects this statement, which mentions a name the rules rename: {msg} \
-                     (--force passes it through unchanged)"
+                    "PostgreSQL's parser rejects this statement, which mentions a name the rules rename: {msg}; \
+                     a forced run passes it through unchanged"
                 ),
-            )),
+            )
+            .with_remedy(Remedy::Force)),
             Err(crate::pg_resolve::ResolveError::Rule(msg)) => Err(LocalError::rule(start, msg)),
         }
     }
@@ -1734,13 +1733,8 @@ impl<R: Read> Reader<R> {
         self.settle_header(&Action::Keep);
         if !self.config.allow_truncated {
             if let Some(what) = self.ending.missing(self.plan.dialect) {
-                return self.fail(
-                    self.buf.len(),
-                    format!(
-                        "the dump ends here without {what}: it looks cut short (a truncated backup?); \
-                         --allow-truncated rewrites it anyway"
-                    ),
-                );
+                let msg = format!("the dump ends here without {what}: it looks cut short (a truncated backup?)");
+                return self.fail_with(LocalError::new(self.buf.len(), msg).with_remedy(Remedy::AllowTruncated));
             }
         }
         if self.plan.dialect == Dialect::Postgres {

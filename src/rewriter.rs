@@ -10,12 +10,14 @@ use crate::rules::Rules;
 
 /// Rewrites dumps under a set of rules.
 ///
-/// ```no_run
+/// ```
 /// use dumpsed::{Rewriter, Rules};
-/// let rules = Rules::preset("capa-to-sap")?;
-/// let input = std::fs::File::open("before.sql")?;
-/// let summary = Rewriter::new(rules).threads(2).run(input, std::io::stdout())?;
-/// eprintln!("{} values rewritten", summary.rewrites[0].rewritten);
+/// let mut rules = Rules::new();
+/// rules.parse_rename("category=genre")?;          // as --rename-table gives it
+/// rules.parse_rewrite("genre.name:other=misc")?;  // as --rewrite gives it
+/// let input = std::fs::File::open("fixtures/pg-refs/before.sql")?;
+/// let summary = Rewriter::new(rules).threads(2).run(input, std::io::sink())?;
+/// assert_eq!(summary.rewrites[0].rewritten, 1);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Rewriter<'p> {
@@ -63,6 +65,16 @@ impl<'p> Rewriter<'p> {
     /// Accept a dump without its closing marker (a hand-made one).
     pub fn allow_truncated(mut self, on: bool) -> Self {
         self.options.allow_truncated = on;
+        self
+    }
+
+    /// The largest single statement or COPY row accepted, in MiB (default
+    /// 1024): a longer one is an error ([`Remedy::MaxRecordSize`]), not an
+    /// unbounded buffer.
+    ///
+    /// [`Remedy::MaxRecordSize`]: crate::Remedy::MaxRecordSize
+    pub fn max_record_size(mut self, mib: usize) -> Self {
+        self.options.max_record = mib.max(1) << 20;
         self
     }
 

@@ -2,6 +2,7 @@
 //! rewritten. Rules are dialect-neutral; readers resolve names against them.
 
 use crate::error::{Error, Result};
+use crate::ident::is_python_identifier;
 
 /// Renames one table, `old` → `new`, optionally only in one schema.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -309,7 +310,7 @@ impl Rules {
             ("model name", old_model),
             ("model name", new_model),
         ] {
-            if !crate::django::is_identifier(name) {
+            if !is_python_identifier(name) {
                 return Err(bad(&format!(
                     "{what} {name:?} is not a valid Python identifier (letters, digits, _; not starting with a digit)"
                 )));
@@ -360,7 +361,7 @@ impl Rules {
         let (app, name) = spec
             .split_once('.')
             .filter(|(a, n)| {
-                crate::django::is_identifier(a) && !n.is_empty() && !n.contains(['\'', '\\'])
+                is_python_identifier(a) && !n.is_empty() && !n.contains(['\'', '\\'])
             })
             .ok_or_else(|| {
                 Error::Rule(format!(
@@ -552,7 +553,7 @@ impl Rules {
             return Err(bad("expected APP.Model.OLD_COLUMN=NEW_COLUMN"));
         };
         for (what, name) in [("app label", app), ("model name", model)] {
-            if !crate::django::is_identifier(name) {
+            if !is_python_identifier(name) {
                 return Err(bad(&format!(
                     "{what} {name:?} is not a valid Python identifier"
                 )));
@@ -573,7 +574,7 @@ impl Rules {
         let (app, model) = target
             .trim()
             .split_once('.')
-            .filter(|(a, m)| crate::django::is_identifier(a) && crate::django::is_identifier(m))
+            .filter(|(a, m)| is_python_identifier(a) && is_python_identifier(m))
             .ok_or_else(|| bad("expected APP.Model=NEW_TABLE (Python identifiers)"))?;
         let default = format!("{app}_{}", model.to_lowercase());
         self.add_rename(old.unwrap_or(&default), new.trim())?;

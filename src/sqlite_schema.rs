@@ -11,7 +11,8 @@
 //! SAVEPOINT, reads back the object's `sqlite_schema.sql`, and rolls back.
 //!
 //! ```
-//! use dumpsed::sqlite_schema::{Shadow, SqliteRenames};
+//! // A private module: its doctest reaches it as the CLI does, through `internals`.
+//! use dumpsed::internals::sqlite_schema::{Shadow, SqliteRenames};
 //! let renames = SqliteRenames { tables: vec![(b"category".to_vec(), b"cat".to_vec())], columns: vec![] };
 //! let mut shadow = Shadow::new()?;
 //! // Each schema statement of the dump, in order, exactly as `.dump` wrote it:

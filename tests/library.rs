@@ -106,3 +106,64 @@ fn an_observer_sees_each_value_at_its_row() {
         assert!(l.contains(&format!(",{line},{offset},")), "{l}");
     }
 }
+
+/// Library errors name no command-line flag (a library caller has none to
+/// pass); they carry a typed `Remedy` instead, and the command turns it
+/// into its flag. Each case runs both: the library's message has no `--`
+/// and the expected remedy, the command's stderr names the flag.
+#[test]
+fn errors_carry_a_remedy_and_the_command_names_its_flag() {
+    use dumpsed::Remedy;
+    let before = std::fs::read(fixture("pg/before.sql")).expect("read fixture");
+    let end = b"--\n-- PostgreSQL database dump complete";
+    let cut_at = before.windows(end.len()).position(|w| w == end).expect("closing marker");
+    // A 2 MiB COPY row, for a 1 MiB record limit.
+    let mut big = before[..cut_at].to_vec();
+    big.extend_from_slice(b"COPY public.big (v) FROM stdin;\n");
+    big.resize(big.len() + (2 << 20), b'x');
+    big.extend_from_slice(b"\n\\.\n\n");
+    big.extend_from_slice(&before[cut_at..]);
+    let capa = || Rules::preset("capa-to-sap").expect("preset");
+    let long = "incident_safety_correctivepreventiveaction.reference_number:CAPA-=CAPA-ABCDEFGHIJKLMNOPQRSTU";
+    let too_long = move || {
+        let mut r = Rules::new();
+        r.parse_rewrite(long).expect("rule");
+        r
+    };
+    let refs = std::fs::read(fixture("pg-refs/before.sql")).expect("read fixture");
+    let rename_onto_existing = || {
+        let mut r = Rules::new();
+        r.parse_rename("city=category").expect("rule");
+        r
+    };
+    type Case<'a> = (&'a str, Vec<u8>, Box<dyn Fn() -> Rules>, usize, Vec<&'a str>, Remedy, &'a str);
+    let cases: Vec<Case> = vec![
+        ("cut before its closing marker", before[..cut_at].to_vec(), Box::new(capa), 1024,
+         vec!["--preset", "capa-to-sap"], Remedy::AllowTruncated, "--allow-truncated"),
+        ("a row over the record limit", big, Box::new(capa), 1,
+         vec!["--preset", "capa-to-sap", "--max-record-size", "1"],
+         Remedy::MaxRecordSize { suggested_mib: 4 }, "--max-record-size 4"),
+        ("a new name the dump has", refs, Box::new(rename_onto_existing), 1024,
+         vec!["--rename-table", "city=category"], Remedy::Force, "--force"),
+        ("a value too long for varchar(20)", before.clone(), Box::new(too_long), 1024,
+         vec!["--rewrite", long], Remedy::Force, "--force"),
+    ];
+    for (what, input, rules, mib, args, remedy, flag) in cases {
+        let err = Rewriter::new(rules())
+            .max_record_size(mib)
+            .run(std::io::Cursor::new(input.clone()), std::io::sink())
+            .expect_err(what);
+        let msg = err.to_string();
+        assert!(!msg.contains("--"), "{what}: the library's message names a flag: {msg}");
+        assert_eq!(err.remedy(), Some(remedy), "{what}: {msg}");
+        let dir = scratch();
+        let (path, out) = (dir.path().join("in.sql"), dir.path().join("out.sql"));
+        std::fs::write(&path, &input).expect("write input");
+        let res = run(dumpsed().arg("rewrite").args(&args).arg(&path).arg("-o").arg(&out));
+        let stderr = String::from_utf8_lossy(&res.stderr);
+        assert!(!res.status.success(), "{what}: the command succeeded");
+        assert!(stderr.contains(flag), "{what}: the command does not name {flag}: {stderr}");
+        assert!(stderr.contains(msg.lines().next().unwrap_or_default()), "{what}: {stderr}");
+        assert!(!out.exists(), "{what}: output written");
+    }
+}

