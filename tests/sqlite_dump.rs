@@ -105,7 +105,7 @@ DELETE FROM tags WHERE label = 'ada';
 /// reserved and fallback keywords in any case, names that need quotes for
 /// their characters, and plain names (also upper-case, also `rowid`).
 const NEW_NAMES: &[&str] = &[
-    "order", "Order", "SELECT", "group", "key", "abort", "replace", "rowid", "People", "_x", "x y",
+    "order", "Order", "SELECT", "group", "key", "abort", "replace", "rowid", "Persons", "_x", "x y",
     "x$", "n\u{e9}", "a\"b", "1x", "t1",
 ];
 
