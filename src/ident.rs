@@ -120,7 +120,7 @@ pub fn push_sqlite_shell(name: &[u8], out: &mut Vec<u8>) {
 /// function `quoteChar` calls. Its 147 keywords are the same in the 3.40
 /// shell and the bundled 3.50 (compared with `sqlite3_keyword_name`; the
 /// unit test below checks the count).
-fn is_sqlite_keyword(name: &[u8]) -> bool {
+pub(crate) fn is_sqlite_keyword(name: &[u8]) -> bool {
     let Ok(len) = std::ffi::c_int::try_from(name.len()) else {
         return false;
     };
