@@ -103,7 +103,9 @@ pub fn push_sqlite_schema(name: &[u8], out: &mut Vec<u8>) {
 
 /// Appends `name` as the sqlite3 shell's `.dump` writes a table or column
 /// name in `INSERT INTO t(rowid,a,…)` (`dump_callback` and `quoteChar` in
-/// `src/shell.c.in`, 3.40 to trunk): bare when it is
+/// `src/shell.c.in`; checked against the 3.40 CLI. Trunk's `dump_callback`
+/// still quotes with `quoteChar` but writes rows through its new result
+/// formatter, `ext/qrf`, not checked here): bare when it is
 /// `[A-Za-z_][A-Za-z0-9_]*` (C-locale `isalpha`/`isalnum`, so ASCII only,
 /// upper case included) and `sqlite3_keyword_check` does not know it (any
 /// case: `Order` is quoted too), else in double quotes with `"` doubled.

@@ -928,8 +928,8 @@ fn push_quoted(name: &[u8], out: &mut Vec<u8>) {
 }
 
 /// Whether `name` is shaped like a bare identifier, `[A-Za-z_][A-Za-z0-9_]*`.
-/// Keywords are not checked here: SQLite's grammar accepts many of them as
-/// names (`%fallback ID` in `parse.y`), and its own error is clearer.
+/// Keywords are not checked here but in `takes_bare_column_name`: SQLite's
+/// grammar accepts many of them as names (`%fallback ID` in `parse.y`).
 fn is_bare_identifier(name: &[u8]) -> bool {
     match name.split_first() {
         Some((f, rest)) => {
