@@ -102,11 +102,16 @@ pub fn push_sqlite_schema(name: &[u8], out: &mut Vec<u8>) {
     push_quoted(name, out);
 }
 
-/// Appends `name` as the sqlite3 shell's `.dump` writes a table name in
-/// `INSERT INTO` (`quoteChar` in `src/shell.c.in`): bare when it is a plain
-/// identifier, double-quoted otherwise.
+/// Appends `name` as the sqlite3 shell's `.dump` writes a table or column
+/// name in `INSERT INTO t(rowid,a,…)` (`dump_callback` and `quoteChar` in
+/// `src/shell.c.in`; checked against the 3.40 CLI. Trunk's `dump_callback`
+/// still quotes with `quoteChar` but writes rows through its new result
+/// formatter, `ext/qrf`, not checked here): bare when it is
+/// `[A-Za-z_][A-Za-z0-9_]*` (C-locale `isalpha`/`isalnum`, so ASCII only,
+/// upper case included) and `sqlite3_keyword_check` does not know it (any
+/// case: `Order` is quoted too), else in double quotes with `"` doubled.
 pub fn push_sqlite_shell(name: &[u8], out: &mut Vec<u8>) {
-    if is_plain(name, false) {
+    if is_plain(name, false) && !is_sqlite_keyword(name) {
         out.extend_from_slice(name);
     } else {
         push_quoted(name, out);
@@ -120,6 +125,20 @@ pub fn is_python_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Whether SQLite's tokenizer takes `name` for a keyword (ASCII case
+/// folded), by the bundled SQLite's own `sqlite3_keyword_check`, the
+/// function `quoteChar` calls. Its 147 keywords are the same in the 3.40
+/// shell and the bundled 3.50 (compared with `sqlite3_keyword_name`; the
+/// unit test below checks the count).
+pub(crate) fn is_sqlite_keyword(name: &[u8]) -> bool {
+    let Ok(len) = std::ffi::c_int::try_from(name.len()) else {
+        return false;
+    };
+    // SAFETY: reads `len` bytes of `name`, which is valid for that long;
+    // the keyword table is static, no connection or initialization needed.
+    unsafe { rusqlite::ffi::sqlite3_keyword_check(name.as_ptr().cast(), len) != 0 }
 }
 
 #[cfg(test)]
@@ -169,6 +188,27 @@ mod tests {
         };
         assert_eq!(s(b"new_t"), "new_t\"new_t\"");
         assert_eq!(s(b"new t"), "\"new t\"\"new t\"");
+        let shell = |n: &[u8]| {
+            let mut v = Vec::new();
+            push_sqlite_shell(n, &mut v);
+            String::from_utf8(v).unwrap()
+        };
+        assert_eq!(shell(b"order"), "\"order\"");
+        assert_eq!(shell(b"Order"), "\"Order\"");
+        assert_eq!(shell(b"key"), "\"key\"");
+        assert_eq!(shell(b"People"), "People");
+        assert_eq!(shell(b"rowid"), "rowid");
+        assert_eq!(shell(b"x$"), "\"x$\"");
+    }
+
+    #[test]
+    fn sqlite_keyword_list_is_the_shells() {
+        // 3.40.1 (the sqlite3 CLI the fixtures come from) and the bundled
+        // 3.50 both have 147 keywords, and the same ones.
+        // SAFETY: no arguments; reads a constant.
+        assert_eq!(unsafe { rusqlite::ffi::sqlite3_keyword_count() }, 147);
+        assert!(!is_sqlite_keyword(b"orders"));
+        assert!(is_sqlite_keyword(b"MATERIALIZED"));
     }
 
     #[test]

@@ -920,7 +920,12 @@ impl<R: Read> Reader<R> {
                 let edits = self
                     .edits_for(&table.to_owned_parts(), cols)
                     .map_err(|m| LocalError::rule(start, m))?;
-                if schema_row && dialect == Dialect::Sqlite && (edits.is_some() || mentions) {
+                // Every virtual table's row goes to the shadow while tables or
+                // columns are renamed, not only the rows naming a renamed
+                // table: a trigger or view using the virtual table must
+                // resolve when SQLite's ALTER re-parses the whole schema.
+                let renaming = !self.plan.renames.is_empty() || !self.plan.columns.is_empty();
+                if schema_row && dialect == Dialect::Sqlite && (edits.is_some() || mentions || renaming) {
                     self.refuse_virtual_table_rename(start, end)?;
                     return self.resolve_sqlite(start, end, None);
                 }

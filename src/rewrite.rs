@@ -456,9 +456,17 @@ fn rename_sql(
     };
     // The last two significant tokens (not comments), oldest first.
     let mut prev: [Option<Token>; 2] = [None, None];
-    // The renamed table whose columns are being named, if any.
-    let mut table: Option<usize> = None;
+    // The old name of the table whose columns are being named, if any: a
+    // renamed table, or the table of a `.dump --preserve-rowids` INSERT
+    // head (`INSERT INTO t(rowid,a,b)`, `dump_callback` in src/shell.c.in),
+    // whose column list names the columns as they are after the renames.
+    let mut table: Option<&[u8]> = None;
     let kind_of = || statement_kind(text);
+    let word = |t: &Option<Token>, w: &str| {
+        t.is_some_and(|t| {
+            t.kind == TokenKind::Word && text[t.start..t.end].eq_ignore_ascii_case(w.as_bytes())
+        })
+    };
     let write = |o: &mut Vec<u8>, new: &[u8], t: &Token| {
         let from = o.len();
         match (d, style) {
@@ -505,12 +513,6 @@ fn rename_sql(
                     // `CREATE TABLE "` as `CREATE TABLE IF NOT EXISTS "…`
                     // (`dump_callback` in src/shell.c.in); SQLite's rename
                     // quotes the name, so a live rename then dumps that way.
-                    let word = |t: &Option<Token>, w: &str| {
-                        t.is_some_and(|t| {
-                            t.kind == TokenKind::Word
-                                && text[t.start..t.end].eq_ignore_ascii_case(w.as_bytes())
-                        })
-                    };
                     let if_not_exists = d == Dialect::Sqlite
                         && style == Style::Schema
                         && word(&prev[0], "CREATE")
@@ -521,13 +523,31 @@ fn rename_sql(
                         }
                         write(o, new, &t)
                     });
-                    table = Some(i);
-                } else if let Some(c) = table.and_then(|i| {
-                    let owner = &plan.renames[i].old;
-                    plan.columns
+                    table = Some(&plan.renames[i].old);
+                } else if style == Style::ShellInsert
+                    && word(&prev[0], "INSERT")
+                    && word(&prev[1], "INTO")
+                {
+                    let owner = plan
+                        .columns
                         .iter()
-                        .find(|c| &c.table == owner && ident::same_name(d, &c.old, &name))
-                }) {
+                        .find(|c| ident::same_name(d, &c.table, &name));
+                    table = owner.map(|c| c.table.as_slice());
+                } else if let Some(c) = table
+                    // In an INSERT head, only the column list's names
+                    // (after `(` or `,`), never `VALUES`.
+                    .filter(|_| {
+                        style != Style::ShellInsert
+                            || prev[1].is_some_and(|p| {
+                                p.kind == TokenKind::Punct && matches!(text[p.start], b'(' | b',')
+                            })
+                    })
+                    .and_then(|owner| {
+                        plan.columns
+                            .iter()
+                            .find(|c| c.table == owner && ident::same_name(d, &c.old, &name))
+                    })
+                {
                     rep(&t, None, &|o| write(o, &c.new, &t));
                 } else if plan.report && mentions_rules(plan, raw) {
                     emit.out.counts.mention(format!(

@@ -119,10 +119,11 @@ pub struct ColumnRename {
     pub new: Vec<u8>,
     /// Whether the `ALTER` spells the new name quoted (`"new"`). When it is
     /// spelled bare SQLite writes it bare where the old token was bare
-    /// (`renameEditSql`). A name not shaped `[A-Za-z_][A-Za-z0-9_]*` is
-    /// always quoted, as no `ALTER` could spell it bare. A keyword spelled
-    /// bare is left to SQLite's parser: some are accepted as names (`key`,
-    /// a fallback keyword), reserved ones are a syntax error, reported.
+    /// (`renameEditSql`). A name that no `ALTER` could spell bare is always
+    /// quoted: one not shaped `[A-Za-z_][A-Za-z0-9_]*`, and a keyword that
+    /// SQLite's parser does not take as a name there (`order`, `select`;
+    /// fallback keywords such as `key` or `abort` stay bare, see
+    /// `takes_bare_column_name`).
     pub quoted: bool,
 }
 
@@ -154,7 +155,7 @@ impl SqliteRenames {
             s.extend_from_slice(b" RENAME COLUMN ");
             push_quoted(&c.old, &mut s);
             s.extend_from_slice(b" TO ");
-            if c.quoted || !is_bare_identifier(&c.new) {
+            if c.quoted || !is_bare_identifier(&c.new) || !takes_bare_column_name(&c.new) {
                 push_quoted(&c.new, &mut s);
             } else {
                 s.extend_from_slice(&c.new);
@@ -928,8 +929,8 @@ fn push_quoted(name: &[u8], out: &mut Vec<u8>) {
 }
 
 /// Whether `name` is shaped like a bare identifier, `[A-Za-z_][A-Za-z0-9_]*`.
-/// Keywords are not checked here: SQLite's grammar accepts many of them as
-/// names (`%fallback ID` in `parse.y`), and its own error is clearer.
+/// Keywords are not checked here but in `takes_bare_column_name`: SQLite's
+/// grammar accepts many of them as names (`%fallback ID` in `parse.y`).
 fn is_bare_identifier(name: &[u8]) -> bool {
     match name.split_first() {
         Some((f, rest)) => {
@@ -938,6 +939,55 @@ fn is_bare_identifier(name: &[u8]) -> bool {
         }
         None => false,
     }
+}
+
+/// Whether `ALTER TABLE t RENAME COLUMN c TO <name>` parses with `name`
+/// spelled bare. A keyword is taken as a name only where the grammar lets
+/// it fall back to an identifier (`%fallback ID` in SQLite's `parse.y`):
+/// `key` and `abort` are, `order` and `select` are a syntax error. Which
+/// keywords are is asked of the bundled SQLite itself, once: each of its
+/// keywords (`sqlite3_keyword_name`) is tried in such an `ALTER`.
+fn takes_bare_column_name(name: &[u8]) -> bool {
+    use std::sync::OnceLock;
+    static BARE: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    if !crate::ident::is_sqlite_keyword(name) {
+        return true;
+    }
+    let bare = BARE.get_or_init(|| {
+        let Ok(conn) = open() else {
+            return Vec::new();
+        };
+        if exec(&conn, b"CREATE TABLE probe(a)").is_err() {
+            return Vec::new();
+        }
+        // SAFETY: reads a constant.
+        let n = unsafe { ffi::sqlite3_keyword_count() };
+        let mut out = Vec::new();
+        for i in 0..n {
+            let mut z: *const c_char = ptr::null();
+            let mut len: c_int = 0;
+            // SAFETY: `i` is in range; SQLite points `z` at its static
+            // keyword text of `len` bytes.
+            let rc = unsafe { ffi::sqlite3_keyword_name(i, &mut z, &mut len) };
+            let Ok(len) = usize::try_from(len) else {
+                continue;
+            };
+            if rc != ffi::SQLITE_OK || z.is_null() {
+                continue;
+            }
+            // SAFETY: valid for `len` bytes (above), static.
+            let kw = unsafe { std::slice::from_raw_parts(z.cast::<u8>(), len) };
+            let alter = [&b"ALTER TABLE probe RENAME COLUMN a TO "[..], kw].concat();
+            if exec(&conn, &alter).is_ok() {
+                out.push(kw.to_ascii_lowercase());
+                if exec(&conn, b"DROP TABLE probe; CREATE TABLE probe(a)").is_err() {
+                    break;
+                }
+            }
+        }
+        out
+    });
+    bare.iter().any(|k| k.eq_ignore_ascii_case(name))
 }
 
 /// `s` for an error message: escaped (lossless, no UTF-8 assumed), cut at `max` bytes.
@@ -1059,6 +1109,36 @@ mod tests {
             .renamed(b"CREATE TABLE x(a);", &renames_table("FT", "g"))
             .unwrap_err();
         assert!(err.contains("virtual table"), "{err}");
+    }
+
+    #[test]
+    fn reserved_keywords_are_quoted_in_the_alter() {
+        let r = SqliteRenames {
+            tables: vec![],
+            columns: ["order", "key", "Select", "abort"]
+                .iter()
+                .map(|n| ColumnRename {
+                    table: b"t".to_vec(),
+                    old: b"a".to_vec(),
+                    new: n.as_bytes().to_vec(),
+                    quoted: false,
+                })
+                .collect(),
+        };
+        let got: Vec<String> = r
+            .alter_statements()
+            .iter()
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "ALTER TABLE \"t\" RENAME COLUMN \"a\" TO \"order\"",
+                "ALTER TABLE \"t\" RENAME COLUMN \"a\" TO key",
+                "ALTER TABLE \"t\" RENAME COLUMN \"a\" TO \"Select\"",
+                "ALTER TABLE \"t\" RENAME COLUMN \"a\" TO abort",
+            ]
+        );
     }
 
     #[test]

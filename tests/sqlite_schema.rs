@@ -133,7 +133,8 @@ fn parse_cases(text: &[u8]) -> Vec<Case> {
             col_alters.extend_from_slice(b" TO ");
             // Bare when the case says so and the name allows it (the cases
             // only use bare names that are plain identifiers).
-            let bare_ok = w[2].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_');
+            let bare_ok = w[2].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+                && cli_takes_bare_column_name(&w[2]);
             if quoted || !bare_ok {
                 col_alters.extend(quote(&w[2]));
             } else {
@@ -157,6 +158,17 @@ fn parse_cases(text: &[u8]) -> Vec<Case> {
     }
     finish(&mut cases, &mut col_alters, &mut tab_alters);
     cases
+}
+
+/// Whether the sqlite3 CLI accepts `ALTER TABLE … RENAME COLUMN … TO name`
+/// with `name` bare (a fallback keyword such as `key` is; `order` is a
+/// syntax error).
+fn cli_takes_bare_column_name(name: &[u8]) -> bool {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut sql = b"CREATE TABLE p(a);\nALTER TABLE p RENAME COLUMN a TO ".to_vec();
+    sql.extend_from_slice(name);
+    sql.extend_from_slice(b";\n");
+    sqlite3(&dir.path().join("probe.db"), &[], &sql).0
 }
 
 /// Runs `sqlite3 -bail db` with `input` on stdin: (success, stdout, stderr).
@@ -806,7 +818,10 @@ fn generate(seed: u64) -> Option<Case> {
         alters.extend_from_slice(b" RENAME COLUMN ");
         alters.extend(quote(old));
         alters.extend_from_slice(b" TO ");
-        let plain = new.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_');
+        // A reserved keyword (`order`) cannot be spelled bare: quoted, as
+        // a person (and dumpsed) must write it.
+        let plain = new.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            && cli_takes_bare_column_name(new);
         if quoted || !plain {
             alters.extend(quote(new));
         } else {
