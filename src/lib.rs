@@ -62,6 +62,7 @@ mod lexer;
 #[allow(missing_docs)] // internal, reached through `internals`
 mod output;
 mod pg_keywords;
+mod pg_predata;
 #[allow(missing_docs)] // internal, reached through `internals`
 mod pg_resolve;
 #[allow(missing_docs)] // internal, reached through `internals`

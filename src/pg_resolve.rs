@@ -82,6 +82,100 @@ pub struct Facts {
     pub server_major: Option<u32>,
 }
 
+/// The parents a `CREATE TABLE` statement names (`INHERITS (…)`,
+/// `PARTITION OF …`), in order, as `(schema, name)`; none when the parser
+/// rejects it (it is decided, and reported, in its turn).
+pub fn inherits_from(stmt: &[u8], escapes: bool) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let Ok(sql) = std::str::from_utf8(stmt) else { return Vec::new() };
+    let mut opts = pg_query::ParserOptions::DEFAULT;
+    if escapes {
+        opts |= pg_query::ParserOptions::DISABLE_STANDARD_CONFORMING_STRINGS;
+    }
+    let Ok(tree) = pg_query::parse(sql, opts) else { return Vec::new() };
+    let mut out = Vec::new();
+    for raw in &tree.protobuf.stmts {
+        let Some(pg_query::NodeEnum::CreateStmt(cs)) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else {
+            continue;
+        };
+        for p in &cs.inh_relations {
+            if let Some(pg_query::NodeEnum::RangeVar(rv)) = p.node.as_ref() {
+                out.push(rel_key(rv));
+            }
+        }
+    }
+    out
+}
+
+/// `(schema, name)` of a relation, unqualified ones in `public`.
+fn rel_key(rv: &pg_query::protobuf::RangeVar) -> (Vec<u8>, Vec<u8>) {
+    let s = if rv.schemaname.is_empty() { "public" } else { rv.schemaname.as_str() };
+    (s.as_bytes().to_vec(), rv.relname.as_bytes().to_vec())
+}
+
+impl Facts {
+    /// The columns of a table made with `INHERITS (parents)` or `PARTITION
+    /// OF parent` whose own `CREATE TABLE` lists `own`: each parent's
+    /// columns in order, then the own columns not merged into one of them
+    /// (`MergeAttributes` in tablecmds.c; a partition has exactly its
+    /// parent's). A parent whose columns are not known adds none.
+    pub fn merged_columns(&self, parents: &[(Vec<u8>, Vec<u8>)], own: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+        if parents.is_empty() {
+            return own;
+        }
+        let mut out: Vec<Vec<u8>> = Vec::new();
+        for p in parents {
+            for c in self.columns.get(p).into_iter().flatten() {
+                if !out.contains(c) {
+                    out.push(c.clone());
+                }
+            }
+        }
+        for c in own {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// Takes in a statement of the pre-data before any statement is
+    /// decided (the reader reads the schema ahead): `ALTER TABLE parent
+    /// ATTACH PARTITION child`, which pg_dump writes after the partition's
+    /// own `CREATE TABLE`. With the edge known, that `CREATE TABLE` and all
+    /// that depends on the partition get the parent's column renames, as
+    /// a live `ALTER TABLE parent RENAME COLUMN` gives them. A statement the
+    /// parser rejects teaches nothing here: it is decided (and reported) in
+    /// its turn.
+    pub fn note_predata(&mut self, stmt: &[u8], escapes: bool) {
+        let Ok(sql) = std::str::from_utf8(stmt) else { return };
+        let mut opts = pg_query::ParserOptions::DEFAULT;
+        if escapes {
+            opts |= pg_query::ParserOptions::DISABLE_STANDARD_CONFORMING_STRINGS;
+        }
+        let Ok(tree) = pg_query::parse(sql, opts) else { return };
+        for raw in &tree.protobuf.stmts {
+            let Some(pg_query::NodeEnum::AlterTableStmt(at)) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else {
+                continue;
+            };
+            let Some(parent) = at.relation.as_ref().map(rel_key) else { continue };
+            for cmd in &at.cmds {
+                let Some(pg_query::NodeEnum::AlterTableCmd(c)) = cmd.node.as_ref() else { continue };
+                if c.subtype != pg_query::protobuf::AlterTableType::AtAttachPartition as i32 {
+                    continue;
+                }
+                let Some(pg_query::NodeEnum::PartitionCmd(pc)) = c.def.as_ref().and_then(|d| d.node.as_ref()) else {
+                    continue;
+                };
+                let Some(child) = pc.name.as_ref().map(rel_key) else { continue };
+                let list = self.parents.entry(child).or_default();
+                if !list.contains(&parent) {
+                    list.push(parent.clone());
+                }
+            }
+        }
+    }
+}
+
 /// One token of the statement.
 #[derive(Debug, Clone, Copy)]
 struct Tok {
@@ -532,6 +626,8 @@ impl Resolver<'_> {
                 self.column_ref(v);
             }
             "ColumnDef" => self.column_def(v),
+            // `PARTITION BY LIST (col)`: a live column rename changes the key.
+            "PartitionElem" => self.column_def(v),
             "Constraint" => self.constraint(v),
             "TypeCast" => {
                 self.regclass_literal(v);
@@ -542,6 +638,19 @@ impl Resolver<'_> {
                 self.walk(v);
             }
             "SelectStmt" => self.select(v),
+            "JoinExpr" => {
+                // `ON` conditions see the joined items by their own names,
+                // even when an alias hides them from the rest of the query.
+                let mut frame = Vec::new();
+                for side in ["larg", "rarg"] {
+                    if let Some(s) = v.get(side) {
+                        self.from_item(s, &mut frame);
+                    }
+                }
+                self.scopes.push(frame);
+                self.walk(v);
+                self.scopes.pop();
+            }
             "UpdateStmt" | "DeleteStmt" | "MergeStmt" | "InsertStmt" => {
                 let mut frame = Vec::new();
                 for key in ["relation", "source_relation"] {
@@ -730,6 +839,23 @@ impl Resolver<'_> {
         let pushed_ctes = !ctes.is_empty();
         if pushed_ctes {
             self.scopes.push(ctes);
+        }
+        // UNION / INTERSECT / EXCEPT: each branch is a query of its own with
+        // its own FROM scope. The tree holds the branches as bare
+        // `SelectStmt`s (not `Node`-wrapped), which the generic walk would
+        // not recognise as queries.
+        let branch = |side: &str| v.get(side).filter(|b| b.is_object());
+        if branch("larg").is_some() || branch("rarg").is_some() {
+            for side in ["larg", "rarg"] {
+                if let Some(b) = branch(side) {
+                    self.select(b);
+                }
+            }
+            self.walk_except(v, &["larg", "rarg"]);
+            if pushed_ctes {
+                self.scopes.pop();
+            }
+            return;
         }
         let mut frame = Vec::new();
         if let Some(items) = v.get("from_clause").and_then(Value::as_array) {
@@ -1053,17 +1179,19 @@ impl Resolver<'_> {
     fn create_table(&mut self, v: &Value) {
         let me = self.rel_of(v, "relation");
         if let Some(me) = &me {
+            let mut inh = Vec::new();
             for p in v.get("inh_relations").and_then(Value::as_array).into_iter().flatten() {
                 if let Some(parent) = self.rel_of(&serde_json::json!({ "r": p }), "r") {
                     let key = (me.0.as_bytes().to_vec(), me.1.as_bytes().to_vec());
                     let val = (parent.0.into_bytes(), parent.1.into_bytes());
+                    inh.push(val.clone());
                     let list = self.facts.parents.entry(key).or_default();
                     if !list.contains(&val) {
                         list.push(val);
                     }
                 }
             }
-            let cols: Vec<Vec<u8>> = v
+            let own: Vec<Vec<u8>> = v
                 .get("table_elts")
                 .and_then(Value::as_array)
                 .into_iter()
@@ -1071,10 +1199,9 @@ impl Resolver<'_> {
                 .filter_map(|e| e.pointer("/node/ColumnDef/colname").and_then(Value::as_str))
                 .map(|c| c.as_bytes().to_vec())
                 .collect();
-            self.facts
-                .columns
-                .entry((me.0.as_bytes().to_vec(), me.1.as_bytes().to_vec()))
-                .or_insert(cols);
+            let key = (me.0.as_bytes().to_vec(), me.1.as_bytes().to_vec());
+            let cols = self.facts.merged_columns(&inh, own);
+            self.facts.columns.entry(key).or_insert(cols);
             let regclass: Vec<Vec<u8>> = v
                 .get("table_elts")
                 .and_then(Value::as_array)
@@ -1180,8 +1307,13 @@ impl Resolver<'_> {
         self.scopes.first()?.first()?.rel.clone()
     }
 
+    /// A column named at its node's location: a `ColumnDef`, or a
+    /// `PartitionElem` that is a bare column (an expression key is walked).
     fn column_def(&mut self, v: &Value) {
-        let name = str_of(v, "colname");
+        let name = match str_of(v, "colname") {
+            "" => str_of(v, "name"),
+            n => n,
+        };
         if let (Some((s, t)), Some(i)) = (self.about(), loc_of(v).and_then(|l| self.tok_at(l))) {
             if let Some(new) = self.column_rule(&s, &t, name) {
                 if self.dotted(i, &[name]).is_some() {
@@ -1301,6 +1433,11 @@ impl Resolver<'_> {
             };
             let key = (child.0.as_bytes().to_vec(), child.1.as_bytes().to_vec());
             let val = (parent.0.as_bytes().to_vec(), parent.1.as_bytes().to_vec());
+            // Known before the child was decided (`Facts::note_predata`, the
+            // read-ahead of the pre-data): its columns were renamed with it.
+            if self.facts.parents.get(&key).is_some_and(|p| p.contains(&val)) {
+                continue;
+            }
             let inherited: Vec<_> = self
                 .plan
                 .columns
@@ -1325,8 +1462,9 @@ impl Resolver<'_> {
                 .collect();
             if !inherited.is_empty() && self.problem.is_none() {
                 self.problem = Some(format!(
-                    "{}.{} is a partition of {}.{}, whose columns are renamed; pg_dump wrote the \
-                     partition's CREATE TABLE before this ATTACH PARTITION, so rename its columns \
+                    "{}.{} is a partition of {}.{}, whose columns are renamed, and its CREATE TABLE \
+                     was rewritten before this ATTACH PARTITION was read (the ATTACH comes after \
+                     table data, or after more schema than is read ahead); rename its columns \
                      too: {}",
                     child.0,
                     child.1,

@@ -319,9 +319,17 @@ pub struct Reader<R> {
     /// `varchar(N)` of each value rule's column, from `CREATE TABLE`.
     limits: HashMap<usize, usize>,
     insert_memo: Option<InsertMemo>,
+    /// PostgreSQL with column renames: the pre-data was read ahead
+    /// (`read_predata`).
+    predata_read: bool,
 }
 
 const READ_SIZE: usize = 256 << 10;
+
+/// How much pre-data (the schema before the first row) is read ahead at
+/// most, within `--max-record-size`: it stays in memory until framed, and
+/// an owned buffer's remainder is copied at each chunk cut.
+const PREDATA_LOOKAHEAD: usize = 64 << 20;
 
 impl<R: Read> Reader<R> {
     /// A reader of `input` (already decompressed) with `plan`'s dialect.
@@ -382,6 +390,7 @@ impl<R: Read> Reader<R> {
             last_seen: (None, Vec::new()),
             limits: HashMap::new(),
             insert_memo: None,
+            predata_read: false,
         }
     }
 
@@ -397,6 +406,12 @@ impl<R: Read> Reader<R> {
     pub fn next_chunk(&mut self) -> Result<Option<Chunk>, Error> {
         if self.finished {
             return Ok(None);
+        }
+        if !self.predata_read {
+            self.predata_read = true;
+            if self.plan.dialect == Dialect::Postgres && !self.plan.columns.is_empty() {
+                self.read_predata()?;
+            }
         }
         loop {
             if self.done >= self.config.chunk_size && self.last_header.is_none() {
@@ -459,6 +474,27 @@ impl<R: Read> Reader<R> {
         self.buf = ChunkBuf::mapped(map);
         self.mapped_consumed = Some(consumed);
         self
+    }
+
+    /// Reads the pre-data into the buffer before anything is decided and
+    /// learns from it what a later statement says about an earlier one
+    /// (`pg_predata`): which tables are partitions of which. A column
+    /// rename of a partitioned parent then reaches the partition's own
+    /// `CREATE TABLE` and everything that names its columns, as the live
+    /// rename does. Past `PREDATA_LOOKAHEAD` (or `--max-record-size`) it
+    /// stops reading ahead; an `ATTACH PARTITION` found later is refused
+    /// where the rename would need it (`pg_resolve::attach_partition`).
+    fn read_predata(&mut self) -> Result<(), Error> {
+        let limit = PREDATA_LOOKAHEAD.min(self.config.max_record);
+        let mut scan = crate::pg_predata::PreData::default();
+        loop {
+            let facts = &mut self.facts;
+            let progress = scan.scan(&self.buf, self.eof, |stmt, escapes| facts.note_predata(stmt, escapes));
+            if progress == crate::pg_predata::Progress::Done || self.buf.len() > limit {
+                return Ok(());
+            }
+            self.fill()?;
+        }
     }
 
     fn fill(&mut self) -> Result<(), Error> {
@@ -955,6 +991,20 @@ impl<R: Read> Reader<R> {
                     if let Some(c) = self.sqlite_insert_columns(start, end, &name) {
                         cols = c;
                     }
+                }
+                if dialect == Dialect::Postgres {
+                    // `INHERITS (parent)` / `PARTITION OF parent`: the rows
+                    // have the parents' columns first, which this CREATE
+                    // TABLE does not list (`--inserts` rows name none).
+                    let text = &self.buf[start..end];
+                    if crate::plan::contains_ignore_case(text, b"INHERITS")
+                        || crate::plan::contains_ignore_case(text, b"PARTITION")
+                    {
+                        let parents = crate::pg_resolve::inherits_from(text, self.escapes);
+                        cols = self.facts.merged_columns(&parents, cols);
+                    }
+                    let key = (schema.clone().unwrap_or_else(|| self.default_schema().to_vec()), name.clone());
+                    self.facts.columns.entry(key).or_insert_with(|| cols.clone());
                 }
                 self.django.saw_table(&name);
                 let rules = &self.plan.rules;

@@ -373,6 +373,24 @@ fn header_line(te: &TocEntry) -> Option<Vec<u8>> {
     Some(l)
 }
 
+impl PlainEdit<'_> {
+    /// The tables `key` inherits from, nearest last, each once.
+    fn ancestors(&self, key: &(Vec<u8>, Vec<u8>), out: &mut Vec<(Vec<u8>, Vec<u8>)>) {
+        let Some(defn) = self.tables.get(key) else { return };
+        if !crate::plan::contains_ignore_case(defn, b"INHERITS") || out.len() > 64 {
+            return;
+        }
+        for parent in crate::pg_resolve::inherits_from(defn, false) {
+            if !out.contains(&parent) && parent != *key {
+                self.ancestors(&parent, out);
+                if !out.contains(&parent) {
+                    out.push(parent);
+                }
+            }
+        }
+    }
+}
+
 impl Edit for PlainEdit<'_> {
     fn toc(&mut self, header: &Header, toc: &mut [TocEntry]) -> Result<(), String> {
         for te in toc.iter() {
@@ -523,8 +541,15 @@ impl Edit for PlainEdit<'_> {
         }
         let mut prefix = OPENING.to_vec();
         prefix.extend_from_slice(&self.prologue);
-        if let Some(d) = self.tables.get(&(schema, table)) {
-            prefix.extend_from_slice(d);
+        let key = (schema, table);
+        // A child's rows hold its parents' columns first (`INHERITS`), which
+        // its own CREATE TABLE does not list: the ancestors' come before it.
+        let mut ancestors = Vec::new();
+        self.ancestors(&key, &mut ancestors);
+        for k in ancestors.iter().chain([&key]) {
+            if let Some(d) = self.tables.get(k) {
+                prefix.extend_from_slice(d);
+            }
         }
         prefix.extend_from_slice(DATA_MARK);
         if !inserts {
