@@ -8,6 +8,7 @@ use serde_json::json;
 use dumpsed::internals::archive::{self, plain::PlainEdit};
 use dumpsed::internals::job::Summary;
 use dumpsed::internals::lexer::Dialect;
+use dumpsed::internals::output::StagingDir;
 use dumpsed::Error;
 
 use super::input::ArchiveInput;
@@ -23,11 +24,10 @@ pub fn dry_run_archive(input: ArchiveInput, edit: &mut PlainEdit<'_>, json: bool
             archive::tar::rewrite(r, &mut std::io::sink(), edit)?;
         }
         ArchiveInput::Directory(dir) => {
-            let tmp = tempfile::Builder::new()
-                .prefix("dumpsed-dry-run-")
-                .tempdir()
-                .map_err(|e| Error::io("creating a temporary directory", e))?;
-            archive::directory::rewrite(&dir, &tmp.path().join("out"), edit)?;
+            // Written to a staging directory in the temporary directory,
+            // which signals and later runs clean up (output.rs).
+            let stage = StagingDir::create(&std::env::temp_dir().join("dumpsed-dry-run"))?;
+            archive::directory::rewrite(&dir, &stage.path().join("out"), edit)?;
         }
     }
     match edit.merged() {
