@@ -1075,51 +1075,13 @@ fn cut_or_flipped_compressed_input_says_where() {
 /// into the same place (output.rs, `StagingDir`).
 #[test]
 fn signals_during_a_directory_rewrite_leave_nothing() {
-    use std::io::Write;
     let dir = scratch();
-    // pg_dump's uncompressed directory archive with the CAPA table's rows
-    // repeated (unique ids and references): ~150 MB of rows to rewrite.
-    let input = dir.path().join("in");
-    std::fs::create_dir(&input).expect("mkdir");
-    for e in std::fs::read_dir(fixture("archive/before-dir-z0")).expect("fixture") {
-        let e = e.expect("entry");
-        std::fs::copy(e.path(), input.join(e.file_name())).expect("copy");
-    }
-    {
-        let mut f = std::io::BufWriter::new(std::fs::File::create(input.join("3410.dat")).expect("create"));
-        for i in 1..=3_000_000u32 {
-            writeln!(f, "{i}\tCAPA-{i}\t2\t\\N\tsome text that makes the row longer\t\\N\t{{}}\t\\N\t\\N\t\\N\tOPEN")
-                .expect("write");
-        }
-        f.write_all(b"\\.\n\n").expect("write");
-    }
-    let rewrite = |out: &std::path::Path| {
-        let mut c = dumpsed();
-        c.args(["rewrite", "--quiet", "--force", "-j", "1", "--rules", "fixtures/plain-sql-rename.toml"])
-            .arg(&input)
-            .arg("-o")
-            .arg(out);
-        c
-    };
-    let listing = |d: &std::path::Path| -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(d)
-            .expect("read_dir")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    };
+    let input = big_directory_archive(dir.path());
     for signal in ["INT", "TERM", "KILL"] {
         let parent = dir.path().join(format!("out-{signal}"));
         std::fs::create_dir(&parent).expect("mkdir");
-        let mut child = rewrite(&parent.join("after")).spawn().expect("spawn");
-        // Signalled once its temporary directory exists.
-        let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        while listing(&parent).iter().all(|n| !n.starts_with(".dumpsed-")) {
-            assert!(std::time::Instant::now() < until, "SIG{signal}: no temporary directory appeared");
-            assert!(child.try_wait().expect("try_wait").is_none(), "SIG{signal}: ended before it was signalled");
-            std::thread::sleep(std::time::Duration::from_millis(2));
-        }
+        let mut child = rewrite_directory(&input, &parent.join("after")).spawn().expect("spawn");
+        wait_for_staging(&parent, &mut child);
         ok(std::process::Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()));
         let status = child.wait().expect("wait");
         assert!(!status.success(), "SIG{signal}: finished before it was signalled; make the input bigger");
@@ -1136,4 +1098,80 @@ fn signals_during_a_directory_rewrite_leave_nothing() {
             .arg(&small));
         assert_eq!(listing(&parent), ["small"], "SIGKILL's leftovers were not removed by the next run");
     }
+}
+
+/// pg_dump's uncompressed directory archive (fixtures/archive/before-dir-z0)
+/// with the CAPA table's rows repeated (unique ids and references): ~150 MB
+/// of rows to rewrite, at `dir/in`.
+fn big_directory_archive(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::io::Write;
+    let input = dir.join("in");
+    std::fs::create_dir(&input).expect("mkdir");
+    for e in std::fs::read_dir(fixture("archive/before-dir-z0")).expect("fixture") {
+        let e = e.expect("entry");
+        std::fs::copy(e.path(), input.join(e.file_name())).expect("copy");
+    }
+    let mut f = std::io::BufWriter::new(std::fs::File::create(input.join("3410.dat")).expect("create"));
+    for i in 1..=3_000_000u32 {
+        writeln!(f, "{i}\tCAPA-{i}\t2\t\\N\tsome text that makes the row longer\t\\N\t{{}}\t\\N\t\\N\t\\N\tOPEN")
+            .expect("write");
+    }
+    f.write_all(b"\\.\n\n").expect("write");
+    input
+}
+
+fn rewrite_directory(input: &std::path::Path, out: &std::path::Path) -> std::process::Command {
+    let mut c = dumpsed();
+    c.args(["rewrite", "--quiet", "--force", "-j", "1", "--rules", "fixtures/plain-sql-rename.toml"])
+        .arg(input)
+        .arg("-o")
+        .arg(out);
+    c
+}
+
+/// The names in `d`, sorted.
+fn listing(d: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(d)
+        .expect("read_dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Waits until `child` has made its temporary directory in `parent`.
+fn wait_for_staging(parent: &std::path::Path, child: &mut std::process::Child) {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while listing(parent).iter().all(|n| !n.starts_with(".dumpsed-")) {
+        assert!(std::time::Instant::now() < until, "no temporary directory appeared");
+        assert!(child.try_wait().expect("try_wait").is_none(), "ended before its temporary directory was seen");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+/// The cleanup of abandoned staging directories leaves a live run's
+/// alone: a directory rewrite started beside a running one does not
+/// remove the running one's, which still finishes, and both outputs are
+/// whole.
+#[test]
+fn a_directory_rewrite_beside_a_running_one_leaves_it_alone() {
+    let dir = scratch();
+    let input = big_directory_archive(dir.path());
+    let parent = dir.path().join("out");
+    std::fs::create_dir(&parent).expect("mkdir");
+    let mut child = rewrite_directory(&input, &parent.join("big"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    wait_for_staging(&parent, &mut child);
+    ok(dumpsed()
+        .args(["rewrite", "--quiet", "--rules", "fixtures/plain-sql-rename.toml"])
+        .arg(fixture("archive/before-dir"))
+        .arg("-o")
+        .arg(parent.join("small")));
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success(), "the running rewrite failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(listing(&parent), ["big", "small"]);
+    let (a, b) = (listing(&input), listing(&parent.join("big")));
+    assert_eq!(a, b, "the big output's files");
 }

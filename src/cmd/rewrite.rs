@@ -43,6 +43,9 @@ RULES:
 OUTPUT:
   A file is written to a temporary file beside it and renamed into place
   only when the whole dump was rewritten; on any error no file is left.
+  A directory-format archive is built in a hidden .dumpsed-stage-*.tmp
+  directory beside -o: SIGINT/SIGTERM remove it, and what a killed run
+  left is removed by the next directory rewrite in the same place.
   With stdout, bytes already written cannot be taken back: prefer -o FILE.
 
 EXIT STATUS:
