@@ -11,42 +11,120 @@
 use std::fs;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Mutex;
 
 use tempfile::NamedTempFile;
 
 use crate::error::{Error, Result};
 
-/// Named temporary files to remove if a signal ends the process.
+// Signals. This module owns every handler dumpsed installs and the state
+// they share: input.rs asks for the SIGBUS guard of a mapped input, and
+// outputs register what a signal must remove.
+
+/// Temporary files and directories to remove if a signal ends the process.
 static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
-/// Installs, once, the handler that removes pending temporary files on
-/// SIGINT, SIGTERM or SIGHUP and exits 130 (128 + SIGINT; see
-/// `SIGNAL_EXIT_CODE`).
+/// The status the cleanup handler exits with: 130 (128 + SIGINT) for a
+/// signal from outside, 4 (a read failure) when the SIGBUS handler sent it.
+static SIGNAL_EXIT_CODE: AtomicI32 = AtomicI32::new(130);
+
+/// Whether SIGTERM runs the cleanup handler: the SIGBUS handler then ends
+/// the process through it, else with `_exit` (a signal handler may load an
+/// atomic, signal-safety(7)).
+static CLEANUP_ON_SIGTERM: AtomicBool = AtomicBool::new(false);
+
+/// Installs, once, the handler that removes pending temporary files and
+/// directories on SIGINT, SIGTERM or SIGHUP and exits with
+/// `SIGNAL_EXIT_CODE`. ctrlc runs it on a thread of its own, not inside
+/// the signal handler, so it may take locks and remove directories.
 fn install_cleanup() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let set = ctrlc::set_handler(|| {
             if let Ok(list) = PENDING.lock() {
                 for p in list.iter() {
-                    let _ = fs::remove_file(p);
+                    remove_pending(p);
                 }
             }
-            std::process::exit(SIGNAL_EXIT_CODE.load(std::sync::atomic::Ordering::Relaxed));
+            std::process::exit(SIGNAL_EXIT_CODE.load(Ordering::Relaxed));
         });
-        CLEANUP_ON_SIGTERM.store(set.is_ok(), std::sync::atomic::Ordering::Relaxed);
+        CLEANUP_ON_SIGTERM.store(set.is_ok(), Ordering::Relaxed);
     });
 }
 
-/// Whether SIGTERM runs the handler above: input.rs's SIGBUS handler then
-/// ends the process through it, else with `_exit` (a signal handler may
-/// load an atomic, signal-safety(7)).
-/// The status the handler above exits with: 130 (128 + SIGINT) for a
-/// signal from outside, 4 (a read failure) when input.rs's SIGBUS handler
-/// sent it.
-pub(crate) static SIGNAL_EXIT_CODE: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(130);
+/// Removes a pending temporary file, or a directory with everything in it.
+/// Worker threads may still be creating files in a directory while it is
+/// removed, so it is tried again until it is gone.
+fn remove_pending(p: &Path) {
+    for _ in 0..50 {
+        let gone = match fs::symlink_metadata(p) {
+            Err(_) => true,
+            Ok(m) if m.is_dir() => fs::remove_dir_all(p).is_ok(),
+            Ok(_) => fs::remove_file(p).is_ok(),
+        };
+        if gone {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
 
-pub(crate) static CLEANUP_ON_SIGTERM: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+fn add_pending(p: &Path) {
+    if let Ok(mut list) = PENDING.lock() {
+        list.push(p.to_path_buf());
+    }
+}
+
+fn drop_pending(p: &Path) {
+    if let Ok(mut list) = PENDING.lock() {
+        list.retain(|x| x != p);
+    }
+}
+
+/// Installs, once, a SIGBUS handler for mapped inputs: when a mapped file
+/// is truncated while dumpsed reads it, reading a lost page raises SIGBUS
+/// (mmap(2), "Errors"), which would end the process with only "Bus error".
+/// The handler says what happened and exits 4 (a read failure, README
+/// "Exit status"); when the SIGTERM handler above is installed (a named
+/// temporary file or directory to remove; an unnamed file goes with the
+/// process), it ends the process through that instead, and `_exit`s if that has not happened
+/// within a few seconds. It calls only async-signal-safe functions
+/// (signal-safety(7)).
+pub(crate) fn guard_sigbus() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: a zeroed sigaction with an empty mask and a plain
+        // handler is a valid argument to sigaction(2).
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = on_sigbus as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(libc::SIGBUS, &sa, std::ptr::null_mut());
+        }
+    });
+}
+
+extern "C" fn on_sigbus(_signal: libc::c_int) {
+    const MSG: &[u8] = b"dumpsed: error: reading the memory-mapped input failed (SIGBUS): the input file shrank \
+while it was being read, or its device failed. No output file was made (what went to stdout, a pipe or \
+a device is incomplete: discard it). Rewrite a copy that nothing else writes to, or read the input with \
+`dumpsed rewrite --no-mmap`\n";
+    // SAFETY: write(2), kill(2), nanosleep(2) and _exit(2) are
+    // async-signal-safe; MSG is static.
+    unsafe {
+        libc::write(2, MSG.as_ptr().cast(), MSG.len());
+        if CLEANUP_ON_SIGTERM.load(Ordering::Relaxed) {
+            SIGNAL_EXIT_CODE.store(4, Ordering::Relaxed);
+            libc::kill(libc::getpid(), libc::SIGTERM);
+            let pause = libc::timespec { tv_sec: 0, tv_nsec: 100_000_000 };
+            for _ in 0..50 {
+                libc::nanosleep(&pause, std::ptr::null_mut());
+            }
+        }
+        libc::_exit(4);
+    }
+}
 
 /// The temporary output file: unnamed (`O_TMPFILE`) or named.
 pub enum TmpFile {
@@ -193,6 +271,14 @@ fn link_unnamed(_f: &fs::File, _to: &Path) -> io::Result<()> {
     Err(io::Error::new(io::ErrorKind::Unsupported, "O_TMPFILE"))
 }
 
+/// The output as [`Output::target`] hands it to an archive writer.
+pub enum Target<'a> {
+    /// A temporary file: it can seek.
+    Seekable(&'a mut BufWriter<TmpFile>),
+    /// Stdout, a pipe or a device.
+    Stream(&'a mut (dyn Write + Send)),
+}
+
 /// Where the rewritten dump goes.
 pub enum Output {
     Stdout(BufWriter<StdoutSink>),
@@ -224,13 +310,23 @@ impl Output {
                 )))
             }
         };
-        if let Some(input) = input.filter(|i| *i != Path::new("-")) {
-            if same_file(input, path) {
+        match input.filter(|i| *i != Path::new("-")) {
+            Some(input) if same_file(input, path) => {
                 return Err(Error::Output {
                     path: path.into(),
                     reason: "it is the input file; dumpsed never modifies its input, write to another path".into(),
                 });
             }
+            Some(_) => {}
+            None if stdin_is(path) => {
+                return Err(Error::Output {
+                    path: path.into(),
+                    reason: "it is the file standard input reads; dumpsed never modifies its input, write to \
+                             another path"
+                        .into(),
+                });
+            }
+            None => {}
         }
         if path.is_dir() {
             return Err(Error::Output {
@@ -264,9 +360,7 @@ impl Output {
                     .suffix(".tmp")
                     .tempfile_in(dir)
                     .map_err(|e| Error::io(format!("creating a temporary file in {}", dir.display()), e))?;
-                if let Ok(mut list) = PENDING.lock() {
-                    list.push(t.path().to_path_buf());
-                }
+                add_pending(t.path());
                 TmpFile::Named(t)
             }
         };
@@ -322,12 +416,20 @@ impl Output {
         Ok(w)
     }
 
-    /// The output as an archive sink: a file can seek (so the archive gets
-    /// data offsets), stdout is a stream.
-    pub fn sink(&mut self) -> crate::archive::Sink<'_> {
+    /// The output for an archive writer: a file can seek (so the archive
+    /// gets data offsets), stdout and devices are streams.
+    pub fn target(&mut self) -> Target<'_> {
         match self {
-            Output::Stdout(w) | Output::Stream { w, .. } => crate::archive::Sink::Stream(w),
-            Output::File { tmp, .. } => crate::archive::Sink::Seekable(tmp),
+            Output::Stdout(w) | Output::Stream { w, .. } => Target::Stream(w),
+            Output::File { tmp, .. } => Target::Seekable(tmp),
+        }
+    }
+
+    /// The output as error messages name it.
+    pub fn name(&self) -> String {
+        match self {
+            Output::Stdout(_) => "stdout".into(),
+            Output::Stream { path, .. } | Output::File { path, .. } => path.display().to_string(),
         }
     }
 
@@ -353,9 +455,7 @@ impl Output {
                         t.persist(&path).map_err(|e| {
                             Error::io(format!("renaming the temporary file to {shown}"), e.error)
                         })?;
-                        if let Ok(mut list) = PENDING.lock() {
-                            list.retain(|p| *p != name);
-                        }
+                        drop_pending(&name);
                     }
                     TmpFile::Unnamed(f) => {
                         // A name of its own first (linkat cannot replace a
@@ -395,6 +495,27 @@ fn unique() -> u64 {
     t ^ N.fetch_add(1, Ordering::Relaxed).rotate_left(32)
 }
 
+/// True when standard input is a redirection from the regular file at
+/// `path` (`< F`): the same device and inode. A pipe or a device read as
+/// stdin is never a file a rename could replace.
+fn stdin_is(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::MetadataExt;
+        let stdin = io::stdin()
+            .as_fd()
+            .try_clone_to_owned()
+            .map(fs::File::from)
+            .and_then(|f| f.metadata());
+        if let (Ok(a), Ok(b)) = (stdin, fs::metadata(path)) {
+            return a.is_file() && a.dev() == b.dev() && a.ino() == b.ino();
+        }
+    }
+    let _ = path;
+    false
+}
+
 /// True when both paths name the same existing file.
 fn same_file(a: &Path, b: &Path) -> bool {
     #[cfg(unix)]
@@ -407,5 +528,128 @@ fn same_file(a: &Path, b: &Path) -> bool {
     match (fs::canonicalize(a), fs::canonicalize(b)) {
         (Ok(x), Ok(y)) => x == y,
         _ => false,
+    }
+}
+
+/// Where a directory output (`pg_dump -Fd`'s format) is built: a hidden
+/// directory beside the target, `.dumpsed-stage-XXXXXX.tmp`, renamed into
+/// place when every file is written. A directory has no `O_TMPFILE`, so:
+/// SIGINT, SIGTERM and SIGHUP remove it (the cleanup handler above), an
+/// error removes it on drop, and for SIGKILL or a crash the next staging
+/// directory made in the same place removes what a dead run left: each run
+/// holds an flock(2) on its own, which the kernel releases however the
+/// process ends, so a staging directory that can be locked is abandoned.
+pub struct StagingDir {
+    path: PathBuf,
+    /// The open directory holding the lock, for as long as the run lasts.
+    _lock: fs::File,
+}
+
+const STAGE_PREFIX: &str = ".dumpsed-stage-";
+
+impl StagingDir {
+    /// Makes a staging directory beside `target`, after removing the ones
+    /// dead runs left there.
+    pub fn create(target: &Path) -> Result<StagingDir> {
+        let parent = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        sweep_stages(parent);
+        install_cleanup();
+        let path = tempfile::Builder::new()
+            .prefix(STAGE_PREFIX)
+            .suffix(".tmp")
+            .tempdir_in(parent)
+            .map_err(|e| Error::io(format!("creating a temporary directory in {}", parent.display()), e))?
+            .keep();
+        add_pending(&path);
+        let lock = fs::File::open(&path).and_then(|f| lock_dir(&f, true).map(|_| f));
+        match lock {
+            Ok(f) => Ok(StagingDir { path, _lock: f }),
+            Err(e) => {
+                let _ = fs::remove_dir_all(&path);
+                drop_pending(&path);
+                Err(Error::io(format!("locking the temporary directory {}", path.display()), e))
+            }
+        }
+    }
+
+    /// The staging directory; build the output at a name inside it.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Moves `built` (inside the staging directory) to `target`, which
+    /// must not exist or be an empty directory, and removes the staging
+    /// directory.
+    pub fn commit(self, built: &Path, target: &Path) -> Result<()> {
+        if target.exists() {
+            let _ = fs::remove_dir(target);
+        }
+        fs::rename(built, target)
+            .map_err(|e| Error::io(format!("renaming the temporary directory to {}", target.display()), e))?;
+        if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // Make the rename durable; not all filesystems allow it.
+            if let Ok(d) = fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for StagingDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.path);
+        drop_pending(&self.path);
+    }
+}
+
+/// flock(2) on an open directory: exclusive, waiting or not.
+fn lock_dir(f: &fs::File, wait: bool) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::io::AsRawFd;
+        let op = if wait { libc::LOCK_EX } else { libc::LOCK_EX | libc::LOCK_NB };
+        // SAFETY: flock on a descriptor that `f` keeps open.
+        if unsafe { libc::flock(f.as_raw_fd(), op) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+    // Without flock no run can tell a live staging directory from an
+    // abandoned one: the sweep then leaves them all.
+    #[cfg(not(unix))]
+    {
+        let _ = f;
+        if wait {
+            Ok(())
+        } else {
+            Err(io::Error::from(io::ErrorKind::Unsupported))
+        }
+    }
+}
+
+/// Removes the staging directories in `dir` that no live run holds (their
+/// run was killed or crashed).
+fn sweep_stages(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if !name.starts_with(STAGE_PREFIX) || !name.ends_with(".tmp") {
+            continue;
+        }
+        let p = e.path();
+        if !fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
+            continue;
+        }
+        // Locked by a live run: leave it.
+        if let Ok(f) = fs::File::open(&p) {
+            if lock_dir(&f, false).is_ok() {
+                let _ = fs::remove_dir_all(&p);
+            }
+        }
     }
 }

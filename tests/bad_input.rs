@@ -896,3 +896,339 @@ fn cut_to(extra: &[&str], size: usize, new_len: fn(usize) -> usize) -> (Option<i
     let done = child.wait_with_output().expect("wait");
     (done.status.code(), String::from_utf8_lossy(&done.stderr).into_owned(), rest.len() + 1)
 }
+
+// ------------------------------------------------ inputs that can be read once
+
+/// Waits for `child` at most `secs` seconds; kills it and returns `None`
+/// when it has not ended by then (a run blocked on its input).
+fn wait_within(child: &mut std::process::Child, secs: u64) -> Option<std::process::ExitStatus> {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(st) = child.try_wait().expect("try_wait") {
+            return Some(st);
+        }
+        if std::time::Instant::now() > until {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// A FIFO, and `/dev/stdin` on a pipe, named as the input: read once (the
+/// format is sniffed from the bytes read, not by opening the name twice),
+/// so a small dump does not hang, a larger one keeps its first bytes, and
+/// an archive is read from a stream; each gives the same output as the
+/// same bytes in a file.
+#[test]
+fn fifo_and_dev_stdin_inputs_give_the_file_output() {
+    use std::io::Write;
+    let dir = scratch();
+    let rules = ["--rules", "fixtures/plain-sql-rename.toml"];
+    // A dump smaller than the sniffed head, made by the real sqlite3.
+    let db = dir.path().join("small.db");
+    ok(std::process::Command::new("sqlite3")
+        .arg(&db)
+        .arg("CREATE TABLE app_widget(code text); INSERT INTO app_widget VALUES('CAPA-1');"));
+    let small = ok(std::process::Command::new("sqlite3").arg(&db).arg(".dump"));
+    assert!(small.len() < 517, "the small dump is {} bytes", small.len());
+    let gz = ok(std::process::Command::new("gzip").arg("-c").arg(fixture("pg/before.sql")));
+    let cases: Vec<(&str, Vec<u8>, Vec<&str>)> = vec![
+        ("small", small, vec!["--rename-table", "app_widget=app_gadget"]),
+        ("plain", pg_fixture(), rules.to_vec()),
+        ("gzip", gz, rules.to_vec()),
+        ("custom", std::fs::read(fixture("archive/before.dump")).expect("fixture"), rules.to_vec()),
+        ("tar", std::fs::read(fixture("archive/before.tar")).expect("fixture"), rules.to_vec()),
+    ];
+    for (name, bytes, args) in &cases {
+        let file = dir.path().join(format!("{name}.in"));
+        std::fs::write(&file, bytes).expect("write");
+        let want = dir.path().join(format!("{name}.want"));
+        ok(dumpsed().args(["rewrite", "-q"]).args(args).arg(&file).arg("-o").arg(&want));
+        let want = std::fs::read(&want).expect("want");
+        assert!(!want.is_empty(), "{name}: empty output");
+
+        // A named FIFO.
+        let fifo = dir.path().join(format!("{name}.fifo"));
+        ok(std::process::Command::new("mkfifo").arg(&fifo));
+        let writer = {
+            let (fifo, bytes) = (fifo.clone(), bytes.clone());
+            // An early close by the reader is an error here, not a panic.
+            std::thread::spawn(move || std::fs::write(&fifo, &bytes).is_ok())
+        };
+        let got = dir.path().join(format!("{name}.fifo.out"));
+        let mut child = dumpsed()
+            .args(["rewrite", "-q"])
+            .args(args)
+            .arg(&fifo)
+            .arg("-o")
+            .arg(&got)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let status = wait_within(&mut child, 60);
+        if status.is_none() {
+            // Unblock a writer still waiting for a reader.
+            use std::os::unix::fs::OpenOptionsExt;
+            let _ = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(&fifo);
+        }
+        let _ = writer.join();
+        let status = status.unwrap_or_else(|| panic!("{name}: reading a FIFO hung"));
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut err).expect("stderr");
+        assert!(status.success(), "{name} through a FIFO failed: {err}");
+        assert!(std::fs::read(&got).expect("out") == want, "{name}: the FIFO's output differs from the file's");
+
+        // `/dev/stdin` on a pipe.
+        let got = dir.path().join(format!("{name}.stdin.out"));
+        let mut child = dumpsed()
+            .args(["rewrite", "-q"])
+            .args(args)
+            .arg("/dev/stdin")
+            .arg("-o")
+            .arg(&got)
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut stdin = child.stdin.take().expect("stdin");
+        let writer = {
+            let bytes = bytes.clone();
+            std::thread::spawn(move || stdin.write_all(&bytes).is_ok())
+        };
+        let status = wait_within(&mut child, 60).unwrap_or_else(|| panic!("{name}: reading /dev/stdin hung"));
+        let _ = writer.join();
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut err).expect("stderr");
+        assert!(status.success(), "{name} through /dev/stdin failed: {err}");
+        assert!(std::fs::read(&got).expect("out") == want, "{name}: /dev/stdin's output differs from the file's");
+    }
+    // `inspect` opens its input the same way (cmd/input.rs).
+    let fifo = dir.path().join("inspect.fifo");
+    ok(std::process::Command::new("mkfifo").arg(&fifo));
+    let want = ok(dumpsed().arg("inspect").args(rules).arg(fixture("archive/before.dump")));
+    let writer = {
+        let fifo = fifo.clone();
+        let bytes = std::fs::read(fixture("archive/before.dump")).expect("fixture");
+        std::thread::spawn(move || std::fs::write(&fifo, &bytes).is_ok())
+    };
+    let mut child = dumpsed()
+        .arg("inspect")
+        .args(rules)
+        .arg(&fifo)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut got = Vec::new();
+    std::io::Read::read_to_end(&mut child.stdout.take().expect("stdout"), &mut got).expect("stdout");
+    let status = wait_within(&mut child, 60).expect("inspect of a FIFO hung");
+    let _ = writer.join();
+    assert!(status.success() && got == want, "inspect through a FIFO differs from the file's report");
+}
+
+/// `rewrite - -o F < F`: standard input is the output file, which the
+/// rename would replace; refused as the named forms are, F unchanged.
+#[test]
+fn stdin_redirected_from_the_output_file_is_refused() {
+    let dir = scratch();
+    let f = dir.path().join("dump.sql");
+    std::fs::write(&f, pg_fixture()).expect("write");
+    for input in [None, Some("-")] {
+        let mut cmd = dumpsed();
+        cmd.args(["rewrite", "-q", "--rules", "fixtures/plain-sql-rename.toml"]);
+        if let Some(i) = input {
+            cmd.arg(i);
+        }
+        let res = run(cmd.arg("-o").arg(&f).stdin(std::fs::File::open(&f).expect("open")));
+        let err = String::from_utf8_lossy(&res.stderr);
+        assert_eq!(res.status.code(), Some(5), "{input:?}: {err}");
+        assert!(err.contains("standard input"), "{err}");
+        assert_eq!(std::fs::read(&f).expect("read"), pg_fixture(), "the input was replaced");
+    }
+    // So is --log-changes onto it.
+    let res = run(dumpsed()
+        .args(["rewrite", "-q", "--rules", "fixtures/plain-sql-rename.toml", "-", "-o"])
+        .arg(dir.path().join("out.sql"))
+        .arg("--log-changes")
+        .arg(&f)
+        .stdin(std::fs::File::open(&f).expect("open")));
+    assert_eq!(res.status.code(), Some(5), "{}", String::from_utf8_lossy(&res.stderr));
+    assert_eq!(std::fs::read(&f).expect("read"), pg_fixture(), "the input was replaced");
+    // A pipe on stdin is no file: writing beside it works.
+    ok(dumpsed()
+        .args(["rewrite", "-q", "--rules", "fixtures/plain-sql-rename.toml", "-", "-o"])
+        .arg(dir.path().join("out.sql"))
+        .stdin(std::fs::File::open(fixture("pg/before.sql")).expect("open")));
+}
+
+/// A write that fails while an archive is written (a full disk, a closed
+/// pipe) is an output failure: exit 4 naming the output, not exit 3
+/// blaming an input byte; a closed stdout pipe ends quietly (141), as it
+/// does for a plain dump.
+#[test]
+fn archive_write_errors_are_output_errors() {
+    for name in ["before.dump", "before.tar"] {
+        let res = run(dumpsed()
+            .args(["rewrite", "-q", "--rules", "fixtures/plain-sql-rename.toml"])
+            .arg(fixture(&format!("archive/{name}")))
+            .args(["-o", "/dev/full"]));
+        let err = String::from_utf8_lossy(&res.stderr);
+        assert_eq!(res.status.code(), Some(4), "{name}: {err}");
+        assert!(err.contains("writing /dev/full") && !err.contains("archive byte"), "{name}: {err}");
+    }
+    for input in ["archive/before.dump", "archive/before.tar", "pg/before.sql"] {
+        // A pipe whose reader is gone before the first write.
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let res = run(dumpsed()
+            .args(["rewrite", "-q", "--rules", "fixtures/plain-sql-rename.toml"])
+            .arg(fixture(input))
+            .args(["-o", "-"])
+            .stdout(writer));
+        let err = String::from_utf8_lossy(&res.stderr);
+        assert_eq!(res.status.code(), Some(141), "{input}: {err}");
+        assert!(err.is_empty(), "{input}: a closed pipe is not an error to report: {err}");
+    }
+}
+
+/// Truncated or corrupt compressed input says which, at which compressed
+/// byte, and how far the decompressed text had got, instead of the
+/// library's bare text.
+#[test]
+fn cut_or_flipped_compressed_input_says_where() {
+    // The real tools, with their default checksums (a flipped literal in
+    // a frame without one cannot be noticed by any reader).
+    let compress = |tool: &str| ok(std::process::Command::new(tool).args(["-c", "-q"]).arg(fixture("pg/before.sql")));
+    for (alg, data) in [("gzip", compress("gzip")), ("zstd", compress("zstd")), ("lz4", compress("lz4"))] {
+        let cut = data.len() / 2;
+        let f = fails(&data[..cut], &[]);
+        assert_eq!(f.code, 4, "{alg} cut: {}", f.stderr);
+        assert!(
+            f.stderr.contains(&format!("truncated {alg} input: the compressed data ends at byte {cut}")),
+            "{alg} cut: {}",
+            f.stderr
+        );
+        assert!(f.stderr.contains("decompressed text read before the error ends at line"), "{}", f.stderr);
+        let mut flipped = data.clone();
+        flipped[cut] ^= 0x55;
+        let f = fails(&flipped, &[]);
+        assert_eq!(f.code, 4, "{alg} flipped: {}", f.stderr);
+        assert!(f.stderr.contains(&format!("corrupt {alg} input")), "{alg} flipped: {}", f.stderr);
+        let at: u64 = f
+            .stderr
+            .split("at or before compressed byte ")
+            .nth(1)
+            .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{alg} flipped: no offset: {}", f.stderr));
+        assert!(at >= cut as u64 && at <= data.len() as u64, "{alg}: offset {at}, flipped byte {cut}");
+    }
+}
+
+/// SIGINT, SIGTERM or SIGKILL during a directory-format rewrite: SIGINT
+/// and SIGTERM leave nothing beside `-o`; what a SIGKILL leaves (a
+/// directory has no O_TMPFILE) is removed by the next directory rewrite
+/// into the same place (output.rs, `StagingDir`).
+#[test]
+fn signals_during_a_directory_rewrite_leave_nothing() {
+    let dir = scratch();
+    let input = big_directory_archive(dir.path());
+    for signal in ["INT", "TERM", "KILL"] {
+        let parent = dir.path().join(format!("out-{signal}"));
+        std::fs::create_dir(&parent).expect("mkdir");
+        let mut child = rewrite_directory(&input, &parent.join("after")).spawn().expect("spawn");
+        wait_for_staging(&parent, &mut child);
+        ok(std::process::Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()));
+        let status = child.wait().expect("wait");
+        assert!(!status.success(), "SIG{signal}: finished before it was signalled; make the input bigger");
+        if signal != "KILL" {
+            assert!(listing(&parent).is_empty(), "SIG{signal} left {:?}", listing(&parent));
+            continue;
+        }
+        // The next run beside it removes what the killed run left.
+        let small = parent.join("small");
+        ok(dumpsed()
+            .args(["rewrite", "--quiet", "--rules", "fixtures/plain-sql-rename.toml"])
+            .arg(fixture("archive/before-dir"))
+            .arg("-o")
+            .arg(&small));
+        assert_eq!(listing(&parent), ["small"], "SIGKILL's leftovers were not removed by the next run");
+    }
+}
+
+/// pg_dump's uncompressed directory archive (fixtures/archive/before-dir-z0)
+/// with the CAPA table's rows repeated (unique ids and references): ~150 MB
+/// of rows to rewrite, at `dir/in`.
+fn big_directory_archive(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::io::Write;
+    let input = dir.join("in");
+    std::fs::create_dir(&input).expect("mkdir");
+    for e in std::fs::read_dir(fixture("archive/before-dir-z0")).expect("fixture") {
+        let e = e.expect("entry");
+        std::fs::copy(e.path(), input.join(e.file_name())).expect("copy");
+    }
+    let mut f = std::io::BufWriter::new(std::fs::File::create(input.join("3410.dat")).expect("create"));
+    for i in 1..=3_000_000u32 {
+        writeln!(f, "{i}\tCAPA-{i}\t2\t\\N\tsome text that makes the row longer\t\\N\t{{}}\t\\N\t\\N\t\\N\tOPEN")
+            .expect("write");
+    }
+    f.write_all(b"\\.\n\n").expect("write");
+    input
+}
+
+fn rewrite_directory(input: &std::path::Path, out: &std::path::Path) -> std::process::Command {
+    let mut c = dumpsed();
+    c.args(["rewrite", "--quiet", "--force", "-j", "1", "--rules", "fixtures/plain-sql-rename.toml"])
+        .arg(input)
+        .arg("-o")
+        .arg(out);
+    c
+}
+
+/// The names in `d`, sorted.
+fn listing(d: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(d)
+        .expect("read_dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Waits until `child` has made its temporary directory in `parent`.
+fn wait_for_staging(parent: &std::path::Path, child: &mut std::process::Child) {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while listing(parent).iter().all(|n| !n.starts_with(".dumpsed-")) {
+        assert!(std::time::Instant::now() < until, "no temporary directory appeared");
+        assert!(child.try_wait().expect("try_wait").is_none(), "ended before its temporary directory was seen");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+/// The cleanup of abandoned staging directories leaves a live run's
+/// alone: a directory rewrite started beside a running one does not
+/// remove the running one's, which still finishes, and both outputs are
+/// whole.
+#[test]
+fn a_directory_rewrite_beside_a_running_one_leaves_it_alone() {
+    let dir = scratch();
+    let input = big_directory_archive(dir.path());
+    let parent = dir.path().join("out");
+    std::fs::create_dir(&parent).expect("mkdir");
+    let mut child = rewrite_directory(&input, &parent.join("big"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    wait_for_staging(&parent, &mut child);
+    ok(dumpsed()
+        .args(["rewrite", "--quiet", "--rules", "fixtures/plain-sql-rename.toml"])
+        .arg(fixture("archive/before-dir"))
+        .arg("-o")
+        .arg(parent.join("small")));
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success(), "the running rewrite failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(listing(&parent), ["big", "small"]);
+    let (a, b) = (listing(&input), listing(&parent.join("big")));
+    assert_eq!(a, b, "the big output's files");
+}

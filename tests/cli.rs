@@ -71,3 +71,22 @@ fn output_to_a_fifo_writes_into_it_and_keeps_it() {
     let want = ok(dumpsed().args(["rewrite", "-q", "--preset", "capa-to-sap"]).arg(fixture("pg/before.sql")));
     assert!(!want.is_empty() && got == want, "the FIFO did not receive the rewritten dump");
 }
+
+/// `--max-record-size` out of its range is a usage error saying the range,
+/// not a limit that wraps to 0 MiB (2^44 MiB) or silently becomes 1 MiB (0).
+#[test]
+fn max_record_size_out_of_range_is_refused() {
+    for bad in ["0", "17592186044416", "1048577"] {
+        let res = run(dumpsed()
+            .args(["rewrite", "-q", "--rules", "fixtures/plain-sql-rename.toml", "--max-record-size", bad])
+            .arg(fixture("pg/before.sql")));
+        let err = String::from_utf8_lossy(&res.stderr);
+        assert_eq!(res.status.code(), Some(2), "{bad}: {err}");
+        assert!(err.contains("--max-record-size") && err.contains("1..=1048576"), "{bad}: {err}");
+    }
+    for good in ["1", "1048576"] {
+        ok(dumpsed()
+            .args(["rewrite", "-q", "--rules", "fixtures/plain-sql-rename.toml", "--max-record-size", good])
+            .arg(fixture("pg/before.sql")));
+    }
+}

@@ -7,7 +7,9 @@ use clap::{Parser, Subcommand};
 use dumpsed::{Error, Remedy};
 
 pub mod completions;
+pub mod input;
 pub mod inspect;
+pub mod report;
 pub mod rewrite;
 pub mod rule_args;
 pub mod verify;

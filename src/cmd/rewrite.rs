@@ -1,7 +1,6 @@
 //! `dumpsed rewrite`: the main job.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, IsTerminal, Read, Seek, SeekFrom};
+use std::io::{self, IsTerminal, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -10,11 +9,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use dumpsed::internals::job::{self, Options, Summary};
 use dumpsed::{CsvChangeLog, Observers, OutputCompression, Progress};
-use dumpsed::internals::output::Output;
+use dumpsed::internals::output::{Output, StagingDir, Target};
 use dumpsed::internals::archive::{self, plain::PlainEdit};
-use dumpsed::internals::input;
 use dumpsed::Error;
 
+use super::input::{self, ArchiveInput, Opened};
+use super::report::{dry_run_archive, print_report};
 use super::rule_args::RuleArgs;
 
 const AFTER_HELP: &str = "\
@@ -43,6 +43,9 @@ RULES:
 OUTPUT:
   A file is written to a temporary file beside it and renamed into place
   only when the whole dump was rewritten; on any error no file is left.
+  A directory-format archive is built in a hidden .dumpsed-stage-*.tmp
+  directory beside -o: SIGINT/SIGTERM remove it, and what a killed run
+  left is removed by the next directory rewrite in the same place.
   With stdout, bytes already written cannot be taken back: prefer -o FILE.
 
 EXIT STATUS:
@@ -94,8 +97,10 @@ pub struct Args {
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
 
-    /// Largest single statement or COPY row accepted, in MiB.
-    #[arg(long, value_name = "MiB", default_value_t = 1024)]
+    /// Largest single statement or COPY row accepted, in MiB (1 to
+    /// 1048576, i.e. 1 TiB).
+    #[arg(long, value_name = "MiB", default_value_t = 1024,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_RECORD_MIB))]
     pub max_record_size: usize,
 
     /// Chunk size in KiB (tuning; output does not depend on it).
@@ -118,6 +123,11 @@ pub struct Args {
     #[arg(long = "no-mmap")]
     pub no_mmap: bool,
 }
+
+/// The largest `--max-record-size`: 1 TiB, far beyond any real row, and
+/// small enough that the limit in bytes (and the reader's advice of four
+/// times it) fits in 64 bits.
+const MAX_RECORD_MIB: u64 = 1 << 20;
 
 /// The output's compression: `--compress`, else the `-o` name's suffix
 /// (`.gz`, `.zst`, `.lz4`), else none.
@@ -166,7 +176,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         format: args.rules.format(),
         threads: args.threads.unwrap_or(0),
         chunk_size: args.chunk_size.max(1) << 10,
-        max_record: args.max_record_size.max(1) << 20,
+        max_record: args.max_record_size << 20,
         compress: output_compression(&args)?,
         columns: args.rules.columns()?,
         force: args.rules.force,
@@ -174,13 +184,13 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         allow_missing: args.rules.allow_missing,
         allow_truncated: args.allow_truncated,
     };
-    if let Some(archive) = open_archive(args.input.as_deref())? {
-        return run_archive(&args, &rules, &options, archive);
-    }
+    let src = match input::open(args.input.as_deref(), !args.no_mmap)? {
+        Opened::Archive(archive) => return run_archive(&args, &rules, &options, archive),
+        Opened::Plain(src) => src,
+    };
     if args.dry_run {
-        let src = plain_input(&args)?;
         let summary = job::rewrite(src, &mut std::io::sink(), &rules, &options, ())?;
-        super::inspect::print_report(&summary, args.json);
+        print_report(&summary, args.json);
         return Ok(ExitCode::SUCCESS);
     }
     let mut output = Output::open(args.output.as_deref(), args.input.as_deref())?;
@@ -200,7 +210,6 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         }
         None => None,
     };
-    let src = plain_input(&args)?;
     let bar = progress_bar(&args, src.size);
     let consumed = src.consumed.clone();
     let tick = Progress(|_| {
@@ -236,117 +245,6 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
                 eprintln!("    {p}");
             }
         }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn plain_input(args: &Args) -> Result<input::Input, Error> {
-    plain_input_at(args.input.as_deref(), !args.no_mmap)
-}
-
-/// The plain input after [`open_archive`] looked at it (stdin's peeked
-/// bytes are kept).
-pub(super) fn plain_input_at(path: Option<&Path>, mmap: bool) -> Result<input::Input, Error> {
-    match path {
-        Some(p) if p != Path::new("-") && mmap => input::open_mapped(p),
-        Some(p) if p != Path::new("-") => input::open(Some(p)),
-        // stdin was peeked at by `open_archive`.
-        _ => input::from_reader(Box::new(take_stdin()), None),
-    }
-}
-
-/// Stdin, buffered once: `open_archive` peeks at it, the plain path reads on.
-fn take_stdin() -> BufReader<std::io::Stdin> {
-    let mut slot = STDIN.lock().unwrap_or_else(|e| e.into_inner());
-    slot.take()
-        .unwrap_or_else(|| BufReader::with_capacity(256 << 10, std::io::stdin()))
-}
-
-/// The first line of the `--log-changes` CSV.
-
-static STDIN: std::sync::Mutex<Option<BufReader<std::io::Stdin>>> = std::sync::Mutex::new(None);
-
-/// A pg_dump archive input, if the input is one: a directory holding
-/// `toc.dat`, or a file or stdin starting with `PGDMP`.
-pub(super) enum ArchiveInput {
-    Custom(Box<dyn Read + Send>),
-    Tar(Box<dyn Read + Send>),
-    Directory(PathBuf),
-}
-
-pub(super) fn open_archive(path: Option<&Path>) -> Result<Option<ArchiveInput>, Error> {
-    match path {
-        Some(p) if p != Path::new("-") => {
-            if p.is_dir() {
-                if p.join("toc.dat").is_file() {
-                    return Ok(Some(ArchiveInput::Directory(p.into())));
-                }
-                return Err(Error::Unsupported(format!(
-                    "{} is a directory without toc.dat, not a pg_dump directory-format archive",
-                    p.display()
-                )));
-            }
-            let mut f = File::open(p).map_err(|e| Error::io(format!("opening {}", p.display()), e))?;
-            let mut head = [0u8; 517];
-            let mut n = 0;
-            while n < head.len() {
-                match f.read(&mut head[n..]) {
-                    Ok(0) => break,
-                    Ok(k) => n += k,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(Error::io(format!("reading {}", p.display()), e)),
-                }
-            }
-            let tar = archive::tar::is_tar_archive(&head[..n]);
-            if !archive::is_archive(&head[..n]) && !tar {
-                return Ok(None);
-            }
-            f.seek(SeekFrom::Start(0))
-                .map_err(|e| Error::io(format!("reading {}", p.display()), e))?;
-            let r = Box::new(BufReader::with_capacity(1 << 20, f));
-            Ok(Some(if tar { ArchiveInput::Tar(r) } else { ArchiveInput::Custom(r) }))
-        }
-        _ => {
-            let mut r = take_stdin();
-            let head = r.fill_buf().map_err(|e| Error::io("reading stdin", e))?;
-            if archive::is_archive(head) {
-                return Ok(Some(ArchiveInput::Custom(Box::new(r))));
-            }
-            // A pipe may hand over less than the first member's header and
-            // content: the tar reader checks the rest.
-            if head.starts_with(b"toc.dat\0") {
-                return Ok(Some(ArchiveInput::Tar(Box::new(r))));
-            }
-            *STDIN.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
-            Ok(None)
-        }
-    }
-}
-
-/// The whole rewrite of an archive, written nowhere, and its report (for
-/// `rewrite --dry-run` and `inspect`).
-pub(super) fn dry_run_archive(input: ArchiveInput, edit: &mut PlainEdit<'_>, json: bool) -> Result<ExitCode, Error> {
-    match input {
-        ArchiveInput::Custom(r) => {
-            archive::custom::rewrite(r, archive::Sink::Stream(&mut std::io::sink()), edit)?;
-        }
-        ArchiveInput::Tar(r) => {
-            archive::tar::rewrite(r, &mut std::io::sink(), edit)?;
-        }
-        ArchiveInput::Directory(dir) => {
-            let tmp = tempfile::Builder::new()
-                .prefix("dumpsed-dry-run-")
-                .tempdir()
-                .map_err(|e| Error::io("creating a temporary directory", e))?;
-            archive::directory::rewrite(&dir, &tmp.path().join("out"), edit)?;
-        }
-    }
-    match edit.merged() {
-        Some(s) => super::inspect::print_report(&s, json),
-        None => eprintln!("dumpsed: nothing to report"),
-    }
-    for w in &edit.warnings {
-        eprintln!("warning: {w}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -411,15 +309,32 @@ fn archive_job(args: &Args, edit: &mut PlainEdit<'_>, input: ArchiveInput) -> Re
     Ok(match input {
         ArchiveInput::Custom(r) => {
             let mut output = Output::open(args.output.as_deref(), args.input.as_deref())?;
-            let stats = archive::custom::rewrite(r, output.sink(), edit)?;
+            let name = output.name();
+            let stats = match output.target() {
+                Target::Seekable(w) => {
+                    let mut w = Watched::new(w);
+                    let done = archive::custom::rewrite(r, archive::Sink::Seekable(&mut w), edit);
+                    w.blame(done, &name)?
+                }
+                Target::Stream(w) => {
+                    let mut w = Watched::new(w);
+                    let done = archive::custom::rewrite(r, archive::Sink::Stream(&mut w), edit);
+                    w.blame(done, &name)?
+                }
+            };
             output.commit()?;
             stats
         }
         ArchiveInput::Tar(r) => {
             let mut output = Output::open(args.output.as_deref(), args.input.as_deref())?;
+            let name = output.name();
             let stats = {
-                let mut sink = output.sink();
-                archive::tar::rewrite(r, &mut sink, edit)?
+                let mut w = match output.target() {
+                    Target::Seekable(w) => Watched::new(w as &mut (dyn Write + Send)),
+                    Target::Stream(w) => Watched::new(w),
+                };
+                let done = archive::tar::rewrite(r, &mut w, edit);
+                w.blame(done, &name)?
             };
             output.commit()?;
             stats
@@ -436,9 +351,78 @@ fn archive_job(args: &Args, edit: &mut PlainEdit<'_>, input: ArchiveInput) -> Re
                     reason: "it is the input directory; dumpsed never modifies its input".into(),
                 });
             }
-            archive::directory::rewrite(&dir, out, edit)?
+            // As archive::directory::rewrite checks its own target, which
+            // is now inside the staging directory.
+            if out.exists() && !(out.is_dir() && std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_none())) {
+                return Err(Error::Output {
+                    path: out.into(),
+                    reason: "it exists and is not an empty directory (pg_dump -Fd needs the same)".into(),
+                });
+            }
+            // Built inside a staging directory that signals and the next
+            // run clean up (output.rs, `StagingDir`).
+            let stage = StagingDir::create(out)?;
+            let built = stage.path().join("out");
+            let stats = archive::directory::rewrite(&dir, &built, edit)?;
+            stage.commit(&built, out)?;
+            stats
         }
     })
+}
+
+/// The output of an archive writer, keeping its first write error: the
+/// archive writers report a failed write as a malformed archive at an
+/// input byte (exit 3), which a full disk or a closed pipe is not.
+struct Watched<W> {
+    inner: W,
+    failed: Option<io::Error>,
+}
+
+impl<W> Watched<W> {
+    fn new(inner: W) -> Self {
+        Watched { inner, failed: None }
+    }
+
+    fn note<T>(&mut self, r: io::Result<T>) -> io::Result<T> {
+        if let Err(e) = &r {
+            if e.kind() != io::ErrorKind::Interrupted && self.failed.is_none() {
+                self.failed = Some(io::Error::new(e.kind(), e.to_string()));
+            }
+        }
+        r
+    }
+
+    /// The writer's result, or the write error behind it: an I/O error
+    /// naming the output (exit 4; a closed pipe ends quietly, as plain
+    /// output does, `main`).
+    fn blame<T, E: Into<Error>>(self, done: Result<T, E>, name: &str) -> Result<T, Error> {
+        match (self.failed, done) {
+            (Some(e), _) => Err(Error::io(format!("writing {name}"), e)),
+            (None, done) => done.map_err(Into::into),
+        }
+    }
+}
+
+impl<W: Write> Write for Watched<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let r = self.inner.write(buf);
+        self.note(r)
+    }
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        let r = self.inner.write_vectored(bufs);
+        self.note(r)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        let r = self.inner.flush();
+        self.note(r)
+    }
+}
+
+impl<W: Seek> Seek for Watched<W> {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        let r = self.inner.seek(pos);
+        self.note(r)
+    }
 }
 
 fn print_archive_summary(args: &Args, edit: &PlainEdit<'_>, stats: &archive::Stats) {

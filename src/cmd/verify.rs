@@ -12,7 +12,7 @@ use dumpsed::internals::job::{self, Options};
 use dumpsed::internals::input;
 use dumpsed::Error;
 
-use super::rewrite::{open_archive, ArchiveInput};
+use super::input::{ArchiveInput, Opened};
 
 use super::rule_args::RuleArgs;
 
@@ -157,9 +157,10 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         force: true,
         ..Options::default()
     };
-    if let Some(before) = open_archive(Some(&args.before))? {
-        return verify_archive(&args, &rules, &options, before);
-    }
+    let before = match super::input::open(Some(&args.before), false)? {
+        Opened::Archive(before) => return verify_archive(&args, &rules, &options, before),
+        Opened::Plain(before) => before,
+    };
     let after = input::open(Some(&args.after))?;
     let mut cmp = Compare {
         other: after.reader,
@@ -169,7 +170,6 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         line_start: Vec::new(),
         mismatch: None,
     };
-    let before = input::open(Some(&args.before))?;
     let summary = job::rewrite(before, &mut cmp, &rules, &options, ())?;
     if cmp.mismatch.is_none() {
         // AFTER must end where the rewrite ends.

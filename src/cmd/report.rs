@@ -1,0 +1,132 @@
+//! What `inspect` and `rewrite --dry-run` print: the report of a plain
+//! dump's rewrite, or of an archive's, as text or JSON.
+
+use std::process::ExitCode;
+
+use serde_json::json;
+
+use dumpsed::internals::archive::{self, plain::PlainEdit};
+use dumpsed::internals::job::Summary;
+use dumpsed::internals::lexer::Dialect;
+use dumpsed::internals::output::StagingDir;
+use dumpsed::Error;
+
+use super::input::ArchiveInput;
+
+/// The whole rewrite of an archive, written nowhere, and its report (for
+/// `rewrite --dry-run` and `inspect`).
+pub fn dry_run_archive(input: ArchiveInput, edit: &mut PlainEdit<'_>, json: bool) -> Result<ExitCode, Error> {
+    match input {
+        ArchiveInput::Custom(r) => {
+            archive::custom::rewrite(r, archive::Sink::Stream(&mut std::io::sink()), edit)?;
+        }
+        ArchiveInput::Tar(r) => {
+            archive::tar::rewrite(r, &mut std::io::sink(), edit)?;
+        }
+        ArchiveInput::Directory(dir) => {
+            // Written to a staging directory in the temporary directory,
+            // which signals and later runs clean up (output.rs).
+            let stage = StagingDir::create(&std::env::temp_dir().join("dumpsed-dry-run"))?;
+            archive::directory::rewrite(&dir, &stage.path().join("out"), edit)?;
+        }
+    }
+    match edit.merged() {
+        Some(s) => print_report(&s, json),
+        None => eprintln!("dumpsed: nothing to report"),
+    }
+    for w in &edit.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn dialect_name(d: Dialect) -> &'static str {
+    match d {
+        Dialect::Postgres => "PostgreSQL plain dump",
+        Dialect::Sqlite => "SQLite dump",
+    }
+}
+
+/// Prints a report to stdout, as text or JSON.
+pub fn print_report(s: &Summary, as_json: bool) {
+    let encoding = s.encoding.clone().unwrap_or_else(|| match s.dialect {
+        Dialect::Sqlite => "UTF-8 (SQLite dumps are UTF-8)".into(),
+        Dialect::Postgres => "not declared".into(),
+    });
+    if as_json {
+        let v = json!({
+            "format": dialect_name(s.dialect),
+            "encoding": encoding,
+            "compression": s.compression.to_string(),
+            "versions": s.versions,
+            "triggers": s.triggers.iter().map(|(t, n, e)| json!({"table": t, "trigger": n, "events": e})).collect::<Vec<_>>(),
+            "warnings": s.trigger_warnings,
+            "bytes": s.bytes_in,
+            "tables": s.tables.iter().map(|(t, r, b)| json!({"table": t, "rows": r, "bytes": b})).collect::<Vec<_>>(),
+            "renames": s.renames.iter().map(|(o, n, c)| json!({"old": o, "new": n, "references": c})).collect::<Vec<_>>(),
+            "renamed_in": s.renamed_in.iter().map(|(k, c)| json!({"statement": k, "count": c})).collect::<Vec<_>>(),
+            "rewrites": s.rewrites.iter().map(|w| json!({
+                "column": w.column, "change": w.change, "values": w.rewritten,
+                "examples": w.examples, "irreversible": w.irreversible,
+                "irreversible_examples": w.irreversible_examples,
+            })).collect::<Vec<_>>(),
+            "left_alone": s.left_alone.iter().map(|(k, c)| json!({"where": k, "count": c})).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return;
+    }
+    println!("format:      {}", dialect_name(s.dialect));
+    println!("encoding:    {encoding}");
+    println!("compression: {}", s.compression);
+    println!("size:        {} bytes", s.bytes_in);
+    if let Some(v) = &s.versions {
+        println!("dumped by:   {v}");
+    }
+    println!("\ntables (rows, bytes of data):");
+    for (t, rows, bytes) in &s.tables {
+        println!("  {t:<60} {rows:>10} {bytes:>14}");
+    }
+    if !s.triggers.is_empty() {
+        println!("\ntriggers (table, trigger, events):");
+        for (t, n, e) in &s.triggers {
+            println!("  {t:<40} {n:<30} {e}");
+        }
+    }
+    for w in &s.trigger_warnings {
+        println!("\nwarning: {w}");
+    }
+    println!("\nrenames:");
+    for (old, new, n) in &s.renames {
+        println!("  {old} → {new}: {n} references");
+    }
+    for (kind, n) in &s.renamed_in {
+        println!("    in {kind}: {n}");
+    }
+    println!("\nvalue rewrites:");
+    for w in &s.rewrites {
+        println!("  {} ({}): {} values", w.column, w.change, w.rewritten);
+        for (a, b) in &w.examples {
+            println!("    {a} → {b}");
+        }
+        if w.irreversible > 0 {
+            println!(
+                "  warning: {} value(s) would not come back with --reverse, e.g.:",
+                w.irreversible
+            );
+            for (a, b, back) in &w.irreversible_examples {
+                if a == b {
+                    println!("    {a:?} (kept) → --reverse would give {back:?}");
+                } else {
+                    println!("    {a:?} → {b:?} → --reverse would give {back:?}");
+                }
+            }
+        }
+    }
+    println!("\nleft alone (mention an old name or a FROM text; no rule rewrites them):");
+    if s.left_alone.is_empty() {
+        println!("  nothing");
+    }
+    for (what, n) in &s.left_alone {
+        println!("  {what}: {n}");
+    }
+}
