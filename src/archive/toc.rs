@@ -438,22 +438,26 @@ pub fn write_header<W: Write>(o: &mut Out<W>, h: &Header) -> io::Result<()> {
 }
 
 /// The object types (`desc`) pg_dump gives TOC entries: the
-/// `.description` of every `ArchiveEntry` call in `pg_dump.c` (PostgreSQL
-/// 9.0, archive version 1.12, to 18), and those `pg_backup_archiver.c` still
-/// handles from older dumps (`BLOB COMMENTS`, `ACL LANGUAGE`). Checked
-/// against the pg_dump 15 and 18 binaries' strings.
+/// `.description` of every `ArchiveEntry` call in `pg_dump.c` of
+/// PostgreSQL 15 (with `keyword`, FUNCTION or PROCEDURE, and `reltypename`,
+/// TABLE, VIEW, FOREIGN TABLE or MATERIALIZED VIEW; `pg_largeobject` is
+/// binary upgrade's), and those `pg_backup_archiver.c` still handles from
+/// older pg_dumps (`BLOB COMMENTS`, `ACL LANGUAGE`, `WARNING`). pg_dump 9.0
+/// (archive version 1.12) to 15 wrote no other; 16 to 18 add those below
+/// (the pg_dump 18 binary's strings, compared with 15's).
 const DESCS: &[&str] = &[
     "ACCESS METHOD", "ACL", "ACL LANGUAGE", "AGGREGATE", "BLOB", "BLOB COMMENTS", "BLOBS", "CAST",
     "CHECK CONSTRAINT", "COLLATION", "COMMENT", "CONSTRAINT", "CONVERSION", "DATABASE",
     "DATABASE PROPERTIES", "DEFAULT", "DEFAULT ACL", "DOMAIN", "ENCODING", "EVENT TRIGGER",
-    "EXTENSION", "FK CONSTRAINT", "FOREIGN DATA WRAPPER", "FOREIGN SERVER", "FOREIGN TABLE",
-    "FUNCTION", "INDEX", "INDEX ATTACH", "MATERIALIZED VIEW", "MATERIALIZED VIEW DATA", "OPERATOR",
-    "OPERATOR CLASS", "OPERATOR FAMILY", "POLICY", "PROCEDURAL LANGUAGE", "PROCEDURE",
-    "PUBLICATION", "PUBLICATION TABLE", "PUBLICATION TABLES IN SCHEMA", "ROW SECURITY", "RULE",
-    "SCHEMA", "SEARCHPATH", "SECURITY LABEL", "SEQUENCE", "SEQUENCE OWNED BY", "SEQUENCE SET",
+    "EXTENSION", "FK CONSTRAINT", "FOREIGN DATA WRAPPER", "FOREIGN TABLE", "FUNCTION", "INDEX",
+    "INDEX ATTACH", "MATERIALIZED VIEW", "MATERIALIZED VIEW DATA", "OPERATOR", "OPERATOR CLASS",
+    "OPERATOR FAMILY", "POLICY", "PROCEDURAL LANGUAGE", "PROCEDURE", "PUBLICATION",
+    "PUBLICATION TABLE", "PUBLICATION TABLES IN SCHEMA", "ROW SECURITY", "RULE", "SCHEMA",
+    "SEARCHPATH", "SECURITY LABEL", "SEQUENCE", "SEQUENCE OWNED BY", "SEQUENCE SET", "SERVER",
     "SHELL TYPE", "STATISTICS", "STDSTRINGS", "SUBSCRIPTION", "TABLE", "TABLE ATTACH", "TABLE DATA",
     "TEXT SEARCH CONFIGURATION", "TEXT SEARCH DICTIONARY", "TEXT SEARCH PARSER",
-    "TEXT SEARCH TEMPLATE", "TRANSFORM", "TRIGGER", "TYPE", "USER MAPPING", "VIEW",
+    "TEXT SEARCH TEMPLATE", "TRANSFORM", "TRIGGER", "TYPE", "USER MAPPING", "VIEW", "WARNING",
+    "pg_largeobject",
 ];
 
 /// Object types new in pg_dump 17 and 18, whose archives are version 1.16:
@@ -662,6 +666,21 @@ mod tests {
         assert!(e.to_string().contains("1.17"), "{e}");
         let e = read_header(&mut In::new(&bytes[..20])).unwrap_err();
         assert!(e.to_string().contains("truncated"), "{e}");
+    }
+
+    #[test]
+    fn object_types_are_pg_dumps() {
+        let mut h = header();
+        for ok in ["SERVER", "TABLE DATA", "pg_largeobject", "BLOB COMMENTS"] {
+            assert_eq!(known_desc(Some(ok.as_bytes()), &h), Ok(()), "{ok}");
+        }
+        for bad in ["COJSTRAINT", "FOREIGN SERVER", "table", ""] {
+            assert!(known_desc(Some(bad.as_bytes()), &h).is_err(), "{bad}");
+        }
+        assert!(known_desc(None, &h).is_err());
+        assert!(known_desc(Some(b"LARGE OBJECTS"), &h).is_err(), "1.14");
+        h.vmin = 16;
+        assert_eq!(known_desc(Some(b"LARGE OBJECTS"), &h), Ok(()));
     }
 
     #[test]
