@@ -236,7 +236,7 @@ pub fn from_reader(raw: Box<dyn Read + Send>, size: Option<u64>) -> Result<Input
             .map_err(|e| Error::io("starting zstd decompression", e))?;
         (Box::new(d), Compression::Zstd)
     } else {
-        (Box::new(Lz4Frames(lz4_flex::frame::FrameDecoder::new(source))), Compression::Lz4)
+        (Box::new(Lz4Reader::new(source)), Compression::Lz4)
     };
     let reader = Box::new(Decoded {
         inner: decoder,
@@ -257,18 +257,76 @@ pub fn from_reader(raw: Box<dyn Read + Send>, size: Option<u64>) -> Result<Input
 
 /// LZ4 frames one after another, read as one stream, as `lz4 -d` reads
 /// them (the LZ4 frame format allows concatenated frames; dumpsed writes
-/// one per chunk): lz4_flex's decoder reports the end of each frame as the
-/// end of input, so go on while bytes are left.
-struct Lz4Frames<R: BufRead>(lz4_flex::frame::FrameDecoder<R>);
+/// one per chunk), and refused when the input ends inside a frame.
+///
+/// lz4_flex's decoder reports both a frame's EndMark and an end of input
+/// met between blocks (or inside the frame header) as the end of its
+/// stream, so a file cut at a block boundary would read as whole, rows lost
+/// and the content checksum (checked at the EndMark) never verified. Here
+/// the end of input counts only where no byte was read since the last
+/// EndMark (LZ4 frame format §2: a frame ends with its EndMark, then the
+/// optional content checksum).
+pub(crate) struct Lz4Reader<R: Read> {
+    dec: lz4_flex::frame::FrameDecoder<EofWatch<R>>,
+    /// Bytes of input read when the last frame ended (or at the start).
+    clean_at: u64,
+}
 
-impl<R: BufRead> Read for Lz4Frames<R> {
+impl<R: Read> Lz4Reader<R> {
+    pub(crate) fn new(r: R) -> Self {
+        Lz4Reader {
+            dec: lz4_flex::frame::FrameDecoder::new(EofWatch { r, n: 0, eof: false }),
+            clean_at: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for Lz4Reader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
         loop {
-            let n = self.0.read(buf)?;
-            if n > 0 || buf.is_empty() || self.0.get_mut().fill_buf()?.is_empty() {
+            self.dec.get_mut().eof = false;
+            let n = self.dec.read(buf)?;
+            if n > 0 {
                 return Ok(n);
             }
+            let w = self.dec.get_ref();
+            if !w.eof {
+                // An EndMark (and checksum) read: the frame is whole.
+                self.clean_at = w.n;
+                continue;
+            }
+            if w.n == self.clean_at {
+                return Ok(0);
+            }
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "truncated LZ4 data: the input ends {} bytes into a frame, before its EndMark",
+                    w.n - self.clean_at
+                ),
+            ));
         }
+    }
+}
+
+/// Counts the bytes read and notes an end of input.
+struct EofWatch<R> {
+    r: R,
+    n: u64,
+    eof: bool,
+}
+
+impl<R: Read> Read for EofWatch<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let k = self.r.read(buf)?;
+        if k == 0 && !buf.is_empty() {
+            self.eof = true;
+        }
+        self.n += k as u64;
+        Ok(k)
     }
 }
 

@@ -189,6 +189,80 @@ pub fn copy_chunks<R: Read, W: Write>(
     }
 }
 
+/// Copies one block's chunks unchanged and checks that they decompress:
+/// zlib through [`ZlibCheck`], lz4 and zstd by decompressing to nowhere
+/// what is copied (a corrupt block of a table no rule touches is found now,
+/// not by pg_restore).
+pub fn copy_block<R: Read, W: Write>(i: &mut In<R>, o: &mut Out<W>, alg: Algorithm) -> Result<(), ArchiveError> {
+    match alg {
+        Algorithm::None => copy_chunks(i, o, None),
+        Algorithm::Gzip => copy_chunks(i, o, Some(&mut ZlibCheck::default())),
+        Algorithm::Lz4 | Algorithm::Zstd => {
+            let start = i.pos;
+            let slot: ErrSlot = Default::default();
+            let mut tee = TeeChunks { i, o, left: 0, done: false, chunk_at: start, slot: slot.clone() };
+            let checked = (|| -> io::Result<u64> {
+                let mut dec: Box<dyn Read + '_> = match alg {
+                    Algorithm::Lz4 => Box::new(crate::input::Lz4Reader::new(&mut tee)),
+                    _ => Box::new(zstd::stream::read::Decoder::new(&mut tee)?),
+                };
+                io::copy(&mut dec, &mut io::sink())
+            })();
+            let taken = slot.lock().ok().and_then(|mut s| s.take());
+            if let Some(e) = taken {
+                return Err(e);
+            }
+            let at = tee.chunk_at;
+            checked.map_err(|e| tee.i.err(at, format!("corrupt or truncated compressed data ({alg}): {e}")))?;
+            // What follows the frame in the block is copied as it is.
+            io::copy(&mut tee, &mut io::sink()).map_err(|e| tee.i.err(tee.chunk_at, e.to_string()))?;
+            let taken = slot.lock().ok().and_then(|mut s| s.take());
+            match taken {
+                Some(e) => Err(e),
+                None => Ok(()),
+            }
+        }
+    }
+}
+
+/// Reads the chunks of one block as one byte stream, copying each chunk,
+/// length word included, to the output as it goes.
+struct TeeChunks<'a, R, W> {
+    i: &'a mut In<R>,
+    o: &'a mut Out<W>,
+    left: u64,
+    done: bool,
+    chunk_at: u64,
+    slot: ErrSlot,
+}
+
+impl<R: Read, W: Write> Read for TeeChunks<'_, R, W> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.left == 0 {
+            if self.done || buf.is_empty() {
+                return Ok(0);
+            }
+            let at = self.i.pos;
+            self.chunk_at = at;
+            let len = self.i.int("a data chunk length").map_err(|e| remember(&self.slot, e))?;
+            if len < 0 {
+                return Err(remember(&self.slot, self.i.err(at, format!("negative data chunk length {len}"))));
+            }
+            self.o.int(len).map_err(|e| remember(&self.slot, write_err(self.o.pos, e)))?;
+            if len == 0 {
+                self.done = true;
+                return Ok(0);
+            }
+            self.left = len as u64;
+        }
+        let n = buf.len().min(self.left.min(1 << 20) as usize);
+        self.i.exact(&mut buf[..n], "a data chunk").map_err(|e| remember(&self.slot, e))?;
+        self.o.bytes(&buf[..n]).map_err(|e| remember(&self.slot, write_err(self.o.pos, e)))?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
 pub fn write_err(at: u64, e: io::Error) -> ArchiveError {
     ArchiveError {
         offset: at,
@@ -250,8 +324,9 @@ pub fn decoder<'a, R: Read + Send + 'a>(
     Ok(match alg {
         Algorithm::None => Box::new(chunks),
         Algorithm::Gzip => Box::new(ZlibDecoder::new(chunks)),
-        // One LZ4F frame per block (`compress_lz4.c`).
-        Algorithm::Lz4 => Box::new(lz4_flex::frame::FrameDecoder::new(chunks)),
+        // One LZ4F frame per block (`compress_lz4.c`); a block cut before
+        // its EndMark is an error.
+        Algorithm::Lz4 => Box::new(crate::input::Lz4Reader::new(chunks)),
         // One zstd frame per block (`compress_zstd.c`).
         Algorithm::Zstd => Box::new(zstd::stream::read::Decoder::new(chunks).map_err(|e| e.to_string())?),
     })

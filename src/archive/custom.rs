@@ -140,11 +140,7 @@ pub fn rewrite_as<R: Read + Send>(
         stats.blocks += 1;
         match kind {
             BLK_DATA => match edit.data(te).or_else(|| transcode.then(|| Box::new(super::CopyAll) as Box<dyn super::DataEdit>)) {
-                None => {
-                    let mut check = compress::ZlibCheck::default();
-                    let check = (alg == toc::Algorithm::Gzip).then_some(&mut check);
-                    compress::copy_chunks(&mut i, &mut o, check)?
-                }
+                None => compress::copy_block(&mut i, &mut o, alg)?,
                 Some(de) => {
                     stats.blocks_edited += 1;
                     edit_block(&mut i, &mut o, te, (alg, out_alg), level, block_at, de)?;
@@ -161,13 +157,12 @@ pub fn rewrite_as<R: Read + Send>(
                     edit_block(&mut i, &mut o, te, (alg, out_alg), level, block_at, Box::new(super::CopyAll))?;
                     continue;
                 }
-                let mut check = compress::ZlibCheck::default();
-                let check = (alg == toc::Algorithm::Gzip).then_some(&mut check);
-                compress::copy_chunks(&mut i, &mut o, check)?;
+                compress::copy_block(&mut i, &mut o, alg)?;
             },
             k => return Err(i.err(block_at, format!("unrecognized data block type {k} (corrupt archive?)"))),
         }
     }
+    missing_blocks(&orig, &seen, i.pos)?;
     stats.bytes_in = i.pos;
     stats.bytes_out = o.pos;
     if let Sink::Seekable(w) = &mut out {
@@ -181,6 +176,50 @@ pub fn rewrite_as<R: Read + Send>(
         out.flush().map_err(|e| write_err(stats.bytes_out, e))?;
     }
     Ok(stats)
+}
+
+/// Refuses an archive that ended before every data block its TOC promises.
+/// An entry has a block exactly when its offset state is not
+/// `K_OFFSET_NO_DATA`: `_ArchiveEntry` in `pg_backup_custom.c` sets
+/// `K_OFFSET_POS_NOT_SET` for an entry with a data dumper (the hadDumper
+/// written by `WriteToc`) and `K_OFFSET_NO_DATA` otherwise, and `_StartData`
+/// turns it to `K_OFFSET_POS_SET`. pg_restore looks such a block up and
+/// fails (`could not find block ID`) when the file ends first, so a cut at a
+/// block boundary, or right after the TOC, is a truncated archive. An entry
+/// whose two fields disagree is not what pg_dump writes.
+fn missing_blocks(toc: &[TocEntry], seen: &[bool], end: u64) -> Result<(), ArchiveError> {
+    for (te, &seen) in toc.iter().zip(seen) {
+        let Extra::Offset { state, pos } = te.extra else { continue };
+        let has_data = state != K_OFFSET_NO_DATA;
+        let fail = |offset: u64, msg: String| ArchiveError {
+            offset,
+            entry: Some(te.describe()),
+            msg,
+        };
+        if has_data != (te.had_dumper != 0) {
+            return Err(fail(
+                te.at,
+                format!(
+                    "hadDumper is {} but the data offset state is {state} (corrupt TOC?)",
+                    te.had_dumper
+                ),
+            ));
+        }
+        if has_data && !seen {
+            return Err(match state {
+                K_OFFSET_POS_SET if pos >= end => fail(
+                    pos,
+                    format!("the TOC puts this entry's data block at byte {pos}, past the archive's end at byte {end} (truncated?)"),
+                ),
+                K_OFFSET_POS_SET => fail(pos, format!("no data block at byte {pos}, where the TOC puts it (corrupt archive?)")),
+                _ => fail(
+                    end,
+                    format!("the archive ends at byte {end} without this entry's data block (truncated?)"),
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Decompresses one block, runs it through `de`, recompresses it.

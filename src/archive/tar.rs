@@ -139,6 +139,9 @@ pub fn rewrite<R: Read + Send>(
     type TocState = (toc::Header, Vec<toc::TocEntry>, HashMap<Vec<u8>, usize>);
     let mut toc_state: Option<TocState> = None;
     let mut hdr = vec![0u8; BLOCK];
+    // Member names met, and where the end-of-archive blocks start.
+    let mut seen = std::collections::HashSet::new();
+    let end;
     loop {
         let at = i.pos;
         i.context = "the tar archive".into();
@@ -146,6 +149,7 @@ pub fn rewrite<R: Read + Send>(
         // looks like: refuse it.
         i.exact(&mut hdr, "a tar header")?;
         if hdr.iter().all(|&b| b == 0) {
+            end = at;
             o.write_all(&hdr).map_err(|e| werr(o.pos, e))?;
             io::copy(&mut i.r, &mut o).map_err(|e| werr(o.pos, e))?;
             break;
@@ -159,6 +163,9 @@ pub fn rewrite<R: Read + Send>(
             .unwrap_or(u64::MAX);
         if stored != checksum(&hdr) {
             return Err(aerr(at, member, "corrupt tar header (checksum does not match)"));
+        }
+        if !ustar_magic(&hdr) {
+            return Err(aerr(at + 257, member, "corrupt tar header (no ustar magic)"));
         }
         let Some(size) = size_of(&hdr) else {
             return Err(aerr(at, member, "corrupt tar header (size)"));
@@ -225,6 +232,9 @@ pub fn rewrite<R: Read + Send>(
         let Some((_, orig, files)) = toc_state.as_ref() else {
             return Err(aerr(at, member, "a member before toc.dat (not a pg_dump tar archive?)"));
         };
+        if !seen.insert(name.clone()) {
+            return Err(aerr(at, member, "a second member of this name (corrupt archive?)"));
+        }
         let te = files.get(&name).map(|&n| &orig[n]);
         let editor = if name == b"restore.sql" {
             edit.script()
@@ -273,13 +283,53 @@ pub fn rewrite<R: Read + Send>(
             }
         }
     }
-    if toc_state.is_none() {
+    let Some((_, orig, files)) = toc_state.as_ref() else {
         return Err(aerr(i.pos, "the tar archive", "no toc.dat member"));
-    }
+    };
+    missing_members(orig, files, &seen, end)?;
     o.flush().map_err(|e| werr(o.pos, e))?;
     stats.bytes_in = i.pos;
     stats.bytes_out = o.pos;
     Ok(stats)
+}
+
+/// `isValidTarHeader` in `pg_backup_tar.c`: besides the checksum, the
+/// magic of POSIX ustar (`ustar\0` and version `00`, what pg_dump 9.3 on
+/// writes), GNU tar (`ustar  \0`), or pre-9.3 pg_dump (`ustar00\0`).
+fn ustar_magic(h: &[u8]) -> bool {
+    let m = &h[257..265];
+    (m[..6] == *b"ustar\0" && m[6..] == *b"00") || m == b"ustar  \0" || m == b"ustar00\0"
+}
+
+/// Refuses a tar archive without a data member its TOC names: pg_restore
+/// looks each one up (`_tarPositionTo`) and fails (`could not find header
+/// for file`), so a member whose name was damaged, or that was cut off, is
+/// lost data. Entries of large objects (`BLOBS`, `LARGE OBJECTS`) name a
+/// file pg_dump never writes: their data is in `blobs.toc` (from 1.16
+/// `blobs_NNNN.toc`) and `blob_OID.dat` (`_StartLOs` in `pg_backup_tar.c`).
+fn missing_members(
+    toc: &[toc::TocEntry],
+    files: &HashMap<Vec<u8>, usize>,
+    seen: &std::collections::HashSet<Vec<u8>>,
+    end: u64,
+) -> Result<(), ArchiveError> {
+    let mut wanted: Vec<(&Vec<u8>, usize)> = files.iter().map(|(f, &n)| (f, n)).collect();
+    wanted.sort_by_key(|&(_, n)| n);
+    for (file, n) in wanted {
+        let te = &toc[n];
+        if te.desc_is("BLOBS") || te.desc_is("LARGE OBJECTS") || seen.contains(file) {
+            continue;
+        }
+        return Err(aerr(
+            end,
+            te.describe(),
+            format!(
+                "the data member {:?} is missing from the tar archive (damaged member name, or truncated?)",
+                String::from_utf8_lossy(file)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 struct Counted<R> {

@@ -437,6 +437,55 @@ pub fn write_header<W: Write>(o: &mut Out<W>, h: &Header) -> io::Result<()> {
     o.str(h.dump_version.as_deref())
 }
 
+/// The object types (`desc`) pg_dump gives TOC entries: the
+/// `.description` of every `ArchiveEntry` call in `pg_dump.c` of
+/// PostgreSQL 15 (with `keyword`, FUNCTION or PROCEDURE, and `reltypename`,
+/// TABLE, VIEW, FOREIGN TABLE or MATERIALIZED VIEW; `pg_largeobject` is
+/// binary upgrade's), and those `pg_backup_archiver.c` still handles from
+/// older pg_dumps (`BLOB COMMENTS`, `ACL LANGUAGE`, `WARNING`). pg_dump 9.0
+/// (archive version 1.12) to 15 wrote no other; 16 to 18 add those below
+/// (the pg_dump 18 binary's strings, compared with 15's).
+const DESCS: &[&str] = &[
+    "ACCESS METHOD", "ACL", "ACL LANGUAGE", "AGGREGATE", "BLOB", "BLOB COMMENTS", "BLOBS", "CAST",
+    "CHECK CONSTRAINT", "COLLATION", "COMMENT", "CONSTRAINT", "CONVERSION", "DATABASE",
+    "DATABASE PROPERTIES", "DEFAULT", "DEFAULT ACL", "DOMAIN", "ENCODING", "EVENT TRIGGER",
+    "EXTENSION", "FK CONSTRAINT", "FOREIGN DATA WRAPPER", "FOREIGN TABLE", "FUNCTION", "INDEX",
+    "INDEX ATTACH", "MATERIALIZED VIEW", "MATERIALIZED VIEW DATA", "OPERATOR", "OPERATOR CLASS",
+    "OPERATOR FAMILY", "POLICY", "PROCEDURAL LANGUAGE", "PROCEDURE", "PUBLICATION",
+    "PUBLICATION TABLE", "PUBLICATION TABLES IN SCHEMA", "ROW SECURITY", "RULE", "SCHEMA",
+    "SEARCHPATH", "SECURITY LABEL", "SEQUENCE", "SEQUENCE OWNED BY", "SEQUENCE SET", "SERVER",
+    "SHELL TYPE", "STATISTICS", "STDSTRINGS", "SUBSCRIPTION", "TABLE", "TABLE ATTACH", "TABLE DATA",
+    "TEXT SEARCH CONFIGURATION", "TEXT SEARCH DICTIONARY", "TEXT SEARCH PARSER",
+    "TEXT SEARCH TEMPLATE", "TRANSFORM", "TRIGGER", "TYPE", "USER MAPPING", "VIEW", "WARNING",
+    "pg_largeobject",
+];
+
+/// Object types new in pg_dump 17 and 18, whose archives are version 1.16:
+/// large objects in batches (`BLOB METADATA`, `LARGE OBJECTS`), binary
+/// upgrade's `SUBSCRIPTION TABLE`, and pg 18's `STATISTICS DATA`.
+const DESCS_1_16: &[&str] = &["BLOB METADATA", "LARGE OBJECTS", "STATISTICS DATA", "SUBSCRIPTION TABLE"];
+
+/// Refuses an object type pg_dump never writes: a damaged `desc` (one
+/// flipped bit turns `CONSTRAINT` into `COJSTRAINT`) would be copied into
+/// an archive pg_restore rejects.
+fn known_desc(desc: Option<&[u8]>, h: &Header) -> Result<(), String> {
+    let Some(d) = desc else {
+        return Err("the object type (desc) is NULL (corrupt TOC?)".into());
+    };
+    let known = |list: &[&str]| list.iter().any(|k| k.as_bytes() == d);
+    if known(DESCS) || (h.at_least(1, 16) && known(DESCS_1_16)) {
+        return Ok(());
+    }
+    let shown = String::from_utf8_lossy(d);
+    if known(DESCS_1_16) {
+        return Err(format!(
+            "object type {shown:?} in an archive of version {}.{}: pg_dump writes it from version 1.16 on (corrupt TOC?)",
+            h.vmaj, h.vmin
+        ));
+    }
+    Err(format!("unknown object type {shown:?}: pg_dump writes no TOC entry of that type (corrupt TOC?)"))
+}
+
 /// `ReadToc` (with the format's `ReadExtraToc`).
 pub fn read_toc<R: Read>(i: &mut In<R>, h: &Header) -> Result<Vec<TocEntry>, ArchiveError> {
     i.context = "the TOC".into();
@@ -458,7 +507,11 @@ pub fn read_toc<R: Read>(i: &mut In<R>, h: &Header) -> Result<Vec<TocEntry>, Arc
         let table_oid = i.str("the table oid")?;
         let oid = i.str("the oid")?;
         let tag = i.str("the tag")?;
+        let desc_at = i.pos;
         let desc = i.str("the description")?;
+        if let Err(m) = known_desc(desc.as_deref(), h) {
+            return Err(i.err(desc_at, m));
+        }
         i.context = format!(
             "TOC entry {dump_id} ({} {})",
             String::from_utf8_lossy(desc.as_deref().unwrap_or(b"-")),
@@ -613,6 +666,21 @@ mod tests {
         assert!(e.to_string().contains("1.17"), "{e}");
         let e = read_header(&mut In::new(&bytes[..20])).unwrap_err();
         assert!(e.to_string().contains("truncated"), "{e}");
+    }
+
+    #[test]
+    fn object_types_are_pg_dumps() {
+        let mut h = header();
+        for ok in ["SERVER", "TABLE DATA", "pg_largeobject", "BLOB COMMENTS"] {
+            assert_eq!(known_desc(Some(ok.as_bytes()), &h), Ok(()), "{ok}");
+        }
+        for bad in ["COJSTRAINT", "FOREIGN SERVER", "table", ""] {
+            assert!(known_desc(Some(bad.as_bytes()), &h).is_err(), "{bad}");
+        }
+        assert!(known_desc(None, &h).is_err());
+        assert!(known_desc(Some(b"LARGE OBJECTS"), &h).is_err(), "1.14");
+        h.vmin = 16;
+        assert_eq!(known_desc(Some(b"LARGE OBJECTS"), &h), Ok(()));
     }
 
     #[test]
