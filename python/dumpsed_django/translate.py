@@ -530,7 +530,19 @@ def translate(loader, keys, connection):
 def main(argv=None):
     prog = os.path.basename(sys.argv[0]) if not sys.argv[0].endswith("__main__.py") else "python -m dumpsed_django"
     p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
-    p.add_argument("migrations", nargs="+", metavar="APP.MIGRATION")
+    p.add_argument(
+        "migrations",
+        nargs="*",
+        metavar="APP.MIGRATION",
+        help="the migrations to translate; with --applied-from, the targets (APP, APP.MIGRATION; "
+        "default: every app's leaf, as `manage.py migrate`)",
+    )
+    p.add_argument(
+        "--applied-from",
+        metavar="DUMP",
+        help="a dump (plain pg_dump or sqlite3 .dump; - for stdin): translate every migration its "
+        "django_migrations rows lack, up to the targets, in the order `migrate` applies them",
+    )
     p.add_argument("--project", help="directory put first on sys.path (where manage.py is)")
     p.add_argument("--settings", help="settings module (default: $DJANGO_SETTINGS_MODULE)")
     p.add_argument(
@@ -554,28 +566,53 @@ def main(argv=None):
     from django.db import connections
     from django.db.migrations.loader import MigrationLoader
 
-    loader = MigrationLoader(None, ignore_no_migrations=True)
+    if args.applied_from:
+        from .applied import DumpError, applied_from_dump, dump_loader, plan_from
+
+        try:
+            loader = dump_loader(applied_from_dump(args.applied_from))
+        except (DumpError, OSError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+    else:
+        if not args.migrations:
+            p.error("give APP.MIGRATION (one or more), or --applied-from DUMP")
+        loader = MigrationLoader(None, ignore_no_migrations=True)
     keys = []
     for spec in args.migrations:
         app, _, prefix = spec.partition(".")
-        if not app or not prefix:
+        if not app or not (prefix or args.applied_from):
             p.error(f"{spec!r}: expected APP.MIGRATION")
         if app not in loader.migrated_apps:
             print(f"error: {spec}: app {app!r} has no migrations in this project", file=sys.stderr)
             return 2
+        if not prefix:  # `migrate APP`: the app's leaf
+            keys += [k for k in loader.graph.leaf_nodes() if k[0] == app]
+            continue
         try:
             mig = loader.get_migration_by_prefix(app, prefix)
         except (KeyError, Exception) as e:  # AmbiguityError, KeyError
             print(f"error: {spec}: {e}", file=sys.stderr)
             return 2
         keys.append((mig.app_label, mig.name))
-    # The order Django applies them in: its plan for these targets, taken in
-    # the order given (as MigrationExecutor.migration_plan does).
-    order = {}
-    for k in keys:
-        for n in loader.graph.forwards_plan(k):
-            order.setdefault(n, len(order))
-    keys = sorted(dict.fromkeys(keys), key=lambda k: order[k])
+    if args.applied_from:
+        # What `migrate` would apply to the dump's database: its plan from
+        # the dump's rows to the targets (every leaf by default).
+        try:
+            keys = plan_from(loader, keys or loader.graph.leaf_nodes())
+        except DumpError as e:
+            print(f"error: {args.applied_from}: {e}", file=sys.stderr)
+            return 2
+        if not keys:
+            print(f"note: {args.applied_from}: nothing to apply", file=sys.stderr)
+    else:
+        # The order Django applies them in: its plan for these targets, taken
+        # in the order given (as MigrationExecutor.migration_plan does).
+        order = {}
+        for k in keys:
+            for n in loader.graph.forwards_plan(k):
+                order.setdefault(n, len(order))
+        keys = sorted(dict.fromkeys(keys), key=lambda k: order[k])
 
     if args.database not in connections.settings:
         p.error(f"no database {args.database!r} in the settings")

@@ -216,3 +216,87 @@ def test_permissions_are_those_post_migrate_added_live():
 def test_no_permission_rules_when_the_defaults_are_right():
     r, _, _ = rules(SHAPES, "gadgets.0002")
     assert "django_permissions" not in r
+
+
+# --- a backup brought to the code's migration state (issue 27 item 6)
+
+
+def sqlite_rows(dump, tmp_path):
+    """The dump's django_migrations rows, as real sqlite3 reads them."""
+    db = tmp_path / "check.db"
+    subprocess.run(["sqlite3", "-bail", str(db)], stdin=open(dump, "rb"), check=True)
+    out = subprocess.run(
+        ["sqlite3", "-separator", "\t", str(db), "SELECT app, name FROM django_migrations"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return {tuple(line.split("\t")) for line in out.splitlines()}
+
+
+@pytest.mark.skipif(shutil.which("sqlite3") is None, reason="needs the sqlite3 CLI")
+@pytest.mark.parametrize("state", ["before", "after-live"])
+def test_applied_rows_read_from_every_dump_form(state, tmp_path):
+    from dumpsed_django.applied import applied_from_dump
+
+    want = sqlite_rows(FIXTURES / "shapes" / "sqlite" / f"{state}.sql", tmp_path)
+    assert want
+    for form in ["pg/{}.sql", "pg/{}-inserts.sql", "pg/{}-column-inserts.sql", "sqlite/{}.sql"]:
+        assert applied_from_dump(FIXTURES / "shapes" / form.format(state)) == want, form
+
+
+def live_applied(log):
+    """The migrations real `migrate` applied, from its output."""
+    return re.findall(r"^  Applying (\S+)\.\.\. OK$", log.read_text(), re.M)
+
+
+@pytest.mark.parametrize("backend", ["pg", "sqlite"])
+def test_applied_from_plans_what_migrate_applied(backend):
+    dump = FIXTURES / "options" / backend / "before.sql"
+    flag = ["--applied-from", str(dump)]
+    be = "postgresql" if backend == "pg" else "sqlite3"
+    code, out, err = helper(OPTIONS, *flag, "perms", backend=be)
+    assert code == 0, err
+    assert tomllib.loads(out)["mark_applied"] == live_applied(FIXTURES / "options" / backend / "migrate-perms.txt")
+    # the same rules as naming those migrations
+    code, named, err = helper(OPTIONS, *tomllib.loads(out)["mark_applied"], backend=be)
+    assert code == 0 and named == out, err
+
+
+def test_applied_from_up_to_date_dump_has_nothing_to_apply():
+    code, out, err = helper(OPTIONS, "--applied-from", str(FIXTURES / "options/pg/after-live.sql"), "perms")
+    assert code == 0 and tomllib.loads(out)["mark_applied"] == [] and "nothing to apply" in err, err
+
+
+def test_applied_from_refuses_the_first_migration_it_cannot_express():
+    # every app's leaf, as `migrate`: perms 0002-0007, then refusals 0002
+    code, out, err = helper(OPTIONS, "--applied-from", str(FIXTURES / "options/pg/before.sql"))
+    assert code == 2 and out == "" and "refusals.0002_item_price: AddField" in err, err
+
+
+def test_applied_from_several_apps_in_migrate_order():
+    """Shapes, several apps behind: the targets' plans in the order given,
+    as the fixture's `migrate APP` runs applied them; with every leaf,
+    venues 0002 (which Django cannot apply) is refused by name."""
+    dump = str(FIXTURES / "shapes/pg/before.sql")
+    code, out, err = helper(SHAPES, "--applied-from", dump, "gadgets", "outlets", "archive", "extras")
+    assert code == 0, err
+    # what regen.sh's `migrate gadgets`, `migrate outlets`, ... applied live
+    live = [m for app in ["gadgets", "outlets", "archive", "extras"] for m in live_applied(FIXTURES / f"shapes/pg/migrate-{app}.txt")]
+    assert live and tomllib.loads(out)["mark_applied"] == live
+    code, out, err = helper(SHAPES, "--applied-from", dump)
+    assert code == 2 and "venues.0002_rename_place_venue" in err and "Django itself cannot apply" in err, err
+
+
+@pytest.mark.parametrize(
+    "content, said",
+    [
+        (b"PGDMP\x01\x10\x00", "pg_restore --data-only --table=django_migrations"),
+        (b"\x1f\x8b\x08\x00", "compressed"),
+        (b"CREATE TABLE other (id integer);\n", "no django_migrations table"),
+        (b"COPY public.django_migrations (id, app, name, applied) FROM stdin;\n1\tauth\t0001_initial\tx\n", ":1: the COPY of django_migrations has no end"),
+    ],
+)
+def test_applied_from_bad_dumps_are_errors(content, said, tmp_path):
+    dump = tmp_path / "dump.sql"
+    dump.write_bytes(content)
+    code, out, err = helper(OPTIONS, "--applied-from", str(dump))
+    assert code == 2 and out == "" and said in err, err
