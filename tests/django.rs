@@ -886,6 +886,18 @@ fn manage_options(db: &str, args: &[&str]) -> (bool, String) {
 fn pg_options_state_only_and_permissions_match_django_migrate() {
     let rules = options_rules("postgresql");
     assert!(rules.contains("[[django_permissions]]"), "{rules}");
+    // Item 6: from the before-dump's django_migrations rows the helper
+    // plans the same migrations (`migrate perms`) and writes the same rules.
+    let before = fixture("django/options/pg/before.sql");
+    let before = before.to_str().expect("UTF-8 fixture path");
+    let (code, planned, err) = helper_for(
+        "postgresql",
+        OPTIONS,
+        OPTIONS_SETTINGS,
+        &["--applied-from", before, "perms"],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(planned, rules);
     let live = PgDb::new("optlive");
     live.restore(&fixture("django/options/pg/after-live.sql"));
     let want = normalized_pg(&live.dump(&[]));
