@@ -333,7 +333,14 @@ pub fn appendix(plan: &Plan, seen: &Seen, now: &str) -> Result<Vec<u8>, String> 
 
 /// The row `create_permissions` adds for content type `app`.`model` unless
 /// it has permission `code` already (`auth/management/__init__.py`).
-fn insert_permission(ct: &str, perm: &str, app: &str, model: &str, code: &str, name: &str) -> String {
+fn insert_permission(
+    ct: &str,
+    perm: &str,
+    app: &str,
+    model: &str,
+    code: &str,
+    name: &str,
+) -> String {
     let (code, name) = (lit(code), lit(name));
     format!(
         "INSERT INTO {perm} (name, content_type_id, codename) SELECT {name}, c.id, {code} FROM {ct} c \

@@ -415,7 +415,9 @@ impl Rules {
         permissions: Vec<(String, String)>,
     ) -> Result<()> {
         let bad = |why: &str| Error::Rule(format!("django_permissions {model:?}: {why}"));
-        let (app, name) = model.split_once('.').ok_or_else(|| bad("expected APP.Model"))?;
+        let (app, name) = model
+            .split_once('.')
+            .ok_or_else(|| bad("expected APP.Model"))?;
         if !crate::django::is_identifier(app) || !crate::django::is_identifier(name) {
             return Err(bad("expected APP.Model (Python identifiers)"));
         }

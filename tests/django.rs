@@ -807,7 +807,10 @@ fn django_field_and_table_missing_from_the_dump_are_errors() {
 fn helper_refuses_a_table_rename_after_a_foreign_key_rename() {
     let dir = scratch();
     let project = dir.path().join("project");
-    ok(Command::new("cp").arg("-r").arg(fixture(SHAPES)).arg(&project));
+    ok(Command::new("cp")
+        .arg("-r")
+        .arg(fixture(SHAPES))
+        .arg(&project));
     std::fs::write(
         project.join("gadgets/migrations/0003_shelf_table.py"),
         "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    \
@@ -902,7 +905,10 @@ fn pg_options_state_only_and_permissions_match_django_migrate() {
     live.restore(&fixture("django/options/pg/after-live.sql"));
     let want = normalized_pg(&live.dump(&[]));
     let dir = scratch();
-    for (toml, should_match) in [(rules.clone(), true), (without_permission_rules(&rules), false)] {
+    for (toml, should_match) in [
+        (rules.clone(), true),
+        (without_permission_rules(&rules), false),
+    ] {
         let out = dir.path().join("out.sql");
         rewrite_with(&toml, "django/options/pg/before.sql", &out);
         let ours = PgDb::new("opt");
@@ -926,12 +932,20 @@ fn sqlite_options_state_only_and_permissions_match_django_migrate() {
         &std::fs::read(fixture("django/options/sqlite/after-live.sql")).expect("fixture"),
     );
     let dir = scratch();
-    for (toml, should_match) in [(rules.clone(), true), (without_permission_rules(&rules), false)] {
+    for (toml, should_match) in [
+        (rules.clone(), true),
+        (without_permission_rules(&rules), false),
+    ] {
         let out = dir.path().join("out.sql");
         rewrite_with(&toml, "django/options/sqlite/before.sql", &out);
         let name = if should_match { "ours" } else { "without" };
         let got = normalized_sqlite(&sqlite_restore_and_dump(&out, dir.path(), name));
-        assert_eq!(got == want, should_match, "{}", first_difference(&got, &want));
+        assert_eq!(
+            got == want,
+            should_match,
+            "{}",
+            first_difference(&got, &want)
+        );
     }
 }
 
@@ -947,7 +961,10 @@ fn django_permissions_rules_are_validated() {
         format!("{ok}{ok}"),
         ok.replace("perms.Gizmo", "Gizmo"),
         ok.replace("\"audit_gadget\"", "\"\""),
-        ok.replace("[[\"audit_gadget\", \"Can audit gadgets\"]]", "[[\"audit_gadget\"]]"),
+        ok.replace(
+            "[[\"audit_gadget\", \"Can audit gadgets\"]]",
+            "[[\"audit_gadget\"]]",
+        ),
     ] {
         assert!(Rules::from_toml(&bad).is_err(), "{bad}");
     }
