@@ -263,23 +263,34 @@ pub fn appendix(plan: &Plan, seen: &Seen, now: &str) -> Result<Vec<u8>, String> 
             lit(&d.app),
             lit(&new)
         );
+        // A [[django_permissions]] of the renamed model says what
+        // post_migrate adds for it instead of the four defaults.
+        let listed = plan
+            .rules
+            .django_permissions()
+            .iter()
+            .any(|p| p.app == d.app && p.model == new);
         for action in ["add", "change", "delete", "view"] {
-            let name = lit(&format!("Can {action} {verbose}"));
-            let code = lit(&format!("{action}_{new}"));
-            out += &if plan.rules.rename_permissions() {
-                format!(
-                    "UPDATE {perm} SET codename = {code}, name = {name} WHERE codename = {} AND content_type_id = ({ct_id});\n",
+            let name = format!("Can {action} {verbose}");
+            let code = format!("{action}_{new}");
+            if plan.rules.rename_permissions() {
+                out += &format!(
+                    "UPDATE {perm} SET codename = {}, name = {} WHERE codename = {} AND content_type_id = ({ct_id});\n",
+                    lit(&code),
+                    lit(&name),
                     lit(&format!("{action}_{old}"))
-                )
-            } else {
-                format!(
-                    "INSERT INTO {perm} (name, content_type_id, codename) SELECT {name}, c.id, {code} FROM {ct} c \
-                     WHERE c.app_label = {} AND c.model = {} AND NOT EXISTS \
-                     (SELECT 1 FROM {perm} p WHERE p.content_type_id = c.id AND p.codename = {code});\n",
-                    lit(&d.app),
-                    lit(&new)
-                )
-            };
+                );
+            } else if !listed {
+                out += &insert_permission(&ct, &perm, &d.app, &new, &code, &name);
+            }
+        }
+    }
+    if seen.content_types && seen.permissions {
+        for p in plan.rules.django_permissions() {
+            for (code, name) in &p.permissions {
+                any = true;
+                out += &insert_permission(&ct, &perm, &p.app, &p.model, code, name);
+            }
         }
     }
     let marks = plan.rules.mark_applied();
@@ -310,6 +321,26 @@ pub fn appendix(plan: &Plan, seen: &Seen, now: &str) -> Result<Vec<u8>, String> 
         }
     }
     Ok(if any { out.into_bytes() } else { Vec::new() })
+}
+
+/// The row `create_permissions` adds for content type `app`.`model` unless
+/// it has permission `code` already (`auth/management/__init__.py`).
+fn insert_permission(
+    ct: &str,
+    perm: &str,
+    app: &str,
+    model: &str,
+    code: &str,
+    name: &str,
+) -> String {
+    let (code, name) = (lit(code), lit(name));
+    format!(
+        "INSERT INTO {perm} (name, content_type_id, codename) SELECT {name}, c.id, {code} FROM {ct} c \
+         WHERE c.app_label = {} AND c.model = {} AND NOT EXISTS \
+         (SELECT 1 FROM {perm} p WHERE p.content_type_id = c.id AND p.codename = {code});\n",
+        lit(app),
+        lit(model)
+    )
 }
 
 /// The current UTC time as Django stores `applied` (`YYYY-MM-DD

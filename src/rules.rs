@@ -199,6 +199,22 @@ pub struct DjangoModel {
     pub names_at_step: Vec<(String, String)>,
 }
 
+/// `[[django_permissions]]`: the permissions `post_migrate`
+/// (`create_permissions`, `auth/management/__init__.py`) adds for a model
+/// where its content type lacks them: `Meta.default_permissions` named from
+/// its `verbose_name`, then `Meta.permissions`. Written by the rules helper
+/// from the migration state; for a model a `[[django_model]]` renames, they
+/// replace the four defaults the appendix derives otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DjangoPermissions {
+    /// The app label.
+    pub app: String,
+    /// The model's name after the run, lower case (`django_content_type.model`).
+    pub model: String,
+    /// `(codename, name)`, in the order Django adds them.
+    pub permissions: Vec<(String, String)>,
+}
+
 /// A complete set of rules for one run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Rules {
@@ -216,6 +232,8 @@ pub struct Rules {
     /// Input names of the tables of `--django-table` rules, which must be
     /// in the dump (a Django rule naming what the dump lacks is an error).
     django_tables: Vec<Vec<u8>>,
+    /// `[[django_permissions]]`, in the order given.
+    django_permissions: Vec<DjangoPermissions>,
 }
 
 /// Table of the seed migration (`../shared/seed/module2-migration-guide.md`).
@@ -289,6 +307,9 @@ impl Rules {
         }
         self.mark_applied.extend(other.mark_applied);
         self.django_tables.extend(other.django_tables);
+        for p in other.django_permissions {
+            self.add_django_permissions(&format!("{}.{}", p.app, p.model), p.permissions)?;
+        }
         self.applied_at = other.applied_at.or(self.applied_at.take());
         self.rename_permissions |= other.rename_permissions;
         Ok(())
@@ -385,6 +406,44 @@ impl Rules {
         }
         self.applied_at = Some(at.into());
         Ok(())
+    }
+
+    /// Adds the permissions `post_migrate` adds for model `APP.Model` (its
+    /// name after the run), see [`DjangoPermissions`].
+    pub fn add_django_permissions(
+        &mut self,
+        model: &str,
+        permissions: Vec<(String, String)>,
+    ) -> Result<()> {
+        let bad = |why: &str| Error::Rule(format!("django_permissions {model:?}: {why}"));
+        let (app, name) = model
+            .split_once('.')
+            .ok_or_else(|| bad("expected APP.Model"))?;
+        if !crate::ident::is_python_identifier(app) || !crate::ident::is_python_identifier(name) {
+            return Err(bad("expected APP.Model (Python identifiers)"));
+        }
+        if permissions.iter().any(|(code, _)| code.is_empty()) {
+            return Err(bad("a permission with an empty codename"));
+        }
+        let model = name.to_lowercase();
+        if self
+            .django_permissions
+            .iter()
+            .any(|p| p.app == app && p.model == model)
+        {
+            return Err(bad("given twice"));
+        }
+        self.django_permissions.push(DjangoPermissions {
+            app: app.to_string(),
+            model,
+            permissions,
+        });
+        Ok(())
+    }
+
+    /// The `[[django_permissions]]` rules.
+    pub fn django_permissions(&self) -> &[DjangoPermissions] {
+        &self.django_permissions
     }
 
     /// Renames the model's permissions in place (Django 6.0 behaviour).
@@ -595,6 +654,7 @@ impl Rules {
         !self.django.is_empty()
             || !self.mark_applied.is_empty()
             || !self.django_tables.is_empty()
+            || !self.django_permissions.is_empty()
             || self.column_renames.iter().any(|c| c.django)
     }
 
@@ -696,6 +756,8 @@ impl Rules {
                 .filter(|r| self.django_tables.contains(&r.old))
                 .map(|r| r.new.clone())
                 .collect(),
+            // post_migrate adds permissions, never removes them.
+            django_permissions: Vec::new(),
         }
     }
 
@@ -716,6 +778,7 @@ impl Rules {
             && self.rewrites.is_empty()
             && self.mark_applied.is_empty()
             && self.django.is_empty()
+            && self.django_permissions.is_empty()
     }
 
     /// Maps a table given by its new name to its input (old) name.
@@ -745,6 +808,8 @@ struct RulesFile {
     django_field: Vec<DjangoFieldEntry>,
     #[serde(default)]
     django_table: Vec<DjangoTableEntry>,
+    #[serde(default)]
+    django_permissions: Vec<DjangoPermissionsEntry>,
     #[serde(default)]
     mark_applied: Vec<String>,
     applied_at: Option<String>,
@@ -802,6 +867,16 @@ struct DjangoTableEntry {
     old: Option<String>,
 }
 
+/// `[[django_permissions]]`: what `post_migrate` adds for a model.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DjangoPermissionsEntry {
+    /// `APP.Model` (its name after the run)
+    model: String,
+    /// `[["codename", "name"], ...]`
+    permissions: Vec<(String, String)>,
+}
+
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DjangoEntry {
@@ -847,6 +922,9 @@ impl Rules {
         }
         for d in &f.django_field {
             r.parse_django_field(&format!("{}={}", d.field, d.new), d.table.as_deref())?;
+        }
+        for p in f.django_permissions {
+            r.add_django_permissions(&p.model, p.permissions)?;
         }
         for w in &f.rewrite {
             let (table, column) = w.column.rsplit_once('.').ok_or_else(|| {

