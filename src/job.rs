@@ -377,11 +377,35 @@ pub fn resolve_format(head: &[u8], format: Format) -> Result<Dialect> {
 /// progress (a closure `FnMut(u64)` is one) and, if it asks, every
 /// rewritten value.
 pub fn rewrite(
+    input: Input,
+    out: &mut dyn Write,
+    rules: &Rules,
+    options: &Options,
+    observer: impl Observer,
+) -> Result<Summary> {
+    rewrite_job(input, out, rules, options, observer, true)
+}
+
+/// [`rewrite`] of a part of a dump (one archive entry's data): Django's
+/// effects beyond the schema ([`crate::django::appendix`]) are not added at
+/// its end; the archive gets them once, as their own TOC entry.
+pub fn rewrite_part(
+    input: Input,
+    out: &mut dyn Write,
+    rules: &Rules,
+    options: &Options,
+    observer: impl Observer,
+) -> Result<Summary> {
+    rewrite_job(input, out, rules, options, observer, false)
+}
+
+fn rewrite_job(
     mut input: Input,
     out: &mut dyn Write,
     rules: &Rules,
     options: &Options,
     mut observer: impl Observer,
+    appendix: bool,
 ) -> Result<Summary> {
     let started = Instant::now();
     let head = match &input.mapped {
@@ -405,6 +429,7 @@ pub fn rewrite(
         force: options.force,
         now: crate::django::now_utc(dialect),
         allow_truncated: options.allow_truncated,
+        appendix,
     };
     let reader = Reader::new(input.reader, plan.clone(), config);
     let (reader, mapped) = match input.mapped {
