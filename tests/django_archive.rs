@@ -343,6 +343,13 @@ fn guide_archive_entry_follows_an_edited_list() {
     let got = db.normalized();
     assert!(got == want.dump, "moved: {}", first_difference(&got, &want.dump));
 
+    // A data entry, as pg_dump's own SEQUENCE SET (`_tocEntryRequired`):
+    // `--data-only` keeps it, `--schema-only` leaves it out.
+    let script = |opt: &str| String::from_utf8_lossy(&ok(pg.tool("pg_restore").args([opt, "-f", "-"]).arg(&out))).into_owned();
+    let adds = "INSERT INTO public.django_migrations (app, name, applied) VALUES ('incident_safety', '0003_update_reference_numbers'";
+    assert!(script("--data-only").contains(adds));
+    assert!(!script("--schema-only").contains(adds));
+
     let skipped = dir.path().join("skipped.list");
     fs::write(&skipped, format!("{}\n;{}\n", rest.join("\n"), ours[0])).expect("list");
     let db = pg.createdb("skipped");
