@@ -265,11 +265,13 @@ fn edit_distance(a: &[u8], b: &[u8]) -> usize {
     prev[b.len()]
 }
 
-/// What the pre-write checks found, one line each.
-fn problems(plan: &Plan, outcome: &pipeline::Outcome) -> Vec<String> {
+/// What the pre-write checks found, one line each. `whole`: the input is
+/// a whole dump (not one archive entry's data, which holds one table: there
+/// the archive's TOC job checks the model's table).
+fn problems(plan: &Plan, outcome: &pipeline::Outcome, whole: bool) -> Vec<String> {
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let mut out = Vec::new();
-    for d in plan.django.iter().filter(|d| d.old_table != d.new_table) {
+    for d in plan.django.iter().filter(|d| whole && d.old_table != d.new_table) {
         let found = plan
             .renames
             .iter()
@@ -460,7 +462,7 @@ fn rewrite_job(
             missing.join("\n")
         )));
     }
-    let problems = problems(&plan, &outcome);
+    let problems = problems(&plan, &outcome, appendix);
     let check_incomplete = outcome.check_incomplete;
     let (counts, bytes_in, bytes_out) = (outcome.counts, outcome.bytes_in, outcome.bytes_out);
     if !problems.is_empty() && !options.force {

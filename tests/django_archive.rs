@@ -350,6 +350,19 @@ fn guide_archive_entry_follows_an_edited_list() {
     assert!(script("--data-only").contains(adds));
     assert!(!script("--schema-only").contains(adds));
 
+    // The run says what it added, in inspect/--dry-run and the summary.
+    let again = dir.path().join("again.dump");
+    for extra in [vec!["--dry-run".to_string()], vec!["-o".to_string(), again.display().to_string()]] {
+        let r = run(dumpsed().args(["rewrite", "--rules"]).arg(&rules).args(&extra).arg(&input));
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(
+            r.status.success()
+                && err.contains(&format!("added TOC entry {} (SEQUENCE SET public {TAG})", ours[0].split(';').next().unwrap_or("?")))
+                && err.contains("1 content type rename(s), 4 permission statement(s), 2 django_migrations row(s)"),
+            "{extra:?}: {err}"
+        );
+    }
+
     let skipped = dir.path().join("skipped.list");
     fs::write(&skipped, format!("{}\n;{}\n", rest.join("\n"), ours[0])).expect("list");
     let db = pg.createdb("skipped");

@@ -59,6 +59,8 @@ pub struct PlainEdit<'r> {
     prefixes: Mutex<Vec<Summary>>,
     /// Things the user should know (statistics dropped).
     pub warnings: Vec<String>,
+    /// TOC entries added, described (Django's effects beyond the schema).
+    pub added: Vec<String>,
     /// A pre-write check (UNIQUE, varchar) stopped a job.
     pub check_failed: std::sync::atomic::AtomicBool,
     /// A rule does not fit the archive (its table is not there).
@@ -89,6 +91,7 @@ impl<'r> PlainEdit<'r> {
             summaries: Mutex::new(Vec::new()),
             prefixes: Mutex::new(Vec::new()),
             warnings: Vec::new(),
+            added: Vec::new(),
             check_failed: Default::default(),
             rule_failed: Default::default(),
             change_log: None,
@@ -385,7 +388,9 @@ const SECTION_DATA: i64 = 3;
 /// draw ids through column defaults, which may name any sequence, and
 /// must draw them after the dump's `setval`s, as the live run did. It is
 /// placed after the last of those, in the data section.
-fn django_entry(toc: &mut Vec<TocEntry>, sql: Vec<u8>) -> Result<(), String> {
+///
+/// Returns what it added, for the run's summary.
+fn django_entry(toc: &mut Vec<TocEntry>, sql: Vec<u8>) -> Result<String, String> {
     let public = |te: &TocEntry| te.namespace.as_deref() == Some(b"public");
     let mut deps = Vec::new();
     let mut last = 0;
@@ -449,8 +454,17 @@ fn django_entry(toc: &mut Vec<TocEntry>, sql: Vec<u8>) -> Result<(), String> {
             Extra::File(_) => Extra::File(Some(Vec::new())),
         };
     }
+    let count = |start: &str| sql.split(|&b| b == b'\n').filter(|l| l.starts_with(start.as_bytes())).count();
+    let said = format!(
+        "added {} after TOC entry {}: {} content type rename(s), {} permission statement(s), {} django_migrations row(s)",
+        te.describe(),
+        toc[last].dump_id,
+        count("UPDATE public.django_content_type "),
+        count("INSERT INTO public.auth_permission ") + count("UPDATE public.auth_permission "),
+        count("INSERT INTO public.django_migrations "),
+    );
     toc.insert(last + 1, te);
-    Ok(())
+    Ok(said)
 }
 
 /// The tag of a `CONSTRAINT` / `FK CONSTRAINT` entry (`table conname`,
@@ -645,7 +659,8 @@ impl Edit for PlainEdit<'_> {
             }
         }
         if !appendix.trim_ascii().is_empty() {
-            django_entry(toc, appendix)?;
+            let added = django_entry(toc, appendix)?;
+            self.added.push(added);
         }
         Ok(())
     }

@@ -345,6 +345,9 @@ pub(super) fn dry_run_archive(input: ArchiveInput, edit: &mut PlainEdit<'_>, jso
         Some(s) => super::inspect::print_report(&s, json),
         None => eprintln!("dumpsed: nothing to report"),
     }
+    for a in &edit.added {
+        eprintln!("dumpsed: {a}");
+    }
     for w in &edit.warnings {
         eprintln!("warning: {w}");
     }
@@ -456,6 +459,9 @@ fn print_archive_summary(args: &Args, edit: &PlainEdit<'_>, stats: &archive::Sta
             if irreversible > 0 {
                 eprintln!("  warning: {irreversible} value(s) of {what} would not come back with --reverse");
             }
+        }
+        for a in &edit.added {
+            eprintln!("  {a}");
         }
         for w in &edit.warnings {
             eprintln!("  warning: {w}");
