@@ -4,8 +4,9 @@
 //! format, rewritten with the guide's rules (the helper's, as
 //! tests/django.rs, with both `mark_applied` rows), restored by the same
 //! release's `pg_restore -j 2` into a server of that release, dumped again
-//! and compared with the database real Django 5.2's `migrate` produced;
-//! real Django then has nothing left to apply.
+//! and compared with the database real Django 5.2's `migrate` makes of the
+//! same before-database on that server; real Django then has nothing left
+//! to apply.
 //!
 //! Django's effects beyond the schema (content type renamed, permissions
 //! added, `django_migrations` rows) are one added TOC entry: `pg_restore -l`
