@@ -265,11 +265,13 @@ fn edit_distance(a: &[u8], b: &[u8]) -> usize {
     prev[b.len()]
 }
 
-/// What the pre-write checks found, one line each.
-fn problems(plan: &Plan, outcome: &pipeline::Outcome) -> Vec<String> {
+/// What the pre-write checks found, one line each. `whole`: the input is
+/// a whole dump (not one archive entry's data, which holds one table: there
+/// the archive's TOC job checks the model's table).
+fn problems(plan: &Plan, outcome: &pipeline::Outcome, whole: bool) -> Vec<String> {
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let mut out = Vec::new();
-    for d in plan.django.iter().filter(|d| d.old_table != d.new_table) {
+    for d in plan.django.iter().filter(|d| whole && d.old_table != d.new_table) {
         let found = plan
             .renames
             .iter()
@@ -377,11 +379,35 @@ pub fn resolve_format(head: &[u8], format: Format) -> Result<Dialect> {
 /// progress (a closure `FnMut(u64)` is one) and, if it asks, every
 /// rewritten value.
 pub fn rewrite(
+    input: Input,
+    out: &mut dyn Write,
+    rules: &Rules,
+    options: &Options,
+    observer: impl Observer,
+) -> Result<Summary> {
+    rewrite_job(input, out, rules, options, observer, true)
+}
+
+/// [`rewrite`] of a part of a dump (one archive entry's data): Django's
+/// effects beyond the schema ([`crate::django::appendix`]) are not added at
+/// its end; the archive gets them once, as their own TOC entry.
+pub fn rewrite_part(
+    input: Input,
+    out: &mut dyn Write,
+    rules: &Rules,
+    options: &Options,
+    observer: impl Observer,
+) -> Result<Summary> {
+    rewrite_job(input, out, rules, options, observer, false)
+}
+
+fn rewrite_job(
     mut input: Input,
     out: &mut dyn Write,
     rules: &Rules,
     options: &Options,
     mut observer: impl Observer,
+    appendix: bool,
 ) -> Result<Summary> {
     let started = Instant::now();
     let head = match &input.mapped {
@@ -405,6 +431,7 @@ pub fn rewrite(
         force: options.force,
         now: crate::django::now_utc(dialect),
         allow_truncated: options.allow_truncated,
+        appendix,
     };
     let reader = Reader::new(input.reader, plan.clone(), config);
     let (reader, mapped) = match input.mapped {
@@ -435,7 +462,7 @@ pub fn rewrite(
             missing.join("\n")
         )));
     }
-    let problems = problems(&plan, &outcome);
+    let problems = problems(&plan, &outcome, appendix);
     let check_incomplete = outcome.check_incomplete;
     let (counts, bytes_in, bytes_out) = (outcome.counts, outcome.bytes_in, outcome.bytes_out);
     if !problems.is_empty() && !options.force {

@@ -209,6 +209,9 @@ pub struct ReaderConfig {
     pub now: String,
     /// Accept a dump that lacks its closing marker (hand-made, or known cut).
     pub allow_truncated: bool,
+    /// Add Django's effects beyond the schema at the end (false: the input
+    /// is one part of an archive, which gets them as a TOC entry).
+    pub appendix: bool,
 }
 
 impl Default for ReaderConfig {
@@ -220,6 +223,7 @@ impl Default for ReaderConfig {
             force: false,
             now: String::new(),
             allow_truncated: false,
+            appendix: true,
         }
     }
 }
@@ -823,7 +827,7 @@ impl<R: Read> Reader<R> {
 
     /// Inserts the SQL that finishes a Django rename, once.
     fn push_generated(&mut self, at: usize) -> Result<(), LocalError> {
-        if self.django.generated || !self.plan.rules.has_django() {
+        if self.django.generated || !self.plan.rules.has_django() || !self.config.appendix {
             return Ok(());
         }
         self.django.generated = true;

@@ -96,6 +96,9 @@ pub fn rewrite_as<R: Read + Send>(
     })?;
     offsets_unset(&mut toc);
     let by_id: HashMap<i64, usize> = orig.iter().enumerate().map(|(n, t)| (t.dump_id, n)).collect();
+    // The edit may add entries (without data): the output TOC's position
+    // of each entry is looked up by dump id.
+    let out_at: HashMap<i64, usize> = toc.iter().enumerate().map(|(n, t)| (t.dump_id, n)).collect();
     let seekable = matches!(out, Sink::Seekable(_));
     let mut o = Out::new(&mut out, &header);
     toc::write_header(&mut o, &header).map_err(|e| write_err(o.pos, e))?;
@@ -129,8 +132,8 @@ pub fn rewrite_as<R: Read + Send>(
                 return Err(i.err(block_at, format!("the TOC puts this block at byte {pos} (corrupt archive?)")));
             }
         }
-        if seekable {
-            if let Extra::Offset { state, pos } = &mut toc[n].extra {
+        if let (true, Some(&k)) = (seekable, out_at.get(&id)) {
+            if let Extra::Offset { state, pos } = &mut toc[k].extra {
                 *state = K_OFFSET_POS_SET;
                 *pos = o.pos;
             }

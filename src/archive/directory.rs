@@ -199,7 +199,7 @@ pub fn rewrite(input: &Path, output: &Path, edit: &mut dyn Edit) -> Result<Stats
         format: "directory",
         version: format!("{}.{}-{}", header.vmaj, header.vmin, header.vrev),
         compression: alg.to_string(),
-        entries: orig.len(),
+        entries: new_toc.len(),
         blocks: jobs.len(),
         blocks_edited: edited,
         bytes_in,

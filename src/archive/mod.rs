@@ -74,8 +74,10 @@ pub enum Field {
 /// then [`Edit::data`] for each data block, with the entry as it was in the
 /// input.
 pub trait Edit: Sync {
-    /// Rewrites the TOC in place. NULL fields must stay NULL.
-    fn toc(&mut self, _header: &Header, toc: &mut [TocEntry]) -> Result<(), String> {
+    /// Rewrites the TOC in place. NULL fields must stay NULL. Entries may
+    /// be added (with a new dump id and no data); none may be removed or
+    /// moved, and no data entry added.
+    fn toc(&mut self, _header: &Header, toc: &mut Vec<TocEntry>) -> Result<(), String> {
         for te in toc.iter_mut() {
             for field in [Field::Tag, Field::Defn, Field::DropStmt, Field::CopyStmt] {
                 let slot = match field {

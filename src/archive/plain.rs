@@ -22,6 +22,7 @@ use std::sync::Mutex;
 
 use crossbeam_channel::{bounded, Receiver};
 
+use super::toc::{Extra, K_OFFSET_NO_DATA};
 use super::{DataEdit, Edit, Header, TocEntry};
 use crate::input;
 use crate::job::{self, Format, Options, Summary};
@@ -58,6 +59,8 @@ pub struct PlainEdit<'r> {
     prefixes: Mutex<Vec<Summary>>,
     /// Things the user should know (statistics dropped).
     pub warnings: Vec<String>,
+    /// TOC entries added, described (Django's effects beyond the schema).
+    pub added: Vec<String>,
     /// A pre-write check (UNIQUE, varchar) stopped a job.
     pub check_failed: std::sync::atomic::AtomicBool,
     /// A rule does not fit the archive (its table is not there).
@@ -70,12 +73,6 @@ pub struct PlainEdit<'r> {
 
 impl<'r> PlainEdit<'r> {
     pub fn new(rules: &'r Rules, options: &Options) -> Result<PlainEdit<'r>, String> {
-        if !rules.django_models().is_empty() || !rules.mark_applied().is_empty() {
-            return Err("Django model rules (--django-model, --mark-applied, presets) are not supported on \
-                        pg_dump archives yet; use --rename-table and --rewrite, or convert with \
-                        `pg_restore -f plain.sql` first"
-                .into());
-        }
         let mut options = options.clone();
         options.format = Format::Postgres;
         // Each job is a fragment of the archive (one entry's SQL, one
@@ -94,6 +91,7 @@ impl<'r> PlainEdit<'r> {
             summaries: Mutex::new(Vec::new()),
             prefixes: Mutex::new(Vec::new()),
             warnings: Vec::new(),
+            added: Vec::new(),
             check_failed: Default::default(),
             rule_failed: Default::default(),
             change_log: None,
@@ -119,29 +117,38 @@ impl<'r> PlainEdit<'r> {
         Ok(())
     }
 
-    fn run_job(&self, src: input::Input, out: &mut dyn Write, log: Option<&LogAt>) -> Result<(), String> {
-        self.run_job_logged(src, out, &self.summaries, log)
+    fn run_job(&self, src: input::Input, out: &mut dyn Write, log: Option<&LogAt>, part: bool) -> Result<(), String> {
+        self.run_job_logged(src, out, &self.summaries, log, part)
     }
 
     fn run_job_into(&self, src: input::Input, out: &mut dyn Write, into: &Mutex<Vec<Summary>>) -> Result<(), String> {
-        self.run_job_logged(src, out, into, None)
+        self.run_job_logged(src, out, into, None, true)
     }
 
+    /// `part`: the input is one entry's data, which never gets Django's
+    /// appendix (the TOC has it as its own entry; see [`Self::django_entry`]).
     fn run_job_logged(
         &self,
         src: input::Input,
         out: &mut dyn Write,
         into: &Mutex<Vec<Summary>>,
         log: Option<&LogAt>,
+        part: bool,
     ) -> Result<(), String> {
         let mut rows = Vec::new();
         let log = log.filter(|_| self.change_log.is_some());
+        fn go(part: bool, src: input::Input, out: &mut dyn Write, e: &PlainEdit<'_>, o: impl Observer) -> crate::Result<Summary> {
+            match part {
+                true => job::rewrite_part(src, out, e.rules, &e.options, o),
+                false => job::rewrite(src, out, e.rules, &e.options, o),
+            }
+        }
         let result = match log {
             Some(at) => {
                 let observer = Rebased { lines: at.lines, bytes: at.bytes, log: CsvChangeLog(&mut rows) };
-                job::rewrite(src, out, self.rules, &self.options, observer)
+                go(part, src, out, self, observer)
             }
-            None => job::rewrite(src, out, self.rules, &self.options, ()),
+            None => go(part, src, out, self, ()),
         };
         let s = result.map_err(|e| {
             if matches!(e, crate::Error::Check(_)) {
@@ -354,6 +361,134 @@ impl PlainEdit<'_> {
     }
 }
 
+/// The tag of the entry [`django_entry`] adds, as `pg_restore -l` lists it.
+pub const DJANGO_TAG: &[u8] = b"dumpsed: what manage.py migrate adds (content types, permissions, migrations)";
+
+/// `SECTION_DATA` (`teSection` in `pg_backup.h`).
+const SECTION_DATA: i64 = 3;
+
+/// Adds Django's effects beyond the schema (the SQL that
+/// [`crate::django::appendix`] puts at the end of a plain dump) to the TOC
+/// as one entry of its own, so that `pg_restore -l` lists it, `-L` can
+/// keep or skip it, and `-j` runs it after what it reads.
+///
+/// Its desc is `SEQUENCE SET`, with no data (`hadDumper` 0), as pg_dump
+/// writes a sequence's `setval`: `_tocEntryRequired`
+/// (`pg_backup_archiver.c`) counts no other data-less entry as data, so
+/// any other desc would be schema, dropped by `--data-only` and run by
+/// `--schema-only`. Its owner is the tables' and its `dropStmt` empty, as
+/// for pg_dump's own `SEQUENCE SET`: `_printTocEntry` then issues no
+/// `ALTER … OWNER` (and warns of no unknown type), and
+/// `--use-set-session-authorization` runs it as the tables' owner. Never
+/// `TABLE DATA`: `buildTocEntryArrays` takes a TABLE DATA entry's first
+/// dependency for its table.
+///
+/// It depends on the data of the tables it changes (content types,
+/// permissions, migration rows) and on every `SEQUENCE SET`: its INSERTs
+/// draw ids through column defaults, which may name any sequence, and
+/// must draw them after the dump's `setval`s, as the live run did. It is
+/// placed after the last of those, in the data section.
+///
+/// Returns what it added, for the run's summary.
+fn django_entry(toc: &mut Vec<TocEntry>, sql: Vec<u8>) -> Result<String, String> {
+    let public = |te: &TocEntry| te.namespace.as_deref() == Some(b"public");
+    let mut deps = Vec::new();
+    let mut last = 0;
+    let mut owner = None;
+    for table in ["django_content_type", "auth_permission", "django_migrations"] {
+        // The appendix names them so (`django::appendix`).
+        if memchr::memmem::find(&sql, format!("public.{table} ").as_bytes()).is_none() {
+            continue;
+        }
+        let named = |te: &TocEntry, desc: &str| te.desc_is(desc) && public(te) && te.tag.as_deref() == Some(table.as_bytes());
+        let Some(n) = toc.iter().position(|te| named(te, "TABLE DATA")) else {
+            let what = toc
+                .iter()
+                .find(|te| named(te, "TABLE"))
+                .map(|te| te.describe())
+                .unwrap_or_else(|| format!("table public.{table}"));
+            return Err(format!(
+                "{what}: the archive has no data for this table (dumped with --schema-only or \
+                 --exclude-table-data?), and the Django rules add to it what manage.py migrate adds"
+            ));
+        };
+        deps.push(toc[n].dump_id);
+        last = last.max(n);
+        owner = toc[n].owner.clone();
+    }
+    if deps.is_empty() {
+        return Err("internal: Django's appendix names none of its tables".into());
+    }
+    for (n, te) in toc.iter().enumerate() {
+        if te.desc_is("SEQUENCE SET") {
+            deps.push(te.dump_id);
+            last = last.max(n);
+        }
+    }
+    let template = toc.iter().rev().find(|te| te.desc_is("SEQUENCE SET")).cloned();
+    let from_template = template.is_some();
+    let mut te = template.unwrap_or_else(|| toc[last].clone());
+    let defn = sql.strip_prefix(b"\n").unwrap_or(&sql).to_vec();
+    te.dump_id = toc.iter().map(|t| t.dump_id).max().unwrap_or(0) + 1;
+    te.had_dumper = 0;
+    te.table_oid = Some(b"0".to_vec());
+    te.oid = Some(b"0".to_vec());
+    te.tag = Some(DJANGO_TAG.to_vec());
+    te.desc = Some(b"SEQUENCE SET".to_vec());
+    te.section = SECTION_DATA;
+    te.defn = Some(defn);
+    te.drop_stmt = Some(Vec::new());
+    te.copy_stmt = Some(Vec::new());
+    te.namespace = Some(b"public".to_vec());
+    te.owner = owner;
+    te.deps = deps.iter().map(|d| d.to_string().into_bytes()).collect();
+    te.at = 0;
+    if !from_template {
+        // A TABLE DATA entry made data-less, as `_WriteExtraToc` writes
+        // an entry without data (pg_backup_custom.c, _directory.c, _tar.c).
+        te.tablespace = None;
+        te.tableam = None;
+        te.relkind = 0;
+        te.extra = match te.extra {
+            Extra::Offset { .. } => Extra::Offset { state: K_OFFSET_NO_DATA, pos: 0 },
+            Extra::File(_) => Extra::File(Some(Vec::new())),
+        };
+    }
+    let count = |start: &str| sql.split(|&b| b == b'\n').filter(|l| l.starts_with(start.as_bytes())).count();
+    let said = format!(
+        "added {} after TOC entry {}: {} content type rename(s), {} permission statement(s), {} django_migrations row(s)",
+        te.describe(),
+        toc[last].dump_id,
+        count("UPDATE public.django_content_type "),
+        count("INSERT INTO public.auth_permission ") + count("UPDATE public.auth_permission "),
+        count("INSERT INTO public.django_migrations "),
+    );
+    toc.insert(last + 1, te);
+    Ok(said)
+}
+
+/// The tag of a `CONSTRAINT` / `FK CONSTRAINT` entry (`table conname`,
+/// `dumpConstraint` in pg_dump.c) after its `defn` was rewritten to
+/// `ADD CONSTRAINT new`: Django re-creates foreign keys under new names, and
+/// `pg_restore -l` shows the tag. `None`: the name did not change, or is
+/// quoted (then left alone).
+fn constraint_tag(te: &TocEntry, new_defn: &[u8]) -> Option<Vec<u8>> {
+    if !(te.desc_is("FK CONSTRAINT") || te.desc_is("CONSTRAINT")) {
+        return None;
+    }
+    let name = |d: &[u8]| -> Option<Vec<u8>> {
+        let at = memchr::memmem::find(d, b"ADD CONSTRAINT ")? + b"ADD CONSTRAINT ".len();
+        let len = d[at..].iter().position(|&b| b == b' ' || b == b'\n')?;
+        Some(d[at..at + len].to_vec()).filter(|n| !n.starts_with(b"\""))
+    };
+    let (old, new) = (name(te.defn.as_deref()?)?, name(new_defn)?);
+    if old == new {
+        return None;
+    }
+    let head = te.tag.as_deref()?.strip_suffix(old.as_slice())?;
+    head.ends_with(b" ").then(|| [head, &new].concat())
+}
+
 fn header_line(te: &TocEntry) -> Option<Vec<u8>> {
     let tag = te.tag.as_deref()?;
     if tag.contains(&b'\n') || memchr::memmem::find(tag, b"; Type: ").is_some() {
@@ -392,7 +527,7 @@ impl PlainEdit<'_> {
 }
 
 impl Edit for PlainEdit<'_> {
-    fn toc(&mut self, header: &Header, toc: &mut [TocEntry]) -> Result<(), String> {
+    fn toc(&mut self, header: &Header, toc: &mut Vec<TocEntry>) -> Result<(), String> {
         for te in toc.iter() {
             if te.desc_is("ENCODING") || te.desc_is("STDSTRINGS") {
                 if let Some(d) = &te.defn {
@@ -407,6 +542,14 @@ impl Edit for PlainEdit<'_> {
         }
         if self.rules.is_empty() && !self.options.report {
             return Ok(());
+        }
+        if !self.rules.mark_applied().is_empty()
+            && !toc.iter().any(|te| te.desc_is("TABLE") && te.tag.as_deref() == Some(b"django_migrations"))
+        {
+            self.rule_failed.store(true, std::sync::atomic::Ordering::Relaxed);
+            return Err("--mark-applied: the archive has no TABLE entry for django_migrations \
+                        (a dump of a Django database made with -t or -n, or not Django's?)"
+                .into());
         }
         let keys: Vec<_> = toc.iter().map(Self::key).collect();
         let mut dump = OPENING.to_vec();
@@ -451,7 +594,10 @@ impl Edit for PlainEdit<'_> {
         if let Ok(mut v) = self.summaries.lock() {
             v.push(s);
         }
-        // Cut the output back at the markers.
+        // Cut the output back at the markers. After the last one: what the
+        // job appends at the end of a dump, Django's effects beyond the
+        // schema (`django::appendix`), seen over the whole TOC.
+        let appendix;
         let mut pieces = Vec::new();
         let mut at = match memchr::memmem::find(&out, MARK) {
             Some(p) => p,
@@ -465,6 +611,7 @@ impl Edit for PlainEdit<'_> {
             let label = out[label_start..label_start + nl].to_vec();
             let body_start = label_start + nl + 1;
             if label == b"end" {
+                appendix = out[body_start..].to_vec();
                 break;
             }
             let next = memchr::memmem::find(&out[body_start..], MARK)
@@ -508,7 +655,12 @@ impl Edit for PlainEdit<'_> {
                         }
                     }
                 }
-                "defn" => te.defn = Some(body),
+                "defn" => {
+                    if let Some(tag) = constraint_tag(te, &body) {
+                        te.tag = Some(tag);
+                    }
+                    te.defn = Some(body);
+                }
                 "drop" => te.drop_stmt = Some(body),
                 "copy" => {
                     let Some(b) = body.strip_suffix(b"\\.\n") else {
@@ -523,6 +675,10 @@ impl Edit for PlainEdit<'_> {
             if te.desc_is("STATISTICS DATA") {
                 self.statistics(te, &schema, &table);
             }
+        }
+        if !appendix.trim_ascii().is_empty() {
+            let added = django_entry(toc, appendix)?;
+            self.added.push(added);
         }
         Ok(())
     }
@@ -746,7 +902,7 @@ impl DataEdit for DataJob<'_, '_> {
             };
             let job = input::from_reader(Box::new(reader), None)
                 .map_err(|e| e.to_string())
-                .and_then(|src| self.edit.run_job(src, &mut strip, self.log.as_ref()));
+                .and_then(|src| self.edit.run_job(src, &mut strip, self.log.as_ref(), self.strip));
             let fed = feeder.join().unwrap_or_else(|_| Err("the data reader panicked".into()));
             // An input error is the cause of the job's error: report it.
             fed?;

@@ -217,7 +217,7 @@ pub fn rewrite<R: Read + Send>(
             o.write_all(&h).and_then(|_| o.write_all(&new)).and_then(|_| o.write_all(&vec![0u8; pad(new.len() as u64)]))
                 .map_err(|e| werr(o.pos, e))?;
             stats.version = format!("{}.{}-{}", header.vmaj, header.vmin, header.vrev);
-            stats.entries = orig.len();
+            stats.entries = new_toc.len();
             let files = orig
                 .iter()
                 .enumerate()

@@ -34,6 +34,9 @@ pub fn dry_run_archive(input: ArchiveInput, edit: &mut PlainEdit<'_>, json: bool
         Some(s) => print_report(&s, json),
         None => eprintln!("dumpsed: nothing to report"),
     }
+    for a in &edit.added {
+        eprintln!("dumpsed: {a}");
+    }
     for w in &edit.warnings {
         eprintln!("warning: {w}");
     }

@@ -441,6 +441,9 @@ fn print_archive_summary(args: &Args, edit: &PlainEdit<'_>, stats: &archive::Sta
                 eprintln!("  warning: {irreversible} value(s) of {what} would not come back with --reverse");
             }
         }
+        for a in &edit.added {
+            eprintln!("  {a}");
+        }
         for w in &edit.warnings {
             eprintln!("  warning: {w}");
         }

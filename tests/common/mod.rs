@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub mod django;
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -162,4 +164,75 @@ pub fn sqlite_restore_and_dump(dump: &Path, dir: &Path, name: &str) -> Vec<u8> {
         String::from_utf8_lossy(&fk)
     );
     ok(Command::new("sqlite3").arg(&db).arg(".dump"))
+}
+
+/// A private server of one version: its own data directory and socket
+/// directory (no TCP), stopped and removed when dropped.
+pub struct Server {
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+/// initdb and postgres refuse to run as root; as root (CI) the server runs as
+/// the OS user postgres, as scripts/pg-cluster.sh does.
+pub fn as_server_user(program: PathBuf) -> Command {
+    let root = run(Command::new("id").arg("-u")).stdout.starts_with(b"0\n");
+    if !root {
+        return Command::new(program);
+    }
+    let mut c = Command::new("runuser");
+    c.args(["-u", "postgres", "--"]).arg(program);
+    c
+}
+
+impl Server {
+    pub fn start(bin: &Path, port: u16) -> Server {
+        let dir = scratch();
+        if run(Command::new("id").arg("-u")).stdout.starts_with(b"0\n") {
+            ok(Command::new("chown").arg("postgres:").arg(dir.path()));
+        }
+        let data = dir.path().join("data");
+        ok(as_server_user(bin.join("initdb"))
+            .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync", "-D"])
+            .arg(&data)
+            .stdout(Stdio::null()));
+        let opts = format!(
+            "-k {} -c listen_addresses='' -p {port} -F -c max_connections=20",
+            dir.path().display()
+        );
+        ok(as_server_user(bin.join("pg_ctl"))
+            .args(["-w", "-s", "-D"])
+            .arg(&data)
+            .args(["-l"])
+            .arg(dir.path().join("log"))
+            .args(["-o", &opts, "start"]));
+        Server { bin: bin.to_path_buf(), dir, port }
+    }
+
+    /// `cmd` pointed at this server.
+    pub fn at<'a>(&self, cmd: &'a mut Command) -> &'a mut Command {
+        cmd.env("PGHOST", self.dir.path())
+            .env("PGPORT", self.port.to_string())
+            .env("PGUSER", "postgres")
+            .env_remove("PGDATABASE")
+    }
+
+    /// `psql` (of client `bin`) running `sql` in database `db`.
+    pub fn sql(&self, bin: &Path, db: &str, sql: &str) {
+        ok(self
+            .at(&mut Command::new(bin.join("psql")))
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-c", sql])
+            .stdout(Stdio::null()));
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = as_server_user(self.bin.join("pg_ctl"))
+            .args(["-s", "-m", "immediate", "-D"])
+            .arg(self.dir.path().join("data"))
+            .arg("stop")
+            .output();
+    }
 }
