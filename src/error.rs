@@ -163,3 +163,56 @@ impl LocalError {
 
 /// Result alias used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// How many bytes of a value's start and end a message shows.
+const EXCERPT_HEAD: usize = 60;
+const EXCERPT_TAIL: usize = 20;
+
+/// A dump value as a message quotes it: `{:?}` of its (lossy UTF-8) text
+/// when it is short, else its first 60 and last 20 bytes — each cut back
+/// to a character boundary — and its length, so that a 400 MiB value makes
+/// a one-line message, not 400 MiB of stderr. Every message that shows a
+/// value goes through here.
+pub fn excerpt(value: &[u8]) -> String {
+    if value.len() <= EXCERPT_HEAD + EXCERPT_TAIL + 20 {
+        return format!("{:?}", String::from_utf8_lossy(value));
+    }
+    // A UTF-8 continuation byte is 0b10xx_xxxx: move the cuts off them so
+    // no character is split (at most 3 steps; other bytes show lossily).
+    let cont = |b: u8| b & 0xC0 == 0x80;
+    let mut head = EXCERPT_HEAD;
+    while head > EXCERPT_HEAD - 3 && cont(value[head]) {
+        head -= 1;
+    }
+    let mut tail = value.len() - EXCERPT_TAIL;
+    while tail < value.len() - EXCERPT_TAIL + 3 && cont(value[tail]) {
+        tail += 1;
+    }
+    format!(
+        "{:?}…{:?} ({} bytes)",
+        String::from_utf8_lossy(&value[..head]),
+        String::from_utf8_lossy(&value[tail..]),
+        value.len()
+    )
+}
+
+#[cfg(test)]
+mod excerpt_tests {
+    use super::excerpt;
+
+    #[test]
+    fn short_values_are_quoted_whole() {
+        assert_eq!(excerpt(b"SAP-1"), "\"SAP-1\"");
+    }
+
+    #[test]
+    fn long_values_show_start_end_and_length_without_splitting_chars() {
+        // 'é' is two bytes: a cut at an odd byte would split one.
+        let v = format!("x{}", "é".repeat(1000));
+        let e = excerpt(v.as_bytes());
+        assert!(e.len() < 200, "{e}");
+        assert!(e.ends_with(&format!("({} bytes)", v.len())), "{e}");
+        assert!(!e.contains('\u{FFFD}'), "a character was split: {e}");
+        assert!(e.starts_with("\"xé") && e.contains("é\"…\"é"), "{e}");
+    }
+}

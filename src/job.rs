@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::detect::{detect, Detected};
-use crate::error::{Error, Result};
+use crate::error::{excerpt, Error, Result};
 use crate::input::{Compression, Input};
 use crate::lexer::Dialect;
 use crate::observe::Observer;
@@ -303,15 +303,15 @@ fn problems(plan: &Plan, outcome: &pipeline::Outcome, whole: bool) -> Vec<String
                 .apply(&c.new)
                 .unwrap_or_else(|| c.new.clone());
             format!(
-                "{:?} is already there, and {:?} would become it too",
-                text(&c.new),
-                text(&partner)
+                "{} is already there, and {} would become it too",
+                excerpt(&c.new),
+                excerpt(&partner)
             )
         } else {
             format!(
-                "{:?} would become {:?}, which another value already is or becomes",
-                text(&c.old),
-                text(&c.new)
+                "{} would become {}, which another value already is or becomes",
+                excerpt(&c.old),
+                excerpt(&c.new)
             )
         };
         out.push(format!(
@@ -331,7 +331,7 @@ fn problems(plan: &Plan, outcome: &pipeline::Outcome, whole: bool) -> Vec<String
         let eg: Vec<String> = t
             .examples
             .iter()
-            .map(|(a, b)| format!("{:?} → {:?}", text(a), text(b)))
+            .map(|(a, b)| format!("{} → {}", excerpt(a), excerpt(b)))
             .collect();
         out.push(format!(
             "{} value(s) of {}.{} would be longer than the column allows (varchar(N) / char(N)), e.g. {}",

@@ -152,3 +152,37 @@ fn char_columns_and_single_byte_encodings_are_length_checked() {
     assert_eq!(o.status.code(), Some(6), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(!written);
 }
+
+/// A 10 MiB value that fails the varchar(20) check: the message shows its
+/// start, end and length, not the value (it used to quote it whole, twice:
+/// ~20 MiB of stderr). Two-byte characters make the cut land mid-character
+/// unless it is moved to a character boundary.
+#[test]
+fn huge_value_in_a_failed_check_is_quoted_as_an_excerpt() {
+    // 11 ASCII bytes before and 5 after: byte 60 and byte len-20 fall
+    // inside a character.
+    let old = format!("CAPA-2026-x{}-END!", "é".repeat(5 << 20));
+    let input = edited_fixture(
+        "pg/before.sql",
+        "\n8\tCAPA-2026-003\t",
+        &format!("\n8\t{old}\t"),
+    );
+    let (res, written) = run_on(&input, &[]);
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(6), "{}", &err[..err.len().min(4096)]);
+    assert!(!written);
+    assert!(
+        res.stderr.len() < 4096,
+        "{} bytes of stderr: {}",
+        res.stderr.len(),
+        &err[..err.len().min(4096)]
+    );
+    assert!(
+        err.contains("longer than the column allows")
+            && err.contains(&format!("({} bytes)", old.len()))
+            && err.contains("\"CAPA-2026-xéé")
+            && err.contains("é-END!\""),
+        "{err}"
+    );
+    assert!(!err.contains('\u{FFFD}'), "a character was split: {err}");
+}

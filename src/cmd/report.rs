@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use dumpsed::internals::archive::{self, plain::PlainEdit};
+use dumpsed::internals::error::excerpt;
 use dumpsed::internals::job::Summary;
 use dumpsed::internals::lexer::Dialect;
 use dumpsed::internals::output::StagingDir;
@@ -118,9 +119,9 @@ pub fn print_report(s: &Summary, as_json: bool) {
             );
             for (a, b, back) in &w.irreversible_examples {
                 if a == b {
-                    println!("    {a:?} (kept) → --reverse would give {back:?}");
+                    println!("    {} (kept) → --reverse would give {}", excerpt(a.as_bytes()), excerpt(back.as_bytes()));
                 } else {
-                    println!("    {a:?} → {b:?} → --reverse would give {back:?}");
+                    println!("    {} → {} → --reverse would give {}", excerpt(a.as_bytes()), excerpt(b.as_bytes()), excerpt(back.as_bytes()));
                 }
             }
         }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use dumpsed::internals::error::excerpt;
 use dumpsed::internals::job::{self, Options, Summary};
 use dumpsed::{CsvChangeLog, Observers, OutputCompression, Progress};
 use dumpsed::internals::output::{Output, StagingDir, Target};
@@ -495,9 +496,9 @@ fn print_summary(s: &Summary) {
             );
             for (a, b, back) in &w.irreversible_examples {
                 if a == b {
-                    eprintln!("    {a:?} (kept) → --reverse would give {back:?}");
+                    eprintln!("    {} (kept) → --reverse would give {}", excerpt(a.as_bytes()), excerpt(back.as_bytes()));
                 } else {
-                    eprintln!("    {a:?} → {b:?} → --reverse would give {back:?}");
+                    eprintln!("    {} → {} → --reverse would give {}", excerpt(a.as_bytes()), excerpt(b.as_bytes()), excerpt(back.as_bytes()));
                 }
             }
         }
