@@ -192,3 +192,62 @@ fn log_changes_name_each_tuples_own_line() {
     }
     assert!(seen.len() > 2, "changes on distinct lines expected: {csv}");
 }
+
+/// `inspect` names the pg_dump archive it read (issue 25): its format, the
+/// archive version its header records (`PGDMP` then major, minor, revision
+/// bytes: `WriteHead` in pg_backup_archiver.c), the compression, and the
+/// archive's own size on disk beside the size of the SQL text inside.
+#[test]
+fn inspect_names_the_archive_container_version_compression_and_size() {
+    // (fixture, format, compression; fixtures/archive/README.md says how
+    // each was made)
+    let cases = [
+        ("archive/before.dump", "custom", "gzip"),
+        ("archive/before-v116.dump", "custom", "gzip"),
+        ("archive/before-dir", "directory", "gzip"),
+        ("archive/before.tar", "tar", "none"),
+    ];
+    for (rel, kind, compression) in cases {
+        let path = fixture(rel);
+        let (head, size) = if path.is_dir() {
+            let size: u64 = std::fs::read_dir(&path)
+                .expect("read_dir")
+                .map(|e| e.expect("entry").metadata().expect("metadata").len())
+                .sum();
+            (std::fs::read(path.join("toc.dat")).expect("toc.dat"), size)
+        } else {
+            let bytes = std::fs::read(&path).expect("fixture");
+            let size = bytes.len() as u64;
+            // A tar archive's toc.dat member is its first, after one
+            // 512-byte header block (pg_backup_tar.c).
+            let at = if kind == "tar" { 512 } else { 0 };
+            (bytes[at..].to_vec(), size)
+        };
+        assert_eq!(&head[..5], b"PGDMP", "{rel}");
+        let version = format!("{}.{}-{}", head[5], head[6], head[7]);
+
+        let text = String::from_utf8(ok(dumpsed().arg("inspect").arg(&path))).expect("utf8");
+        assert!(!text.contains("plain dump"), "{rel}:\n{text}");
+        let expect_format = format!("format:      pg_dump {kind} archive, archive version {version}\n");
+        assert!(text.starts_with(&expect_format), "{rel}: want {expect_format:?} in:\n{text}");
+        assert!(text.contains(&format!("\ncompression: {compression}\n")), "{rel}:\n{text}");
+        assert!(
+            text.contains(&format!("\nsize:        {size} bytes (the archive; ")),
+            "{rel}: archive size {size} not reported:\n{text}"
+        );
+
+        let v: serde_json::Value =
+            serde_json::from_slice(&ok(dumpsed().args(["inspect", "--json"]).arg(&path))).expect("json");
+        assert_eq!(v["format"], format!("pg_dump {kind} archive"), "{rel}");
+        assert_eq!(v["archive_version"], version, "{rel}");
+        assert_eq!(v["compression"], compression, "{rel}");
+        assert_eq!(v["bytes"], size, "{rel}");
+        // The SQL text's size is the same whatever the container.
+        let text_bytes = v["text_bytes"].as_u64().expect("text_bytes");
+        assert!(
+            text.contains(&format!("bytes (the archive; {text_bytes} bytes of SQL text in it)\n")),
+            "{rel}:\n{text}"
+        );
+        assert!(text_bytes > 0, "{rel}");
+    }
+}

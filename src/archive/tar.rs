@@ -151,7 +151,9 @@ pub fn rewrite<R: Read + Send>(
         if hdr.iter().all(|&b| b == 0) {
             end = at;
             o.write_all(&hdr).map_err(|e| werr(o.pos, e))?;
-            io::copy(&mut i.r, &mut o).map_err(|e| werr(o.pos, e))?;
+            // The rest (the second zero block, the record's padding) is
+            // copied as it is, and counted: `bytes_in` is the archive's size.
+            i.pos += io::copy(&mut i.r, &mut o).map_err(|e| werr(o.pos, e))?;
             break;
         }
         let name = name_of(&hdr).to_vec();

@@ -15,24 +15,28 @@ use dumpsed::Error;
 use super::input::ArchiveInput;
 
 /// The whole rewrite of an archive, written nowhere, and its report (for
-/// `rewrite --dry-run` and `inspect`).
-pub fn dry_run_archive(input: ArchiveInput, edit: &mut PlainEdit<'_>, json: bool) -> Result<ExitCode, Error> {
-    match input {
-        ArchiveInput::Custom(r) => {
-            archive::custom::rewrite(r, archive::Sink::Stream(&mut std::io::sink()), edit)?;
-        }
-        ArchiveInput::Tar(r) => {
-            archive::tar::rewrite(r, &mut std::io::sink(), edit)?;
-        }
+/// `rewrite --dry-run` and `inspect`). With `name_container` (`inspect`)
+/// the report names the archive format, version and compression from its
+/// header and gives the archive's own size; without it (`--dry-run`) it
+/// is the report of the SQL text inside, as before.
+pub fn dry_run_archive(
+    input: ArchiveInput,
+    edit: &mut PlainEdit<'_>,
+    json: bool,
+    name_container: bool,
+) -> Result<ExitCode, Error> {
+    let stats = match input {
+        ArchiveInput::Custom(r) => archive::custom::rewrite(r, archive::Sink::Stream(&mut std::io::sink()), edit)?,
+        ArchiveInput::Tar(r) => archive::tar::rewrite(r, &mut std::io::sink(), edit)?,
         ArchiveInput::Directory(dir) => {
             // Written to a staging directory in the temporary directory,
             // which signals and later runs clean up (output.rs).
             let stage = StagingDir::create(&std::env::temp_dir().join("dumpsed-dry-run"))?;
-            archive::directory::rewrite(&dir, &stage.path().join("out"), edit)?;
+            archive::directory::rewrite(&dir, &stage.path().join("out"), edit)?
         }
-    }
+    };
     match edit.merged() {
-        Some(s) => print_report(&s, json),
+        Some(s) => report(&s, name_container.then_some(&stats), json),
         None => eprintln!("dumpsed: nothing to report"),
     }
     for a in &edit.added {
@@ -51,17 +55,32 @@ fn dialect_name(d: Dialect) -> &'static str {
     }
 }
 
-/// Prints a report to stdout, as text or JSON.
+/// Prints a plain dump's report to stdout, as text or JSON.
 pub fn print_report(s: &Summary, as_json: bool) {
+    report(s, None, as_json)
+}
+
+/// Prints a report to stdout, as text or JSON. For an archive (`archive`
+/// is the rewrite's [`archive::Stats`]) the format, compression and size
+/// are the archive's, and the SQL text's size is given beside.
+fn report(s: &Summary, archive: Option<&archive::Stats>, as_json: bool) {
+    let format = match archive {
+        Some(a) => format!("pg_dump {} archive", a.format),
+        None => dialect_name(s.dialect).to_string(),
+    };
+    let compression = match archive {
+        Some(a) => a.compression.clone(),
+        None => s.compression.to_string(),
+    };
     let encoding = s.encoding.clone().unwrap_or_else(|| match s.dialect {
         Dialect::Sqlite => "UTF-8 (SQLite dumps are UTF-8)".into(),
         Dialect::Postgres => "not declared".into(),
     });
     if as_json {
         let v = json!({
-            "format": dialect_name(s.dialect),
+            "format": format,
             "encoding": encoding,
-            "compression": s.compression.to_string(),
+            "compression": compression,
             "versions": s.versions,
             "triggers": s.triggers.iter().map(|(t, n, e)| json!({"table": t, "trigger": n, "events": e})).collect::<Vec<_>>(),
             "warnings": s.trigger_warnings,
@@ -76,13 +95,28 @@ pub fn print_report(s: &Summary, as_json: bool) {
             })).collect::<Vec<_>>(),
             "left_alone": s.left_alone.iter().map(|(k, c)| json!({"where": k, "count": c})).collect::<Vec<_>>(),
         });
+        let v = match (archive, v) {
+            (Some(a), serde_json::Value::Object(mut m)) => {
+                m.insert("archive_version".into(), json!(a.version));
+                m.insert("bytes".into(), json!(a.bytes_in));
+                m.insert("text_bytes".into(), json!(s.bytes_in));
+                serde_json::Value::Object(m)
+            }
+            (_, v) => v,
+        };
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return;
     }
-    println!("format:      {}", dialect_name(s.dialect));
+    match archive {
+        Some(a) => println!("format:      {format}, archive version {}", a.version),
+        None => println!("format:      {format}"),
+    }
     println!("encoding:    {encoding}");
-    println!("compression: {}", s.compression);
-    println!("size:        {} bytes", s.bytes_in);
+    println!("compression: {compression}");
+    match archive {
+        Some(a) => println!("size:        {} bytes (the archive; {} bytes of SQL text in it)", a.bytes_in, s.bytes_in),
+        None => println!("size:        {} bytes", s.bytes_in),
+    }
     if let Some(v) = &s.versions {
         println!("dumped by:   {v}");
     }
