@@ -887,7 +887,8 @@ fn v116_directory_and_tar_archives() {
     }
 }
 
-/// `--dry-run` on an archive reports as on a plain dump and writes nothing.
+/// `--dry-run` on an archive reports as `inspect` does (the container named)
+/// and writes nothing.
 #[test]
 fn dry_run_on_archives_reports_and_writes_nothing() {
     for name in ["before.dump", "before-dir", "before.tar"] {
@@ -905,6 +906,10 @@ fn dry_run_on_archives_reports_and_writes_nothing() {
         assert!(v["renames"][0]["references"].as_u64().unwrap_or(0) > 30, "{name}: {v}");
         let tables = v["tables"].as_array().expect("tables");
         assert_eq!(tables.len(), 6, "{name}: every table's rows are counted");
+        // It names the container, as `inspect` does (issue 25 item 4).
+        let format = v["format"].as_str().unwrap_or_default();
+        assert!(format.starts_with("pg_dump ") && format.contains(" archive"), "{name}: {v}");
+        assert!(v["archive_version"].as_str().is_some_and(|s| s.starts_with("1.")), "{name}: {v}");
         assert!(!out.exists(), "{name}: --dry-run wrote {}", out.display());
         assert_eq!(fs::read_dir(dir.path()).expect("dir").count(), 0, "{name}: files left");
     }

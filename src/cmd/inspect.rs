@@ -58,7 +58,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
     let src = match input::open(args.input.as_deref(), true)? {
         Opened::Archive(archive) => {
             let mut edit = PlainEdit::new(&rules, &options).map_err(Error::Rule)?;
-            return dry_run_archive(archive, &mut edit, args.json, true);
+            return dry_run_archive(archive, &mut edit, args.json);
         }
         Opened::Plain(src) => src,
     };

@@ -15,16 +15,10 @@ use dumpsed::Error;
 use super::input::ArchiveInput;
 
 /// The whole rewrite of an archive, written nowhere, and its report (for
-/// `rewrite --dry-run` and `inspect`). With `name_container` (`inspect`)
-/// the report names the archive format, version and compression from its
-/// header and gives the archive's own size; without it (`--dry-run`) it
-/// is the report of the SQL text inside, as before.
-pub fn dry_run_archive(
-    input: ArchiveInput,
-    edit: &mut PlainEdit<'_>,
-    json: bool,
-    name_container: bool,
-) -> Result<ExitCode, Error> {
+/// `rewrite --dry-run` and `inspect`, which agree): the archive format,
+/// version and compression from its header, and the archive's own size
+/// beside that of the SQL text inside.
+pub fn dry_run_archive(input: ArchiveInput, edit: &mut PlainEdit<'_>, json: bool) -> Result<ExitCode, Error> {
     let stats = match input {
         ArchiveInput::Custom(r) => archive::custom::rewrite(r, archive::Sink::Stream(&mut std::io::sink()), edit)?,
         ArchiveInput::Tar(r) => archive::tar::rewrite(r, &mut std::io::sink(), edit)?,
@@ -36,7 +30,7 @@ pub fn dry_run_archive(
         }
     };
     match edit.merged() {
-        Some(s) => report(&s, name_container.then_some(&stats), json),
+        Some(s) => report(&s, Some(&stats), json),
         None => eprintln!("dumpsed: nothing to report"),
     }
     for a in &edit.added {

@@ -267,7 +267,7 @@ fn run_archive(args: &Args, rules: &dumpsed::Rules, options: &Options, input: Ar
     }
     let mut edit = PlainEdit::new(rules, options).map_err(Error::Rule)?;
     if args.dry_run {
-        return dry_run_archive(input, &mut edit, args.json, false);
+        return dry_run_archive(input, &mut edit, args.json);
     }
     let log = match &args.log_changes {
         Some(p) => {
