@@ -159,8 +159,6 @@ impl<'a> RowSplitter<'a> {
     }
 }
 
-/// Tab, backslash and newline, the bytes COPY text rows are split on, each
-/// in a bucket of its own: one pass of the classifier gives the three masks.
 /// The first row of COPY text in `data[start..end]` whose field count is
 /// not `ncols`, as `(row start, its field count)`; `None` when every row
 /// has `ncols` fields. Rows and fields are the ones [`RowSplitter`] finds
@@ -255,6 +253,8 @@ fn first_misframed_row_in(
     (row_start < end && tabs_in_row != seps_per_row).then_some((row_start, tabs_in_row + 1))
 }
 
+/// Tab, backslash and newline, the bytes COPY text rows are split on, each
+/// in a bucket of its own: one pass of the classifier gives the three masks.
 const COPY_SPECIAL: crate::byte_mask::ByteClasses<3> = crate::byte_mask::ByteClasses::new([b"\t", b"\\", b"\n"]);
 
 /// The bytes of a block escaped by a backslash: each byte just after an odd

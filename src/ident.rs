@@ -122,9 +122,7 @@ pub fn push_sqlite_shell(name: &[u8], out: &mut Vec<u8>) {
 /// labels and model class names are (`AppConfig.label` must be one; a model
 /// is a class).
 pub fn is_python_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    is_plain(s.as_bytes(), false)
 }
 
 /// Whether SQLite's tokenizer takes `name` for a keyword (ASCII case

@@ -763,7 +763,7 @@ fn copy_rows(
     edits: &ColumnEdits,
     emit: &mut Emit,
 ) -> Result<(), LocalError> {
-    if edits.edits.is_empty() && !plan.report {
+    if edits.edits.is_empty() && edits.ncols != 0 && !plan.report {
         return match copy_text::first_misframed_row(data, start, end, edits.ncols) {
             None => Ok(()),
             Some((row_start, fields)) => Err(misframed(row_start, &edits.table, fields, edits.ncols)),

@@ -89,15 +89,21 @@ fn archive_kind(head: &[u8]) -> Option<fn(Box<dyn Read + Send>) -> ArchiveInput>
 /// Up to [`HEAD`] bytes: fewer only at the end of the input.
 fn read_head(r: &mut dyn Read, name: &str) -> Result<Vec<u8>, Error> {
     let mut head = vec![0u8; HEAD];
-    let mut n = 0;
-    while n < head.len() {
-        match r.read(&mut head[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(Error::io(format!("reading {name}"), e)),
-        }
-    }
+    let n = read_full(r, &mut head).map_err(|e| Error::io(format!("reading {name}"), e))?;
     head.truncate(n);
     Ok(head)
+}
+
+/// Fills `buf` from `r`; fewer bytes only at the end of the input.
+pub(super) fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
 }

@@ -12,7 +12,7 @@ use dumpsed::internals::job::{self, Options};
 use dumpsed::internals::input;
 use dumpsed::Error;
 
-use super::input::{ArchiveInput, Opened};
+use super::input::{read_full, ArchiveInput, Opened};
 
 use super::rule_args::RuleArgs;
 
@@ -238,19 +238,6 @@ fn first_difference(a: &mut dyn Read, b: &mut dyn Read) -> io::Result<Option<u64
         }
         at += n as u64;
     }
-}
-
-fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match r.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
 }
 
 fn open(p: &Path) -> Result<BufReader<fs::File>, Error> {
