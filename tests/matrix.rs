@@ -23,7 +23,7 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use common::*;
@@ -31,38 +31,6 @@ use common::*;
 const RULES: &str = "fixtures/plain-sql-rename.toml";
 const OLD: &str = "incident_safety_correctivepreventiveaction";
 const NEW: &str = "incident_safety_safetyactionplan";
-
-/// `VERSION=BINDIR` pairs from `scripts/pg-matrix.sh`'s environment.
-fn tools(var: &str) -> Vec<(String, PathBuf)> {
-    std::env::var(var)
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (k.to_string(), PathBuf::from(v)))
-        .collect()
-}
-
-fn find(var: &str, version: &str) -> Option<PathBuf> {
-    tools(var).into_iter().find(|(k, _)| k == version).map(|(_, v)| v)
-}
-
-/// The bin directory of a tool set, or `None` after printing why it is
-/// skipped; under CI a missing tool set is a failure.
-fn need(var: &str, version: &str) -> Option<PathBuf> {
-    if let Some(p) = find(var, version) {
-        return Some(p);
-    }
-    let why = format!(
-        "matrix: PostgreSQL {version} not available ({var} has no {version}=…; \
-         `eval \"$(bash scripts/pg-matrix.sh)\"` installs it, tests/run.sh does)"
-    );
-    if std::env::var_os("CI").is_some() {
-        panic!("{why}");
-    }
-    eprintln!("skipped: {why}");
-    None
-}
-
 
 /// One way pg_dump writes the database.
 #[derive(Clone, Copy)]
@@ -268,10 +236,10 @@ fn reverse_gives_back(client: &Path, input: &Path, out: &Path, dir: &Path, plain
 /// Starts the server `version`, runs each `(client, cells)` against it, and
 /// fails listing every failing cell.
 fn matrix(version: &str, port: u16, runs: &[(&str, &[Cell])]) {
-    let Some(server_bin) = need("DUMPSED_MATRIX_SERVERS", version) else { return };
+    let Some(server_bin) = matrix_need("DUMPSED_MATRIX_SERVERS", version) else { return };
     let mut clients = Vec::new();
     for (client, cells) in runs {
-        let Some(bin) = need("DUMPSED_MATRIX_CLIENTS", client) else { return };
+        let Some(bin) = matrix_need("DUMPSED_MATRIX_CLIENTS", client) else { return };
         clients.push((client, bin, cells));
     }
     let server = Server::start(&server_bin, port);
