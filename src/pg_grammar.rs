@@ -43,6 +43,13 @@ pub(crate) fn quoted_keyword(name: &[u8], major: u32) -> bool {
     name.len() <= 32 && matches!(category(name, major), b'C' | b'T' | b'R')
 }
 
+/// The major version of a PostgreSQL version string (`18.1 (Debian …)`,
+/// `9.6.24`: 9 is enough to know it is before 18).
+pub fn major_version(v: &[u8]) -> Option<u32> {
+    let digits = v.iter().take_while(|b| b.is_ascii_digit()).count();
+    std::str::from_utf8(&v[..digits]).ok()?.parse().ok()
+}
+
 /// The major versions a dump says it comes from: `-- Dumped from database
 /// version …` and `-- Dumped by pg_dump version …` (`RestoreArchive` in
 /// `pg_backup_archiver.c`; an archive's header has both).
@@ -58,9 +65,9 @@ impl DumpVersions {
     /// Takes in a comment of the dump's header, if it names a version.
     pub fn note_comment(&mut self, text: &[u8]) {
         if let Some(v) = text.strip_prefix(b"-- Dumped from database version ") {
-            self.server = crate::pg_resolve::major_version(v);
+            self.server = major_version(v);
         } else if let Some(v) = text.strip_prefix(b"-- Dumped by pg_dump version ") {
-            self.pg_dump = crate::pg_resolve::major_version(v);
+            self.pg_dump = major_version(v);
         }
     }
 

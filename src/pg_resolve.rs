@@ -443,12 +443,6 @@ fn strings(v: &Value) -> Vec<Option<String>> {
         .unwrap_or_default()
 }
 
-/// The major version of a PostgreSQL version string (`18.1 (Debian …)`,
-/// `9.6.24`: 9 is enough to know it is before 18).
-pub fn major_version(v: &[u8]) -> Option<u32> {
-    let digits = v.iter().take_while(|b| b.is_ascii_digit()).count();
-    std::str::from_utf8(&v[..digits]).ok()?.parse().ok()
-}
 
 fn str_of<'v>(v: &'v Value, key: &str) -> &'v str {
     v.get(key).and_then(Value::as_str).unwrap_or("")
@@ -2089,9 +2083,9 @@ mod tests {
         let sql = "CREATE TABLE public.\"Mixed\" (id integer NOT NULL);";
         let r = resolve(&p, &mut facts, sql.as_bytes(), false, &[]).unwrap();
         assert!(r.reps.iter().any(|x| x.text == b"CONSTRAINT \"Mixed_id_not_null\" "), "{:?}", r.reps);
-        assert_eq!(major_version(b"18.1 (Debian 18.1-1)"), Some(18));
-        assert_eq!(major_version(b"9.6.24"), Some(9));
-        assert_eq!(major_version(b""), None);
+        assert_eq!(crate::pg_grammar::major_version(b"18.1 (Debian 18.1-1)"), Some(18));
+        assert_eq!(crate::pg_grammar::major_version(b"9.6.24"), Some(9));
+        assert_eq!(crate::pg_grammar::major_version(b""), None);
     }
 
     #[test]
