@@ -125,6 +125,10 @@ log "PostgreSQL test cluster: PGHOST=$PGHOST PGPORT=$PGPORT PGUSER=$PGUSER"
 
 pytest_status=0
 if [[ $run_pytest -eq 1 ]]; then
+    # --applied-from reads a dump with `dumpsed inspect --json`: the binary
+    # the cargo run below tests (the same release profile, so built once).
+    cargo build --release --bin dumpsed
+    export DUMPSED="${CARGO_TARGET_DIR:-$ROOT/target}/release/dumpsed"
     (cd "$ROOT/python" && PYTHONDONTWRITEBYTECODE=1 "$DJANGO_VENV/bin/python" -m pytest -q -p no:cacheprovider tests) || pytest_status=$?
     log "pytest python/tests: exit $pytest_status"
 fi

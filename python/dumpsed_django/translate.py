@@ -534,14 +534,21 @@ def main(argv=None):
         "migrations",
         nargs="*",
         metavar="APP.MIGRATION",
-        help="the migrations to translate; with --applied-from, the targets (APP, APP.MIGRATION; "
-        "default: every app's leaf, as `manage.py migrate`)",
+        help="the migrations to translate; with --applied-from, the targets (APP, APP.MIGRATION), each "
+        "planned as one `manage.py migrate APP [MIGRATION]` run, in the order given (default: one "
+        "`manage.py migrate`, every app's leaf)",
     )
     p.add_argument(
         "--applied-from",
         metavar="DUMP",
-        help="a dump (plain pg_dump or sqlite3 .dump; - for stdin): translate every migration its "
-        "django_migrations rows lack, up to the targets, in the order `migrate` applies them",
+        help="a dump (any form dumpsed reads: plain pg_dump, custom/directory/tar archive, sqlite3 "
+        ".dump, compressed; - for stdin): translate every migration its django_migrations rows lack, "
+        "up to the targets, in the order `migrate` applies them. Read with `dumpsed inspect --json`",
+    )
+    p.add_argument(
+        "--dumpsed",
+        metavar="PATH",
+        help="the dumpsed binary for --applied-from (default: $DUMPSED, else dumpsed on PATH)",
     )
     p.add_argument("--project", help="directory put first on sys.path (where manage.py is)")
     p.add_argument("--settings", help="settings module (default: $DJANGO_SETTINGS_MODULE)")
@@ -570,7 +577,7 @@ def main(argv=None):
         from .applied import DumpError, applied_from_dump, dump_loader, plan_from
 
         try:
-            loader = dump_loader(applied_from_dump(args.applied_from))
+            loader = dump_loader(applied_from_dump(args.applied_from, args.dumpsed))
         except (DumpError, OSError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
@@ -578,7 +585,7 @@ def main(argv=None):
         if not args.migrations:
             p.error("give APP.MIGRATION (one or more), or --applied-from DUMP")
         loader = MigrationLoader(None, ignore_no_migrations=True)
-    keys = []
+    keys, groups = [], []
     for spec in args.migrations:
         app, _, prefix = spec.partition(".")
         if not app or not (prefix or args.applied_from):
@@ -587,7 +594,8 @@ def main(argv=None):
             print(f"error: {spec}: app {app!r} has no migrations in this project", file=sys.stderr)
             return 2
         if not prefix:  # `migrate APP`: the app's leaf
-            keys += [k for k in loader.graph.leaf_nodes() if k[0] == app]
+            groups.append([k for k in loader.graph.leaf_nodes() if k[0] == app])
+            keys += groups[-1]
             continue
         try:
             mig = loader.get_migration_by_prefix(app, prefix)
@@ -595,11 +603,13 @@ def main(argv=None):
             print(f"error: {spec}: {e}", file=sys.stderr)
             return 2
         keys.append((mig.app_label, mig.name))
+        groups.append(keys[-1:])
     if args.applied_from:
         # What `migrate` would apply to the dump's database: its plan from
         # the dump's rows to the targets (every leaf by default).
         try:
-            keys = plan_from(loader, keys or loader.graph.leaf_nodes())
+            # one `migrate` per target given, in order; without: `migrate`
+            keys = plan_from(loader, groups or [loader.graph.leaf_nodes()])
         except DumpError as e:
             print(f"error: {args.applied_from}: {e}", file=sys.stderr)
             return 2
