@@ -90,7 +90,7 @@ class Emitter:
         # the models a RenameModel or a state-only operation touched
         self.origins = {}
         self.first_codenames = {}  # origin -> permission codenames then
-        self.renamed_models = set()  # origins renamed in the run
+        self.renamed_models = {}  # origins renamed in the run, in rule order (a dict: ordered)
         self.perm_changed = set()  # origins whose permissions changed
         # (line index of a django_model, its new app.Model) for permissions
         self.django_models = []
@@ -108,7 +108,7 @@ class Emitter:
         self.touch_model(old_key, apps)
         origin = self.origins.pop(old_key)
         self.origins[new_key] = origin
-        self.renamed_models.add(origin)
+        self.renamed_models.setdefault(origin, None)
 
     def refuse_table_rename_after_fk_rename(self, where, table, new_table):
         """A foreign key's RenameField re-creates its constraint under a name
@@ -450,7 +450,7 @@ def permission_rules(out, final_apps):
 
     final_of = {origin: now for now, origin in out.origins.items()}
     entries, needed = {}, False
-    for origin in out.renamed_models | out.perm_changed:
+    for origin in out.renamed_models.keys() | out.perm_changed:
         key = final_of[origin]
         model = final_apps.get_model(*key)
         perms = permissions_of(model)
@@ -461,6 +461,17 @@ def permission_rules(out, final_apps):
         else:
             needed = True
         entries[key] = (model, perms)
+    # dumpsed adds the defaults in the order of its [[django_model]] rules;
+    # post_migrate in its own order: listed when they differ (two renames
+    # in apps or models the other way round), or the ids differ.
+    post_migrate_order = [
+        (config.label, model._meta.model_name)
+        for config in global_apps.get_app_configs()
+        if config.label in final_apps.app_configs
+        for model in final_apps.get_app_config(config.label).get_models()
+    ]
+    renamed = [final_of[o] for o in out.renamed_models]
+    needed |= renamed != [k for k in post_migrate_order if k in renamed]
     if not needed:
         return []
     lines = []
