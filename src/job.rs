@@ -14,6 +14,7 @@ use crate::observe::Observer;
 use crate::pipeline::{self, OutputCompression, PipelineConfig};
 use crate::plan::Plan;
 use crate::reader::{Reader, ReaderConfig};
+pub use crate::rewrite::MigrationRow;
 use crate::rules::Rules;
 
 /// The dump format, as chosen on the command line.
@@ -120,6 +121,10 @@ pub struct Summary {
     /// Tables whose values are rewritten and that have UPDATE triggers: a
     /// live `UPDATE` fires them, the offline rewrite does not. One line each.
     pub trigger_warnings: Vec<String>,
+    /// With `report`: the rows of Django's `django_migrations` table in
+    /// input order; `None` when the dump has no such table (not a Django
+    /// database), `Some(empty)` when it has one without rows.
+    pub django_migrations: Option<Vec<MigrationRow>>,
 }
 
 /// What one value rule did.
@@ -473,6 +478,10 @@ fn rewrite_job(
         )));
     }
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let has_migrations = outcome
+        .tables
+        .iter()
+        .any(|(_, t)| crate::ident::same_name(dialect, t, b"django_migrations"));
     Ok(Summary {
         dialect,
         compression: input.compression,
@@ -530,5 +539,6 @@ fn rewrite_job(
             .collect(),
         problems,
         check_incomplete,
+        django_migrations: (options.report && has_migrations).then_some(counts.django_migrations),
     })
 }

@@ -40,6 +40,9 @@ pub struct Counts {
     pub left_alone: BTreeMap<String, u64>,
     /// With `plan.report`: rows and bytes of data per table.
     pub tables: BTreeMap<Vec<u8>, TableStats>,
+    /// With `plan.report`: the rows of Django's `django_migrations` table,
+    /// in input order (see [`MigrationRow`]).
+    pub django_migrations: Vec<MigrationRow>,
     /// With `plan.log_changes`: every value rewritten.
     pub changes: Vec<Change>,
     /// Final values that may collide in a unique column (see `checks`).
@@ -53,6 +56,40 @@ pub struct Counts {
     /// Values longer than their column's `varchar(N)` after the rewrite,
     /// per value rule.
     pub too_long: Vec<Irreversible>,
+}
+
+/// One row of Django's `django_migrations` (`django/db/migrations/recorder.py`:
+/// `app`, `name`, `applied`), decoded from the dump; `None` is NULL.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MigrationRow {
+    pub app: Option<Vec<u8>>,
+    pub name: Option<Vec<u8>>,
+    pub applied: Option<Vec<u8>>,
+}
+
+/// Where `app`, `name` and `applied` are among the columns of `edits`'
+/// table, when it is `django_migrations` and the report is on; `None`
+/// otherwise (every other table, or columns not known).
+fn migration_columns(plan: &Plan, edits: &ColumnEdits) -> Option<[Option<usize>; 3]> {
+    if !plan.report || !ident::same_name(plan.dialect, &edits.table, b"django_migrations") {
+        return None;
+    }
+    let at = |c: &[u8]| edits.columns.iter().position(|n| ident::same_name(plan.dialect, n, c));
+    let cols = [at(b"app"), at(b"name"), at(b"applied")];
+    cols[0].and(cols[1]).map(|_| cols)
+}
+
+impl MigrationRow {
+    /// Sets field `col` (of the table's columns `cols`) to `value`.
+    fn set(&mut self, cols: &[Option<usize>; 3], col: usize, value: Option<Vec<u8>>) {
+        let slot = match cols.iter().position(|&c| c == Some(col)) {
+            Some(0) => &mut self.app,
+            Some(1) => &mut self.name,
+            Some(2) => &mut self.applied,
+            _ => return,
+        };
+        *slot = value;
+    }
 }
 
 /// Size of one table's data.
@@ -163,6 +200,7 @@ impl Counts {
             t.rows += v.rows;
             t.bytes += v.bytes;
         }
+        self.django_migrations.extend(other.django_migrations.iter().cloned());
     }
 }
 
@@ -790,6 +828,7 @@ fn copy_rows(
         true => usize::MAX,
         false => edits.edits.iter().map(|&(col, _)| col + 1).max().unwrap_or(0),
     };
+    let capture = migration_columns(plan, edits);
     let mut rows = copy_text::RowSplitter::new(data, start, end);
     while let Some((row_start, nl)) = rows.next_row_keeping(&mut fields, keep) {
         let row = &data[row_start..nl];
@@ -797,6 +836,16 @@ fn copy_rows(
             return Err(misframed(row_start, &edits.table, rows.fields(), edits.ncols));
         }
         emit.out.counts.rows_examined += 1;
+        if let Some(cols) = &capture {
+            let mut m = MigrationRow::default();
+            for col in cols.iter().flatten() {
+                let (fs, fe) = fields[*col];
+                let v = copy_text::decode(&row[fs..fe], &mut value)
+                    .map_err(|e| LocalError::new(row_start + fs + e.at, e.msg))?;
+                m.set(cols, *col, v.map(<[u8]>::to_vec));
+            }
+            emit.out.counts.django_migrations.push(m);
+        }
         if plan.report {
             for (col, &(fs, fe)) in fields.iter().enumerate() {
                 if edits.of(col).is_none() && mentions_rules(plan, &row[fs..fe]) {
@@ -849,7 +898,9 @@ fn insert_values(
             .counts
             .mention(format!("data in {}", String::from_utf8_lossy(&edits.table)));
     }
-    if let Some(found) = quick_values(d, escapes, text, edits) {
+    // django_migrations' rows are read whole, by the lexer (a few hundred).
+    let quick = migration_columns(plan, edits).is_none();
+    if let Some(found) = quick.then(|| quick_values(d, escapes, text, edits)).flatten() {
         emit.out.counts.rows_examined += found.rows;
         if plan.report {
             emit.out.counts.tables.entry(edits.table.clone()).or_default().rows += found.rows;
@@ -890,6 +941,9 @@ fn insert_values_lexed(
     let mut edit = None;
     let mut value: Vec<Token> = Vec::new();
     let table = || String::from_utf8_lossy(&edits.table).into_owned();
+    let capture = migration_columns(plan, edits);
+    let captured = |col: usize| capture.as_ref().is_some_and(|c| c.contains(&Some(col)));
+    let mut row = MigrationRow::default();
     for tok in Tokens::with_escapes(d, escapes, text) {
         let t = tok.map_err(|(at, msg)| LocalError::new(start + at, msg))?;
         match t.kind {
@@ -898,6 +952,9 @@ fn insert_values_lexed(
                 let c = text[t.start];
                 let ends_value = depth == 1 && (c == b',' || c == b')');
                 if ends_value {
+                    if let (Some(cols), true) = (&capture, captured(col)) {
+                        row.set(cols, col, literal_value(plan, text, start, &value, escapes)?);
+                    }
                     if let Some(e) = edit {
                         edit_value(
                             plan,
@@ -913,6 +970,9 @@ fn insert_values_lexed(
                     }
                     if c == b')' {
                         depth = 0;
+                        if capture.is_some() {
+                            emit.out.counts.django_migrations.push(std::mem::take(&mut row));
+                        }
                         emit.out.counts.rows_examined += 1;
                         if plan.report {
                             emit.out
@@ -957,7 +1017,7 @@ fn insert_values_lexed(
             }
             _ => {}
         }
-        if depth >= 1 && edit.is_some() {
+        if depth >= 1 && (edit.is_some() || captured(col)) {
             value.push(t);
         }
     }
@@ -1032,6 +1092,22 @@ fn values_among(edits: &ColumnEdits, mut next: impl FnMut() -> Quick) -> Result<
             Quick::End => return Ok((depth == 0).then_some(out)),
             Quick::Bail => return Err(Bailed),
         }
+    }
+}
+
+/// The text of one value of an INSERT (given by its significant tokens),
+/// decoded as [`edit_value`] decodes it; `None` for NULL or a value that
+/// is not text.
+fn literal_value(plan: &Plan, text: &[u8], base: usize, toks: &[Token], escapes: bool) -> Result<Option<Vec<u8>>, LocalError> {
+    let Some(first) = toks.first() else {
+        return Err(LocalError::new(base, "empty value in row"));
+    };
+    match plan.dialect {
+        Dialect::Postgres if first.kind != TokenKind::Str => Ok(None),
+        Dialect::Postgres => postgres::decode_literal(&text[first.start..first.end], escapes)
+            .map(Some)
+            .map_err(|m| LocalError::new(base + first.start, m)),
+        Dialect::Sqlite => sqlite::eval_text(text, toks).map_err(|m| LocalError::new(base + first.start, m)),
     }
 }
 

@@ -90,7 +90,7 @@ class Emitter:
         # the models a RenameModel or a state-only operation touched
         self.origins = {}
         self.first_codenames = {}  # origin -> permission codenames then
-        self.renamed_models = set()  # origins renamed in the run
+        self.renamed_models = {}  # origins renamed in the run, in rule order (a dict: ordered)
         self.perm_changed = set()  # origins whose permissions changed
         # (line index of a django_model, its new app.Model) for permissions
         self.django_models = []
@@ -108,7 +108,7 @@ class Emitter:
         self.touch_model(old_key, apps)
         origin = self.origins.pop(old_key)
         self.origins[new_key] = origin
-        self.renamed_models.add(origin)
+        self.renamed_models.setdefault(origin, None)
 
     def refuse_table_rename_after_fk_rename(self, where, table, new_table):
         """A foreign key's RenameField re-creates its constraint under a name
@@ -450,7 +450,7 @@ def permission_rules(out, final_apps):
 
     final_of = {origin: now for now, origin in out.origins.items()}
     entries, needed = {}, False
-    for origin in out.renamed_models | out.perm_changed:
+    for origin in out.renamed_models.keys() | out.perm_changed:
         key = final_of[origin]
         model = final_apps.get_model(*key)
         perms = permissions_of(model)
@@ -461,6 +461,17 @@ def permission_rules(out, final_apps):
         else:
             needed = True
         entries[key] = (model, perms)
+    # dumpsed adds the defaults in the order of its [[django_model]] rules;
+    # post_migrate in its own order: listed when they differ (two renames
+    # in apps or models the other way round), or the ids differ.
+    post_migrate_order = [
+        (config.label, model._meta.model_name)
+        for config in global_apps.get_app_configs()
+        if config.label in final_apps.app_configs
+        for model in final_apps.get_app_config(config.label).get_models()
+    ]
+    renamed = [final_of[o] for o in out.renamed_models]
+    needed |= renamed != [k for k in post_migrate_order if k in renamed]
     if not needed:
         return []
     lines = []
@@ -534,14 +545,21 @@ def main(argv=None):
         "migrations",
         nargs="*",
         metavar="APP.MIGRATION",
-        help="the migrations to translate; with --applied-from, the targets (APP, APP.MIGRATION; "
-        "default: every app's leaf, as `manage.py migrate`)",
+        help="the migrations to translate; with --applied-from, the targets (APP, APP.MIGRATION), each "
+        "planned as one `manage.py migrate APP [MIGRATION]` run, in the order given (default: one "
+        "`manage.py migrate`, every app's leaf)",
     )
     p.add_argument(
         "--applied-from",
         metavar="DUMP",
-        help="a dump (plain pg_dump or sqlite3 .dump; - for stdin): translate every migration its "
-        "django_migrations rows lack, up to the targets, in the order `migrate` applies them",
+        help="a dump (any form dumpsed reads: plain pg_dump, custom/directory/tar archive, sqlite3 "
+        ".dump, compressed; - for stdin): translate every migration its django_migrations rows lack, "
+        "up to the targets, in the order `migrate` applies them. Read with `dumpsed inspect --json`",
+    )
+    p.add_argument(
+        "--dumpsed",
+        metavar="PATH",
+        help="the dumpsed binary for --applied-from (default: $DUMPSED, else dumpsed on PATH)",
     )
     p.add_argument("--project", help="directory put first on sys.path (where manage.py is)")
     p.add_argument("--settings", help="settings module (default: $DJANGO_SETTINGS_MODULE)")
@@ -570,7 +588,7 @@ def main(argv=None):
         from .applied import DumpError, applied_from_dump, dump_loader, plan_from
 
         try:
-            loader = dump_loader(applied_from_dump(args.applied_from))
+            loader = dump_loader(applied_from_dump(args.applied_from, args.dumpsed))
         except (DumpError, OSError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
@@ -578,7 +596,7 @@ def main(argv=None):
         if not args.migrations:
             p.error("give APP.MIGRATION (one or more), or --applied-from DUMP")
         loader = MigrationLoader(None, ignore_no_migrations=True)
-    keys = []
+    keys, groups = [], []
     for spec in args.migrations:
         app, _, prefix = spec.partition(".")
         if not app or not (prefix or args.applied_from):
@@ -587,7 +605,8 @@ def main(argv=None):
             print(f"error: {spec}: app {app!r} has no migrations in this project", file=sys.stderr)
             return 2
         if not prefix:  # `migrate APP`: the app's leaf
-            keys += [k for k in loader.graph.leaf_nodes() if k[0] == app]
+            groups.append([k for k in loader.graph.leaf_nodes() if k[0] == app])
+            keys += groups[-1]
             continue
         try:
             mig = loader.get_migration_by_prefix(app, prefix)
@@ -595,11 +614,13 @@ def main(argv=None):
             print(f"error: {spec}: {e}", file=sys.stderr)
             return 2
         keys.append((mig.app_label, mig.name))
+        groups.append(keys[-1:])
     if args.applied_from:
         # What `migrate` would apply to the dump's database: its plan from
         # the dump's rows to the targets (every leaf by default).
         try:
-            keys = plan_from(loader, keys or loader.graph.leaf_nodes())
+            # one `migrate` per target given, in order; without: `migrate`
+            keys = plan_from(loader, groups or [loader.graph.leaf_nodes()])
         except DumpError as e:
             print(f"error: {args.applied_from}: {e}", file=sys.stderr)
             return 2

@@ -258,6 +258,11 @@ impl<'r> PlainEdit<'r> {
             add(&mut m.renamed_in, &s.renamed_in);
             add(&mut m.left_alone, &s.left_alone);
             m.tables.extend(s.tables);
+            // The table's rows are in its one data entry; the TOC job and
+            // the data jobs' prologues see its CREATE TABLE.
+            if let Some(rows) = s.django_migrations {
+                m.django_migrations.get_or_insert_with(Vec::new).extend(rows);
+            }
             m.problems.extend(s.problems);
             m.check_incomplete |= s.check_incomplete;
         }

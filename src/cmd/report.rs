@@ -88,6 +88,12 @@ fn report(s: &Summary, archive: Option<&archive::Stats>, as_json: bool) {
                 "irreversible_examples": w.irreversible_examples,
             })).collect::<Vec<_>>(),
             "left_alone": s.left_alone.iter().map(|(k, c)| json!({"where": k, "count": c})).collect::<Vec<_>>(),
+            // Django's applied migrations, for dumpsed-django --applied-from;
+            // null: the dump has no django_migrations table.
+            "django_migrations": s.django_migrations.as_ref().map(|rows| rows.iter().map(|r| {
+                let text = |v: &Option<Vec<u8>>| v.as_deref().map(|b| String::from_utf8_lossy(b).into_owned());
+                json!({"app": text(&r.app), "name": text(&r.name), "applied": text(&r.applied)})
+            }).collect::<Vec<_>>()),
         });
         let v = match (archive, v) {
             (Some(a), serde_json::Value::Object(mut m)) => {

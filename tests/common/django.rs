@@ -29,6 +29,8 @@ pub fn helper_for(
         .args(["--settings", settings])
         .args(migrations)
         .env("PYTHONPATH", root().join("python"))
+        // --applied-from reads the dump with this run's dumpsed
+        .env("DUMPSED", env!("CARGO_BIN_EXE_dumpsed"))
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .env_remove("DJANGO_SETTINGS_MODULE"));
     (
@@ -107,6 +109,24 @@ pub fn normalized_pg(dump: &[u8]) -> String {
         }
     }
     out.join("\n")
+}
+
+/// A `.dump` with lines sorted and `django_migrations.applied` masked.
+pub fn normalized_sqlite(d: &[u8]) -> String {
+    let mut lines: Vec<String> = String::from_utf8_lossy(d)
+        .lines()
+        .map(
+            |l| match l.strip_prefix("INSERT INTO django_migrations VALUES(") {
+                Some(rest) => format!(
+                    "INSERT INTO django_migrations VALUES({}<applied>",
+                    &rest[..rest.rfind(",'").map_or(0, |i| i + 1)]
+                ),
+                None => l.to_string(),
+            },
+        )
+        .collect();
+    lines.sort();
+    lines.join("\n")
 }
 
 pub fn django_python() -> String {
