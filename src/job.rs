@@ -120,6 +120,9 @@ pub struct Summary {
     /// Tables whose values are rewritten and that have UPDATE triggers: a
     /// live `UPDATE` fires them, the offline rewrite does not. One line each.
     pub trigger_warnings: Vec<String>,
+    /// Other things the user should know: pg 18 statistics of a column
+    /// whose values are rewritten, dropped. One line each.
+    pub warnings: Vec<String>,
 }
 
 /// What one value rule did.
@@ -456,6 +459,7 @@ fn rewrite_job(
     let missing = missing_tables(&plan, rules, &outcome.tables);
     let outcome_versions = outcome.versions.clone();
     let outcome_triggers = outcome.triggers.clone();
+    let outcome_warnings = outcome.warnings.clone();
     if !missing.is_empty() && !options.allow_missing {
         return Err(Error::Rule(format!(
             "{}\n(no output file was written — on stdout the output is already out: discard it; --allow-missing turns this into a warning)",
@@ -519,6 +523,7 @@ fn rewrite_job(
         allow_truncated: options.allow_truncated,
         versions: outcome_versions,
         trigger_warnings: update_trigger_warnings(&plan, &outcome_triggers),
+        warnings: outcome_warnings,
         triggers: outcome_triggers
             .iter()
             .map(|t| (text(&t.table), text(&t.name), t.events.join(" ")))
