@@ -42,7 +42,8 @@ if [[ ! -s "$ARCHIVE" ]]; then
     [[ -s "$SQL" ]] || python3 "$ROOT/benches/gen_dump.py" --format pg --size-mib "$SIZE" --out "$SQL" -q
     started=0
     if ! bash "$ROOT/scripts/pg-cluster.sh" status >/dev/null 2>&1; then started=1; fi
-    eval "$(bash "$ROOT/scripts/pg-cluster.sh" start)"
+    cluster_env="$(bash "$ROOT/scripts/pg-cluster.sh" start)"
+    eval "$cluster_env"
     [[ $started -eq 1 ]] && trap 'bash "$ROOT/scripts/pg-cluster.sh" stop' EXIT
     for db in bench_guide bench_guide_django; do
         psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
