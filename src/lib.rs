@@ -61,6 +61,7 @@ mod job;
 mod lexer;
 #[allow(missing_docs)] // internal, reached through `internals`
 mod output;
+mod pg_grammar;
 mod pg_keywords;
 mod pg_predata;
 #[allow(missing_docs)] // internal, reached through `internals`
@@ -149,6 +150,10 @@ pub mod internals {
     #[allow(missing_docs)]
     pub mod output {
         pub use crate::output::*;
+    }
+    #[allow(missing_docs)]
+    pub mod pg_grammar {
+        pub use crate::pg_grammar::*;
     }
     #[allow(missing_docs)]
     pub mod pg_resolve {

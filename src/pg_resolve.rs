@@ -33,6 +33,7 @@ use pg_query::protobuf::Token;
 use serde_json::Value;
 
 use crate::ident;
+use crate::pg_grammar::{DumpVersions, Relexed};
 use crate::plan::Plan;
 
 /// Bytes `start..end` of the statement become `text`.
@@ -80,22 +81,20 @@ pub struct Facts {
     /// materialized views, foreign tables, sequences), for the reader to
     /// take: `ALTER TABLE … RENAME` renames any of them.
     pub created: Vec<(Vec<u8>, Vec<u8>)>,
-    /// Major version of the server dumped (`-- Dumped from database
-    /// version …`, the archive header's): from 18 on, NOT NULL constraints
-    /// have names.
-    pub server_major: Option<u32>,
+    /// Versions of the server dumped and of pg_dump (`-- Dumped from
+    /// database version …`, `-- Dumped by pg_dump version …`, the archive
+    /// header's): the grammar and keywords the dump is read and written
+    /// with; from server 18 on, NOT NULL constraints have names.
+    pub versions: DumpVersions,
 }
 
 /// The parents a `CREATE TABLE` statement names (`INHERITS (…)`,
-/// `PARTITION OF …`), in order, as `(schema, name)`; none when the parser
-/// rejects it (it is decided, and reported, in its turn).
-pub fn inherits_from(stmt: &[u8], escapes: bool) -> Vec<(Vec<u8>, Vec<u8>)> {
+/// `PARTITION OF …`), in order, as `(schema, name)`, read with PostgreSQL
+/// `grammar`'s grammar; none when the parser rejects it (it is decided,
+/// and reported, in its turn).
+pub fn inherits_from(stmt: &[u8], escapes: bool, grammar: u32) -> Vec<(Vec<u8>, Vec<u8>)> {
     let Ok(sql) = std::str::from_utf8(stmt) else { return Vec::new() };
-    let mut opts = pg_query::ParserOptions::DEFAULT;
-    if escapes {
-        opts |= pg_query::ParserOptions::DISABLE_STANDARD_CONFORMING_STRINGS;
-    }
-    let Ok(tree) = pg_query::parse(sql, opts) else { return Vec::new() };
+    let Ok((tree, _)) = parse_as(sql, grammar, escapes) else { return Vec::new() };
     let mut out = Vec::new();
     for raw in &tree.protobuf.stmts {
         let Some(pg_query::NodeEnum::CreateStmt(cs)) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else {
@@ -108,6 +107,19 @@ pub fn inherits_from(stmt: &[u8], escapes: bool) -> Vec<(Vec<u8>, Vec<u8>)> {
         }
     }
     out
+}
+
+/// Parses `sql` as PostgreSQL `grammar`'s parser reads it: with the words
+/// that are keywords only in newer versions quoted (`pg_grammar::for_parser`);
+/// the re-lexing, if any, maps offsets back.
+fn parse_as(sql: &str, grammar: u32, escapes: bool) -> Result<(pg_query::ParseResult, Option<Relexed>), pg_query::Error> {
+    let mut opts = pg_query::ParserOptions::DEFAULT;
+    if escapes {
+        opts |= pg_query::ParserOptions::DISABLE_STANDARD_CONFORMING_STRINGS;
+    }
+    let relexed = crate::pg_grammar::for_parser(sql, grammar, escapes);
+    let text = relexed.as_ref().map_or(sql, |r| r.text.as_str());
+    Ok((pg_query::parse(text, opts)?, relexed))
 }
 
 /// `(schema, name)` of a relation, unqualified ones in `public`.
@@ -149,14 +161,10 @@ impl Facts {
     /// that depends on the partition get the parent's column renames, as
     /// a live `ALTER TABLE parent RENAME COLUMN` gives them. A statement the
     /// parser rejects teaches nothing here: it is decided (and reported) in
-    /// its turn.
-    pub fn note_predata(&mut self, stmt: &[u8], escapes: bool) {
+    /// its turn. `grammar`: the PostgreSQL major version it is read as.
+    pub fn note_predata(&mut self, stmt: &[u8], escapes: bool, grammar: u32) {
         let Ok(sql) = std::str::from_utf8(stmt) else { return };
-        let mut opts = pg_query::ParserOptions::DEFAULT;
-        if escapes {
-            opts |= pg_query::ParserOptions::DISABLE_STANDARD_CONFORMING_STRINGS;
-        }
-        let Ok(tree) = pg_query::parse(sql, opts) else { return };
+        let Ok((tree, _)) = parse_as(sql, grammar, escapes) else { return };
         for raw in &tree.protobuf.stmts {
             let Some(pg_query::NodeEnum::AlterTableStmt(at)) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else {
                 continue;
@@ -272,23 +280,31 @@ pub fn resolve(
             &owned
         }
     };
-    let mut opts = pg_query::ParserOptions::DEFAULT;
-    if escapes {
-        opts |= pg_query::ParserOptions::DISABLE_STANDARD_CONFORMING_STRINGS;
-    }
-    let tree = pg_query::parse(sql, opts).map_err(|e| ResolveError::Parse(parse_message(e)))?;
+    // A dump of an older version is read with that version's grammar: its
+    // words that are keywords only later are parsed as the identifiers they
+    // were, and every offset is put back on the statement's own bytes.
+    let (tree, relexed) =
+        parse_as(sql, facts.versions.grammar(), escapes).map_err(|e| ResolveError::Parse(parse_message(e)))?;
+    let sql = relexed.as_ref().map_or(sql, |r| r.text.as_str());
     // pg_query's scanner has no standard_conforming_strings switch: with it
     // off, scan a copy in which each `\'` inside a plain string is `''`
     // (same length, same token boundaries under the default setting).
     let scan_copy;
-    let scan_text: &str = if escapes && stmt.contains(&b'\\') {
+    let scan_text: &str = if escapes && sql.contains('\\') {
         scan_copy = conforming_copy(sql);
         &scan_copy
     } else {
         sql
     };
-    let (toks, comments) = scan(scan_text).map_err(ResolveError::Parse)?;
-    let json = serde_json::to_value(&tree.protobuf).map_err(|e| ResolveError::Parse(e.to_string()))?;
+    let (mut toks, mut comments) = scan(scan_text).map_err(ResolveError::Parse)?;
+    let mut json = serde_json::to_value(&tree.protobuf).map_err(|e| ResolveError::Parse(e.to_string()))?;
+    if let Some(r) = &relexed {
+        for t in toks.iter_mut().chain(comments.iter_mut()) {
+            t.start = r.original(t.start);
+            t.end = r.original(t.end);
+        }
+        r.map_locations(&mut json);
+    }
     let mut r = Resolver {
         plan,
         facts,
@@ -444,12 +460,6 @@ fn strings(v: &Value) -> Vec<Option<String>> {
         .unwrap_or_default()
 }
 
-/// The major version of a PostgreSQL version string (`18.1 (Debian …)`,
-/// `9.6.24`: 9 is enough to know it is before 18).
-pub fn major_version(v: &[u8]) -> Option<u32> {
-    let digits = v.iter().take_while(|b| b.is_ascii_digit()).count();
-    std::str::from_utf8(&v[..digits]).ok()?.parse().ok()
-}
 
 fn str_of<'v>(v: &'v Value, key: &str) -> &'v str {
     v.get(key).and_then(Value::as_str).unwrap_or("")
@@ -550,7 +560,7 @@ impl Resolver<'_> {
             return;
         };
         let mut text = Vec::with_capacity(new.len() + 2);
-        ident::push_pg(new, &mut text);
+        ident::push_pg(new, self.facts.versions.quoting(), &mut text);
         self.out.push(Replacement {
             start: t.start,
             end: t.end,
@@ -1062,7 +1072,7 @@ impl Resolver<'_> {
                         .map(|t| t.end);
                     if let (Some(old), Some(end)) = (old, end) {
                         let mut text = b" AS ".to_vec();
-                        ident::push_pg(old.as_bytes(), &mut text);
+                        ident::push_pg(old.as_bytes(), self.facts.versions.quoting(), &mut text);
                         self.out.push(Replacement {
                             start: end,
                             end,
@@ -1256,7 +1266,7 @@ impl Resolver<'_> {
     /// dropped (a `--reverse` run gives back the bare form) — as pg_dump
     /// dumps the live result.
     fn keep_not_null_names(&mut self, v: &Value, me: &(String, String)) {
-        if self.facts.server_major.is_none_or(|m| m < 18) {
+        if self.facts.versions.server.is_none_or(|m| m < 18) {
             return;
         }
         let table_rule = self.table_rule(Some(&me.0), &me.1);
@@ -1296,7 +1306,7 @@ impl Resolver<'_> {
                 if name.is_empty() {
                     let Some(t) = self.toks.get(i).copied() else { continue };
                     let mut text = b"CONSTRAINT ".to_vec();
-                    ident::push_pg(format!("{}_{col}_not_null", me.1).as_bytes(), &mut text);
+                    ident::push_pg(format!("{}_{col}_not_null", me.1).as_bytes(), self.facts.versions.quoting(), &mut text);
                     text.push(b' ');
                     self.out.push(Replacement { start: t.start, end: t.start, text, rule: None });
                 } else if name == format!("{new_table}_{new_col}_not_null") {
@@ -1838,7 +1848,7 @@ impl Resolver<'_> {
             value.extend_from_slice(raw);
             value.push(b'.');
         }
-        ident::push_pg(&self.plan.renames[rule].new, &mut value);
+        ident::push_pg(&self.plan.renames[rule].new, self.facts.versions.quoting(), &mut value);
         self.push_literal(tok, &value, Some(rule));
     }
 
@@ -1898,12 +1908,12 @@ impl Resolver<'_> {
 /// tags (`f(public.item, integer)`, or with argument names), by parsing it
 /// as the argument list of a `CREATE FUNCTION`. Offsets are relative to
 /// `args`.
-pub fn rename_in_arguments(plan: &Plan, args: &[u8]) -> Vec<Replacement> {
+pub fn rename_in_arguments(plan: &Plan, args: &[u8], versions: DumpVersions) -> Vec<Replacement> {
     const HEAD: &[u8] = b"CREATE FUNCTION f(";
     let mut stmt = HEAD.to_vec();
     stmt.extend_from_slice(args);
     stmt.extend_from_slice(b") RETURNS void LANGUAGE sql AS ''");
-    let mut facts = Facts::default();
+    let mut facts = Facts { versions, ..Facts::default() };
     let Ok(r) = resolve(plan, &mut facts, &stmt, false, &[]) else {
         return Vec::new(); // not an argument list after all: leave the tag
     };
@@ -1923,8 +1933,8 @@ pub fn rename_in_arguments(plan: &Plan, args: &[u8]) -> Vec<Replacement> {
 /// `regclassout` prints `schema.name` with `quote_identifier` parts, and
 /// bare `name` only for relations visible in the search path (pg_dump's is
 /// empty, so its data is always qualified; bare names are taken to be in
-/// the default schema).
-pub fn rename_regclass_text(plan: &Plan, value: &[u8]) -> Option<(Vec<u8>, Vec<usize>)> {
+/// the default schema). New names are quoted for server `major`'s keywords.
+pub fn rename_regclass_text(plan: &Plan, value: &[u8], major: u32) -> Option<(Vec<u8>, Vec<usize>)> {
     let one = |v: &[u8]| -> Option<(Vec<u8>, usize)> {
         let parts = split_qualified(v)?;
         let (schema_raw, schema, name) = match parts.as_slice() {
@@ -1941,7 +1951,7 @@ pub fn rename_regclass_text(plan: &Plan, value: &[u8]) -> Option<(Vec<u8>, Vec<u
             out.extend_from_slice(&sr);
             out.push(b'.');
         }
-        ident::push_pg(&plan.renames[i].new, &mut out);
+        ident::push_pg(&plan.renames[i].new, major, &mut out);
         Some((out, i))
     };
     if let Some(inner) = value.strip_prefix(b"{").and_then(|v| v.strip_suffix(b"}")) {
@@ -2067,7 +2077,7 @@ mod tests {
     fn pg18_not_null_constraints_keep_their_names() {
         let p = plan(&["t=u"], &["public.o.a=b"]);
         let run = |major: Option<u32>, sql: &str| {
-            let mut facts = Facts { server_major: major, ..Facts::default() };
+            let mut facts = Facts { versions: DumpVersions { server: major, pg_dump: None }, ..Facts::default() };
             let r = resolve(&p, &mut facts, sql.as_bytes(), false, &[]).unwrap();
             let mut out = sql.as_bytes().to_vec();
             for x in r.reps.iter().rev() {
@@ -2083,7 +2093,7 @@ mod tests {
         assert_eq!(run(Some(17), t), t.replace("public.t", "public.u"));
         // Back (a --reverse run): the name that is the default again goes.
         let back = plan(&["u=t"], &[]);
-        let mut facts = Facts { server_major: Some(18), ..Facts::default() };
+        let mut facts = Facts { versions: DumpVersions { server: Some(18), pg_dump: None }, ..Facts::default() };
         let sql = "CREATE TABLE public.u (\n    id bigint CONSTRAINT t_id_not_null NOT NULL,\n    n text CONSTRAINT keep NOT NULL\n);";
         let r = resolve(&back, &mut facts, sql.as_bytes(), false, &[]).unwrap();
         let mut out = sql.as_bytes().to_vec();
@@ -2101,13 +2111,13 @@ mod tests {
         );
         // Quoted as pg_dump's fmtId quotes.
         let p = plan(&["Mixed=x"], &[]);
-        let mut facts = Facts { server_major: Some(18), ..Facts::default() };
+        let mut facts = Facts { versions: DumpVersions { server: Some(18), pg_dump: None }, ..Facts::default() };
         let sql = "CREATE TABLE public.\"Mixed\" (id integer NOT NULL);";
         let r = resolve(&p, &mut facts, sql.as_bytes(), false, &[]).unwrap();
         assert!(r.reps.iter().any(|x| x.text == b"CONSTRAINT \"Mixed_id_not_null\" "), "{:?}", r.reps);
-        assert_eq!(major_version(b"18.1 (Debian 18.1-1)"), Some(18));
-        assert_eq!(major_version(b"9.6.24"), Some(9));
-        assert_eq!(major_version(b""), None);
+        assert_eq!(crate::pg_grammar::major_version(b"18.1 (Debian 18.1-1)"), Some(18));
+        assert_eq!(crate::pg_grammar::major_version(b"9.6.24"), Some(9));
+        assert_eq!(crate::pg_grammar::major_version(b""), None);
     }
 
     #[test]
@@ -2202,10 +2212,10 @@ mod tests {
             "CREATE TABLE public.x (k regclass DEFAULT 'public.goods'::regclass, r public.goods[], s public.items);"
         );
         assert_eq!(
-            rename_regclass_text(&p, b"{public.item,public.other}").map(|x| x.0),
+            rename_regclass_text(&p, b"{public.item,public.other}", 18).map(|x| x.0),
             Some(b"{public.goods,public.other}".to_vec())
         );
-        assert_eq!(rename_regclass_text(&p, b"other.item"), None);
+        assert_eq!(rename_regclass_text(&p, b"other.item", 18), None);
     }
 
     #[test]

@@ -33,8 +33,9 @@ pub enum Edit {
     /// The value is a table name (SQLite's `sqlite_sequence.name`): rename it.
     TableName,
     /// A PostgreSQL `regclass` (or `regclass[]`) column: its text is a
-    /// relation name as `regclassout` prints it, which a live rename changes.
-    Regclass,
+    /// relation name as `regclassout` prints it, which a live rename changes;
+    /// names are quoted for the keywords of the server version given.
+    Regclass(u32),
 }
 
 /// The edits that apply to rows of one table.
@@ -498,7 +499,7 @@ impl<R: Read> Reader<R> {
         let mut scan = crate::pg_predata::PreData::default();
         loop {
             let facts = &mut self.facts;
-            let progress = scan.scan(&self.buf, self.eof, |stmt, escapes| facts.note_predata(stmt, escapes));
+            let progress = scan.scan(&self.buf, self.eof, |stmt, escapes, grammar| facts.note_predata(stmt, escapes, grammar));
             if progress == crate::pg_predata::Progress::Done || self.buf.len() > limit {
                 return Ok(());
             }
@@ -656,9 +657,7 @@ impl<R: Read> Reader<R> {
                         if let Some(v) = text.strip_prefix(prefix) {
                             let v = String::from_utf8_lossy(v.trim_ascii_end()).into_owned();
                             let what = if prefix.starts_with(b"-- Dumped from") { "server" } else { "pg_dump" };
-                            if what == "server" {
-                                self.facts.server_major = crate::pg_resolve::major_version(v.as_bytes());
-                            }
+                            self.facts.versions.note_comment(text);
                             let entry = format!("{what} {v}");
                             self.versions = Some(match self.versions.take() {
                                 Some(prev) => format!("{prev}, {entry}"),
@@ -800,7 +799,7 @@ impl<R: Read> Reader<R> {
         if self.plan.dialect == Dialect::Postgres {
             let extra_names: &[(Vec<u8>, Vec<u8>)] = extra.as_deref().map_or(&[], |e| e.as_slice());
             let reps = crate::pg_tag::parse_header(text).map(|h| {
-                crate::pg_tag::rename_tag(&self.plan, h.desc, h.schema, h.tag, extra_names)
+                crate::pg_tag::rename_tag(&self.plan, h.desc, h.schema, h.tag, extra_names, self.facts.versions)
                     .into_iter()
                     .map(|mut r| {
                         r.start += h.tag_at;
@@ -1008,7 +1007,7 @@ impl<R: Read> Reader<R> {
                     if crate::plan::contains_ignore_case(text, b"INHERITS")
                         || crate::plan::contains_ignore_case(text, b"PARTITION")
                     {
-                        let parents = crate::pg_resolve::inherits_from(text, self.escapes);
+                        let parents = crate::pg_resolve::inherits_from(text, self.escapes, self.facts.versions.grammar());
                         cols = self.facts.merged_columns(&parents, cols);
                     }
                     let key = (schema.clone().unwrap_or_else(|| self.default_schema().to_vec()), name.clone());
@@ -1623,7 +1622,7 @@ impl<R: Read> Reader<R> {
             );
             if let Some(cols) = self.facts.regclass_columns.get(&key) {
                 for c in cols {
-                    wanted.push((c.clone(), Edit::Regclass));
+                    wanted.push((c.clone(), Edit::Regclass(self.facts.versions.server.unwrap_or(crate::pg_keywords::LAST_MAJOR))));
                 }
             }
         }
@@ -1664,7 +1663,7 @@ impl<R: Read> Reader<R> {
             {
                 Some(i) => edits.push((i, edit)),
                 // A generated regclass column is not in the data at all.
-                None if edit == Edit::Regclass => {}
+                None if matches!(edit, Edit::Regclass(_)) => {}
                 None => {
                     let list: Vec<_> = cols
                         .iter()
@@ -1683,7 +1682,7 @@ impl<R: Read> Reader<R> {
             .iter()
             .filter_map(|&(c, e)| match e {
                 Edit::Rule(i) => self.limits.get(&i).map(|&n| (c, n)),
-                Edit::TableName | Edit::Regclass => None,
+                Edit::TableName | Edit::Regclass(_) => None,
             })
             .collect();
         let result = Some(Arc::new(ColumnEdits {

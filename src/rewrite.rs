@@ -470,7 +470,9 @@ fn rename_sql(
     let write = |o: &mut Vec<u8>, new: &[u8], t: &Token| {
         let from = o.len();
         match (d, style) {
-            (Dialect::Postgres, _) => ident::push_pg(new, o),
+            // PostgreSQL statements are decided by `pg_resolve`; the newest
+            // keywords quote at least as much as any older version's.
+            (Dialect::Postgres, _) => ident::push_pg(new, crate::pg_keywords::LAST_MAJOR, o),
             (Dialect::Sqlite, Style::ShellInsert) => ident::push_sqlite_shell(new, o),
             (Dialect::Sqlite, _) => ident::push_sqlite_schema(new, o),
         }
@@ -730,8 +732,8 @@ fn edited<'a>(
             counts.renamed[i] += 1;
             Some(&plan.renames[i].new)
         }
-        Edit::Regclass => {
-            let (new, hits) = crate::pg_resolve::rename_regclass_text(plan, value)?;
+        Edit::Regclass(major) => {
+            let (new, hits) = crate::pg_resolve::rename_regclass_text(plan, value, major)?;
             for i in hits {
                 counts.renamed[i] += 1;
             }

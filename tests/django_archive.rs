@@ -518,8 +518,8 @@ fn older_django_shapes_are_clear_errors() {
 /// tests/matrix.rs) with the client programs of `client`; `None` (skipped,
 /// said why) when they are not installed.
 fn matrix_pg(server: &str, client: &str, port: u16) -> Option<Pg> {
-    let server_bin = need("DUMPSED_MATRIX_SERVERS", server)?;
-    let bin = need("DUMPSED_MATRIX_CLIENTS", client)?;
+    let server_bin = matrix_need("DUMPSED_MATRIX_SERVERS", server)?;
+    let bin = matrix_need("DUMPSED_MATRIX_CLIENTS", client)?;
     Some(Pg { server: Some(Server::start(&server_bin, port)), bin: Some(bin) })
 }
 

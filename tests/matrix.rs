@@ -251,10 +251,10 @@ fn reverse_gives_back(client: &Path, input: &Path, out: &Path, dir: &Path, plain
 /// Starts the server `version`, runs each `(client, cells)` against it, and
 /// fails listing every failing cell.
 fn matrix(version: &str, port: u16, runs: &[(&str, &[Cell])]) {
-    let Some(server_bin) = need("DUMPSED_MATRIX_SERVERS", version) else { return };
+    let Some(server_bin) = matrix_need("DUMPSED_MATRIX_SERVERS", version) else { return };
     let mut clients = Vec::new();
     for (client, cells) in runs {
-        let Some(bin) = need("DUMPSED_MATRIX_CLIENTS", client) else { return };
+        let Some(bin) = matrix_need("DUMPSED_MATRIX_CLIENTS", client) else { return };
         clients.push((client, bin, cells));
     }
     let server = Server::start(&server_bin, port);

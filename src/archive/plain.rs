@@ -52,6 +52,9 @@ pub struct PlainEdit<'r> {
     prologue: Vec<u8>,
     /// The input `CREATE TABLE` of each table, by (schema, name).
     tables: HashMap<(Vec<u8>, Vec<u8>), Vec<u8>>,
+    /// The header's server and pg_dump versions, as the comments pg_restore
+    /// prints (the grammar and keywords the SQL is read and written with).
+    versions: crate::pg_grammar::DumpVersions,
     /// What each job did.
     pub summaries: Mutex<Vec<Summary>>,
     /// What the synthetic prologues of the data jobs alone did, taken off
@@ -88,6 +91,7 @@ impl<'r> PlainEdit<'r> {
             plan: Plan::new(rules, Dialect::Postgres),
             prologue: Vec::new(),
             tables: HashMap::new(),
+            versions: Default::default(),
             summaries: Mutex::new(Vec::new()),
             prefixes: Mutex::new(Vec::new()),
             warnings: Vec::new(),
@@ -492,7 +496,7 @@ impl PlainEdit<'_> {
         if !crate::plan::contains_ignore_case(defn, b"INHERITS") || out.len() > 64 {
             return;
         }
-        for parent in crate::pg_resolve::inherits_from(defn, false) {
+        for parent in crate::pg_resolve::inherits_from(defn, false, self.versions.grammar()) {
             if !out.contains(&parent) && parent != *key {
                 self.ancestors(&parent, out);
                 if !out.contains(&parent) {
@@ -505,6 +509,26 @@ impl PlainEdit<'_> {
 
 impl Edit for PlainEdit<'_> {
     fn toc(&mut self, header: &Header, toc: &mut Vec<TocEntry>) -> Result<(), String> {
+        // As pg_restore prints them (`RestoreArchive`, pg_backup_archiver.c):
+        // what is renamed, and how a dump of an older version is read and
+        // quoted, depends on the versions.
+        let mut versions_header = Vec::new();
+        for (comment, v) in [
+            (&b"-- Dumped from database version "[..], &header.server_version),
+            (b"-- Dumped by pg_dump version ", &header.dump_version),
+        ] {
+            if let Some(v) = v {
+                let line = [comment, &v[..]].concat();
+                self.versions.note_comment(&line);
+                versions_header.extend_from_slice(&line);
+                versions_header.push(b'\n');
+            }
+        }
+        if !versions_header.is_empty() {
+            versions_header.push(b'\n');
+        }
+        // Data jobs read the same versions first.
+        self.prologue.extend_from_slice(&versions_header);
         for te in toc.iter() {
             if te.desc_is("ENCODING") || te.desc_is("STDSTRINGS") {
                 if let Some(d) = &te.defn {
@@ -564,13 +588,7 @@ impl Edit for PlainEdit<'_> {
         }
         let keys: Vec<_> = toc.iter().map(Self::key).collect();
         let mut dump = OPENING.to_vec();
-        // As pg_restore prints it (`RestoreArchive`, pg_backup_archiver.c):
-        // what is renamed can depend on the server's version.
-        if let Some(v) = &header.server_version {
-            dump.extend_from_slice(b"-- Dumped from database version ");
-            dump.extend_from_slice(v);
-            dump.extend_from_slice(b"\n\n");
-        }
+        dump.extend_from_slice(&versions_header);
         let mut labels = Vec::new();
         for (n, te) in toc.iter().enumerate() {
             let mut put = |field: &str, text: &[u8], tail: &[u8]| {

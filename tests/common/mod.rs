@@ -237,8 +237,6 @@ impl Drop for Server {
     }
 }
 
-// The version matrix's tools (tests/matrix.rs, tests/django_archive.rs).
-
 /// `VERSION=BINDIR` pairs from `scripts/pg-matrix.sh`'s environment.
 pub fn matrix_tools(var: &str) -> Vec<(String, PathBuf)> {
     std::env::var(var)
@@ -249,13 +247,13 @@ pub fn matrix_tools(var: &str) -> Vec<(String, PathBuf)> {
         .collect()
 }
 
-fn matrix_find(var: &str, version: &str) -> Option<PathBuf> {
+pub fn matrix_find(var: &str, version: &str) -> Option<PathBuf> {
     matrix_tools(var).into_iter().find(|(k, _)| k == version).map(|(_, v)| v)
 }
 
 /// The bin directory of a tool set, or `None` after printing why it is
 /// skipped; under CI a missing tool set is a failure.
-pub fn need(var: &str, version: &str) -> Option<PathBuf> {
+pub fn matrix_need(var: &str, version: &str) -> Option<PathBuf> {
     if let Some(p) = matrix_find(var, version) {
         return Some(p);
     }
