@@ -125,6 +125,9 @@ pub struct Summary {
     /// input order; `None` when the dump has no such table (not a Django
     /// database), `Some(empty)` when it has one without rows.
     pub django_migrations: Option<Vec<MigrationRow>>,
+    /// Other things the user should know: pg 18 statistics of a column
+    /// whose values are rewritten, dropped. One line each.
+    pub warnings: Vec<String>,
 }
 
 /// What one value rule did.
@@ -461,6 +464,7 @@ fn rewrite_job(
     let missing = missing_tables(&plan, rules, &outcome.tables);
     let outcome_versions = outcome.versions.clone();
     let outcome_triggers = outcome.triggers.clone();
+    let outcome_warnings = outcome.warnings.clone();
     if !missing.is_empty() && !options.allow_missing {
         return Err(Error::Rule(format!(
             "{}\n(no output file was written — on stdout the output is already out: discard it; --allow-missing turns this into a warning)",
@@ -528,6 +532,7 @@ fn rewrite_job(
         allow_truncated: options.allow_truncated,
         versions: outcome_versions,
         trigger_warnings: update_trigger_warnings(&plan, &outcome_triggers),
+        warnings: outcome_warnings,
         triggers: outcome_triggers
             .iter()
             .map(|t| (text(&t.table), text(&t.name), t.events.join(" ")))

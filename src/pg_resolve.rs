@@ -61,6 +61,10 @@ pub struct Resolved {
     /// The parser rejected the statement and `--force` passes it through
     /// unchanged: listed in the summary.
     pub forced: bool,
+    /// `schema.table.column` when the statement is pg 18's
+    /// `pg_restore_attribute_stats` call for a column whose values are
+    /// rewritten: `reps` drops the whole statement.
+    pub stats_dropped: Option<String>,
 }
 
 /// What the resolver learned about tables, from the statements it parsed:
@@ -246,6 +250,9 @@ struct Resolver<'a> {
     escapes: bool,
     /// A rule that cannot be followed exactly in this statement.
     problem: Option<String>,
+    /// `schema.table.column` of a `pg_restore_attribute_stats` call whose
+    /// column's values are rewritten: the statement is dropped.
+    stats_dropped: Option<String>,
 }
 
 /// Finds what to rename in `stmt` (one complete statement). `escapes`:
@@ -308,6 +315,7 @@ pub fn resolve(
         scopes: Vec::new(),
         escapes,
         problem: None,
+        stats_dropped: None,
     };
     if let Some(stmts) = json.get("stmts").and_then(Value::as_array) {
         for s in stmts {
@@ -332,6 +340,14 @@ pub fn resolve(
     }
     if let Some(p) = r.problem.take() {
         return Err(ResolveError::Rule(p));
+    }
+    if let Some(column) = r.stats_dropped.take() {
+        // The whole call goes: no rename inside it is left to apply.
+        return Ok(Resolved {
+            reps: vec![Replacement { start: 0, end: stmt.len(), text: Vec::new(), rule: None }],
+            stats_dropped: Some(column),
+            ..Default::default()
+        });
     }
     let mut out = r.out;
     out.sort_by_key(|x| (x.start, x.end));
@@ -378,6 +394,7 @@ pub fn resolve(
         reps: out,
         left_alone,
         forced: false,
+        stats_dropped: None,
     })
 }
 
@@ -1860,6 +1877,21 @@ impl Resolver<'_> {
             return;
         };
         let (schema, rel, rel_tok) = (schema.clone(), rel.clone(), *rel_tok);
+        // A column whose values are rewritten: its `most_common_vals` and
+        // `histogram_bounds` hold the old values, and rewriting them could
+        // break `histogram_bounds`' sort order (a rewrite changes how values
+        // sort), so the call is dropped, as in archives; the next ANALYZE
+        // (autovacuum runs it) makes them anew.
+        if let Some((att, _)) = kv.get("attname").filter(|_| fname == "pg_restore_attribute_stats") {
+            let rewritten = self
+                .plan
+                .rewrites_of(Some(schema.as_bytes()), rel.as_bytes())
+                .any(|i| self.plan.rewrites[i].column == att.as_bytes());
+            if rewritten {
+                self.stats_dropped = Some(format!("{schema}.{rel}.{att}"));
+                return;
+            }
+        }
         if let Some(rule) = self.table_rule(Some(&schema), &rel) {
             let new = self.plan.renames[rule].new.clone();
             self.push_literal(rel_tok, &new, Some(rule));

@@ -84,6 +84,7 @@ struct Done {
     plan: Arc<Plan>,
     tables: Vec<(Vec<u8>, Vec<u8>)>,
     triggers: Vec<crate::reader::Trigger>,
+    warnings: Vec<String>,
     versions: Option<String>,
     encoding: Option<String>,
     unique_rules: Vec<usize>,
@@ -194,6 +195,7 @@ fn process(chunk: Chunk, compress: Option<OutputCompression>) -> Done {
         plan: chunk.plan.clone(),
         tables: chunk.tables,
         triggers: chunk.triggers,
+        warnings: chunk.warnings,
         versions: chunk.versions,
         encoding: chunk.encoding.clone(),
         unique_rules: chunk.unique_rules.clone(),
@@ -226,6 +228,8 @@ pub struct Outcome {
     pub tables: Vec<(Vec<u8>, Vec<u8>)>,
     /// Every `CREATE TRIGGER` of the dump.
     pub triggers: Vec<crate::reader::Trigger>,
+    /// Things the user should know (`reader::Chunk::warnings`), in order.
+    pub warnings: Vec<String>,
     /// pg_dump's server and pg_dump versions, if the dump says.
     pub versions: Option<String>,
 }
@@ -308,6 +312,7 @@ pub fn run<R: Read + Send>(
         let mut unique_rules = Vec::new();
         let mut tables = Vec::new();
         let mut triggers = Vec::new();
+        let mut warnings = Vec::new();
         let mut versions = None;
         // The collision check sorts and spills every final value: on a
         // thread of its own, so that the writer only writes. The channel
@@ -371,6 +376,7 @@ pub fn run<R: Read + Send>(
                     unique_rules.clone_from(&done.unique_rules);
                     tables.extend(done.tables.iter().cloned());
                     triggers.extend(done.triggers.iter().cloned());
+                    warnings.extend(done.warnings.iter().cloned());
                     versions = done.versions.clone().or(versions.take());
                     counts.add(&done.counts);
                     last_plan = Some(done.plan.clone());
@@ -405,6 +411,7 @@ pub fn run<R: Read + Send>(
                 check_incomplete: gave_up,
                 tables: std::mem::take(&mut tables),
                 triggers: std::mem::take(&mut triggers),
+                warnings: std::mem::take(&mut warnings),
                 versions: versions.take(),
             })
         })();

@@ -142,6 +142,9 @@ pub struct Chunk {
     pub tables: Vec<(Vec<u8>, Vec<u8>)>,
     /// Triggers defined in this chunk.
     pub triggers: Vec<Trigger>,
+    /// Things the user should know, found in this chunk (pg 18 statistics
+    /// of a rewritten column dropped).
+    pub warnings: Vec<String>,
     /// pg_dump's `-- Dumped from database version …` / `-- Dumped by
     /// pg_dump version …`, once seen.
     pub versions: Option<String>,
@@ -307,6 +310,7 @@ pub struct Reader<R> {
     /// How far the dump has got towards its closing marker.
     ending: Ending,
     new_triggers: Vec<Trigger>,
+    new_warnings: Vec<String>,
     versions: Option<String>,
     /// Chunk buffers the writer is done with, to frame the next chunks in
     /// (no fresh 2 MiB allocation, page faults and zeroing per chunk).
@@ -388,6 +392,7 @@ impl<R: Read> Reader<R> {
             seen_tables: std::collections::HashSet::new(),
             ending: Ending::default(),
             new_triggers: Vec::new(),
+            new_warnings: Vec::new(),
             versions: None,
             shadow: None,
             sqlite_renames: sqlite_renames(&plan_for_sqlite),
@@ -807,8 +812,7 @@ impl<R: Read> Reader<R> {
             seg.action = match reps {
                 Some(r) if !r.is_empty() => Action::Edits(Arc::new(crate::pg_resolve::Resolved {
                     reps: r,
-                    left_alone: Vec::new(),
-                    forced: false,
+                    ..Default::default()
                 })),
                 _ => Action::Keep,
             };
@@ -1103,8 +1107,13 @@ impl<R: Read> Reader<R> {
                 } else {
                     self.django_names(stmt)
                 };
+                // pg 18's statistics of a column whose values are rewritten
+                // are dropped (`pg_resolve`): such a call is parsed even when
+                // it names nothing renamed.
+                let stats = !self.plan.rewrites.is_empty()
+                    && memchr::memmem::find(stmt, b"pg_restore_attribute_stats(").is_some();
                 if dialect == Dialect::Postgres {
-                    return if mentions || extra.is_some() {
+                    return if mentions || extra.is_some() || stats {
                         self.resolve_pg(start, end, extra.map(Arc::new))
                     } else {
                         Ok(Action::Keep)
@@ -1270,6 +1279,12 @@ impl<R: Read> Reader<R> {
                 self.seen_tables.insert(key.clone());
                 self.new_tables.push(key);
             }
+        }
+        if let Ok(crate::pg_resolve::Resolved { stats_dropped: Some(c), .. }) = &resolved {
+            self.new_warnings.push(format!(
+                "pg 18 statistics of {c} dropped (its values are rewritten; the old ones would be \
+                 stale and could break histogram_bounds' order): run ANALYZE after the restore"
+            ));
         }
         match resolved {
             Ok(r) if r.reps.is_empty() && r.left_alone.is_empty() => Ok(Action::Keep),
@@ -1842,6 +1857,7 @@ impl<R: Read> Reader<R> {
             unique_rules: self.unique_rules.clone(),
             tables: std::mem::take(&mut self.new_tables),
             triggers: std::mem::take(&mut self.new_triggers),
+            warnings: std::mem::take(&mut self.new_warnings),
             versions: self.versions.clone(),
         };
         self.seq += 1;

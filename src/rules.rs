@@ -234,6 +234,8 @@ pub struct Rules {
     django_tables: Vec<Vec<u8>>,
     /// `[[django_permissions]]`, in the order given.
     django_permissions: Vec<DjangoPermissions>,
+    /// Made by [`Rules::reversed`]: undoing a forward run of the rules.
+    reversed: bool,
 }
 
 /// Table of the seed migration (`../shared/seed/module2-migration-guide.md`).
@@ -758,7 +760,14 @@ impl Rules {
                 .collect(),
             // post_migrate adds permissions, never removes them.
             django_permissions: Vec::new(),
+            reversed: !self.reversed,
         }
+    }
+
+    /// True for rules made by [`Rules::reversed`] (`--reverse`): they undo
+    /// a forward run.
+    pub fn is_reversed(&self) -> bool {
+        self.reversed
     }
 
     /// The table renames, in the order given.

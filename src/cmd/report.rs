@@ -77,7 +77,7 @@ fn report(s: &Summary, archive: Option<&archive::Stats>, as_json: bool) {
             "compression": compression,
             "versions": s.versions,
             "triggers": s.triggers.iter().map(|(t, n, e)| json!({"table": t, "trigger": n, "events": e})).collect::<Vec<_>>(),
-            "warnings": s.trigger_warnings,
+            "warnings": s.trigger_warnings.iter().chain(&s.warnings).collect::<Vec<_>>(),
             "bytes": s.bytes_in,
             "tables": s.tables.iter().map(|(t, r, b)| json!({"table": t, "rows": r, "bytes": b})).collect::<Vec<_>>(),
             "renames": s.renames.iter().map(|(o, n, c)| json!({"old": o, "new": n, "references": c})).collect::<Vec<_>>(),
@@ -130,7 +130,7 @@ fn report(s: &Summary, archive: Option<&archive::Stats>, as_json: bool) {
             println!("  {t:<40} {n:<30} {e}");
         }
     }
-    for w in &s.trigger_warnings {
+    for w in s.trigger_warnings.iter().chain(&s.warnings) {
         println!("\nwarning: {w}");
     }
     println!("\nrenames:");

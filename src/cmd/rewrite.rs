@@ -503,7 +503,7 @@ fn print_summary(s: &Summary) {
             }
         }
     }
-    for w in &s.trigger_warnings {
+    for w in s.trigger_warnings.iter().chain(&s.warnings) {
         eprintln!("  warning: {w}");
     }
     if s.allow_truncated {

@@ -151,6 +151,15 @@ impl Write for Compare {
 /// Runs `dumpsed verify`.
 pub fn run(args: Args) -> Result<ExitCode, Error> {
     let rules = args.rules.rules()?;
+    // Without --applied-at the rows' `applied` is the time of each run, so
+    // no rewrite could ever be verified: say so rather than "DIFFERENT".
+    if !rules.mark_applied().is_empty() && rules.applied_at().is_none() {
+        return Err(Error::Rule(
+            "verify with --mark-applied needs the rewrite's --applied-at: without it each run writes \
+             its own time into django_migrations.applied, so no two runs agree"
+                .into(),
+        ));
+    }
     let options = Options {
         format: args.rules.format(),
         columns: args.rules.columns()?,
