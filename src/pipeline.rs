@@ -90,6 +90,7 @@ struct Done {
     seq: u64,
     offset: u64,
     data: crate::chunk_buf::ChunkBuf,
+    permits: usize,
     lines: u64,
     counts: Counts,
     body: std::result::Result<Body, LocalError>,
@@ -200,11 +201,16 @@ fn process(chunk: Chunk, compress: Option<OutputCompression>) -> Done {
         seq: chunk.seq,
         offset: chunk.offset,
         data: chunk.data,
+        permits: chunk.permits,
         lines,
         counts,
         body,
     }
 }
+
+/// A chunk larger than this holds every permit of the pipeline while it is
+/// in flight (chunks are 2 MiB; only a single record makes one larger).
+const HUGE_CHUNK: usize = 16 << 20;
 
 /// What a run did.
 pub struct Outcome {
@@ -279,7 +285,21 @@ pub fn run<R: Read + Send>(
         let spawned = framing.spawn_scoped(scope, move || {
             while permit_rx.recv().is_ok() {
                 match reader.next_chunk() {
-                    Ok(Some(chunk)) => {
+                    Ok(Some(mut chunk)) => {
+                        // A huge chunk (a record of many MiB) waits for
+                        // every permit, i.e. until the chunks before it are
+                        // written, and keeps them until it is written: no
+                        // other chunk is framed or rewritten beside it, so
+                        // memory holds one huge record and its rewrite at
+                        // most, not one per permit (issue 28, item 11).
+                        if chunk.data.len() > HUGE_CHUNK {
+                            for _ in 1..inflight {
+                                if permit_rx.recv().is_err() {
+                                    break;
+                                }
+                                chunk.permits += 1;
+                            }
+                        }
                         let last = chunk.error.is_some();
                         let _ = work_tx.send(chunk);
                         if last {
@@ -383,10 +403,14 @@ pub fn run<R: Read + Send>(
                     // reader finds it when it frames the next chunk. A
                     // window of a mapped input is dropped here instead,
                     // which unmaps its pages (chunk_buf.rs).
-                    if !done.data.is_mapped() {
+                    // A huge chunk's buffer is freed, not kept for the
+                    // rest of the run.
+                    if !done.data.is_mapped() && done.data.capacity() <= HUGE_CHUNK {
                         let _ = recycle_tx.try_send(done.data);
                     }
-                    let _ = permit_tx.send(());
+                    for _ in 0..done.permits {
+                        let _ = permit_tx.send(());
+                    }
                 }
             }
             drop(check_tx);
