@@ -112,13 +112,23 @@ fn report_changes(observer: &mut dyn Observer, done: &Done, lines_before: u64) -
             pos = at;
         }
         let w = &done.plan.rewrites[c.rule];
+        // A huge value is read from the chunk and rewritten again here,
+        // one at a time (rewrite.rs, `Change::input`).
+        let again;
+        let (old, new) = match c.input.clone().and_then(|r| done.data.get(r)) {
+            Some(old) => {
+                again = w.apply(old).unwrap_or_else(|| old.to_vec());
+                (old, &again[..])
+            }
+            None => (&c.old[..], &c.new[..]),
+        };
         observer.change(&ValueChange {
             table: &w.table,
             column: &w.column,
             line,
             offset: done.offset + c.at as u64,
-            old: &c.old,
-            new: &c.new,
+            old,
+            new,
         })?;
     }
     Ok(())

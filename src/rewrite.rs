@@ -72,6 +72,11 @@ pub struct Change {
     pub at: usize,
     pub old: Vec<u8>,
     pub new: Vec<u8>,
+    /// Set instead of `old` and `new` for a huge value that stands
+    /// unescaped in the chunk: where it is. The writer reads it there and
+    /// rewrites it again when it logs it (pipeline.rs), so the log costs
+    /// no copy while the chunk waits to be written.
+    pub input: Option<std::ops::Range<usize>>,
 }
 
 /// Values that a `--reverse` run would not restore.
@@ -296,7 +301,7 @@ impl Emit {
         encode: impl FnOnce(&[u8], &mut Vec<u8>),
     ) {
         let mut scratch = std::mem::take(&mut self.scratch);
-        if let Some(new) = edited(plan, edit, value, at, max_len, &mut self.out.counts, &mut scratch) {
+        if let Some(new) = edited(plan, edit, value, value_at, at, max_len, &mut self.out.counts, &mut scratch) {
             match (edit, value_at) {
                 (Edit::Rule(i), Some(v)) if value.len() >= IN_PLACE && needs_no_escape(&plan.rewrites[i].to) => {
                     self.replace_in_place(v, value, &plan.rewrites[i]);
@@ -743,10 +748,12 @@ fn too_long(value: &[u8], n: usize, bytes: bool) -> bool {
 /// The new value of a field under `edit`, if it changes. A value rule
 /// writes it into `scratch`, which the caller keeps from field to field so
 /// that a row costs no allocation.
+#[allow(clippy::too_many_arguments)]
 fn edited<'a>(
     plan: &'a Plan,
     edit: Edit,
     value: &[u8],
+    value_at: Option<usize>,
     at: usize,
     max_len: Option<usize>,
     counts: &mut Counts,
@@ -762,11 +769,9 @@ fn edited<'a>(
                     counts.examples[i].push((Sample::of(value), Sample::of(out)));
                 }
                 if plan.log_changes {
-                    counts.changes.push(Change {
-                        rule: i,
-                        at,
-                        old: value.to_vec(),
-                        new: out.to_vec(),
+                    counts.changes.push(match value_at.filter(|_| value.len() >= IN_PLACE) {
+                        Some(v) => Change { rule: i, at, old: Vec::new(), new: Vec::new(), input: Some(v..v + value.len()) },
+                        None => Change { rule: i, at, old: value.to_vec(), new: out.to_vec(), input: None },
                     });
                 }
             }
