@@ -48,15 +48,13 @@ pub struct Final {
 /// samples, not the values (a 100 MiB value costs a hundred bytes here).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Named {
-    /// The input value.
-    pub old: Sample,
-    /// What it became.
+    /// The final value.
     pub new: Sample,
+    /// `kept`: what the reverse rewrite makes of `new`, the other value
+    /// that would become it; else the input value.
+    pub other: Sample,
     /// The value was left as it was (it already started with TO).
     pub kept: bool,
-    /// What the reverse rewrite makes of `new`: the other value that
-    /// becomes `new` when `kept`.
-    pub partner: Sample,
 }
 
 /// A chunk of the targeted table carries one `Final` per row (about 10 000
@@ -307,10 +305,9 @@ mod tests {
             hash: value_hash(v.as_bytes()),
             irreversible: irr.map(|o| {
                 Box::new(Named {
-                    old: Sample::of(o.as_bytes()),
                     new: Sample::of(v.as_bytes()),
+                    other: Sample::of(o.as_bytes()),
                     kept: o == v,
-                    partner: Sample::default(),
                 })
             }),
         }

@@ -299,10 +299,10 @@ fn problems(plan: &Plan, outcome: &pipeline::Outcome, whole: bool) -> Vec<String
             None => "two values would be equal (beyond the first 20 000 values a reverse rewrite could not restore, \
              which are the ones named)"
                 .to_string(),
-            Some(n) if n.kept => format!("{} is already there, and {} would become it too", n.new, n.partner),
+            Some(n) if n.kept => format!("{} is already there, and {} would become it too", n.new, n.other),
             Some(n) => format!(
                 "{} would become {}, which another value already is or becomes",
-                n.old, n.new
+                n.other, n.new
             ),
         };
         out.push(format!(

@@ -786,18 +786,15 @@ fn edited<'a>(
                     rule: i,
                     hash: crate::checks::value_hash(out),
                     irreversible: (!reversible).then(|| {
-                        // The partner (the value that the rule turns into
-                        // this kept one) is only named for kept values.
-                        let partner = match (changed, undo) {
+                        // A kept value is named with its partner, the value
+                        // that the rule turns into it; a changed one with
+                        // the input value.
+                        let other = match (changed, undo) {
+                            (true, _) => Sample::of(value),
                             (false, Some(u)) => u.apply_sample(out),
-                            _ => Sample::default(),
+                            (false, None) => Sample::default(),
                         };
-                        Box::new(crate::checks::Named {
-                            old: Sample::of(value),
-                            new: Sample::of(out),
-                            kept: !changed,
-                            partner,
-                        })
+                        Box::new(crate::checks::Named { new: Sample::of(out), other, kept: !changed })
                     }),
                 });
             }
