@@ -412,13 +412,20 @@ pub fn run<R: Read + Send>(
                     // Give the buffer back before the permit, so the
                     // reader finds it when it frames the next chunk. A
                     // window of a mapped input is dropped here instead,
-                    // which unmaps its pages (chunk_buf.rs).
-                    // A huge chunk's buffer is freed, not kept for the
-                    // rest of the run.
-                    if !done.data.is_mapped() && done.data.capacity() <= HUGE_CHUNK {
-                        let _ = recycle_tx.try_send(done.data);
+                    // which unmaps its pages (chunk_buf.rs), and so is a
+                    // huge chunk's buffer, not kept for the rest of the run.
+                    // Everything of the chunk goes before its permits: a
+                    // huge record must be gone before the reader, given
+                    // them, frames the next one (seen under load: three
+                    // 100 MiB records held at once).
+                    let (data, permits) = (std::mem::take(&mut done.data), done.permits);
+                    drop(done);
+                    if !data.is_mapped() && data.capacity() <= HUGE_CHUNK {
+                        let _ = recycle_tx.try_send(data);
+                    } else {
+                        drop(data);
                     }
-                    for _ in 0..done.permits {
+                    for _ in 0..permits {
                         let _ = permit_tx.send(());
                     }
                 }
