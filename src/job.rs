@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::detect::{detect, Detected};
-use crate::error::{excerpt, Error, Result};
+use crate::error::{Error, Result, Sample};
 use crate::input::{Compression, Input};
 use crate::lexer::Dialect;
 use crate::observe::Observer;
@@ -139,13 +139,14 @@ pub struct RewriteSummary {
     pub change: String,
     /// Values rewritten.
     pub rewritten: u64,
-    /// Values a `--reverse` run would not give back, and a few of them as
-    /// `(input, output)`.
+    /// Values a `--reverse` run would not give back.
     pub irreversible: u64,
-    /// `(input value, output value, what --reverse would make of it)`.
-    pub irreversible_examples: Vec<(String, String, String)>,
-    /// A few values rewritten, as `(old, new)`.
-    pub examples: Vec<(String, String)>,
+    /// A few of them, as `(input value, output value, what --reverse would
+    /// make of it)`: samples (a long value is kept as its start, end and
+    /// length, as messages quote it).
+    pub irreversible_examples: Vec<(Sample, Sample, Sample)>,
+    /// A few values rewritten, as `(old, new)` samples.
+    pub examples: Vec<(Sample, Sample)>,
 }
 
 const DETECT_BYTES: usize = 64 << 10;
@@ -301,26 +302,16 @@ fn problems(plan: &Plan, outcome: &pipeline::Outcome, whole: bool) -> Vec<String
         let Some(w) = plan.rewrites.get(c.rule) else {
             continue;
         };
-        let what = if c.old.is_empty() && c.new.is_empty() {
+        let what = match &c.named {
             // Past the irreversible values kept by name (checks.rs).
-            "two values would be equal (beyond the first 20 000 values a reverse rewrite could not restore, \
+            None => "two values would be equal (beyond the first 20 000 values a reverse rewrite could not restore, \
              which are the ones named)"
-                .to_string()
-        } else if c.old == c.new {
-            let partner = plan.undo[c.rule]
-                .apply(&c.new)
-                .unwrap_or_else(|| c.new.clone());
-            format!(
-                "{} is already there, and {} would become it too",
-                excerpt(&c.new),
-                excerpt(&partner)
-            )
-        } else {
-            format!(
+                .to_string(),
+            Some(n) if n.kept => format!("{} is already there, and {} would become it too", n.new, n.other),
+            Some(n) => format!(
                 "{} would become {}, which another value already is or becomes",
-                excerpt(&c.old),
-                excerpt(&c.new)
-            )
+                n.other, n.new
+            ),
         };
         out.push(format!(
             "{}.{} is UNIQUE: {what}",
@@ -339,7 +330,7 @@ fn problems(plan: &Plan, outcome: &pipeline::Outcome, whole: bool) -> Vec<String
         let eg: Vec<String> = t
             .examples
             .iter()
-            .map(|(a, b)| format!("{} → {}", excerpt(a), excerpt(b)))
+            .map(|(a, b, _)| format!("{a} → {b}"))
             .collect();
         out.push(format!(
             "{} value(s) of {}.{} would be longer than the column allows (varchar(N) / char(N)), e.g. {}",
@@ -501,22 +492,13 @@ fn rewrite_job(
             .enumerate()
             .map(|(i, w)| {
                 let irr = counts.irreversible.get(i).cloned().unwrap_or_default();
-                let pairs =
-                    |v: &[(Vec<u8>, Vec<u8>)]| v.iter().map(|(a, b)| (text(a), text(b))).collect();
                 RewriteSummary {
                     column: format!("{}.{}", text(&w.table), text(&w.column)),
                     change: format!("{} → {}", text(&w.from), text(&w.to)),
                     rewritten: counts.rewritten.get(i).copied().unwrap_or(0),
                     irreversible: irr.count,
-                    irreversible_examples: irr
-                        .examples
-                        .iter()
-                        .map(|(a, b)| {
-                            let back = plan.undo.get(i).and_then(|u| u.apply(b)).unwrap_or_else(|| b.clone());
-                            (text(a), text(b), text(&back))
-                        })
-                        .collect(),
-                    examples: counts.examples.get(i).map(|e| pairs(e)).unwrap_or_default(),
+                    irreversible_examples: irr.examples,
+                    examples: counts.examples.get(i).cloned().unwrap_or_default(),
                 }
             })
             .collect(),

@@ -89,7 +89,7 @@ mod statement;
 mod observe;
 mod rewriter;
 
-pub use error::{Error, Remedy, Result};
+pub use error::{Error, Remedy, Result, Sample};
 pub use input::Compression;
 pub use job::{Format, RewriteSummary, Summary};
 pub use lexer::Dialect;

@@ -148,6 +148,10 @@ pub struct Chunk {
     /// pg_dump's `-- Dumped from database version …` / `-- Dumped by
     /// pg_dump version …`, once seen.
     pub versions: Option<String>,
+    /// Permits of the pipeline this chunk holds (pipeline.rs): 1, or all
+    /// of them for a huge chunk (one huge record), which then is the only
+    /// chunk in flight.
+    pub permits: usize,
 }
 
 /// A `CREATE TRIGGER` of the dump: a live `UPDATE` fires it, an offline
@@ -1859,6 +1863,7 @@ impl<R: Read> Reader<R> {
             triggers: std::mem::take(&mut self.new_triggers),
             warnings: std::mem::take(&mut self.new_warnings),
             versions: self.versions.clone(),
+            permits: 1,
         };
         self.seq += 1;
         self.offset += cut as u64;

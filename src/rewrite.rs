@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use crate::copy_text;
-use crate::error::LocalError;
+use crate::error::{LocalError, Sample};
 use crate::ident;
 use crate::lexer::{Bailed, Dialect, Quick, Token, TokenKind, Tokens};
 use crate::pg_resolve::Replacement;
@@ -30,8 +30,9 @@ pub struct Counts {
     /// not give back (e.g. `CAPA-SAP-1` → `SAP-SAP-1` → `CAPA-CAPA-1`, or an
     /// untouched `SAP-1` that the reverse would change).
     pub irreversible: Vec<Irreversible>,
-    /// The first few values rewritten, per value rule, as `(old, new)`.
-    pub examples: Vec<Vec<(Vec<u8>, Vec<u8>)>>,
+    /// The first few values rewritten, per value rule, as `(old, new)`
+    /// samples.
+    pub examples: Vec<Vec<(Sample, Sample)>>,
     /// Kinds of statement where a table was renamed, and how often.
     pub renamed_in: BTreeMap<String, u64>,
     /// With `plan.report`: places that mention an old name or a rule's
@@ -108,25 +109,34 @@ pub struct Change {
     pub at: usize,
     pub old: Vec<u8>,
     pub new: Vec<u8>,
+    /// Set instead of `old` and `new` for a huge value that stands
+    /// unescaped in the chunk: where it is. The writer reads it there and
+    /// rewrites it again when it logs it (pipeline.rs), so the log costs
+    /// no copy while the chunk waits to be written.
+    pub input: Option<std::ops::Range<usize>>,
 }
 
 /// Values that a `--reverse` run would not restore.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Irreversible {
     pub count: u64,
-    /// The first few, as `(input value, output value)`.
-    pub examples: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The first few, as samples of `(input value, output value, what the
+    /// reversed rule makes of the output)` (the third: irreversible values
+    /// only).
+    pub examples: Vec<(Sample, Sample, Sample)>,
 }
 
 /// How many values are kept as examples.
 const EXAMPLES: usize = 5;
 
 impl Irreversible {
-    /// Counts one more value, keeping it if there is room for examples.
-    fn note(&mut self, old: &[u8], new: &[u8]) {
+    /// Counts one more value, keeping samples of it if there is room for
+    /// examples (`back`: what the reversed rule makes of `new`, if wanted).
+    fn note(&mut self, old: &[u8], new: &[u8], back: Option<&crate::rules::ValueRewrite>) {
         self.count += 1;
         if self.examples.len() < EXAMPLES {
-            self.examples.push((old.to_vec(), new.to_vec()));
+            let back = back.map(|u| u.apply_sample(new)).unwrap_or_default();
+            self.examples.push((Sample::of(old), Sample::of(new), back));
         }
     }
 
@@ -314,23 +324,81 @@ impl Emit {
     /// Edits the field `start..end` of the input, whose value is `value`,
     /// under `edit`; `encode` writes the new value, when there is one, in
     /// the field's syntax. `at` is where its row starts (the change log).
+    /// `value_at`: where `value` stands in the input when its bytes are the
+    /// field's own, unescaped (`None` when decoding changed them).
     #[allow(clippy::too_many_arguments)]
     fn edit_field(
         &mut self,
         plan: &Plan,
         edit: Edit,
         value: &[u8],
+        value_at: Option<usize>,
         at: usize,
         max_len: Option<usize>,
         (start, end): (usize, usize),
         encode: impl FnOnce(&[u8], &mut Vec<u8>),
     ) {
         let mut scratch = std::mem::take(&mut self.scratch);
-        if let Some(new) = edited(plan, edit, value, at, max_len, &mut self.out.counts, &mut scratch) {
-            self.replace(start, end, |o| encode(new, o));
+        if let Some(new) = edited(plan, edit, value, value_at, at, max_len, &mut self.out.counts, &mut scratch) {
+            match (edit, value_at) {
+                (Edit::Rule(i), Some(v)) if value.len() >= IN_PLACE && needs_no_escape(&plan.rewrites[i].to) => {
+                    self.replace_in_place(v, value, &plan.rewrites[i]);
+                }
+                _ => self.replace(start, end, |o| encode(new, o)),
+            }
+        }
+        // A huge value's copy is not kept for the rest of the chunk.
+        if scratch.capacity() > IN_PLACE {
+            scratch = Vec::new();
         }
         self.scratch = scratch;
     }
+
+    /// Writes the rewrite of `value`, which stands unescaped at `value_at`
+    /// in the input, as the input's own bytes between the replaced FROMs
+    /// and TO for each: no copy of the value (the rule's TO needs no
+    /// escape, so these are the bytes `encode` would write).
+    fn replace_in_place(&mut self, value_at: usize, value: &[u8], rule: &crate::rules::ValueRewrite) {
+        rule.for_each_replaced(value, |i| {
+            let s = value_at + i;
+            if s > self.copied_to {
+                self.out.pieces.push(Piece::Input(self.copied_to, s));
+            }
+            let o = self.out.owned.len();
+            self.out.owned.extend_from_slice(&rule.to);
+            self.out.pieces.push(Piece::Owned(o, self.out.owned.len()));
+            self.copied_to = s + rule.from.len();
+        });
+    }
+}
+
+/// Values at least this long that stand unescaped in the input are
+/// rewritten in place ([`Emit::replace_in_place`]): a value of 100 MiB then
+/// costs the one copy `edited` makes for the checks, freed at once, not
+/// that and an encoded copy in the output (issue 28, item 11). Shorter ones
+/// are copied, as one output piece is cheaper to write than several.
+const IN_PLACE: usize = 1 << 20;
+
+/// True when `text` is written as itself in every value syntax: COPY text
+/// (backslash and control characters are escaped), SQL string literals
+/// (quote and backslash), the sqlite3 shell's literals (quote, newline).
+fn needs_no_escape(text: &[u8]) -> bool {
+    text.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'\'' && b != b'\\')
+}
+
+/// The body of a plain string literal `raw` (`'…'`, or `E'…'` where the
+/// dialect allows it) when it holds no quote and no backslash, so that the
+/// body is the value, byte for byte, with its offset in `raw`.
+fn plain_literal(raw: &[u8], e_prefix: bool) -> Option<(usize, &[u8])> {
+    let open = match raw.first() {
+        Some(b'E' | b'e') if e_prefix => 2,
+        _ => 1,
+    };
+    if raw.len() < open + 1 || raw[open - 1] != b'\'' || raw[raw.len() - 1] != b'\'' {
+        return None;
+    }
+    let body = &raw[open..raw.len() - 1];
+    memchr::memchr2(b'\'', b'\\', body).is_none().then_some((open, body))
 }
 
 /// How a renamed table name is written back in a piece of SQL.
@@ -720,10 +788,12 @@ fn too_long(value: &[u8], n: usize, bytes: bool) -> bool {
 /// The new value of a field under `edit`, if it changes. A value rule
 /// writes it into `scratch`, which the caller keeps from field to field so
 /// that a row costs no allocation.
+#[allow(clippy::too_many_arguments)]
 fn edited<'a>(
     plan: &'a Plan,
     edit: Edit,
     value: &[u8],
+    value_at: Option<usize>,
     at: usize,
     max_len: Option<usize>,
     counts: &mut Counts,
@@ -736,31 +806,40 @@ fn edited<'a>(
             let out: &[u8] = if changed { scratch } else { value };
             if changed {
                 if counts.examples[i].len() < EXAMPLES {
-                    counts.examples[i].push((value.to_vec(), out.to_vec()));
+                    counts.examples[i].push((Sample::of(value), Sample::of(out)));
                 }
                 if plan.log_changes {
-                    counts.changes.push(Change {
-                        rule: i,
-                        at,
-                        old: value.to_vec(),
-                        new: out.to_vec(),
+                    counts.changes.push(match value_at.filter(|_| value.len() >= IN_PLACE) {
+                        Some(v) => Change { rule: i, at, old: Vec::new(), new: Vec::new(), input: Some(v..v + value.len()) },
+                        None => Change { rule: i, at, old: value.to_vec(), new: out.to_vec(), input: None },
                     });
                 }
             }
             let reversible = rule.reversible(value, out);
+            let undo = plan.undo.get(i);
             if !reversible {
-                counts.irreversible[i].note(value, out);
+                counts.irreversible[i].note(value, out, undo);
             }
             // Only values starting with TO can take part in a collision.
             if out.starts_with(&rule.to) {
                 counts.finals.push(crate::checks::Final {
                     rule: i,
                     hash: crate::checks::value_hash(out),
-                    irreversible: (!reversible).then(|| Box::new((value.to_vec(), out.to_vec()))),
+                    irreversible: (!reversible).then(|| {
+                        // A kept value is named with its partner, the value
+                        // that the rule turns into it; a changed one with
+                        // the input value.
+                        let other = match (changed, undo) {
+                            (true, _) => Sample::of(value),
+                            (false, Some(u)) => u.apply_sample(out),
+                            (false, None) => Sample::default(),
+                        };
+                        Box::new(crate::checks::Named { new: Sample::of(out), other, kept: !changed })
+                    }),
                 });
             }
             if max_len.is_some_and(|n| too_long(out, n, counts.lengths_in_bytes)) {
-                counts.too_long[i].note(value, out);
+                counts.too_long[i].note(value, out, None);
             }
             counts.rewritten[i] += u64::from(changed);
             changed.then_some(&scratch[..])
@@ -869,6 +948,8 @@ fn copy_rows(
                     plan,
                     edit,
                     value,
+                    // Decoded without a copy: the field's own bytes.
+                    std::ptr::eq(value.as_ptr(), row[fs..].as_ptr()).then_some(row_start + fs),
                     row_start,
                     edits.max_len(col),
                     (row_start + fs, row_start + fe),
@@ -1137,17 +1218,30 @@ fn edit_value(
                 return Ok(());
             }
             let raw = &text[first.start..first.end];
+            let field = (base + first.start, base + first.end);
+            let encode = |new: &[u8], o: &mut Vec<u8>| postgres::encode_literal(new, raw, escapes, o);
+            // A literal without quotes or backslashes is its value: no
+            // decoding copy (`decode_literal` gives the same bytes).
+            if let Some((open, body)) = plain_literal(raw, true) {
+                emit.edit_field(plan, edit, body, Some(field.0 + open), row_at, max_len, field, encode);
+                return Ok(());
+            }
             let value = postgres::decode_literal(raw, escapes)
                 .map_err(|m| LocalError::new(base + first.start, m))?;
-            emit.edit_field(plan, edit, &value, row_at, max_len, (base + first.start, base + first.end), |new, o| {
-                postgres::encode_literal(new, raw, escapes, o)
-            });
+            emit.edit_field(plan, edit, &value, None, row_at, max_len, field, encode);
         }
         Dialect::Sqlite => {
+            let field = (base + first.start, base + last.end);
+            if toks.len() == 1 && first.kind == TokenKind::Str {
+                if let Some((open, body)) = plain_literal(&text[first.start..first.end], false) {
+                    emit.edit_field(plan, edit, body, Some(field.0 + open), row_at, max_len, field, sqlite::encode_text);
+                    return Ok(());
+                }
+            }
             let value = sqlite::eval_text(text, toks)
                 .map_err(|m| LocalError::new(base + first.start, m))?;
             if let Some(value) = value {
-                emit.edit_field(plan, edit, &value, row_at, max_len, (base + first.start, base + last.end), sqlite::encode_text);
+                emit.edit_field(plan, edit, &value, None, row_at, max_len, field, sqlite::encode_text);
             }
         }
     }

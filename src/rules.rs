@@ -1,7 +1,7 @@
 //! The rule model: which tables are renamed and which column values are
 //! rewritten. Rules are dialect-neutral; readers resolve names against them.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Sample, SampleBuilder};
 use crate::ident::is_python_identifier;
 
 /// Renames one table, `old` → `new`, optionally only in one schema.
@@ -73,6 +73,38 @@ impl ValueRewrite {
     /// not allocate.
     pub fn apply_into(&self, value: &[u8], out: &mut Vec<u8>) -> bool {
         replace_selected(value, &self.from, &self.to, self.prefix_ignores_case, out)
+    }
+
+    /// Calls `f` with the offset in `value` of each `from` that
+    /// [`ValueRewrite::apply_into`] replaces, in order (none when the rule
+    /// does not select `value`): the new value is `value` with `to` at
+    /// each of them, so a huge value can be written as its unchanged runs
+    /// and `to` instead of as a copy (rewrite.rs).
+    pub fn for_each_replaced(&self, value: &[u8], mut f: impl FnMut(usize)) {
+        if self.from.is_empty() || !selects(value, &self.from, self.prefix_ignores_case) {
+            return;
+        }
+        let mut at = 0;
+        while let Some(i) = find(&value[at..], &self.from) {
+            f(at + i);
+            at += i + self.from.len();
+        }
+    }
+
+    /// The [`Sample`] of what [`ValueRewrite::apply`] makes of `value`
+    /// (`value` itself when it does not change), built without the new
+    /// value: a message about a huge value needs only its start, end and
+    /// length.
+    pub fn apply_sample(&self, value: &[u8]) -> Sample {
+        let mut b = SampleBuilder::default();
+        let mut from = 0;
+        self.for_each_replaced(value, |i| {
+            b.push(&value[from..i]);
+            b.push(&self.to);
+            from = i + self.from.len();
+        });
+        b.push(&value[from..]);
+        b.finish()
     }
 
     /// True when `--reverse` would give `value` back from `out`, the value

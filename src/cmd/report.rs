@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use dumpsed::internals::archive::{self, plain::PlainEdit};
-use dumpsed::internals::error::excerpt;
 use dumpsed::internals::job::Summary;
 use dumpsed::internals::lexer::Dialect;
 use dumpsed::internals::output::StagingDir;
@@ -84,8 +83,10 @@ fn report(s: &Summary, archive: Option<&archive::Stats>, as_json: bool) {
             "renamed_in": s.renamed_in.iter().map(|(k, c)| json!({"statement": k, "count": c})).collect::<Vec<_>>(),
             "rewrites": s.rewrites.iter().map(|w| json!({
                 "column": w.column, "change": w.change, "values": w.rewritten,
-                "examples": w.examples, "irreversible": w.irreversible,
-                "irreversible_examples": w.irreversible_examples,
+                "examples": w.examples.iter().map(|(a, b)| (a.text(), b.text())).collect::<Vec<_>>(),
+                "irreversible": w.irreversible,
+                "irreversible_examples": w.irreversible_examples.iter()
+                    .map(|(a, b, back)| (a.text(), b.text(), back.text())).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
             "left_alone": s.left_alone.iter().map(|(k, c)| json!({"where": k, "count": c})).collect::<Vec<_>>(),
             // Django's applied migrations, for dumpsed-django --applied-from;
@@ -144,7 +145,7 @@ fn report(s: &Summary, archive: Option<&archive::Stats>, as_json: bool) {
     for w in &s.rewrites {
         println!("  {} ({}): {} values", w.column, w.change, w.rewritten);
         for (a, b) in &w.examples {
-            println!("    {a} → {b}");
+            println!("    {} → {}", a.text(), b.text());
         }
         if w.irreversible > 0 {
             println!(
@@ -153,9 +154,9 @@ fn report(s: &Summary, archive: Option<&archive::Stats>, as_json: bool) {
             );
             for (a, b, back) in &w.irreversible_examples {
                 if a == b {
-                    println!("    {} (kept) → --reverse would give {}", excerpt(a.as_bytes()), excerpt(back.as_bytes()));
+                    println!("    {a} (kept) → --reverse would give {back}");
                 } else {
-                    println!("    {} → {} → --reverse would give {}", excerpt(a.as_bytes()), excerpt(b.as_bytes()), excerpt(back.as_bytes()));
+                    println!("    {a} → {b} → --reverse would give {back}");
                 }
             }
         }

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use dumpsed::internals::error::excerpt;
 use dumpsed::internals::job::{self, Options, Summary};
 use dumpsed::{CsvChangeLog, Observers, OutputCompression, Progress};
 use dumpsed::internals::output::{Output, StagingDir, Target};
@@ -496,9 +495,9 @@ fn print_summary(s: &Summary) {
             );
             for (a, b, back) in &w.irreversible_examples {
                 if a == b {
-                    eprintln!("    {} (kept) → --reverse would give {}", excerpt(a.as_bytes()), excerpt(back.as_bytes()));
+                    eprintln!("    {a} (kept) → --reverse would give {back}");
                 } else {
-                    eprintln!("    {} → {} → --reverse would give {}", excerpt(a.as_bytes()), excerpt(b.as_bytes()), excerpt(back.as_bytes()));
+                    eprintln!("    {a} → {b} → --reverse would give {back}");
                 }
             }
         }

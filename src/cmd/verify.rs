@@ -70,6 +70,8 @@ struct Mismatch {
 }
 
 const CONTEXT: usize = 160;
+/// Bytes compared per call of `Compare::write`.
+const COMPARE_BLOCK: usize = 1 << 20;
 
 impl Compare {
     /// Up to `CONTEXT` bytes of `other` to the end of its line.
@@ -88,6 +90,10 @@ impl Write for Compare {
         if self.mismatch.is_some() {
             return Ok(data.len());
         }
+        // A block at a time: the pipeline hands a huge value's unchanged
+        // run over in one piece, and AFTER's side of it would be read into
+        // a buffer as large (issue 28, item 11). `write_all` gives the rest.
+        let data = &data[..data.len().min(COMPARE_BLOCK)];
         self.buf.resize(data.len(), 0);
         let mut got = 0;
         while got < data.len() {
