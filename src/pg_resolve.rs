@@ -685,7 +685,19 @@ impl Resolver<'_> {
                         self.target_columns(x, rel.clone());
                     }
                 }
-                self.walk_except(v, &["relation", "source_relation", "from_clause", "using_clause", "cols", "target_list"]);
+                // RETURNING is a target list (ruleutils.c get_returning_clause
+                // prints it with get_target_list): a renamed bare column keeps
+                // its output name, `AS old`.
+                if let Some(ret) = v.get("returning_clause") {
+                    for x in ret.get("exprs").and_then(Value::as_array).into_iter().flatten() {
+                        self.select_target(x);
+                    }
+                    self.walk_except(ret, &["exprs"]);
+                }
+                self.walk_except(
+                    v,
+                    &["relation", "source_relation", "from_clause", "using_clause", "cols", "target_list", "returning_clause"],
+                );
                 self.scopes.pop();
             }
             "CreateStmt" | "CreateForeignTableStmt" => {
@@ -2427,6 +2439,22 @@ mod tests {
         for (before, after) in cases {
             assert_eq!(run(before), after);
         }
+    }
+
+    /// A rule's `RETURNING` list keeps its output names: pg_dump 15's text
+    /// after `ALTER TABLE competitors RENAME COLUMN id TO id_renamed`.
+    #[test]
+    fn returning_columns_keep_their_output_name() {
+        let p = plan(&[], &["test.competitors.id=id_renamed"]);
+        assert_eq!(
+            apply(
+                &p,
+                "CREATE RULE r AS\n    ON INSERT TO test.v DO INSTEAD  INSERT INTO test.competitors (id, full_name)\n  \
+                 VALUES (new.id, 'x'::character varying)\n  RETURNING competitors.id,\n    competitors.full_name;"
+            ),
+            "CREATE RULE r AS\n    ON INSERT TO test.v DO INSTEAD  INSERT INTO test.competitors (id_renamed, full_name)\n  \
+             VALUES (new.id, 'x'::character varying)\n  RETURNING competitors.id_renamed AS id,\n    competitors.full_name;"
+        );
     }
 
     #[test]
