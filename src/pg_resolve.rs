@@ -220,6 +220,9 @@ struct Entry {
     rule: Option<usize>,
     /// A CTE name (shadows a table of the same unqualified name).
     cte: bool,
+    /// Columns of this table that a `JOIN … USING` above it binds: the
+    /// query keeps calling them by the old name (see `bind_using`).
+    kept: Vec<String>,
 }
 
 /// Why a statement could not be resolved.
@@ -253,6 +256,9 @@ struct Resolver<'a> {
     /// `schema.table.column` of a `pg_restore_attribute_stats` call whose
     /// column's values are rewritten: the statement is dropped.
     stats_dropped: Option<String>,
+    /// `JOIN … USING` columns by the location of the relation (`RangeVar`)
+    /// that supplies them (see `bind_using`).
+    using_bound: HashMap<usize, Vec<String>>,
 }
 
 /// Finds what to rename in `stmt` (one complete statement). `escapes`:
@@ -316,6 +322,7 @@ pub fn resolve(
         escapes,
         problem: None,
         stats_dropped: None,
+        using_bound: HashMap::new(),
     };
     if let Some(stmts) = json.get("stmts").and_then(Value::as_array) {
         for s in stmts {
@@ -705,7 +712,19 @@ impl Resolver<'_> {
                         self.target_columns(x, rel.clone());
                     }
                 }
-                self.walk_except(v, &["relation", "source_relation", "from_clause", "using_clause", "cols", "target_list"]);
+                // RETURNING is a target list (ruleutils.c get_returning_clause
+                // prints it with get_target_list): a renamed bare column keeps
+                // its output name, `AS old`.
+                if let Some(ret) = v.get("returning_clause") {
+                    for x in ret.get("exprs").and_then(Value::as_array).into_iter().flatten() {
+                        self.select_target(x);
+                    }
+                    self.walk_except(ret, &["exprs"]);
+                }
+                self.walk_except(
+                    v,
+                    &["relation", "source_relation", "from_clause", "using_clause", "cols", "target_list", "returning_clause"],
+                );
                 self.scopes.pop();
             }
             "CreateStmt" | "CreateForeignTableStmt" => {
@@ -797,15 +816,21 @@ impl Resolver<'_> {
                         name.to_owned(),
                     )
                 });
+                let kept = loc_of(inner)
+                    .and_then(|l| self.using_bound.get(&l))
+                    .cloned()
+                    .unwrap_or_default();
                 frame.push(Entry {
                     visible: alias.unwrap_or(name).to_owned(),
                     schema: if alias.is_some() { None } else { schema.map(str::to_owned) },
                     rel,
                     rule: if alias.is_some() { None } else { rule },
                     cte,
+                    kept,
                 });
             }
             "JoinExpr" => {
+                self.bind_using(inner);
                 let mut inner_frame = Vec::new();
                 for side in ["larg", "rarg"] {
                     if let Some(s) = inner.get(side) {
@@ -820,6 +845,7 @@ impl Resolver<'_> {
                         rel: None,
                         rule: None,
                         cte: false,
+                        kept: Vec::new(),
                     }),
                     _ => frame.extend(inner_frame),
                 }
@@ -832,10 +858,182 @@ impl Resolver<'_> {
                         rel: None,
                         rule: None,
                         cte: false,
+                        kept: Vec::new(),
                     });
                 }
             }
         }
+    }
+
+    /// `JOIN … USING (c)` names the column `c` of each side, and the view
+    /// keeps that name when the column is renamed: ruleutils.c
+    /// (`set_using_names`, `set_relation_column_names`) then prints the
+    /// table that supplies it with a column alias list in which `c` keeps
+    /// its old name and every other column has its current one,
+    /// `public.a a(id, x_renamed)`, and `a.id` goes on meaning that column.
+    /// Records, by the location of each `RangeVar` that supplies a USING
+    /// column, the names bound there.
+    fn bind_using(&mut self, join: &Value) {
+        let names: Vec<String> = strings(join.get("using_clause").unwrap_or(&Value::Null))
+            .into_iter()
+            .flatten()
+            .collect();
+        for u in &names {
+            for side in ["larg", "rarg"] {
+                if let Some(s) = join.get(side) {
+                    self.bind_using_side(s, u);
+                }
+            }
+        }
+    }
+
+    /// Binds USING column `u` in the `FROM` item `v` to the relation that
+    /// supplies it; true when found. Through a join: both sides when it is
+    /// that join's own merged USING column, else the side that has it.
+    /// Subqueries and functions keep their output names (a renamed column
+    /// in a subquery's target list gets `AS old`), so nothing is bound there.
+    fn bind_using_side(&mut self, v: &Value, u: &str) -> bool {
+        let (kind, inner) = match unwrap_node(v) {
+            Some(x) => x,
+            None if is_range_var(v) => ("RangeVar", v),
+            None => return false,
+        };
+        let has_col_aliases = inner
+            .pointer("/alias/colnames")
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty());
+        match kind {
+            "RangeVar" => {
+                let schema = str_of(inner, "schemaname");
+                let name = str_of(inner, "relname");
+                if schema.is_empty() && self.is_cte(name) {
+                    return false;
+                }
+                if has_col_aliases {
+                    // The alias list names the columns already.
+                    return strings(inner.pointer("/alias/colnames").unwrap_or(&Value::Null))
+                        .iter()
+                        .any(|c| c.as_deref() == Some(u));
+                }
+                let rel = (
+                    if schema.is_empty() { self.default_schema } else { schema }.to_owned(),
+                    name.to_owned(),
+                );
+                let key = (rel.0.as_bytes().to_vec(), rel.1.as_bytes().to_vec());
+                let has = match self.facts.columns.get(&key) {
+                    Some(cols) => cols.iter().any(|c| c == u.as_bytes()),
+                    None => {
+                        if self.column_rule(&rel.0, &rel.1, u).is_some() {
+                            self.problem = Some(format!(
+                                "a JOIN … USING ({u}) reads column {u} of {}.{}, which a rule renames, \
+                                 and the table's CREATE TABLE was not seen before this statement: \
+                                 its column list cannot be written",
+                                rel.0, rel.1
+                            ));
+                        }
+                        return false;
+                    }
+                };
+                if has {
+                    if let Some(l) = loc_of(inner) {
+                        let list = self.using_bound.entry(l).or_default();
+                        if !list.iter().any(|c| c == u) {
+                            list.push(u.to_owned());
+                        }
+                    }
+                }
+                has
+            }
+            "JoinExpr" if !has_col_aliases => {
+                let own: Vec<Option<String>> = strings(inner.get("using_clause").unwrap_or(&Value::Null));
+                if own.iter().any(|c| c.as_deref() == Some(u)) {
+                    let mut found = false;
+                    for side in ["larg", "rarg"] {
+                        if let Some(s) = inner.get(side) {
+                            found |= self.bind_using_side(s, u);
+                        }
+                    }
+                    return found;
+                }
+                ["larg", "rarg"]
+                    .iter()
+                    .any(|side| inner.get(*side).is_some_and(|s| self.bind_using_side(s, u)))
+            }
+            _ => false,
+        }
+    }
+
+    /// After a relation whose USING-bound columns include a renamed one:
+    /// the alias (the table's current name if it has none) and the column
+    /// alias list ruleutils.c prints for it (`get_column_alias_list`).
+    fn using_alias_list(&mut self, v: &Value) {
+        let Some(bound) = loc_of(v).and_then(|l| self.using_bound.get(&l)).cloned() else {
+            return;
+        };
+        let schema = str_of(v, "schemaname");
+        let name = str_of(v, "relname");
+        let catalog = str_of(v, "catalogname");
+        let s = if schema.is_empty() { self.default_schema } else { schema }.to_owned();
+        if !bound.iter().any(|u| self.column_rule(&s, name, u).is_some()) {
+            return;
+        }
+        let Some(cols) = self.facts.columns.get(&(s.as_bytes().to_vec(), name.as_bytes().to_vec())).cloned() else {
+            return;
+        };
+        let Some(at) = loc_of(v).and_then(|l| self.tok_at(l)) else {
+            return;
+        };
+        let mut want: Vec<&str> = Vec::new();
+        if !catalog.is_empty() {
+            want.push(catalog);
+        }
+        if !schema.is_empty() {
+            want.push(schema);
+        }
+        want.push(name);
+        let Some(&last) = self.dotted(at, &want).and_then(|idx| idx.last().copied()).as_ref() else {
+            return;
+        };
+        let alias = v.pointer("/alias/aliasname").and_then(Value::as_str).filter(|a| !a.is_empty());
+        let mut text = Vec::new();
+        let end = match alias {
+            Some(a) => {
+                let tok = if self.word(last + 1, b"AS") { last + 2 } else { last + 1 };
+                match self.name_at(tok) {
+                    Some(n) if self.same(&n, a) => self.toks[tok].end,
+                    _ => return,
+                }
+            }
+            None => {
+                text.push(b' ');
+                let refname = match self.table_rule(Some(&s), name) {
+                    Some(rule) => self.plan.renames[rule].new.clone(),
+                    None => name.as_bytes().to_vec(),
+                };
+                ident::push_pg(&refname, &mut text);
+                self.toks[last].end
+            }
+        };
+        text.push(b'(');
+        for (i, c) in cols.iter().enumerate() {
+            if i > 0 {
+                text.extend_from_slice(b", ");
+            }
+            let c_str = String::from_utf8_lossy(c);
+            let printed = if bound.iter().any(|u| u.as_bytes() == c.as_slice()) {
+                c.clone()
+            } else {
+                self.column_rule(&s, name, &c_str).unwrap_or_else(|| c.clone())
+            };
+            ident::push_pg(&printed, &mut text);
+        }
+        text.push(b')');
+        self.out.push(Replacement {
+            start: end,
+            end,
+            text,
+            rule: None,
+        });
     }
 
     fn is_cte(&self, name: &str) -> bool {
@@ -859,6 +1057,7 @@ impl Resolver<'_> {
                         rel: None,
                         rule: None,
                         cte: true,
+                        kept: Vec::new(),
                     });
                 }
             }
@@ -904,6 +1103,7 @@ impl Resolver<'_> {
     }
 
     fn range_var(&mut self, v: &Value) {
+        self.using_alias_list(v);
         let schema = str_of(v, "schemaname");
         let name = str_of(v, "relname");
         let catalog = str_of(v, "catalogname");
@@ -1037,6 +1237,9 @@ impl Resolver<'_> {
             return None;
         }
         let (s, t) = entry.rel?;
+        if entry.kept.iter().any(|k| k == names[n - 1]) {
+            return None; // bound by a JOIN … USING: the alias list keeps its name
+        }
         let new = self.column_rule(&s, &t, names[n - 1])?;
         // The column token follows the last dot.
         let col_tok = idx[n - 2] + 2;
@@ -1553,6 +1756,7 @@ impl Resolver<'_> {
                 rel: rel.clone(),
                 rule: None,
                 cte: false,
+                kept: Vec::new(),
             });
         }
         self.scopes.push(frame);
@@ -1592,6 +1796,7 @@ impl Resolver<'_> {
                 rel: rel.clone(),
                 rule: None,
                 cte: false,
+                kept: Vec::new(),
             });
         }
         self.scopes.push(frame);
@@ -2234,6 +2439,63 @@ mod tests {
         assert_eq!(
             apply(&p, "CREATE VIEW public.v AS\n SELECT item.label,\n    item.id\n   FROM public.item;"),
             "CREATE VIEW public.v AS\n SELECT item.title AS label,\n    item.id\n   FROM public.item;"
+        );
+    }
+
+    /// A column named by `JOIN … USING` keeps its name in the view: the
+    /// table gets ruleutils.c's column alias list. Input and expected text
+    /// are pg_dump 15's, before and after `ALTER TABLE a RENAME COLUMN id TO
+    /// id_renamed; … x TO x_renamed; ALTER TABLE a RENAME TO a_renamed`.
+    #[test]
+    fn join_using_columns_keep_their_name_through_an_alias_list() {
+        let p = plan(&["a=a_renamed"], &["public.a.id=id_renamed", "public.a.x=x_renamed"]);
+        let mut facts = Facts::default();
+        let mut run = |sql: &str| {
+            let r = resolve(&p, &mut facts, sql.as_bytes(), false, &[]).unwrap();
+            let mut out = sql.as_bytes().to_vec();
+            for x in r.reps.iter().rev() {
+                out.splice(x.start..x.end, x.text.iter().copied());
+            }
+            String::from_utf8(out).unwrap()
+        };
+        run("CREATE TABLE public.a (\n    id integer,\n    x integer,\n    z integer\n);");
+        run("CREATE TABLE public.b (\n    id integer,\n    y integer\n);");
+        let cases = [
+            (
+                "CREATE VIEW public.v AS\n SELECT a.id,\n    a.x,\n    b.y\n   FROM (public.a\n     JOIN public.b USING (id));",
+                "CREATE VIEW public.v AS\n SELECT a_renamed.id,\n    a_renamed.x_renamed AS x,\n    b.y\n   FROM (public.a_renamed a_renamed(id, x_renamed, z)\n     JOIN public.b USING (id));",
+            ),
+            (
+                "CREATE VIEW public.v2 AS\n SELECT t.id,\n    t.x\n   FROM (public.a t\n     JOIN public.b USING (id));",
+                "CREATE VIEW public.v2 AS\n SELECT t.id,\n    t.x_renamed AS x\n   FROM (public.a_renamed t(id, x_renamed, z)\n     JOIN public.b USING (id));",
+            ),
+            (
+                "CREATE VIEW public.v4 AS\n SELECT a.id\n   FROM ((public.a\n     LEFT JOIN public.b ON ((a.id = b.id)))\n     JOIN public.a a2 USING (x));",
+                "CREATE VIEW public.v4 AS\n SELECT a_renamed.id_renamed AS id\n   FROM ((public.a_renamed a_renamed(id_renamed, x, z)\n     LEFT JOIN public.b ON ((a_renamed.id_renamed = b.id)))\n     JOIN public.a_renamed a2(id_renamed, x, z) USING (x));",
+            ),
+            (
+                "CREATE VIEW public.v5 AS\n SELECT a.id,\n    a.x\n   FROM ((public.a\n     JOIN public.b USING (id))\n     JOIN public.b b2 USING (id));",
+                "CREATE VIEW public.v5 AS\n SELECT a_renamed.id,\n    a_renamed.x_renamed AS x\n   FROM ((public.a_renamed a_renamed(id, x_renamed, z)\n     JOIN public.b USING (id))\n     JOIN public.b b2 USING (id));",
+            ),
+        ];
+        for (before, after) in cases {
+            assert_eq!(run(before), after);
+        }
+    }
+
+    /// A rule's `RETURNING` list keeps its output names: pg_dump 15's text
+    /// after `ALTER TABLE competitors RENAME COLUMN id TO id_renamed`.
+    #[test]
+    fn returning_columns_keep_their_output_name() {
+        let p = plan(&[], &["test.competitors.id=id_renamed"]);
+        assert_eq!(
+            apply(
+                &p,
+                "CREATE RULE r AS\n    ON INSERT TO test.v DO INSTEAD  INSERT INTO test.competitors (id, full_name)\n  \
+                 VALUES (new.id, 'x'::character varying)\n  RETURNING competitors.id,\n    competitors.full_name;"
+            ),
+            "CREATE RULE r AS\n    ON INSERT TO test.v DO INSTEAD  INSERT INTO test.competitors (id_renamed, full_name)\n  \
+             VALUES (new.id, 'x'::character varying)\n  RETURNING competitors.id_renamed AS id,\n    competitors.full_name;"
         );
     }
 
