@@ -551,6 +551,30 @@ impl<R: Read> Reader<R> {
         }
         self.done = end;
         let plan = self.plan_index();
+        // Shape checks of a run of INSERTs into one untargeted table, apart
+        // only by white space, are one segment: one scan of their values
+        // (heads hold no separator but a column list, itself as long as a
+        // row must be), not a segment and a scan set up per statement.
+        if let Action::Insert { edits: Some(b), rename: false, head: None, escapes: eb, .. } = &action {
+            let n = self.segments.len();
+            if b.is_shape_only() && n >= 2 {
+                let (prev, gap) = (&self.segments[n - 2], &self.segments[n - 1]);
+                let joins = gap.action == Action::Keep
+                    && gap.end == start
+                    && prev.end == gap.start
+                    && prev.plan == plan
+                    && matches!(&prev.action, Action::Insert { edits: Some(a), rename: false, head: None, escapes: ea, .. }
+                        if Arc::ptr_eq(a, b) && ea == eb)
+                    && self.buf[gap.start..gap.end].iter().all(u8::is_ascii_whitespace);
+                if joins {
+                    self.segments.pop();
+                    if let Some(prev) = self.segments.last_mut() {
+                        prev.end = end;
+                    }
+                    return;
+                }
+            }
+        }
         if let Some(last) = self.segments.last_mut() {
             let mergeable = match (&last.action, &action) {
                 (Action::Keep, Action::Keep) => true,
