@@ -271,6 +271,8 @@ pub struct RowStream {
     at: u64,
     /// The `\.` line was seen.
     ended: bool,
+    /// Bytes gathered before a batch is checked (small in tests).
+    batch: usize,
 }
 
 /// A misframed row, or bytes after the `\.` line, at `at` in the stream.
@@ -283,13 +285,13 @@ pub struct StreamError {
 impl RowStream {
     /// Rows of `table` with `ncols` fields each (not 0).
     pub fn new(table: &[u8], ncols: usize) -> RowStream {
-        RowStream { table: table.to_vec(), ncols, buf: Vec::new(), at: 0, ended: false }
+        RowStream { table: table.to_vec(), ncols, buf: Vec::new(), at: 0, ended: false, batch: STREAM_BATCH }
     }
 
     /// The next piece of the stream.
     pub fn feed(&mut self, data: &[u8]) -> Result<(), StreamError> {
         self.buf.extend_from_slice(data);
-        if self.buf.len() < STREAM_BATCH {
+        if self.buf.len() < self.batch {
             return Ok(());
         }
         // `buf` starts at a row start: a backslash run before a newline
@@ -740,6 +742,42 @@ mod tests {
             encode(&v, &mut got);
             prop_assert_eq!(&got[..4], b"kept");
             prop_assert_eq!(&got[4..], &want[..]);
+        }
+    }
+
+    proptest! {
+        /// The stream's verdict (and the offset it names) does not depend
+        /// on where the pieces are cut or how often a batch is checked:
+        /// rows, escapes and the `\\.` line may span any cut.
+        #[test]
+        fn row_stream_verdict_is_independent_of_the_cuts(
+            data in proptest::collection::vec(prop_oneof![
+                3 => Just(b'\t'), 3 => Just(b'\\'), 3 => Just(b'\n'), 2 => Just(b'.'), 3 => Just(b'a')
+            ], 0..400),
+            cuts in proptest::collection::vec(0usize..400, 0..8),
+            batch in 1usize..64,
+            ncols in 1usize..4,
+        ) {
+            let whole = {
+                let mut r = RowStream::new(b"t", ncols);
+                r.batch = usize::MAX;
+                r.feed(&data).and_then(|()| r.finish())
+            };
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(data.len())).collect();
+            cuts.sort_unstable();
+            let mut r = RowStream::new(b"t", ncols);
+            r.batch = batch;
+            let mut from = 0;
+            let mut got = Ok(());
+            for c in cuts.into_iter().chain([data.len()]) {
+                if let Err(e) = r.feed(&data[from..c]) {
+                    got = Err(e);
+                    break;
+                }
+                from = c;
+            }
+            let got = got.and_then(|()| r.finish());
+            prop_assert_eq!(got, whole);
         }
     }
 }
