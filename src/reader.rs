@@ -62,6 +62,13 @@ impl ColumnEdits {
             .map(|&(_, n)| n)
     }
 
+    /// Only the shape of rows of a table no rule targets: a value count
+    /// to check, nothing to edit, no column names (a report's edits of an
+    /// untargeted table have its names).
+    pub fn is_shape_only(&self) -> bool {
+        self.edits.is_empty() && self.columns.is_empty()
+    }
+
     /// The edit of column `col`, if any.
     pub fn of(&self, col: usize) -> Option<Edit> {
         self.edits.iter().find(|(c, _)| *c == col).map(|&(_, e)| e)
@@ -289,6 +296,11 @@ pub struct Reader<R> {
     /// the dump does not qualify the name.
     tables: HashMap<(Vec<u8>, Vec<u8>), Vec<Vec<u8>>>,
     edits_cache: HashMap<(Vec<u8>, Vec<u8>), Option<Arc<ColumnEdits>>>,
+    /// The shape (value count, no edits) of an INSERT row of every table
+    /// whose `CREATE TABLE` gives its column count for sure, keyed as
+    /// `tables` (SQLite: the name in lower case): the rows of tables no rule
+    /// targets are checked against it.
+    row_shapes: HashMap<(Vec<u8>, Vec<u8>), Arc<ColumnEdits>>,
     /// What the PostgreSQL resolver learned (inheritance, column lists).
     facts: crate::pg_resolve::Facts,
     /// Resolved renames of INSERT heads, by the head's bytes (a dump
@@ -383,6 +395,7 @@ impl<R: Read> Reader<R> {
             escapes: false,
             tables,
             edits_cache: HashMap::new(),
+            row_shapes: HashMap::new(),
             facts: crate::pg_resolve::Facts::default(),
             head_cache: HashMap::new(),
             end_marker: memmem::Finder::new(b"\n\\.").into_owned(),
@@ -548,6 +561,30 @@ impl<R: Read> Reader<R> {
         }
         self.done = end;
         let plan = self.plan_index();
+        // Shape checks of a run of INSERTs into one untargeted table, apart
+        // only by white space, are one segment: one scan of their values
+        // (heads hold no separator but a column list, itself as long as a
+        // row must be), not a segment and a scan set up per statement.
+        if let Action::Insert { edits: Some(b), rename: false, head: None, escapes: eb, .. } = &action {
+            let n = self.segments.len();
+            if b.is_shape_only() && n >= 2 {
+                let (prev, gap) = (&self.segments[n - 2], &self.segments[n - 1]);
+                let joins = gap.action == Action::Keep
+                    && gap.end == start
+                    && prev.end == gap.start
+                    && prev.plan == plan
+                    && matches!(&prev.action, Action::Insert { edits: Some(a), rename: false, head: None, escapes: ea, .. }
+                        if Arc::ptr_eq(a, b) && ea == eb)
+                    && self.buf[gap.start..gap.end].iter().all(u8::is_ascii_whitespace);
+                if joins {
+                    self.segments.pop();
+                    if let Some(prev) = self.segments.last_mut() {
+                        prev.end = end;
+                    }
+                    return;
+                }
+            }
+        }
         if let Some(last) = self.segments.last_mut() {
             let mergeable = match (&last.action, &action) {
                 (Action::Keep, Action::Keep) => true,
@@ -775,10 +812,14 @@ impl<R: Read> Reader<R> {
             }
             self.push_generated(stmt_start)?;
         } else if !pg
-            && self.buf[stmt_start..end].eq_ignore_ascii_case(b"BEGIN TRANSACTION;")
+            && (self.buf[stmt_start..end].eq_ignore_ascii_case(b"BEGIN TRANSACTION;")
+                // `.dump` opens with this pragma, then BEGIN TRANSACTION
+                // (shell.c.in): a dump cut between the two is cut short too.
+                || (!self.ending.any && self.buf[stmt_start..end].eq_ignore_ascii_case(b"PRAGMA foreign_keys=OFF;")))
         {
             self.ending.began = true;
         }
+        self.ending.any = true;
         self.push(action, end);
         Ok(true)
     }
@@ -964,6 +1005,22 @@ impl<R: Read> Reader<R> {
                     columns.map(|c| c.into_iter().map(|c| c.into_owned()).collect());
                 let schema_row = table.name.eq_ignore_ascii_case(b"sqlite_schema")
                     || table.name.eq_ignore_ascii_case(b"sqlite_master");
+                // The rows of a table no rule targets are still counted: a
+                // value lost or added fails the restore ("INSERT has more
+                // expressions than target columns", or a value in the wrong
+                // column). The count is the statement's column list, else
+                // the table's `CREATE TABLE`; with neither, nothing is checked.
+                let shape = match &cols {
+                    Some(c) if !c.is_empty() => Some(Arc::new(ColumnEdits {
+                        table: table.name.to_vec(),
+                        ncols: c.len(),
+                        columns: Vec::new(),
+                        max_len: Vec::new(),
+                        edits: Vec::new(),
+                    })),
+                    Some(_) => None,
+                    None => self.row_shapes.get(&self.shape_key(table.schema.as_deref(), &table.name)).cloned(),
+                };
                 let edits = self
                     .edits_for(&table.to_owned_parts(), cols)
                     .map_err(|m| LocalError::rule(start, m))?;
@@ -976,6 +1033,7 @@ impl<R: Read> Reader<R> {
                     self.refuse_virtual_table_rename(start, end)?;
                     return self.resolve_sqlite(start, end, None);
                 }
+                let edits = edits.or(shape);
                 let mut memo = InsertMemo {
                     pg_head: None,
                     mentions: self.plan.may_mention(&self.buf[start..start + values_at]),
@@ -998,6 +1056,14 @@ impl<R: Read> Reader<R> {
             Head::CreateTable { table, body_at } => {
                 let (schema, name) = table.to_owned_parts();
                 let mut cols = statement::table_columns(dialect, stmt, body_at);
+                // The rows' value count, where the statement gives it for sure.
+                let mut sure = !cols.is_empty() && !statement::has_word(dialect, stmt, b"OF");
+                if dialect == Dialect::Sqlite {
+                    // `.dump` leaves generated columns out of its INSERTs
+                    // (shell.c.in, tableColumnList: PRAGMA table_info lists
+                    // no hidden column): `AS` marks one (`c AS (expr)`).
+                    sure &= !statement::has_word(dialect, stmt, b"AS");
+                }
                 if dialect == Dialect::Sqlite && (!self.sqlite_renames.is_empty() || !self.plan.rewrites.is_empty()) {
                     if let Some(c) = self.sqlite_insert_columns(start, end, &name) {
                         cols = c;
@@ -1012,10 +1078,26 @@ impl<R: Read> Reader<R> {
                         || crate::plan::contains_ignore_case(text, b"PARTITION")
                     {
                         let parents = crate::pg_resolve::inherits_from(text, self.escapes, self.facts.versions.grammar());
+                        sure &= !parents.is_empty() && parents.iter().all(|p| self.facts.columns.contains_key(p));
                         cols = self.facts.merged_columns(&parents, cols);
                     }
                     let key = (schema.clone().unwrap_or_else(|| self.default_schema().to_vec()), name.clone());
                     self.facts.columns.entry(key).or_insert_with(|| cols.clone());
+                }
+                let shape_key = self.shape_key(schema.as_deref(), &name);
+                if sure {
+                    self.row_shapes.insert(
+                        shape_key,
+                        Arc::new(ColumnEdits {
+                            table: name.clone(),
+                            ncols: cols.len(),
+                            columns: Vec::new(),
+                            max_len: Vec::new(),
+                            edits: Vec::new(),
+                        }),
+                    );
+                } else {
+                    self.row_shapes.remove(&shape_key);
                 }
                 self.django.saw_table(&name);
                 let rules = &self.plan.rules;
@@ -1161,6 +1243,16 @@ impl<R: Read> Reader<R> {
             values_at,
             escapes: self.escapes,
         })
+    }
+
+    /// The key of `row_shapes` for a table as written.
+    fn shape_key(&self, schema: Option<&[u8]>, name: &[u8]) -> (Vec<u8>, Vec<u8>) {
+        let schema = schema.unwrap_or(self.default_schema());
+        match self.plan.dialect {
+            Dialect::Postgres => (schema.to_vec(), name.to_vec()),
+            // SQLite compares names case-insensitively.
+            Dialect::Sqlite => (schema.to_ascii_lowercase(), name.to_ascii_lowercase()),
+        }
     }
 
     fn default_schema(&self) -> &'static [u8] {
@@ -1915,6 +2007,8 @@ struct Ending {
     restrict: Option<Vec<u8>>,
     began: bool,
     committed: bool,
+    /// A statement was read.
+    any: bool,
 }
 
 impl Ending {

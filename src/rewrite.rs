@@ -509,7 +509,9 @@ pub fn rewrite_chunk(chunk: &Chunk) -> Result<Rewritten, LocalError> {
                         }
                     }
                 }
-                if let Some(edits) = edits {
+                if let Some(edits) = edits.as_ref().filter(|e| e.is_shape_only() && !plan.report) {
+                    insert_shape(plan, data, s + values_at, e, edits, *escapes)?;
+                } else if let Some(edits) = edits {
                     if plan.report {
                         emit.out
                             .counts
@@ -961,6 +963,30 @@ fn copy_rows(
     Ok(())
 }
 
+/// Checks the value count of every tuple of `VALUES (…), (…);` in
+/// `data[start..end]`, an INSERT into a table no rule targets: the rows
+/// are copied as they are, but one with a value lost or added would fail
+/// the restore. The quick scan of separators decides a well-formed list;
+/// anything else is lexed token by token, which names the row.
+fn insert_shape(
+    plan: &Plan,
+    data: &[u8],
+    start: usize,
+    end: usize,
+    shape: &ColumnEdits,
+    escapes: bool,
+) -> Result<(), LocalError> {
+    if quick_values(plan.dialect, escapes, &data[start..end], shape).is_some() {
+        return Ok(());
+    }
+    let mut scratch = Emit {
+        out: Rewritten::default(),
+        copied_to: 0,
+        scratch: Vec::new(),
+    };
+    insert_values_lexed(plan, data, start, end, shape, escapes, &mut scratch)
+}
+
 /// Rewrites the edited values of the tuples of `VALUES (…), (…);` in
 /// `data[start..end]`.
 fn insert_values(
@@ -1025,12 +1051,24 @@ fn insert_values_lexed(
     let capture = migration_columns(plan, edits);
     let captured = |col: usize| capture.as_ref().is_some_and(|c| c.contains(&Some(col)));
     let mut row = MigrationRow::default();
+    // A row just closed: only `,` or `;` may follow it (two rows joined
+    // are a syntax error at restore).
+    let mut after_row = false;
     for tok in Tokens::with_escapes(d, escapes, text) {
         let t = tok.map_err(|(at, msg)| LocalError::new(start + at, msg))?;
         match t.kind {
             TokenKind::Space | TokenKind::Comment => continue,
             TokenKind::Punct => {
                 let c = text[t.start];
+                if depth == 0 {
+                    if c == b'(' && after_row {
+                        return Err(LocalError::new(
+                            start + t.start,
+                            format!("row of table {} follows the row before it without a comma", table()),
+                        ));
+                    }
+                    after_row = false;
+                }
                 let ends_value = depth == 1 && (c == b',' || c == b')');
                 if ends_value {
                     if let (Some(cols), true) = (&capture, captured(col)) {
@@ -1054,6 +1092,7 @@ fn insert_values_lexed(
                         if capture.is_some() {
                             emit.out.counts.django_migrations.push(std::mem::take(&mut row));
                         }
+                        after_row = true;
                         emit.out.counts.rows_examined += 1;
                         if plan.report {
                             emit.out
@@ -1096,6 +1135,8 @@ fn insert_values_lexed(
                         .ok_or_else(|| LocalError::new(start + t.start, "unbalanced ')'"))?;
                 }
             }
+            // A word after the rows (`ON CONFLICT …`) may have a list after it.
+            _ if depth == 0 => after_row = false,
             _ => {}
         }
         if depth >= 1 && (edit.is_some() || captured(col)) {
@@ -1137,15 +1178,24 @@ fn quick_values(d: Dialect, escapes: bool, text: &[u8], edits: &ColumnEdits) -> 
 fn values_among(edits: &ColumnEdits, mut next: impl FnMut() -> Quick) -> Result<Option<QuickValues>, Bailed> {
     let mut out = QuickValues { rows: 0, values: Vec::new() };
     let (mut depth, mut col, mut tuple_at, mut value_at) = (0u32, 0usize, 0usize, 0usize);
+    // A row just closed: only `,` or `;` may follow it.
+    let mut after_row = false;
     loop {
         match next() {
             Quick::Stop(at, c) => {
+                if depth == 0 {
+                    if c == b'(' && after_row {
+                        return Ok(None);
+                    }
+                    after_row = false;
+                }
                 if depth == 1 && (c == b',' || c == b')') {
                     if let Some(e) = edits.of(col) {
                         out.values.push((tuple_at, col, e, value_at, at));
                     }
                     if c == b')' {
                         depth = 0;
+                        after_row = true;
                         out.rows += 1;
                         if edits.ncols != 0 && col + 1 != edits.ncols {
                             return Ok(None);

@@ -505,6 +505,14 @@ pub fn head(d: Dialect, stmt: &[u8]) -> Head<'_> {
     }
 }
 
+/// True when `stmt` has the bare word `word` (any case) as a token: not in
+/// a string, a quoted identifier or a comment.
+pub fn has_word(d: Dialect, stmt: &[u8], word: &[u8]) -> bool {
+    Tokens::new(d, stmt)
+        .flatten()
+        .any(|t| t.kind == TokenKind::Word && stmt[t.start..t.end].eq_ignore_ascii_case(word))
+}
+
 /// Column names of a `CREATE TABLE` body, read from `body_at` (just past
 /// the opening parenthesis): the first identifier of every top-level
 /// element that is not a table constraint.
