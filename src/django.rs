@@ -147,6 +147,9 @@ pub struct Rebuilt {
     /// renames it again (that step's `names_at_step`); `None`: its final
     /// name. Django names the re-created indexes from it.
     pub name_then: Option<String>,
+    /// The new order of its columns (column `order[i]` of the dump at place
+    /// `i`), when the rebuild writes them in another order than the dump's.
+    pub order: Option<std::sync::Arc<Vec<usize>>>,
 }
 
 impl Seen {
@@ -207,6 +210,14 @@ pub fn appendix(plan: &Plan, seen: &Seen, now: &str) -> Result<Vec<u8>, String> 
         if cols_of(t).is_none() {
             return Err(format!(
                 "--django-table: table {} is not in this dump (a model with Meta.db_table: give its table)",
+                text(t)
+            ));
+        }
+    }
+    for (t, _) in plan.rules.django_rebuilds() {
+        if cols_of(t).is_none() {
+            return Err(format!(
+                "django_rebuild: table {} is not in this dump",
                 text(t)
             ));
         }

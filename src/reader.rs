@@ -50,6 +50,9 @@ pub struct ColumnEdits {
     pub max_len: Vec<(usize, usize)>,
     /// `(column index, edit)`, sorted by column.
     pub edits: Vec<(usize, Edit)>,
+    /// SQLite: the values of each row in a new order, value `order[i]` at
+    /// place `i` (a table Django rebuilds in another column order).
+    pub order: Option<Arc<Vec<usize>>>,
 }
 
 impl ColumnEdits {
@@ -917,6 +920,7 @@ impl<R: Read> Reader<R> {
                         columns: Vec::new(),
                         max_len: Vec::new(),
                         edits: Vec::new(),
+                        order: None,
                     })),
                     _ => None,
                 };
@@ -1021,13 +1025,19 @@ impl<R: Read> Reader<R> {
                         d.old_table == d.new_table
                             && ident::same_name(dialect, d.old_table.as_bytes(), &name)
                     })
+                    || rules
+                        .django_rebuilds()
+                        .iter()
+                        .any(|(t, _)| ident::same_name(dialect, t, &name))
                 {
                     self.django.targets.push((name.clone(), cols.clone()));
                 }
                 if !self.plan.django.is_empty()
                     || rules.column_renames().iter().any(|c| c.django)
+                    || !rules.django_rebuilds().is_empty()
                 {
-                    self.django_table(&name, &cols, start, end, body_at);
+                    self.django_table(&name, &cols, start, end, body_at)
+                        .map_err(|m| LocalError::rule(start, m))?;
                 }
                 let taken = self.plan.renames.iter().find(|r| {
                     ident::same_name(dialect, &name, &r.new)
@@ -1061,8 +1071,9 @@ impl<R: Read> Reader<R> {
                         self.unique_rules.push(i);
                     }
                 }
-                if self.plan.report || self.plan.is_rewrite_target(&name) {
-                    let key = (schema.clone().unwrap_or_else(|| self.default_schema().to_vec()), name);
+                let reordered = self.rebuild_order(&name).is_some();
+                if self.plan.report || self.plan.is_rewrite_target(&name) || reordered {
+                    let key = (schema.clone().unwrap_or_else(|| self.default_schema().to_vec()), name.clone());
                     self.edits_cache.remove(&key);
                     self.tables.insert(key, cols);
                 }
@@ -1079,7 +1090,8 @@ impl<R: Read> Reader<R> {
                         Ok(Action::Keep)
                     };
                 }
-                self.resolve_sqlite(start, end, None)
+                let action = self.resolve_sqlite(start, end, None)?;
+                self.reorder_create_table(start, end, &name, action)
             }
             Head::StdStrings(on) => {
                 self.escapes = !on;
@@ -1384,7 +1396,7 @@ impl<R: Read> Reader<R> {
         start: usize,
         end: usize,
         body_at: usize,
-    ) {
+    ) -> Result<(), String> {
         let plan = self.plan.clone();
         let dialect = plan.dialect;
         if self
@@ -1393,7 +1405,7 @@ impl<R: Read> Reader<R> {
             .iter()
             .any(|t| ident::same_name(dialect, &t.table, name))
         {
-            return; // a second CREATE TABLE of a table already seen
+            return Ok(()); // a second CREATE TABLE of a table already seen
         }
         let stmt = &self.buf[start..end];
         let mut found = None;
@@ -1439,14 +1451,24 @@ impl<R: Read> Reader<R> {
             }
         }
         // A `RenameField` of a foreign key (`--django-field`) rebuilds its
-        // table too (`_alter_field`); its step is not known, so its indexes
-        // are named from the table's final name.
-        let field = plan
+        // table too (`_alter_field`: a plain column's is an in-place `RENAME
+        // COLUMN`); its step is not known, so its indexes are named from the
+        // table's final name.
+        let fields: Vec<&crate::rules::ColumnRenameRule> = plan
             .rules
             .column_renames()
             .iter()
-            .any(|c| c.django && ident::same_name(dialect, &c.table, name));
-        if dialect == Dialect::Sqlite && (last.is_some() || field) {
+            .filter(|c| c.django && ident::same_name(dialect, &c.table, name))
+            .collect();
+        let keys = statement::foreign_key_columns(dialect, &self.buf[start..end], body_at);
+        let is_key = |c: &[u8]| keys.iter().any(|k| ident::same_name(dialect, k, c));
+        let last_key = fields.iter().rposition(|c| is_key(&c.old));
+        let given = plan
+            .rules
+            .django_rebuilds()
+            .iter()
+            .find(|(t, _)| ident::same_name(dialect, t, name));
+        if dialect == Dialect::Sqlite && (last.is_some() || last_key.is_some() || given.is_some()) {
             let name_then = last.and_then(|i| {
                 plan.django[i]
                     .names_at_step
@@ -1454,9 +1476,15 @@ impl<R: Read> Reader<R> {
                     .find(|(input, _)| ident::same_name(dialect, input.as_bytes(), name))
                     .map(|(_, then)| then.clone())
             });
+            let order = match given {
+                Some((_, order)) => given_order(dialect, name, cols, order)?,
+                None => derived_order(dialect, name, cols, &fields, last_key, last.map(|i| &plan.django[i]))?,
+            };
+            let identity = order.iter().enumerate().all(|(i, &c)| i == c);
             self.django.rebuilt.push(crate::django::Rebuilt {
                 table: name.to_vec(),
                 name_then,
+                order: (!identity).then(|| Arc::new(order)),
             });
         }
         if let Some((new_table, col, new_col, model_table)) = found {
@@ -1475,6 +1503,68 @@ impl<R: Read> Reader<R> {
                 new_col.as_bytes(),
             ));
         }
+        Ok(())
+    }
+
+    /// SQLite: the new order of the values of `table`'s rows, when Django
+    /// rebuilds it in another column order (see [`derived_order`]).
+    fn rebuild_order(&self, table: &[u8]) -> Option<Arc<Vec<usize>>> {
+        let d = self.plan.dialect;
+        self.django
+            .rebuilt
+            .iter()
+            .find(|t| ident::same_name(d, &t.table, table))
+            .and_then(|t| t.order.clone())
+    }
+
+    /// SQLite: the `CREATE TABLE` of a table Django rebuilds in another
+    /// column order, as `action` (the renames) leaves it, with its column
+    /// definitions in that order, as the rebuild's `CREATE TABLE` has them.
+    fn reorder_create_table(
+        &mut self,
+        start: usize,
+        end: usize,
+        table: &[u8],
+        action: Action,
+    ) -> Result<Action, LocalError> {
+        let Some(order) = self.rebuild_order(table) else {
+            return Ok(action);
+        };
+        let stmt = &self.buf[start..end];
+        let (text, rule) = match &action {
+            Action::Edits(r) if r.reps.len() == 1 && r.reps[0].start == 0 && r.reps[0].end == stmt.len() => {
+                (r.reps[0].text.clone(), r.reps[0].rule)
+            }
+            Action::Keep => (stmt.to_vec(), None),
+            _ => return Err(LocalError::new(start, "internal: a rebuilt table's CREATE TABLE was not renamed whole")),
+        };
+        let shown = String::from_utf8_lossy(table).into_owned();
+        let new = match statement::head(Dialect::Sqlite, &text) {
+            Head::CreateTable { body_at, .. }
+                if statement::table_columns(Dialect::Sqlite, &text, body_at).len() == order.len() =>
+            {
+                statement::reorder_columns(Dialect::Sqlite, &text, body_at, &order)
+            }
+            _ => None,
+        }
+        .ok_or_else(|| {
+            LocalError::rule(
+                start,
+                format!(
+                    "table {shown}: Django rebuilds it in another column order, but its CREATE TABLE's \
+                     columns are not its rows' values (generated columns?): not supported"
+                ),
+            )
+        })?;
+        Ok(Action::Edits(Arc::new(crate::pg_resolve::Resolved {
+            reps: vec![crate::pg_resolve::Replacement {
+                start: 0,
+                end: stmt.len(),
+                text: new,
+                rule,
+            }],
+            ..Default::default()
+        })))
     }
 
     /// Django: the constraint (PostgreSQL) or index (SQLite) names in this
@@ -1612,8 +1702,16 @@ impl<R: Read> Reader<R> {
                 }
             }
         }
-        if wanted.is_empty() && !plan.report {
+        let order = self.rebuild_order(name);
+        if wanted.is_empty() && !plan.report && order.is_none() {
             return Ok(None);
+        }
+        if order.is_some() && columns.is_some() {
+            return Err(format!(
+                "an INSERT into {} names its columns (.dump --preserve-rowids?), and Django's rebuild of the \
+                 table reorders them: not supported; dump without --preserve-rowids",
+                String::from_utf8_lossy(name)
+            ));
         }
         let key = (
             schema.clone().unwrap_or_else(|| self.default_schema().to_vec()),
@@ -1677,6 +1775,7 @@ impl<R: Read> Reader<R> {
             columns: cols,
             max_len,
             edits,
+            order,
         }));
         if columns.is_none() {
             self.edits_cache.insert(key, result.clone());
@@ -2005,4 +2104,74 @@ impl QualName<'_> {
     fn to_owned_parts(&self) -> (Option<Vec<u8>>, Vec<u8>) {
         (self.schema.as_ref().map(|s| s.to_vec()), self.name.to_vec())
     }
+}
+
+/// The order of a rebuilt table's columns (indexes into `cols`, its columns
+/// in the dump) that a `[[django_rebuild]]` gives by their names in the dump.
+fn given_order(d: Dialect, table: &[u8], cols: &[Vec<u8>], given: &[Vec<u8>]) -> Result<Vec<usize>, String> {
+    let text = |v: &[Vec<u8>]| v.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(", ");
+    let order: Option<Vec<usize>> = given
+        .iter()
+        .map(|g| cols.iter().position(|c| ident::same_name(d, c, g)))
+        .collect();
+    match order {
+        Some(o) if o.len() == cols.len() => Ok(o),
+        _ => Err(format!(
+            "django_rebuild {}: columns [{}] are not the table's columns in this dump [{}]",
+            String::from_utf8_lossy(table),
+            text(given),
+            text(cols)
+        )),
+    }
+}
+
+/// The order Django's SQLite schema editor writes a rebuilt table's columns
+/// in (indexes into `cols`, its columns in the dump), from the rules alone.
+///
+/// `_remake_table` (django/db/backends/sqlite3/schema.py) creates the new
+/// table with the model's fields as the migration state orders them, and
+/// `RenameField` moves the renamed field to the end of the state's fields
+/// (`ProjectState.rename_field`, django/db/migrations/state.py). The dump's
+/// order is taken as the state's; each `--django-field` on the table (in
+/// the rules' order) moves its column last when a rebuild follows it: the
+/// last of a foreign key (`fields[last_key]`, whose own rename rebuilds)
+/// and those before it. A plain column's rename after it stays in place
+/// (an in-place `RENAME COLUMN`) unless a RenameModel (`model`) rebuilds
+/// the table too: whether it ran before or after that is not in the rules,
+/// so that is refused, naming the rule that says it.
+fn derived_order(
+    d: Dialect,
+    table: &[u8],
+    cols: &[Vec<u8>],
+    fields: &[&crate::rules::ColumnRenameRule],
+    last_key: Option<usize>,
+    model: Option<&crate::rules::DjangoModel>,
+) -> Result<Vec<usize>, String> {
+    let shown = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let moved = last_key.map_or(0, |k| k + 1);
+    if let (Some(late), Some(m)) = (fields.get(moved), model) {
+        return Err(format!(
+            "--django-field {}.{}={}: Django rebuilds table {} on SQLite for --django-model {}.{}={}, and whether \
+             this RenameField ran before that (the column then moves last, the migration state's order) or after \
+             it (the column stays) is not in these rules; give the rebuilt order with a [[django_rebuild]] rule \
+             (table, columns by their names in the dump), which the rules helper dumpsed-django writes, or \
+             rewrite once per migration",
+            shown(&late.table),
+            shown(&late.old),
+            shown(&late.new),
+            shown(table),
+            m.app,
+            m.old_model,
+            m.new_model
+        ));
+    }
+    let mut order: Vec<usize> = (0..cols.len()).collect();
+    for f in &fields[..moved] {
+        let Some(at) = order.iter().position(|&i| ident::same_name(d, &cols[i], &f.old)) else {
+            continue; // not in the dump: the appendix names it
+        };
+        let c = order.remove(at);
+        order.push(c);
+    }
+    Ok(order)
 }

@@ -400,24 +400,6 @@ fn helper_rules_for_the_shapes() {
     );
 }
 
-/// A `.dump` with lines sorted and `django_migrations.applied` masked.
-fn normalized_sqlite(d: &[u8]) -> String {
-    let mut lines: Vec<String> = String::from_utf8_lossy(d)
-        .lines()
-        .map(
-            |l| match l.strip_prefix("INSERT INTO django_migrations VALUES(") {
-                Some(rest) => format!(
-                    "INSERT INTO django_migrations VALUES({}<applied>",
-                    &rest[..rest.rfind(",'").map_or(0, |i| i + 1)]
-                ),
-                None => l.to_string(),
-            },
-        )
-        .collect();
-    lines.sort();
-    lines.join("\n")
-}
-
 /// The lines of a normalised `.dump` about the given tables.
 fn sqlite_lines_of(dump: &str, tables: &[&str]) -> String {
     dump.lines()
