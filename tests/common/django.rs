@@ -56,6 +56,9 @@ pub fn guide_rules_toml() -> String {
         .find("# [[rewrite]]")
         .expect("a [[rewrite]] stub for RunPython");
     let (head, stub) = toml.split_at(stub_start);
+    // The stub is the commented block up to the first blank line.
+    let stub_end = stub.find("\n\n").map_or(stub.len(), |i| i + 1);
+    let (stub, rest) = stub.split_at(stub_end);
     let filled: String = stub
         .lines()
         .map(|l| {
@@ -69,7 +72,7 @@ pub fn guide_rules_toml() -> String {
         })
         .map(|l| l + "\n")
         .collect();
-    format!("{head}{filled}")
+    format!("{head}{filled}{rest}")
 }
 
 /// A pg_dump (COPY form) with each COPY block's rows sorted and the
