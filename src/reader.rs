@@ -835,7 +835,7 @@ impl<R: Read> Reader<R> {
         }
         self.django.generated = true;
         let sql = crate::django::appendix(&self.plan, &self.django, &self.config.now)
-            .map_err(|m| LocalError::new(at, m))?;
+            .map_err(|m| LocalError::rule(at, m))?;
         if !sql.is_empty() {
             self.push(Action::Keep, at);
             let plan = self.plan_index();
@@ -1407,27 +1407,14 @@ impl<R: Read> Reader<R> {
         {
             return Ok(()); // a second CREATE TABLE of a table already seen
         }
+        let found = self.django_m2m(name, cols, start, end, body_at)?;
         let stmt = &self.buf[start..end];
-        let mut found = None;
         // The last RenameModel step (rules in the migrations' order) that
         // rebuilds this table on SQLite.
         let mut last = None;
         for (i, d) in plan.django.iter().enumerate() {
-            // A model whose `Meta.db_table` stays keeps its M2M tables' names.
             let moved = d.old_table != d.new_table;
-            let prefix = format!("{}_", d.old_table);
-            let col = format!("{}_id", d.old_model.to_lowercase());
-            let is_m2m = moved
-                && found.is_none()
-                && name.len() > prefix.len()
-                && name[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
-                && cols
-                    .iter()
-                    .any(|c| ident::same_name(dialect, c, col.as_bytes()));
-            if is_m2m {
-                let new_table = [d.new_table.as_bytes(), &name[d.old_table.len()..]].concat();
-                let new_col = format!("{}_id", d.new_model.to_lowercase());
-                found = Some((new_table, col, new_col, d.old_table.clone()));
+            if found.as_ref().is_some_and(|f| f.owner == Some(i)) {
                 last = Some(i);
                 continue;
             }
@@ -1487,23 +1474,160 @@ impl<R: Read> Reader<R> {
                 order: (!identity).then(|| Arc::new(order)),
             });
         }
-        if let Some((new_table, col, new_col, model_table)) = found {
+        if let Some(f) = found {
+            let model_table = f.owner.map(|i| plan.django[i].old_table.clone());
             let schema = self
                 .plan
                 .renames
                 .iter()
-                .find(|r| ident::same_name(dialect, &r.old, model_table.as_bytes()))
+                .find(|r| model_table.as_ref().is_some_and(|t| ident::same_name(dialect, &r.old, t.as_bytes())))
                 .map(|r| r.schema.clone())
                 .unwrap_or_else(|| self.default_schema().to_vec());
-            self.plan = Arc::new(self.plan.with_m2m(
-                &schema,
-                name,
-                &new_table,
-                col.as_bytes(),
-                new_col.as_bytes(),
-            ));
+            self.plan = Arc::new(self.plan.with_m2m(&schema, name, f.new_table.as_deref(), &f.columns));
         }
         Ok(())
+    }
+
+    /// Django: what the `--django-model` rules do to `name` when it is an
+    /// auto-created many-to-many table (a `ManyToManyField` without
+    /// `through`, `create_many_to_many_intermediary_model` in
+    /// fields/related.py): named `<owner's table>_<field>`
+    /// (`_get_m2m_db_table`), with the columns `id`, `<owner model>_id`,
+    /// `<target model>_id` in that order, or `from_<model>_id`,
+    /// `to_<model>_id` when the model is its own target. Its table follows
+    /// a renamed owner's; each column naming a renamed model follows the
+    /// model's new name (`RenameModel.database_forwards`: the M2M fields
+    /// of and to the model are altered). A table of another shape or name
+    /// (an explicit `through` model's) keeps its columns, as in Django.
+    /// On SQLite a column's `REFERENCES` must name the model's table. A
+    /// table whose rules are given explicitly (the helper's) is left to them.
+    fn django_m2m(
+        &self,
+        name: &[u8],
+        cols: &[Vec<u8>],
+        start: usize,
+        end: usize,
+        body_at: usize,
+    ) -> Result<Option<DerivedM2m>, String> {
+        let plan = &self.plan;
+        let d = plan.dialect;
+        if plan.columns.iter().any(|c| ident::same_name(d, &c.table, name)) {
+            return Ok(None);
+        }
+        // Its new name given by a rule: only its columns are derived.
+        let named = plan.rename_of(None, name).is_some();
+        let rest: Vec<&Vec<u8>> = cols.iter().filter(|c| !ident::same_name(d, c, b"id")).collect();
+        let [a, b] = rest[..] else {
+            return Ok(None);
+        };
+        if cols.len() != 3 {
+            return Ok(None);
+        }
+        let lower = |x: &[u8]| x.to_ascii_lowercase();
+        let (a, b) = (lower(a), lower(b));
+        let stmt = &self.buf[start..end];
+        // SQLite writes the keys in the CREATE TABLE: the column must point
+        // at the model's table (PostgreSQL adds them after the data).
+        let keys = statement::foreign_key_columns(d, stmt, body_at);
+        let points_at = |col: &[u8], table: &str| {
+            !keys.iter().any(|k| k.eq_ignore_ascii_case(col))
+                || statement::referencing_columns(d, stmt, body_at, table.as_bytes())
+                    .iter()
+                    .any(|k| k.eq_ignore_ascii_case(col))
+        };
+        let starts = |prefix: &[u8]| {
+            name.len() > prefix.len() + 1
+                && name[..prefix.len()].eq_ignore_ascii_case(prefix)
+                && name[prefix.len()] == b'_'
+        };
+        let model_col = |d: &crate::rules::DjangoModel, pre: &str, new: bool| {
+            let m = if new { &d.new_model } else { &d.old_model };
+            format!("{pre}{}_id", m.to_lowercase()).into_bytes()
+        };
+        let mut out = DerivedM2m::default();
+        // The owner: a renamed model (its table prefixes the name), or any
+        // table of the dump named `<app>_<model>` for the `<model>_id` column.
+        for (i, m) in plan.django.iter().enumerate() {
+            let selfish = a == model_col(m, "from_", false) && b == model_col(m, "to_", false);
+            if !starts(m.old_table.as_bytes()) || !(selfish || a == model_col(m, "", false)) {
+                continue;
+            }
+            if !points_at(&a, &m.old_table) {
+                continue;
+            }
+            out.owner = Some(i);
+            if m.old_table != m.new_table {
+                out.new_table = Some([m.new_table.as_bytes(), &name[m.old_table.len()..]].concat());
+            }
+            if selfish {
+                out.columns.push((a.clone(), model_col(m, "from_", true)));
+                out.columns.push((b.clone(), model_col(m, "to_", true)));
+                return self.checked_m2m(name, out, named);
+            }
+            out.columns.push((a.clone(), model_col(m, "", true)));
+            break;
+        }
+        // An AlterModelTable (`--django-table`) renames the M2M tables named
+        // from the model's table (`AlterModelTable.database_forwards`).
+        let altered = plan.rules.django_tables().iter().find(|t| starts(t));
+        if let (None, Some(t)) = (out.owner, altered) {
+            out.new_table = Some([plan.new_table_name(t), &name[t.len()..]].concat());
+        } else if out.owner.is_none() {
+            let Some(model) = a.strip_suffix(b"_id") else {
+                return Ok(None);
+            };
+            let fits = self.seen_tables.iter().any(|(_, t)| {
+                t.len() > model.len() + 1
+                    && lower(t).ends_with(model)
+                    && t[t.len() - model.len() - 1] == b'_'
+                    && starts(t)
+            });
+            if !fits {
+                return Ok(None);
+            }
+        }
+        // The target: a renamed model named by the other column.
+        if let Some(m) = plan
+            .django
+            .iter()
+            .find(|m| b == model_col(m, "", false) && points_at(&b, &m.old_table))
+        {
+            out.columns.push((b.clone(), model_col(m, "", true)));
+        }
+        if out.columns.is_empty() && out.new_table.is_none() {
+            return Ok(None);
+        }
+        self.checked_m2m(name, out, named)
+    }
+
+    /// PostgreSQL cuts a name over 63 bytes (`truncate_name`,
+    /// db/backends/utils.py, a hash of the whole name at the end): a table
+    /// name of 63 may be cut from a longer one, whose rest (the field's
+    /// name) the dump no longer has, and a longer new name would be cut
+    /// with a hash of itself: refused, naming the rule that gives it.
+    fn checked_m2m(&self, name: &[u8], mut out: DerivedM2m, named: bool) -> Result<Option<DerivedM2m>, String> {
+        if named {
+            out.new_table = None;
+        }
+        let max = crate::django::PG_MAX_NAME;
+        if let (Dialect::Postgres, Some(new)) = (self.plan.dialect, &out.new_table) {
+            if name.len() >= max || new.len() > max {
+                return Err(format!(
+                    "the many-to-many table {} of a renamed model has a name Django may have cut to {max} characters, \
+                     so its new name is not known from the dump: add --rename-table {}=NEW (the name Django gives it: \
+                     `manage.py sqlmigrate` shows it) and --rename-column for its columns ({}), or use the rules \
+                     helper dumpsed-django",
+                    String::from_utf8_lossy(name),
+                    String::from_utf8_lossy(name),
+                    out.columns
+                        .iter()
+                        .map(|(o, n)| format!("{}={}", String::from_utf8_lossy(o), String::from_utf8_lossy(n)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
+        Ok(Some(out))
     }
 
     /// SQLite: the new order of the values of `table`'s rows, when Django
@@ -2174,4 +2298,15 @@ fn derived_order(
         order.push(c);
     }
     Ok(order)
+}
+
+/// What [`Reader::django_m2m`] derives for an auto-created many-to-many table.
+#[derive(Debug, Default)]
+struct DerivedM2m {
+    /// The renamed model (index in `plan.django`) whose field it is.
+    owner: Option<usize>,
+    /// Its new name, when the owner's table is renamed.
+    new_table: Option<Vec<u8>>,
+    /// Its columns renamed (lower case, as Django names them).
+    columns: Vec<(Vec<u8>, Vec<u8>)>,
 }
