@@ -1499,8 +1499,8 @@ impl<R: Read> Reader<R> {
     /// model's new name (`RenameModel.database_forwards`: the M2M fields
     /// of and to the model are altered). A table of another shape or name
     /// (an explicit `through` model's) keeps its columns, as in Django.
-    /// On SQLite a column's `REFERENCES` must name the model's table. A
-    /// table whose rules are given explicitly (the helper's) is left to them.
+    /// On SQLite a column's `REFERENCES` must name the model's table. What
+    /// rules give explicitly (the helper's) is left to them.
     fn django_m2m(
         &self,
         name: &[u8],
@@ -1511,10 +1511,8 @@ impl<R: Read> Reader<R> {
     ) -> Result<Option<DerivedM2m>, String> {
         let plan = &self.plan;
         let d = plan.dialect;
-        if plan.columns.iter().any(|c| ident::same_name(d, &c.table, name)) {
-            return Ok(None);
-        }
-        // Its new name given by a rule: only its columns are derived.
+        // Its new name given by a rule: only its columns are derived (those
+        // a rule renames are left to it, `Plan::with_m2m`).
         let named = plan.rename_of(None, name).is_some();
         let rest: Vec<&Vec<u8>> = cols.iter().filter(|c| !ident::same_name(d, c, b"id")).collect();
         let [a, b] = rest[..] else {
