@@ -147,6 +147,9 @@ pub struct Rebuilt {
     /// renames it again (that step's `names_at_step`); `None`: its final
     /// name. Django names the re-created indexes from it.
     pub name_then: Option<String>,
+    /// The new order of its columns (column `order[i]` of the dump at place
+    /// `i`), when the rebuild writes them in another order than the dump's.
+    pub order: Option<std::sync::Arc<Vec<usize>>>,
 }
 
 impl Seen {
@@ -203,10 +206,41 @@ pub fn appendix(plan: &Plan, seen: &Seen, now: &str) -> Result<Vec<u8>, String> 
             ));
         }
     }
+    // A RenameModel names the model's table `app_newmodel`, or keeps its
+    // `Meta.db_table` (`RenameModel.state_forwards`); any other new name
+    // is an AlterModelTable folded in, and Django names the keys and
+    // indexes it re-creates from the tables' names between the two steps,
+    // which a hand-written rule must say (their order is not in it).
+    for d in plan.django.iter().filter(|d| d.names_at_step.is_empty()) {
+        let default_old = format!("{}_{}", d.app, d.old_model.to_lowercase());
+        let step = if d.old_table == default_old {
+            format!("{}_{}", d.app, d.new_model.to_lowercase())
+        } else {
+            d.old_table.clone()
+        };
+        if d.new_table != step {
+            return Err(format!(
+                "--django-model {}.{}={} with db_table {}={}: a RenameModel names its table {step}, so an \
+                 AlterModelTable to {} follows it, and Django names the keys and indexes it re-creates from the \
+                 tables' names between the two steps: say them with names_at_step = {{ \"{}\" = \"{step}\" }} \
+                 (and each many-to-many table of the model, by its name then), as the rules helper \
+                 dumpsed-django writes them",
+                d.app, d.old_model, d.new_model, d.old_table, d.new_table, d.new_table, d.old_table
+            ));
+        }
+    }
     for t in plan.rules.django_tables() {
         if cols_of(t).is_none() {
             return Err(format!(
                 "--django-table: table {} is not in this dump (a model with Meta.db_table: give its table)",
+                text(t)
+            ));
+        }
+    }
+    for (t, _) in plan.rules.django_rebuilds() {
+        if cols_of(t).is_none() {
+            return Err(format!(
+                "django_rebuild: table {} is not in this dump",
                 text(t)
             ));
         }

@@ -1005,6 +1005,9 @@ fn insert_values(
             .counts
             .mention(format!("data in {}", String::from_utf8_lossy(&edits.table)));
     }
+    if let Some(order) = &edits.order {
+        return insert_values_reordered(plan, data, start, end, edits, order, escapes, emit);
+    }
     // django_migrations' rows are read whole, by the lexer (a few hundred).
     let quick = migration_columns(plan, edits).is_none();
     if let Some(found) = quick.then(|| quick_values(d, escapes, text, edits)).flatten() {
@@ -1141,6 +1144,109 @@ fn insert_values_lexed(
         }
         if depth >= 1 && (edit.is_some() || captured(col)) {
             value.push(t);
+        }
+    }
+    if depth != 0 {
+        return Err(LocalError::new(start + tuple_at, "row not closed by ')'"));
+    }
+    Ok(())
+}
+
+/// SQLite: the tuples of `VALUES (…), (…);` in `data[start..end]` with
+/// their values in a new order, value `order[i]` at place `i` (a table
+/// Django rebuilds in another column order: its `INSERT … SELECT` moves
+/// the values with the columns), edited values rewritten as
+/// [`edit_value`] does. Values are joined by `,`, as `.dump` writes them
+/// (`dump_callback` in src/shell.c.in).
+#[allow(clippy::too_many_arguments)]
+fn insert_values_reordered(
+    plan: &Plan,
+    data: &[u8],
+    start: usize,
+    end: usize,
+    edits: &ColumnEdits,
+    order: &[usize],
+    escapes: bool,
+    emit: &mut Emit,
+) -> Result<(), LocalError> {
+    let text = &data[start..end];
+    let d = plan.dialect;
+    let table = || String::from_utf8_lossy(&edits.table).into_owned();
+    let mut depth = 0u32;
+    let mut tuple_at = 0usize;
+    let mut values: Vec<Vec<Token>> = Vec::new();
+    let mut current: Vec<Token> = Vec::new();
+    let mut out = Vec::new();
+    for tok in Tokens::with_escapes(d, escapes, text) {
+        let t = tok.map_err(|(at, msg)| LocalError::new(start + at, msg))?;
+        match t.kind {
+            TokenKind::Space | TokenKind::Comment => continue,
+            TokenKind::Punct => {
+                let c = text[t.start];
+                if depth == 1 && (c == b',' || c == b')') {
+                    values.push(std::mem::take(&mut current));
+                    if c == b')' {
+                        depth = 0;
+                        emit.out.counts.rows_examined += 1;
+                        if plan.report {
+                            emit.out.counts.tables.entry(edits.table.clone()).or_default().rows += 1;
+                        }
+                        if values.len() != order.len() {
+                            return Err(LocalError::new(
+                                start + tuple_at,
+                                format!("row of table {} has {} values, expected {}", table(), values.len(), order.len()),
+                            ));
+                        }
+                        out.clear();
+                        for (n, &i) in order.iter().enumerate() {
+                            if n > 0 {
+                                out.push(b',');
+                            }
+                            let toks = &values[i];
+                            let (Some(first), Some(last)) = (toks.first(), toks.last()) else {
+                                return Err(LocalError::new(start + tuple_at, "empty value in row"));
+                            };
+                            let raw = &text[first.start..last.end];
+                            let value = match edits.of(i) {
+                                Some(edit) => sqlite::eval_text(text, toks)
+                                    .map_err(|m| LocalError::new(start + first.start, m))?
+                                    .map(|v| (edit, v)),
+                                None => None,
+                            };
+                            let Some((edit, value)) = value else {
+                                out.extend_from_slice(raw);
+                                continue;
+                            };
+                            let mut scratch = std::mem::take(&mut emit.scratch);
+                            match edited(plan, edit, &value, start + tuple_at, edits.max_len(i), &mut emit.out.counts, &mut scratch) {
+                                Some(new) => sqlite::encode_text(new, &mut out),
+                                None => out.extend_from_slice(raw),
+                            }
+                            emit.scratch = scratch;
+                        }
+                        emit.replace(start + tuple_at + 1, start + t.start, |o| o.extend_from_slice(&out));
+                        values.clear();
+                    }
+                    continue;
+                }
+                if c == b'(' {
+                    depth += 1;
+                    if depth == 1 {
+                        tuple_at = t.start;
+                        values.clear();
+                        current.clear();
+                        continue;
+                    }
+                } else if c == b')' {
+                    depth = depth
+                        .checked_sub(1)
+                        .ok_or_else(|| LocalError::new(start + t.start, "unbalanced ')'"))?;
+                }
+            }
+            _ => {}
+        }
+        if depth >= 1 {
+            current.push(t);
         }
     }
     if depth != 0 {
@@ -1385,6 +1491,7 @@ mod tests {
                     columns: Vec::new(),
                     max_len: Vec::new(),
                     edits: vec![(1, Edit::Rule(0))],
+                    order: None,
                 };
                 let (mut quick, mut lexed) = (emit(&plan), emit(&plan));
                 let a = insert_values(&plan, &text, 0, text.len(), &edits, escapes, &mut quick);

@@ -94,6 +94,11 @@ class Emitter:
         self.perm_changed = set()  # origins whose permissions changed
         # (line index of a django_model, its new app.Model) for permissions
         self.django_models = []
+        # input table -> {current column: its name in the dump}
+        self.columns = {}
+        # input table -> (its columns, by their names in the dump, in the
+        # order of Django's last SQLite rebuild of it in the run, where)
+        self.rebuilds = {}
 
     def origin_of(self, key):
         return self.origins.get(key, key)
@@ -136,6 +141,15 @@ class Emitter:
         """Notes that Django renamed `old` (current name) to `new`."""
         self.tables[self.input_name(old)] = new
 
+    def column_renamed(self, table, old, new):
+        """Notes that Django renamed column `old` of `table` (current names) to `new`."""
+        cols = self.columns.setdefault(self.input_name(table), {})
+        cols[new] = cols.pop(old, old)
+
+    def input_column(self, table, column):
+        """The name column `column` of `table` (current names) has in the dump."""
+        return self.columns.get(self.input_name(table), {}).get(column, column)
+
     def comment(self, text):
         for line in text.splitlines():
             self.lines.append(("# " + line).rstrip())
@@ -173,6 +187,22 @@ class Emitter:
             "new = " + toml_str(new),
             "",
         ]
+        self.column_renamed(table, old, new)
+
+    def rebuild_rules(self):
+        """``[[django_rebuild]]`` for every table Django's SQLite schema editor
+        rebuilt in the run: its columns in the order of the last rebuild."""
+        lines = []
+        for table in sorted(self.rebuilds):
+            columns, where = self.rebuilds[table]
+            lines += [
+                f"# SQLite rebuilds {table} (the last time at {where}): its columns in the migration state's order then",
+                "[[django_rebuild]]",
+                "table = " + toml_str(table),
+                "columns = [" + ", ".join(toml_str(c) for c in columns) + "]",
+                "",
+            ]
+        return lines
 
 
 def m2m_changes(from_apps, to_apps, old_label_of):
@@ -271,6 +301,7 @@ def translate_operation(app, mig, op, from_state, to_state, out, schema_editor):
             if derived and derived[0] == ntt and changed == [derived[1]]:
                 out.comment(f"  M2M table {ott} -> {ntt}, {derived[1][0]} -> {derived[1][1]}: derived by django_model")
                 out.lines.append("")
+                out.column_renamed(ott, *derived[1])
                 # a later rename of the model's table renames it too
                 out.later[out.input_name(ott)] = lambda final: None
                 out.renamed(ott, ntt)
@@ -314,6 +345,7 @@ def translate_operation(app, mig, op, from_state, to_state, out, schema_editor):
             if out.input_name(table) != f"{app}_{old_model._meta.model_name}":
                 out.lines.append("table = " + toml_str(out.input_name(table)))
             out.lines.append("")
+            out.column_renamed(table, old_f.column, new_f.column)
             return
         out.rename_column(table, old_f.column, new_f.column, why)
         return
@@ -389,6 +421,46 @@ def translate_operation(app, mig, op, from_state, to_state, out, schema_editor):
             out.perm_changed.add(out.origin_of(key))
     out.comment(f"{where}: no SQL ({op.describe()})")
     out.lines.append("")
+
+
+def note_rebuilds(app, mig, op, from_state, to_state, out, connection):
+    """On SQLite: the tables `op` rebuilds (``_remake_table`` creates
+    ``new__<table>``, sqlite3/schema.py), found in the SQL Django's own schema
+    editor collects for it, with their columns in the order that rebuild
+    writes: the model's fields in the state after `op` (``_remake_table``
+    takes the fields of the model rendered from the state, and
+    ``RenameField`` moves the renamed field last in the state)."""
+    import re
+
+    if connection.vendor != "sqlite":
+        return
+    try:
+        sql = collected_sql(op, app, from_state, to_state, connection)
+    except Exception as e:
+        raise Untranslatable(
+            f"{app}.{mig.name}: {op.describe()}: cannot tell which tables Django rebuilds on SQLite "
+            f"(run without a database it fails: {type(e).__name__}: {first_line(e)})"
+        )
+    for stmt in sql:
+        m = re.match(r'CREATE TABLE "new__(.+?)" \(', stmt)
+        if not m:
+            continue
+        table = m.group(1)
+        models = [
+            mdl
+            for mdl in to_state.apps.get_models(include_auto_created=True)
+            if mdl._meta.db_table == table
+        ]
+        if len(models) != 1:
+            raise Untranslatable(
+                f"{app}.{mig.name}: {op.describe()}: Django rebuilds table {table} on SQLite, "
+                "which is not the table of one model of the state"
+            )
+        columns = [f.column for f in models[0]._meta.local_concrete_fields if f.column]
+        out.rebuilds[out.input_name(table)] = (
+            [out.input_column(table, c) for c in columns],
+            f"{app}.{mig.name} {type(op).__name__}",
+        )
 
 
 def first_line(e):
@@ -500,6 +572,8 @@ def translate(loader, keys, connection):
     """The rules for migrations `keys` ((app, name), in the order Django
     applies them) as an Emitter; Untranslatable names the first operation
     that cannot be expressed."""
+    from django.db import migrations
+
     schema_editor = connection.SchemaEditorClass(connection, collect_sql=True)
     out = Emitter()
     for app, name in keys:
@@ -512,6 +586,8 @@ def translate(loader, keys, connection):
             op.state_forwards(app, to_state)
             try:
                 translate_operation(app, mig, op, state, to_state, out, schema_editor)
+                if isinstance(op, (migrations.RenameModel, migrations.RenameField, migrations.AlterModelTable)):
+                    note_rebuilds(app, mig, op, state, to_state, out, connection)
             except Untranslatable:
                 raise
             except Exception as e:  # Django's own state rendering fails
@@ -534,6 +610,7 @@ def translate(loader, keys, connection):
             pairs = ", ".join(f"{toml_str(k)} = {toml_str(v)}" for k, v in sorted(differ.items()))
             out.lines.insert(at, "names_at_step = { " + pairs + " }  # renamed again by a later operation")
 
+    out.lines += [""] + out.rebuild_rules()
     out.lines += [""] + permission_rules(out, loader.project_state(keys, at_end=True).apps)
     return out
 

@@ -58,6 +58,9 @@ pub fn guide_rules_toml() -> String {
         .find("# [[rewrite]]")
         .expect("a [[rewrite]] stub for RunPython");
     let (head, stub) = toml.split_at(stub_start);
+    // The stub is the commented block up to the first blank line.
+    let stub_end = stub.find("\n\n").map_or(stub.len(), |i| i + 1);
+    let (stub, rest) = stub.split_at(stub_end);
     let filled: String = stub
         .lines()
         .map(|l| {
@@ -71,7 +74,7 @@ pub fn guide_rules_toml() -> String {
         })
         .map(|l| l + "\n")
         .collect();
-    format!("{head}{filled}")
+    format!("{head}{filled}{rest}")
 }
 
 /// A pg_dump (COPY form) with each COPY block's rows sorted and the
@@ -160,3 +163,20 @@ pub fn shapes_rules(backend: &str) -> String {
     toml
 }
 
+/// A `.dump` with lines sorted and `django_migrations.applied` masked.
+pub fn normalized_sqlite(d: &[u8]) -> String {
+    let mut lines: Vec<String> = String::from_utf8_lossy(d)
+        .lines()
+        .map(
+            |l| match l.strip_prefix("INSERT INTO django_migrations VALUES(") {
+                Some(rest) => format!(
+                    "INSERT INTO django_migrations VALUES({}<applied>",
+                    &rest[..rest.rfind(",'").map_or(0, |i| i + 1)]
+                ),
+                None => l.to_string(),
+            },
+        )
+        .collect();
+    lines.sort();
+    lines.join("\n")
+}
