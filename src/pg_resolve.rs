@@ -1010,7 +1010,7 @@ impl Resolver<'_> {
                     Some(rule) => self.plan.renames[rule].new.clone(),
                     None => name.as_bytes().to_vec(),
                 };
-                ident::push_pg(&refname, &mut text);
+                ident::push_pg(&refname, self.facts.versions.quoting(), &mut text);
                 self.toks[last].end
             }
         };
@@ -1025,7 +1025,7 @@ impl Resolver<'_> {
             } else {
                 self.column_rule(&s, name, &c_str).unwrap_or_else(|| c.clone())
             };
-            ident::push_pg(&printed, &mut text);
+            ident::push_pg(&printed, self.facts.versions.quoting(), &mut text);
         }
         text.push(b')');
         self.out.push(Replacement {

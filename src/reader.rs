@@ -1021,6 +1021,7 @@ impl<R: Read> Reader<R> {
                         columns: Vec::new(),
                         max_len: Vec::new(),
                         edits: Vec::new(),
+                        order: None,
                     })),
                     Some(_) => None,
                     None => self.row_shapes.get(&self.shape_key(table.schema.as_deref(), &table.name)).cloned(),
@@ -1098,6 +1099,7 @@ impl<R: Read> Reader<R> {
                             columns: Vec::new(),
                             max_len: Vec::new(),
                             edits: Vec::new(),
+                            order: None,
                         }),
                     );
                 } else {

@@ -1218,7 +1218,7 @@ fn insert_values_reordered(
                                 continue;
                             };
                             let mut scratch = std::mem::take(&mut emit.scratch);
-                            match edited(plan, edit, &value, start + tuple_at, edits.max_len(i), &mut emit.out.counts, &mut scratch) {
+                            match edited(plan, edit, &value, None, start + tuple_at, edits.max_len(i), &mut emit.out.counts, &mut scratch) {
                                 Some(new) => sqlite::encode_text(new, &mut out),
                                 None => out.extend_from_slice(raw),
                             }

@@ -162,21 +162,3 @@ pub fn shapes_rules(backend: &str) -> String {
     assert_eq!(code, Some(0), "{err}");
     toml
 }
-
-/// A `.dump` with lines sorted and `django_migrations.applied` masked.
-pub fn normalized_sqlite(d: &[u8]) -> String {
-    let mut lines: Vec<String> = String::from_utf8_lossy(d)
-        .lines()
-        .map(
-            |l| match l.strip_prefix("INSERT INTO django_migrations VALUES(") {
-                Some(rest) => format!(
-                    "INSERT INTO django_migrations VALUES({}<applied>",
-                    &rest[..rest.rfind(",'").map_or(0, |i| i + 1)]
-                ),
-                None => l.to_string(),
-            },
-        )
-        .collect();
-    lines.sort();
-    lines.join("\n")
-}
