@@ -184,13 +184,18 @@ pub fn from_file(f: File, map: bool) -> Result<Input> {
 /// Wraps any byte source, detecting compression from its first bytes.
 pub fn from_reader(raw: Box<dyn Read + Send>, size: Option<u64>) -> Result<Input> {
     let consumed = Arc::new(AtomicU64::new(0));
-    let counting = Counting {
+    let mut counting = Counting {
         inner: raw,
         count: consumed.clone(),
     };
-    let mut buffered = BufReader::with_capacity(256 << 10, counting);
-    // One fill_buf: a pipe may deliver only a few bytes, which can only
-    // weaken the detection of the refused formats below, never framing.
+    // The longest magic below (SQLite's, 16 bytes) read whole, fewer only
+    // at the end of the input: a pipe or any `Read` may hand out a byte at
+    // a time, and a gzip input whose first read gave 1 byte was read as
+    // plain bytes (found by fuzz/fuzz_targets/input_open.rs). The bytes
+    // looked at go in front of the rest, never read twice.
+    let mut magic = [0u8; 16];
+    let n = read_full(&mut counting, &mut magic).map_err(|e| Error::io("reading input", e))?;
+    let mut buffered = BufReader::with_capacity(256 << 10, io::Cursor::new(magic[..n].to_vec()).chain(counting));
     let head = buffered
         .fill_buf()
         .map_err(|e| Error::io("reading input", e))?;
@@ -253,6 +258,20 @@ pub fn from_reader(raw: Box<dyn Read + Send>, size: Option<u64>) -> Result<Input
         consumed,
         mapped: None,
     })
+}
+
+/// Fills `buf` from `r`; fewer bytes only at the end of the input.
+pub fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
 }
 
 /// LZ4 frames one after another, read as one stream, as `lz4 -d` reads

@@ -167,3 +167,48 @@ fn errors_carry_a_remedy_and_the_command_names_its_flag() {
         assert!(!out.exists(), "{what}: output written");
     }
 }
+
+/// Hands out its bytes one per `read`, as a pipe or socket may.
+struct OneByte(std::io::Cursor<Vec<u8>>);
+
+impl std::io::Read for OneByte {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(1);
+        self.0.read(&mut buf[..n])
+    }
+}
+
+/// `Rewriter::run` on a source that hands out one byte per `read` detects
+/// the compression (and the refused SQLite database file) as on a file:
+/// the magic bytes were judged on the first read alone, so such a gzip,
+/// zstd or LZ4 dump was read as plain bytes and an SQLite database was
+/// not recognised (found by `fuzz/fuzz_targets/input_open.rs`).
+#[test]
+fn detection_does_not_depend_on_read_sizes() {
+    use std::io::Write;
+    let plain = std::fs::read(fixture("pg/before.sql")).expect("fixture");
+    let want = ok(dumpsed()
+        .args(["rewrite", "--quiet", "--preset", "capa-to-sap"])
+        .arg(fixture("pg/before.sql")));
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&plain).expect("gzip");
+    let mut lz4 = lz4_flex::frame::FrameEncoder::new(Vec::new());
+    lz4.write_all(&plain).expect("lz4");
+    let forms = [
+        ("plain", plain.clone()),
+        ("gzip", gz.finish().expect("gzip")),
+        ("zstd", zstd::encode_all(&plain[..], 3).expect("zstd")),
+        ("lz4", lz4.finish().expect("lz4")),
+    ];
+    for (name, bytes) in forms {
+        let mut out = Vec::new();
+        Rewriter::new(Rules::preset("capa-to-sap").expect("preset"))
+            .run(OneByte(std::io::Cursor::new(bytes)), &mut out)
+            .unwrap_or_else(|e| panic!("{name}, one byte per read: {e}"));
+        assert!(out == want, "{name}, one byte per read: output differs from the command's on the file");
+    }
+    let err = Rewriter::new(Rules::preset("capa-to-sap").expect("preset"))
+        .run(OneByte(std::io::Cursor::new(b"SQLite format 3\0rest of the page".to_vec())), std::io::sink())
+        .expect_err("an SQLite database file");
+    assert!(err.to_string().contains("SQLite database file"), "{err}");
+}

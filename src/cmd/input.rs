@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use dumpsed::internals::archive;
 use dumpsed::internals::input::{self, Input};
+pub(super) use dumpsed::internals::input::read_full;
 use dumpsed::Error;
 
 /// A pg_dump archive input.
@@ -92,18 +93,4 @@ fn read_head(r: &mut dyn Read, name: &str) -> Result<Vec<u8>, Error> {
     let n = read_full(r, &mut head).map_err(|e| Error::io(format!("reading {name}"), e))?;
     head.truncate(n);
     Ok(head)
-}
-
-/// Fills `buf` from `r`; fewer bytes only at the end of the input.
-pub(super) fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match r.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
 }
