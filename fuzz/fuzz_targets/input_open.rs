@@ -15,7 +15,8 @@
 //!
 //! Checks: never panics; the decompressed bytes, and the result of a
 //! rewrite under rules that cannot match, do not depend on how the source
-//! hands out its bytes (both fail, or both give the same bytes); such a
+//! hands out its bytes (both fail, with any message, or both give the same
+//! bytes); such a
 //! rewrite, when it succeeds, gives back the decompressed bytes exactly.
 #![no_main]
 
@@ -96,9 +97,11 @@ fuzz_target!(|data: &[u8]| {
     }
     let Some(whole) = decompressed(body, 0) else { return };
     if seed != 0 {
+        // Errors compare as errors: their offsets ("at or before compressed
+        // byte N") may depend on how far the decoder had read.
         let pieces = decompressed(body, seed);
         assert!(
-            pieces.as_ref() == Some(&whole),
+            pieces.as_ref().map(|r| r.as_ref().ok()) == Some(whole.as_ref().ok()),
             "decompression depends on the read sizes: whole: {:?}; in pieces (seed {seed}): {:?}",
             whole.as_ref().map(|v| v.len()),
             pieces.as_ref().map(|r| r.as_ref().map(|v| v.len()))
