@@ -10,12 +10,13 @@ cd "$(dirname "$0")"
 SECS=${SECS:-600}
 keep=
 [ "${KEEP_GOING:-0}" = 1 ] && keep="-fork=1 -ignore_crashes=1"
-targets=${*:-"lexer copy_text insert_values sqlite_reader pg_reader resolver archive archive_toc archive_block"}
+targets=${*:-"lexer copy_text insert_values sqlite_reader pg_reader resolver archive archive_toc archive_block input_open"}
 mkdir -p artifacts
 [ -d corpus ] || sh seed.sh
 for t in $targets; do
     case $t in
         insert_values | sqlite_reader | pg_reader) len=-max_len=4096 ;;
+        input_open) len=-max_len=65536 ;;
         *) len= ;;
     esac
     start=$(date +%s)

@@ -149,3 +149,29 @@ for f in $fx/archive/*.dump $fx/archive/*.tar; do
         seed archive "$n-$k" "\\00$k" "$f"
     done
 done
+
+# input_open: control byte (bits 0-3: read sizes, bit 4: the command's
+# archive sniff first), then the plain fixtures whole, gzip (also two
+# members, and cut), zstd (also two frames), lz4 (also 64 KiB blocks with
+# a content size, and cut), a few archives, and the refused magics.
+mkdir -p $c/input_open
+w=$(mktemp -d)
+iseed() { for k in 000 007 020 025; do { printf "\\$k"; cat "$2"; } > "$c/input_open/$1-$k"; done; }
+for f in $fx/pg/before.sql $fx/pg/before-inserts.sql $fx/pg/before-column-inserts.sql $fx/sqlite/before.sql; do
+    b=$(basename "$(dirname "$f")")-$(basename "$f" .sql)
+    iseed "$b-plain" "$f"
+    gzip -9nc "$f" > "$w/$b.gz"; iseed "$b-gz" "$w/$b.gz"
+    cat "$w/$b.gz" "$w/$b.gz" > "$w/$b.2.gz"; iseed "$b-gz2" "$w/$b.2.gz"
+    head -c 1000 "$w/$b.gz" > "$w/$b.cut.gz"; iseed "$b-gzcut" "$w/$b.cut.gz"
+    zstd -q -19 -c "$f" > "$w/$b.zst"; iseed "$b-zst" "$w/$b.zst"
+    head -c 3000 "$f" | zstd -q -c > "$w/$b.p.zst"; cat "$w/$b.p.zst" "$w/$b.p.zst" > "$w/$b.2.zst"; iseed "$b-zst2" "$w/$b.2.zst"
+    lz4 -q -c "$f" > "$w/$b.lz4"; iseed "$b-lz4" "$w/$b.lz4"
+    lz4 -q -B4 --content-size -BD -c "$f" > "$w/$b.b4.lz4"; iseed "$b-lz4b4" "$w/$b.b4.lz4"
+    head -c 1000 "$w/$b.lz4" > "$w/$b.cut.lz4"; iseed "$b-lz4cut" "$w/$b.cut.lz4"
+done
+for f in $fx/archive/before.dump $fx/archive/before-z0.dump $fx/archive/before-v116.dump $fx/archive/before.tar; do
+    iseed "arch-$(basename "$f")" "$f"
+done
+printf 'SQLite format 3\000' > "$w/sq"; iseed sqlite-db "$w/sq"
+printf 'PGDMP' > "$w/pg"; iseed pgdmp "$w/pg"
+rm -r "$w"
