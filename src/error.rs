@@ -19,8 +19,11 @@ impl std::fmt::Display for Position {
     }
 }
 
-/// Everything that can go wrong while rewriting a dump.
+/// Everything that can go wrong while rewriting a dump. [`Error::kind`]
+/// sorts them for a caller that decides by kind (the command line's exit
+/// status); new variants may come, so a `match` needs a wildcard arm.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The input is not what the reader expects at this position.
     #[error("{pos}: {msg}")]
@@ -89,7 +92,35 @@ pub enum Remedy {
     },
 }
 
+/// What kind of thing went wrong: one value per front-end decision (the
+/// command line's exit status is one per kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The rules (or options) are wrong, or do not fit the dump.
+    Rule,
+    /// The input is not a dump dumpsed reads, or is malformed.
+    Input,
+    /// Reading or writing failed.
+    Io,
+    /// The output was refused before anything was written.
+    Output,
+    /// A check before letting the output out failed.
+    Check,
+}
+
 impl Error {
+    /// What kind of error this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Rule(_) => ErrorKind::Rule,
+            Error::Syntax { .. } | Error::Unsupported(_) | Error::Archive(_) => ErrorKind::Input,
+            Error::Io { .. } => ErrorKind::Io,
+            Error::Output { .. } => ErrorKind::Output,
+            Error::Check(_) => ErrorKind::Check,
+        }
+    }
+
     /// What the caller can change to get past this error, if anything.
     pub fn remedy(&self) -> Option<Remedy> {
         match self {

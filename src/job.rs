@@ -75,13 +75,14 @@ impl Default for Options {
 
 /// What a job did.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Summary {
     /// PostgreSQL or SQLite.
     pub dialect: Dialect,
     /// How the input was compressed.
     pub compression: Compression,
-    /// `(old, new, identifiers renamed)` per rename rule.
-    pub renames: Vec<(String, String, u64)>,
+    /// Per rename rule, in the order of the rules.
+    pub renames: Vec<RenameSummary>,
     /// Per value rule.
     pub rewrites: Vec<RewriteSummary>,
     /// Rows examined for value rules.
@@ -97,11 +98,12 @@ pub struct Summary {
     /// The dump's declared encoding (`SET client_encoding`), if any.
     pub encoding: Option<String>,
     /// Kinds of statement where tables were renamed, with counts.
-    pub renamed_in: Vec<(String, u64)>,
-    /// With `report`: mentions of old names or FROM texts left alone.
-    pub left_alone: Vec<(String, u64)>,
-    /// With `report`: `(table, rows, bytes)`.
-    pub tables: Vec<(String, u64, u64)>,
+    pub renamed_in: Vec<Count>,
+    /// With `report`: mentions of old names or FROM texts left alone, by
+    /// where they are.
+    pub left_alone: Vec<Count>,
+    /// With `report`: each table's rows and bytes of data.
+    pub tables: Vec<TableSize>,
     /// Problems the checks found (collisions, values too long), one line
     /// each; a run returns them as an error unless `force` is set.
     pub problems: Vec<String>,
@@ -115,15 +117,63 @@ pub struct Summary {
     pub allow_truncated: bool,
     /// pg_dump's server and client versions, when the dump says.
     pub versions: Option<String>,
-    /// `(table, trigger, events)` of every `CREATE TRIGGER`.
-    pub triggers: Vec<(String, String, String)>,
+    /// Every `CREATE TRIGGER`.
+    pub triggers: Vec<Trigger>,
     /// Tables whose values are rewritten and that have UPDATE triggers: a
     /// live `UPDATE` fires them, the offline rewrite does not. One line each.
     pub trigger_warnings: Vec<String>,
 }
 
+/// What one rename rule did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RenameSummary {
+    /// The table's name in the input.
+    pub old: String,
+    /// Its name in the output.
+    pub new: String,
+    /// Identifiers renamed.
+    pub references: u64,
+}
+
+/// A count of something by a description of it (a kind of statement, a
+/// place in the dump).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Count {
+    /// What is counted.
+    pub what: String,
+    /// How many.
+    pub count: u64,
+}
+
+/// One table's data, as the report gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TableSize {
+    /// The table (input name).
+    pub table: String,
+    /// Rows.
+    pub rows: u64,
+    /// Bytes of data.
+    pub bytes: u64,
+}
+
+/// A `CREATE TRIGGER` of the dump.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Trigger {
+    /// The table it is on.
+    pub table: String,
+    /// The trigger's name.
+    pub name: String,
+    /// Its events (`INSERT UPDATE …`), space-separated.
+    pub events: String,
+}
+
 /// What one value rule did.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RewriteSummary {
     /// `table.column` (input names).
     pub column: String,
@@ -131,13 +181,34 @@ pub struct RewriteSummary {
     pub change: String,
     /// Values rewritten.
     pub rewritten: u64,
-    /// Values a `--reverse` run would not give back, and a few of them as
-    /// `(input, output)`.
+    /// Values a `--reverse` run would not give back.
     pub irreversible: u64,
-    /// `(input value, output value, what --reverse would make of it)`.
-    pub irreversible_examples: Vec<(String, String, String)>,
-    /// A few values rewritten, as `(old, new)`.
-    pub examples: Vec<(String, String)>,
+    /// A few of those.
+    pub irreversible_examples: Vec<Irreversible>,
+    /// A few values rewritten.
+    pub examples: Vec<ValueExample>,
+}
+
+/// A value rewritten, before and after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ValueExample {
+    /// The input value.
+    pub old: String,
+    /// The output value.
+    pub new: String,
+}
+
+/// A value that the reverse rule would not give back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Irreversible {
+    /// The input value.
+    pub input: String,
+    /// The output value (the same as `input` when the rule left it).
+    pub output: String,
+    /// What the reverse rule would make of `output`.
+    pub reversed: String,
 }
 
 const DETECT_BYTES: usize = 64 << 10;
@@ -480,7 +551,7 @@ fn rewrite_job(
             .renames
             .iter()
             .zip(counts.renamed.iter().chain(std::iter::repeat(&0)))
-            .map(|(r, &n)| (text(&r.old), text(&r.new), n))
+            .map(|(r, &n)| RenameSummary { old: text(&r.old), new: text(&r.new), references: n })
             .collect(),
         rewrites: plan
             .rewrites
@@ -488,8 +559,9 @@ fn rewrite_job(
             .enumerate()
             .map(|(i, w)| {
                 let irr = counts.irreversible.get(i).cloned().unwrap_or_default();
-                let pairs =
-                    |v: &[(Vec<u8>, Vec<u8>)]| v.iter().map(|(a, b)| (text(a), text(b))).collect();
+                let pairs = |v: &[(Vec<u8>, Vec<u8>)]| {
+                    v.iter().map(|(a, b)| ValueExample { old: text(a), new: text(b) }).collect()
+                };
                 RewriteSummary {
                     column: format!("{}.{}", text(&w.table), text(&w.column)),
                     change: format!("{} → {}", text(&w.from), text(&w.to)),
@@ -500,7 +572,7 @@ fn rewrite_job(
                         .iter()
                         .map(|(a, b)| {
                             let back = plan.undo.get(i).and_then(|u| u.apply(b)).unwrap_or_else(|| b.clone());
-                            (text(a), text(b), text(&back))
+                            Irreversible { input: text(a), output: text(b), reversed: text(&back) }
                         })
                         .collect(),
                     examples: counts.examples.get(i).map(|e| pairs(e)).unwrap_or_default(),
@@ -513,20 +585,20 @@ fn rewrite_job(
         elapsed: started.elapsed(),
         threads,
         encoding,
-        renamed_in: counts.renamed_in.into_iter().collect(),
-        left_alone: counts.left_alone.into_iter().collect(),
+        renamed_in: counts.renamed_in.into_iter().map(|(what, count)| Count { what, count }).collect(),
+        left_alone: counts.left_alone.into_iter().map(|(what, count)| Count { what, count }).collect(),
         forced: counts.forced.clone(),
         allow_truncated: options.allow_truncated,
         versions: outcome_versions,
         trigger_warnings: update_trigger_warnings(&plan, &outcome_triggers),
         triggers: outcome_triggers
             .iter()
-            .map(|t| (text(&t.table), text(&t.name), t.events.join(" ")))
+            .map(|t| Trigger { table: text(&t.table), name: text(&t.name), events: t.events.join(" ") })
             .collect(),
         tables: counts
             .tables
             .into_iter()
-            .map(|(t, s)| (text(&t), s.rows, s.bytes))
+            .map(|(t, s)| TableSize { table: text(&t), rows: s.rows, bytes: s.bytes })
             .collect(),
         problems,
         check_incomplete,

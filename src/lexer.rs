@@ -142,6 +142,7 @@ impl Lexer {
     }
 
     /// The dialect this lexer follows.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))] // used through `internals`
     pub fn dialect(&self) -> Dialect {
         self.dialect
     }
@@ -157,6 +158,7 @@ impl Lexer {
     }
 
     /// The kind of the token in progress (meaningful when not idle).
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))] // used through `internals`
     pub fn pending_kind(&self) -> TokenKind {
         self.kind
     }
