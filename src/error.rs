@@ -4,6 +4,8 @@
 use std::io;
 use std::path::PathBuf;
 
+use crate::lexer::Dialect;
+
 /// Where in the input a problem was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Position {
@@ -39,6 +41,15 @@ pub enum Error {
     /// The input is recognisably something dumpsed does not read.
     #[error("{0}")]
     Unsupported(String),
+    /// The dialect asked for does not fit the input (both are given), or
+    /// none was asked for and the first statements do not tell (neither).
+    #[error("{}", format_mismatch(*.asked, *.found))]
+    Format {
+        /// The dialect asked for, if one was.
+        asked: Option<Dialect>,
+        /// The dialect the input looks like, if it tells.
+        found: Option<Dialect>,
+    },
     /// The rules given on the command line or in a file are wrong.
     #[error("invalid rule: {0}")]
     Rule(String),
@@ -90,6 +101,25 @@ pub enum Remedy {
         /// A limit to try, in MiB (four times the one that was hit).
         suggested_mib: usize,
     },
+    /// Let the dialect be detected from the first statements
+    /// ([`Format::Auto`](crate::Format::Auto) in
+    /// [`Rewriter::format`](crate::Rewriter::format)).
+    DetectFormat,
+    /// Say which dialect the dump is
+    /// ([`Rewriter::format`](crate::Rewriter::format)).
+    ChooseFormat,
+}
+
+/// [`Error::Format`]'s message.
+fn format_mismatch(asked: Option<Dialect>, found: Option<Dialect>) -> String {
+    match (asked, found) {
+        (Some(w), Some(d)) => format!(
+            "the format asked for is {} but the input looks like {}",
+            w.dump_name(),
+            d.dump_name()
+        ),
+        _ => "cannot tell whether this is a PostgreSQL or an SQLite dump from its first statements".into(),
+    }
 }
 
 /// What kind of thing went wrong: one value per front-end decision (the
@@ -114,7 +144,9 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Rule(_) => ErrorKind::Rule,
-            Error::Syntax { .. } | Error::Unsupported(_) | Error::Archive(_) => ErrorKind::Input,
+            Error::Syntax { .. } | Error::Unsupported(_) | Error::Format { .. } | Error::Archive(_) => {
+                ErrorKind::Input
+            }
             Error::Io { .. } => ErrorKind::Io,
             Error::Output { .. } => ErrorKind::Output,
             Error::Check(_) => ErrorKind::Check,
@@ -125,6 +157,8 @@ impl Error {
     pub fn remedy(&self) -> Option<Remedy> {
         match self {
             Error::Syntax { remedy, .. } => remedy.clone(),
+            Error::Format { asked: Some(_), found: Some(_) } => Some(Remedy::DetectFormat),
+            Error::Format { .. } => Some(Remedy::ChooseFormat),
             Error::Check(_) => Some(Remedy::Force),
             _ => None,
         }

@@ -417,10 +417,6 @@ fn problems(plan: &Plan, outcome: &pipeline::Outcome, whole: bool) -> Vec<String
 
 /// Resolves the dialect from the opening bytes and the user's choice.
 pub fn resolve_format(head: &[u8], format: Format) -> Result<Dialect> {
-    let name = |d| match d {
-        Dialect::Postgres => "a PostgreSQL (pg_dump plain) dump",
-        Dialect::Sqlite => "an SQLite (.dump) dump",
-    };
     let wanted = match format {
         Format::Auto => None,
         Format::Postgres => Some(Dialect::Postgres),
@@ -431,18 +427,10 @@ pub fn resolve_format(head: &[u8], format: Format) -> Result<Dialect> {
         (Detected::NotSql, _) => Err(Error::Unsupported(
             "the input does not look like an SQL dump (line 1, byte 0); dumpsed reads pg_dump plain output and sqlite3 .dump output".into(),
         )),
-        (Detected::Dialect(d), Some(w)) if d != w => Err(Error::Unsupported(format!(
-            "--format asks for {} but the input looks like {}; use --format auto",
-            name(w),
-            name(d)
-        ))),
+        (Detected::Dialect(d), Some(w)) if d != w => Err(Error::Format { asked: Some(w), found: Some(d) }),
         (Detected::Dialect(d), _) => Ok(d),
         (Detected::Unknown, Some(w)) => Ok(w),
-        (Detected::Unknown, None) => Err(Error::Unsupported(
-            "cannot tell whether this is a PostgreSQL or an SQLite dump from its first statements; \
-             say which with --format postgres or --format sqlite"
-                .into(),
-        )),
+        (Detected::Unknown, None) => Err(Error::Format { asked: None, found: None }),
     }
 }
 

@@ -26,6 +26,16 @@ pub enum Dialect {
     Sqlite,
 }
 
+impl Dialect {
+    /// The kind of dump, as a message names it.
+    pub fn dump_name(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "a PostgreSQL (pg_dump plain) dump",
+            Dialect::Sqlite => "an SQLite (.dump) dump",
+        }
+    }
+}
+
 /// What kind of token was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {

@@ -59,6 +59,20 @@ pub fn exit_code(e: &Error) -> u8 {
     }
 }
 
+/// The error as the command says it: the library's message with the
+/// command's advice (its flags) added.
+pub fn message(e: &Error) -> String {
+    match e {
+        // Said with the flag that asked, as it always was.
+        Error::Format { asked: Some(w), found: Some(d) } => format!(
+            "--format asks for {} but the input looks like {}; use --format auto",
+            w.dump_name(),
+            d.dump_name()
+        ),
+        _ => format!("{e}{}", hint(e)),
+    }
+}
+
 /// The command's advice for an error: the library says what went wrong and
 /// which [`Remedy`] gets past it, the command names its flag (appended to
 /// the message; empty when there is none).
@@ -70,6 +84,8 @@ pub fn hint(e: &Error) -> String {
         (_, Some(Remedy::MaxRecordSize { suggested_mib })) => {
             format!(" (e.g. --max-record-size {suggested_mib})")
         }
+        (_, Some(Remedy::DetectFormat)) => "; use --format auto".into(),
+        (_, Some(Remedy::ChooseFormat)) => "; say which with --format postgres or --format sqlite".into(),
         _ => String::new(),
     }
 }
