@@ -3,7 +3,7 @@
 # restores the corpus' fixture into a scratch database and runs
 # scripts/corpus-select-targets.sql there (per_category tables per reason).
 #
-# usage: scripts/corpus-select-targets.sh pg-regress|pg-tap [PER_CATEGORY]
+# usage: scripts/corpus-select-targets.sh pg-regress|pg-tap|real/NAME [PER_CATEGORY]
 #        (PGHOST/PGPORT/PGUSER: a superuser on a PostgreSQL 15 server)
 # Defaults: pg-regress 3 per reason, pg-tap 100 (every table with a reason: the corpus
 # is small).
@@ -17,9 +17,10 @@ CORPUS="${1:?usage: $0 pg-regress|pg-tap [PER_CATEGORY]}"
 case "$CORPUS" in
     pg-regress) FIX="$ROOT/fixtures/pg-regress/regression.sql.gz"; PER="${2:-3}" ;;
     pg-tap)     FIX="$ROOT/fixtures/pg-tap/dump.sql"; PER="${2:-100}" ;;
+    real/*)     FIX="$ROOT/fixtures/$CORPUS/dump.sql.gz"; PER="${2:-2}" ;;   # fixtures/real/ (PostgreSQL ones)
     *) echo "unknown corpus $CORPUS" >&2; exit 2 ;;
 esac
-DB="dumpsed_select_${CORPUS//-/_}_$$"
+DB="dumpsed_select_$(tr -c "a-z0-9\n" _ <<< "$CORPUS")_$$"
 cleanup() {
     for s in $(psql -X -At -d "$DB" -c "SELECT quote_ident(subname) FROM pg_subscription WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())" 2>/dev/null); do
         psql -X -q -d "$DB" -c "ALTER SUBSCRIPTION $s DISABLE" -c "ALTER SUBSCRIPTION $s SET (slot_name = NONE)" -c "DROP SUBSCRIPTION $s"

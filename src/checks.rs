@@ -23,6 +23,8 @@
 
 use std::collections::HashMap;
 
+use crate::error::Sample;
+
 /// 64-bit hash of a value: XXH3, deterministic and about a tenth of the
 /// instructions of std's SipHash on the short values a worker hashes once
 /// per targeted row. Neither is keyed here, so neither resists values made
@@ -37,9 +39,22 @@ pub fn value_hash(v: &[u8]) -> u64 {
 pub struct Final {
     pub rule: usize,
     pub hash: u64,
-    /// `(input value, final value)` when a reverse would not restore it.
-    /// Boxed: it is rare, and a chunk's finals wait in the check's queue.
-    pub irreversible: Option<Box<(Vec<u8>, Vec<u8>)>>,
+    /// The value, named, when a reverse would not restore it. Boxed: it
+    /// is rare, and a chunk's finals wait in the check's queue.
+    pub irreversible: Option<Box<Named>>,
+}
+
+/// An irreversible value as the check keeps it to name it in a collision:
+/// samples, not the values (a 100 MiB value costs a hundred bytes here).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Named {
+    /// The final value.
+    pub new: Sample,
+    /// `kept`: what the reverse rewrite makes of `new`, the other value
+    /// that would become it; else the input value.
+    pub other: Sample,
+    /// The value was left as it was (it already started with TO).
+    pub kept: bool,
 }
 
 /// A chunk of the targeted table carries one `Final` per row (about 10 000
@@ -55,9 +70,8 @@ pub const CHECK_QUEUE: usize = 16;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Collision {
     pub rule: usize,
-    /// The input value and what it became.
-    pub old: Vec<u8>,
-    pub new: Vec<u8>,
+    /// The value by name; `None` past the irreversible values kept by name.
+    pub named: Option<Named>,
     /// Always true now that the check is exact; kept for reports.
     pub certain: bool,
 }
@@ -83,7 +97,7 @@ pub struct UniqueCheck {
     spill_file: Option<std::fs::File>,
     /// Where each run lies in `spill_file`.
     runs: Vec<std::ops::Range<u64>>,
-    candidates: HashMap<u64, (usize, Vec<u8>, Vec<u8>)>,
+    candidates: HashMap<u64, (usize, Named)>,
     pub collisions: Vec<Collision>,
     /// Set when too many irreversible values were seen to keep them all
     /// (collisions among the others are found but cannot be named).
@@ -116,11 +130,11 @@ impl UniqueCheck {
         for f in finals {
             let k = key(f);
             self.keys.push((k, u32::try_from(f.rule).unwrap_or(u32::MAX)));
-            if let Some(pair) = &f.irreversible {
+            if let Some(named) = &f.irreversible {
                 if self.candidates.len() < MAX_IRREVERSIBLE {
                     self.candidates
                         .entry(k)
-                        .or_insert_with(|| (f.rule, pair.0.clone(), pair.1.clone()));
+                        .or_insert_with(|| (f.rule, (**named).clone()));
                 } else {
                     self.gave_up = true;
                 }
@@ -205,18 +219,16 @@ impl UniqueCheck {
         }
         for (k, rule) in dups {
             match self.candidates.get(&k) {
-                Some((rule, old, new)) => self.collisions.push(Collision {
+                Some((rule, named)) => self.collisions.push(Collision {
                     rule: *rule,
-                    old: old.clone(),
-                    new: new.clone(),
+                    named: Some(named.clone()),
                     certain: true,
                 }),
                 // Both values were beyond the kept ones: known to collide,
                 // but not by name.
                 None => self.collisions.push(Collision {
                     rule: rule as usize,
-                    old: Vec::new(),
-                    new: Vec::new(),
+                    named: None,
                     certain: true,
                 }),
             }
@@ -291,7 +303,13 @@ mod tests {
         Final {
             rule: 0,
             hash: value_hash(v.as_bytes()),
-            irreversible: irr.map(|o| Box::new((o.into(), v.into()))),
+            irreversible: irr.map(|o| {
+                Box::new(Named {
+                    new: Sample::of(v.as_bytes()),
+                    other: Sample::of(o.as_bytes()),
+                    kept: o == v,
+                })
+            }),
         }
     }
 
@@ -348,7 +366,7 @@ mod tests {
         let found = c.finish().unwrap();
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].rule, 3);
-        assert!(found[0].old.is_empty());
+        assert!(found[0].named.is_none());
     }
 
     proptest::proptest! {
@@ -396,6 +414,6 @@ mod tests {
         assert_eq!(c.runs.len(), 2);
         let found = c.finish().unwrap();
         assert_eq!(found.len(), 1);
-        assert_eq!(found[0].new, b"SAP-77");
+        assert_eq!(found[0].named.as_ref().and_then(|n| n.new.whole()), Some(&b"SAP-77"[..]));
     }
 }

@@ -57,6 +57,14 @@ impl ChunkBuf {
         }
     }
 
+    /// Bytes the buffer holds allocated (a window: its length).
+    pub fn capacity(&self) -> usize {
+        match &self.repr {
+            Repr::Owned { bytes, .. } => bytes.capacity(),
+            Repr::Mapped { len, .. } => *len,
+        }
+    }
+
     /// Whether the bytes are a window of a mapped file.
     pub fn is_mapped(&self) -> bool {
         matches!(self.repr, Repr::Mapped { .. })

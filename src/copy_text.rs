@@ -255,6 +255,118 @@ fn first_misframed_row_in(
     (row_start < end && tabs_in_row != seps_per_row).then_some((row_start, tabs_in_row + 1))
 }
 
+/// Decompressed bytes gathered before a batch of whole rows is checked
+/// (an uncompressed custom archive holds one row per chunk).
+const STREAM_BATCH: usize = 64 << 10;
+
+/// The rows of one table's COPY data read as a stream in pieces cut
+/// anywhere (a pg_dump archive's data block, member or file, as it is
+/// decompressed), each row's field count checked as [`first_misframed_row`]
+/// does. The data ends with the `\.` line and blank lines (pg_dump writes
+/// `\.` and two newlines, `dumpTableData_copy`); nothing else may follow.
+pub struct RowStream {
+    table: Vec<u8>,
+    ncols: usize,
+    /// Bytes of a row not yet ended, and whole rows gathered for a batch.
+    buf: Vec<u8>,
+    /// Offset in the stream of `buf[0]`.
+    at: u64,
+    /// The `\.` line was seen.
+    ended: bool,
+    /// Bytes gathered before a batch is checked (small in tests).
+    batch: usize,
+}
+
+/// A misframed row, or bytes after the `\.` line, at `at` in the stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamError {
+    pub at: u64,
+    pub msg: String,
+}
+
+impl RowStream {
+    /// Rows of `table` with `ncols` fields each (not 0).
+    pub fn new(table: &[u8], ncols: usize) -> RowStream {
+        RowStream { table: table.to_vec(), ncols, buf: Vec::new(), at: 0, ended: false, batch: STREAM_BATCH }
+    }
+
+    /// The next piece of the stream.
+    pub fn feed(&mut self, data: &[u8]) -> Result<(), StreamError> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() < self.batch {
+            return Ok(());
+        }
+        // `buf` starts at a row start: a backslash run before a newline
+        // lies within its row.
+        let Some(end) = last_row_end(&self.buf) else { return Ok(()) };
+        let buf = std::mem::take(&mut self.buf);
+        let r = self.check(&buf[..end]);
+        self.buf = buf;
+        r?;
+        self.buf.drain(..end);
+        self.at += end as u64;
+        Ok(())
+    }
+
+    /// The end of the stream: the rest (a last row without its newline is
+    /// still a row to COPY) is checked, and the `\.` line must have been
+    /// seen: every pg_dump that writes the archive versions read here
+    /// (up to 1.16, pg_dump 18) ends the data with it, so data without it
+    /// was cut at a row's end, with rows lost.
+    pub fn finish(mut self) -> Result<(), StreamError> {
+        let buf = std::mem::take(&mut self.buf);
+        self.check(&buf)?;
+        if self.ended {
+            return Ok(());
+        }
+        Err(StreamError {
+            at: self.at + buf.len() as u64,
+            msg: "the COPY data ends without its end-of-copy marker \\. line (truncated?)".to_string(),
+        })
+    }
+
+    /// Checks `rows`, whole rows from a row start (the last may lack its
+    /// newline at the stream's end), at `self.at`.
+    fn check(&mut self, rows: &[u8]) -> Result<(), StreamError> {
+        let base = self.at;
+        let err = |at: usize, msg: String| StreamError { at: base + at as u64, msg };
+        let after_marker = |from: usize| match rows[from..].iter().position(|&b| b != b'\n' && b != b'\r') {
+            None => Ok(()),
+            Some(p) => Err(err(from + p, "data after the end-of-copy marker \\. line".to_string())),
+        };
+        if self.ended {
+            return after_marker(0);
+        }
+        // psql ends COPY data at a line holding only `\.`
+        // (copyfromparse.c, CopyReadLineText).
+        let marker = if rows.starts_with(b"\\.") {
+            Some(0)
+        } else {
+            memchr::memmem::find_iter(rows, b"\n\\.").find(|&nl| is_row_end(rows, nl)).map(|nl| nl + 1)
+        };
+        let rows_end = marker.unwrap_or(rows.len());
+        if let Some((row, fields)) = first_misframed_row(rows, 0, rows_end, self.ncols) {
+            return Err(err(
+                row,
+                format!(
+                    "COPY row of table {} has {fields} fields, its header lists {} columns",
+                    String::from_utf8_lossy(&self.table),
+                    self.ncols
+                ),
+            ));
+        }
+        let Some(m) = marker else { return Ok(()) };
+        let line_end = match &rows[m + 2..] {
+            [b'\n', ..] => m + 3,
+            [b'\r', b'\n', ..] => m + 4,
+            [] | [b'\r'] => rows.len(),
+            _ => return Err(err(m, "end-of-copy marker \\. followed by other data on its line".to_string())),
+        };
+        self.ended = true;
+        after_marker(line_end)
+    }
+}
+
 /// Tab, backslash and newline, the bytes COPY text rows are split on, each
 /// in a bucket of its own: one pass of the classifier gives the three masks.
 const COPY_SPECIAL: crate::byte_mask::ByteClasses<3> = crate::byte_mask::ByteClasses::new([b"\t", b"\\", b"\n"]);
@@ -633,6 +745,42 @@ mod tests {
             encode(&v, &mut got);
             prop_assert_eq!(&got[..4], b"kept");
             prop_assert_eq!(&got[4..], &want[..]);
+        }
+    }
+
+    proptest! {
+        /// The stream's verdict (and the offset it names) does not depend
+        /// on where the pieces are cut or how often a batch is checked:
+        /// rows, escapes and the `\\.` line may span any cut.
+        #[test]
+        fn row_stream_verdict_is_independent_of_the_cuts(
+            data in proptest::collection::vec(prop_oneof![
+                3 => Just(b'\t'), 3 => Just(b'\\'), 3 => Just(b'\n'), 2 => Just(b'.'), 3 => Just(b'a')
+            ], 0..400),
+            cuts in proptest::collection::vec(0usize..400, 0..8),
+            batch in 1usize..64,
+            ncols in 1usize..4,
+        ) {
+            let whole = {
+                let mut r = RowStream::new(b"t", ncols);
+                r.batch = usize::MAX;
+                r.feed(&data).and_then(|()| r.finish())
+            };
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(data.len())).collect();
+            cuts.sort_unstable();
+            let mut r = RowStream::new(b"t", ncols);
+            r.batch = batch;
+            let mut from = 0;
+            let mut got = Ok(());
+            for c in cuts.into_iter().chain([data.len()]) {
+                if let Err(e) = r.feed(&data[from..c]) {
+                    got = Err(e);
+                    break;
+                }
+                from = c;
+            }
+            let got = got.and_then(|()| r.finish());
+            prop_assert_eq!(got, whole);
         }
     }
 }

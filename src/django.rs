@@ -147,6 +147,9 @@ pub struct Rebuilt {
     /// renames it again (that step's `names_at_step`); `None`: its final
     /// name. Django names the re-created indexes from it.
     pub name_then: Option<String>,
+    /// The new order of its columns (column `order[i]` of the dump at place
+    /// `i`), when the rebuild writes them in another order than the dump's.
+    pub order: Option<std::sync::Arc<Vec<usize>>>,
 }
 
 impl Seen {
@@ -203,10 +206,41 @@ pub fn appendix(plan: &Plan, seen: &Seen, now: &str) -> Result<Vec<u8>, String> 
             ));
         }
     }
+    // A RenameModel names the model's table `app_newmodel`, or keeps its
+    // `Meta.db_table` (`RenameModel.state_forwards`); any other new name
+    // is an AlterModelTable folded in, and Django names the keys and
+    // indexes it re-creates from the tables' names between the two steps,
+    // which a hand-written rule must say (their order is not in it).
+    for d in plan.django.iter().filter(|d| d.names_at_step.is_empty()) {
+        let default_old = format!("{}_{}", d.app, d.old_model.to_lowercase());
+        let step = if d.old_table == default_old {
+            format!("{}_{}", d.app, d.new_model.to_lowercase())
+        } else {
+            d.old_table.clone()
+        };
+        if d.new_table != step {
+            return Err(format!(
+                "--django-model {}.{}={} with db_table {}={}: a RenameModel names its table {step}, so an \
+                 AlterModelTable to {} follows it, and Django names the keys and indexes it re-creates from the \
+                 tables' names between the two steps: say them with names_at_step = {{ \"{}\" = \"{step}\" }} \
+                 (and each many-to-many table of the model, by its name then), as the rules helper \
+                 dumpsed-django writes them",
+                d.app, d.old_model, d.new_model, d.old_table, d.new_table, d.new_table, d.old_table
+            ));
+        }
+    }
     for t in plan.rules.django_tables() {
         if cols_of(t).is_none() {
             return Err(format!(
                 "--django-table: table {} is not in this dump (a model with Meta.db_table: give its table)",
+                text(t)
+            ));
+        }
+    }
+    for (t, _) in plan.rules.django_rebuilds() {
+        if cols_of(t).is_none() {
+            return Err(format!(
+                "django_rebuild: table {} is not in this dump",
                 text(t)
             ));
         }
@@ -343,6 +377,78 @@ fn insert_permission(
     )
 }
 
+/// Django's own tables that the Django rules write to, and the rules that
+/// need each: `(table, rule)`. A model rename renames its content type
+/// (`RenameContentType`) and `post_migrate` adds its permissions
+/// (`create_permissions`); `--mark-applied` adds `django_migrations` rows.
+pub fn tables_needed(rules: &crate::rules::Rules) -> Vec<(&'static str, &'static str)> {
+    let mut v = Vec::new();
+    let perms = !rules.django_models().is_empty() || !rules.django_permissions().is_empty();
+    if perms {
+        let why = if rules.django_models().is_empty() { "[[django_permissions]]" } else { "--django-model" };
+        v.push(("django_content_type", why));
+        v.push(("auth_permission", why));
+    }
+    if !rules.mark_applied().is_empty() {
+        v.push(("django_migrations", "--mark-applied"));
+    }
+    v
+}
+
+/// Why `create` (pg_dump's `CREATE TABLE` of Django's table `table`) is
+/// not the shape the Django rules write for (Django ≥ 1.8, as 5.2 leaves
+/// it), or `None` when it is. The older shapes, from Django's own
+/// migrations:
+/// - `django_content_type` with a `name` column: `contenttypes`
+///   `0001_initial` (`name` CharField(max_length=100)), before
+///   `0002_remove_content_type_name` removed it;
+/// - `auth_permission.name` `varchar(50)`: `auth` `0001_initial`, before
+///   `0002_alter_permission_name_max_length` made it 255 (permission names
+///   of long verbose names do not fit).
+///
+/// Missing columns (a table of that name that is not Django's) too. Column
+/// lines as pg_dump writes them (`dumpTableSchema`: four spaces, name,
+/// type).
+pub fn older_shape(table: &str, create: &[u8]) -> Option<String> {
+    let want: &[&str] = match table {
+        "django_content_type" => &["id", "app_label", "model"],
+        "auth_permission" => &["id", "name", "content_type_id", "codename"],
+        "django_migrations" => &["id", "app", "name", "applied"],
+        _ => return None,
+    };
+    let text = String::from_utf8_lossy(create);
+    let columns: Vec<(&str, &str)> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("    "))
+        .filter(|l| !l.starts_with(' ') && !l.starts_with("CONSTRAINT "))
+        .filter_map(|l| l.split_once(' '))
+        .collect();
+    let missing: Vec<&str> = want.iter().copied().filter(|w| !columns.iter().any(|(c, _)| c == w)).collect();
+    if !missing.is_empty() {
+        return Some(format!(
+            "table {table} has no column {} (not Django's {table}?)",
+            missing.join(", ")
+        ));
+    }
+    if table == "django_content_type" && columns.iter().any(|(c, _)| *c == "name") {
+        return Some(
+            "django_content_type has a name column: an older Django's shape (contenttypes \
+             0002_remove_content_type_name not applied); migrate the database with its Django first"
+                .into(),
+        );
+    }
+    if table == "auth_permission"
+        && columns.iter().any(|(c, t)| *c == "name" && t.starts_with("character varying(50)"))
+    {
+        return Some(
+            "auth_permission.name is varchar(50): an older Django's shape (auth \
+             0002_alter_permission_name_max_length not applied); migrate the database with its Django first"
+                .into(),
+        );
+    }
+    None
+}
+
 /// The current UTC time as Django stores `applied` (`YYYY-MM-DD
 /// HH:MM:SS.ffffff`, with `+00` on PostgreSQL).
 pub fn now_utc(dialect: Dialect) -> String {
@@ -445,6 +551,21 @@ mod tests {
         );
         assert_eq!(verbose_name("HTTPServer"), "http server");
         assert_eq!(verbose_name("RCA"), "rca");
+    }
+
+    /// The shapes of Django's own migrations (contenttypes 0001/0002, auth
+    /// 0001/0002), as pg_dump writes them.
+    #[test]
+    fn older_shapes() {
+        let ct_now = b"CREATE TABLE public.django_content_type (\n    id integer NOT NULL,\n    app_label character varying(100) NOT NULL,\n    model character varying(100) NOT NULL\n);\n";
+        let ct_old = b"CREATE TABLE public.django_content_type (\n    id integer NOT NULL,\n    name character varying(100) NOT NULL,\n    app_label character varying(100) NOT NULL,\n    model character varying(100) NOT NULL\n);\n";
+        let perm = |n: u32| format!("CREATE TABLE public.auth_permission (\n    id integer NOT NULL,\n    name character varying({n}) NOT NULL,\n    content_type_id integer NOT NULL,\n    codename character varying(100) NOT NULL\n);\n");
+        assert_eq!(older_shape("django_content_type", ct_now), None);
+        assert!(older_shape("django_content_type", ct_old).is_some_and(|m| m.contains("0002_remove_content_type_name")));
+        assert_eq!(older_shape("auth_permission", perm(255).as_bytes()), None);
+        assert!(older_shape("auth_permission", perm(50).as_bytes()).is_some_and(|m| m.contains("0002_alter_permission_name_max_length")));
+        assert!(older_shape("django_migrations", b"CREATE TABLE public.django_migrations (\n    id integer NOT NULL,\n    app character varying(255) NOT NULL\n);\n")
+            .is_some_and(|m| m.contains("no column name, applied")));
     }
 
     #[test]

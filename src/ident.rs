@@ -76,18 +76,12 @@ fn push_quoted(name: &[u8], out: &mut Vec<u8>) {
     out.push(b'"');
 }
 
-/// Appends `name` as pg_dump's `fmtId` writes it (`src/fe_utils/string_utils.c`):
-/// bare when it matches `[a-z_][a-z0-9_]*` and is not a keyword of any
-/// category but unreserved, quoted otherwise.
-pub fn push_pg(name: &[u8], out: &mut Vec<u8>) {
-    let keyword = std::str::from_utf8(name)
-        .map(|s| {
-            crate::pg_keywords::QUOTED_KEYWORDS
-                .binary_search(&s)
-                .is_ok()
-        })
-        .unwrap_or(false);
-    if is_plain(name, true) && !keyword {
+/// Appends `name` as pg_dump `major`'s `fmtId` writes it
+/// (`src/fe_utils/string_utils.c`): bare when it matches `[a-z_][a-z0-9_]*`
+/// and is not a keyword of any category but unreserved in that version's
+/// `kwlist.h`, quoted otherwise.
+pub fn push_pg(name: &[u8], major: u32, out: &mut Vec<u8>) {
+    if is_plain(name, true) && !crate::pg_grammar::quoted_keyword(name, major) {
         out.extend_from_slice(name);
     } else {
         push_quoted(name, out);
@@ -167,7 +161,7 @@ mod tests {
     fn quoting() {
         let q = |n: &[u8]| {
             let mut v = Vec::new();
-            push_pg(n, &mut v);
+            push_pg(n, 18, &mut v);
             String::from_utf8(v).unwrap()
         };
         assert_eq!(
@@ -178,6 +172,18 @@ mod tests {
         assert_eq!(q(b"user"), "\"user\"");
         assert_eq!(q(b"1x"), "\"1x\"");
         assert_eq!(q(b"a\"b"), "\"a\"\"b\"");
+        // Per version: json is quoted from 17 on, system_user from 16.
+        let qv = |n: &[u8], major| {
+            let mut v = Vec::new();
+            push_pg(n, major, &mut v);
+            String::from_utf8(v).unwrap()
+        };
+        assert_eq!(qv(b"json", 16), "json");
+        assert_eq!(qv(b"json", 17), "\"json\"");
+        assert_eq!(qv(b"system_user", 15), "system_user");
+        assert_eq!(qv(b"system_user", 16), "\"system_user\"");
+        assert_eq!(qv(b"json_table", 16), "json_table");
+        assert_eq!(qv(b"json_table", 18), "\"json_table\"");
         let s = |n: &[u8]| {
             let mut v = Vec::new();
             push_sqlite_shell(n, &mut v);

@@ -7,13 +7,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::detect::{detect, Detected};
-use crate::error::{excerpt, Error, Result};
+use crate::error::{Error, Result, Sample};
 use crate::input::{Compression, Input};
 use crate::lexer::Dialect;
 use crate::observe::Observer;
 use crate::pipeline::{self, OutputCompression, PipelineConfig};
 use crate::plan::Plan;
 use crate::reader::{Reader, ReaderConfig};
+pub use crate::rewrite::MigrationRow;
 use crate::rules::Rules;
 
 /// The dump format, as chosen on the command line.
@@ -122,6 +123,13 @@ pub struct Summary {
     /// Tables whose values are rewritten and that have UPDATE triggers: a
     /// live `UPDATE` fires them, the offline rewrite does not. One line each.
     pub trigger_warnings: Vec<String>,
+    /// With `report`: the rows of Django's `django_migrations` table in
+    /// input order; `None` when the dump has no such table (not a Django
+    /// database), `Some(empty)` when it has one without rows.
+    pub django_migrations: Option<Vec<MigrationRow>>,
+    /// Other things the user should know: pg 18 statistics of a column
+    /// whose values are rewritten, dropped. One line each.
+    pub warnings: Vec<String>,
 }
 
 /// What one rename rule did.
@@ -183,7 +191,8 @@ pub struct RewriteSummary {
     pub rewritten: u64,
     /// Values a `--reverse` run would not give back.
     pub irreversible: u64,
-    /// A few of those.
+    /// A few of those (samples: a long value is kept as its start, end
+    /// and length, as messages quote it).
     pub irreversible_examples: Vec<Irreversible>,
     /// A few values rewritten.
     pub examples: Vec<ValueExample>,
@@ -194,9 +203,9 @@ pub struct RewriteSummary {
 #[non_exhaustive]
 pub struct ValueExample {
     /// The input value.
-    pub old: String,
+    pub old: Sample,
     /// The output value.
-    pub new: String,
+    pub new: Sample,
 }
 
 /// A value that the reverse rule would not give back.
@@ -204,11 +213,11 @@ pub struct ValueExample {
 #[non_exhaustive]
 pub struct Irreversible {
     /// The input value.
-    pub input: String,
+    pub input: Sample,
     /// The output value (the same as `input` when the rule left it).
-    pub output: String,
+    pub output: Sample,
     /// What the reverse rule would make of `output`.
-    pub reversed: String,
+    pub reversed: Sample,
 }
 
 const DETECT_BYTES: usize = 64 << 10;
@@ -364,26 +373,16 @@ fn problems(plan: &Plan, outcome: &pipeline::Outcome, whole: bool) -> Vec<String
         let Some(w) = plan.rewrites.get(c.rule) else {
             continue;
         };
-        let what = if c.old.is_empty() && c.new.is_empty() {
+        let what = match &c.named {
             // Past the irreversible values kept by name (checks.rs).
-            "two values would be equal (beyond the first 20 000 values a reverse rewrite could not restore, \
+            None => "two values would be equal (beyond the first 20 000 values a reverse rewrite could not restore, \
              which are the ones named)"
-                .to_string()
-        } else if c.old == c.new {
-            let partner = plan.undo[c.rule]
-                .apply(&c.new)
-                .unwrap_or_else(|| c.new.clone());
-            format!(
-                "{} is already there, and {} would become it too",
-                excerpt(&c.new),
-                excerpt(&partner)
-            )
-        } else {
-            format!(
+                .to_string(),
+            Some(n) if n.kept => format!("{} is already there, and {} would become it too", n.new, n.other),
+            Some(n) => format!(
                 "{} would become {}, which another value already is or becomes",
-                excerpt(&c.old),
-                excerpt(&c.new)
-            )
+                n.other, n.new
+            ),
         };
         out.push(format!(
             "{}.{} is UNIQUE: {what}",
@@ -402,7 +401,7 @@ fn problems(plan: &Plan, outcome: &pipeline::Outcome, whole: bool) -> Vec<String
         let eg: Vec<String> = t
             .examples
             .iter()
-            .map(|(a, b)| format!("{} → {}", excerpt(a), excerpt(b)))
+            .map(|(a, b, _)| format!("{a} → {b}"))
             .collect();
         out.push(format!(
             "{} value(s) of {}.{} would be longer than the column allows (varchar(N) / char(N)), e.g. {}",
@@ -515,6 +514,7 @@ fn rewrite_job(
     let missing = missing_tables(&plan, rules, &outcome.tables);
     let outcome_versions = outcome.versions.clone();
     let outcome_triggers = outcome.triggers.clone();
+    let outcome_warnings = outcome.warnings.clone();
     if !missing.is_empty() && !options.allow_missing {
         return Err(Error::Rule(format!(
             "{}\n(no output file was written — on stdout the output is already out: discard it; --allow-missing turns this into a warning)",
@@ -532,6 +532,10 @@ fn rewrite_job(
         )));
     }
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let has_migrations = outcome
+        .tables
+        .iter()
+        .any(|(_, t)| crate::ident::same_name(dialect, t, b"django_migrations"));
     Ok(Summary {
         dialect,
         compression: input.compression,
@@ -547,9 +551,6 @@ fn rewrite_job(
             .enumerate()
             .map(|(i, w)| {
                 let irr = counts.irreversible.get(i).cloned().unwrap_or_default();
-                let pairs = |v: &[(Vec<u8>, Vec<u8>)]| {
-                    v.iter().map(|(a, b)| ValueExample { old: text(a), new: text(b) }).collect()
-                };
                 RewriteSummary {
                     column: format!("{}.{}", text(&w.table), text(&w.column)),
                     change: format!("{} → {}", text(&w.from), text(&w.to)),
@@ -557,13 +558,14 @@ fn rewrite_job(
                     irreversible: irr.count,
                     irreversible_examples: irr
                         .examples
-                        .iter()
-                        .map(|(a, b)| {
-                            let back = plan.undo.get(i).and_then(|u| u.apply(b)).unwrap_or_else(|| b.clone());
-                            Irreversible { input: text(a), output: text(b), reversed: text(&back) }
-                        })
+                        .into_iter()
+                        .map(|(input, output, reversed)| Irreversible { input, output, reversed })
                         .collect(),
-                    examples: counts.examples.get(i).map(|e| pairs(e)).unwrap_or_default(),
+                    examples: counts
+                        .examples
+                        .get(i)
+                        .map(|e| e.iter().map(|(old, new)| ValueExample { old: old.clone(), new: new.clone() }).collect())
+                        .unwrap_or_default(),
                 }
             })
             .collect(),
@@ -579,6 +581,7 @@ fn rewrite_job(
         allow_truncated: options.allow_truncated,
         versions: outcome_versions,
         trigger_warnings: update_trigger_warnings(&plan, &outcome_triggers),
+        warnings: outcome_warnings,
         triggers: outcome_triggers
             .iter()
             .map(|t| Trigger { table: text(&t.table), name: text(&t.name), events: t.events.join(" ") })
@@ -590,5 +593,6 @@ fn rewrite_job(
             .collect(),
         problems,
         check_incomplete,
+        django_migrations: (options.report && has_migrations).then_some(counts.django_migrations),
     })
 }

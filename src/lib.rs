@@ -64,6 +64,8 @@ mod job;
 mod lexer;
 #[allow(missing_docs)] // internal, reached through `internals`
 mod output;
+#[allow(missing_docs)] // internal, reached through `internals`
+mod pg_grammar;
 mod pg_keywords;
 mod pg_predata;
 #[allow(missing_docs)] // internal, reached through `internals`
@@ -94,9 +96,9 @@ mod source;
 
 pub use archive::plain::RewriteTotal;
 pub use archive::run::{Archive, ArchiveSummary};
-pub use error::{excerpt, Error, ErrorKind, Remedy, Result};
+pub use error::{Error, ErrorKind, Remedy, Result, Sample};
 pub use input::Compression;
-pub use job::{Count, Format, Irreversible, RenameSummary, RewriteSummary, Summary, TableSize, Trigger, ValueExample};
+pub use job::{Count, Format, Irreversible, MigrationRow, RenameSummary, RewriteSummary, Summary, TableSize, Trigger, ValueExample};
 pub use output::Output;
 pub use source::{Dump, Source};
 pub use lexer::Dialect;
@@ -158,6 +160,10 @@ pub mod internals {
     #[allow(missing_docs)]
     pub mod output {
         pub use crate::output::*;
+    }
+    #[allow(missing_docs)]
+    pub mod pg_grammar {
+        pub use crate::pg_grammar::*;
     }
     #[allow(missing_docs)]
     pub mod pg_resolve {

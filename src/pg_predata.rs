@@ -49,6 +49,8 @@ pub struct PreData {
     meta: bool,
     /// `standard_conforming_strings = off` seen.
     escapes: bool,
+    /// The versions the header comments name.
+    versions: crate::pg_grammar::DumpVersions,
 }
 
 #[derive(Debug, Default)]
@@ -71,6 +73,7 @@ impl Default for PreData {
             stmt: None,
             meta: false,
             escapes: false,
+            versions: crate::pg_grammar::DumpVersions::default(),
         }
     }
 }
@@ -78,8 +81,10 @@ impl Default for PreData {
 impl PreData {
     /// Scans `buf` from where the last call stopped. `on_attach` gets each
     /// complete `ALTER …` statement that mentions `ATTACH`, with whether
-    /// plain strings take backslash escapes there.
-    pub fn scan(&mut self, buf: &[u8], eof: bool, mut on_attach: impl FnMut(&[u8], bool)) -> Progress {
+    /// plain strings take backslash escapes there and the PostgreSQL major
+    /// version whose grammar reads it (`DumpVersions::grammar`, from the
+    /// header comments before it).
+    pub fn scan(&mut self, buf: &[u8], eof: bool, mut on_attach: impl FnMut(&[u8], bool, u32)) -> Progress {
         loop {
             if self.meta {
                 match memchr::memchr(b'\n', &buf[self.pos..]) {
@@ -108,7 +113,11 @@ impl PreData {
             self.pos = end;
             if self.stmt.is_none() {
                 match kind {
-                    TokenKind::Space | TokenKind::Comment => continue,
+                    TokenKind::Space => continue,
+                    TokenKind::Comment => {
+                        self.versions.note_comment(&buf[start..end]);
+                        continue;
+                    }
                     TokenKind::Punct if buf[start] == b'\\' => {
                         self.meta = true;
                         continue;
@@ -159,7 +168,7 @@ impl PreData {
                 TokenKind::Punct if buf[start] == b';' && f.depth == 0 && f.parens == 0 => {
                     let stmt = &buf[f.start..end];
                     if f.alter && crate::plan::contains_ignore_case(stmt, b"ATTACH") {
-                        on_attach(stmt, self.escapes);
+                        on_attach(stmt, self.escapes, self.versions.grammar());
                     }
                     if let crate::statement::Head::StdStrings(on) = crate::statement::head(Dialect::Postgres, stmt) {
                         self.escapes = !on;
@@ -196,10 +205,10 @@ ALTER TABLE ONLY public.p ATTACH PARTITION public.d FOR VALUES IN (2);\n";
             let mut p = PreData::default();
             let mut seen = Vec::new();
             let mut buf = DUMP[..cut].to_vec();
-            let mut done = p.scan(&buf, false, |s, _| seen.push(s.to_vec()));
+            let mut done = p.scan(&buf, false, |s, _, _| seen.push(s.to_vec()));
             if done == Progress::NeedMore {
                 buf = DUMP.to_vec();
-                done = p.scan(&buf, true, |s, _| seen.push(s.to_vec()));
+                done = p.scan(&buf, true, |s, _, _| seen.push(s.to_vec()));
             }
             assert_eq!(done, Progress::Done, "cut {cut}");
             assert_eq!(seen.len(), 1, "cut {cut}: {seen:?}");

@@ -33,6 +33,7 @@ use pg_query::protobuf::Token;
 use serde_json::Value;
 
 use crate::ident;
+use crate::pg_grammar::{DumpVersions, Relexed};
 use crate::plan::Plan;
 
 /// Bytes `start..end` of the statement become `text`.
@@ -60,6 +61,10 @@ pub struct Resolved {
     /// The parser rejected the statement and `--force` passes it through
     /// unchanged: listed in the summary.
     pub forced: bool,
+    /// `schema.table.column` when the statement is pg 18's
+    /// `pg_restore_attribute_stats` call for a column whose values are
+    /// rewritten: `reps` drops the whole statement.
+    pub stats_dropped: Option<String>,
 }
 
 /// What the resolver learned about tables, from the statements it parsed:
@@ -76,22 +81,20 @@ pub struct Facts {
     /// materialized views, foreign tables, sequences), for the reader to
     /// take: `ALTER TABLE … RENAME` renames any of them.
     pub created: Vec<(Vec<u8>, Vec<u8>)>,
-    /// Major version of the server dumped (`-- Dumped from database
-    /// version …`, the archive header's): from 18 on, NOT NULL constraints
-    /// have names.
-    pub server_major: Option<u32>,
+    /// Versions of the server dumped and of pg_dump (`-- Dumped from
+    /// database version …`, `-- Dumped by pg_dump version …`, the archive
+    /// header's): the grammar and keywords the dump is read and written
+    /// with; from server 18 on, NOT NULL constraints have names.
+    pub versions: DumpVersions,
 }
 
 /// The parents a `CREATE TABLE` statement names (`INHERITS (…)`,
-/// `PARTITION OF …`), in order, as `(schema, name)`; none when the parser
-/// rejects it (it is decided, and reported, in its turn).
-pub fn inherits_from(stmt: &[u8], escapes: bool) -> Vec<(Vec<u8>, Vec<u8>)> {
+/// `PARTITION OF …`), in order, as `(schema, name)`, read with PostgreSQL
+/// `grammar`'s grammar; none when the parser rejects it (it is decided,
+/// and reported, in its turn).
+pub fn inherits_from(stmt: &[u8], escapes: bool, grammar: u32) -> Vec<(Vec<u8>, Vec<u8>)> {
     let Ok(sql) = std::str::from_utf8(stmt) else { return Vec::new() };
-    let mut opts = pg_query::ParserOptions::DEFAULT;
-    if escapes {
-        opts |= pg_query::ParserOptions::DISABLE_STANDARD_CONFORMING_STRINGS;
-    }
-    let Ok(tree) = pg_query::parse(sql, opts) else { return Vec::new() };
+    let Ok((tree, _)) = parse_as(sql, grammar, escapes) else { return Vec::new() };
     let mut out = Vec::new();
     for raw in &tree.protobuf.stmts {
         let Some(pg_query::NodeEnum::CreateStmt(cs)) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else {
@@ -104,6 +107,19 @@ pub fn inherits_from(stmt: &[u8], escapes: bool) -> Vec<(Vec<u8>, Vec<u8>)> {
         }
     }
     out
+}
+
+/// Parses `sql` as PostgreSQL `grammar`'s parser reads it: with the words
+/// that are keywords only in newer versions quoted (`pg_grammar::for_parser`);
+/// the re-lexing, if any, maps offsets back.
+fn parse_as(sql: &str, grammar: u32, escapes: bool) -> Result<(pg_query::ParseResult, Option<Relexed>), pg_query::Error> {
+    let mut opts = pg_query::ParserOptions::DEFAULT;
+    if escapes {
+        opts |= pg_query::ParserOptions::DISABLE_STANDARD_CONFORMING_STRINGS;
+    }
+    let relexed = crate::pg_grammar::for_parser(sql, grammar, escapes);
+    let text = relexed.as_ref().map_or(sql, |r| r.text.as_str());
+    Ok((pg_query::parse(text, opts)?, relexed))
 }
 
 /// `(schema, name)` of a relation, unqualified ones in `public`.
@@ -145,14 +161,10 @@ impl Facts {
     /// that depends on the partition get the parent's column renames, as
     /// a live `ALTER TABLE parent RENAME COLUMN` gives them. A statement the
     /// parser rejects teaches nothing here: it is decided (and reported) in
-    /// its turn.
-    pub fn note_predata(&mut self, stmt: &[u8], escapes: bool) {
+    /// its turn. `grammar`: the PostgreSQL major version it is read as.
+    pub fn note_predata(&mut self, stmt: &[u8], escapes: bool, grammar: u32) {
         let Ok(sql) = std::str::from_utf8(stmt) else { return };
-        let mut opts = pg_query::ParserOptions::DEFAULT;
-        if escapes {
-            opts |= pg_query::ParserOptions::DISABLE_STANDARD_CONFORMING_STRINGS;
-        }
-        let Ok(tree) = pg_query::parse(sql, opts) else { return };
+        let Ok((tree, _)) = parse_as(sql, grammar, escapes) else { return };
         for raw in &tree.protobuf.stmts {
             let Some(pg_query::NodeEnum::AlterTableStmt(at)) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else {
                 continue;
@@ -208,6 +220,9 @@ struct Entry {
     rule: Option<usize>,
     /// A CTE name (shadows a table of the same unqualified name).
     cte: bool,
+    /// Columns of this table that a `JOIN … USING` above it binds: the
+    /// query keeps calling them by the old name (see `bind_using`).
+    kept: Vec<String>,
 }
 
 /// Why a statement could not be resolved.
@@ -238,6 +253,12 @@ struct Resolver<'a> {
     escapes: bool,
     /// A rule that cannot be followed exactly in this statement.
     problem: Option<String>,
+    /// `schema.table.column` of a `pg_restore_attribute_stats` call whose
+    /// column's values are rewritten: the statement is dropped.
+    stats_dropped: Option<String>,
+    /// `JOIN … USING` columns by the location of the relation (`RangeVar`)
+    /// that supplies them (see `bind_using`).
+    using_bound: HashMap<usize, Vec<String>>,
 }
 
 /// Finds what to rename in `stmt` (one complete statement). `escapes`:
@@ -265,23 +286,31 @@ pub fn resolve(
             &owned
         }
     };
-    let mut opts = pg_query::ParserOptions::DEFAULT;
-    if escapes {
-        opts |= pg_query::ParserOptions::DISABLE_STANDARD_CONFORMING_STRINGS;
-    }
-    let tree = pg_query::parse(sql, opts).map_err(|e| ResolveError::Parse(parse_message(e)))?;
+    // A dump of an older version is read with that version's grammar: its
+    // words that are keywords only later are parsed as the identifiers they
+    // were, and every offset is put back on the statement's own bytes.
+    let (tree, relexed) =
+        parse_as(sql, facts.versions.grammar(), escapes).map_err(|e| ResolveError::Parse(parse_message(e)))?;
+    let sql = relexed.as_ref().map_or(sql, |r| r.text.as_str());
     // pg_query's scanner has no standard_conforming_strings switch: with it
     // off, scan a copy in which each `\'` inside a plain string is `''`
     // (same length, same token boundaries under the default setting).
     let scan_copy;
-    let scan_text: &str = if escapes && stmt.contains(&b'\\') {
+    let scan_text: &str = if escapes && sql.contains('\\') {
         scan_copy = conforming_copy(sql);
         &scan_copy
     } else {
         sql
     };
-    let (toks, comments) = scan(scan_text).map_err(ResolveError::Parse)?;
-    let json = serde_json::to_value(&tree.protobuf).map_err(|e| ResolveError::Parse(e.to_string()))?;
+    let (mut toks, mut comments) = scan(scan_text).map_err(ResolveError::Parse)?;
+    let mut json = serde_json::to_value(&tree.protobuf).map_err(|e| ResolveError::Parse(e.to_string()))?;
+    if let Some(r) = &relexed {
+        for t in toks.iter_mut().chain(comments.iter_mut()) {
+            t.start = r.original(t.start);
+            t.end = r.original(t.end);
+        }
+        r.map_locations(&mut json);
+    }
     let mut r = Resolver {
         plan,
         facts,
@@ -292,6 +321,8 @@ pub fn resolve(
         scopes: Vec::new(),
         escapes,
         problem: None,
+        stats_dropped: None,
+        using_bound: HashMap::new(),
     };
     if let Some(stmts) = json.get("stmts").and_then(Value::as_array) {
         for s in stmts {
@@ -316,6 +347,14 @@ pub fn resolve(
     }
     if let Some(p) = r.problem.take() {
         return Err(ResolveError::Rule(p));
+    }
+    if let Some(column) = r.stats_dropped.take() {
+        // The whole call goes: no rename inside it is left to apply.
+        return Ok(Resolved {
+            reps: vec![Replacement { start: 0, end: stmt.len(), text: Vec::new(), rule: None }],
+            stats_dropped: Some(column),
+            ..Default::default()
+        });
     }
     let mut out = r.out;
     out.sort_by_key(|x| (x.start, x.end));
@@ -362,6 +401,7 @@ pub fn resolve(
         reps: out,
         left_alone,
         forced: false,
+        stats_dropped: None,
     })
 }
 
@@ -427,12 +467,6 @@ fn strings(v: &Value) -> Vec<Option<String>> {
         .unwrap_or_default()
 }
 
-/// The major version of a PostgreSQL version string (`18.1 (Debian …)`,
-/// `9.6.24`: 9 is enough to know it is before 18).
-pub fn major_version(v: &[u8]) -> Option<u32> {
-    let digits = v.iter().take_while(|b| b.is_ascii_digit()).count();
-    std::str::from_utf8(&v[..digits]).ok()?.parse().ok()
-}
 
 fn str_of<'v>(v: &'v Value, key: &str) -> &'v str {
     v.get(key).and_then(Value::as_str).unwrap_or("")
@@ -533,7 +567,7 @@ impl Resolver<'_> {
             return;
         };
         let mut text = Vec::with_capacity(new.len() + 2);
-        ident::push_pg(new, &mut text);
+        ident::push_pg(new, self.facts.versions.quoting(), &mut text);
         self.out.push(Replacement {
             start: t.start,
             end: t.end,
@@ -678,7 +712,19 @@ impl Resolver<'_> {
                         self.target_columns(x, rel.clone());
                     }
                 }
-                self.walk_except(v, &["relation", "source_relation", "from_clause", "using_clause", "cols", "target_list"]);
+                // RETURNING is a target list (ruleutils.c get_returning_clause
+                // prints it with get_target_list): a renamed bare column keeps
+                // its output name, `AS old`.
+                if let Some(ret) = v.get("returning_clause") {
+                    for x in ret.get("exprs").and_then(Value::as_array).into_iter().flatten() {
+                        self.select_target(x);
+                    }
+                    self.walk_except(ret, &["exprs"]);
+                }
+                self.walk_except(
+                    v,
+                    &["relation", "source_relation", "from_clause", "using_clause", "cols", "target_list", "returning_clause"],
+                );
                 self.scopes.pop();
             }
             "CreateStmt" | "CreateForeignTableStmt" => {
@@ -770,15 +816,21 @@ impl Resolver<'_> {
                         name.to_owned(),
                     )
                 });
+                let kept = loc_of(inner)
+                    .and_then(|l| self.using_bound.get(&l))
+                    .cloned()
+                    .unwrap_or_default();
                 frame.push(Entry {
                     visible: alias.unwrap_or(name).to_owned(),
                     schema: if alias.is_some() { None } else { schema.map(str::to_owned) },
                     rel,
                     rule: if alias.is_some() { None } else { rule },
                     cte,
+                    kept,
                 });
             }
             "JoinExpr" => {
+                self.bind_using(inner);
                 let mut inner_frame = Vec::new();
                 for side in ["larg", "rarg"] {
                     if let Some(s) = inner.get(side) {
@@ -793,6 +845,7 @@ impl Resolver<'_> {
                         rel: None,
                         rule: None,
                         cte: false,
+                        kept: Vec::new(),
                     }),
                     _ => frame.extend(inner_frame),
                 }
@@ -805,10 +858,182 @@ impl Resolver<'_> {
                         rel: None,
                         rule: None,
                         cte: false,
+                        kept: Vec::new(),
                     });
                 }
             }
         }
+    }
+
+    /// `JOIN … USING (c)` names the column `c` of each side, and the view
+    /// keeps that name when the column is renamed: ruleutils.c
+    /// (`set_using_names`, `set_relation_column_names`) then prints the
+    /// table that supplies it with a column alias list in which `c` keeps
+    /// its old name and every other column has its current one,
+    /// `public.a a(id, x_renamed)`, and `a.id` goes on meaning that column.
+    /// Records, by the location of each `RangeVar` that supplies a USING
+    /// column, the names bound there.
+    fn bind_using(&mut self, join: &Value) {
+        let names: Vec<String> = strings(join.get("using_clause").unwrap_or(&Value::Null))
+            .into_iter()
+            .flatten()
+            .collect();
+        for u in &names {
+            for side in ["larg", "rarg"] {
+                if let Some(s) = join.get(side) {
+                    self.bind_using_side(s, u);
+                }
+            }
+        }
+    }
+
+    /// Binds USING column `u` in the `FROM` item `v` to the relation that
+    /// supplies it; true when found. Through a join: both sides when it is
+    /// that join's own merged USING column, else the side that has it.
+    /// Subqueries and functions keep their output names (a renamed column
+    /// in a subquery's target list gets `AS old`), so nothing is bound there.
+    fn bind_using_side(&mut self, v: &Value, u: &str) -> bool {
+        let (kind, inner) = match unwrap_node(v) {
+            Some(x) => x,
+            None if is_range_var(v) => ("RangeVar", v),
+            None => return false,
+        };
+        let has_col_aliases = inner
+            .pointer("/alias/colnames")
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty());
+        match kind {
+            "RangeVar" => {
+                let schema = str_of(inner, "schemaname");
+                let name = str_of(inner, "relname");
+                if schema.is_empty() && self.is_cte(name) {
+                    return false;
+                }
+                if has_col_aliases {
+                    // The alias list names the columns already.
+                    return strings(inner.pointer("/alias/colnames").unwrap_or(&Value::Null))
+                        .iter()
+                        .any(|c| c.as_deref() == Some(u));
+                }
+                let rel = (
+                    if schema.is_empty() { self.default_schema } else { schema }.to_owned(),
+                    name.to_owned(),
+                );
+                let key = (rel.0.as_bytes().to_vec(), rel.1.as_bytes().to_vec());
+                let has = match self.facts.columns.get(&key) {
+                    Some(cols) => cols.iter().any(|c| c == u.as_bytes()),
+                    None => {
+                        if self.column_rule(&rel.0, &rel.1, u).is_some() {
+                            self.problem = Some(format!(
+                                "a JOIN … USING ({u}) reads column {u} of {}.{}, which a rule renames, \
+                                 and the table's CREATE TABLE was not seen before this statement: \
+                                 its column list cannot be written",
+                                rel.0, rel.1
+                            ));
+                        }
+                        return false;
+                    }
+                };
+                if has {
+                    if let Some(l) = loc_of(inner) {
+                        let list = self.using_bound.entry(l).or_default();
+                        if !list.iter().any(|c| c == u) {
+                            list.push(u.to_owned());
+                        }
+                    }
+                }
+                has
+            }
+            "JoinExpr" if !has_col_aliases => {
+                let own: Vec<Option<String>> = strings(inner.get("using_clause").unwrap_or(&Value::Null));
+                if own.iter().any(|c| c.as_deref() == Some(u)) {
+                    let mut found = false;
+                    for side in ["larg", "rarg"] {
+                        if let Some(s) = inner.get(side) {
+                            found |= self.bind_using_side(s, u);
+                        }
+                    }
+                    return found;
+                }
+                ["larg", "rarg"]
+                    .iter()
+                    .any(|side| inner.get(*side).is_some_and(|s| self.bind_using_side(s, u)))
+            }
+            _ => false,
+        }
+    }
+
+    /// After a relation whose USING-bound columns include a renamed one:
+    /// the alias (the table's current name if it has none) and the column
+    /// alias list ruleutils.c prints for it (`get_column_alias_list`).
+    fn using_alias_list(&mut self, v: &Value) {
+        let Some(bound) = loc_of(v).and_then(|l| self.using_bound.get(&l)).cloned() else {
+            return;
+        };
+        let schema = str_of(v, "schemaname");
+        let name = str_of(v, "relname");
+        let catalog = str_of(v, "catalogname");
+        let s = if schema.is_empty() { self.default_schema } else { schema }.to_owned();
+        if !bound.iter().any(|u| self.column_rule(&s, name, u).is_some()) {
+            return;
+        }
+        let Some(cols) = self.facts.columns.get(&(s.as_bytes().to_vec(), name.as_bytes().to_vec())).cloned() else {
+            return;
+        };
+        let Some(at) = loc_of(v).and_then(|l| self.tok_at(l)) else {
+            return;
+        };
+        let mut want: Vec<&str> = Vec::new();
+        if !catalog.is_empty() {
+            want.push(catalog);
+        }
+        if !schema.is_empty() {
+            want.push(schema);
+        }
+        want.push(name);
+        let Some(&last) = self.dotted(at, &want).and_then(|idx| idx.last().copied()).as_ref() else {
+            return;
+        };
+        let alias = v.pointer("/alias/aliasname").and_then(Value::as_str).filter(|a| !a.is_empty());
+        let mut text = Vec::new();
+        let end = match alias {
+            Some(a) => {
+                let tok = if self.word(last + 1, b"AS") { last + 2 } else { last + 1 };
+                match self.name_at(tok) {
+                    Some(n) if self.same(&n, a) => self.toks[tok].end,
+                    _ => return,
+                }
+            }
+            None => {
+                text.push(b' ');
+                let refname = match self.table_rule(Some(&s), name) {
+                    Some(rule) => self.plan.renames[rule].new.clone(),
+                    None => name.as_bytes().to_vec(),
+                };
+                ident::push_pg(&refname, self.facts.versions.quoting(), &mut text);
+                self.toks[last].end
+            }
+        };
+        text.push(b'(');
+        for (i, c) in cols.iter().enumerate() {
+            if i > 0 {
+                text.extend_from_slice(b", ");
+            }
+            let c_str = String::from_utf8_lossy(c);
+            let printed = if bound.iter().any(|u| u.as_bytes() == c.as_slice()) {
+                c.clone()
+            } else {
+                self.column_rule(&s, name, &c_str).unwrap_or_else(|| c.clone())
+            };
+            ident::push_pg(&printed, self.facts.versions.quoting(), &mut text);
+        }
+        text.push(b')');
+        self.out.push(Replacement {
+            start: end,
+            end,
+            text,
+            rule: None,
+        });
     }
 
     fn is_cte(&self, name: &str) -> bool {
@@ -832,6 +1057,7 @@ impl Resolver<'_> {
                         rel: None,
                         rule: None,
                         cte: true,
+                        kept: Vec::new(),
                     });
                 }
             }
@@ -877,6 +1103,7 @@ impl Resolver<'_> {
     }
 
     fn range_var(&mut self, v: &Value) {
+        self.using_alias_list(v);
         let schema = str_of(v, "schemaname");
         let name = str_of(v, "relname");
         let catalog = str_of(v, "catalogname");
@@ -1010,6 +1237,9 @@ impl Resolver<'_> {
             return None;
         }
         let (s, t) = entry.rel?;
+        if entry.kept.iter().any(|k| k == names[n - 1]) {
+            return None; // bound by a JOIN … USING: the alias list keeps its name
+        }
         let new = self.column_rule(&s, &t, names[n - 1])?;
         // The column token follows the last dot.
         let col_tok = idx[n - 2] + 2;
@@ -1045,7 +1275,7 @@ impl Resolver<'_> {
                         .map(|t| t.end);
                     if let (Some(old), Some(end)) = (old, end) {
                         let mut text = b" AS ".to_vec();
-                        ident::push_pg(old.as_bytes(), &mut text);
+                        ident::push_pg(old.as_bytes(), self.facts.versions.quoting(), &mut text);
                         self.out.push(Replacement {
                             start: end,
                             end,
@@ -1239,7 +1469,7 @@ impl Resolver<'_> {
     /// dropped (a `--reverse` run gives back the bare form) — as pg_dump
     /// dumps the live result.
     fn keep_not_null_names(&mut self, v: &Value, me: &(String, String)) {
-        if self.facts.server_major.is_none_or(|m| m < 18) {
+        if self.facts.versions.server.is_none_or(|m| m < 18) {
             return;
         }
         let table_rule = self.table_rule(Some(&me.0), &me.1);
@@ -1279,7 +1509,7 @@ impl Resolver<'_> {
                 if name.is_empty() {
                     let Some(t) = self.toks.get(i).copied() else { continue };
                     let mut text = b"CONSTRAINT ".to_vec();
-                    ident::push_pg(format!("{}_{col}_not_null", me.1).as_bytes(), &mut text);
+                    ident::push_pg(format!("{}_{col}_not_null", me.1).as_bytes(), self.facts.versions.quoting(), &mut text);
                     text.push(b' ');
                     self.out.push(Replacement { start: t.start, end: t.start, text, rule: None });
                 } else if name == format!("{new_table}_{new_col}_not_null") {
@@ -1526,6 +1756,7 @@ impl Resolver<'_> {
                 rel: rel.clone(),
                 rule: None,
                 cte: false,
+                kept: Vec::new(),
             });
         }
         self.scopes.push(frame);
@@ -1565,6 +1796,7 @@ impl Resolver<'_> {
                 rel: rel.clone(),
                 rule: None,
                 cte: false,
+                kept: Vec::new(),
             });
         }
         self.scopes.push(frame);
@@ -1821,7 +2053,7 @@ impl Resolver<'_> {
             value.extend_from_slice(raw);
             value.push(b'.');
         }
-        ident::push_pg(&self.plan.renames[rule].new, &mut value);
+        ident::push_pg(&self.plan.renames[rule].new, self.facts.versions.quoting(), &mut value);
         self.push_literal(tok, &value, Some(rule));
     }
 
@@ -1850,6 +2082,21 @@ impl Resolver<'_> {
             return;
         };
         let (schema, rel, rel_tok) = (schema.clone(), rel.clone(), *rel_tok);
+        // A column whose values are rewritten: its `most_common_vals` and
+        // `histogram_bounds` hold the old values, and rewriting them could
+        // break `histogram_bounds`' sort order (a rewrite changes how values
+        // sort), so the call is dropped, as in archives; the next ANALYZE
+        // (autovacuum runs it) makes them anew.
+        if let Some((att, _)) = kv.get("attname").filter(|_| fname == "pg_restore_attribute_stats") {
+            let rewritten = self
+                .plan
+                .rewrites_of(Some(schema.as_bytes()), rel.as_bytes())
+                .any(|i| self.plan.rewrites[i].column == att.as_bytes());
+            if rewritten {
+                self.stats_dropped = Some(format!("{schema}.{rel}.{att}"));
+                return;
+            }
+        }
         if let Some(rule) = self.table_rule(Some(&schema), &rel) {
             let new = self.plan.renames[rule].new.clone();
             self.push_literal(rel_tok, &new, Some(rule));
@@ -1866,12 +2113,12 @@ impl Resolver<'_> {
 /// tags (`f(public.item, integer)`, or with argument names), by parsing it
 /// as the argument list of a `CREATE FUNCTION`. Offsets are relative to
 /// `args`.
-pub fn rename_in_arguments(plan: &Plan, args: &[u8]) -> Vec<Replacement> {
+pub fn rename_in_arguments(plan: &Plan, args: &[u8], versions: DumpVersions) -> Vec<Replacement> {
     const HEAD: &[u8] = b"CREATE FUNCTION f(";
     let mut stmt = HEAD.to_vec();
     stmt.extend_from_slice(args);
     stmt.extend_from_slice(b") RETURNS void LANGUAGE sql AS ''");
-    let mut facts = Facts::default();
+    let mut facts = Facts { versions, ..Facts::default() };
     let Ok(r) = resolve(plan, &mut facts, &stmt, false, &[]) else {
         return Vec::new(); // not an argument list after all: leave the tag
     };
@@ -1891,8 +2138,8 @@ pub fn rename_in_arguments(plan: &Plan, args: &[u8]) -> Vec<Replacement> {
 /// `regclassout` prints `schema.name` with `quote_identifier` parts, and
 /// bare `name` only for relations visible in the search path (pg_dump's is
 /// empty, so its data is always qualified; bare names are taken to be in
-/// the default schema).
-pub fn rename_regclass_text(plan: &Plan, value: &[u8]) -> Option<(Vec<u8>, Vec<usize>)> {
+/// the default schema). New names are quoted for server `major`'s keywords.
+pub fn rename_regclass_text(plan: &Plan, value: &[u8], major: u32) -> Option<(Vec<u8>, Vec<usize>)> {
     let one = |v: &[u8]| -> Option<(Vec<u8>, usize)> {
         let parts = split_qualified(v)?;
         let (schema_raw, schema, name) = match parts.as_slice() {
@@ -1909,7 +2156,7 @@ pub fn rename_regclass_text(plan: &Plan, value: &[u8]) -> Option<(Vec<u8>, Vec<u
             out.extend_from_slice(&sr);
             out.push(b'.');
         }
-        ident::push_pg(&plan.renames[i].new, &mut out);
+        ident::push_pg(&plan.renames[i].new, major, &mut out);
         Some((out, i))
     };
     if let Some(inner) = value.strip_prefix(b"{").and_then(|v| v.strip_suffix(b"}")) {
@@ -2035,7 +2282,7 @@ mod tests {
     fn pg18_not_null_constraints_keep_their_names() {
         let p = plan(&["t=u"], &["public.o.a=b"]);
         let run = |major: Option<u32>, sql: &str| {
-            let mut facts = Facts { server_major: major, ..Facts::default() };
+            let mut facts = Facts { versions: DumpVersions { server: major, pg_dump: None }, ..Facts::default() };
             let r = resolve(&p, &mut facts, sql.as_bytes(), false, &[]).unwrap();
             let mut out = sql.as_bytes().to_vec();
             for x in r.reps.iter().rev() {
@@ -2051,7 +2298,7 @@ mod tests {
         assert_eq!(run(Some(17), t), t.replace("public.t", "public.u"));
         // Back (a --reverse run): the name that is the default again goes.
         let back = plan(&["u=t"], &[]);
-        let mut facts = Facts { server_major: Some(18), ..Facts::default() };
+        let mut facts = Facts { versions: DumpVersions { server: Some(18), pg_dump: None }, ..Facts::default() };
         let sql = "CREATE TABLE public.u (\n    id bigint CONSTRAINT t_id_not_null NOT NULL,\n    n text CONSTRAINT keep NOT NULL\n);";
         let r = resolve(&back, &mut facts, sql.as_bytes(), false, &[]).unwrap();
         let mut out = sql.as_bytes().to_vec();
@@ -2069,13 +2316,13 @@ mod tests {
         );
         // Quoted as pg_dump's fmtId quotes.
         let p = plan(&["Mixed=x"], &[]);
-        let mut facts = Facts { server_major: Some(18), ..Facts::default() };
+        let mut facts = Facts { versions: DumpVersions { server: Some(18), pg_dump: None }, ..Facts::default() };
         let sql = "CREATE TABLE public.\"Mixed\" (id integer NOT NULL);";
         let r = resolve(&p, &mut facts, sql.as_bytes(), false, &[]).unwrap();
         assert!(r.reps.iter().any(|x| x.text == b"CONSTRAINT \"Mixed_id_not_null\" "), "{:?}", r.reps);
-        assert_eq!(major_version(b"18.1 (Debian 18.1-1)"), Some(18));
-        assert_eq!(major_version(b"9.6.24"), Some(9));
-        assert_eq!(major_version(b""), None);
+        assert_eq!(crate::pg_grammar::major_version(b"18.1 (Debian 18.1-1)"), Some(18));
+        assert_eq!(crate::pg_grammar::major_version(b"9.6.24"), Some(9));
+        assert_eq!(crate::pg_grammar::major_version(b""), None);
     }
 
     #[test]
@@ -2170,10 +2417,10 @@ mod tests {
             "CREATE TABLE public.x (k regclass DEFAULT 'public.goods'::regclass, r public.goods[], s public.items);"
         );
         assert_eq!(
-            rename_regclass_text(&p, b"{public.item,public.other}").map(|x| x.0),
+            rename_regclass_text(&p, b"{public.item,public.other}", 18).map(|x| x.0),
             Some(b"{public.goods,public.other}".to_vec())
         );
-        assert_eq!(rename_regclass_text(&p, b"other.item"), None);
+        assert_eq!(rename_regclass_text(&p, b"other.item", 18), None);
     }
 
     #[test]
@@ -2192,6 +2439,63 @@ mod tests {
         assert_eq!(
             apply(&p, "CREATE VIEW public.v AS\n SELECT item.label,\n    item.id\n   FROM public.item;"),
             "CREATE VIEW public.v AS\n SELECT item.title AS label,\n    item.id\n   FROM public.item;"
+        );
+    }
+
+    /// A column named by `JOIN … USING` keeps its name in the view: the
+    /// table gets ruleutils.c's column alias list. Input and expected text
+    /// are pg_dump 15's, before and after `ALTER TABLE a RENAME COLUMN id TO
+    /// id_renamed; … x TO x_renamed; ALTER TABLE a RENAME TO a_renamed`.
+    #[test]
+    fn join_using_columns_keep_their_name_through_an_alias_list() {
+        let p = plan(&["a=a_renamed"], &["public.a.id=id_renamed", "public.a.x=x_renamed"]);
+        let mut facts = Facts::default();
+        let mut run = |sql: &str| {
+            let r = resolve(&p, &mut facts, sql.as_bytes(), false, &[]).unwrap();
+            let mut out = sql.as_bytes().to_vec();
+            for x in r.reps.iter().rev() {
+                out.splice(x.start..x.end, x.text.iter().copied());
+            }
+            String::from_utf8(out).unwrap()
+        };
+        run("CREATE TABLE public.a (\n    id integer,\n    x integer,\n    z integer\n);");
+        run("CREATE TABLE public.b (\n    id integer,\n    y integer\n);");
+        let cases = [
+            (
+                "CREATE VIEW public.v AS\n SELECT a.id,\n    a.x,\n    b.y\n   FROM (public.a\n     JOIN public.b USING (id));",
+                "CREATE VIEW public.v AS\n SELECT a_renamed.id,\n    a_renamed.x_renamed AS x,\n    b.y\n   FROM (public.a_renamed a_renamed(id, x_renamed, z)\n     JOIN public.b USING (id));",
+            ),
+            (
+                "CREATE VIEW public.v2 AS\n SELECT t.id,\n    t.x\n   FROM (public.a t\n     JOIN public.b USING (id));",
+                "CREATE VIEW public.v2 AS\n SELECT t.id,\n    t.x_renamed AS x\n   FROM (public.a_renamed t(id, x_renamed, z)\n     JOIN public.b USING (id));",
+            ),
+            (
+                "CREATE VIEW public.v4 AS\n SELECT a.id\n   FROM ((public.a\n     LEFT JOIN public.b ON ((a.id = b.id)))\n     JOIN public.a a2 USING (x));",
+                "CREATE VIEW public.v4 AS\n SELECT a_renamed.id_renamed AS id\n   FROM ((public.a_renamed a_renamed(id_renamed, x, z)\n     LEFT JOIN public.b ON ((a_renamed.id_renamed = b.id)))\n     JOIN public.a_renamed a2(id_renamed, x, z) USING (x));",
+            ),
+            (
+                "CREATE VIEW public.v5 AS\n SELECT a.id,\n    a.x\n   FROM ((public.a\n     JOIN public.b USING (id))\n     JOIN public.b b2 USING (id));",
+                "CREATE VIEW public.v5 AS\n SELECT a_renamed.id,\n    a_renamed.x_renamed AS x\n   FROM ((public.a_renamed a_renamed(id, x_renamed, z)\n     JOIN public.b USING (id))\n     JOIN public.b b2 USING (id));",
+            ),
+        ];
+        for (before, after) in cases {
+            assert_eq!(run(before), after);
+        }
+    }
+
+    /// A rule's `RETURNING` list keeps its output names: pg_dump 15's text
+    /// after `ALTER TABLE competitors RENAME COLUMN id TO id_renamed`.
+    #[test]
+    fn returning_columns_keep_their_output_name() {
+        let p = plan(&[], &["test.competitors.id=id_renamed"]);
+        assert_eq!(
+            apply(
+                &p,
+                "CREATE RULE r AS\n    ON INSERT TO test.v DO INSTEAD  INSERT INTO test.competitors (id, full_name)\n  \
+                 VALUES (new.id, 'x'::character varying)\n  RETURNING competitors.id,\n    competitors.full_name;"
+            ),
+            "CREATE RULE r AS\n    ON INSERT TO test.v DO INSTEAD  INSERT INTO test.competitors (id_renamed, full_name)\n  \
+             VALUES (new.id, 'x'::character varying)\n  RETURNING competitors.id_renamed AS id,\n    competitors.full_name;"
         );
     }
 

@@ -58,13 +58,15 @@ pub fn parse_header(line: &[u8]) -> Option<Header<'_>> {
 
 /// The renames of a tag (offsets relative to the tag), for an entry of
 /// type `desc` in schema `schema`; `extra` are names of this entry only
-/// (Django's recomputed constraint names).
+/// (Django's recomputed constraint names); `versions`, the dump's (names
+/// are quoted as its pg_dump quotes them).
 pub fn rename_tag(
     plan: &Plan,
     desc: &[u8],
     schema: &[u8],
     tag: &[u8],
     extra: &[(Vec<u8>, Vec<u8>)],
+    versions: crate::pg_grammar::DumpVersions,
 ) -> Vec<Replacement> {
     let mut out = Vec::new();
     let table_rule = |name: &[u8]| {
@@ -109,7 +111,7 @@ pub fn rename_tag(
                 out.push(raw(sp + 1, tag.len(), new, None));
             }
         }
-        b"COMMENT" | b"ACL" | b"SECURITY LABEL" => fmt_id_tag(plan, schema, tag, &mut out),
+        b"COMMENT" | b"ACL" | b"SECURITY LABEL" => fmt_id_tag(plan, schema, tag, versions.quoting(), &mut out),
         _ => {}
     }
     // Functions are tagged with their argument types, `f(public.item)`
@@ -124,7 +126,7 @@ pub fn rename_tag(
             if open < close {
                 let args = &tag[open + 1..close];
                 out.extend(
-                    crate::pg_resolve::rename_in_arguments(plan, args)
+                    crate::pg_resolve::rename_in_arguments(plan, args, versions)
                         .into_iter()
                         .map(|mut r| {
                             r.start += open + 1;
@@ -141,7 +143,7 @@ pub fn rename_tag(
 
 /// `TABLE t`, `VIEW v`, `COLUMN t.c`, `CONSTRAINT c ON t`, `TRIGGER x ON t`,
 /// `POLICY p ON t`, `RULE r ON t`: names written by `fmtId`.
-fn fmt_id_tag(plan: &Plan, schema: &[u8], tag: &[u8], out: &mut Vec<Replacement>) {
+fn fmt_id_tag(plan: &Plan, schema: &[u8], tag: &[u8], quoting: u32, out: &mut Vec<Replacement>) {
     let Some(sp) = memchr::memchr(b' ', tag) else {
         return;
     };
@@ -150,7 +152,7 @@ fn fmt_id_tag(plan: &Plan, schema: &[u8], tag: &[u8], out: &mut Vec<Replacement>
     let rest = &tag[rest_at..];
     let push_id = |out: &mut Vec<Replacement>, start: usize, end: usize, new: &[u8], rule| {
         let mut text = Vec::new();
-        ident::push_pg(new, &mut text);
+        ident::push_pg(new, quoting, &mut text);
         out.push(Replacement {
             start,
             end,
@@ -274,7 +276,7 @@ mod tests {
     fn apply(line: &str) -> String {
         let p = plan();
         let h = parse_header(line.as_bytes()).unwrap();
-        let reps = rename_tag(&p, h.desc, h.schema, h.tag, &[]);
+        let reps = rename_tag(&p, h.desc, h.schema, h.tag, &[], Default::default());
         let mut out = line.as_bytes().to_vec();
         for r in reps.iter().rev() {
             out.splice(h.tag_at + r.start..h.tag_at + r.end, r.text.iter().copied());

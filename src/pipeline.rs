@@ -84,12 +84,14 @@ struct Done {
     plan: Arc<Plan>,
     tables: Vec<(Vec<u8>, Vec<u8>)>,
     triggers: Vec<crate::reader::Trigger>,
+    warnings: Vec<String>,
     versions: Option<String>,
     encoding: Option<String>,
     unique_rules: Vec<usize>,
     seq: u64,
     offset: u64,
     data: crate::chunk_buf::ChunkBuf,
+    permits: usize,
     lines: u64,
     counts: Counts,
     body: std::result::Result<Body, LocalError>,
@@ -111,13 +113,23 @@ fn report_changes(observer: &mut dyn Observer, done: &Done, lines_before: u64) -
             pos = at;
         }
         let w = &done.plan.rewrites[c.rule];
+        // A huge value is read from the chunk and rewritten again here,
+        // one at a time (rewrite.rs, `Change::input`).
+        let again;
+        let (old, new) = match c.input.clone().and_then(|r| done.data.get(r)) {
+            Some(old) => {
+                again = w.apply(old).unwrap_or_else(|| old.to_vec());
+                (old, &again[..])
+            }
+            None => (&c.old[..], &c.new[..]),
+        };
         observer.change(&ValueChange {
             table: &w.table,
             column: &w.column,
             line,
             offset: done.offset + c.at as u64,
-            old: &c.old,
-            new: &c.new,
+            old,
+            new,
         })?;
     }
     Ok(())
@@ -194,17 +206,23 @@ fn process(chunk: Chunk, compress: Option<OutputCompression>) -> Done {
         plan: chunk.plan.clone(),
         tables: chunk.tables,
         triggers: chunk.triggers,
+        warnings: chunk.warnings,
         versions: chunk.versions,
         encoding: chunk.encoding.clone(),
         unique_rules: chunk.unique_rules.clone(),
         seq: chunk.seq,
         offset: chunk.offset,
         data: chunk.data,
+        permits: chunk.permits,
         lines,
         counts,
         body,
     }
 }
+
+/// A chunk larger than this holds every permit of the pipeline while it is
+/// in flight (chunks are 2 MiB; only a single record makes one larger).
+const HUGE_CHUNK: usize = 16 << 20;
 
 /// What a run did.
 pub struct Outcome {
@@ -226,6 +244,8 @@ pub struct Outcome {
     pub tables: Vec<(Vec<u8>, Vec<u8>)>,
     /// Every `CREATE TRIGGER` of the dump.
     pub triggers: Vec<crate::reader::Trigger>,
+    /// Things the user should know (`reader::Chunk::warnings`), in order.
+    pub warnings: Vec<String>,
     /// pg_dump's server and pg_dump versions, if the dump says.
     pub versions: Option<String>,
 }
@@ -279,7 +299,21 @@ pub fn run<R: Read + Send>(
         let spawned = framing.spawn_scoped(scope, move || {
             while permit_rx.recv().is_ok() {
                 match reader.next_chunk() {
-                    Ok(Some(chunk)) => {
+                    Ok(Some(mut chunk)) => {
+                        // A huge chunk (a record of many MiB) waits for
+                        // every permit, i.e. until the chunks before it are
+                        // written, and keeps them until it is written: no
+                        // other chunk is framed or rewritten beside it, so
+                        // memory holds one huge record and its rewrite at
+                        // most, not one per permit (issue 28, item 11).
+                        if chunk.data.len() > HUGE_CHUNK {
+                            for _ in 1..inflight {
+                                if permit_rx.recv().is_err() {
+                                    break;
+                                }
+                                chunk.permits += 1;
+                            }
+                        }
                         let last = chunk.error.is_some();
                         let _ = work_tx.send(chunk);
                         if last {
@@ -308,6 +342,7 @@ pub fn run<R: Read + Send>(
         let mut unique_rules = Vec::new();
         let mut tables = Vec::new();
         let mut triggers = Vec::new();
+        let mut warnings = Vec::new();
         let mut versions = None;
         // The collision check sorts and spills every final value: on a
         // thread of its own, so that the writer only writes. The channel
@@ -371,6 +406,7 @@ pub fn run<R: Read + Send>(
                     unique_rules.clone_from(&done.unique_rules);
                     tables.extend(done.tables.iter().cloned());
                     triggers.extend(done.triggers.iter().cloned());
+                    warnings.extend(done.warnings.iter().cloned());
                     versions = done.versions.clone().or(versions.take());
                     counts.add(&done.counts);
                     last_plan = Some(done.plan.clone());
@@ -382,11 +418,22 @@ pub fn run<R: Read + Send>(
                     // Give the buffer back before the permit, so the
                     // reader finds it when it frames the next chunk. A
                     // window of a mapped input is dropped here instead,
-                    // which unmaps its pages (chunk_buf.rs).
-                    if !done.data.is_mapped() {
-                        let _ = recycle_tx.try_send(done.data);
+                    // which unmaps its pages (chunk_buf.rs), and so is a
+                    // huge chunk's buffer, not kept for the rest of the run.
+                    // Everything of the chunk goes before its permits: a
+                    // huge record must be gone before the reader, given
+                    // them, frames the next one (seen under load: three
+                    // 100 MiB records held at once).
+                    let (data, permits) = (std::mem::take(&mut done.data), done.permits);
+                    drop(done);
+                    if !data.is_mapped() && data.capacity() <= HUGE_CHUNK {
+                        let _ = recycle_tx.try_send(data);
+                    } else {
+                        drop(data);
                     }
-                    let _ = permit_tx.send(());
+                    for _ in 0..permits {
+                        let _ = permit_tx.send(());
+                    }
                 }
             }
             drop(check_tx);
@@ -405,6 +452,7 @@ pub fn run<R: Read + Send>(
                 check_incomplete: gave_up,
                 tables: std::mem::take(&mut tables),
                 triggers: std::mem::take(&mut triggers),
+                warnings: std::mem::take(&mut warnings),
                 versions: versions.take(),
             })
         })();

@@ -103,31 +103,29 @@ impl Plan {
     }
 
     /// This plan with a Django many-to-many table found in the dump:
-    /// `table` renamed to `new_table`, and its `old_col` to `new_col`.
-    pub fn with_m2m(
-        &self,
-        schema: &[u8],
-        table: &[u8],
-        new_table: &[u8],
-        old_col: &[u8],
-        new_col: &[u8],
-    ) -> Plan {
+    /// `table` renamed to `new_table` (if given), and its `columns` renamed
+    /// (`(old, new)`).
+    pub fn with_m2m(&self, schema: &[u8], table: &[u8], new_table: Option<&[u8]>, columns: &[(Vec<u8>, Vec<u8>)]) -> Plan {
         let mut p = self.clone();
-        if self.rename_of(Some(schema), table).is_some() {
-            return p; // a second CREATE TABLE of the same table
+        // Not twice (a second CREATE TABLE of the same table).
+        if let Some(new_table) = new_table.filter(|_| self.rename_of(Some(schema), table).is_none()) {
+            p.renames.push(Rename {
+                schema: schema.to_vec(),
+                old: table.to_vec(),
+                new: new_table.to_vec(),
+            });
         }
-        let schema = schema.to_vec();
-        p.renames.push(Rename {
-            schema,
-            old: table.to_vec(),
-            new: new_table.to_vec(),
-        });
-        p.columns.push(ColumnRename {
-            schema: p.renames.last().map(|r| r.schema.clone()).unwrap_or_default(),
-            table: table.to_vec(),
-            old: old_col.to_vec(),
-            new: new_col.to_vec(),
-        });
+        for (old, new) in columns {
+            if self.columns.iter().any(|c| c.table == table && c.old == *old) {
+                continue;
+            }
+            p.columns.push(ColumnRename {
+                schema: schema.to_vec(),
+                table: table.to_vec(),
+                old: old.clone(),
+                new: new.clone(),
+            });
+        }
         p.mentions = mention_finders(&p.renames, &p.columns);
         p
     }

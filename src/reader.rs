@@ -33,8 +33,9 @@ pub enum Edit {
     /// The value is a table name (SQLite's `sqlite_sequence.name`): rename it.
     TableName,
     /// A PostgreSQL `regclass` (or `regclass[]`) column: its text is a
-    /// relation name as `regclassout` prints it, which a live rename changes.
-    Regclass,
+    /// relation name as `regclassout` prints it, which a live rename changes;
+    /// names are quoted for the keywords of the server version given.
+    Regclass(u32),
 }
 
 /// The edits that apply to rows of one table.
@@ -50,6 +51,9 @@ pub struct ColumnEdits {
     pub max_len: Vec<(usize, usize)>,
     /// `(column index, edit)`, sorted by column.
     pub edits: Vec<(usize, Edit)>,
+    /// SQLite: the values of each row in a new order, value `order[i]` at
+    /// place `i` (a table Django rebuilds in another column order).
+    pub order: Option<Arc<Vec<usize>>>,
 }
 
 impl ColumnEdits {
@@ -59,6 +63,13 @@ impl ColumnEdits {
             .iter()
             .find(|(c, _)| *c == col)
             .map(|&(_, n)| n)
+    }
+
+    /// Only the shape of rows of a table no rule targets: a value count
+    /// to check, nothing to edit, no column names (a report's edits of an
+    /// untargeted table have its names).
+    pub fn is_shape_only(&self) -> bool {
+        self.edits.is_empty() && self.columns.is_empty()
     }
 
     /// The edit of column `col`, if any.
@@ -141,9 +152,16 @@ pub struct Chunk {
     pub tables: Vec<(Vec<u8>, Vec<u8>)>,
     /// Triggers defined in this chunk.
     pub triggers: Vec<Trigger>,
+    /// Things the user should know, found in this chunk (pg 18 statistics
+    /// of a rewritten column dropped).
+    pub warnings: Vec<String>,
     /// pg_dump's `-- Dumped from database version …` / `-- Dumped by
     /// pg_dump version …`, once seen.
     pub versions: Option<String>,
+    /// Permits of the pipeline this chunk holds (pipeline.rs): 1, or all
+    /// of them for a huge chunk (one huge record), which then is the only
+    /// chunk in flight.
+    pub permits: usize,
 }
 
 /// A `CREATE TRIGGER` of the dump: a live `UPDATE` fires it, an offline
@@ -281,6 +299,11 @@ pub struct Reader<R> {
     /// the dump does not qualify the name.
     tables: HashMap<(Vec<u8>, Vec<u8>), Vec<Vec<u8>>>,
     edits_cache: HashMap<(Vec<u8>, Vec<u8>), Option<Arc<ColumnEdits>>>,
+    /// The shape (value count, no edits) of an INSERT row of every table
+    /// whose `CREATE TABLE` gives its column count for sure, keyed as
+    /// `tables` (SQLite: the name in lower case): the rows of tables no rule
+    /// targets are checked against it.
+    row_shapes: HashMap<(Vec<u8>, Vec<u8>), Arc<ColumnEdits>>,
     /// What the PostgreSQL resolver learned (inheritance, column lists).
     facts: crate::pg_resolve::Facts,
     /// Resolved renames of INSERT heads, by the head's bytes (a dump
@@ -306,6 +329,7 @@ pub struct Reader<R> {
     /// How far the dump has got towards its closing marker.
     ending: Ending,
     new_triggers: Vec<Trigger>,
+    new_warnings: Vec<String>,
     versions: Option<String>,
     /// Chunk buffers the writer is done with, to frame the next chunks in
     /// (no fresh 2 MiB allocation, page faults and zeroing per chunk).
@@ -374,6 +398,7 @@ impl<R: Read> Reader<R> {
             escapes: false,
             tables,
             edits_cache: HashMap::new(),
+            row_shapes: HashMap::new(),
             facts: crate::pg_resolve::Facts::default(),
             head_cache: HashMap::new(),
             end_marker: memmem::Finder::new(b"\n\\.").into_owned(),
@@ -387,6 +412,7 @@ impl<R: Read> Reader<R> {
             seen_tables: std::collections::HashSet::new(),
             ending: Ending::default(),
             new_triggers: Vec::new(),
+            new_warnings: Vec::new(),
             versions: None,
             shadow: None,
             sqlite_renames: sqlite_renames(&plan_for_sqlite),
@@ -493,7 +519,7 @@ impl<R: Read> Reader<R> {
         let mut scan = crate::pg_predata::PreData::default();
         loop {
             let facts = &mut self.facts;
-            let progress = scan.scan(&self.buf, self.eof, |stmt, escapes| facts.note_predata(stmt, escapes));
+            let progress = scan.scan(&self.buf, self.eof, |stmt, escapes, grammar| facts.note_predata(stmt, escapes, grammar));
             if progress == crate::pg_predata::Progress::Done || self.buf.len() > limit {
                 return Ok(());
             }
@@ -538,6 +564,30 @@ impl<R: Read> Reader<R> {
         }
         self.done = end;
         let plan = self.plan_index();
+        // Shape checks of a run of INSERTs into one untargeted table, apart
+        // only by white space, are one segment: one scan of their values
+        // (heads hold no separator but a column list, itself as long as a
+        // row must be), not a segment and a scan set up per statement.
+        if let Action::Insert { edits: Some(b), rename: false, head: None, escapes: eb, .. } = &action {
+            let n = self.segments.len();
+            if b.is_shape_only() && n >= 2 {
+                let (prev, gap) = (&self.segments[n - 2], &self.segments[n - 1]);
+                let joins = gap.action == Action::Keep
+                    && gap.end == start
+                    && prev.end == gap.start
+                    && prev.plan == plan
+                    && matches!(&prev.action, Action::Insert { edits: Some(a), rename: false, head: None, escapes: ea, .. }
+                        if Arc::ptr_eq(a, b) && ea == eb)
+                    && self.buf[gap.start..gap.end].iter().all(u8::is_ascii_whitespace);
+                if joins {
+                    self.segments.pop();
+                    if let Some(prev) = self.segments.last_mut() {
+                        prev.end = end;
+                    }
+                    return;
+                }
+            }
+        }
         if let Some(last) = self.segments.last_mut() {
             let mergeable = match (&last.action, &action) {
                 (Action::Keep, Action::Keep) => true,
@@ -651,9 +701,7 @@ impl<R: Read> Reader<R> {
                         if let Some(v) = text.strip_prefix(prefix) {
                             let v = String::from_utf8_lossy(v.trim_ascii_end()).into_owned();
                             let what = if prefix.starts_with(b"-- Dumped from") { "server" } else { "pg_dump" };
-                            if what == "server" {
-                                self.facts.server_major = crate::pg_resolve::major_version(v.as_bytes());
-                            }
+                            self.facts.versions.note_comment(text);
                             let entry = format!("{what} {v}");
                             self.versions = Some(match self.versions.take() {
                                 Some(prev) => format!("{prev}, {entry}"),
@@ -767,10 +815,14 @@ impl<R: Read> Reader<R> {
             }
             self.push_generated(stmt_start)?;
         } else if !pg
-            && self.buf[stmt_start..end].eq_ignore_ascii_case(b"BEGIN TRANSACTION;")
+            && (self.buf[stmt_start..end].eq_ignore_ascii_case(b"BEGIN TRANSACTION;")
+                // `.dump` opens with this pragma, then BEGIN TRANSACTION
+                // (shell.c.in): a dump cut between the two is cut short too.
+                || (!self.ending.any && self.buf[stmt_start..end].eq_ignore_ascii_case(b"PRAGMA foreign_keys=OFF;")))
         {
             self.ending.began = true;
         }
+        self.ending.any = true;
         self.push(action, end);
         Ok(true)
     }
@@ -795,7 +847,7 @@ impl<R: Read> Reader<R> {
         if self.plan.dialect == Dialect::Postgres {
             let extra_names: &[(Vec<u8>, Vec<u8>)] = extra.as_deref().map_or(&[], |e| e.as_slice());
             let reps = crate::pg_tag::parse_header(text).map(|h| {
-                crate::pg_tag::rename_tag(&self.plan, h.desc, h.schema, h.tag, extra_names)
+                crate::pg_tag::rename_tag(&self.plan, h.desc, h.schema, h.tag, extra_names, self.facts.versions)
                     .into_iter()
                     .map(|mut r| {
                         r.start += h.tag_at;
@@ -808,8 +860,7 @@ impl<R: Read> Reader<R> {
             seg.action = match reps {
                 Some(r) if !r.is_empty() => Action::Edits(Arc::new(crate::pg_resolve::Resolved {
                     reps: r,
-                    left_alone: Vec::new(),
-                    forced: false,
+                    ..Default::default()
                 })),
                 _ => Action::Keep,
             };
@@ -832,7 +883,7 @@ impl<R: Read> Reader<R> {
         }
         self.django.generated = true;
         let sql = crate::django::appendix(&self.plan, &self.django, &self.config.now)
-            .map_err(|m| LocalError::new(at, m))?;
+            .map_err(|m| LocalError::rule(at, m))?;
         if !sql.is_empty() {
             self.push(Action::Keep, at);
             let plan = self.plan_index();
@@ -917,6 +968,7 @@ impl<R: Read> Reader<R> {
                         columns: Vec::new(),
                         max_len: Vec::new(),
                         edits: Vec::new(),
+                        order: None,
                     })),
                     _ => None,
                 };
@@ -957,6 +1009,23 @@ impl<R: Read> Reader<R> {
                     columns.map(|c| c.into_iter().map(|c| c.into_owned()).collect());
                 let schema_row = table.name.eq_ignore_ascii_case(b"sqlite_schema")
                     || table.name.eq_ignore_ascii_case(b"sqlite_master");
+                // The rows of a table no rule targets are still counted: a
+                // value lost or added fails the restore ("INSERT has more
+                // expressions than target columns", or a value in the wrong
+                // column). The count is the statement's column list, else
+                // the table's `CREATE TABLE`; with neither, nothing is checked.
+                let shape = match &cols {
+                    Some(c) if !c.is_empty() => Some(Arc::new(ColumnEdits {
+                        table: table.name.to_vec(),
+                        ncols: c.len(),
+                        columns: Vec::new(),
+                        max_len: Vec::new(),
+                        edits: Vec::new(),
+                        order: None,
+                    })),
+                    Some(_) => None,
+                    None => self.row_shapes.get(&self.shape_key(table.schema.as_deref(), &table.name)).cloned(),
+                };
                 let edits = self
                     .edits_for(&table.to_owned_parts(), cols)
                     .map_err(|m| LocalError::rule(start, m))?;
@@ -969,6 +1038,7 @@ impl<R: Read> Reader<R> {
                     self.refuse_virtual_table_rename(start, end)?;
                     return self.resolve_sqlite(start, end, None);
                 }
+                let edits = edits.or(shape);
                 let mut memo = InsertMemo {
                     pg_head: None,
                     mentions: self.plan.may_mention(&self.buf[start..start + values_at]),
@@ -991,6 +1061,14 @@ impl<R: Read> Reader<R> {
             Head::CreateTable { table, body_at } => {
                 let (schema, name) = table.to_owned_parts();
                 let mut cols = statement::table_columns(dialect, stmt, body_at);
+                // The rows' value count, where the statement gives it for sure.
+                let mut sure = !cols.is_empty() && !statement::has_word(dialect, stmt, b"OF");
+                if dialect == Dialect::Sqlite {
+                    // `.dump` leaves generated columns out of its INSERTs
+                    // (shell.c.in, tableColumnList: PRAGMA table_info lists
+                    // no hidden column): `AS` marks one (`c AS (expr)`).
+                    sure &= !statement::has_word(dialect, stmt, b"AS");
+                }
                 if dialect == Dialect::Sqlite && (!self.sqlite_renames.is_empty() || !self.plan.rewrites.is_empty()) {
                     if let Some(c) = self.sqlite_insert_columns(start, end, &name) {
                         cols = c;
@@ -1004,11 +1082,28 @@ impl<R: Read> Reader<R> {
                     if crate::plan::contains_ignore_case(text, b"INHERITS")
                         || crate::plan::contains_ignore_case(text, b"PARTITION")
                     {
-                        let parents = crate::pg_resolve::inherits_from(text, self.escapes);
+                        let parents = crate::pg_resolve::inherits_from(text, self.escapes, self.facts.versions.grammar());
+                        sure &= !parents.is_empty() && parents.iter().all(|p| self.facts.columns.contains_key(p));
                         cols = self.facts.merged_columns(&parents, cols);
                     }
                     let key = (schema.clone().unwrap_or_else(|| self.default_schema().to_vec()), name.clone());
                     self.facts.columns.entry(key).or_insert_with(|| cols.clone());
+                }
+                let shape_key = self.shape_key(schema.as_deref(), &name);
+                if sure {
+                    self.row_shapes.insert(
+                        shape_key,
+                        Arc::new(ColumnEdits {
+                            table: name.clone(),
+                            ncols: cols.len(),
+                            columns: Vec::new(),
+                            max_len: Vec::new(),
+                            edits: Vec::new(),
+                            order: None,
+                        }),
+                    );
+                } else {
+                    self.row_shapes.remove(&shape_key);
                 }
                 self.django.saw_table(&name);
                 let rules = &self.plan.rules;
@@ -1021,13 +1116,19 @@ impl<R: Read> Reader<R> {
                         d.old_table == d.new_table
                             && ident::same_name(dialect, d.old_table.as_bytes(), &name)
                     })
+                    || rules
+                        .django_rebuilds()
+                        .iter()
+                        .any(|(t, _)| ident::same_name(dialect, t, &name))
                 {
                     self.django.targets.push((name.clone(), cols.clone()));
                 }
                 if !self.plan.django.is_empty()
                     || rules.column_renames().iter().any(|c| c.django)
+                    || !rules.django_rebuilds().is_empty()
                 {
-                    self.django_table(&name, &cols, start, end, body_at);
+                    self.django_table(&name, &cols, start, end, body_at)
+                        .map_err(|m| LocalError::rule(start, m))?;
                 }
                 let taken = self.plan.renames.iter().find(|r| {
                     ident::same_name(dialect, &name, &r.new)
@@ -1061,8 +1162,9 @@ impl<R: Read> Reader<R> {
                         self.unique_rules.push(i);
                     }
                 }
-                if self.plan.report || self.plan.is_rewrite_target(&name) {
-                    let key = (schema.clone().unwrap_or_else(|| self.default_schema().to_vec()), name);
+                let reordered = self.rebuild_order(&name).is_some();
+                if self.plan.report || self.plan.is_rewrite_target(&name) || reordered {
+                    let key = (schema.clone().unwrap_or_else(|| self.default_schema().to_vec()), name.clone());
                     self.edits_cache.remove(&key);
                     self.tables.insert(key, cols);
                 }
@@ -1079,7 +1181,8 @@ impl<R: Read> Reader<R> {
                         Ok(Action::Keep)
                     };
                 }
-                self.resolve_sqlite(start, end, None)
+                let action = self.resolve_sqlite(start, end, None)?;
+                self.reorder_create_table(start, end, &name, action)
             }
             Head::StdStrings(on) => {
                 self.escapes = !on;
@@ -1104,8 +1207,13 @@ impl<R: Read> Reader<R> {
                 } else {
                     self.django_names(stmt)
                 };
+                // pg 18's statistics of a column whose values are rewritten
+                // are dropped (`pg_resolve`): such a call is parsed even when
+                // it names nothing renamed.
+                let stats = !self.plan.rewrites.is_empty()
+                    && memchr::memmem::find(stmt, b"pg_restore_attribute_stats(").is_some();
                 if dialect == Dialect::Postgres {
-                    return if mentions || extra.is_some() {
+                    return if mentions || extra.is_some() || stats {
                         self.resolve_pg(start, end, extra.map(Arc::new))
                     } else {
                         Ok(Action::Keep)
@@ -1149,6 +1257,16 @@ impl<R: Read> Reader<R> {
             values_at,
             escapes: self.escapes,
         })
+    }
+
+    /// The key of `row_shapes` for a table as written.
+    fn shape_key(&self, schema: Option<&[u8]>, name: &[u8]) -> (Vec<u8>, Vec<u8>) {
+        let schema = schema.unwrap_or(self.default_schema());
+        match self.plan.dialect {
+            Dialect::Postgres => (schema.to_vec(), name.to_vec()),
+            // SQLite compares names case-insensitively.
+            Dialect::Sqlite => (schema.to_ascii_lowercase(), name.to_ascii_lowercase()),
+        }
     }
 
     fn default_schema(&self) -> &'static [u8] {
@@ -1272,6 +1390,12 @@ impl<R: Read> Reader<R> {
                 self.new_tables.push(key);
             }
         }
+        if let Ok(crate::pg_resolve::Resolved { stats_dropped: Some(c), .. }) = &resolved {
+            self.new_warnings.push(format!(
+                "pg 18 statistics of {c} dropped (its values are rewritten; the old ones would be \
+                 stale and could break histogram_bounds' order): run ANALYZE after the restore"
+            ));
+        }
         match resolved {
             Ok(r) if r.reps.is_empty() && r.left_alone.is_empty() => Ok(Action::Keep),
             Ok(r) => Ok(Action::Edits(Arc::new(r))),
@@ -1384,7 +1508,7 @@ impl<R: Read> Reader<R> {
         start: usize,
         end: usize,
         body_at: usize,
-    ) {
+    ) -> Result<(), String> {
         let plan = self.plan.clone();
         let dialect = plan.dialect;
         if self
@@ -1393,29 +1517,16 @@ impl<R: Read> Reader<R> {
             .iter()
             .any(|t| ident::same_name(dialect, &t.table, name))
         {
-            return; // a second CREATE TABLE of a table already seen
+            return Ok(()); // a second CREATE TABLE of a table already seen
         }
+        let found = self.django_m2m(name, cols, start, end, body_at)?;
         let stmt = &self.buf[start..end];
-        let mut found = None;
         // The last RenameModel step (rules in the migrations' order) that
         // rebuilds this table on SQLite.
         let mut last = None;
         for (i, d) in plan.django.iter().enumerate() {
-            // A model whose `Meta.db_table` stays keeps its M2M tables' names.
             let moved = d.old_table != d.new_table;
-            let prefix = format!("{}_", d.old_table);
-            let col = format!("{}_id", d.old_model.to_lowercase());
-            let is_m2m = moved
-                && found.is_none()
-                && name.len() > prefix.len()
-                && name[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
-                && cols
-                    .iter()
-                    .any(|c| ident::same_name(dialect, c, col.as_bytes()));
-            if is_m2m {
-                let new_table = [d.new_table.as_bytes(), &name[d.old_table.len()..]].concat();
-                let new_col = format!("{}_id", d.new_model.to_lowercase());
-                found = Some((new_table, col, new_col, d.old_table.clone()));
+            if found.as_ref().is_some_and(|f| f.owner == Some(i)) {
                 last = Some(i);
                 continue;
             }
@@ -1439,14 +1550,24 @@ impl<R: Read> Reader<R> {
             }
         }
         // A `RenameField` of a foreign key (`--django-field`) rebuilds its
-        // table too (`_alter_field`); its step is not known, so its indexes
-        // are named from the table's final name.
-        let field = plan
+        // table too (`_alter_field`: a plain column's is an in-place `RENAME
+        // COLUMN`); its step is not known, so its indexes are named from the
+        // table's final name.
+        let fields: Vec<&crate::rules::ColumnRenameRule> = plan
             .rules
             .column_renames()
             .iter()
-            .any(|c| c.django && ident::same_name(dialect, &c.table, name));
-        if dialect == Dialect::Sqlite && (last.is_some() || field) {
+            .filter(|c| c.django && ident::same_name(dialect, &c.table, name))
+            .collect();
+        let keys = statement::foreign_key_columns(dialect, &self.buf[start..end], body_at);
+        let is_key = |c: &[u8]| keys.iter().any(|k| ident::same_name(dialect, k, c));
+        let last_key = fields.iter().rposition(|c| is_key(&c.old));
+        let given = plan
+            .rules
+            .django_rebuilds()
+            .iter()
+            .find(|(t, _)| ident::same_name(dialect, t, name));
+        if dialect == Dialect::Sqlite && (last.is_some() || last_key.is_some() || given.is_some()) {
             let name_then = last.and_then(|i| {
                 plan.django[i]
                     .names_at_step
@@ -1454,27 +1575,230 @@ impl<R: Read> Reader<R> {
                     .find(|(input, _)| ident::same_name(dialect, input.as_bytes(), name))
                     .map(|(_, then)| then.clone())
             });
+            let order = match given {
+                Some((_, order)) => given_order(dialect, name, cols, order)?,
+                None => derived_order(dialect, name, cols, &fields, last_key, last.map(|i| &plan.django[i]))?,
+            };
+            let identity = order.iter().enumerate().all(|(i, &c)| i == c);
             self.django.rebuilt.push(crate::django::Rebuilt {
                 table: name.to_vec(),
                 name_then,
+                order: (!identity).then(|| Arc::new(order)),
             });
         }
-        if let Some((new_table, col, new_col, model_table)) = found {
+        if let Some(f) = found {
+            let model_table = f.owner.map(|i| plan.django[i].old_table.clone());
             let schema = self
                 .plan
                 .renames
                 .iter()
-                .find(|r| ident::same_name(dialect, &r.old, model_table.as_bytes()))
+                .find(|r| model_table.as_ref().is_some_and(|t| ident::same_name(dialect, &r.old, t.as_bytes())))
                 .map(|r| r.schema.clone())
                 .unwrap_or_else(|| self.default_schema().to_vec());
-            self.plan = Arc::new(self.plan.with_m2m(
-                &schema,
-                name,
-                &new_table,
-                col.as_bytes(),
-                new_col.as_bytes(),
-            ));
+            self.plan = Arc::new(self.plan.with_m2m(&schema, name, f.new_table.as_deref(), &f.columns));
         }
+        Ok(())
+    }
+
+    /// Django: what the `--django-model` rules do to `name` when it is an
+    /// auto-created many-to-many table (a `ManyToManyField` without
+    /// `through`, `create_many_to_many_intermediary_model` in
+    /// fields/related.py): named `<owner's table>_<field>`
+    /// (`_get_m2m_db_table`), with the columns `id`, `<owner model>_id`,
+    /// `<target model>_id` in that order, or `from_<model>_id`,
+    /// `to_<model>_id` when the model is its own target. Its table follows
+    /// a renamed owner's; each column naming a renamed model follows the
+    /// model's new name (`RenameModel.database_forwards`: the M2M fields
+    /// of and to the model are altered). A table of another shape or name
+    /// (an explicit `through` model's) keeps its columns, as in Django.
+    /// On SQLite a column's `REFERENCES` must name the model's table. What
+    /// rules give explicitly (the helper's) is left to them.
+    fn django_m2m(
+        &self,
+        name: &[u8],
+        cols: &[Vec<u8>],
+        start: usize,
+        end: usize,
+        body_at: usize,
+    ) -> Result<Option<DerivedM2m>, String> {
+        let plan = &self.plan;
+        let d = plan.dialect;
+        // Its new name given by a rule: only its columns are derived (those
+        // a rule renames are left to it, `Plan::with_m2m`).
+        let named = plan.rename_of(None, name).is_some();
+        let rest: Vec<&Vec<u8>> = cols.iter().filter(|c| !ident::same_name(d, c, b"id")).collect();
+        let [a, b] = rest[..] else {
+            return Ok(None);
+        };
+        if cols.len() != 3 {
+            return Ok(None);
+        }
+        let lower = |x: &[u8]| x.to_ascii_lowercase();
+        let (a, b) = (lower(a), lower(b));
+        let stmt = &self.buf[start..end];
+        // SQLite writes the keys in the CREATE TABLE: the column must point
+        // at the model's table (PostgreSQL adds them after the data).
+        let keys = statement::foreign_key_columns(d, stmt, body_at);
+        let points_at = |col: &[u8], table: &str| {
+            !keys.iter().any(|k| k.eq_ignore_ascii_case(col))
+                || statement::referencing_columns(d, stmt, body_at, table.as_bytes())
+                    .iter()
+                    .any(|k| k.eq_ignore_ascii_case(col))
+        };
+        let starts = |prefix: &[u8]| {
+            name.len() > prefix.len() + 1
+                && name[..prefix.len()].eq_ignore_ascii_case(prefix)
+                && name[prefix.len()] == b'_'
+        };
+        let model_col = |d: &crate::rules::DjangoModel, pre: &str, new: bool| {
+            let m = if new { &d.new_model } else { &d.old_model };
+            format!("{pre}{}_id", m.to_lowercase()).into_bytes()
+        };
+        let mut out = DerivedM2m::default();
+        // The owner: a renamed model (its table prefixes the name), or any
+        // table of the dump named `<app>_<model>` for the `<model>_id` column.
+        for (i, m) in plan.django.iter().enumerate() {
+            let selfish = a == model_col(m, "from_", false) && b == model_col(m, "to_", false);
+            if !starts(m.old_table.as_bytes()) || !(selfish || a == model_col(m, "", false)) {
+                continue;
+            }
+            if !points_at(&a, &m.old_table) {
+                continue;
+            }
+            out.owner = Some(i);
+            if m.old_table != m.new_table {
+                out.new_table = Some([m.new_table.as_bytes(), &name[m.old_table.len()..]].concat());
+            }
+            if selfish {
+                out.columns.push((a.clone(), model_col(m, "from_", true)));
+                out.columns.push((b.clone(), model_col(m, "to_", true)));
+                return self.checked_m2m(name, out, named);
+            }
+            out.columns.push((a.clone(), model_col(m, "", true)));
+            break;
+        }
+        // An AlterModelTable (`--django-table`) renames the M2M tables named
+        // from the model's table (`AlterModelTable.database_forwards`).
+        let altered = plan.rules.django_tables().iter().find(|t| starts(t));
+        if let (None, Some(t)) = (out.owner, altered) {
+            out.new_table = Some([plan.new_table_name(t), &name[t.len()..]].concat());
+        } else if out.owner.is_none() {
+            let Some(model) = a.strip_suffix(b"_id") else {
+                return Ok(None);
+            };
+            let fits = self.seen_tables.iter().any(|(_, t)| {
+                t.len() > model.len() + 1
+                    && lower(t).ends_with(model)
+                    && t[t.len() - model.len() - 1] == b'_'
+                    && starts(t)
+            });
+            if !fits {
+                return Ok(None);
+            }
+        }
+        // The target: a renamed model named by the other column.
+        if let Some(m) = plan
+            .django
+            .iter()
+            .find(|m| b == model_col(m, "", false) && points_at(&b, &m.old_table))
+        {
+            out.columns.push((b.clone(), model_col(m, "", true)));
+        }
+        if out.columns.is_empty() && out.new_table.is_none() {
+            return Ok(None);
+        }
+        self.checked_m2m(name, out, named)
+    }
+
+    /// PostgreSQL cuts a name over 63 bytes (`truncate_name`,
+    /// db/backends/utils.py, a hash of the whole name at the end): a table
+    /// name of 63 may be cut from a longer one, whose rest (the field's
+    /// name) the dump no longer has, and a longer new name would be cut
+    /// with a hash of itself: refused, naming the rule that gives it.
+    fn checked_m2m(&self, name: &[u8], mut out: DerivedM2m, named: bool) -> Result<Option<DerivedM2m>, String> {
+        if named {
+            out.new_table = None;
+        }
+        let max = crate::django::PG_MAX_NAME;
+        if let (Dialect::Postgres, Some(new)) = (self.plan.dialect, &out.new_table) {
+            if name.len() >= max || new.len() > max {
+                return Err(format!(
+                    "the many-to-many table {} of a renamed model has a name Django may have cut to {max} characters, \
+                     so its new name is not known from the dump: add --rename-table {}=NEW (the name Django gives it: \
+                     `manage.py sqlmigrate` shows it) and --rename-column for its columns ({}), or use the rules \
+                     helper dumpsed-django",
+                    String::from_utf8_lossy(name),
+                    String::from_utf8_lossy(name),
+                    out.columns
+                        .iter()
+                        .map(|(o, n)| format!("{}={}", String::from_utf8_lossy(o), String::from_utf8_lossy(n)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
+        Ok(Some(out))
+    }
+
+    /// SQLite: the new order of the values of `table`'s rows, when Django
+    /// rebuilds it in another column order (see [`derived_order`]).
+    fn rebuild_order(&self, table: &[u8]) -> Option<Arc<Vec<usize>>> {
+        let d = self.plan.dialect;
+        self.django
+            .rebuilt
+            .iter()
+            .find(|t| ident::same_name(d, &t.table, table))
+            .and_then(|t| t.order.clone())
+    }
+
+    /// SQLite: the `CREATE TABLE` of a table Django rebuilds in another
+    /// column order, as `action` (the renames) leaves it, with its column
+    /// definitions in that order, as the rebuild's `CREATE TABLE` has them.
+    fn reorder_create_table(
+        &mut self,
+        start: usize,
+        end: usize,
+        table: &[u8],
+        action: Action,
+    ) -> Result<Action, LocalError> {
+        let Some(order) = self.rebuild_order(table) else {
+            return Ok(action);
+        };
+        let stmt = &self.buf[start..end];
+        let (text, rule) = match &action {
+            Action::Edits(r) if r.reps.len() == 1 && r.reps[0].start == 0 && r.reps[0].end == stmt.len() => {
+                (r.reps[0].text.clone(), r.reps[0].rule)
+            }
+            Action::Keep => (stmt.to_vec(), None),
+            _ => return Err(LocalError::new(start, "internal: a rebuilt table's CREATE TABLE was not renamed whole")),
+        };
+        let shown = String::from_utf8_lossy(table).into_owned();
+        let new = match statement::head(Dialect::Sqlite, &text) {
+            Head::CreateTable { body_at, .. }
+                if statement::table_columns(Dialect::Sqlite, &text, body_at).len() == order.len() =>
+            {
+                statement::reorder_columns(Dialect::Sqlite, &text, body_at, &order)
+            }
+            _ => None,
+        }
+        .ok_or_else(|| {
+            LocalError::rule(
+                start,
+                format!(
+                    "table {shown}: Django rebuilds it in another column order, but its CREATE TABLE's \
+                     columns are not its rows' values (generated columns?): not supported"
+                ),
+            )
+        })?;
+        Ok(Action::Edits(Arc::new(crate::pg_resolve::Resolved {
+            reps: vec![crate::pg_resolve::Replacement {
+                start: 0,
+                end: stmt.len(),
+                text: new,
+                rule,
+            }],
+            ..Default::default()
+        })))
     }
 
     /// Django: the constraint (PostgreSQL) or index (SQLite) names in this
@@ -1608,12 +1932,20 @@ impl<R: Read> Reader<R> {
             );
             if let Some(cols) = self.facts.regclass_columns.get(&key) {
                 for c in cols {
-                    wanted.push((c.clone(), Edit::Regclass));
+                    wanted.push((c.clone(), Edit::Regclass(self.facts.versions.server.unwrap_or(crate::pg_keywords::LAST_MAJOR))));
                 }
             }
         }
-        if wanted.is_empty() && !plan.report {
+        let order = self.rebuild_order(name);
+        if wanted.is_empty() && !plan.report && order.is_none() {
             return Ok(None);
+        }
+        if order.is_some() && columns.is_some() {
+            return Err(format!(
+                "an INSERT into {} names its columns (.dump --preserve-rowids?), and Django's rebuild of the \
+                 table reorders them: not supported; dump without --preserve-rowids",
+                String::from_utf8_lossy(name)
+            ));
         }
         let key = (
             schema.clone().unwrap_or_else(|| self.default_schema().to_vec()),
@@ -1649,7 +1981,7 @@ impl<R: Read> Reader<R> {
             {
                 Some(i) => edits.push((i, edit)),
                 // A generated regclass column is not in the data at all.
-                None if edit == Edit::Regclass => {}
+                None if matches!(edit, Edit::Regclass(_)) => {}
                 None => {
                     let list: Vec<_> = cols
                         .iter()
@@ -1668,7 +2000,7 @@ impl<R: Read> Reader<R> {
             .iter()
             .filter_map(|&(c, e)| match e {
                 Edit::Rule(i) => self.limits.get(&i).map(|&n| (c, n)),
-                Edit::TableName | Edit::Regclass => None,
+                Edit::TableName | Edit::Regclass(_) => None,
             })
             .collect();
         let result = Some(Arc::new(ColumnEdits {
@@ -1677,6 +2009,7 @@ impl<R: Read> Reader<R> {
             columns: cols,
             max_len,
             edits,
+            order,
         }));
         if columns.is_none() {
             self.edits_cache.insert(key, result.clone());
@@ -1843,7 +2176,9 @@ impl<R: Read> Reader<R> {
             unique_rules: self.unique_rules.clone(),
             tables: std::mem::take(&mut self.new_tables),
             triggers: std::mem::take(&mut self.new_triggers),
+            warnings: std::mem::take(&mut self.new_warnings),
             versions: self.versions.clone(),
+            permits: 1,
         };
         self.seq += 1;
         self.offset += cut as u64;
@@ -1895,6 +2230,8 @@ struct Ending {
     restrict: Option<Vec<u8>>,
     began: bool,
     committed: bool,
+    /// A statement was read.
+    any: bool,
 }
 
 impl Ending {
@@ -2005,4 +2342,85 @@ impl QualName<'_> {
     fn to_owned_parts(&self) -> (Option<Vec<u8>>, Vec<u8>) {
         (self.schema.as_ref().map(|s| s.to_vec()), self.name.to_vec())
     }
+}
+
+/// The order of a rebuilt table's columns (indexes into `cols`, its columns
+/// in the dump) that a `[[django_rebuild]]` gives by their names in the dump.
+fn given_order(d: Dialect, table: &[u8], cols: &[Vec<u8>], given: &[Vec<u8>]) -> Result<Vec<usize>, String> {
+    let text = |v: &[Vec<u8>]| v.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(", ");
+    let order: Option<Vec<usize>> = given
+        .iter()
+        .map(|g| cols.iter().position(|c| ident::same_name(d, c, g)))
+        .collect();
+    match order {
+        Some(o) if o.len() == cols.len() => Ok(o),
+        _ => Err(format!(
+            "django_rebuild {}: columns [{}] are not the table's columns in this dump [{}]",
+            String::from_utf8_lossy(table),
+            text(given),
+            text(cols)
+        )),
+    }
+}
+
+/// The order Django's SQLite schema editor writes a rebuilt table's columns
+/// in (indexes into `cols`, its columns in the dump), from the rules alone.
+///
+/// `_remake_table` (django/db/backends/sqlite3/schema.py) creates the new
+/// table with the model's fields as the migration state orders them, and
+/// `RenameField` moves the renamed field to the end of the state's fields
+/// (`ProjectState.rename_field`, django/db/migrations/state.py). The dump's
+/// order is taken as the state's; each `--django-field` on the table (in
+/// the rules' order) moves its column last when a rebuild follows it: the
+/// last of a foreign key (`fields[last_key]`, whose own rename rebuilds)
+/// and those before it. A plain column's rename after it stays in place
+/// (an in-place `RENAME COLUMN`) unless a RenameModel (`model`) rebuilds
+/// the table too: whether it ran before or after that is not in the rules,
+/// so that is refused, naming the rule that says it.
+fn derived_order(
+    d: Dialect,
+    table: &[u8],
+    cols: &[Vec<u8>],
+    fields: &[&crate::rules::ColumnRenameRule],
+    last_key: Option<usize>,
+    model: Option<&crate::rules::DjangoModel>,
+) -> Result<Vec<usize>, String> {
+    let shown = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let moved = last_key.map_or(0, |k| k + 1);
+    if let (Some(late), Some(m)) = (fields.get(moved), model) {
+        return Err(format!(
+            "--django-field {}.{}={}: Django rebuilds table {} on SQLite for --django-model {}.{}={}, and whether \
+             this RenameField ran before that (the column then moves last, the migration state's order) or after \
+             it (the column stays) is not in these rules; give the rebuilt order with a [[django_rebuild]] rule \
+             (table, columns by their names in the dump), which the rules helper dumpsed-django writes, or \
+             rewrite once per migration",
+            shown(&late.table),
+            shown(&late.old),
+            shown(&late.new),
+            shown(table),
+            m.app,
+            m.old_model,
+            m.new_model
+        ));
+    }
+    let mut order: Vec<usize> = (0..cols.len()).collect();
+    for f in &fields[..moved] {
+        let Some(at) = order.iter().position(|&i| ident::same_name(d, &cols[i], &f.old)) else {
+            continue; // not in the dump: the appendix names it
+        };
+        let c = order.remove(at);
+        order.push(c);
+    }
+    Ok(order)
+}
+
+/// What [`Reader::django_m2m`] derives for an auto-created many-to-many table.
+#[derive(Debug, Default)]
+struct DerivedM2m {
+    /// The renamed model (index in `plan.django`) whose field it is.
+    owner: Option<usize>,
+    /// Its new name, when the owner's table is renamed.
+    new_table: Option<Vec<u8>>,
+    /// Its columns renamed (lower case, as Django names them).
+    columns: Vec<(Vec<u8>, Vec<u8>)>,
 }

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use crate::copy_text;
-use crate::error::LocalError;
+use crate::error::{LocalError, Sample};
 use crate::ident;
 use crate::lexer::{Bailed, Dialect, Quick, Token, TokenKind, Tokens};
 use crate::pg_resolve::Replacement;
@@ -30,8 +30,9 @@ pub struct Counts {
     /// not give back (e.g. `CAPA-SAP-1` → `SAP-SAP-1` → `CAPA-CAPA-1`, or an
     /// untouched `SAP-1` that the reverse would change).
     pub irreversible: Vec<Irreversible>,
-    /// The first few values rewritten, per value rule, as `(old, new)`.
-    pub examples: Vec<Vec<(Vec<u8>, Vec<u8>)>>,
+    /// The first few values rewritten, per value rule, as `(old, new)`
+    /// samples.
+    pub examples: Vec<Vec<(Sample, Sample)>>,
     /// Kinds of statement where a table was renamed, and how often.
     pub renamed_in: BTreeMap<String, u64>,
     /// With `plan.report`: places that mention an old name or a rule's
@@ -40,6 +41,9 @@ pub struct Counts {
     pub left_alone: BTreeMap<String, u64>,
     /// With `plan.report`: rows and bytes of data per table.
     pub tables: BTreeMap<Vec<u8>, TableStats>,
+    /// With `plan.report`: the rows of Django's `django_migrations` table,
+    /// in input order (see [`MigrationRow`]).
+    pub django_migrations: Vec<MigrationRow>,
     /// With `plan.log_changes`: every value rewritten.
     pub changes: Vec<Change>,
     /// Final values that may collide in a unique column (see `checks`).
@@ -53,6 +57,43 @@ pub struct Counts {
     /// Values longer than their column's `varchar(N)` after the rewrite,
     /// per value rule.
     pub too_long: Vec<Irreversible>,
+}
+
+/// One row of Django's `django_migrations` (`django/db/migrations/recorder.py`:
+/// `app`, `name`, `applied`), decoded from the dump; `None` is NULL.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MigrationRow {
+    /// The app label (`app`).
+    pub app: Option<Vec<u8>>,
+    /// The migration's name (`name`).
+    pub name: Option<Vec<u8>>,
+    /// When it was applied (`applied`), as the dump has it.
+    pub applied: Option<Vec<u8>>,
+}
+
+/// Where `app`, `name` and `applied` are among the columns of `edits`'
+/// table, when it is `django_migrations` and the report is on; `None`
+/// otherwise (every other table, or columns not known).
+fn migration_columns(plan: &Plan, edits: &ColumnEdits) -> Option<[Option<usize>; 3]> {
+    if !plan.report || !ident::same_name(plan.dialect, &edits.table, b"django_migrations") {
+        return None;
+    }
+    let at = |c: &[u8]| edits.columns.iter().position(|n| ident::same_name(plan.dialect, n, c));
+    let cols = [at(b"app"), at(b"name"), at(b"applied")];
+    cols[0].and(cols[1]).map(|_| cols)
+}
+
+impl MigrationRow {
+    /// Sets field `col` (of the table's columns `cols`) to `value`.
+    fn set(&mut self, cols: &[Option<usize>; 3], col: usize, value: Option<Vec<u8>>) {
+        let slot = match cols.iter().position(|&c| c == Some(col)) {
+            Some(0) => &mut self.app,
+            Some(1) => &mut self.name,
+            Some(2) => &mut self.applied,
+            _ => return,
+        };
+        *slot = value;
+    }
 }
 
 /// Size of one table's data.
@@ -71,25 +112,34 @@ pub struct Change {
     pub at: usize,
     pub old: Vec<u8>,
     pub new: Vec<u8>,
+    /// Set instead of `old` and `new` for a huge value that stands
+    /// unescaped in the chunk: where it is. The writer reads it there and
+    /// rewrites it again when it logs it (pipeline.rs), so the log costs
+    /// no copy while the chunk waits to be written.
+    pub input: Option<std::ops::Range<usize>>,
 }
 
 /// Values that a `--reverse` run would not restore.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Irreversible {
     pub count: u64,
-    /// The first few, as `(input value, output value)`.
-    pub examples: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The first few, as samples of `(input value, output value, what the
+    /// reversed rule makes of the output)` (the third: irreversible values
+    /// only).
+    pub examples: Vec<(Sample, Sample, Sample)>,
 }
 
 /// How many values are kept as examples.
 const EXAMPLES: usize = 5;
 
 impl Irreversible {
-    /// Counts one more value, keeping it if there is room for examples.
-    fn note(&mut self, old: &[u8], new: &[u8]) {
+    /// Counts one more value, keeping samples of it if there is room for
+    /// examples (`back`: what the reversed rule makes of `new`, if wanted).
+    fn note(&mut self, old: &[u8], new: &[u8], back: Option<&crate::rules::ValueRewrite>) {
         self.count += 1;
         if self.examples.len() < EXAMPLES {
-            self.examples.push((old.to_vec(), new.to_vec()));
+            let back = back.map(|u| u.apply_sample(new)).unwrap_or_default();
+            self.examples.push((Sample::of(old), Sample::of(new), back));
         }
     }
 
@@ -163,6 +213,7 @@ impl Counts {
             t.rows += v.rows;
             t.bytes += v.bytes;
         }
+        self.django_migrations.extend(other.django_migrations.iter().cloned());
     }
 }
 
@@ -276,23 +327,81 @@ impl Emit {
     /// Edits the field `start..end` of the input, whose value is `value`,
     /// under `edit`; `encode` writes the new value, when there is one, in
     /// the field's syntax. `at` is where its row starts (the change log).
+    /// `value_at`: where `value` stands in the input when its bytes are the
+    /// field's own, unescaped (`None` when decoding changed them).
     #[allow(clippy::too_many_arguments)]
     fn edit_field(
         &mut self,
         plan: &Plan,
         edit: Edit,
         value: &[u8],
+        value_at: Option<usize>,
         at: usize,
         max_len: Option<usize>,
         (start, end): (usize, usize),
         encode: impl FnOnce(&[u8], &mut Vec<u8>),
     ) {
         let mut scratch = std::mem::take(&mut self.scratch);
-        if let Some(new) = edited(plan, edit, value, at, max_len, &mut self.out.counts, &mut scratch) {
-            self.replace(start, end, |o| encode(new, o));
+        if let Some(new) = edited(plan, edit, value, value_at, at, max_len, &mut self.out.counts, &mut scratch) {
+            match (edit, value_at) {
+                (Edit::Rule(i), Some(v)) if value.len() >= IN_PLACE && needs_no_escape(&plan.rewrites[i].to) => {
+                    self.replace_in_place(v, value, &plan.rewrites[i]);
+                }
+                _ => self.replace(start, end, |o| encode(new, o)),
+            }
+        }
+        // A huge value's copy is not kept for the rest of the chunk.
+        if scratch.capacity() > IN_PLACE {
+            scratch = Vec::new();
         }
         self.scratch = scratch;
     }
+
+    /// Writes the rewrite of `value`, which stands unescaped at `value_at`
+    /// in the input, as the input's own bytes between the replaced FROMs
+    /// and TO for each: no copy of the value (the rule's TO needs no
+    /// escape, so these are the bytes `encode` would write).
+    fn replace_in_place(&mut self, value_at: usize, value: &[u8], rule: &crate::rules::ValueRewrite) {
+        rule.for_each_replaced(value, |i| {
+            let s = value_at + i;
+            if s > self.copied_to {
+                self.out.pieces.push(Piece::Input(self.copied_to, s));
+            }
+            let o = self.out.owned.len();
+            self.out.owned.extend_from_slice(&rule.to);
+            self.out.pieces.push(Piece::Owned(o, self.out.owned.len()));
+            self.copied_to = s + rule.from.len();
+        });
+    }
+}
+
+/// Values at least this long that stand unescaped in the input are
+/// rewritten in place ([`Emit::replace_in_place`]): a value of 100 MiB then
+/// costs the one copy `edited` makes for the checks, freed at once, not
+/// that and an encoded copy in the output (issue 28, item 11). Shorter ones
+/// are copied, as one output piece is cheaper to write than several.
+const IN_PLACE: usize = 1 << 20;
+
+/// True when `text` is written as itself in every value syntax: COPY text
+/// (backslash and control characters are escaped), SQL string literals
+/// (quote and backslash), the sqlite3 shell's literals (quote, newline).
+fn needs_no_escape(text: &[u8]) -> bool {
+    text.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'\'' && b != b'\\')
+}
+
+/// The body of a plain string literal `raw` (`'…'`, or `E'…'` where the
+/// dialect allows it) when it holds no quote and no backslash, so that the
+/// body is the value, byte for byte, with its offset in `raw`.
+fn plain_literal(raw: &[u8], e_prefix: bool) -> Option<(usize, &[u8])> {
+    let open = match raw.first() {
+        Some(b'E' | b'e') if e_prefix => 2,
+        _ => 1,
+    };
+    if raw.len() < open + 1 || raw[open - 1] != b'\'' || raw[raw.len() - 1] != b'\'' {
+        return None;
+    }
+    let body = &raw[open..raw.len() - 1];
+    memchr::memchr2(b'\'', b'\\', body).is_none().then_some((open, body))
 }
 
 /// How a renamed table name is written back in a piece of SQL.
@@ -403,7 +512,9 @@ pub fn rewrite_chunk(chunk: &Chunk) -> Result<Rewritten, LocalError> {
                         }
                     }
                 }
-                if let Some(edits) = edits {
+                if let Some(edits) = edits.as_ref().filter(|e| e.is_shape_only() && !plan.report) {
+                    insert_shape(plan, data, s + values_at, e, edits, *escapes)?;
+                } else if let Some(edits) = edits {
                     if plan.report {
                         emit.out
                             .counts
@@ -470,7 +581,9 @@ fn rename_sql(
     let write = |o: &mut Vec<u8>, new: &[u8], t: &Token| {
         let from = o.len();
         match (d, style) {
-            (Dialect::Postgres, _) => ident::push_pg(new, o),
+            // PostgreSQL statements are decided by `pg_resolve`; the newest
+            // keywords quote at least as much as any older version's.
+            (Dialect::Postgres, _) => ident::push_pg(new, crate::pg_keywords::LAST_MAJOR, o),
             (Dialect::Sqlite, Style::ShellInsert) => ident::push_sqlite_shell(new, o),
             (Dialect::Sqlite, _) => ident::push_sqlite_schema(new, o),
         }
@@ -680,10 +793,12 @@ fn too_long(value: &[u8], n: usize, bytes: bool) -> bool {
 /// The new value of a field under `edit`, if it changes. A value rule
 /// writes it into `scratch`, which the caller keeps from field to field so
 /// that a row costs no allocation.
+#[allow(clippy::too_many_arguments)]
 fn edited<'a>(
     plan: &'a Plan,
     edit: Edit,
     value: &[u8],
+    value_at: Option<usize>,
     at: usize,
     max_len: Option<usize>,
     counts: &mut Counts,
@@ -696,31 +811,40 @@ fn edited<'a>(
             let out: &[u8] = if changed { scratch } else { value };
             if changed {
                 if counts.examples[i].len() < EXAMPLES {
-                    counts.examples[i].push((value.to_vec(), out.to_vec()));
+                    counts.examples[i].push((Sample::of(value), Sample::of(out)));
                 }
                 if plan.log_changes {
-                    counts.changes.push(Change {
-                        rule: i,
-                        at,
-                        old: value.to_vec(),
-                        new: out.to_vec(),
+                    counts.changes.push(match value_at.filter(|_| value.len() >= IN_PLACE) {
+                        Some(v) => Change { rule: i, at, old: Vec::new(), new: Vec::new(), input: Some(v..v + value.len()) },
+                        None => Change { rule: i, at, old: value.to_vec(), new: out.to_vec(), input: None },
                     });
                 }
             }
             let reversible = rule.reversible(value, out);
+            let undo = plan.undo.get(i);
             if !reversible {
-                counts.irreversible[i].note(value, out);
+                counts.irreversible[i].note(value, out, undo);
             }
             // Only values starting with TO can take part in a collision.
             if out.starts_with(&rule.to) {
                 counts.finals.push(crate::checks::Final {
                     rule: i,
                     hash: crate::checks::value_hash(out),
-                    irreversible: (!reversible).then(|| Box::new((value.to_vec(), out.to_vec()))),
+                    irreversible: (!reversible).then(|| {
+                        // A kept value is named with its partner, the value
+                        // that the rule turns into it; a changed one with
+                        // the input value.
+                        let other = match (changed, undo) {
+                            (true, _) => Sample::of(value),
+                            (false, Some(u)) => u.apply_sample(out),
+                            (false, None) => Sample::default(),
+                        };
+                        Box::new(crate::checks::Named { new: Sample::of(out), other, kept: !changed })
+                    }),
                 });
             }
             if max_len.is_some_and(|n| too_long(out, n, counts.lengths_in_bytes)) {
-                counts.too_long[i].note(value, out);
+                counts.too_long[i].note(value, out, None);
             }
             counts.rewritten[i] += u64::from(changed);
             changed.then_some(&scratch[..])
@@ -730,8 +854,8 @@ fn edited<'a>(
             counts.renamed[i] += 1;
             Some(&plan.renames[i].new)
         }
-        Edit::Regclass => {
-            let (new, hits) = crate::pg_resolve::rename_regclass_text(plan, value)?;
+        Edit::Regclass(major) => {
+            let (new, hits) = crate::pg_resolve::rename_regclass_text(plan, value, major)?;
             for i in hits {
                 counts.renamed[i] += 1;
             }
@@ -788,6 +912,7 @@ fn copy_rows(
         true => usize::MAX,
         false => edits.edits.iter().map(|&(col, _)| col + 1).max().unwrap_or(0),
     };
+    let capture = migration_columns(plan, edits);
     let mut rows = copy_text::RowSplitter::new(data, start, end);
     while let Some((row_start, nl)) = rows.next_row_keeping(&mut fields, keep) {
         let row = &data[row_start..nl];
@@ -795,6 +920,16 @@ fn copy_rows(
             return Err(misframed(row_start, &edits.table, rows.fields(), edits.ncols));
         }
         emit.out.counts.rows_examined += 1;
+        if let Some(cols) = &capture {
+            let mut m = MigrationRow::default();
+            for col in cols.iter().flatten() {
+                let (fs, fe) = fields[*col];
+                let v = copy_text::decode(&row[fs..fe], &mut value)
+                    .map_err(|e| LocalError::new(row_start + fs + e.at, e.msg))?;
+                m.set(cols, *col, v.map(<[u8]>::to_vec));
+            }
+            emit.out.counts.django_migrations.push(m);
+        }
         if plan.report {
             for (col, &(fs, fe)) in fields.iter().enumerate() {
                 if edits.of(col).is_none() && mentions_rules(plan, &row[fs..fe]) {
@@ -818,6 +953,8 @@ fn copy_rows(
                     plan,
                     edit,
                     value,
+                    // Decoded without a copy: the field's own bytes.
+                    std::ptr::eq(value.as_ptr(), row[fs..].as_ptr()).then_some(row_start + fs),
                     row_start,
                     edits.max_len(col),
                     (row_start + fs, row_start + fe),
@@ -827,6 +964,30 @@ fn copy_rows(
         }
     }
     Ok(())
+}
+
+/// Checks the value count of every tuple of `VALUES (…), (…);` in
+/// `data[start..end]`, an INSERT into a table no rule targets: the rows
+/// are copied as they are, but one with a value lost or added would fail
+/// the restore. The quick scan of separators decides a well-formed list;
+/// anything else is lexed token by token, which names the row.
+fn insert_shape(
+    plan: &Plan,
+    data: &[u8],
+    start: usize,
+    end: usize,
+    shape: &ColumnEdits,
+    escapes: bool,
+) -> Result<(), LocalError> {
+    if quick_values(plan.dialect, escapes, &data[start..end], shape).is_some() {
+        return Ok(());
+    }
+    let mut scratch = Emit {
+        out: Rewritten::default(),
+        copied_to: 0,
+        scratch: Vec::new(),
+    };
+    insert_values_lexed(plan, data, start, end, shape, escapes, &mut scratch)
 }
 
 /// Rewrites the edited values of the tuples of `VALUES (…), (…);` in
@@ -847,7 +1008,12 @@ fn insert_values(
             .counts
             .mention(format!("data in {}", String::from_utf8_lossy(&edits.table)));
     }
-    if let Some(found) = quick_values(d, escapes, text, edits) {
+    if let Some(order) = &edits.order {
+        return insert_values_reordered(plan, data, start, end, edits, order, escapes, emit);
+    }
+    // django_migrations' rows are read whole, by the lexer (a few hundred).
+    let quick = migration_columns(plan, edits).is_none();
+    if let Some(found) = quick.then(|| quick_values(d, escapes, text, edits)).flatten() {
         emit.out.counts.rows_examined += found.rows;
         if plan.report {
             emit.out.counts.tables.entry(edits.table.clone()).or_default().rows += found.rows;
@@ -888,14 +1054,32 @@ fn insert_values_lexed(
     let mut edit = None;
     let mut value: Vec<Token> = Vec::new();
     let table = || String::from_utf8_lossy(&edits.table).into_owned();
+    let capture = migration_columns(plan, edits);
+    let captured = |col: usize| capture.as_ref().is_some_and(|c| c.contains(&Some(col)));
+    let mut row = MigrationRow::default();
+    // A row just closed: only `,` or `;` may follow it (two rows joined
+    // are a syntax error at restore).
+    let mut after_row = false;
     for tok in Tokens::with_escapes(d, escapes, text) {
         let t = tok.map_err(|(at, msg)| LocalError::new(start + at, msg))?;
         match t.kind {
             TokenKind::Space | TokenKind::Comment => continue,
             TokenKind::Punct => {
                 let c = text[t.start];
+                if depth == 0 {
+                    if c == b'(' && after_row {
+                        return Err(LocalError::new(
+                            start + t.start,
+                            format!("row of table {} follows the row before it without a comma", table()),
+                        ));
+                    }
+                    after_row = false;
+                }
                 let ends_value = depth == 1 && (c == b',' || c == b')');
                 if ends_value {
+                    if let (Some(cols), true) = (&capture, captured(col)) {
+                        row.set(cols, col, literal_value(plan, text, start, &value, escapes)?);
+                    }
                     if let Some(e) = edit {
                         edit_value(
                             plan,
@@ -911,6 +1095,10 @@ fn insert_values_lexed(
                     }
                     if c == b')' {
                         depth = 0;
+                        if capture.is_some() {
+                            emit.out.counts.django_migrations.push(std::mem::take(&mut row));
+                        }
+                        after_row = true;
                         emit.out.counts.rows_examined += 1;
                         if plan.report {
                             emit.out
@@ -953,10 +1141,115 @@ fn insert_values_lexed(
                         .ok_or_else(|| LocalError::new(start + t.start, "unbalanced ')'"))?;
                 }
             }
+            // A word after the rows (`ON CONFLICT …`) may have a list after it.
+            _ if depth == 0 => after_row = false,
             _ => {}
         }
-        if depth >= 1 && edit.is_some() {
+        if depth >= 1 && (edit.is_some() || captured(col)) {
             value.push(t);
+        }
+    }
+    if depth != 0 {
+        return Err(LocalError::new(start + tuple_at, "row not closed by ')'"));
+    }
+    Ok(())
+}
+
+/// SQLite: the tuples of `VALUES (…), (…);` in `data[start..end]` with
+/// their values in a new order, value `order[i]` at place `i` (a table
+/// Django rebuilds in another column order: its `INSERT … SELECT` moves
+/// the values with the columns), edited values rewritten as
+/// [`edit_value`] does. Values are joined by `,`, as `.dump` writes them
+/// (`dump_callback` in src/shell.c.in).
+#[allow(clippy::too_many_arguments)]
+fn insert_values_reordered(
+    plan: &Plan,
+    data: &[u8],
+    start: usize,
+    end: usize,
+    edits: &ColumnEdits,
+    order: &[usize],
+    escapes: bool,
+    emit: &mut Emit,
+) -> Result<(), LocalError> {
+    let text = &data[start..end];
+    let d = plan.dialect;
+    let table = || String::from_utf8_lossy(&edits.table).into_owned();
+    let mut depth = 0u32;
+    let mut tuple_at = 0usize;
+    let mut values: Vec<Vec<Token>> = Vec::new();
+    let mut current: Vec<Token> = Vec::new();
+    let mut out = Vec::new();
+    for tok in Tokens::with_escapes(d, escapes, text) {
+        let t = tok.map_err(|(at, msg)| LocalError::new(start + at, msg))?;
+        match t.kind {
+            TokenKind::Space | TokenKind::Comment => continue,
+            TokenKind::Punct => {
+                let c = text[t.start];
+                if depth == 1 && (c == b',' || c == b')') {
+                    values.push(std::mem::take(&mut current));
+                    if c == b')' {
+                        depth = 0;
+                        emit.out.counts.rows_examined += 1;
+                        if plan.report {
+                            emit.out.counts.tables.entry(edits.table.clone()).or_default().rows += 1;
+                        }
+                        if values.len() != order.len() {
+                            return Err(LocalError::new(
+                                start + tuple_at,
+                                format!("row of table {} has {} values, expected {}", table(), values.len(), order.len()),
+                            ));
+                        }
+                        out.clear();
+                        for (n, &i) in order.iter().enumerate() {
+                            if n > 0 {
+                                out.push(b',');
+                            }
+                            let toks = &values[i];
+                            let (Some(first), Some(last)) = (toks.first(), toks.last()) else {
+                                return Err(LocalError::new(start + tuple_at, "empty value in row"));
+                            };
+                            let raw = &text[first.start..last.end];
+                            let value = match edits.of(i) {
+                                Some(edit) => sqlite::eval_text(text, toks)
+                                    .map_err(|m| LocalError::new(start + first.start, m))?
+                                    .map(|v| (edit, v)),
+                                None => None,
+                            };
+                            let Some((edit, value)) = value else {
+                                out.extend_from_slice(raw);
+                                continue;
+                            };
+                            let mut scratch = std::mem::take(&mut emit.scratch);
+                            match edited(plan, edit, &value, None, start + tuple_at, edits.max_len(i), &mut emit.out.counts, &mut scratch) {
+                                Some(new) => sqlite::encode_text(new, &mut out),
+                                None => out.extend_from_slice(raw),
+                            }
+                            emit.scratch = scratch;
+                        }
+                        emit.replace(start + tuple_at + 1, start + t.start, |o| o.extend_from_slice(&out));
+                        values.clear();
+                    }
+                    continue;
+                }
+                if c == b'(' {
+                    depth += 1;
+                    if depth == 1 {
+                        tuple_at = t.start;
+                        values.clear();
+                        current.clear();
+                        continue;
+                    }
+                } else if c == b')' {
+                    depth = depth
+                        .checked_sub(1)
+                        .ok_or_else(|| LocalError::new(start + t.start, "unbalanced ')'"))?;
+                }
+            }
+            _ => {}
+        }
+        if depth >= 1 {
+            current.push(t);
         }
     }
     if depth != 0 {
@@ -994,15 +1287,24 @@ fn quick_values(d: Dialect, escapes: bool, text: &[u8], edits: &ColumnEdits) -> 
 fn values_among(edits: &ColumnEdits, mut next: impl FnMut() -> Quick) -> Result<Option<QuickValues>, Bailed> {
     let mut out = QuickValues { rows: 0, values: Vec::new() };
     let (mut depth, mut col, mut tuple_at, mut value_at) = (0u32, 0usize, 0usize, 0usize);
+    // A row just closed: only `,` or `;` may follow it.
+    let mut after_row = false;
     loop {
         match next() {
             Quick::Stop(at, c) => {
+                if depth == 0 {
+                    if c == b'(' && after_row {
+                        return Ok(None);
+                    }
+                    after_row = false;
+                }
                 if depth == 1 && (c == b',' || c == b')') {
                     if let Some(e) = edits.of(col) {
                         out.values.push((tuple_at, col, e, value_at, at));
                     }
                     if c == b')' {
                         depth = 0;
+                        after_row = true;
                         out.rows += 1;
                         if edits.ncols != 0 && col + 1 != edits.ncols {
                             return Ok(None);
@@ -1033,6 +1335,22 @@ fn values_among(edits: &ColumnEdits, mut next: impl FnMut() -> Quick) -> Result<
     }
 }
 
+/// The text of one value of an INSERT (given by its significant tokens),
+/// decoded as [`edit_value`] decodes it; `None` for NULL or a value that
+/// is not text.
+fn literal_value(plan: &Plan, text: &[u8], base: usize, toks: &[Token], escapes: bool) -> Result<Option<Vec<u8>>, LocalError> {
+    let Some(first) = toks.first() else {
+        return Err(LocalError::new(base, "empty value in row"));
+    };
+    match plan.dialect {
+        Dialect::Postgres if first.kind != TokenKind::Str => Ok(None),
+        Dialect::Postgres => postgres::decode_literal(&text[first.start..first.end], escapes)
+            .map(Some)
+            .map_err(|m| LocalError::new(base + first.start, m)),
+        Dialect::Sqlite => sqlite::eval_text(text, toks).map_err(|m| LocalError::new(base + first.start, m)),
+    }
+}
+
 /// Rewrites one value (given by its significant tokens) under `edit`.
 #[allow(clippy::too_many_arguments)]
 fn edit_value(
@@ -1059,17 +1377,30 @@ fn edit_value(
                 return Ok(());
             }
             let raw = &text[first.start..first.end];
+            let field = (base + first.start, base + first.end);
+            let encode = |new: &[u8], o: &mut Vec<u8>| postgres::encode_literal(new, raw, escapes, o);
+            // A literal without quotes or backslashes is its value: no
+            // decoding copy (`decode_literal` gives the same bytes).
+            if let Some((open, body)) = plain_literal(raw, true) {
+                emit.edit_field(plan, edit, body, Some(field.0 + open), row_at, max_len, field, encode);
+                return Ok(());
+            }
             let value = postgres::decode_literal(raw, escapes)
                 .map_err(|m| LocalError::new(base + first.start, m))?;
-            emit.edit_field(plan, edit, &value, row_at, max_len, (base + first.start, base + first.end), |new, o| {
-                postgres::encode_literal(new, raw, escapes, o)
-            });
+            emit.edit_field(plan, edit, &value, None, row_at, max_len, field, encode);
         }
         Dialect::Sqlite => {
+            let field = (base + first.start, base + last.end);
+            if toks.len() == 1 && first.kind == TokenKind::Str {
+                if let Some((open, body)) = plain_literal(&text[first.start..first.end], false) {
+                    emit.edit_field(plan, edit, body, Some(field.0 + open), row_at, max_len, field, sqlite::encode_text);
+                    return Ok(());
+                }
+            }
             let value = sqlite::eval_text(text, toks)
                 .map_err(|m| LocalError::new(base + first.start, m))?;
             if let Some(value) = value {
-                emit.edit_field(plan, edit, &value, row_at, max_len, (base + first.start, base + last.end), sqlite::encode_text);
+                emit.edit_field(plan, edit, &value, None, row_at, max_len, field, sqlite::encode_text);
             }
         }
     }
@@ -1163,6 +1494,7 @@ mod tests {
                     columns: Vec::new(),
                     max_len: Vec::new(),
                     edits: vec![(1, Edit::Rule(0))],
+                    order: None,
                 };
                 let (mut quick, mut lexed) = (emit(&plan), emit(&plan));
                 let a = insert_values(&plan, &text, 0, text.len(), &edits, escapes, &mut quick);

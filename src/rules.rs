@@ -1,7 +1,7 @@
 //! The rule model: which tables are renamed and which column values are
 //! rewritten. Rules are dialect-neutral; readers resolve names against them.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Sample, SampleBuilder};
 use crate::ident::is_python_identifier;
 
 /// Renames one table, `old` → `new`, optionally only in one schema.
@@ -73,6 +73,38 @@ impl ValueRewrite {
     /// not allocate.
     pub fn apply_into(&self, value: &[u8], out: &mut Vec<u8>) -> bool {
         replace_selected(value, &self.from, &self.to, self.prefix_ignores_case, out)
+    }
+
+    /// Calls `f` with the offset in `value` of each `from` that
+    /// [`ValueRewrite::apply_into`] replaces, in order (none when the rule
+    /// does not select `value`): the new value is `value` with `to` at
+    /// each of them, so a huge value can be written as its unchanged runs
+    /// and `to` instead of as a copy (rewrite.rs).
+    pub fn for_each_replaced(&self, value: &[u8], mut f: impl FnMut(usize)) {
+        if self.from.is_empty() || !selects(value, &self.from, self.prefix_ignores_case) {
+            return;
+        }
+        let mut at = 0;
+        while let Some(i) = find(&value[at..], &self.from) {
+            f(at + i);
+            at += i + self.from.len();
+        }
+    }
+
+    /// The [`Sample`] of what [`ValueRewrite::apply`] makes of `value`
+    /// (`value` itself when it does not change), built without the new
+    /// value: a message about a huge value needs only its start, end and
+    /// length.
+    pub fn apply_sample(&self, value: &[u8]) -> Sample {
+        let mut b = SampleBuilder::default();
+        let mut from = 0;
+        self.for_each_replaced(value, |i| {
+            b.push(&value[from..i]);
+            b.push(&self.to);
+            from = i + self.from.len();
+        });
+        b.push(&value[from..]);
+        b.finish()
     }
 
     /// True when `--reverse` would give `value` back from `out`, the value
@@ -234,6 +266,10 @@ pub struct Rules {
     django_tables: Vec<Vec<u8>>,
     /// `[[django_permissions]]`, in the order given.
     django_permissions: Vec<DjangoPermissions>,
+    /// Made by [`Rules::reversed`]: undoing a forward run of the rules.
+    reversed: bool,
+    /// `[[django_rebuild]]`: `(table, columns)`, input names.
+    django_rebuilds: Vec<(Vec<u8>, Vec<Vec<u8>>)>,
 }
 
 /// Table of the seed migration (`../shared/seed/module2-migration-guide.md`).
@@ -309,6 +345,9 @@ impl Rules {
         self.django_tables.extend(other.django_tables);
         for p in other.django_permissions {
             self.add_django_permissions(&format!("{}.{}", p.app, p.model), p.permissions)?;
+        }
+        for (table, columns) in other.django_rebuilds {
+            self.add_django_rebuild(&table, columns)?;
         }
         self.applied_at = other.applied_at.or(self.applied_at.take());
         self.rename_permissions |= other.rename_permissions;
@@ -439,6 +478,35 @@ impl Rules {
             permissions,
         });
         Ok(())
+    }
+
+    /// Adds a `[[django_rebuild]]`: Django's SQLite schema editor rebuilds
+    /// `table` (`_remake_table`, sqlite3/schema.py) during the run, the last
+    /// time with `columns` in this order (the model state's field order
+    /// then), both by their names in the dump. Written by the rules helper,
+    /// which knows the state at each step; without one dumpsed derives the
+    /// order from the dump and the `--django-field` rules.
+    pub fn add_django_rebuild(&mut self, table: &[u8], columns: Vec<Vec<u8>>) -> Result<()> {
+        let shown = String::from_utf8_lossy(table).into_owned();
+        let bad = |why: &str| Error::Rule(format!("django_rebuild {shown:?}: {why}"));
+        if table.is_empty() || columns.is_empty() || columns.iter().any(|c| c.is_empty()) {
+            return Err(bad("needs a table and its columns"));
+        }
+        for (i, c) in columns.iter().enumerate() {
+            if columns[..i].contains(c) {
+                return Err(bad(&format!("column {:?} given twice", String::from_utf8_lossy(c))));
+            }
+        }
+        if self.django_rebuilds.iter().any(|(t, _)| t == table) {
+            return Err(bad("given twice"));
+        }
+        self.django_rebuilds.push((table.to_vec(), columns));
+        Ok(())
+    }
+
+    /// The `[[django_rebuild]]` rules: `(table, columns)`, input names.
+    pub fn django_rebuilds(&self) -> &[(Vec<u8>, Vec<Vec<u8>>)] {
+        &self.django_rebuilds
     }
 
     /// The `[[django_permissions]]` rules.
@@ -655,6 +723,7 @@ impl Rules {
             || !self.mark_applied.is_empty()
             || !self.django_tables.is_empty()
             || !self.django_permissions.is_empty()
+            || !self.django_rebuilds.is_empty()
             || self.column_renames.iter().any(|c| c.django)
     }
 
@@ -758,7 +827,16 @@ impl Rules {
                 .collect(),
             // post_migrate adds permissions, never removes them.
             django_permissions: Vec::new(),
+            reversed: !self.reversed,
+            // Backwards the steps run in the other order: not known here.
+            django_rebuilds: Vec::new(),
         }
+    }
+
+    /// True for rules made by [`Rules::reversed`] (`--reverse`): they undo
+    /// a forward run.
+    pub fn is_reversed(&self) -> bool {
+        self.reversed
     }
 
     /// The table renames, in the order given.
@@ -779,6 +857,7 @@ impl Rules {
             && self.mark_applied.is_empty()
             && self.django.is_empty()
             && self.django_permissions.is_empty()
+            && self.django_rebuilds.is_empty()
     }
 
     /// Maps a table given by its new name to its input (old) name.
@@ -810,6 +889,8 @@ struct RulesFile {
     django_table: Vec<DjangoTableEntry>,
     #[serde(default)]
     django_permissions: Vec<DjangoPermissionsEntry>,
+    #[serde(default)]
+    django_rebuild: Vec<DjangoRebuildEntry>,
     #[serde(default)]
     mark_applied: Vec<String>,
     applied_at: Option<String>,
@@ -877,6 +958,17 @@ struct DjangoPermissionsEntry {
     permissions: Vec<(String, String)>,
 }
 
+/// `[[django_rebuild]]`: the column order of Django's last SQLite rebuild
+/// of a table in the run.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DjangoRebuildEntry {
+    /// The table, by its name in the dump.
+    table: String,
+    /// Its columns, by their names in the dump, in the rebuilt order.
+    columns: Vec<String>,
+}
+
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DjangoEntry {
@@ -925,6 +1017,12 @@ impl Rules {
         }
         for p in f.django_permissions {
             r.add_django_permissions(&p.model, p.permissions)?;
+        }
+        for b in f.django_rebuild {
+            r.add_django_rebuild(
+                b.table.as_bytes(),
+                b.columns.into_iter().map(String::into_bytes).collect(),
+            )?;
         }
         for w in &f.rewrite {
             let (table, column) = w.column.rsplit_once('.').ok_or_else(|| {

@@ -445,6 +445,16 @@ pub fn column_facts(d: Dialect, stmt: &[u8], body_at: usize, column: &[u8]) -> C
 /// columns of a `FOREIGN KEY (…) REFERENCES table` table constraint. The
 /// referenced name may be schema-qualified; only its last part is compared.
 pub fn referencing_columns(d: Dialect, stmt: &[u8], body_at: usize, table: &[u8]) -> Vec<Vec<u8>> {
+    foreign_key_columns_to(d, stmt, body_at, Some(table))
+}
+
+/// The columns of a `CREATE TABLE` body (from `body_at`) that are foreign
+/// keys to any table ([`referencing_columns`] of every table).
+pub fn foreign_key_columns(d: Dialect, stmt: &[u8], body_at: usize) -> Vec<Vec<u8>> {
+    foreign_key_columns_to(d, stmt, body_at, None)
+}
+
+fn foreign_key_columns_to(d: Dialect, stmt: &[u8], body_at: usize, table: Option<&[u8]>) -> Vec<Vec<u8>> {
     let body = &stmt[body_at..];
     let (toks, elements) = body_elements(d, body);
     let is = |i: usize, kind: TokenKind| toks.get(i).is_some_and(|t| t.kind == kind);
@@ -468,7 +478,7 @@ pub fn referencing_columns(d: Dialect, stmt: &[u8], body_at: usize, table: &[u8]
         if punct(t + 1, b'.') && is_name(t + 2) {
             t += 2;
         }
-        if !ident::same_name(d, &name(t), table) {
+        if table.is_some_and(|table| !ident::same_name(d, &name(t), table)) {
             continue;
         }
         let mut i = el.start;
@@ -491,6 +501,54 @@ pub fn referencing_columns(d: Dialect, stmt: &[u8], body_at: usize, table: &[u8]
     out
 }
 
+/// The `CREATE TABLE` statement `stmt` with its column definitions in a
+/// new order: column `order[i]` (an index among the column definitions, as
+/// [`table_columns`] lists them) goes to place `i`; table constraints
+/// follow, as Django's `create_model` writes them (base/schema.py:
+/// `", ".join(column_sqls + constraints)`, the separator used here).
+/// `None` when `order` is not a permutation of the columns.
+pub fn reorder_columns(d: Dialect, stmt: &[u8], body_at: usize, order: &[usize]) -> Option<Vec<u8>> {
+    let body = &stmt[body_at..];
+    let (toks, elements) = body_elements(d, body);
+    let close = toks.get(elements.last()?.end)?.start;
+    let text = |el: &std::ops::Range<usize>| {
+        let first = toks.get(el.start)?;
+        let last = toks.get(el.end.checked_sub(1)?)?;
+        Some(&body[first.start..last.end])
+    };
+    let is_constraint = |el: &std::ops::Range<usize>| {
+        toks.get(el.start).is_some_and(|t| {
+            t.kind == TokenKind::Word
+                && [&b"constraint"[..], b"primary", b"unique", b"check", b"foreign", b"exclude", b"like"]
+                    .iter()
+                    .any(|c| c.eq_ignore_ascii_case(&body[t.start..t.end]))
+        })
+    };
+    let mut columns = Vec::new();
+    let mut constraints = Vec::new();
+    for el in elements.iter().filter(|e| !e.is_empty()) {
+        if is_constraint(el) {
+            constraints.push(text(el)?);
+        } else {
+            columns.push(text(el)?);
+        }
+    }
+    let mut seen = vec![false; columns.len()];
+    if order.len() != columns.len() || order.iter().any(|&i| i >= seen.len() || std::mem::replace(&mut seen[i], true)) {
+        return None;
+    }
+    let mut out = stmt[..body_at].to_vec();
+    let parts = order.iter().map(|&i| columns[i]).chain(constraints);
+    for (n, part) in parts.enumerate() {
+        if n > 0 {
+            out.extend_from_slice(b", ");
+        }
+        out.extend_from_slice(part);
+    }
+    out.extend_from_slice(&body[close..]);
+    Some(out)
+}
+
 /// Classifies a complete statement (from its first token to its `;`).
 pub fn head(d: Dialect, stmt: &[u8]) -> Head<'_> {
     let parsed = alt((
@@ -503,6 +561,14 @@ pub fn head(d: Dialect, stmt: &[u8]) -> Head<'_> {
         Ok((_, h)) => h,
         Err(_) => Head::Other,
     }
+}
+
+/// True when `stmt` has the bare word `word` (any case) as a token: not in
+/// a string, a quoted identifier or a comment.
+pub fn has_word(d: Dialect, stmt: &[u8], word: &[u8]) -> bool {
+    Tokens::new(d, stmt)
+        .flatten()
+        .any(|t| t.kind == TokenKind::Word && stmt[t.start..t.end].eq_ignore_ascii_case(word))
 }
 
 /// Column names of a `CREATE TABLE` body, read from `body_at` (just past
@@ -722,5 +788,22 @@ mod tests {
             head(Dialect::Postgres, b"SET standard_conforming_strings = on;"),
             Head::StdStrings(true)
         );
+    }
+
+    #[test]
+    fn reorder_columns_moves_definitions_and_keeps_constraints_last() {
+        let d = Dialect::Sqlite;
+        let stmt: &[u8] = b"CREATE TABLE \"t\" (\"id\" integer NOT NULL PRIMARY KEY, \"a\" varchar(2) CHECK (\"a\" <> ','), \"b_id\" bigint REFERENCES \"u\" (\"id\"), CONSTRAINT \"c\" UNIQUE (\"a\", \"b_id\")) STRICT;";
+        let Head::CreateTable { body_at, .. } = head(d, stmt) else {
+            panic!("not a CREATE TABLE")
+        };
+        let out = reorder_columns(d, stmt, body_at, &[0, 2, 1]).expect("a permutation");
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "CREATE TABLE \"t\" (\"id\" integer NOT NULL PRIMARY KEY, \"b_id\" bigint REFERENCES \"u\" (\"id\"), \"a\" varchar(2) CHECK (\"a\" <> ','), CONSTRAINT \"c\" UNIQUE (\"a\", \"b_id\")) STRICT;"
+        );
+        assert_eq!(reorder_columns(d, stmt, body_at, &[0, 1]), None);
+        assert_eq!(reorder_columns(d, stmt, body_at, &[0, 1, 1]), None);
+        assert_eq!(foreign_key_columns(d, stmt, body_at), vec![b"b_id".to_vec()]);
     }
 }

@@ -1232,3 +1232,62 @@ fn a_directory_rewrite_beside_a_running_one_leaves_it_alone() {
     let (a, b) = (listing(&input), listing(&parent.join("big")));
     assert_eq!(a, b, "the big output's files");
 }
+
+/// Issue 28 item 6, INSERT forms: the rows of tables no rule targets are
+/// counted too. In every untargeted INSERT of pg_dump `--inserts`,
+/// `--column-inserts` and sqlite3 `.dump`, the first row's first value
+/// lost, then doubled; in `--column-inserts`' multi-row statements, two
+/// rows joined (the comma between them lost). Each is refused with exit 3,
+/// naming the row's line.
+#[test]
+fn untargeted_insert_rows_with_wrong_value_counts() {
+    let mut checked = 0;
+    for name in ["pg/before-inserts.sql", "pg/before-column-inserts.sql", "sqlite/before.sql"] {
+        let s = String::from_utf8(std::fs::read(fixture(name)).expect("fixture")).expect("utf8");
+        let lines: Vec<&str> = s.split_inclusive('\n').collect();
+        let with_line = |k: usize, line: String| -> Vec<u8> {
+            let mut v: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+            v[k] = line;
+            v.concat().into_bytes()
+        };
+        let mut table = String::new();
+        for (k, line) in lines.iter().enumerate() {
+            if let Some(rest) = line.strip_prefix("INSERT INTO ") {
+                table = rest.split([' ', '(']).next().expect("table").to_string();
+            }
+            if table.ends_with("correctivepreventiveaction") || table.ends_with("sqlite_sequence") {
+                continue;
+            }
+            // The first row of the line: `VALUES (1, …` / `VALUES(1,…` / `\t(1, …`.
+            let Some(open) = line.find("VALUES (").map(|i| i + 7).or_else(|| line.find("VALUES(").map(|i| i + 6)).or_else(|| line.starts_with("\t(").then_some(1))
+            else {
+                continue;
+            };
+            let body = &line[open + 1..];
+            let Some(comma) = body.find(',') else { continue };
+            let first = &body[..comma];
+            if first.is_empty() || !first.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            let sep = if body[comma + 1..].starts_with(' ') { ", " } else { "," };
+            let lost = format!("{}{}", &line[..open + 1], &body[comma + sep.len()..]);
+            let added = format!("{}{first}{sep}{}", &line[..open + 1], body);
+            for (what, bad) in [("value lost", with_line(k, lost)), ("value added", with_line(k, added))] {
+                let f = fails(&bad, &[]);
+                assert_eq!(f.code, 3, "{name} line {}: {what}: {}", k + 1, f.stderr);
+                assert!(f.stderr.contains(" values, expected "), "{name} line {}: {what}: {}", k + 1, f.stderr);
+                assert_position(&f, k + 1);
+                checked += 1;
+            }
+            if line.starts_with("\t(") && line.ends_with("),\n") && lines.get(k + 1).is_some_and(|l| l.starts_with("\t(")) {
+                let joined = with_line(k, format!("{})\n", line.trim_end_matches(",\n").trim_end_matches(')')));
+                let f = fails(&joined, &[]);
+                assert_eq!(f.code, 3, "{name} line {}: rows joined: {}", k + 1, f.stderr);
+                assert!(f.stderr.contains("without a comma"), "{name} line {}: rows joined: {}", k + 1, f.stderr);
+                assert_position(&f, k + 2);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 40, "only {checked} cases");
+}

@@ -28,8 +28,25 @@ const MARKS: &[&str] = &[
 /// The guide's 0002 gives exactly the preset's model rename, and with
 /// 0003's stub filled in exactly the preset plus both `mark_applied`
 /// rows; so the tests below, which run the generated rules, run the preset.
+/// Besides, on SQLite, the column order of the two tables Django rebuilds
+/// (the state's, which is the dump's here: no reordering).
 #[test]
 fn helper_rules_for_the_guide_are_the_preset() {
+    let rebuilds = |r: &mut Rules| {
+        for (table, cols) in [
+            (
+                "incident_safety_actionreview",
+                &["id", "reviewed_at", "effective", "notes", "reviewer_id", "action_id"][..],
+            ),
+            (
+                "staff_records_trainingrecord",
+                &["id", "course_name", "completed_on", "notes", "capa_id", "staff_member_id"],
+            ),
+        ] {
+            r.add_django_rebuild(table.as_bytes(), cols.iter().map(|c| c.as_bytes().to_vec()).collect())
+                .expect("rule");
+        }
+    };
     let (code, toml, err) = helper(
         "django/project",
         "fixtureproj.settings",
@@ -45,6 +62,7 @@ fn helper_rules_for_the_guide_are_the_preset() {
     .expect("rule");
     want.add_mark_applied("incident_safety.0002_rename_capa_to_safety_action_plan")
         .expect("rule");
+    rebuilds(&mut want);
     assert_eq!(got, want, "{toml}");
 
     let got = Rules::from_toml(&guide_rules_toml()).expect("generated TOML parses");
@@ -52,6 +70,7 @@ fn helper_rules_for_the_guide_are_the_preset() {
     for m in MARKS.iter().skip(1).step_by(2) {
         want.add_mark_applied(m).expect("rule");
     }
+    rebuilds(&mut want);
     assert_eq!(got, want);
     // Unfilled, the stub is only a comment: the rules are the rename alone.
     let (_, raw, _) = helper(
@@ -294,9 +313,11 @@ fn pg_shapes_rename_then_alter_model_table_fk_name() {
             "drawer_v1_entries_cabinet_id_2c56d376_fk_drawer_v1_id",
         ),
         (
+            // (Kit's kept: a db_table folding an AlterModelTable in is
+            // refused without it.)
             rules
                 .lines()
-                .filter(|l| !l.starts_with("names_at_step"))
+                .filter(|l| !l.starts_with("names_at_step") || l.contains("\"extras_kit\" = \"extras_bundle\""))
                 .collect::<Vec<_>>()
                 .join("\n"),
             "cabinet_v2_entries_cabinet_id_0063d756_fk_drawer_v1_id",
@@ -398,24 +419,6 @@ fn helper_rules_for_the_shapes() {
         out.is_empty() && err.contains("Django itself cannot apply"),
         "{err}"
     );
-}
-
-/// A `.dump` with lines sorted and `django_migrations.applied` masked.
-fn normalized_sqlite(d: &[u8]) -> String {
-    let mut lines: Vec<String> = String::from_utf8_lossy(d)
-        .lines()
-        .map(
-            |l| match l.strip_prefix("INSERT INTO django_migrations VALUES(") {
-                Some(rest) => format!(
-                    "INSERT INTO django_migrations VALUES({}<applied>",
-                    &rest[..rest.rfind(",'").map_or(0, |i| i + 1)]
-                ),
-                None => l.to_string(),
-            },
-        )
-        .collect();
-    lines.sort();
-    lines.join("\n")
 }
 
 /// The lines of a normalised `.dump` about the given tables.
@@ -520,7 +523,8 @@ fn sqlite_shapes_rename_then_alter_model_table_index_names() {
     let rules = shapes_rules("sqlite3");
     let without: String = rules
         .lines()
-        .filter(|l| !l.starts_with("names_at_step"))
+        // (Kit's kept: a db_table folding an AlterModelTable in is refused without it.)
+        .filter(|l| !l.starts_with("names_at_step") || l.contains("\"extras_kit\" = \"extras_bundle\""))
         .map(|l| format!("{l}\n"))
         .collect();
     let live = String::from_utf8_lossy(

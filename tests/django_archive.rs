@@ -66,7 +66,8 @@ impl Pg {
         static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let name = format!("dumpsed_da_{tag}_{}_{n}", std::process::id());
-        ok(self.tool("createdb").arg(&name));
+        // By psql: the matrix's lz4/zstd client build has no createdb.
+        ok(self.tool("psql").args(["-X", "-q", "-d", "postgres", "-c"]).arg(format!("CREATE DATABASE {name}")));
         Db { pg: self, name }
     }
 
@@ -115,7 +116,7 @@ impl Db<'_> {
 
 impl Drop for Db<'_> {
     fn drop(&mut self) {
-        let _ = self.pg.tool("dropdb").args(["--if-exists", &self.name]).output();
+        let _ = self.pg.tool("psql").args(["-X", "-q", "-d", "postgres", "-c"]).arg(format!("DROP DATABASE IF EXISTS {}", self.name)).output();
     }
 }
 
@@ -444,7 +445,8 @@ fn shipped_custom_fixture_is_the_readme_example() {
     assert!(fine, "{text}");
 }
 
-/// Bad input: an archive without `django_migrations` (`pg_dump -T`), or
+/// Bad input: an archive without `django_migrations`, `django_content_type`
+/// or `auth_permission` (`pg_dump -T`), or
 /// with its table but not its data (`--exclude-table-data`), under
 /// `--mark-applied`: a clear error naming what is missing, exit 2 or 3, and
 /// nothing at the output path.
@@ -458,11 +460,16 @@ fn missing_django_tables_are_clear_errors() {
     for (args, want) in [
         (&["-Fc", "-T", "django_migrations"][..], &["--mark-applied", "no TABLE entry for django_migrations"][..]),
         (
+            &["-Fc", "-T", "django_content_type"][..],
+            &["--django-model", "no TABLE entry for django_content_type"][..],
+        ),
+        (&["-Fd", "-T", "auth_permission"][..], &["--django-model", "no TABLE entry for auth_permission"][..]),
+        (
             &["-Fc", "--exclude-table-data", "django_migrations"][..],
             &["TABLE public django_migrations", "has no data for this table"][..],
         ),
     ] {
-        let input = dir.path().join("in.dump");
+        let input = dir.path().join(format!("in-{}", args.join("")));
         let out = dir.path().join("out.dump");
         before.archive(args, &input);
         let r = run(dumpsed().args(["rewrite", "--rules"]).arg(&rules).arg(&input).arg("-o").arg(&out));
@@ -473,4 +480,303 @@ fn missing_django_tables_are_clear_errors() {
         }
         assert!(!out.exists(), "{args:?}: an output file was left");
     }
+}
+
+/// Bad input: an archive of a database in an older Django's shape of its
+/// own tables, made by real Django 5.2 migrating the guide's database back
+/// (`migrate contenttypes 0001`: `django_content_type` gets its `name`
+/// column back; `migrate auth 0001`: `auth_permission.name` is varchar(50)
+/// again). The Django rules write for the current shapes: a clear error
+/// naming the TOC entry and the migration missing, exit 2, no output file.
+#[test]
+fn older_django_shapes_are_clear_errors() {
+    let pg = Pg::v15();
+    let dir = scratch();
+    let rules = rules_file(dir.path(), &guide_rules_toml());
+    for (target, entry, want) in [
+        (["contenttypes", "0001"], "(TABLE public django_content_type)", "0002_remove_content_type_name"),
+        (["auth", "0001"], "(TABLE public auth_permission)", "0002_alter_permission_name_max_length"),
+    ] {
+        let db = pg.createdb("old");
+        db.load(&fixture("django/pg/before.sql"));
+        let (fine, text) = pg.manage("django/project", &db.name, &["migrate", "--noinput", target[0], target[1]]);
+        assert!(fine, "migrate {target:?}: {text}");
+        let input = dir.path().join(format!("{}.dump", target[0]));
+        let out = dir.path().join("out.dump");
+        db.archive(&["-Fc"], &input);
+        let r = run(dumpsed().args(["rewrite", "--rules"]).arg(&rules).arg(&input).arg("-o").arg(&out));
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(2), "{target:?}: {err}");
+        for w in ["--django-model", "TOC entry", entry, "at byte", want] {
+            assert!(err.contains(w), "{target:?}: {w:?} not in: {err}");
+        }
+        assert!(!out.exists(), "{target:?}: an output file was left");
+    }
+}
+
+/// A server of the version matrix (`scripts/pg-matrix.sh`, as
+/// tests/matrix.rs) with the client programs of `client`; `None` (skipped,
+/// said why) when they are not installed.
+fn matrix_pg(server: &str, client: &str, port: u16) -> Option<Pg> {
+    let server_bin = matrix_need("DUMPSED_MATRIX_SERVERS", server)?;
+    let bin = matrix_need("DUMPSED_MATRIX_CLIENTS", client)?;
+    Some(Pg { server: Some(Server::start(&server_bin, port)), bin: Some(bin) })
+}
+
+impl Db<'_> {
+    /// `file` loaded without pg_dump 15.14+'s `\restrict` lines, which an
+    /// older psql (16.2's) does not know; they guard a restore, not the
+    /// database.
+    fn load_unrestricted(&self, file: &Path, dir: &Path) {
+        let text = fs::read_to_string(file).expect("read");
+        let kept: String = text
+            .lines()
+            .filter(|l| !l.starts_with("\\restrict ") && !l.starts_with("\\unrestrict "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let copy = dir.join(file.file_name().expect("file name"));
+        fs::write(&copy, kept).expect("write");
+        self.load(&copy);
+    }
+}
+
+/// The guide's live migration on a matrix server. From 14 on, real Django
+/// 5.2's `migrate`; Django 5.2 refuses servers before 14
+/// (`minimum_database_version`), so there the live run is replayed: every
+/// statement that real `migrate` ran (`fixtures/django/pg/migrate-after.sql`,
+/// captured by regen.sh) on the same before-database. On 14 and later the
+/// replay is checked to equal real `migrate` too, so the replay is a live
+/// result wherever Django runs.
+fn matrix_live(pg: &Pg, dir: &Path, django: bool) -> Live {
+    let replay = || {
+        let db = pg.createdb("replayed");
+        db.load_unrestricted(&fixture("django/pg/before.sql"), dir);
+        db.load(&fixture("django/pg/migrate-after.sql"));
+        let archive = dir.join("replayed.dump");
+        db.archive(&["-Fc"], &archive);
+        Live { dump: db.normalized(), entries: entries(pg, &archive) }
+    };
+    let replayed = replay();
+    if !django {
+        return replayed;
+    }
+    let db = pg.createdb("live");
+    db.load_unrestricted(&fixture("django/pg/before.sql"), dir);
+    let (fine, text) = pg.manage("django/project", &db.name, &["migrate", "--noinput"]);
+    assert!(fine, "live migrate:\n{text}");
+    let archive = dir.join("live.dump");
+    db.archive(&["-Fc"], &archive);
+    let live = Live { dump: db.normalized(), entries: entries(pg, &archive) };
+    assert!(live.dump == replayed.dump, "replayed migrate: {}", first_difference(&replayed.dump, &live.dump));
+    live
+}
+
+/// The guide's preset with `--mark-applied` (the README's first example) on
+/// every archive form `forms` that pg_dump `client` writes of the guide's
+/// database on server `server`: rewritten, restored with that `pg_restore
+/// -j 2` (tar: serially) and through an `-L` list with the Django entry
+/// moved last, each equal to the live result; `migrate --check` on the
+/// restored database where Django 5.2 runs (14 and later).
+fn guide_on_matrix(server: &str, client: &str, port: u16, forms: &[Form]) {
+    let Some(pg) = matrix_pg(server, client, port) else { return };
+    let django = !matches!(server, "12" | "13");
+    let dir = scratch();
+    let before = pg.createdb("before");
+    before.load_unrestricted(&fixture("django/pg/before.sql"), dir.path());
+    let want = matrix_live(&pg, dir.path(), django);
+    let mut failures = Vec::new();
+    for form in forms {
+        let what = format!("server {server}, pg_dump {client} {}", form.args.join(" "));
+        eprintln!("guide matrix: {what}");
+        let input = dir.path().join(format!("in-{}", form.name));
+        let out = dir.path().join(format!("out-{}", form.name));
+        make_archive(&before, form, &input);
+        let r = run(dumpsed()
+            .args(["rewrite", "--quiet", "--preset", "capa-to-sap"])
+            .args(["--mark-applied", "incident_safety.0002_rename_capa_to_safety_action_plan"])
+            .args(["--mark-applied", "incident_safety.0003_update_reference_numbers"])
+            .arg(&input)
+            .arg("-o")
+            .arg(&out));
+        if !r.status.success() {
+            failures.push(format!("{what}: dumpsed: {}", String::from_utf8_lossy(&r.stderr)));
+            continue;
+        }
+        let got = entries(&pg, &out);
+        if got != want.entries {
+            failures.push(format!("{what}: entries: {}", first_difference(&got.join("\n"), &want.entries.join("\n"))));
+        }
+        let list = String::from_utf8_lossy(&ok(pg.tool("pg_restore").arg("-l").arg(&out))).into_owned();
+        let (ours, rest): (Vec<&str>, Vec<&str>) = list.lines().partition(|l| l.contains(TAG));
+        let moved = dir.path().join(format!("{}.list", form.name));
+        fs::write(&moved, format!("{}\n{}\n", rest.join("\n"), ours.join("\n"))).expect("list");
+        for extra in [vec![], vec!["-L".to_string(), moved.display().to_string()]] {
+            let db = pg.createdb("restored");
+            restore(&pg, &out, &db, &extra.iter().map(String::as_str).collect::<Vec<_>>());
+            let got = db.normalized();
+            if got != want.dump {
+                failures.push(format!("{what} {extra:?}: {}", first_difference(&got, &want.dump)));
+                continue;
+            }
+            if django {
+                let (fine, text) = pg.manage("django/project", &db.name, &["migrate", "--check"]);
+                if !fine {
+                    failures.push(format!("{what} {extra:?}: migrate --check:\n{text}"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} failing form(s):\n{}", failures.len(), failures.join("\n"));
+}
+
+/// What every pg_dump of the matrix writes: custom (gzip, none, to a pipe),
+/// directory (gzip, none), tar.
+const MATRIX_FORMS: &[Form] = &[
+    Form { name: "c-gzip.dump", args: &["-Fc"], piped: false },
+    Form { name: "c-z0.dump", args: &["-Fc", "-Z0"], piped: false },
+    Form { name: "c-piped.dump", args: &["-Fc"], piped: true },
+    Form { name: "d-gzip", args: &["-Fd"], piped: false },
+    Form { name: "d-z0", args: &["-Fd", "-Z0"], piped: false },
+    Form { name: "t.tar", args: &["-Ft"], piped: false },
+];
+
+/// pg_dump 18 built with lz4 and zstd (the matrix's `18z`) adds these.
+const MATRIX_FORMS_LZ4_ZSTD: &[Form] = &[
+    Form { name: "c-lz4.dump", args: &["-Fc", "-Z", "lz4"], piped: false },
+    Form { name: "c-zstd.dump", args: &["-Fc", "-Z", "zstd"], piped: false },
+    Form { name: "c-zstd9.dump", args: &["-Fc", "-Z", "zstd:9"], piped: false },
+    Form { name: "d-lz4", args: &["-Fd", "-Z", "lz4"], piped: false },
+    Form { name: "d-zstd", args: &["-Fd", "-Z", "zstd"], piped: false },
+    Form { name: "c-gzip9.dump", args: &["-Fc", "-Z", "gzip:9"], piped: false },
+];
+
+// Which pg_dump dumps which server: as tests/matrix.rs (pg_dump 17+ writes
+// `SET transaction_timeout`, which servers before 17 refuse).
+
+#[test]
+fn guide_matrix_server_12() {
+    guide_on_matrix("12", "15", 55512, MATRIX_FORMS);
+}
+
+#[test]
+fn guide_matrix_server_13() {
+    guide_on_matrix("13", "15", 55513, MATRIX_FORMS);
+}
+
+#[test]
+fn guide_matrix_server_14() {
+    guide_on_matrix("14", "16", 55514, MATRIX_FORMS);
+}
+
+#[test]
+fn guide_matrix_server_15() {
+    guide_on_matrix("15", "15", 55515, MATRIX_FORMS);
+}
+
+#[test]
+fn guide_matrix_server_16() {
+    guide_on_matrix("16", "16", 55516, MATRIX_FORMS);
+}
+
+#[test]
+fn guide_matrix_server_17() {
+    guide_on_matrix("17", "18", 55517, MATRIX_FORMS);
+}
+
+#[test]
+fn guide_matrix_server_18() {
+    guide_on_matrix("18", "18", 55518, MATRIX_FORMS);
+}
+
+#[test]
+fn guide_matrix_server_18_lz4_zstd() {
+    guide_on_matrix("18", "18z", 55519, MATRIX_FORMS_LZ4_ZSTD);
+}
+
+/// `--reverse`, `verify` and `--log-changes` with the guide's Django rules
+/// on custom, directory and tar archives:
+/// - `--log-changes` logs each rewritten value, and those are the values
+///   the restored database holds;
+/// - `verify` with the rewrite's `--applied-at` says EQUAL; without it, it
+///   refuses naming why (each run writes its own time into
+///   `django_migrations.applied`), exit 2;
+/// - `--reverse` takes out the entry the forward run added (nothing of
+///   Django's is added): the output restores to the before-database, but
+///   for the values the summary names as not coming back; on an archive
+///   without that entry it refuses naming it, exit 2, nothing written.
+#[test]
+fn reverse_verify_and_log_changes_with_django_rules() {
+    let pg = Pg::v15();
+    let dir = scratch();
+    let before = pg.createdb("before");
+    before.load(&fixture("django/pg/before.sql"));
+    let at = "2026-12-01 10:00:00.000000+00";
+    let guide = |sub: &str| {
+        let mut c = dumpsed();
+        c.args([sub, "--preset", "capa-to-sap"])
+            .args(["--mark-applied", "incident_safety.0002_rename_capa_to_safety_action_plan"])
+            .args(["--mark-applied", "incident_safety.0003_update_reference_numbers"]);
+        c
+    };
+    for form in [&FORMS_15[0], &FORMS_15[3], &FORMS_15[4]] {
+        let input = dir.path().join(format!("in-{}", form.name));
+        let out = dir.path().join(format!("out-{}", form.name));
+        let back = dir.path().join(format!("back-{}", form.name));
+        let log = dir.path().join(format!("{}.csv", form.name));
+        make_archive(&before, form, &input);
+        let mut c = guide("rewrite");
+        c.args(["--quiet", "--applied-at", at, "--log-changes"])
+            .arg(&log)
+            .arg(&input)
+            .arg("-o")
+            .arg(&out);
+        ok(&mut c);
+
+        // verify: EQUAL with the same --applied-at; refused without it.
+        let r = run(guide("verify").args(["--applied-at", at]).arg(&input).arg(&out));
+        assert!(r.status.success(), "{}: verify: {}", form.name, String::from_utf8_lossy(&r.stdout));
+        let r = run(guide("verify").arg(&input).arg(&out));
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(2), "{}: verify without --applied-at: {err}", form.name);
+        assert!(err.contains("needs the rewrite's --applied-at"), "{err}");
+
+        // --log-changes: the values logged are those the restore holds.
+        let restored = pg.createdb("logged");
+        restore(&pg, &out, &restored, &[]);
+        let held = String::from_utf8_lossy(&ok(pg.tool("psql").args(["-X", "-A", "-t", "-d", &restored.name, "-c"]).arg(
+            "SELECT reference_number FROM incident_safety_safetyactionplan ORDER BY 1",
+        )))
+        .into_owned();
+        let csv = fs::read_to_string(&log).expect("log");
+        let rows: Vec<&str> = csv.lines().skip(1).collect();
+        assert!(!rows.is_empty(), "{}: nothing logged", form.name);
+        for row in rows {
+            let f: Vec<&str> = row.split(',').collect();
+            assert_eq!(f[..2], ["incident_safety_correctivepreventiveaction", "reference_number"], "{row}");
+            assert!(f[4].starts_with("CAPA-") && held.lines().any(|v| v == f[5]), "{}: {row} not in {held}", form.name);
+        }
+
+        // --reverse: the Django entry goes, the rest is undone.
+        let r = run(dumpsed().args(["rewrite", "--preset", "capa-to-sap", "--reverse"]).arg(&out).arg("-o").arg(&back));
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(r.status.success() && err.contains("removed TOC entry") && err.contains(TAG), "{}: {err}", form.name);
+        let list = String::from_utf8_lossy(&ok(pg.tool("pg_restore").arg("-l").arg(&back))).into_owned();
+        assert!(!list.contains(TAG), "{}: the Django entry is still listed", form.name);
+        assert_eq!(entries(&pg, &back), entries(&pg, &input), "{}", form.name);
+        let db = pg.createdb("back");
+        restore(&pg, &back, &db, &[]);
+        // The one value --reverse cannot give back (the summary counts it):
+        // the fixture's SAP-2025-010 had the new prefix already.
+        let want = before.normalized().replace("\tSAP-2025-010\t", "\tCAPA-2025-010\t");
+        let got = db.normalized();
+        assert!(got == want, "{}: --reverse: {}", form.name, first_difference(&got, &want));
+    }
+    // An archive no forward run of Django rules wrote: refused.
+    let input = dir.path().join(format!("in-{}", FORMS_15[0].name));
+    let back = dir.path().join("not-ours.dump");
+    let r = run(dumpsed().args(["rewrite", "--preset", "capa-to-sap", "--reverse"]).arg(&input).arg("-o").arg(&back));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(2), "{err}");
+    assert!(err.contains("--reverse with Django rules") && err.contains(TAG), "{err}");
+    assert!(!back.exists());
 }

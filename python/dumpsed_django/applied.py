@@ -1,134 +1,57 @@
-"""The migrations a dump has applied: its ``django_migrations`` rows, read
-from the dump's text (no database), and Django's own migration plan from
-them to the targets, as ``manage.py migrate`` would make it."""
-import re
+"""The migrations a dump has applied: its ``django_migrations`` rows, as
+``dumpsed inspect --json`` reads them (no database), and Django's own
+migration plan from them to the targets, as ``manage.py migrate`` would
+make it.
+
+The rows are read by dumpsed itself, not by a second parser here: it reads
+every container the rewrite reads (plain pg_dump with COPY, --inserts or
+--column-inserts; custom, directory and tar archives with their compressed
+blocks; sqlite3 .dump; gzip/zstd/lz4 files) with the same decoding of COPY
+escapes and string literals, and reports a bad dump naming its line or TOC
+entry and byte offset."""
+import json
+import os
+import shutil
+import subprocess
 
 
 class DumpError(Exception):
     pass
 
 
-# pg_dump: `COPY public.django_migrations (id, app, name, applied) FROM stdin;`,
-# `INSERT INTO public.django_migrations VALUES (...);` (--inserts),
-# `INSERT INTO public.django_migrations (id, ...) VALUES` + rows
-# (--column-inserts, --rows-per-insert); sqlite3 .dump:
-# `INSERT INTO django_migrations VALUES(...);`
-TABLE = r'(?:"?[A-Za-z_][A-Za-z0-9_]*"?\.)?"?django_migrations"?'
-COPY_RE = re.compile(r"^COPY " + TABLE + r" \(([^)]*)\) FROM stdin;$")
-INSERT_RE = re.compile(r"^INSERT INTO " + TABLE + r"\s*(?:\(([^)]*)\))?\s*VALUES\b(.*)$", re.S)
-# django/db/migrations/recorder.py: the model's fields, in this order
-DEFAULT_COLUMNS = ["id", "app", "name", "applied"]
+def dumpsed_command(given=None):
+    """The dumpsed binary: --dumpsed, else $DUMPSED, else `dumpsed` on PATH."""
+    exe = given or os.environ.get("DUMPSED") or shutil.which("dumpsed")
+    if not exe:
+        raise DumpError("dumpsed not found: put it on PATH, or give --dumpsed PATH (or $DUMPSED)")
+    return exe
 
 
-def copy_unescape(field):
-    """A COPY text field (PostgreSQL copyfromparse.c: backslash escapes)."""
-    if field == "\\N":
-        return None
-    out, i = [], 0
-    while i < len(field):
-        c = field[i]
-        if c == "\\" and i + 1 < len(field):
-            n = field[i + 1]
-            out.append({"t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f", "v": "\v"}.get(n, n))
-            i += 2
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
-
-
-def value_tuples(text, where):
-    """The tuples of an INSERT's VALUES list: string literals ('' doubled),
-    numbers and NULL."""
-    tuples, cur, i, depth = [], None, 0, 0
-    while i < len(text):
-        c = text[i]
-        if c == "(" and depth == 0:
-            cur, depth, tok = [], 1, ""
-        elif depth and c == "'":
-            j, s = i + 1, []
-            while True:
-                k = text.find("'", j)
-                if k < 0:
-                    raise DumpError(f"{where}: unterminated string in the INSERT")
-                s.append(text[j:k])
-                if text.startswith("''", k):
-                    s.append("'")
-                    j = k + 2
-                    continue
-                i = k
-                break
-            tok = "".join(s)
-            cur.append(tok)
-            tok = None
-        elif depth and c in ",)":
-            if tok:  # a number or NULL
-                cur.append(None if tok.strip().upper() == "NULL" else tok.strip())
-            tok = ""
-            if c == ")":
-                tuples.append(cur)
-                depth = 0
-        elif depth and not c.isspace():
-            tok = (tok or "") + c
-        i += 1
-    if depth:
-        raise DumpError(f"{where}: unterminated VALUES tuple")
-    return tuples
-
-
-def applied_from_dump(path):
-    """The (app, name) rows of the dump's ``django_migrations``."""
-    import sys
-
-    data = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()
-    if data.startswith(b"PGDMP"):
-        raise DumpError(
-            f"{path}: a pg_dump archive (custom/tar); give its django_migrations rows as text: "
-            f"pg_restore --data-only --table=django_migrations -f - {path} | dumpsed-django --applied-from - ..."
-        )
-    if data[:2] == b"\x1f\x8b":
-        raise DumpError(f"{path}: compressed; give it uncompressed (e.g. zcat {path} | dumpsed-django --applied-from - ...)")
-    rows, seen, lines = set(), False, data.decode("utf-8", errors="replace").split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()  # the end of the last line, not a line
-    n = 0
-    while n < len(lines):
-        line = lines[n]
-        m = COPY_RE.match(line)
-        if m:
-            seen, cols = True, [c.strip().strip('"') for c in m.group(1).split(",")]
-            start = n + 1
-            n += 1
-            while n < len(lines) and lines[n] != "\\.":
-                fields = [copy_unescape(f) for f in lines[n].split("\t")]
-                if len(fields) != len(cols):
-                    raise DumpError(f"{path}:{n + 1}: a django_migrations row with {len(fields)} fields, not {len(cols)}")
-                r = dict(zip(cols, fields))
-                rows.add((r["app"], r["name"]))
-                n += 1
-            if n == len(lines):
-                raise DumpError(f"{path}:{start}: the COPY of django_migrations has no end (\\.)")
-        elif line.startswith("INSERT INTO") and "django_migrations" in line.split("VALUES")[0]:
-            start = n
-            stmt = line
-            while not stmt.rstrip().endswith(";") and n + 1 < len(lines):
-                n += 1
-                stmt += "\n" + lines[n]
-            m = INSERT_RE.match(stmt)
-            if m:
-                seen = True
-                cols = [c.strip().strip('"') for c in m.group(1).split(",")] if m.group(1) else DEFAULT_COLUMNS
-                for t in value_tuples(m.group(2), f"{path}:{start + 1}"):
-                    if len(t) != len(cols):
-                        raise DumpError(f"{path}:{start + 1}: a django_migrations row with {len(t)} values, not {len(cols)}")
-                    r = dict(zip(cols, t))
-                    rows.add((r["app"], r["name"]))
-        elif re.match(r"^CREATE TABLE " + TABLE + r" \(", line):
-            seen = True
-        n += 1
-    if not seen:
+def applied_from_dump(path, dumpsed=None):
+    """The (app, name) rows of the dump's ``django_migrations``, from
+    ``dumpsed inspect --json`` (every container dumpsed reads)."""
+    exe = dumpsed_command(dumpsed)
+    try:
+        p = subprocess.run([exe, "inspect", "--json", str(path)], capture_output=True)
+    except OSError as e:
+        raise DumpError(f"cannot run {exe}: {e}")
+    err = p.stderr.decode("utf-8", errors="replace").strip()
+    if p.returncode != 0:
+        raise DumpError(f"{path}: dumpsed inspect failed (exit {p.returncode}): {err}")
+    try:
+        rows = json.loads(p.stdout).get("django_migrations", ())
+    except (ValueError, AttributeError) as e:
+        raise DumpError(f"{path}: {exe} inspect --json did not print JSON ({e})")
+    if rows == ():
+        raise DumpError(f"{path}: {exe} inspect --json has no django_migrations key: a dumpsed too old for --applied-from")
+    if rows is None:
         raise DumpError(f"{path}: no django_migrations table in this dump (not a Django database's dump?)")
-    return rows
+    out = set()
+    for r in rows:
+        if r.get("app") is None or r.get("name") is None:
+            raise DumpError(f"{path}: a django_migrations row with a NULL app or name: {r}")
+        out.add((r["app"], r["name"]))
+    return out
 
 
 def dump_loader(applied):
@@ -166,10 +89,11 @@ def dump_loader(applied):
     return DumpMigrationLoader(None, ignore_no_migrations=True)
 
 
-def plan_from(loader, targets):
-    """``migrate``'s plan (MigrationExecutor.migration_plan) to `targets`:
-    [(app, name)] in the order it applies them; DumpError if it would
-    unapply one."""
+def plan_from(loader, groups):
+    """What ``manage.py migrate`` applies, run once per group of targets
+    (``migrate APP`` or ``migrate APP MIGRATION`` for each target given, in
+    that order; ``migrate`` for all leaves): [(app, name)] in the order it
+    applies them; DumpError if a run would unapply one."""
     from django.db.migrations.executor import MigrationExecutor
     from django.db.migrations.exceptions import InconsistentMigrationHistory
 
@@ -179,12 +103,24 @@ def plan_from(loader, targets):
         raise DumpError(f"the dump's migration history is inconsistent: {e}")
     executor = MigrationExecutor.__new__(MigrationExecutor)
     executor.loader = loader
+    full = executor.migration_plan(loader.graph.leaf_nodes(), clean_start=True)
     keys = []
-    for migration, backwards in executor.migration_plan(targets):
-        if backwards:
-            raise DumpError(
-                f"reaching the targets would unapply {migration.app_label}.{migration.name}: "
-                "dumpsed rules only go forwards"
-            )
-        keys.append((migration.app_label, migration.name))
+    for targets in groups:
+        plan = executor.migration_plan(targets)
+        for migration, backwards in plan:
+            if backwards:
+                raise DumpError(
+                    f"reaching the targets would unapply {migration.app_label}.{migration.name}: "
+                    "dumpsed rules only go forwards"
+                )
+        # migrate applies the plan's migrations in the order of its full plan
+        # (MigrationExecutor.migrate: _migrate_all_forwards walks
+        # migration_plan(leaf_nodes(), clean_start=True) and runs those in
+        # the plan), not in the plan's own depth-first order: `migrate
+        # library 0003_volume` applies circulation 0002 before library 0002.
+        to_run = {(m.app_label, m.name) for m, _ in plan}
+        run = [(m.app_label, m.name) for m, _ in full if (m.app_label, m.name) in to_run]
+        keys += run
+        # the next run sees these applied, as the next `migrate` would
+        loader.applied_migrations.update({k: loader.graph.nodes[k] for k in run})
     return keys

@@ -90,10 +90,15 @@ class Emitter:
         # the models a RenameModel or a state-only operation touched
         self.origins = {}
         self.first_codenames = {}  # origin -> permission codenames then
-        self.renamed_models = set()  # origins renamed in the run
+        self.renamed_models = {}  # origins renamed in the run, in rule order (a dict: ordered)
         self.perm_changed = set()  # origins whose permissions changed
         # (line index of a django_model, its new app.Model) for permissions
         self.django_models = []
+        # input table -> {current column: its name in the dump}
+        self.columns = {}
+        # input table -> (its columns, by their names in the dump, in the
+        # order of Django's last SQLite rebuild of it in the run, where)
+        self.rebuilds = {}
 
     def origin_of(self, key):
         return self.origins.get(key, key)
@@ -108,7 +113,7 @@ class Emitter:
         self.touch_model(old_key, apps)
         origin = self.origins.pop(old_key)
         self.origins[new_key] = origin
-        self.renamed_models.add(origin)
+        self.renamed_models.setdefault(origin, None)
 
     def refuse_table_rename_after_fk_rename(self, where, table, new_table):
         """A foreign key's RenameField re-creates its constraint under a name
@@ -135,6 +140,15 @@ class Emitter:
     def renamed(self, old, new):
         """Notes that Django renamed `old` (current name) to `new`."""
         self.tables[self.input_name(old)] = new
+
+    def column_renamed(self, table, old, new):
+        """Notes that Django renamed column `old` of `table` (current names) to `new`."""
+        cols = self.columns.setdefault(self.input_name(table), {})
+        cols[new] = cols.pop(old, old)
+
+    def input_column(self, table, column):
+        """The name column `column` of `table` (current names) has in the dump."""
+        return self.columns.get(self.input_name(table), {}).get(column, column)
 
     def comment(self, text):
         for line in text.splitlines():
@@ -173,6 +187,22 @@ class Emitter:
             "new = " + toml_str(new),
             "",
         ]
+        self.column_renamed(table, old, new)
+
+    def rebuild_rules(self):
+        """``[[django_rebuild]]`` for every table Django's SQLite schema editor
+        rebuilt in the run: its columns in the order of the last rebuild."""
+        lines = []
+        for table in sorted(self.rebuilds):
+            columns, where = self.rebuilds[table]
+            lines += [
+                f"# SQLite rebuilds {table} (the last time at {where}): its columns in the migration state's order then",
+                "[[django_rebuild]]",
+                "table = " + toml_str(table),
+                "columns = [" + ", ".join(toml_str(c) for c in columns) + "]",
+                "",
+            ]
+        return lines
 
 
 def m2m_changes(from_apps, to_apps, old_label_of):
@@ -271,6 +301,7 @@ def translate_operation(app, mig, op, from_state, to_state, out, schema_editor):
             if derived and derived[0] == ntt and changed == [derived[1]]:
                 out.comment(f"  M2M table {ott} -> {ntt}, {derived[1][0]} -> {derived[1][1]}: derived by django_model")
                 out.lines.append("")
+                out.column_renamed(ott, *derived[1])
                 # a later rename of the model's table renames it too
                 out.later[out.input_name(ott)] = lambda final: None
                 out.renamed(ott, ntt)
@@ -314,6 +345,7 @@ def translate_operation(app, mig, op, from_state, to_state, out, schema_editor):
             if out.input_name(table) != f"{app}_{old_model._meta.model_name}":
                 out.lines.append("table = " + toml_str(out.input_name(table)))
             out.lines.append("")
+            out.column_renamed(table, old_f.column, new_f.column)
             return
         out.rename_column(table, old_f.column, new_f.column, why)
         return
@@ -391,6 +423,46 @@ def translate_operation(app, mig, op, from_state, to_state, out, schema_editor):
     out.lines.append("")
 
 
+def note_rebuilds(app, mig, op, from_state, to_state, out, connection):
+    """On SQLite: the tables `op` rebuilds (``_remake_table`` creates
+    ``new__<table>``, sqlite3/schema.py), found in the SQL Django's own schema
+    editor collects for it, with their columns in the order that rebuild
+    writes: the model's fields in the state after `op` (``_remake_table``
+    takes the fields of the model rendered from the state, and
+    ``RenameField`` moves the renamed field last in the state)."""
+    import re
+
+    if connection.vendor != "sqlite":
+        return
+    try:
+        sql = collected_sql(op, app, from_state, to_state, connection)
+    except Exception as e:
+        raise Untranslatable(
+            f"{app}.{mig.name}: {op.describe()}: cannot tell which tables Django rebuilds on SQLite "
+            f"(run without a database it fails: {type(e).__name__}: {first_line(e)})"
+        )
+    for stmt in sql:
+        m = re.match(r'CREATE TABLE "new__(.+?)" \(', stmt)
+        if not m:
+            continue
+        table = m.group(1)
+        models = [
+            mdl
+            for mdl in to_state.apps.get_models(include_auto_created=True)
+            if mdl._meta.db_table == table
+        ]
+        if len(models) != 1:
+            raise Untranslatable(
+                f"{app}.{mig.name}: {op.describe()}: Django rebuilds table {table} on SQLite, "
+                "which is not the table of one model of the state"
+            )
+        columns = [f.column for f in models[0]._meta.local_concrete_fields if f.column]
+        out.rebuilds[out.input_name(table)] = (
+            [out.input_column(table, c) for c in columns],
+            f"{app}.{mig.name} {type(op).__name__}",
+        )
+
+
 def first_line(e):
     return str(e).splitlines()[0] if str(e) else ""
 
@@ -450,7 +522,7 @@ def permission_rules(out, final_apps):
 
     final_of = {origin: now for now, origin in out.origins.items()}
     entries, needed = {}, False
-    for origin in out.renamed_models | out.perm_changed:
+    for origin in out.renamed_models.keys() | out.perm_changed:
         key = final_of[origin]
         model = final_apps.get_model(*key)
         perms = permissions_of(model)
@@ -461,6 +533,17 @@ def permission_rules(out, final_apps):
         else:
             needed = True
         entries[key] = (model, perms)
+    # dumpsed adds the defaults in the order of its [[django_model]] rules;
+    # post_migrate in its own order: listed when they differ (two renames
+    # in apps or models the other way round), or the ids differ.
+    post_migrate_order = [
+        (config.label, model._meta.model_name)
+        for config in global_apps.get_app_configs()
+        if config.label in final_apps.app_configs
+        for model in final_apps.get_app_config(config.label).get_models()
+    ]
+    renamed = [final_of[o] for o in out.renamed_models]
+    needed |= renamed != [k for k in post_migrate_order if k in renamed]
     if not needed:
         return []
     lines = []
@@ -489,6 +572,8 @@ def translate(loader, keys, connection):
     """The rules for migrations `keys` ((app, name), in the order Django
     applies them) as an Emitter; Untranslatable names the first operation
     that cannot be expressed."""
+    from django.db import migrations
+
     schema_editor = connection.SchemaEditorClass(connection, collect_sql=True)
     out = Emitter()
     for app, name in keys:
@@ -501,6 +586,8 @@ def translate(loader, keys, connection):
             op.state_forwards(app, to_state)
             try:
                 translate_operation(app, mig, op, state, to_state, out, schema_editor)
+                if isinstance(op, (migrations.RenameModel, migrations.RenameField, migrations.AlterModelTable)):
+                    note_rebuilds(app, mig, op, state, to_state, out, connection)
             except Untranslatable:
                 raise
             except Exception as e:  # Django's own state rendering fails
@@ -523,6 +610,7 @@ def translate(loader, keys, connection):
             pairs = ", ".join(f"{toml_str(k)} = {toml_str(v)}" for k, v in sorted(differ.items()))
             out.lines.insert(at, "names_at_step = { " + pairs + " }  # renamed again by a later operation")
 
+    out.lines += [""] + out.rebuild_rules()
     out.lines += [""] + permission_rules(out, loader.project_state(keys, at_end=True).apps)
     return out
 
@@ -534,14 +622,21 @@ def main(argv=None):
         "migrations",
         nargs="*",
         metavar="APP.MIGRATION",
-        help="the migrations to translate; with --applied-from, the targets (APP, APP.MIGRATION; "
-        "default: every app's leaf, as `manage.py migrate`)",
+        help="the migrations to translate; with --applied-from, the targets (APP, APP.MIGRATION), each "
+        "planned as one `manage.py migrate APP [MIGRATION]` run, in the order given (default: one "
+        "`manage.py migrate`, every app's leaf)",
     )
     p.add_argument(
         "--applied-from",
         metavar="DUMP",
-        help="a dump (plain pg_dump or sqlite3 .dump; - for stdin): translate every migration its "
-        "django_migrations rows lack, up to the targets, in the order `migrate` applies them",
+        help="a dump (any form dumpsed reads: plain pg_dump, custom/directory/tar archive, sqlite3 "
+        ".dump, compressed; - for stdin): translate every migration its django_migrations rows lack, "
+        "up to the targets, in the order `migrate` applies them. Read with `dumpsed inspect --json`",
+    )
+    p.add_argument(
+        "--dumpsed",
+        metavar="PATH",
+        help="the dumpsed binary for --applied-from (default: $DUMPSED, else dumpsed on PATH)",
     )
     p.add_argument("--project", help="directory put first on sys.path (where manage.py is)")
     p.add_argument("--settings", help="settings module (default: $DJANGO_SETTINGS_MODULE)")
@@ -570,7 +665,7 @@ def main(argv=None):
         from .applied import DumpError, applied_from_dump, dump_loader, plan_from
 
         try:
-            loader = dump_loader(applied_from_dump(args.applied_from))
+            loader = dump_loader(applied_from_dump(args.applied_from, args.dumpsed))
         except (DumpError, OSError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
@@ -578,7 +673,7 @@ def main(argv=None):
         if not args.migrations:
             p.error("give APP.MIGRATION (one or more), or --applied-from DUMP")
         loader = MigrationLoader(None, ignore_no_migrations=True)
-    keys = []
+    keys, groups = [], []
     for spec in args.migrations:
         app, _, prefix = spec.partition(".")
         if not app or not (prefix or args.applied_from):
@@ -587,7 +682,8 @@ def main(argv=None):
             print(f"error: {spec}: app {app!r} has no migrations in this project", file=sys.stderr)
             return 2
         if not prefix:  # `migrate APP`: the app's leaf
-            keys += [k for k in loader.graph.leaf_nodes() if k[0] == app]
+            groups.append([k for k in loader.graph.leaf_nodes() if k[0] == app])
+            keys += groups[-1]
             continue
         try:
             mig = loader.get_migration_by_prefix(app, prefix)
@@ -595,11 +691,13 @@ def main(argv=None):
             print(f"error: {spec}: {e}", file=sys.stderr)
             return 2
         keys.append((mig.app_label, mig.name))
+        groups.append(keys[-1:])
     if args.applied_from:
         # What `migrate` would apply to the dump's database: its plan from
         # the dump's rows to the targets (every leaf by default).
         try:
-            keys = plan_from(loader, keys or loader.graph.leaf_nodes())
+            # one `migrate` per target given, in order; without: `migrate`
+            keys = plan_from(loader, groups or [loader.graph.leaf_nodes()])
         except DumpError as e:
             print(f"error: {args.applied_from}: {e}", file=sys.stderr)
             return 2

@@ -286,13 +286,18 @@ def test_applied_from_several_apps_in_migrate_order():
     assert code == 2 and "venues.0002_rename_place_venue" in err and "Django itself cannot apply" in err, err
 
 
+PG = b"SET client_encoding = 'UTF8';\n"
+COPY = b"COPY public.django_migrations (id, app, name, applied) FROM stdin;\n"
+
+
 @pytest.mark.parametrize(
     "content, said",
     [
-        (b"PGDMP\x01\x10\x00", "pg_restore --data-only --table=django_migrations"),
-        (b"\x1f\x8b\x08\x00", "compressed"),
-        (b"CREATE TABLE other (id integer);\n", "no django_migrations table"),
-        (b"COPY public.django_migrations (id, app, name, applied) FROM stdin;\n1\tauth\t0001_initial\tx\n", ":1: the COPY of django_migrations has no end"),
+        (b"PGDMP\x01\x10\x00", "dumpsed inspect failed"),
+        (b"\x1f\x8b\x08\x00", "dumpsed inspect failed"),
+        (PG + b"CREATE TABLE public.other (id integer);\n", "no django_migrations table"),
+        (PG + COPY + b"1\tauth\t0001_initial\tx\n", "line 4, byte 119: COPY data not ended"),
+        (PG + COPY + b"1\tauth\t0001_initial\n\\.\n", "line 3, byte 97: COPY row of table django_migrations has 3 fields"),
     ],
 )
 def test_applied_from_bad_dumps_are_errors(content, said, tmp_path):
@@ -300,3 +305,41 @@ def test_applied_from_bad_dumps_are_errors(content, said, tmp_path):
     dump.write_bytes(content)
     code, out, err = helper(OPTIONS, "--applied-from", str(dump))
     assert code == 2 and out == "" and said in err, err
+
+
+def test_applied_from_without_dumpsed_says_how_to_give_it(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "DUMPSED"}
+    env.update(PATH="/usr/bin:/bin", DJANGO_DB_BACKEND="sqlite3", PYTHONDONTWRITEBYTECODE="1")
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    path, settings = OPTIONS
+    p = subprocess.run(
+        command() + ["--project", str(path), "--settings", settings, "--applied-from", str(FIXTURES / "options/pg/before.sql")],
+        capture_output=True, text=True, env=env, cwd="/",
+    )
+    assert p.returncode == 2 and p.stdout == "" and "--dumpsed PATH" in p.stderr, p.stderr
+
+
+# --- a backup several migrations behind (fixtures/django/behind)
+
+BEHIND = (FIXTURES / "behind" / "project", "behindproj.settings")
+BEHIND_EXTRAS = (FIXTURES / "behind" / "project", "behindproj.settings_extras")
+
+
+@pytest.mark.parametrize("dump, backend", [("pg/before.sql", "postgresql"), ("pg/before.dump", "postgresql"), ("sqlite/before.sql", "sqlite3")])
+@pytest.mark.parametrize("targets, log", [((), "migrate-all.txt"), (("library.0003_volume",), "migrate-target.txt")])
+def test_applied_from_a_backup_behind_plans_in_the_order_migrate_applied(dump, backend, targets, log):
+    """Four migrations behind (renames; library 0003 depends on circulation
+    0002): the plan to every leaf and to one target is what real `migrate`
+    applied, in its order (its full plan's order, not the target's
+    depth-first one), from a plain dump, a custom archive and a `.dump`."""
+    code, out, err = helper(BEHIND, "--applied-from", str(FIXTURES / "behind" / dump), *targets, backend=backend)
+    assert code == 0, err
+    side = "pg" if backend == "postgresql" else "sqlite"
+    want = live_applied(FIXTURES / "behind" / side / log)
+    assert len(want) >= 3 and tomllib.loads(out)["mark_applied"] == want
+
+
+@pytest.mark.parametrize("dump", ["pg/before.sql", "pg/before.dump", "sqlite/before.sql"])
+def test_applied_from_a_backup_behind_refuses_the_create_model_by_name(dump):
+    code, out, err = helper(BEHIND_EXTRAS, "--applied-from", str(FIXTURES / "behind" / dump))
+    assert code == 2 and out == "" and "extras.0001_initial: CreateModel cannot be expressed" in err, err

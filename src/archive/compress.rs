@@ -16,6 +16,7 @@ use flate2::read::ZlibDecoder;
 use super::par_zlib::ParZlib;
 use super::toc::{In, Out};
 use super::{Algorithm, ArchiveError};
+use crate::copy_text::{RowStream, StreamError};
 
 /// Compressed bytes per chunk written (`ZLIB_OUT_SIZE` in `compress_io.h`).
 pub const CHUNK: usize = 4096;
@@ -113,6 +114,8 @@ pub struct ZlibCheck {
     z: flate2::Decompress,
     scratch: Vec<u8>,
     ended: bool,
+    /// The COPY rows of the data, checked as they are inflated.
+    pub rows: Option<RowStream>,
 }
 
 impl Default for ZlibCheck {
@@ -121,6 +124,7 @@ impl Default for ZlibCheck {
             z: flate2::Decompress::new(true),
             scratch: vec![0u8; 64 << 10],
             ended: false,
+            rows: None,
         }
     }
 }
@@ -136,6 +140,10 @@ impl ZlibCheck {
                 .map_err(|e| format!("corrupt compressed data (zlib): {e}"))?;
             let used = (self.z.total_in() - before) as usize;
             data = &data[used..];
+            if let Some(rows) = self.rows.as_mut() {
+                let made = (self.z.total_out() - out_before) as usize;
+                rows.feed(&self.scratch[..made]).map_err(|e| rows_msg(&e))?;
+            }
             if st == flate2::Status::StreamEnd {
                 self.ended = true;
             } else if used == 0 && self.z.total_out() == out_before {
@@ -145,21 +153,52 @@ impl ZlibCheck {
         Ok(())
     }
 
-    pub fn finish(&self) -> Result<(), String> {
+    pub fn finish(&mut self) -> Result<(), String> {
         if self.ended {
-            Ok(())
+            match self.rows.take() {
+                Some(rows) => rows.finish().map_err(|e| rows_msg(&e)),
+                None => Ok(()),
+            }
         } else {
             Err("the compressed data ends before its zlib stream does (truncated or corrupt block)".into())
         }
     }
 }
 
+/// A [`RowStream`] error as an archive message: the offset is in the
+/// entry's decompressed data, the archive offset is the block's.
+pub fn rows_msg(e: &StreamError) -> String {
+    format!("{}, at byte {} of the entry's data (decompressed)", e.msg, e.at)
+}
+
+/// Reads `dec` to its end, its bytes checked by `rows` if given: `Ok(Err)`
+/// at the first misframed row (the rest is then not read).
+pub fn read_rows(dec: &mut dyn Read, rows: Option<RowStream>) -> io::Result<Result<(), StreamError>> {
+    let Some(mut r) = rows else {
+        return io::copy(dec, &mut io::sink()).map(|_| Ok(()));
+    };
+    let mut buf = vec![0u8; 64 << 10];
+    loop {
+        let n = match dec.read(&mut buf) {
+            Ok(0) => return Ok(r.finish()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if let Err(e) = r.feed(&buf[..n]) {
+            return Ok(Err(e));
+        }
+    }
+}
+
 /// Copies one block's chunks unchanged (the block's data is not touched),
-/// checking the compressed stream with `check` if given.
+/// checking the compressed stream with `check` if given, or else the
+/// uncompressed COPY rows with `rows`.
 pub fn copy_chunks<R: Read, W: Write>(
     i: &mut In<R>,
     o: &mut Out<W>,
     mut check: Option<&mut ZlibCheck>,
+    mut rows: Option<RowStream>,
 ) -> Result<(), ArchiveError> {
     let start = i.pos;
     let mut buf = vec![0u8; 64 << 10];
@@ -174,6 +213,9 @@ pub fn copy_chunks<R: Read, W: Write>(
             if let Some(c) = check {
                 c.finish().map_err(|m| i.err(start, m))?;
             }
+            if let Some(r) = rows {
+                r.finish().map_err(|e| i.err(start, rows_msg(&e)))?;
+            }
             return Ok(());
         }
         let mut left = len as u64;
@@ -184,6 +226,9 @@ pub fn copy_chunks<R: Read, W: Write>(
             if let Some(c) = check.as_deref_mut() {
                 c.feed(&buf[..n]).map_err(|m| i.err(at, m))?;
             }
+            if let Some(r) = rows.as_mut() {
+                r.feed(&buf[..n]).map_err(|e| i.err(start, rows_msg(&e)))?;
+            }
             o.bytes(&buf[..n]).map_err(|e| write_err(o.pos, e))?;
             left -= n as u64;
         }
@@ -193,28 +238,36 @@ pub fn copy_chunks<R: Read, W: Write>(
 /// Copies one block's chunks unchanged and checks that they decompress:
 /// zlib through [`ZlibCheck`], lz4 and zstd by decompressing to nowhere
 /// what is copied (a corrupt block of a table no rule touches is found now,
-/// not by pg_restore).
-pub fn copy_block<R: Read, W: Write>(i: &mut In<R>, o: &mut Out<W>, alg: Algorithm) -> Result<(), ArchiveError> {
+/// not by pg_restore); with `rows`, the decompressed COPY rows are checked
+/// too (a misframed row of an untouched table would fail the restore).
+pub fn copy_block<R: Read, W: Write>(
+    i: &mut In<R>,
+    o: &mut Out<W>,
+    alg: Algorithm,
+    rows: Option<RowStream>,
+) -> Result<(), ArchiveError> {
     match alg {
-        Algorithm::None => copy_chunks(i, o, None),
-        Algorithm::Gzip => copy_chunks(i, o, Some(&mut ZlibCheck::default())),
+        Algorithm::None => copy_chunks(i, o, None, rows),
+        Algorithm::Gzip => copy_chunks(i, o, Some(&mut ZlibCheck { rows, ..ZlibCheck::default() }), None),
         Algorithm::Lz4 | Algorithm::Zstd => {
             let start = i.pos;
             let slot: ErrSlot = Default::default();
             let mut tee = TeeChunks { i, o, left: 0, done: false, chunk_at: start, slot: slot.clone() };
-            let checked = (|| -> io::Result<u64> {
+            let checked = (|| -> io::Result<Result<(), StreamError>> {
                 let mut dec: Box<dyn Read + '_> = match alg {
                     Algorithm::Lz4 => Box::new(crate::input::Lz4Reader::new(&mut tee)),
                     _ => Box::new(zstd::stream::read::Decoder::new(&mut tee)?),
                 };
-                io::copy(&mut dec, &mut io::sink())
+                read_rows(&mut dec, rows)
             })();
             let taken = slot.lock().ok().and_then(|mut s| s.take());
             if let Some(e) = taken {
                 return Err(e);
             }
             let at = tee.chunk_at;
-            checked.map_err(|e| tee.i.err(at, format!("corrupt or truncated compressed data ({alg}): {e}")))?;
+            checked
+                .map_err(|e| tee.i.err(at, format!("corrupt or truncated compressed data ({alg}): {e}")))?
+                .map_err(|e| tee.i.err(start, rows_msg(&e)))?;
             // What follows the frame in the block is copied as it is.
             io::copy(&mut tee, &mut io::sink()).map_err(|e| tee.i.err(tee.chunk_at, e.to_string()))?;
             let taken = slot.lock().ok().and_then(|mut s| s.take());

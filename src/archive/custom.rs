@@ -143,7 +143,7 @@ pub fn rewrite_as<R: Read + Send>(
         stats.blocks += 1;
         match kind {
             BLK_DATA => match edit.data(te).or_else(|| transcode.then(|| Box::new(super::CopyAll) as Box<dyn super::DataEdit>)) {
-                None => compress::copy_block(&mut i, &mut o, alg)?,
+                None => compress::copy_block(&mut i, &mut o, alg, super::row_check(te))?,
                 Some(de) => {
                     stats.blocks_edited += 1;
                     edit_block(&mut i, &mut o, te, (alg, out_alg), level, block_at, de)?;
@@ -160,7 +160,7 @@ pub fn rewrite_as<R: Read + Send>(
                     edit_block(&mut i, &mut o, te, (alg, out_alg), level, block_at, Box::new(super::CopyAll))?;
                     continue;
                 }
-                compress::copy_block(&mut i, &mut o, alg)?;
+                compress::copy_block(&mut i, &mut o, alg, None)?;
             },
             k => return Err(i.err(block_at, format!("unrecognized data block type {k} (corrupt archive?)"))),
         }

@@ -23,6 +23,7 @@ use flate2::write::GzEncoder;
 use rayon::prelude::*;
 
 use super::toc::{self, Extra, In, Out};
+use super::Tee;
 use super::{Algorithm, ArchiveError, Edit, Stats, TocEntry};
 use crate::error::{Error, Result};
 
@@ -215,24 +216,12 @@ fn with_file(mut e: ArchiveError, file: &Path) -> Error {
     e.into()
 }
 
-/// Writes what is read through it to `w`.
-struct Tee<R, W> {
-    r: R,
-    w: W,
-}
-
-impl<R: Read, W: Write> Read for Tee<R, W> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.r.read(buf)?;
-        self.w.write_all(&buf[..n])?;
-        Ok(n)
-    }
-}
-
 /// Copies a data file byte for byte, decompressing it on the way (to
 /// nowhere) so that a corrupt file is found now, not at restore time.
 fn copy_checked(from: &Path, to: &Path, te: &TocEntry, alg: Algorithm) -> Result<(u64, u64)> {
-    if alg == Algorithm::None {
+    // The COPY rows of a table no rule edits are framed on the way too.
+    let rows = super::row_check(te);
+    if alg == Algorithm::None && rows.is_none() {
         return copy_file(from, to);
     }
     let f = fs::File::open(from).map_err(|e| Error::io(format!("opening {}", from.display()), e))?;
@@ -243,15 +232,21 @@ fn copy_checked(from: &Path, to: &Path, te: &TocEntry, alg: Algorithm) -> Result
     };
     let checked = {
         let mut dec: Box<dyn Read> = match alg {
+            Algorithm::None => Box::new(&mut tee),
             Algorithm::Gzip => Box::new(MultiGzDecoder::new(&mut tee)),
             Algorithm::Lz4 => Box::new(crate::input::Lz4Reader::new(&mut tee)),
             _ => Box::new(
                 zstd::stream::read::Decoder::new(&mut tee).map_err(|e| err(from, Some(te), 0, e.to_string()))?,
             ),
         };
-        io::copy(&mut dec, &mut io::sink())
+        super::compress::read_rows(&mut dec, rows)
     };
-    checked.map_err(|e| err(from, Some(te), 0, format!("corrupt or truncated data file: {e}")))?;
+    checked
+        .map_err(|e| err(from, Some(te), 0, format!("corrupt or truncated data file: {e}")))?
+        .map_err(|e| {
+            let at = if alg == Algorithm::None { e.at } else { 0 };
+            err(from, Some(te), at, super::compress::rows_msg(&e))
+        })?;
     // Whatever follows the compressed stream is copied too.
     io::copy(&mut tee.r, &mut tee.w).map_err(|e| Error::io(format!("copying {}", from.display()), e))?;
     let w = tee.w.into_inner().map_err(|e| Error::io(format!("writing {}", to.display()), e.into_error()))?;

@@ -68,6 +68,24 @@ pub enum Field {
     CopyStmt,
 }
 
+/// The field-count check of a TABLE DATA entry's COPY rows, for data no
+/// rule edits (edited data goes through the rewriter, which checks it):
+/// when its COPY statement names the columns and uses pg_dump's default
+/// text format (`dumpTableData_copy` in pg_dump.c).
+pub fn row_check(te: &TocEntry) -> Option<crate::copy_text::RowStream> {
+    use crate::statement::Head;
+    if !te.desc_is("TABLE DATA") {
+        return None;
+    }
+    let stmt = te.copy_stmt.as_deref()?.trim_ascii_end();
+    match crate::statement::head(crate::Dialect::Postgres, stmt) {
+        Head::Copy { table, columns: Some(c), options: false } if !c.is_empty() => {
+            Some(crate::copy_text::RowStream::new(&table.name, c.len()))
+        }
+        _ => None,
+    }
+}
+
 /// What the caller changes in an archive.
 ///
 /// The archive code calls [`Edit::toc`] once with the whole TOC before any
@@ -159,6 +177,20 @@ impl DataEdit for CopyAll {
 impl Edit for Recompress {
     fn data(&self, _entry: &TocEntry) -> Option<Box<dyn DataEdit + '_>> {
         Some(Box::new(CopyAll))
+    }
+}
+
+/// Writes what is read through it to `w` (a copy checked on the way).
+pub(crate) struct Tee<R, W> {
+    pub r: R,
+    pub w: W,
+}
+
+impl<R: Read, W: Write> Read for Tee<R, W> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.r.read(buf)?;
+        self.w.write_all(&buf[..n])?;
+        Ok(n)
     }
 }
 

@@ -63,6 +63,9 @@ pub struct PlainEdit<'r> {
     prologue: Vec<u8>,
     /// The input `CREATE TABLE` of each table, by (schema, name).
     tables: HashMap<(Vec<u8>, Vec<u8>), Vec<u8>>,
+    /// The header's server and pg_dump versions, as the comments pg_restore
+    /// prints (the grammar and keywords the SQL is read and written with).
+    versions: crate::pg_grammar::DumpVersions,
     /// What each job did.
     pub summaries: Mutex<Vec<Summary>>,
     /// What the synthetic prologues of the data jobs alone did, taken off
@@ -99,6 +102,7 @@ impl<'r> PlainEdit<'r> {
             plan: Plan::new(rules, Dialect::Postgres),
             prologue: Vec::new(),
             tables: HashMap::new(),
+            versions: Default::default(),
             summaries: Mutex::new(Vec::new()),
             prefixes: Mutex::new(Vec::new()),
             warnings: Vec::new(),
@@ -269,6 +273,11 @@ impl<'r> PlainEdit<'r> {
             add(&mut m.renamed_in, &s.renamed_in);
             add(&mut m.left_alone, &s.left_alone);
             m.tables.extend(s.tables);
+            // The table's rows are in its one data entry; the TOC job and
+            // the data jobs' prologues see its CREATE TABLE.
+            if let Some(rows) = s.django_migrations {
+                m.django_migrations.get_or_insert_with(Vec::new).extend(rows);
+            }
             m.problems.extend(s.problems);
             m.check_incomplete |= s.check_incomplete;
         }
@@ -322,15 +331,13 @@ fn statements(text: &[u8]) -> Vec<&[u8]> {
 
 impl PlainEdit<'_> {
     /// pg 18's `STATISTICS DATA` entries (`dumpRelationStats` in
-    /// pg_dump.c) name the relation and its columns as string literals:
+    /// pg_dump.c) name the relation as a string literal:
     /// `pg_restore_relation_stats(… 'relname', 't' …)` and one
     /// `pg_restore_attribute_stats(… 'relname', 't', 'attname', 'c', …)` per
-    /// column, whose `most_common_vals` / `histogram_bounds` hold real
-    /// values. The relname follows the rename. A column whose values are
-    /// rewritten loses its statistics call, with a warning: rewriting the
-    /// values inside them could break `histogram_bounds`' sort order (a
-    /// rewrite changes how values sort), and stale values would show the
-    /// old data; the next ANALYZE (autovacuum does it) makes them anew.
+    /// column. The relname follows the rename (the SQL pass, `pg_resolve`,
+    /// has renamed it already when it parsed the call; this is for the
+    /// calls it did not). A rewritten column's call was dropped by the SQL
+    /// pass, with its warning, as in a plain dump.
     fn statistics(&mut self, te: &mut TocEntry, schema: &[u8], table: &[u8]) {
         let Some(defn) = te.defn.take() else { return };
         let old_rel = [b"'relname', ".as_slice(), &literal(table)].concat();
@@ -338,30 +345,9 @@ impl PlainEdit<'_> {
             .plan
             .rename_of(Some(schema), table)
             .map(|i| [b"'relname', ".as_slice(), &literal(&self.plan.renames[i].new)].concat());
-        let dropped: Vec<Vec<u8>> = self
-            .plan
-            .rewrites_of(Some(schema), table)
-            .map(|i| self.plan.rewrites[i].column.clone())
-            .collect();
         let mut out = Vec::with_capacity(defn.len());
         for stmt in statements(&defn) {
-            let is_attr = memchr::memmem::find(stmt, b"pg_restore_attribute_stats(").is_some();
             let names_table = memchr::memmem::find(stmt, &old_rel).is_some();
-            // The SQL pass (`pg_resolve`) may have renamed 'relname' already.
-            let names_new = new_rel.as_ref().is_some_and(|n| memchr::memmem::find(stmt, n).is_some());
-            if is_attr && (names_table || names_new) {
-                if let Some(c) = dropped.iter().find(|c| {
-                    memchr::memmem::find(stmt, &[b"'attname', ".as_slice(), &literal(c), b","].concat()).is_some()
-                }) {
-                    self.warnings.push(format!(
-                        "statistics of {}.{}.{} dropped from the archive (its values are rewritten); run ANALYZE after the restore",
-                        String::from_utf8_lossy(schema),
-                        String::from_utf8_lossy(table),
-                        String::from_utf8_lossy(c)
-                    ));
-                    continue;
-                }
-            }
             match (&new_rel, names_table) {
                 (Some(new), true) => {
                     let at = memchr::memmem::find(stmt, &old_rel).unwrap_or(0);
@@ -530,7 +516,7 @@ impl PlainEdit<'_> {
         if !crate::plan::contains_ignore_case(defn, b"INHERITS") || out.len() > 64 {
             return;
         }
-        for parent in crate::pg_resolve::inherits_from(defn, false) {
+        for parent in crate::pg_resolve::inherits_from(defn, false, self.versions.grammar()) {
             if !out.contains(&parent) && parent != *key {
                 self.ancestors(&parent, out);
                 if !out.contains(&parent) {
@@ -543,6 +529,26 @@ impl PlainEdit<'_> {
 
 impl Edit for PlainEdit<'_> {
     fn toc(&mut self, header: &Header, toc: &mut Vec<TocEntry>) -> Result<(), String> {
+        // As pg_restore prints them (`RestoreArchive`, pg_backup_archiver.c):
+        // what is renamed, and how a dump of an older version is read and
+        // quoted, depends on the versions.
+        let mut versions_header = Vec::new();
+        for (comment, v) in [
+            (&b"-- Dumped from database version "[..], &header.server_version),
+            (b"-- Dumped by pg_dump version ", &header.dump_version),
+        ] {
+            if let Some(v) = v {
+                let line = [comment, &v[..]].concat();
+                self.versions.note_comment(&line);
+                versions_header.extend_from_slice(&line);
+                versions_header.push(b'\n');
+            }
+        }
+        if !versions_header.is_empty() {
+            versions_header.push(b'\n');
+        }
+        // Data jobs read the same versions first.
+        self.prologue.extend_from_slice(&versions_header);
         for te in toc.iter() {
             if te.desc_is("ENCODING") || te.desc_is("STDSTRINGS") {
                 if let Some(d) = &te.defn {
@@ -558,23 +564,51 @@ impl Edit for PlainEdit<'_> {
         if self.rules.is_empty() && !self.options.report {
             return Ok(());
         }
-        if !self.rules.mark_applied().is_empty()
-            && !toc.iter().any(|te| te.desc_is("TABLE") && te.tag.as_deref() == Some(b"django_migrations"))
-        {
-            self.rule_failed.store(true, std::sync::atomic::Ordering::Relaxed);
-            return Err("--mark-applied: the archive has no TABLE entry for django_migrations \
-                        (a dump of a Django database made with -t or -n, or not Django's?)"
-                .into());
+        // Django's own tables that the rules add rows to: there, and in the
+        // shape the added SQL is written for (`django::older_shape`).
+        for (table, rule) in crate::django::tables_needed(self.rules) {
+            let entry = toc.iter().find(|te| {
+                te.desc_is("TABLE")
+                    && te.namespace.as_deref() == Some(b"public")
+                    && te.tag.as_deref() == Some(table.as_bytes())
+            });
+            let problem = match entry {
+                None => Some(format!(
+                    "{rule}: the archive has no TABLE entry for {table} (a dump of a Django database \
+                     made with -t, -n or -T, or not Django's?)"
+                )),
+                Some(te) => crate::django::older_shape(table, te.defn.as_deref().unwrap_or_default())
+                    .map(|why| format!("{rule}: {} at byte {} of the TOC: {why}", te.describe(), te.at)),
+            };
+            if let Some(p) = problem {
+                self.rule_failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                return Err(p);
+            }
+        }
+        // `--reverse` with Django rules undoes a forward run: what it added
+        // for Django is its own entry, taken out whole (so the output
+        // restores to the forward run's input), and nothing is added.
+        let undo_django = self.rules.is_reversed() && self.rules.has_django();
+        if undo_django {
+            let ours = |te: &TocEntry| te.desc_is("SEQUENCE SET") && te.tag.as_deref() == Some(DJANGO_TAG);
+            let found: Vec<String> = toc.iter().filter(|te| ours(te)).map(TocEntry::describe).collect();
+            if found.is_empty() {
+                self.rule_failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                return Err(format!(
+                    "--reverse with Django rules: the archive has no TOC entry \"{}\", which a forward \
+                     run of Django rules adds; it is not the output of one, so there is nothing of \
+                     Django's to take back",
+                    String::from_utf8_lossy(DJANGO_TAG)
+                ));
+            }
+            toc.retain(|te| !ours(te));
+            for f in found {
+                self.added.push(format!("removed {f}: what the forward run added for Django"));
+            }
         }
         let keys: Vec<_> = toc.iter().map(Self::key).collect();
         let mut dump = OPENING.to_vec();
-        // As pg_restore prints it (`RestoreArchive`, pg_backup_archiver.c):
-        // what is renamed can depend on the server's version.
-        if let Some(v) = &header.server_version {
-            dump.extend_from_slice(b"-- Dumped from database version ");
-            dump.extend_from_slice(v);
-            dump.extend_from_slice(b"\n\n");
-        }
+        dump.extend_from_slice(&versions_header);
         let mut labels = Vec::new();
         for (n, te) in toc.iter().enumerate() {
             let mut put = |field: &str, text: &[u8], tail: &[u8]| {
@@ -600,12 +634,15 @@ impl Edit for PlainEdit<'_> {
         dump.extend_from_slice(b"end\n");
         let src = input::from_reader(Box::new(Cursor::new(dump)), None).map_err(|e| e.to_string())?;
         let mut out = Vec::new();
-        let s = job::rewrite(src, &mut out, self.rules, &self.toc_options, ()).map_err(|e| {
+        let mut s = job::rewrite(src, &mut out, self.rules, &self.toc_options, ()).map_err(|e| {
             if matches!(e, crate::Error::Rule(_)) {
                 self.rule_failed.store(true, std::sync::atomic::Ordering::Relaxed);
             }
             format!("rewriting the TOC's SQL: {e}")
         })?;
+        // The SQL pass dropped pg 18's statistics of rewritten columns (as in
+        // a plain dump): said once, with the archive's warnings.
+        self.warnings.append(&mut s.warnings);
         if let Ok(mut v) = self.summaries.lock() {
             v.push(s);
         }
@@ -691,7 +728,7 @@ impl Edit for PlainEdit<'_> {
                 self.statistics(te, &schema, &table);
             }
         }
-        if !appendix.trim_ascii().is_empty() {
+        if !appendix.trim_ascii().is_empty() && !undo_django {
             let added = django_entry(toc, appendix)?;
             self.added.push(added);
         }

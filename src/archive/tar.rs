@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use super::toc::{self, Extra, In, Out};
+use super::Tee;
 use super::{ArchiveError, Edit, Stats};
 
 const BLOCK: usize = 512;
@@ -248,6 +249,27 @@ pub fn rewrite<R: Read + Send>(
         }
         let what = te.map(|t| format!("{}, {member}", t.describe())).unwrap_or(member.clone());
         match editor {
+            None if te.and_then(super::row_check).is_some() => {
+                // The COPY rows of a table no rule edits are framed on the
+                // way (a tar member is never compressed).
+                let rows = te.and_then(super::row_check);
+                o.write_all(&hdr).map_err(|e| werr(o.pos, e))?;
+                let mut body = Counted { r: (&mut i.r).take(size), n: 0 };
+                let checked = {
+                    let mut tee = Tee { r: &mut body, w: &mut o };
+                    super::compress::read_rows(&mut tee, rows)
+                };
+                i.pos += body.n;
+                if body.n < size {
+                    return Err(aerr(i.pos, what, "the archive ends inside this member (truncated?)"));
+                }
+                checked
+                    .map_err(|e| aerr(data_at, what.clone(), format!("reading: {e}")))?
+                    .map_err(|e| aerr(data_at + e.at, what.clone(), super::compress::rows_msg(&e)))?;
+                let mut padding = vec![0u8; pad(size)];
+                i.exact(&mut padding, "tar padding")?;
+                o.write_all(&padding).map_err(|e| werr(o.pos, e))?;
+            }
             None => {
                 o.write_all(&hdr).map_err(|e| werr(o.pos, e))?;
                 let total = size + pad(size) as u64;

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use dumpsed::{excerpt, ArchiveSummary, Dialect, Summary};
+use dumpsed::{ArchiveSummary, Dialect, Summary};
 
 /// Prints the report of an archive's whole rewrite, written nowhere (for
 /// `rewrite --dry-run` and `inspect`, which agree): the archive format,
@@ -57,7 +57,7 @@ fn report(s: &Summary, archive: Option<&ArchiveSummary>, as_json: bool) {
             "compression": compression,
             "versions": s.versions,
             "triggers": s.triggers.iter().map(|t| json!({"table": t.table, "trigger": t.name, "events": t.events})).collect::<Vec<_>>(),
-            "warnings": s.trigger_warnings,
+            "warnings": s.trigger_warnings.iter().chain(&s.warnings).collect::<Vec<_>>(),
             "bytes": s.bytes_in,
             "tables": s.tables.iter().map(|t| json!({"table": t.table, "rows": t.rows, "bytes": t.bytes})).collect::<Vec<_>>(),
             "renames": s.renames.iter().map(|r| json!({"old": r.old, "new": r.new, "references": r.references})).collect::<Vec<_>>(),
@@ -65,12 +65,18 @@ fn report(s: &Summary, archive: Option<&ArchiveSummary>, as_json: bool) {
             "rewrites": s.rewrites.iter().map(|w| json!({
                 "column": w.column, "change": w.change, "values": w.rewritten,
                 // As pairs and triples (the JSON of the tuples they were).
-                "examples": w.examples.iter().map(|e| json!([e.old, e.new])).collect::<Vec<_>>(),
+                "examples": w.examples.iter().map(|e| json!([e.old.text(), e.new.text()])).collect::<Vec<_>>(),
                 "irreversible": w.irreversible,
                 "irreversible_examples": w.irreversible_examples.iter()
-                    .map(|e| json!([e.input, e.output, e.reversed])).collect::<Vec<_>>(),
+                    .map(|e| json!([e.input.text(), e.output.text(), e.reversed.text()])).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
             "left_alone": s.left_alone.iter().map(|c| json!({"where": c.what, "count": c.count})).collect::<Vec<_>>(),
+            // Django's applied migrations, for dumpsed-django --applied-from;
+            // null: the dump has no django_migrations table.
+            "django_migrations": s.django_migrations.as_ref().map(|rows| rows.iter().map(|r| {
+                let text = |v: &Option<Vec<u8>>| v.as_deref().map(|b| String::from_utf8_lossy(b).into_owned());
+                json!({"app": text(&r.app), "name": text(&r.name), "applied": text(&r.applied)})
+            }).collect::<Vec<_>>()),
         });
         let v = match (archive, v) {
             (Some(a), serde_json::Value::Object(mut m)) => {
@@ -107,7 +113,7 @@ fn report(s: &Summary, archive: Option<&ArchiveSummary>, as_json: bool) {
             println!("  {:<40} {:<30} {}", t.table, t.name, t.events);
         }
     }
-    for w in &s.trigger_warnings {
+    for w in s.trigger_warnings.iter().chain(&s.warnings) {
         println!("\nwarning: {w}");
     }
     println!("\nrenames:");
@@ -121,7 +127,7 @@ fn report(s: &Summary, archive: Option<&ArchiveSummary>, as_json: bool) {
     for w in &s.rewrites {
         println!("  {} ({}): {} values", w.column, w.change, w.rewritten);
         for e in &w.examples {
-            println!("    {} → {}", e.old, e.new);
+            println!("    {} → {}", e.old.text(), e.new.text());
         }
         if w.irreversible > 0 {
             println!(
@@ -129,8 +135,8 @@ fn report(s: &Summary, archive: Option<&ArchiveSummary>, as_json: bool) {
                 w.irreversible
             );
             for e in &w.irreversible_examples {
-                let (a, b, back) = (excerpt(e.input.as_bytes()), excerpt(e.output.as_bytes()), excerpt(e.reversed.as_bytes()));
-                if e.input == e.output {
+                let (a, b, back) = (&e.input, &e.output, &e.reversed);
+                if a == b {
                     println!("    {a} (kept) → --reverse would give {back}");
                 } else {
                     println!("    {a} → {b} → --reverse would give {back}");

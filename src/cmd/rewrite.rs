@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use dumpsed::{excerpt, Archive, ArchiveSummary, CsvChangeLog, Dialect, Error, Output, OutputCompression, Progress};
+use dumpsed::{Archive, ArchiveSummary, CsvChangeLog, Dialect, Error, Output, OutputCompression, Progress};
 use dumpsed::{Rewriter, Source, Summary};
 
 use super::report::{print_archive_report, print_report};
@@ -345,8 +345,8 @@ fn print_summary(s: &Summary) {
                 w.irreversible, w.column
             );
             for e in &w.irreversible_examples {
-                let (a, b, back) = (excerpt(e.input.as_bytes()), excerpt(e.output.as_bytes()), excerpt(e.reversed.as_bytes()));
-                if e.input == e.output {
+                let (a, b, back) = (&e.input, &e.output, &e.reversed);
+                if a == b {
                     eprintln!("    {a} (kept) → --reverse would give {back}");
                 } else {
                     eprintln!("    {a} → {b} → --reverse would give {back}");
@@ -354,7 +354,7 @@ fn print_summary(s: &Summary) {
             }
         }
     }
-    for w in &s.trigger_warnings {
+    for w in s.trigger_warnings.iter().chain(&s.warnings) {
         eprintln!("  warning: {w}");
     }
     if s.allow_truncated {

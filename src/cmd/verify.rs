@@ -63,6 +63,8 @@ struct Mismatch {
 }
 
 const CONTEXT: usize = 160;
+/// Bytes compared per call of `Compare::write`.
+const COMPARE_BLOCK: usize = 1 << 20;
 
 impl Compare {
     /// Up to `CONTEXT` bytes of `other` to the end of its line.
@@ -81,6 +83,10 @@ impl Write for Compare {
         if self.mismatch.is_some() {
             return Ok(data.len());
         }
+        // A block at a time: the pipeline hands a huge value's unchanged
+        // run over in one piece, and AFTER's side of it would be read into
+        // a buffer as large (issue 28, item 11). `write_all` gives the rest.
+        let data = &data[..data.len().min(COMPARE_BLOCK)];
         self.buf.resize(data.len(), 0);
         let mut got = 0;
         while got < data.len() {
@@ -144,6 +150,15 @@ impl Write for Compare {
 /// Runs `dumpsed verify`.
 pub fn run(args: Args) -> Result<ExitCode, Error> {
     let rules = args.rules.rules()?;
+    // Without --applied-at the rows' `applied` is the time of each run, so
+    // no rewrite could ever be verified: say so rather than "DIFFERENT".
+    if !rules.mark_applied().is_empty() && rules.applied_at().is_none() {
+        return Err(Error::Rule(
+            "verify with --mark-applied needs the rewrite's --applied-at: without it each run writes \
+             its own time into django_migrations.applied, so no two runs agree"
+                .into(),
+        ));
+    }
     let rewriter = Rewriter::new(rules)
         .format(args.rules.format())
         .columns(args.rules.columns()?)

@@ -29,6 +29,8 @@ pub fn helper_for(
         .args(["--settings", settings])
         .args(migrations)
         .env("PYTHONPATH", root().join("python"))
+        // --applied-from reads the dump with this run's dumpsed
+        .env("DUMPSED", env!("CARGO_BIN_EXE_dumpsed"))
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .env_remove("DJANGO_SETTINGS_MODULE"));
     (
@@ -56,6 +58,9 @@ pub fn guide_rules_toml() -> String {
         .find("# [[rewrite]]")
         .expect("a [[rewrite]] stub for RunPython");
     let (head, stub) = toml.split_at(stub_start);
+    // The stub is the commented block up to the first blank line.
+    let stub_end = stub.find("\n\n").map_or(stub.len(), |i| i + 1);
+    let (stub, rest) = stub.split_at(stub_end);
     let filled: String = stub
         .lines()
         .map(|l| {
@@ -69,7 +74,7 @@ pub fn guide_rules_toml() -> String {
         })
         .map(|l| l + "\n")
         .collect();
-    format!("{head}{filled}")
+    format!("{head}{filled}{rest}")
 }
 
 /// A pg_dump (COPY form) with each COPY block's rows sorted and the
@@ -109,6 +114,24 @@ pub fn normalized_pg(dump: &[u8]) -> String {
     out.join("\n")
 }
 
+/// A `.dump` with lines sorted and `django_migrations.applied` masked.
+pub fn normalized_sqlite(d: &[u8]) -> String {
+    let mut lines: Vec<String> = String::from_utf8_lossy(d)
+        .lines()
+        .map(
+            |l| match l.strip_prefix("INSERT INTO django_migrations VALUES(") {
+                Some(rest) => format!(
+                    "INSERT INTO django_migrations VALUES({}<applied>",
+                    &rest[..rest.rfind(",'").map_or(0, |i| i + 1)]
+                ),
+                None => l.to_string(),
+            },
+        )
+        .collect();
+    lines.sort();
+    lines.join("\n")
+}
+
 pub fn django_python() -> String {
     std::env::var("DUMPSED_DJANGO_PY").unwrap_or_else(|_| {
         panic!("this test needs Django 5.2 in a virtualenv: run the suite with `bash tests/run.sh`, which makes one (DUMPSED_DJANGO_PY is not set)")
@@ -139,4 +162,3 @@ pub fn shapes_rules(backend: &str) -> String {
     assert_eq!(code, Some(0), "{err}");
     toml
 }
-

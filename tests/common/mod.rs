@@ -236,3 +236,34 @@ impl Drop for Server {
             .output();
     }
 }
+
+/// `VERSION=BINDIR` pairs from `scripts/pg-matrix.sh`'s environment.
+pub fn matrix_tools(var: &str) -> Vec<(String, PathBuf)> {
+    std::env::var(var)
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), PathBuf::from(v)))
+        .collect()
+}
+
+pub fn matrix_find(var: &str, version: &str) -> Option<PathBuf> {
+    matrix_tools(var).into_iter().find(|(k, _)| k == version).map(|(_, v)| v)
+}
+
+/// The bin directory of a tool set, or `None` after printing why it is
+/// skipped; under CI a missing tool set is a failure.
+pub fn matrix_need(var: &str, version: &str) -> Option<PathBuf> {
+    if let Some(p) = matrix_find(var, version) {
+        return Some(p);
+    }
+    let why = format!(
+        "matrix: PostgreSQL {version} not available ({var} has no {version}=…; \
+         `eval \"$(bash scripts/pg-matrix.sh)\"` installs it, tests/run.sh does)"
+    );
+    if std::env::var_os("CI").is_some() {
+        panic!("{why}");
+    }
+    eprintln!("skipped: {why}");
+    None
+}
