@@ -21,6 +21,7 @@ pub const NULL: &[u8] = b"\\N";
 
 /// Returns the byte ranges of the fields of one row (without its line end),
 /// reusing `out`. Splits on tabs that are not escaped by a backslash.
+#[cfg_attr(not(feature = "internals"), allow(dead_code))] // used through `internals`
 pub fn split_fields(row: &[u8], out: &mut Vec<(usize, usize)>) {
     if RowSplitter::new(row, 0, row.len()).next_row(out).is_none() {
         // An empty row is one empty field.
@@ -86,6 +87,7 @@ impl<'a> RowSplitter<'a> {
     /// The next row as `(start, row end)`, the row end being its newline
     /// (or `end` for a last row without one); its fields go to `out`
     /// (cleared first), relative to its start.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))] // used through `internals`
     pub fn next_row(&mut self, out: &mut Vec<(usize, usize)>) -> Option<(usize, usize)> {
         self.next_row_keeping(out, usize::MAX)
     }
@@ -549,6 +551,7 @@ pub fn count_rows(data: &[u8]) -> u64 {
 
 /// The offset of the next row end (a newline that is not escaped) at or
 /// after `from`.
+#[cfg_attr(not(feature = "internals"), allow(dead_code))] // used through `internals`
 pub fn next_row_end(data: &[u8], from: usize) -> Option<usize> {
     let mut i = from;
     while let Some(j) = memchr(b'\n', &data[i..]) {

@@ -4,6 +4,8 @@
 use std::io;
 use std::path::PathBuf;
 
+use crate::lexer::Dialect;
+
 /// Where in the input a problem was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Position {
@@ -19,8 +21,11 @@ impl std::fmt::Display for Position {
     }
 }
 
-/// Everything that can go wrong while rewriting a dump.
+/// Everything that can go wrong while rewriting a dump. [`Error::kind`]
+/// sorts them for a caller that decides by kind (the command line's exit
+/// status); new variants may come, so a `match` needs a wildcard arm.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The input is not what the reader expects at this position.
     #[error("{pos}: {msg}")]
@@ -36,6 +41,15 @@ pub enum Error {
     /// The input is recognisably something dumpsed does not read.
     #[error("{0}")]
     Unsupported(String),
+    /// The dialect asked for does not fit the input (both are given), or
+    /// none was asked for and the first statements do not tell (neither).
+    #[error("{}", format_mismatch(*.asked, *.found))]
+    Format {
+        /// The dialect asked for, if one was.
+        asked: Option<Dialect>,
+        /// The dialect the input looks like, if it tells.
+        found: Option<Dialect>,
+    },
     /// The rules given on the command line or in a file are wrong.
     #[error("invalid rule: {0}")]
     Rule(String),
@@ -87,13 +101,64 @@ pub enum Remedy {
         /// A limit to try, in MiB (four times the one that was hit).
         suggested_mib: usize,
     },
+    /// Let the dialect be detected from the first statements
+    /// ([`Format::Auto`](crate::Format::Auto) in
+    /// [`Rewriter::format`](crate::Rewriter::format)).
+    DetectFormat,
+    /// Say which dialect the dump is
+    /// ([`Rewriter::format`](crate::Rewriter::format)).
+    ChooseFormat,
+}
+
+/// [`Error::Format`]'s message.
+fn format_mismatch(asked: Option<Dialect>, found: Option<Dialect>) -> String {
+    match (asked, found) {
+        (Some(w), Some(d)) => format!(
+            "the format asked for is {} but the input looks like {}",
+            w.dump_name(),
+            d.dump_name()
+        ),
+        _ => "cannot tell whether this is a PostgreSQL or an SQLite dump from its first statements".into(),
+    }
+}
+
+/// What kind of thing went wrong: one value per front-end decision (the
+/// command line's exit status is one per kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The rules (or options) are wrong, or do not fit the dump.
+    Rule,
+    /// The input is not a dump dumpsed reads, or is malformed.
+    Input,
+    /// Reading or writing failed.
+    Io,
+    /// The output was refused before anything was written.
+    Output,
+    /// A check before letting the output out failed.
+    Check,
 }
 
 impl Error {
+    /// What kind of error this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Rule(_) => ErrorKind::Rule,
+            Error::Syntax { .. } | Error::Unsupported(_) | Error::Format { .. } | Error::Archive(_) => {
+                ErrorKind::Input
+            }
+            Error::Io { .. } => ErrorKind::Io,
+            Error::Output { .. } => ErrorKind::Output,
+            Error::Check(_) => ErrorKind::Check,
+        }
+    }
+
     /// What the caller can change to get past this error, if anything.
     pub fn remedy(&self) -> Option<Remedy> {
         match self {
             Error::Syntax { remedy, .. } => remedy.clone(),
+            Error::Format { asked: Some(_), found: Some(_) } => Some(Remedy::DetectFormat),
+            Error::Format { .. } => Some(Remedy::ChooseFormat),
             Error::Check(_) => Some(Remedy::Force),
             _ => None,
         }

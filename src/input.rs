@@ -51,10 +51,12 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// An opened input, decompressed.
-pub struct Input {
+/// An opened input, decompressed; `'a` is the source's lifetime (a
+/// caller's borrowed reader needs no `'static`: the pipeline's threads are
+/// scoped).
+pub struct Input<'a> {
     /// The decompressed bytes.
-    pub reader: Box<dyn Read + Send>,
+    pub reader: Box<dyn Read + Send + 'a>,
     /// The compression detected from the magic bytes.
     pub compression: Compression,
     /// Size of the source in bytes (compressed size for gzip), when known.
@@ -106,17 +108,32 @@ impl Mapped {
     }
 }
 
+/// Fills `buf` from `r`; fewer bytes only at the end of the input.
+pub(crate) fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
 /// Opens `path` (or stdin for `None` / `-`).
-pub fn open(path: Option<&Path>) -> Result<Input> {
+pub fn open(path: Option<&Path>) -> Result<Input<'static>> {
     match path {
         Some(p) if p != Path::new("-") => open_file(p, false),
         _ => from_reader(Box::new(io::stdin()), None),
     }
 }
 
-impl Input {
+impl Input<'_> {
     /// Whether the input is framed from a mapping of its file
     /// ([`open_mapped`]) rather than read.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))] // used through `internals`
     pub fn is_mapped(&self) -> bool {
         self.mapped.is_some()
     }
@@ -132,7 +149,8 @@ impl Input {
 /// truncation raise SIGBUS, which `output::guard_sigbus` turns into an error
 /// message and an exit without an output file, and the run fails when the
 /// file's size or times changed (`Mapped::check_unchanged`).
-pub fn open_mapped(path: &Path) -> Result<Input> {
+#[cfg_attr(not(feature = "internals"), allow(dead_code))] // used through `internals`
+pub fn open_mapped(path: &Path) -> Result<Input<'static>> {
     match path == Path::new("-") {
         true => open(None),
         false => open_file(path, true),
@@ -140,7 +158,7 @@ pub fn open_mapped(path: &Path) -> Result<Input> {
 }
 
 /// Opens the file at `path`, mapped if `map` allows and it can be.
-fn open_file(path: &Path, map: bool) -> Result<Input> {
+fn open_file(path: &Path, map: bool) -> Result<Input<'static>> {
     let f = File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
     from_file(f, map)
 }
@@ -150,7 +168,7 @@ fn open_file(path: &Path, map: bool) -> Result<Input> {
 /// allows and it is a non-empty regular file that is not compressed, as
 /// [`open_mapped`] says. A FIFO or device is read as it comes: it is never
 /// opened a second time, which would lose what was read or block.
-pub fn from_file(f: File, map: bool) -> Result<Input> {
+pub fn from_file(f: File, map: bool) -> Result<Input<'static>> {
     let meta = f.metadata().ok().filter(|m| m.is_file());
     let size = meta.as_ref().map(|m| m.len());
     // SAFETY: the mapping is read-only; the file changing under it is the
@@ -182,7 +200,7 @@ pub fn from_file(f: File, map: bool) -> Result<Input> {
 }
 
 /// Wraps any byte source, detecting compression from its first bytes.
-pub fn from_reader(raw: Box<dyn Read + Send>, size: Option<u64>) -> Result<Input> {
+pub fn from_reader<'a>(raw: Box<dyn Read + Send + 'a>, size: Option<u64>) -> Result<Input<'a>> {
     let consumed = Arc::new(AtomicU64::new(0));
     let mut counting = Counting {
         inner: raw,
@@ -232,7 +250,7 @@ pub fn from_reader(raw: Box<dyn Read + Send>, size: Option<u64>) -> Result<Input
         inner: buffered,
         at: at.clone(),
     };
-    let (decoder, compression): (Box<dyn Read + Send>, _) = if gzip {
+    let (decoder, compression): (Box<dyn Read + Send + 'a>, _) = if gzip {
         // Multi-member: concatenated gzip files and pigz output are valid gzip.
         (Box::new(MultiGzDecoder::new(source)), Compression::Gzip)
     } else if zstd {
@@ -258,20 +276,6 @@ pub fn from_reader(raw: Box<dyn Read + Send>, size: Option<u64>) -> Result<Input
         consumed,
         mapped: None,
     })
-}
-
-/// Fills `buf` from `r`; fewer bytes only at the end of the input.
-pub fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match r.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
 }
 
 /// LZ4 frames one after another, read as one stream, as `lz4 -d` reads
@@ -401,8 +405,8 @@ impl<B: BufRead> BufRead for Tracked<B> {
 /// the library's bare text (`failed to fill whole buffer`,
 /// `ContentChecksumError`, `incomplete frame`): truncated or corrupt, at
 /// which compressed byte, and how far the decompressed text had got.
-struct Decoded {
-    inner: Box<dyn Read + Send>,
+struct Decoded<'a> {
+    inner: Box<dyn Read + Send + 'a>,
     compression: Compression,
     at: Arc<SourcePos>,
     /// Decompressed bytes returned so far.
@@ -418,7 +422,7 @@ struct Decoded {
 /// the error message can say was read.
 const DECODE_STEP: usize = 64 << 10;
 
-impl Read for Decoded {
+impl Read for Decoded<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if let Some(e) = self.pending.take() {
             return Err(e);
@@ -455,7 +459,7 @@ fn count_newlines(b: &[u8]) -> u64 {
         .sum()
 }
 
-impl Decoded {
+impl Decoded<'_> {
     fn explain(&self, e: io::Error) -> io::Error {
         let alg = self.compression;
         let what = if self.at.ended.load(Ordering::Relaxed) {

@@ -76,13 +76,14 @@ impl Default for Options {
 
 /// What a job did.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Summary {
     /// PostgreSQL or SQLite.
     pub dialect: Dialect,
     /// How the input was compressed.
     pub compression: Compression,
-    /// `(old, new, identifiers renamed)` per rename rule.
-    pub renames: Vec<(String, String, u64)>,
+    /// Per rename rule, in the order of the rules.
+    pub renames: Vec<RenameSummary>,
     /// Per value rule.
     pub rewrites: Vec<RewriteSummary>,
     /// Rows examined for value rules.
@@ -98,11 +99,12 @@ pub struct Summary {
     /// The dump's declared encoding (`SET client_encoding`), if any.
     pub encoding: Option<String>,
     /// Kinds of statement where tables were renamed, with counts.
-    pub renamed_in: Vec<(String, u64)>,
-    /// With `report`: mentions of old names or FROM texts left alone.
-    pub left_alone: Vec<(String, u64)>,
-    /// With `report`: `(table, rows, bytes)`.
-    pub tables: Vec<(String, u64, u64)>,
+    pub renamed_in: Vec<Count>,
+    /// With `report`: mentions of old names or FROM texts left alone, by
+    /// where they are.
+    pub left_alone: Vec<Count>,
+    /// With `report`: each table's rows and bytes of data.
+    pub tables: Vec<TableSize>,
     /// Problems the checks found (collisions, values too long), one line
     /// each; a run returns them as an error unless `force` is set.
     pub problems: Vec<String>,
@@ -116,8 +118,8 @@ pub struct Summary {
     pub allow_truncated: bool,
     /// pg_dump's server and client versions, when the dump says.
     pub versions: Option<String>,
-    /// `(table, trigger, events)` of every `CREATE TRIGGER`.
-    pub triggers: Vec<(String, String, String)>,
+    /// Every `CREATE TRIGGER`.
+    pub triggers: Vec<Trigger>,
     /// Tables whose values are rewritten and that have UPDATE triggers: a
     /// live `UPDATE` fires them, the offline rewrite does not. One line each.
     pub trigger_warnings: Vec<String>,
@@ -130,8 +132,56 @@ pub struct Summary {
     pub warnings: Vec<String>,
 }
 
+/// What one rename rule did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RenameSummary {
+    /// The table's name in the input.
+    pub old: String,
+    /// Its name in the output.
+    pub new: String,
+    /// Identifiers renamed.
+    pub references: u64,
+}
+
+/// A count of something by a description of it (a kind of statement, a
+/// place in the dump).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Count {
+    /// What is counted.
+    pub what: String,
+    /// How many.
+    pub count: u64,
+}
+
+/// One table's data, as the report gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TableSize {
+    /// The table (input name).
+    pub table: String,
+    /// Rows.
+    pub rows: u64,
+    /// Bytes of data.
+    pub bytes: u64,
+}
+
+/// A `CREATE TRIGGER` of the dump.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Trigger {
+    /// The table it is on.
+    pub table: String,
+    /// The trigger's name.
+    pub name: String,
+    /// Its events (`INSERT UPDATE …`), space-separated.
+    pub events: String,
+}
+
 /// What one value rule did.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RewriteSummary {
     /// `table.column` (input names).
     pub column: String,
@@ -141,12 +191,33 @@ pub struct RewriteSummary {
     pub rewritten: u64,
     /// Values a `--reverse` run would not give back.
     pub irreversible: u64,
-    /// A few of them, as `(input value, output value, what --reverse would
-    /// make of it)`: samples (a long value is kept as its start, end and
-    /// length, as messages quote it).
-    pub irreversible_examples: Vec<(Sample, Sample, Sample)>,
-    /// A few values rewritten, as `(old, new)` samples.
-    pub examples: Vec<(Sample, Sample)>,
+    /// A few of those (samples: a long value is kept as its start, end
+    /// and length, as messages quote it).
+    pub irreversible_examples: Vec<Irreversible>,
+    /// A few values rewritten.
+    pub examples: Vec<ValueExample>,
+}
+
+/// A value rewritten, before and after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ValueExample {
+    /// The input value.
+    pub old: Sample,
+    /// The output value.
+    pub new: Sample,
+}
+
+/// A value that the reverse rule would not give back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Irreversible {
+    /// The input value.
+    pub input: Sample,
+    /// The output value (the same as `input` when the rule left it).
+    pub output: Sample,
+    /// What the reverse rule would make of `output`.
+    pub reversed: Sample,
 }
 
 const DETECT_BYTES: usize = 64 << 10;
@@ -345,10 +416,6 @@ fn problems(plan: &Plan, outcome: &pipeline::Outcome, whole: bool) -> Vec<String
 
 /// Resolves the dialect from the opening bytes and the user's choice.
 pub fn resolve_format(head: &[u8], format: Format) -> Result<Dialect> {
-    let name = |d| match d {
-        Dialect::Postgres => "a PostgreSQL (pg_dump plain) dump",
-        Dialect::Sqlite => "an SQLite (.dump) dump",
-    };
     let wanted = match format {
         Format::Auto => None,
         Format::Postgres => Some(Dialect::Postgres),
@@ -359,18 +426,10 @@ pub fn resolve_format(head: &[u8], format: Format) -> Result<Dialect> {
         (Detected::NotSql, _) => Err(Error::Unsupported(
             "the input does not look like an SQL dump (line 1, byte 0); dumpsed reads pg_dump plain output and sqlite3 .dump output".into(),
         )),
-        (Detected::Dialect(d), Some(w)) if d != w => Err(Error::Unsupported(format!(
-            "--format asks for {} but the input looks like {}; use --format auto",
-            name(w),
-            name(d)
-        ))),
+        (Detected::Dialect(d), Some(w)) if d != w => Err(Error::Format { asked: Some(w), found: Some(d) }),
         (Detected::Dialect(d), _) => Ok(d),
         (Detected::Unknown, Some(w)) => Ok(w),
-        (Detected::Unknown, None) => Err(Error::Unsupported(
-            "cannot tell whether this is a PostgreSQL or an SQLite dump from its first statements; \
-             say which with --format postgres or --format sqlite"
-                .into(),
-        )),
+        (Detected::Unknown, None) => Err(Error::Format { asked: None, found: None }),
     }
 }
 
@@ -484,7 +543,7 @@ fn rewrite_job(
             .renames
             .iter()
             .zip(counts.renamed.iter().chain(std::iter::repeat(&0)))
-            .map(|(r, &n)| (text(&r.old), text(&r.new), n))
+            .map(|(r, &n)| RenameSummary { old: text(&r.old), new: text(&r.new), references: n })
             .collect(),
         rewrites: plan
             .rewrites
@@ -497,8 +556,16 @@ fn rewrite_job(
                     change: format!("{} → {}", text(&w.from), text(&w.to)),
                     rewritten: counts.rewritten.get(i).copied().unwrap_or(0),
                     irreversible: irr.count,
-                    irreversible_examples: irr.examples,
-                    examples: counts.examples.get(i).cloned().unwrap_or_default(),
+                    irreversible_examples: irr
+                        .examples
+                        .into_iter()
+                        .map(|(input, output, reversed)| Irreversible { input, output, reversed })
+                        .collect(),
+                    examples: counts
+                        .examples
+                        .get(i)
+                        .map(|e| e.iter().map(|(old, new)| ValueExample { old: old.clone(), new: new.clone() }).collect())
+                        .unwrap_or_default(),
                 }
             })
             .collect(),
@@ -508,8 +575,8 @@ fn rewrite_job(
         elapsed: started.elapsed(),
         threads,
         encoding,
-        renamed_in: counts.renamed_in.into_iter().collect(),
-        left_alone: counts.left_alone.into_iter().collect(),
+        renamed_in: counts.renamed_in.into_iter().map(|(what, count)| Count { what, count }).collect(),
+        left_alone: counts.left_alone.into_iter().map(|(what, count)| Count { what, count }).collect(),
         forced: counts.forced.clone(),
         allow_truncated: options.allow_truncated,
         versions: outcome_versions,
@@ -517,12 +584,12 @@ fn rewrite_job(
         warnings: outcome_warnings,
         triggers: outcome_triggers
             .iter()
-            .map(|t| (text(&t.table), text(&t.name), t.events.join(" ")))
+            .map(|t| Trigger { table: text(&t.table), name: text(&t.name), events: t.events.join(" ") })
             .collect(),
         tables: counts
             .tables
             .into_iter()
-            .map(|(t, s)| (text(&t), s.rows, s.bytes))
+            .map(|(t, s)| TableSize { table: text(&t), rows: s.rows, bytes: s.bytes })
             .collect(),
         problems,
         check_incomplete,

@@ -26,6 +26,16 @@ pub enum Dialect {
     Sqlite,
 }
 
+impl Dialect {
+    /// The kind of dump, as a message names it.
+    pub fn dump_name(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "a PostgreSQL (pg_dump plain) dump",
+            Dialect::Sqlite => "an SQLite (.dump) dump",
+        }
+    }
+}
+
 /// What kind of token was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
@@ -142,6 +152,7 @@ impl Lexer {
     }
 
     /// The dialect this lexer follows.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))] // used through `internals`
     pub fn dialect(&self) -> Dialect {
         self.dialect
     }
@@ -157,6 +168,7 @@ impl Lexer {
     }
 
     /// The kind of the token in progress (meaningful when not idle).
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))] // used through `internals`
     pub fn pending_kind(&self) -> TokenKind {
         self.kind
     }

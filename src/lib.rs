@@ -28,10 +28,13 @@
 //! `examples/rewrite.rs` is the same as a program that writes its output
 //! atomically (`cargo run --example rewrite -- fixtures/pg-refs/before.sql
 //! /tmp/after.sql city=town 'town.city:Bath=Bath Spa'`). [`Rules::from_toml`]
-//! reads a rules file, [`Rules::preset`] the presets. Everything else is
-//! internal: the modules below are hidden from the documentation and may
-//! change; the command-line tool, benches, fuzz targets and tests reach
-//! them through [`internals`] (also hidden).
+//! reads a rules file, [`Rules::preset`] the presets. [`Source::open`]
+//! opens a file or stdin and says whether it is a plain dump ([`Dump`]) or
+//! a pg_dump archive ([`Archive`], rewritten by [`Rewriter::run_archive`]);
+//! [`Output`] writes a file that appears only when whole. The `dumpsed`
+//! command is built on these alone. Everything else is internal: benches,
+//! fuzz targets and tests reach it through `internals`, which exists only
+//! with the `internals` feature and promises nothing.
 //!
 //! How a byte travels: `input` opens and decompresses; `detect` picks the
 //! dialect; `reader` frames chunks with the `lexer` and `statement` heads
@@ -61,6 +64,7 @@ mod job;
 mod lexer;
 #[allow(missing_docs)] // internal, reached through `internals`
 mod output;
+#[allow(missing_docs)] // internal, reached through `internals`
 mod pg_grammar;
 mod pg_keywords;
 mod pg_predata;
@@ -88,19 +92,25 @@ mod statement;
 
 mod observe;
 mod rewriter;
+mod source;
 
-pub use error::{Error, Remedy, Result, Sample};
+pub use archive::plain::RewriteTotal;
+pub use archive::run::{Archive, ArchiveSummary};
+pub use error::{Error, ErrorKind, Remedy, Result, Sample};
 pub use input::Compression;
-pub use job::{Format, RewriteSummary, Summary};
+pub use job::{Count, Format, Irreversible, MigrationRow, RenameSummary, RewriteSummary, Summary, TableSize, Trigger, ValueExample};
+pub use output::Output;
+pub use source::{Dump, Source};
 pub use lexer::Dialect;
 pub use pipeline::OutputCompression;
 pub use observe::{CsvChangeLog, Observer, Observers, Progress, ValueChange};
 pub use rewriter::Rewriter;
 pub use rules::Rules;
 
-/// The internals, for dumpsed's own command-line tool, benches, fuzz
-/// targets and tests: no stability promised. Each module here re-exports
-/// the public items of the private module of the same name.
+/// The internals, for dumpsed's benches, fuzz targets and tests (the
+/// `internals` feature): no stability promised. Each module here
+/// re-exports the public items of the private module of the same name.
+#[cfg(feature = "internals")]
 #[doc(hidden)]
 pub mod internals {
     #[allow(missing_docs)]

@@ -13,7 +13,7 @@ fn main() -> ExitCode {
         // Quiet, with the status a shell shows for a filter ended by SIGPIPE.
         Err(e) if e.is_broken_pipe() => ExitCode::from(141),
         Err(e) => {
-            eprintln!("dumpsed: error: {e}{}", cmd::hint(&e));
+            eprintln!("dumpsed: error: {}", cmd::message(&e));
             ExitCode::from(cmd::exit_code(&e))
         }
     }

@@ -279,8 +279,8 @@ pub enum Target<'a> {
     Stream(&'a mut (dyn Write + Send)),
 }
 
-/// Where the rewritten dump goes.
-pub enum Output {
+/// Where the rewritten dump goes ([`Output`]'s three cases).
+enum Dest {
     Stdout(BufWriter<StdoutSink>),
     /// A FIFO, socket or device named by `-o` (`/dev/null`, a pipe to
     /// `pg_restore`): written in place, as stdout is.
@@ -297,14 +297,14 @@ pub enum Output {
     },
 }
 
-impl Output {
+impl Dest {
     /// Opens the output: stdout for `None` or `-`, else a temporary file in
     /// the target's directory. Refuses a target that is the input.
-    pub fn open(target: Option<&Path>, input: Option<&Path>) -> Result<Output> {
+    fn open(target: Option<&Path>, input: Option<&Path>) -> Result<Dest> {
         let path = match target {
             Some(p) if p != Path::new("-") => p,
             _ => {
-                return Ok(Output::Stdout(BufWriter::with_capacity(
+                return Ok(Dest::Stdout(BufWriter::with_capacity(
                     1 << 20,
                     StdoutSink::open(),
                 )))
@@ -342,7 +342,7 @@ impl Output {
                 .write(true)
                 .open(path)
                 .map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
-            return Ok(Output::Stream {
+            return Ok(Dest::Stream {
                 path: path.into(),
                 w: BufWriter::with_capacity(1 << 20, StdoutSink::File(f)),
             });
@@ -364,7 +364,7 @@ impl Output {
                 TmpFile::Named(t)
             }
         };
-        Ok(Output::File {
+        Ok(Dest::File {
             path: path.into(),
             tmp: BufWriter::with_capacity(1 << 20, tmp),
             sync: true,
@@ -374,7 +374,7 @@ impl Output {
     /// Skips the fsync of the file before it is renamed into place (for
     /// scratch outputs; a crash may then leave a partly written file).
     pub fn no_sync(mut self) -> Self {
-        if let Output::File { sync, .. } = &mut self {
+        if let Dest::File { sync, .. } = &mut self {
             *sync = false;
         }
         self
@@ -382,14 +382,14 @@ impl Output {
 
     /// True when writing to stdout.
     pub fn is_stdout(&self) -> bool {
-        matches!(self, Output::Stdout(_))
+        matches!(self, Dest::Stdout(_))
     }
 
     /// The writer to send bytes to.
     pub fn writer(&mut self) -> &mut dyn Write {
         match self {
-            Output::Stdout(w) | Output::Stream { w, .. } => w,
-            Output::File { tmp, .. } => tmp,
+            Dest::Stdout(w) | Dest::Stream { w, .. } => w,
+            Dest::File { tmp, .. } => tmp,
         }
     }
 
@@ -399,15 +399,15 @@ impl Output {
     /// through [`Output::writer`] before is flushed first.
     pub fn direct(&mut self) -> Result<&mut dyn Write> {
         let w: &mut dyn Write = match self {
-            Output::Stdout(w) => {
+            Dest::Stdout(w) => {
                 w.flush().map_err(|e| Error::io("writing to stdout", e))?;
                 w.get_mut()
             }
-            Output::Stream { path, w } => {
+            Dest::Stream { path, w } => {
                 w.flush().map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
                 w.get_mut()
             }
-            Output::File { path, tmp, .. } => {
+            Dest::File { path, tmp, .. } => {
                 tmp.flush()
                     .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
                 tmp.get_mut()
@@ -420,16 +420,16 @@ impl Output {
     /// gets data offsets), stdout and devices are streams.
     pub fn target(&mut self) -> Target<'_> {
         match self {
-            Output::Stdout(w) | Output::Stream { w, .. } => Target::Stream(w),
-            Output::File { tmp, .. } => Target::Seekable(tmp),
+            Dest::Stdout(w) | Dest::Stream { w, .. } => Target::Stream(w),
+            Dest::File { tmp, .. } => Target::Seekable(tmp),
         }
     }
 
     /// The output as error messages name it.
     pub fn name(&self) -> String {
         match self {
-            Output::Stdout(_) => "stdout".into(),
-            Output::Stream { path, .. } | Output::File { path, .. } => path.display().to_string(),
+            Dest::Stdout(_) => "stdout".into(),
+            Dest::Stream { path, .. } | Dest::File { path, .. } => path.display().to_string(),
         }
     }
 
@@ -437,9 +437,9 @@ impl Output {
     /// place. Dropping an uncommitted output removes the temporary file.
     pub fn commit(self) -> Result<()> {
         match self {
-            Output::Stdout(mut w) => w.flush().map_err(|e| Error::io("writing to stdout", e)),
-            Output::Stream { path, mut w } => w.flush().map_err(|e| Error::io(format!("writing {}", path.display()), e)),
-            Output::File { path, tmp, sync } => {
+            Dest::Stdout(mut w) => w.flush().map_err(|e| Error::io("writing to stdout", e)),
+            Dest::Stream { path, mut w } => w.flush().map_err(|e| Error::io(format!("writing {}", path.display()), e)),
+            Dest::File { path, tmp, sync } => {
                 let shown = path.display().to_string();
                 let tmp = tmp
                     .into_inner()
@@ -528,6 +528,59 @@ fn same_file(a: &Path, b: &Path) -> bool {
     match (fs::canonicalize(a), fs::canonicalize(b)) {
         (Ok(x), Ok(y)) => x == y,
         _ => false,
+    }
+}
+
+/// Where a rewritten dump goes, written so that a file appears whole or
+/// not at all: stdout for `None` or `-`; a FIFO, socket or device in
+/// place; a regular file through a temporary file beside it, renamed into
+/// place by [`Output::commit`] (dropped uncommitted, it leaves nothing).
+pub struct Output(Dest);
+
+impl Output {
+    /// Opens the output: stdout for `None` or `-`, else a temporary file in
+    /// the target's directory. Refuses a target that is `input` (the input
+    /// is never modified) or a directory.
+    pub fn open(target: Option<&Path>, input: Option<&Path>) -> Result<Output> {
+        Dest::open(target, input).map(Output)
+    }
+
+    /// Skips the fsync of the file before it is renamed into place (for
+    /// scratch outputs; a crash may then leave a partly written file).
+    pub fn no_sync(self) -> Self {
+        Output(self.0.no_sync())
+    }
+
+    /// True when writing to stdout.
+    pub fn is_stdout(&self) -> bool {
+        self.0.is_stdout()
+    }
+
+    /// The (buffered) writer to send bytes to.
+    pub fn writer(&mut self) -> &mut dyn Write {
+        self.0.writer()
+    }
+
+    /// The output without its buffer, for a writer that hands over whole
+    /// chunks; what was written through [`Output::writer`] is flushed first.
+    pub fn direct(&mut self) -> Result<&mut dyn Write> {
+        self.0.direct()
+    }
+
+    /// The output for an archive writer: a file can seek, the rest cannot.
+    pub(crate) fn target(&mut self) -> Target<'_> {
+        self.0.target()
+    }
+
+    /// The output as error messages name it (`stdout` or its path).
+    pub fn name(&self) -> String {
+        self.0.name()
+    }
+
+    /// Flushes, syncs and (for a file) renames the temporary file into
+    /// place.
+    pub fn commit(self) -> Result<()> {
+        self.0.commit()
     }
 }
 

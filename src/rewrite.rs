@@ -63,8 +63,11 @@ pub struct Counts {
 /// `app`, `name`, `applied`), decoded from the dump; `None` is NULL.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MigrationRow {
+    /// The app label (`app`).
     pub app: Option<Vec<u8>>,
+    /// The migration's name (`name`).
     pub name: Option<Vec<u8>>,
+    /// When it was applied (`applied`), as the dump has it.
     pub applied: Option<Vec<u8>>,
 }
 

@@ -1,9 +1,14 @@
 //! The library's entry point: a [`Rewriter`] built from [`Rules`].
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
+use std::path::Path;
 
-use crate::error::Result;
+use crate::archive::plain::PlainEdit;
+use crate::archive::run::{self, Archive, ArchiveSummary};
+use crate::error::{Error, Result};
 use crate::job::{self, Format, Options, Summary};
+use crate::source::Dump;
 use crate::pipeline::OutputCompression;
 use crate::observe::{CsvChangeLog, Observer, Observers, Progress};
 use crate::rules::Rules;
@@ -78,6 +83,29 @@ impl<'p> Rewriter<'p> {
         self
     }
 
+    /// The size of the chunks the dump is cut into for the workers, in
+    /// bytes (tuning: the output does not depend on it).
+    pub fn chunk_size(mut self, bytes: usize) -> Self {
+        self.options.chunk_size = bytes.max(1);
+        self
+    }
+
+    /// The columns, in order, of tables whose `CREATE TABLE` is not in the
+    /// dump (a data-only dump), by table name as the dump has it: value
+    /// rules on such a table need them.
+    pub fn columns(mut self, columns: HashMap<Vec<u8>, Vec<Vec<u8>>>) -> Self {
+        self.options.columns = columns;
+        self
+    }
+
+    /// Gather the full report (every table's size, the places that
+    /// mention an old name but that no rule rewrites, examples), which
+    /// scans all the data: for a dry run.
+    pub fn report(mut self, on: bool) -> Self {
+        self.options.report = on;
+        self
+    }
+
     /// Gzip the output at `level` (1–9), one member per chunk.
     pub fn gzip(self, level: u32) -> Self {
         self.compress(OutputCompression::Gzip(level))
@@ -113,8 +141,48 @@ impl<'p> Rewriter<'p> {
     /// Rewrites `input` (plain, or gzip/zstd/LZ4-compressed: detected) into
     /// `output`. On an error, what was already written to `output` is not
     /// a valid dump: write to a temporary file and keep it only on `Ok`.
-    pub fn run(self, input: impl Read + Send + 'static, mut output: impl Write) -> Result<Summary> {
-        let src = crate::input::from_reader(Box::new(input), None)?;
-        job::rewrite(src, &mut output, &self.rules, &self.options, self.observers)
+    /// `input` may borrow (no `'static`): the rewrite's threads end
+    /// before this returns.
+    pub fn run(self, input: impl Read + Send, output: impl Write) -> Result<Summary> {
+        self.run_dump(Dump::from_reader(input)?, output)
+    }
+
+    /// Rewrites a plain dump opened as a [`Dump`] (or found by
+    /// [`Source::open`](crate::Source::open)) into `output`, as
+    /// [`Rewriter::run`] does.
+    pub fn run_dump(self, dump: Dump<'_>, mut output: impl Write) -> Result<Summary> {
+        job::rewrite(dump.0, &mut output, &self.rules, &self.options, self.observers)
+    }
+
+    /// Rewrites a pg_dump archive into an archive of the same format and
+    /// compression at `output` (stdout for `None` or `-`; a directory for
+    /// a directory-format archive), which appears only when whole; then
+    /// writes every rewritten value to `change_log` as CSV lines (as
+    /// [`CsvChangeLog`] does, without a header line). The observers are
+    /// not told: an archive's entries are rewritten out of order.
+    pub fn run_archive(
+        self,
+        archive: Archive,
+        output: Option<&Path>,
+        change_log: Option<&mut dyn Write>,
+    ) -> Result<ArchiveSummary> {
+        let edit = PlainEdit::new(&self.rules, &self.options).map_err(Error::Rule)?;
+        run::write(edit, archive, output, change_log)
+    }
+
+    /// The whole rewrite of a pg_dump archive, written nowhere: its
+    /// summary, with the report ([`ArchiveSummary::report`]) when
+    /// [`Rewriter::report`] is on.
+    pub fn report_archive(self, archive: Archive) -> Result<ArchiveSummary> {
+        let edit = PlainEdit::new(&self.rules, &self.options).map_err(Error::Rule)?;
+        run::report(edit, archive)
+    }
+
+    /// Whether the archive at `after` is exactly `before` rewritten (as
+    /// [`Rewriter::run_archive`] writes it): `None`, or where the first
+    /// difference is (byte offset, file, TOC entry).
+    pub fn verify_archive(self, before: Archive, after: &Path) -> Result<(Option<String>, ArchiveSummary)> {
+        let edit = PlainEdit::new(&self.rules, &self.options).map_err(Error::Rule)?;
+        run::compare(edit, before, after)
     }
 }

@@ -11,7 +11,7 @@
 //! SAVEPOINT, reads back the object's `sqlite_schema.sql`, and rolls back.
 //!
 //! ```
-//! // A private module: its doctest reaches it as the CLI does, through `internals`.
+//! // A private module: its doctest reaches it as the tests do, through `internals`.
 //! use dumpsed::internals::sqlite_schema::{Shadow, SqliteRenames};
 //! let renames = SqliteRenames { tables: vec![(b"category".to_vec(), b"cat".to_vec())], columns: vec![] };
 //! let mut shadow = Shadow::new()?;
@@ -421,6 +421,7 @@ impl Shadow {
     /// shadow (for a caller that does not hand over `.dump`'s row), so that
     /// renaming it is refused. Views and triggers that use it will not
     /// resolve; prefer [`Shadow::add`] with the row.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))] // used through `internals`
     pub fn add_virtual_table(&mut self, name: &[u8]) {
         self.virtual_tables.push(name.to_vec());
     }
@@ -582,6 +583,7 @@ impl Shadow {
 
     /// The stored name of the table (or view) named `name`, compared as
     /// SQLite compares names (ASCII case folded), or `None`.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))] // used through `internals`
     pub fn table_name(&self, name: &[u8]) -> Result<Option<Vec<u8>>, String> {
         lookup_table(&self.conn, name)
     }
@@ -626,6 +628,7 @@ impl Shadow {
     /// `UPDATE sqlite_sequence SET name = <new> WHERE name = <stored name>`,
     /// an exact (binary) comparison with the table's name as stored, so a
     /// row spelled in another case is left alone. `None`: unchanged.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))] // used through `internals`
     pub fn sequence_name(
         &self,
         name: &[u8],

@@ -212,3 +212,71 @@ fn detection_does_not_depend_on_read_sizes() {
         .expect_err("an SQLite database file");
     assert!(err.to_string().contains("SQLite database file"), "{err}");
 }
+
+/// The command line's whole path is public: `Source::open` tells a pg_dump
+/// archive from a plain dump, and `Rewriter::run_archive` writes the same
+/// archive `dumpsed rewrite` writes (a custom and a tar archive).
+#[test]
+fn an_archive_rewritten_through_the_public_api_is_the_commands() {
+    let dir = scratch();
+    for name in ["before-v116.dump", "before-v116.tar"] {
+        let input = fixture(&format!("archive/{name}"));
+        let by_command = dir.path().join(format!("cmd-{name}"));
+        ok(dumpsed()
+            .args(["rewrite", "--quiet", "--rules", "fixtures/plain-sql-rename.toml"])
+            .arg(&input)
+            .arg("-o")
+            .arg(&by_command));
+        let by_library = dir.path().join(format!("lib-{name}"));
+        let archive = match dumpsed::Source::open(Some(&input), true).expect("open") {
+            dumpsed::Source::Archive(a) => a,
+            dumpsed::Source::Plain(_) => panic!("{name}: not seen as an archive"),
+        };
+        let text = std::fs::read_to_string(fixture("plain-sql-rename.toml")).expect("rules");
+        let summary = Rewriter::new(Rules::from_toml(&text).expect("rules"))
+            .run_archive(archive, Some(&by_library), None)
+            .expect("rewrite");
+        assert!(summary.renames.iter().any(|r| r.references > 0), "{name}: {summary:?}");
+        let (a, b) = (std::fs::read(&by_command).expect("read"), std::fs::read(&by_library).expect("read"));
+        assert!(a == b, "{name}: the library's archive differs from the command's");
+    }
+}
+
+/// The input may borrow (no `'static` bound): a slice of a local buffer.
+#[test]
+fn the_input_may_be_borrowed() {
+    let dump = std::fs::read(fixture("pg-refs/before.sql")).expect("read");
+    let mut rules = Rules::new();
+    rules.add_rename("city", "town").expect("rule");
+    let mut out = Vec::new();
+    let summary = Rewriter::new(rules).run(&dump[..], &mut out).expect("rewrite");
+    assert_eq!(summary.renames[0].old, "city");
+    assert!(summary.renames[0].references > 0);
+    assert!(String::from_utf8_lossy(&out).contains("CREATE TABLE public.town ("));
+}
+
+/// A format that does not fit the dump is an input error whose message
+/// names no command-line flag; what gets past it is a typed remedy.
+#[test]
+fn a_format_error_has_a_kind_and_a_remedy_not_a_flag() {
+    let dump = std::fs::read(fixture("pg-refs/before.sql")).expect("read");
+    let err = Rewriter::new(Rules::new())
+        .format(dumpsed::Format::Sqlite)
+        .run(&dump[..], std::io::sink())
+        .expect_err("wrong format");
+    assert_eq!(err.kind(), dumpsed::ErrorKind::Input);
+    assert_eq!(err.remedy(), Some(dumpsed::Remedy::DetectFormat));
+    assert!(!err.to_string().contains("--"), "{err}");
+    // The command says it with its flag, as it always has.
+    let o = dumpsed()
+        .args(["rewrite", "--quiet", "--format", "sqlite", "--rename-table", "city=town"])
+        .arg(fixture("pg-refs/before.sql"))
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(3));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("--format asks for an SQLite (.dump) dump but the input looks like a PostgreSQL (pg_dump plain) dump; use --format auto"),
+        "{e}"
+    );
+}

@@ -576,15 +576,23 @@ def translate(loader, keys, connection):
 
     schema_editor = connection.SchemaEditorClass(connection, collect_sql=True)
     out = Emitter()
+    # One state carried through the run, as migrate's executor carries it
+    # (django/db/migrations/executor.py, migrate): it starts with every
+    # migration the keys depend on applied, and each key's operations then
+    # change it in turn. A state made afresh per migration would lack an
+    # earlier key that is not its ancestor (another app's RenameField), and
+    # the field order of a later SQLite rebuild would be wrong.
+    state = loader.project_state(list(keys), at_end=False) if keys else None
     for app, name in keys:
         mig = loader.graph.nodes[(app, name)]
-        state = loader.project_state((app, name), at_end=False)
         out.comment(f"--- {app}.{name}")
         out.lines.append("")
         for op in mig.operations:
             to_state = state.clone()
-            op.state_forwards(app, to_state)
             try:
+                # Inside: with the state's models rendered (carried from the
+                # operation before), Django's own failure surfaces here.
+                op.state_forwards(app, to_state)
                 translate_operation(app, mig, op, state, to_state, out, schema_editor)
                 if isinstance(op, (migrations.RenameModel, migrations.RenameField, migrations.AlterModelTable)):
                     note_rebuilds(app, mig, op, state, to_state, out, connection)

@@ -60,6 +60,7 @@ impl<'a, R: Read> ChunkReader<'a, R> {
         io::copy(self, &mut io::sink()).map(|_| ())
     }
 
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))] // used through `internals`
     pub fn is_done(&self) -> bool {
         self.done
     }

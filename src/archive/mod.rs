@@ -19,6 +19,7 @@ pub mod par_zlib;
 pub mod custom;
 pub mod directory;
 pub mod plain;
+pub mod run;
 pub mod tar;
 pub mod toc;
 
@@ -147,6 +148,7 @@ pub trait DataEdit: Send {
 }
 
 /// Changes nothing.
+#[cfg_attr(not(feature = "internals"), allow(dead_code))] // used through `internals`
 pub struct Identity;
 
 impl Edit for Identity {
@@ -157,6 +159,7 @@ impl Edit for Identity {
 
 /// Passes the data through (decompressed and recompressed); for tests of
 /// the streaming path.
+#[cfg_attr(not(feature = "internals"), allow(dead_code))] // used through `internals`
 pub struct Recompress;
 
 pub(crate) struct CopyAll;

@@ -25,7 +25,7 @@ use crossbeam_channel::{bounded, Receiver};
 use super::toc::{Extra, K_OFFSET_NO_DATA};
 use super::{DataEdit, Edit, Header, TocEntry};
 use crate::input;
-use crate::job::{self, Format, Options, Summary};
+use crate::job::{self, Count, Format, Options, RenameSummary, Summary};
 use crate::lexer::Dialect;
 use crate::observe::{CsvChangeLog, Observer, ValueChange};
 use crate::plan::Plan;
@@ -35,9 +35,20 @@ const MARK: &[u8] = b"\n-- dumpsed-archive:";
 const DATA_MARK: &[u8] = b"\n-- dumpsed-archive:data\n";
 const OPENING: &[u8] = b"--\n-- PostgreSQL database dump\n--\n\n";
 
-/// `(old, new, references renamed)` per rename and `(rule, values
-/// rewritten, values a --reverse run would not give back)` per value rule.
-pub type Totals = (Vec<(String, String, u64)>, Vec<(String, u64, u64)>);
+/// What one value rule did over a whole archive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RewriteTotal {
+    /// The rule: `table.column (from → to)`.
+    pub rule: String,
+    /// Values rewritten.
+    pub rewritten: u64,
+    /// Values a `--reverse` run would not give back.
+    pub irreversible: u64,
+}
+
+/// Per rename rule and per value rule, summed over an archive's entries.
+pub type Totals = (Vec<RenameSummary>, Vec<RewriteTotal>);
 
 /// Rewrites archives under dumpsed [`Rules`].
 pub struct PlainEdit<'r> {
@@ -176,14 +187,14 @@ impl<'r> PlainEdit<'r> {
         let Ok(p) = self.prefixes.lock() else { return };
         for s in p.iter() {
             for (a, b) in m.renames.iter_mut().zip(&s.renames) {
-                a.2 = a.2.saturating_sub(b.2);
+                a.references = a.references.saturating_sub(b.references);
             }
-            for (k, n) in &s.renamed_in {
-                if let Some(e) = m.renamed_in.iter_mut().find(|(x, _)| x == k) {
-                    e.1 = e.1.saturating_sub(*n);
+            for c in &s.renamed_in {
+                if let Some(e) = m.renamed_in.iter_mut().find(|e| e.what == c.what) {
+                    e.count = e.count.saturating_sub(c.count);
                 }
             }
-            m.renamed_in.retain(|(_, n)| *n > 0);
+            m.renamed_in.retain(|e| e.count > 0);
             m.bytes_in = m.bytes_in.saturating_sub(s.bytes_in);
             m.bytes_out = m.bytes_out.saturating_sub(s.bytes_out);
         }
@@ -196,29 +207,33 @@ impl<'r> PlainEdit<'r> {
             Ok(v) => v.clone(),
             Err(_) => Vec::new(),
         };
-        let mut renames: Vec<(String, String, u64)> = Vec::new();
-        let mut rewrites: Vec<(String, u64, u64)> = Vec::new();
+        let mut renames: Vec<RenameSummary> = Vec::new();
+        let mut rewrites: Vec<RewriteTotal> = Vec::new();
         for s in &v {
             for (k, r) in s.renames.iter().enumerate() {
                 match renames.get_mut(k) {
-                    Some(t) => t.2 += r.2,
+                    Some(t) => t.references += r.references,
                     None => renames.push(r.clone()),
                 }
             }
             for (k, w) in s.rewrites.iter().enumerate() {
                 match rewrites.get_mut(k) {
                     Some(t) => {
-                        t.1 += w.rewritten;
-                        t.2 += w.irreversible;
+                        t.rewritten += w.rewritten;
+                        t.irreversible += w.irreversible;
                     }
-                    None => rewrites.push((format!("{} ({})", w.column, w.change), w.rewritten, w.irreversible)),
+                    None => rewrites.push(RewriteTotal {
+                        rule: format!("{} ({})", w.column, w.change),
+                        rewritten: w.rewritten,
+                        irreversible: w.irreversible,
+                    }),
                 }
             }
         }
         if let Ok(p) = self.prefixes.lock() {
             for s in p.iter() {
                 for (a, b) in renames.iter_mut().zip(&s.renames) {
-                    a.2 = a.2.saturating_sub(b.2);
+                    a.references = a.references.saturating_sub(b.references);
                 }
             }
         }
@@ -233,7 +248,7 @@ impl<'r> PlainEdit<'r> {
         let mut m = it.next()?;
         for s in it {
             for (a, b) in m.renames.iter_mut().zip(&s.renames) {
-                a.2 += b.2;
+                a.references += b.references;
             }
             for (a, b) in m.rewrites.iter_mut().zip(&s.rewrites) {
                 a.rewritten += b.rewritten;
@@ -247,11 +262,11 @@ impl<'r> PlainEdit<'r> {
             m.bytes_in += s.bytes_in;
             m.bytes_out += s.bytes_out;
             m.elapsed += s.elapsed;
-            let add = |into: &mut Vec<(String, u64)>, from: &[(String, u64)]| {
-                for (k, n) in from {
-                    match into.iter_mut().find(|(x, _)| x == k) {
-                        Some(e) => e.1 += n,
-                        None => into.push((k.clone(), *n)),
+            let add = |into: &mut Vec<Count>, from: &[Count]| {
+                for c in from {
+                    match into.iter_mut().find(|e| e.what == c.what) {
+                        Some(e) => e.count += c.count,
+                        None => into.push(c.clone()),
                     }
                 }
             };

@@ -27,7 +27,9 @@ pub const K_OFFSET_NO_DATA: u8 = 3;
 
 /// `ArchiveFormat` in `pg_backup.h`, as written in the header.
 pub const FMT_CUSTOM: u8 = 1;
+#[cfg_attr(not(feature = "internals"), allow(dead_code))] // used through `internals`
 pub const FMT_TAR: u8 = 3;
+#[cfg_attr(not(feature = "internals"), allow(dead_code))] // used through `internals`
 pub const FMT_DIRECTORY: u8 = 5;
 
 /// Compression as the header records it.
@@ -103,6 +105,7 @@ pub struct Header {
 }
 
 impl Header {
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))] // used through `internals`
     pub fn version(&self) -> (u8, u8) {
         (self.vmaj, self.vmin)
     }

@@ -3,12 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use dumpsed::internals::archive::plain::PlainEdit;
-use dumpsed::internals::job::{self, Options};
-use dumpsed::Error;
+use dumpsed::{Error, Rewriter, Source};
 
-use super::input::{self, Opened};
-use super::report::{dry_run_archive, print_report};
+use super::report::{print_archive_report, print_report};
 use super::rule_args::RuleArgs;
 
 const AFTER_HELP: &str = "\
@@ -46,23 +43,16 @@ pub struct Args {
 pub fn run(args: Args) -> Result<ExitCode, Error> {
     // No rules: just look at the dump.
     let rules = args.rules.rules_or_none()?;
-    let options = Options {
-        format: args.rules.format(),
-        threads: args.threads.unwrap_or(0),
-        columns: args.rules.columns()?,
-        force: true,
-        report: true,
-        allow_missing: args.rules.allow_missing,
-        ..Options::default()
-    };
-    let src = match input::open(args.input.as_deref(), true)? {
-        Opened::Archive(archive) => {
-            let mut edit = PlainEdit::new(&rules, &options).map_err(Error::Rule)?;
-            return dry_run_archive(archive, &mut edit, args.json);
-        }
-        Opened::Plain(src) => src,
-    };
-    let summary = job::rewrite(src, &mut std::io::sink(), &rules, &options, ())?;
-    print_report(&summary, args.json);
+    let rewriter = Rewriter::new(rules)
+        .format(args.rules.format())
+        .threads(args.threads.unwrap_or(0))
+        .columns(args.rules.columns()?)
+        .force(true)
+        .report(true)
+        .allow_missing(args.rules.allow_missing);
+    match Source::open(args.input.as_deref(), true)? {
+        Source::Archive(archive) => print_archive_report(&rewriter.report_archive(archive)?, args.json),
+        Source::Plain(dump) => print_report(&rewriter.run_dump(dump, std::io::sink())?, args.json),
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,10 +4,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use dumpsed::{Error, Remedy};
+use dumpsed::{Error, ErrorKind, Remedy};
 
 pub mod completions;
-pub mod input;
 pub mod inspect;
 pub mod report;
 pub mod rewrite;
@@ -49,12 +48,28 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
 /// 2 bad rules or arguments, 3 input that is not a readable dump or is
 /// malformed, 4 I/O failure, 5 output refused, 6 a pre-write check failed.
 pub fn exit_code(e: &Error) -> u8 {
+    match e.kind() {
+        ErrorKind::Rule => 2,
+        ErrorKind::Input => 3,
+        ErrorKind::Io => 4,
+        ErrorKind::Output => 5,
+        ErrorKind::Check => 6,
+        // A kind added later: the status of a failure without a kind of its own.
+        _ => 1,
+    }
+}
+
+/// The error as the command says it: the library's message with the
+/// command's advice (its flags) added.
+pub fn message(e: &Error) -> String {
     match e {
-        Error::Rule(_) => 2,
-        Error::Syntax { .. } | Error::Unsupported(_) | Error::Archive(_) => 3,
-        Error::Io { .. } => 4,
-        Error::Output { .. } => 5,
-        Error::Check(_) => 6,
+        // Said with the flag that asked, as it always was.
+        Error::Format { asked: Some(w), found: Some(d) } => format!(
+            "--format asks for {} but the input looks like {}; use --format auto",
+            w.dump_name(),
+            d.dump_name()
+        ),
+        _ => format!("{e}{}", hint(e)),
     }
 }
 
@@ -62,13 +77,15 @@ pub fn exit_code(e: &Error) -> u8 {
 /// which [`Remedy`] gets past it, the command names its flag (appended to
 /// the message; empty when there is none).
 pub fn hint(e: &Error) -> String {
-    match (e, e.remedy()) {
-        (Error::Check(_), Some(Remedy::Force)) => " (--force)".into(),
+    match (e.kind(), e.remedy()) {
+        (ErrorKind::Check, Some(Remedy::Force)) => " (--force)".into(),
         (_, Some(Remedy::Force)) => " (use --force to rewrite anyway)".into(),
         (_, Some(Remedy::AllowTruncated)) => "; --allow-truncated rewrites it anyway".into(),
         (_, Some(Remedy::MaxRecordSize { suggested_mib })) => {
             format!(" (e.g. --max-record-size {suggested_mib})")
         }
+        (_, Some(Remedy::DetectFormat)) => "; use --format auto".into(),
+        (_, Some(Remedy::ChooseFormat)) => "; say which with --format postgres or --format sqlite".into(),
         _ => String::new(),
     }
 }

@@ -1,44 +1,25 @@
 //! What `inspect` and `rewrite --dry-run` print: the report of a plain
 //! dump's rewrite, or of an archive's, as text or JSON.
 
-use std::process::ExitCode;
-
 use serde_json::json;
 
-use dumpsed::internals::archive::{self, plain::PlainEdit};
-use dumpsed::internals::job::Summary;
-use dumpsed::internals::lexer::Dialect;
-use dumpsed::internals::output::StagingDir;
-use dumpsed::Error;
+use dumpsed::{ArchiveSummary, Dialect, Summary};
 
-use super::input::ArchiveInput;
-
-/// The whole rewrite of an archive, written nowhere, and its report (for
+/// Prints the report of an archive's whole rewrite, written nowhere (for
 /// `rewrite --dry-run` and `inspect`, which agree): the archive format,
 /// version and compression from its header, and the archive's own size
 /// beside that of the SQL text inside.
-pub fn dry_run_archive(input: ArchiveInput, edit: &mut PlainEdit<'_>, json: bool) -> Result<ExitCode, Error> {
-    let stats = match input {
-        ArchiveInput::Custom(r) => archive::custom::rewrite(r, archive::Sink::Stream(&mut std::io::sink()), edit)?,
-        ArchiveInput::Tar(r) => archive::tar::rewrite(r, &mut std::io::sink(), edit)?,
-        ArchiveInput::Directory(dir) => {
-            // Written to a staging directory in the temporary directory,
-            // which signals and later runs clean up (output.rs).
-            let stage = StagingDir::create(&std::env::temp_dir().join("dumpsed-dry-run"))?;
-            archive::directory::rewrite(&dir, &stage.path().join("out"), edit)?
-        }
-    };
-    match edit.merged() {
-        Some(s) => report(&s, Some(&stats), json),
+pub fn print_archive_report(a: &ArchiveSummary, json: bool) {
+    match &a.report {
+        Some(s) => report(s, Some(a), json),
         None => eprintln!("dumpsed: nothing to report"),
     }
-    for a in &edit.added {
-        eprintln!("dumpsed: {a}");
+    for added in &a.added {
+        eprintln!("dumpsed: {added}");
     }
-    for w in &edit.warnings {
+    for w in &a.warnings {
         eprintln!("warning: {w}");
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn dialect_name(d: Dialect) -> &'static str {
@@ -54,9 +35,9 @@ pub fn print_report(s: &Summary, as_json: bool) {
 }
 
 /// Prints a report to stdout, as text or JSON. For an archive (`archive`
-/// is the rewrite's [`archive::Stats`]) the format, compression and size
-/// are the archive's, and the SQL text's size is given beside.
-fn report(s: &Summary, archive: Option<&archive::Stats>, as_json: bool) {
+/// is the rewrite's summary) the format, compression and size are the
+/// archive's, and the SQL text's size is given beside.
+fn report(s: &Summary, archive: Option<&ArchiveSummary>, as_json: bool) {
     let format = match archive {
         Some(a) => format!("pg_dump {} archive", a.format),
         None => dialect_name(s.dialect).to_string(),
@@ -75,20 +56,21 @@ fn report(s: &Summary, archive: Option<&archive::Stats>, as_json: bool) {
             "encoding": encoding,
             "compression": compression,
             "versions": s.versions,
-            "triggers": s.triggers.iter().map(|(t, n, e)| json!({"table": t, "trigger": n, "events": e})).collect::<Vec<_>>(),
+            "triggers": s.triggers.iter().map(|t| json!({"table": t.table, "trigger": t.name, "events": t.events})).collect::<Vec<_>>(),
             "warnings": s.trigger_warnings.iter().chain(&s.warnings).collect::<Vec<_>>(),
             "bytes": s.bytes_in,
-            "tables": s.tables.iter().map(|(t, r, b)| json!({"table": t, "rows": r, "bytes": b})).collect::<Vec<_>>(),
-            "renames": s.renames.iter().map(|(o, n, c)| json!({"old": o, "new": n, "references": c})).collect::<Vec<_>>(),
-            "renamed_in": s.renamed_in.iter().map(|(k, c)| json!({"statement": k, "count": c})).collect::<Vec<_>>(),
+            "tables": s.tables.iter().map(|t| json!({"table": t.table, "rows": t.rows, "bytes": t.bytes})).collect::<Vec<_>>(),
+            "renames": s.renames.iter().map(|r| json!({"old": r.old, "new": r.new, "references": r.references})).collect::<Vec<_>>(),
+            "renamed_in": s.renamed_in.iter().map(|c| json!({"statement": c.what, "count": c.count})).collect::<Vec<_>>(),
             "rewrites": s.rewrites.iter().map(|w| json!({
                 "column": w.column, "change": w.change, "values": w.rewritten,
-                "examples": w.examples.iter().map(|(a, b)| (a.text(), b.text())).collect::<Vec<_>>(),
+                // As pairs and triples (the JSON of the tuples they were).
+                "examples": w.examples.iter().map(|e| json!([e.old.text(), e.new.text()])).collect::<Vec<_>>(),
                 "irreversible": w.irreversible,
                 "irreversible_examples": w.irreversible_examples.iter()
-                    .map(|(a, b, back)| (a.text(), b.text(), back.text())).collect::<Vec<_>>(),
+                    .map(|e| json!([e.input.text(), e.output.text(), e.reversed.text()])).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
-            "left_alone": s.left_alone.iter().map(|(k, c)| json!({"where": k, "count": c})).collect::<Vec<_>>(),
+            "left_alone": s.left_alone.iter().map(|c| json!({"where": c.what, "count": c.count})).collect::<Vec<_>>(),
             // Django's applied migrations, for dumpsed-django --applied-from;
             // null: the dump has no django_migrations table.
             "django_migrations": s.django_migrations.as_ref().map(|rows| rows.iter().map(|r| {
@@ -122,37 +104,38 @@ fn report(s: &Summary, archive: Option<&archive::Stats>, as_json: bool) {
         println!("dumped by:   {v}");
     }
     println!("\ntables (rows, bytes of data):");
-    for (t, rows, bytes) in &s.tables {
-        println!("  {t:<60} {rows:>10} {bytes:>14}");
+    for t in &s.tables {
+        println!("  {:<60} {:>10} {:>14}", t.table, t.rows, t.bytes);
     }
     if !s.triggers.is_empty() {
         println!("\ntriggers (table, trigger, events):");
-        for (t, n, e) in &s.triggers {
-            println!("  {t:<40} {n:<30} {e}");
+        for t in &s.triggers {
+            println!("  {:<40} {:<30} {}", t.table, t.name, t.events);
         }
     }
     for w in s.trigger_warnings.iter().chain(&s.warnings) {
         println!("\nwarning: {w}");
     }
     println!("\nrenames:");
-    for (old, new, n) in &s.renames {
-        println!("  {old} → {new}: {n} references");
+    for r in &s.renames {
+        println!("  {} → {}: {} references", r.old, r.new, r.references);
     }
-    for (kind, n) in &s.renamed_in {
-        println!("    in {kind}: {n}");
+    for c in &s.renamed_in {
+        println!("    in {}: {}", c.what, c.count);
     }
     println!("\nvalue rewrites:");
     for w in &s.rewrites {
         println!("  {} ({}): {} values", w.column, w.change, w.rewritten);
-        for (a, b) in &w.examples {
-            println!("    {} → {}", a.text(), b.text());
+        for e in &w.examples {
+            println!("    {} → {}", e.old.text(), e.new.text());
         }
         if w.irreversible > 0 {
             println!(
                 "  warning: {} value(s) would not come back with --reverse, e.g.:",
                 w.irreversible
             );
-            for (a, b, back) in &w.irreversible_examples {
+            for e in &w.irreversible_examples {
+                let (a, b, back) = (&e.input, &e.output, &e.reversed);
                 if a == b {
                     println!("    {a} (kept) → --reverse would give {back}");
                 } else {
@@ -165,7 +148,7 @@ fn report(s: &Summary, archive: Option<&archive::Stats>, as_json: bool) {
     if s.left_alone.is_empty() {
         println!("  nothing");
     }
-    for (what, n) in &s.left_alone {
-        println!("  {what}: {n}");
+    for c in &s.left_alone {
+        println!("  {}: {}", c.what, c.count);
     }
 }

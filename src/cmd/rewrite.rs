@@ -1,20 +1,16 @@
 //! `dumpsed rewrite`: the main job.
 
-use std::io::{self, IsTerminal, Seek, SeekFrom, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use dumpsed::internals::job::{self, Options, Summary};
-use dumpsed::{CsvChangeLog, Observers, OutputCompression, Progress};
-use dumpsed::internals::output::{Output, StagingDir, Target};
-use dumpsed::internals::archive::{self, plain::PlainEdit};
-use dumpsed::Error;
+use dumpsed::{Archive, ArchiveSummary, CsvChangeLog, Dialect, Error, Output, OutputCompression, Progress};
+use dumpsed::{Rewriter, Source, Summary};
 
-use super::input::{self, ArchiveInput, Opened};
-use super::report::{dry_run_archive, print_report};
+use super::report::{print_archive_report, print_report};
 use super::rule_args::RuleArgs;
 
 const AFTER_HELP: &str = "\
@@ -172,25 +168,26 @@ fn output_compression(args: &Args) -> Result<Option<OutputCompression>, Error> {
 /// Runs `dumpsed rewrite`.
 pub fn run(args: Args) -> Result<ExitCode, Error> {
     let rules = args.rules.rules()?;
-    let options = Options {
-        format: args.rules.format(),
-        threads: args.threads.unwrap_or(0),
-        chunk_size: args.chunk_size.max(1) << 10,
-        max_record: args.max_record_size << 20,
-        compress: output_compression(&args)?,
-        columns: args.rules.columns()?,
-        force: args.rules.force,
-        report: args.dry_run,
-        allow_missing: args.rules.allow_missing,
-        allow_truncated: args.allow_truncated,
-    };
-    let src = match input::open(args.input.as_deref(), !args.no_mmap)? {
-        Opened::Archive(archive) => return run_archive(&args, &rules, &options, archive),
-        Opened::Plain(src) => src,
+    let compress = output_compression(&args)?;
+    let mut rewriter = Rewriter::new(rules)
+        .format(args.rules.format())
+        .threads(args.threads.unwrap_or(0))
+        .chunk_size(args.chunk_size.max(1) << 10)
+        .max_record_size(args.max_record_size)
+        .columns(args.rules.columns()?)
+        .force(args.rules.force)
+        .report(args.dry_run)
+        .allow_missing(args.rules.allow_missing)
+        .allow_truncated(args.allow_truncated);
+    if let Some(c) = compress {
+        rewriter = rewriter.compress(c);
+    }
+    let src = match Source::open(args.input.as_deref(), !args.no_mmap)? {
+        Source::Archive(archive) => return run_archive(&args, rewriter, archive),
+        Source::Plain(src) => src,
     };
     if args.dry_run {
-        let summary = job::rewrite(src, &mut std::io::sink(), &rules, &options, ())?;
-        print_report(&summary, args.json);
+        print_report(&rewriter.run_dump(src, std::io::sink())?, args.json);
         return Ok(ExitCode::SUCCESS);
     }
     let mut output = Output::open(args.output.as_deref(), args.input.as_deref())?;
@@ -198,35 +195,21 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         output = output.no_sync();
     }
     let mut log = match &args.log_changes {
-        Some(p) => {
-            let mut l = Output::open(Some(p), args.input.as_deref())?;
-            if l.is_stdout() {
-                return Err(Error::Rule("--log-changes needs a file name".into()));
-            }
-            l.writer()
-                .write_all(CsvChangeLog::<std::io::Sink>::HEADER)
-                .map_err(|e| Error::io("writing the change log", e))?;
-            Some(l)
-        }
+        Some(p) => Some(open_change_log(&args, p)?),
         None => None,
     };
-    let bar = progress_bar(&args, src.size);
-    let consumed = src.consumed.clone();
+    let bar = progress_bar(&args, src.size());
+    let consumed = src.bytes_read();
     let tick = Progress(|_| {
         if let Some(b) = &bar {
             b.set_position(consumed.load(std::sync::atomic::Ordering::Relaxed));
         }
     });
-    let summary = match log.as_mut() {
-        Some(l) => job::rewrite(
-            src,
-            output.direct()?,
-            &rules,
-            &options,
-            Observers(vec![Box::new(tick), Box::new(CsvChangeLog(l.writer()))]),
-        ),
-        None => job::rewrite(src, output.direct()?, &rules, &options, tick),
-    };
+    let mut rewriter = rewriter.observe(tick);
+    if let Some(l) = log.as_mut() {
+        rewriter = rewriter.log_changes(l.writer());
+    }
+    let summary = rewriter.run_dump(src, output.direct()?);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -249,205 +232,73 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn same_path(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => false,
+/// The `--log-changes` file, opened (a file, not stdout), its CSV header
+/// written.
+fn open_change_log(args: &Args, p: &Path) -> Result<Output, Error> {
+    let mut l = Output::open(Some(p), args.input.as_deref())?;
+    if l.is_stdout() {
+        return Err(Error::Rule("--log-changes needs a file name".into()));
     }
+    l.writer()
+        .write_all(CsvChangeLog::<std::io::Sink>::HEADER)
+        .map_err(|e| Error::io("writing the change log", e))?;
+    Ok(l)
 }
 
 /// `dumpsed rewrite` of a pg_dump archive: the output has the input's
 /// format and compression.
-fn run_archive(args: &Args, rules: &dumpsed::Rules, options: &Options, input: ArchiveInput) -> Result<ExitCode, Error> {
+fn run_archive(args: &Args, rewriter: Rewriter<'_>, input: Archive) -> Result<ExitCode, Error> {
     if args.compress.is_some() {
         return Err(Error::Rule(
             "--compress does not apply to pg_dump archives: the output keeps the archive's compression".into(),
         ));
     }
-    let mut edit = PlainEdit::new(rules, options).map_err(Error::Rule)?;
     if args.dry_run {
-        return dry_run_archive(input, &mut edit, args.json);
+        print_archive_report(&rewriter.report_archive(input)?, args.json);
+        return Ok(ExitCode::SUCCESS);
     }
-    let log = match &args.log_changes {
-        Some(p) => {
-            let l = Output::open(Some(p), args.input.as_deref())?;
-            if l.is_stdout() {
-                return Err(Error::Rule("--log-changes needs a file name".into()));
-            }
-            edit.log_changes();
-            Some(l)
-        }
-        None => None,
-    };
-    let stats = archive_job(args, &mut edit, input);
-    // A failed pre-write check keeps its own exit status (6).
-    let stats = match stats {
-        Err(Error::Archive(m)) if edit.check_failed.load(std::sync::atomic::Ordering::Relaxed) => {
-            return Err(Error::Check(m))
-        }
-        // A rule that does not fit the archive keeps its own exit status (2).
-        Err(Error::Archive(m)) if edit.rule_failed.load(std::sync::atomic::Ordering::Relaxed) => {
-            return Err(Error::Rule(m))
-        }
-        other => other?,
-    };
     // Written once the archive is in place (on error `log` is dropped,
     // which removes its temporary file).
-    if let Some(mut l) = log {
-        let w = l.writer();
-        w.write_all(CsvChangeLog::<std::io::Sink>::HEADER)
-            .and_then(|_| edit.write_change_log(w))
-            .map_err(|e| Error::io("writing the change log", e))?;
+    let mut log = match &args.log_changes {
+        Some(p) => Some(open_change_log(args, p)?),
+        None => None,
+    };
+    let output = args.output.as_deref().filter(|p| *p != Path::new("-"));
+    if input.format() == "directory" && output.is_none() {
+        return Err(Error::Rule(
+            "a directory-format archive is written to a directory: give -o DIR".into(),
+        ));
+    }
+    let summary = rewriter.run_archive(input, args.output.as_deref(), log.as_mut().map(|l| l.writer()))?;
+    if let Some(l) = log {
         l.commit()?;
     }
-    print_archive_summary(args, &edit, &stats);
+    print_archive_summary(args, &summary);
     Ok(ExitCode::SUCCESS)
 }
 
-fn archive_job(args: &Args, edit: &mut PlainEdit<'_>, input: ArchiveInput) -> Result<archive::Stats, Error> {
-    let edit: &mut dyn archive::Edit = edit;
-    Ok(match input {
-        ArchiveInput::Custom(r) => {
-            let mut output = Output::open(args.output.as_deref(), args.input.as_deref())?;
-            let name = output.name();
-            let stats = match output.target() {
-                Target::Seekable(w) => {
-                    let mut w = Watched::new(w);
-                    let done = archive::custom::rewrite(r, archive::Sink::Seekable(&mut w), edit);
-                    w.blame(done, &name)?
-                }
-                Target::Stream(w) => {
-                    let mut w = Watched::new(w);
-                    let done = archive::custom::rewrite(r, archive::Sink::Stream(&mut w), edit);
-                    w.blame(done, &name)?
-                }
-            };
-            output.commit()?;
-            stats
-        }
-        ArchiveInput::Tar(r) => {
-            let mut output = Output::open(args.output.as_deref(), args.input.as_deref())?;
-            let name = output.name();
-            let stats = {
-                let mut w = match output.target() {
-                    Target::Seekable(w) => Watched::new(w as &mut (dyn Write + Send)),
-                    Target::Stream(w) => Watched::new(w),
-                };
-                let done = archive::tar::rewrite(r, &mut w, edit);
-                w.blame(done, &name)?
-            };
-            output.commit()?;
-            stats
-        }
-        ArchiveInput::Directory(dir) => {
-            let Some(out) = args.output.as_deref().filter(|p| *p != Path::new("-")) else {
-                return Err(Error::Rule(
-                    "a directory-format archive is written to a directory: give -o DIR".into(),
-                ));
-            };
-            if out.exists() && same_path(out, &dir) {
-                return Err(Error::Output {
-                    path: out.into(),
-                    reason: "it is the input directory; dumpsed never modifies its input".into(),
-                });
-            }
-            // As archive::directory::rewrite checks its own target, which
-            // is now inside the staging directory.
-            if out.exists() && !(out.is_dir() && std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_none())) {
-                return Err(Error::Output {
-                    path: out.into(),
-                    reason: "it exists and is not an empty directory (pg_dump -Fd needs the same)".into(),
-                });
-            }
-            // Built inside a staging directory that signals and the next
-            // run clean up (output.rs, `StagingDir`).
-            let stage = StagingDir::create(out)?;
-            let built = stage.path().join("out");
-            let stats = archive::directory::rewrite(&dir, &built, edit)?;
-            stage.commit(&built, out)?;
-            stats
-        }
-    })
-}
-
-/// The output of an archive writer, keeping its first write error: the
-/// archive writers report a failed write as a malformed archive at an
-/// input byte (exit 3), which a full disk or a closed pipe is not.
-struct Watched<W> {
-    inner: W,
-    failed: Option<io::Error>,
-}
-
-impl<W> Watched<W> {
-    fn new(inner: W) -> Self {
-        Watched { inner, failed: None }
-    }
-
-    fn note<T>(&mut self, r: io::Result<T>) -> io::Result<T> {
-        if let Err(e) = &r {
-            if e.kind() != io::ErrorKind::Interrupted && self.failed.is_none() {
-                self.failed = Some(io::Error::new(e.kind(), e.to_string()));
-            }
-        }
-        r
-    }
-
-    /// The writer's result, or the write error behind it: an I/O error
-    /// naming the output (exit 4; a closed pipe ends quietly, as plain
-    /// output does, `main`).
-    fn blame<T, E: Into<Error>>(self, done: Result<T, E>, name: &str) -> Result<T, Error> {
-        match (self.failed, done) {
-            (Some(e), _) => Err(Error::io(format!("writing {name}"), e)),
-            (None, done) => done.map_err(Into::into),
-        }
-    }
-}
-
-impl<W: Write> Write for Watched<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let r = self.inner.write(buf);
-        self.note(r)
-    }
-    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        let r = self.inner.write_vectored(bufs);
-        self.note(r)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        let r = self.inner.flush();
-        self.note(r)
-    }
-}
-
-impl<W: Seek> Seek for Watched<W> {
-    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
-        let r = self.inner.seek(pos);
-        self.note(r)
-    }
-}
-
-fn print_archive_summary(args: &Args, edit: &PlainEdit<'_>, stats: &archive::Stats) {
+fn print_archive_summary(args: &Args, s: &ArchiveSummary) {
     if !args.quiet {
         eprintln!(
             "dumpsed: pg_dump {} archive, version {}, compression {}: {} TOC entries, {} data blocks ({} rewritten, the rest copied)",
-            stats.format, stats.version, stats.compression, stats.entries, stats.blocks, stats.blocks_edited
+            s.format, s.version, s.compression, s.entries, s.blocks, s.blocks_edited
         );
-        let (renames, rewrites) = edit.totals();
-        for (old, new, n) in renames {
-            eprintln!("  renamed table {old} → {new}: {n} references");
+        for r in &s.renames {
+            eprintln!("  renamed table {} → {}: {} references", r.old, r.new, r.references);
         }
-        for (what, n, irreversible) in rewrites {
-            eprintln!("  rewrote {what}: {n} values");
-            if irreversible > 0 {
-                eprintln!("  warning: {irreversible} value(s) of {what} would not come back with --reverse");
+        for w in &s.rewrites {
+            eprintln!("  rewrote {}: {} values", w.rule, w.rewritten);
+            if w.irreversible > 0 {
+                eprintln!("  warning: {} value(s) of {} would not come back with --reverse", w.irreversible, w.rule);
             }
         }
-        for a in &edit.added {
+        for a in &s.added {
             eprintln!("  {a}");
         }
-        for w in &edit.warnings {
+        for w in &s.warnings {
             eprintln!("  warning: {w}");
         }
-        eprintln!("  {} bytes in, {} bytes out", stats.bytes_in, stats.bytes_out);
+        eprintln!("  {} bytes in, {} bytes out", s.bytes_in, s.bytes_out);
     }
 }
 
@@ -473,14 +324,14 @@ fn progress_bar(args: &Args, size: Option<u64>) -> Option<ProgressBar> {
 
 fn print_summary(s: &Summary) {
     let dialect = match s.dialect {
-        dumpsed::internals::lexer::Dialect::Postgres => "PostgreSQL plain dump",
-        dumpsed::internals::lexer::Dialect::Sqlite => "SQLite dump",
+        Dialect::Postgres => "PostgreSQL plain dump",
+        Dialect::Sqlite => "SQLite dump",
     };
     eprintln!("dumpsed: {dialect} (compression: {})", s.compression);
-    for (old, new, n) in &s.renames {
-        eprintln!("  renamed table {old} → {new}: {n} references");
-        if *n == 0 {
-            eprintln!("  warning: table {old} does not appear in this dump; nothing was renamed");
+    for r in &s.renames {
+        eprintln!("  renamed table {} → {}: {} references", r.old, r.new, r.references);
+        if r.references == 0 {
+            eprintln!("  warning: table {} does not appear in this dump; nothing was renamed", r.old);
         }
     }
     for w in &s.rewrites {
@@ -493,7 +344,8 @@ fn print_summary(s: &Summary) {
                 "  warning: {} value(s) of {} would not come back with --reverse, e.g.:",
                 w.irreversible, w.column
             );
-            for (a, b, back) in &w.irreversible_examples {
+            for e in &w.irreversible_examples {
+                let (a, b, back) = (&e.input, &e.output, &e.reversed);
                 if a == b {
                     eprintln!("    {a} (kept) → --reverse would give {back}");
                 } else {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 
-use dumpsed::internals::job::Format;
+use dumpsed::Format;
 use dumpsed::{Error, Rules};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -1,18 +1,11 @@
 //! `dumpsed verify`: proves that AFTER is exactly BEFORE with the rules
 //! applied.
 
-use std::fs;
-use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use dumpsed::internals::archive::toc::{self, Extra, In, K_OFFSET_POS_SET};
-use dumpsed::internals::archive::{self, custom, plain::PlainEdit, TocEntry};
-use dumpsed::internals::job::{self, Options};
-use dumpsed::internals::input;
-use dumpsed::Error;
-
-use super::input::{read_full, ArchiveInput, Opened};
+use dumpsed::{Archive, Dump, Error, Rewriter, Source};
 
 use super::rule_args::RuleArgs;
 
@@ -166,26 +159,24 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
                 .into(),
         ));
     }
-    let options = Options {
-        format: args.rules.format(),
-        columns: args.rules.columns()?,
-        force: true,
-        ..Options::default()
+    let rewriter = Rewriter::new(rules)
+        .format(args.rules.format())
+        .columns(args.rules.columns()?)
+        .force(true);
+    let before = match Source::open(Some(&args.before), false)? {
+        Source::Archive(before) => return verify_archive(&args, rewriter, before),
+        Source::Plain(before) => before,
     };
-    let before = match super::input::open(Some(&args.before), false)? {
-        Opened::Archive(before) => return verify_archive(&args, &rules, &options, before),
-        Opened::Plain(before) => before,
-    };
-    let after = input::open(Some(&args.after))?;
+    let after = Dump::open(&args.after)?;
     let mut cmp = Compare {
-        other: after.reader,
+        other: after.into_reader(),
         buf: Vec::new(),
         offset: 0,
         line: 0,
         line_start: Vec::new(),
         mismatch: None,
     };
-    let summary = job::rewrite(before, &mut cmp, &rules, &options, ())?;
+    let summary = rewriter.run_dump(before, &mut cmp)?;
     if cmp.mismatch.is_none() {
         // AFTER must end where the rewrite ends.
         let mut extra = [0u8; 1];
@@ -206,8 +197,8 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
                 args.after.display(),
                 args.before.display()
             );
-            for (old, new, n) in &summary.renames {
-                println!("  {old} → {new}: {n} references");
+            for r in &summary.renames {
+                println!("  {} → {}: {} references", r.old, r.new, r.references);
             }
             for w in &summary.rewrites {
                 println!("  {} ({}): {} values", w.column, w.change, w.rewritten);
@@ -235,156 +226,10 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
     }
 }
 
-/// The first byte where `a` and `b` differ (`None`: the same bytes).
-fn first_difference(a: &mut dyn Read, b: &mut dyn Read) -> io::Result<Option<u64>> {
-    let (mut x, mut y) = (vec![0u8; 64 << 10], vec![0u8; 64 << 10]);
-    let mut at = 0u64;
-    loop {
-        let n = read_full(a, &mut x)?;
-        let m = read_full(b, &mut y)?;
-        if let Some(i) = x[..n.min(m)].iter().zip(&y[..n.min(m)]).position(|(p, q)| p != q) {
-            return Ok(Some(at + i as u64));
-        }
-        if n != m {
-            return Ok(Some(at + n.min(m) as u64));
-        }
-        if n == 0 {
-            return Ok(None);
-        }
-        at += n as u64;
-    }
-}
-
-fn open(p: &Path) -> Result<BufReader<fs::File>, Error> {
-    fs::File::open(p)
-        .map(BufReader::new)
-        .map_err(|e| Error::io(format!("opening {}", p.display()), e))
-}
-
-/// Where byte `at` of a custom archive lies: its header, a TOC entry, or
-/// the data block of an entry (by the data offsets of the expected archive).
-fn custom_place(expected: &mut fs::File, at: u64) -> String {
-    if expected.seek(SeekFrom::Start(0)).is_err() {
-        return String::new();
-    }
-    let mut i = In::new(BufReader::new(&mut *expected));
-    let Ok(a) = custom::read_head(&mut i) else { return String::new() };
-    if at < i.pos {
-        return match a.toc.iter().rev().find(|t| t.at <= at) {
-            Some(t) => format!(" (in the TOC, {})", t.describe()),
-            None => " (in the archive header)".into(),
-        };
-    }
-    let data_of = |t: &&TocEntry| match t.extra {
-        Extra::Offset { state, pos } if state == K_OFFSET_POS_SET && pos <= at => Some(pos),
-        _ => None,
-    };
-    match a.toc.iter().filter(|t| data_of(t).is_some()).max_by_key(|t| data_of(t)) {
-        Some(t) => format!(" (in the data of {})", t.describe()),
-        None => " (in the data blocks)".into(),
-    }
-}
-
-/// A directory archive's file names, sorted.
-fn dir_files(dir: &Path) -> Result<Vec<String>, Error> {
-    let mut v = Vec::new();
-    for e in fs::read_dir(dir).map_err(|e| Error::io(format!("reading {}", dir.display()), e))? {
-        let e = e.map_err(|e| Error::io(format!("reading {}", dir.display()), e))?;
-        v.push(e.file_name().to_string_lossy().into_owned());
-    }
-    v.sort();
-    Ok(v)
-}
-
-/// The TOC entry whose data file is `file` in directory archive `dir`.
-fn dir_entry_of(dir: &Path, file: &str) -> String {
-    let Ok(f) = fs::File::open(dir.join("toc.dat")) else { return String::new() };
-    let mut i = In::new(BufReader::new(f));
-    let Ok(h) = toc::read_header(&mut i) else { return String::new() };
-    let Ok(t) = toc::read_toc(&mut i, &h) else { return String::new() };
-    t.iter()
-        .find(|t| matches!(&t.extra, Extra::File(Some(n)) if n == file.as_bytes() || file.strip_suffix(".gz").is_some_and(|s| n == s.as_bytes())))
-        .map(|t| format!(", {}", t.describe()))
-        .unwrap_or_default()
-}
-
 /// `verify` of a pg_dump archive: BEFORE rewritten into a temporary
 /// archive, compared with AFTER.
-fn verify_archive(
-    args: &Args,
-    rules: &dumpsed::Rules,
-    options: &Options,
-    before: ArchiveInput,
-) -> Result<ExitCode, Error> {
-    let mut edit = PlainEdit::new(rules, options).map_err(Error::Rule)?;
-    let tmp = tempfile::Builder::new()
-        .prefix("dumpsed-verify-")
-        .tempdir()
-        .map_err(|e| Error::io("creating a temporary directory", e))?;
-    let tmp_file = || {
-        tempfile::tempfile_in(tmp.path()).map_err(|e| Error::io("creating a temporary file", e))
-    };
-    let difference: Option<String> = match before {
-        ArchiveInput::Custom(r) => {
-            // As written to a file (data offsets set) or to a pipe (unset).
-            let mut after = open(&args.after)?;
-            let seekable = match custom::read_head(&mut In::new(&mut after)) {
-                Ok(a) => a.toc.iter().any(|t| matches!(t.extra, Extra::Offset { state, .. } if state == K_OFFSET_POS_SET)),
-                Err(e) => return Err(Error::Archive(format!("{}: {e}", args.after.display()))),
-            };
-            let mut f = tmp_file()?;
-            if seekable {
-                custom::rewrite(r, archive::Sink::Seekable(&mut f), &mut edit)?;
-            } else {
-                custom::rewrite(r, archive::Sink::Stream(&mut f), &mut edit)?;
-            }
-            f.seek(SeekFrom::Start(0)).map_err(|e| Error::io("reading the temporary archive", e))?;
-            let mut after = open(&args.after)?;
-            let at = first_difference(&mut BufReader::new(&mut f), &mut after)
-                .map_err(|e| Error::io("comparing", e))?;
-            at.map(|at| format!("byte {at}{}", custom_place(&mut f, at)))
-        }
-        ArchiveInput::Tar(r) => {
-            let mut f = tmp_file()?;
-            archive::tar::rewrite(r, &mut f, &mut edit)?;
-            f.seek(SeekFrom::Start(0)).map_err(|e| Error::io("reading the temporary archive", e))?;
-            let mut after = open(&args.after)?;
-            first_difference(&mut BufReader::new(&mut f), &mut after)
-                .map_err(|e| Error::io("comparing", e))?
-                .map(|at| format!("byte {at}"))
-        }
-        ArchiveInput::Directory(dir) => {
-            let want = tmp.path().join("out");
-            archive::directory::rewrite(&dir, &want, &mut edit)?;
-            if !args.after.is_dir() {
-                return Err(Error::Unsupported(format!(
-                    "{} is a directory-format archive; {} is not a directory",
-                    args.before.display(),
-                    args.after.display()
-                )));
-            }
-            let (w, g) = (dir_files(&want)?, dir_files(&args.after)?);
-            if w != g {
-                let only = |a: &[String], b: &[String]| a.iter().filter(|x| !b.contains(x)).cloned().collect::<Vec<_>>();
-                Some(format!(
-                    "the files: expected but missing {:?}, not expected {:?}",
-                    only(&w, &g),
-                    only(&g, &w)
-                ))
-            } else {
-                let mut found = None;
-                for name in &w {
-                    let at = first_difference(&mut open(&want.join(name))?, &mut open(&args.after.join(name))?)
-                        .map_err(|e| Error::io("comparing", e))?;
-                    if let Some(at) = at {
-                        found = Some(format!("byte {at} of {name}{}", dir_entry_of(&want, name)));
-                        break;
-                    }
-                }
-                found
-            }
-        }
-    };
+fn verify_archive(args: &Args, rewriter: Rewriter<'_>, before: Archive) -> Result<ExitCode, Error> {
+    let (difference, summary) = rewriter.verify_archive(before, &args.after)?;
     match difference {
         None => {
             println!(
@@ -392,12 +237,11 @@ fn verify_archive(
                 args.after.display(),
                 args.before.display()
             );
-            let (renames, rewrites) = edit.totals();
-            for (old, new, n) in renames {
-                println!("  {old} → {new}: {n} references");
+            for r in &summary.renames {
+                println!("  {} → {}: {} references", r.old, r.new, r.references);
             }
-            for (what, n, _) in rewrites {
-                println!("  {what}: {n} values");
+            for w in &summary.rewrites {
+                println!("  {}: {} values", w.rule, w.rewritten);
             }
             Ok(ExitCode::SUCCESS)
         }
