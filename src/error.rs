@@ -236,15 +236,16 @@ const EXCERPT_TAIL: usize = 20;
 /// A dump value as a message quotes it: `{:?}` of its (lossy UTF-8) text
 /// when it is short, else its first 60 and last 20 bytes — each cut back
 /// to a character boundary — and its length, so that a 400 MiB value makes
-/// a one-line message, not 400 MiB of stderr. Every message that shows a
-/// value goes through here.
+/// a one-line message, not 400 MiB of stderr. Messages and reports show
+/// values as [`Sample`]s; this is their text, kept for the tests below.
+#[cfg(test)]
 pub fn excerpt(value: &[u8]) -> String {
     Sample::of(value).to_string()
 }
 
 /// What is kept of a dump value for a message or a report: the value when
-/// it is short, else only what [`excerpt`] shows of it (start, end,
-/// length). Examples, irreversible values and collisions are kept as
+/// it is short, else only its start, end and length (60 and 20 bytes).
+/// Examples, irreversible values and collisions are kept as
 /// samples, so that a huge value costs a hundred bytes there, not its size
 /// (issue 28, item 11: a 100 MiB value was copied whole five times).
 ///
