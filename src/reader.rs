@@ -977,9 +977,16 @@ impl<R: Read> Reader<R> {
         self.django.generated = true;
         if !self.config.undo_appendix {
             // Django's own tables that the added SQL writes to: in the
-            // dump (their shape is checked at their CREATE TABLE).
+            // dump (their shape is checked at their CREATE TABLE). A dump
+            // with none of them is not of a Django database (the preset on
+            // any dump of those tables): a model rename then adds nothing,
+            // as before; a Django database's dump without one of them (a
+            // `pg_dump -t/-T`) is refused, as an archive's is.
+            let django_db = ["django_content_type", "auth_permission", "django_migrations"]
+                .iter()
+                .any(|t| self.django.has(t));
             for (table, rule) in crate::django::tables_needed(&self.plan.rules) {
-                if !self.django.has(table) {
+                if !self.django.has(table) && (django_db || rule == "--mark-applied") {
                     return Err(LocalError::rule(
                         at,
                         format!(
