@@ -443,7 +443,28 @@ pub fn rewrite(
     options: &Options,
     observer: impl Observer,
 ) -> Result<Summary> {
-    rewrite_job(input, out, rules, options, observer, true)
+    rewrite_job(input, out, rules, options, observer, Whole::Dump)
+}
+
+/// What a job's input is, for Django's effects beyond the schema
+/// ([`crate::decide::django::appendix`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Whole {
+    /// A whole plain dump or SQLite script: the appendix is added at its
+    /// end, or, with `--reverse`, a forward run's is taken out.
+    Dump,
+    /// An archive's TOC as one script: the appendix is computed (the
+    /// archive makes it a TOC entry); with `--reverse` the archive takes
+    /// the forward run's entry out itself.
+    ArchiveToc,
+    /// One archive entry's data: no appendix.
+    ArchiveData,
+}
+
+/// [`rewrite`] of an archive's TOC SQL (`archive::plain`), which takes a
+/// forward run's Django entry out of the TOC itself under `--reverse`.
+pub(crate) fn rewrite_toc(input: Input, out: &mut dyn Write, rules: &Rules, options: &Options) -> Result<Summary> {
+    rewrite_job(input, out, rules, options, (), Whole::ArchiveToc)
 }
 
 /// [`rewrite`] of a part of a dump (one archive entry's data): Django's
@@ -456,7 +477,7 @@ pub fn rewrite_part(
     options: &Options,
     observer: impl Observer,
 ) -> Result<Summary> {
-    rewrite_job(input, out, rules, options, observer, false)
+    rewrite_job(input, out, rules, options, observer, Whole::ArchiveData)
 }
 
 fn rewrite_job(
@@ -465,8 +486,9 @@ fn rewrite_job(
     rules: &Rules,
     options: &Options,
     mut observer: impl Observer,
-    appendix: bool,
+    whole: Whole,
 ) -> Result<Summary> {
+    let appendix = whole != Whole::ArchiveData;
     let started = Instant::now();
     let head = match &input.mapped {
         Some(m) => m.map[..m.map.len().min(DETECT_BYTES)].to_vec(),
@@ -490,6 +512,7 @@ fn rewrite_job(
         now: crate::decide::django::now_utc(dialect),
         allow_truncated: options.allow_truncated,
         appendix,
+        undo_appendix: whole == Whole::Dump && rules.is_reversed() && rules.has_django(),
     };
     let reader = Reader::new(input.reader, plan.clone(), config);
     let (reader, mapped) = match input.mapped {

@@ -469,6 +469,7 @@ pub fn rewrite_chunk(chunk: &Chunk) -> Result<Rewritten, LocalError> {
             // Decided by the reader before the chunk is shipped.
             Action::PendingHeader => {}
             Action::Generated(sql) => emit.replace(s, s, |o| o.extend_from_slice(sql)),
+            Action::Drop => emit.replace(s, e, |_| {}),
             Action::Edits(r) => {
                 if r.forced && emit.out.counts.forced.len() < 20 {
                     emit.out.counts.forced.push(chunk.offset + s as u64);

@@ -577,7 +577,7 @@ impl Edit for PlainEdit<'_> {
                     "{rule}: the archive has no TABLE entry for {table} (a dump of a Django database \
                      made with -t, -n or -T, or not Django's?)"
                 )),
-                Some(te) => crate::decide::django::older_shape(table, te.defn.as_deref().unwrap_or_default())
+                Some(te) => crate::decide::django::older_shape(crate::frame::lexer::Dialect::Postgres, table, te.defn.as_deref().unwrap_or_default())
                     .map(|why| format!("{rule}: {} at byte {} of the TOC: {why}", te.describe(), te.at)),
             };
             if let Some(p) = problem {
@@ -634,7 +634,7 @@ impl Edit for PlainEdit<'_> {
         dump.extend_from_slice(b"end\n");
         let src = input::from_reader(Box::new(Cursor::new(dump)), None).map_err(|e| e.to_string())?;
         let mut out = Vec::new();
-        let mut s = job::rewrite(src, &mut out, self.rules, &self.toc_options, ()).map_err(|e| {
+        let mut s = job::rewrite_toc(src, &mut out, self.rules, &self.toc_options).map_err(|e| {
             if matches!(e, crate::Error::Rule(_)) {
                 self.rule_failed.store(true, std::sync::atomic::Ordering::Relaxed);
             }

@@ -161,11 +161,10 @@ impl RuleArgs {
         if self.rename_permissions {
             rules.set_rename_permissions(true);
         }
-        if self.reverse && !rules.mark_applied().is_empty() {
-            return Err(Error::Rule(
-                "--mark-applied cannot be reversed; leave it out with --reverse".into(),
-            ));
-        }
+        // `--mark-applied` under `--reverse`: the rows a forward run added
+        // go with the rest of what it added for Django (its appendix or
+        // TOC entry, taken out whole), so a rules file keeps its
+        // `mark_applied` both ways.
         Ok(if self.reverse {
             rules.reversed()
         } else {

@@ -153,7 +153,18 @@ pub struct Rebuilt {
 }
 
 impl Seen {
-    /// Notes a `CREATE TABLE` of `name`.
+    /// True when the dump has Django's table `table` (one of
+    /// [`tables_needed`]'s).
+    pub fn has(&self, table: &str) -> bool {
+        match table {
+            "django_content_type" => self.content_types,
+            "auth_permission" => self.permissions,
+            "django_migrations" => self.migrations,
+            _ => false,
+        }
+    }
+
+    /// Notes a `CREATE TABLE`, `COPY` or `INSERT` of `name`.
     pub fn saw_table(&mut self, name: &[u8]) {
         match name {
             b"django_content_type" => self.content_types = true,
@@ -162,6 +173,33 @@ impl Seen {
             _ => {}
         }
     }
+}
+
+/// The comment line that opens what [`appendix`] adds to a plain dump (at
+/// its end) or an SQLite script (before its `COMMIT;`): `--reverse` finds a
+/// forward run's additions by it and takes them out.
+pub const APPENDIX_MARKER: &str =
+    "-- dumpsed: what manage.py migrate does besides the schema (content types, permissions, migration records)";
+
+/// True when `stmt` is a statement [`appendix`] writes, by its opening
+/// words: what may follow [`APPENDIX_MARKER`] in a forward run's output.
+pub fn is_appendix_statement(dialect: Dialect, stmt: &[u8]) -> bool {
+    let q = |t: &str| match dialect {
+        Dialect::Postgres => format!("public.{t}"),
+        Dialect::Sqlite => t.to_string(),
+    };
+    let (ct, perm, mig) = (q("django_content_type"), q("auth_permission"), q("django_migrations"));
+    let mut heads = vec![
+        format!("UPDATE {ct} SET model = "),
+        format!("UPDATE {perm} SET codename = "),
+        format!("INSERT INTO {perm} (name, content_type_id, codename) SELECT "),
+        format!("INSERT INTO {mig} (app, name, applied) VALUES ("),
+    ];
+    if dialect == Dialect::Sqlite {
+        heads.push("UPDATE sqlite_sequence SET seq = (SELECT max(rowid) FROM ".into());
+        heads.push("DELETE FROM sqlite_sequence WHERE name = ".into());
+    }
+    heads.iter().any(|h| stmt.starts_with(h.as_bytes()))
 }
 
 /// `'text'` as an SQL string literal.
@@ -275,7 +313,7 @@ pub fn appendix(plan: &Plan, seen: &Seen, now: &str) -> Result<Vec<u8>, String> 
         q("auth_permission"),
         q("django_migrations"),
     );
-    let mut out = String::from("\n-- dumpsed: what manage.py migrate does besides the schema (content types, permissions, migration records)\n");
+    let mut out = format!("\n{APPENDIX_MARKER}\n");
     let mut any = false;
     for d in &plan.django {
         let (old, new) = (d.old_model.to_lowercase(), d.new_model.to_lowercase());
@@ -395,10 +433,10 @@ pub fn tables_needed(rules: &crate::rules::Rules) -> Vec<(&'static str, &'static
     v
 }
 
-/// Why `create` (pg_dump's `CREATE TABLE` of Django's table `table`) is
-/// not the shape the Django rules write for (Django ≥ 1.8, as 5.2 leaves
-/// it), or `None` when it is. The older shapes, from Django's own
-/// migrations:
+/// Why `create` (the `CREATE TABLE` of Django's table `table`, as pg_dump
+/// or sqlite3's `.dump` writes it) is not the shape the Django rules write
+/// for (Django ≥ 1.8, as 5.2 leaves it), or `None` when it is. The older
+/// shapes, from Django's own migrations:
 /// - `django_content_type` with a `name` column: `contenttypes`
 ///   `0001_initial` (`name` CharField(max_length=100)), before
 ///   `0002_remove_content_type_name` removed it;
@@ -406,40 +444,37 @@ pub fn tables_needed(rules: &crate::rules::Rules) -> Vec<(&'static str, &'static
 ///   `0002_alter_permission_name_max_length` made it 255 (permission names
 ///   of long verbose names do not fit).
 ///
-/// Missing columns (a table of that name that is not Django's) too. Column
-/// lines as pg_dump writes them (`dumpTableSchema`: four spaces, name,
-/// type).
-pub fn older_shape(table: &str, create: &[u8]) -> Option<String> {
+/// Missing columns (a table of that name that is not Django's) too. The
+/// columns are read as every other `CREATE TABLE` is (`statement`).
+pub fn older_shape(dialect: Dialect, table: &str, create: &[u8]) -> Option<String> {
     let want: &[&str] = match table {
         "django_content_type" => &["id", "app_label", "model"],
         "auth_permission" => &["id", "name", "content_type_id", "codename"],
         "django_migrations" => &["id", "app", "name", "applied"],
         _ => return None,
     };
-    let text = String::from_utf8_lossy(create);
-    let columns: Vec<(&str, &str)> = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("    "))
-        .filter(|l| !l.starts_with(' ') && !l.starts_with("CONSTRAINT "))
-        .filter_map(|l| l.split_once(' '))
-        .collect();
-    let missing: Vec<&str> = want.iter().copied().filter(|w| !columns.iter().any(|(c, _)| c == w)).collect();
+    let body_at = match crate::decide::statement::head(dialect, create) {
+        crate::decide::statement::Head::CreateTable { body_at, .. } => Some(body_at),
+        _ => None,
+    };
+    let columns = body_at.map(|at| crate::decide::statement::table_columns(dialect, create, at)).unwrap_or_default();
+    let has = |c: &str| columns.iter().any(|x| crate::codec::ident::same_name(dialect, x, c.as_bytes()));
+    let missing: Vec<&str> = want.iter().copied().filter(|w| !has(w)).collect();
     if !missing.is_empty() {
         return Some(format!(
             "table {table} has no column {} (not Django's {table}?)",
             missing.join(", ")
         ));
     }
-    if table == "django_content_type" && columns.iter().any(|(c, _)| *c == "name") {
+    if table == "django_content_type" && has("name") {
         return Some(
             "django_content_type has a name column: an older Django's shape (contenttypes \
              0002_remove_content_type_name not applied); migrate the database with its Django first"
                 .into(),
         );
     }
-    if table == "auth_permission"
-        && columns.iter().any(|(c, t)| *c == "name" && t.starts_with("character varying(50)"))
-    {
+    let name_len = body_at.and_then(|at| crate::decide::statement::column_facts(dialect, create, at, b"name").max_len);
+    if table == "auth_permission" && name_len == Some(50) {
         return Some(
             "auth_permission.name is varchar(50): an older Django's shape (auth \
              0002_alter_permission_name_max_length not applied); migrate the database with its Django first"
@@ -560,12 +595,19 @@ mod tests {
         let ct_now = b"CREATE TABLE public.django_content_type (\n    id integer NOT NULL,\n    app_label character varying(100) NOT NULL,\n    model character varying(100) NOT NULL\n);\n";
         let ct_old = b"CREATE TABLE public.django_content_type (\n    id integer NOT NULL,\n    name character varying(100) NOT NULL,\n    app_label character varying(100) NOT NULL,\n    model character varying(100) NOT NULL\n);\n";
         let perm = |n: u32| format!("CREATE TABLE public.auth_permission (\n    id integer NOT NULL,\n    name character varying({n}) NOT NULL,\n    content_type_id integer NOT NULL,\n    codename character varying(100) NOT NULL\n);\n");
-        assert_eq!(older_shape("django_content_type", ct_now), None);
-        assert!(older_shape("django_content_type", ct_old).is_some_and(|m| m.contains("0002_remove_content_type_name")));
-        assert_eq!(older_shape("auth_permission", perm(255).as_bytes()), None);
-        assert!(older_shape("auth_permission", perm(50).as_bytes()).is_some_and(|m| m.contains("0002_alter_permission_name_max_length")));
-        assert!(older_shape("django_migrations", b"CREATE TABLE public.django_migrations (\n    id integer NOT NULL,\n    app character varying(255) NOT NULL\n);\n")
+        assert_eq!(older_shape(Dialect::Postgres, "django_content_type", ct_now), None);
+        assert!(older_shape(Dialect::Postgres, "django_content_type", ct_old).is_some_and(|m| m.contains("0002_remove_content_type_name")));
+        assert_eq!(older_shape(Dialect::Postgres, "auth_permission", perm(255).as_bytes()), None);
+        assert!(older_shape(Dialect::Postgres, "auth_permission", perm(50).as_bytes()).is_some_and(|m| m.contains("0002_alter_permission_name_max_length")));
+        assert!(older_shape(Dialect::Postgres, "django_migrations", b"CREATE TABLE public.django_migrations (\n    id integer NOT NULL,\n    app character varying(255) NOT NULL\n);\n")
             .is_some_and(|m| m.contains("no column name, applied")));
+        // sqlite3's .dump of Django's SQLite tables (quoted names, `varchar(N)`).
+        let sq_perm = |n: u32| format!("CREATE TABLE IF NOT EXISTS \"auth_permission\" (\"id\" integer NOT NULL PRIMARY KEY AUTOINCREMENT, \"content_type_id\" integer NOT NULL REFERENCES \"django_content_type\" (\"id\") DEFERRABLE INITIALLY DEFERRED, \"codename\" varchar(100) NOT NULL, \"name\" varchar({n}) NOT NULL);");
+        assert_eq!(older_shape(Dialect::Sqlite, "auth_permission", sq_perm(255).as_bytes()), None);
+        assert!(older_shape(Dialect::Sqlite, "auth_permission", sq_perm(50).as_bytes()).is_some_and(|m| m.contains("varchar(50)")));
+        let sq_ct = |extra: &str| format!("CREATE TABLE IF NOT EXISTS \"django_content_type\" (\"id\" integer NOT NULL PRIMARY KEY AUTOINCREMENT, \"app_label\" varchar(100) NOT NULL, \"model\" varchar(100) NOT NULL{extra}, CONSTRAINT \"x\" UNIQUE (\"app_label\", \"model\"));");
+        assert_eq!(older_shape(Dialect::Sqlite, "django_content_type", sq_ct("").as_bytes()), None);
+        assert!(older_shape(Dialect::Sqlite, "django_content_type", sq_ct(", \"name\" varchar(100) NULL").as_bytes()).is_some_and(|m| m.contains("name column")));
     }
 
     #[test]

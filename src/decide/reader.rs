@@ -95,6 +95,10 @@ pub enum Action {
     /// Bytes dumpsed adds (an empty range of the input): SQL doing what
     /// Django's migrate does beyond the schema.
     Generated(Arc<Vec<u8>>),
+    /// Input bytes left out of the output: what a forward run of the
+    /// Django rules added, taken out by `--reverse`
+    /// ([`ReaderConfig::undo_appendix`]).
+    Drop,
     /// Replace exactly these byte ranges (offsets from the segment start),
     /// decided by the PostgreSQL reference resolver (`pg_resolve`) or from
     /// a pg_dump header tag (`pg_tag`).
@@ -230,6 +234,12 @@ pub struct ReaderConfig {
     /// Add Django's effects beyond the schema at the end (false: the input
     /// is one part of an archive, which gets them as a TOC entry).
     pub appendix: bool,
+    /// The rules are reversed Django rules and the input a whole dump: it
+    /// is the output of a forward run, whose appendix
+    /// ([`crate::decide::django::APPENDIX_MARKER`] and the statements after it, to
+    /// the end of a PostgreSQL dump or to SQLite's `COMMIT;`) is taken out,
+    /// and nothing is added. A dump without one is refused.
+    pub undo_appendix: bool,
 }
 
 impl Default for ReaderConfig {
@@ -242,6 +252,7 @@ impl Default for ReaderConfig {
             now: String::new(),
             allow_truncated: false,
             appendix: true,
+            undo_appendix: false,
         }
     }
 }
@@ -320,6 +331,12 @@ pub struct Reader<R> {
     last_header: Option<usize>,
     /// Tables seen in the dump that the Django appendix touches.
     django: crate::decide::django::Seen,
+    /// `undo_appendix`: where the forward run's appendix starts (absolute
+    /// offset of its marker comment), once found.
+    undo_found: Option<u64>,
+    /// `undo_appendix`: inside the forward run's appendix, whose bytes are
+    /// dropped (PostgreSQL: to the end; SQLite: to the `COMMIT;`).
+    undo_dropping: bool,
     encoding: Option<String>,
     unique_rules: Vec<usize>,
     /// Plans used by the segments of the chunk being framed.
@@ -406,6 +423,8 @@ impl<R: Read> Reader<R> {
             need_more: false,
             last_header: None,
             django: crate::decide::django::Seen::default(),
+            undo_found: None,
+            undo_dropping: false,
             encoding: None,
             unique_rules: Vec::new(),
             chunk_plans: Vec::new(),
@@ -649,7 +668,8 @@ impl<R: Read> Reader<R> {
                         // space token would be (dumps write one per row).
                         if self.buf.get(end) == Some(&b'\n') {
                             self.pos = end + 1;
-                            self.push(Action::Keep, self.pos);
+                            let action = if self.undo_dropping { Action::Drop } else { Action::Keep };
+                            self.push(action, self.pos);
                         }
                         return Ok(());
                     }
@@ -691,6 +711,11 @@ impl<R: Read> Reader<R> {
     fn on_token(&mut self, start: usize, end: usize, kind: TokenKind) -> Result<bool, LocalError> {
         let pg = self.plan.dialect == Dialect::Postgres;
         let Some(stmt) = self.stmt.as_mut() else {
+            if self.config.undo_appendix {
+                if let Some(done) = self.undo_token(start, end, kind)? {
+                    return Ok(done);
+                }
+            }
             match kind {
                 TokenKind::Space => self.push(Action::Keep, end),
                 TokenKind::Comment => {
@@ -792,6 +817,21 @@ impl<R: Read> Reader<R> {
     /// lexer or by [`Reader::quick_insert`]) and pushes its segment.
     fn end_statement(&mut self, stmt_start: usize, end: usize) -> Result<bool, LocalError> {
         let pg = self.plan.dialect == Dialect::Postgres;
+        if self.undo_dropping {
+            if !pg && self.is_commit(stmt_start, end) {
+                // The appendix ends before SQLite's COMMIT; (django::appendix).
+                self.undo_dropping = false;
+            } else if crate::decide::django::is_appendix_statement(self.plan.dialect, &self.buf[stmt_start..end]) {
+                self.push(Action::Drop, end);
+                return Ok(true);
+            } else {
+                return Err(LocalError::new(
+                    stmt_start,
+                    "a statement that dumpsed's Django SQL does not hold, after its opening comment: not \
+                     the output of a forward run of Django rules, so --reverse cannot tell what to take back",
+                ));
+            }
+        }
         let action = self.classify(stmt_start, end)?;
         self.settle_header(&action);
         if !pg && self.is_commit(stmt_start, end) {
@@ -876,14 +916,93 @@ impl<R: Read> Reader<R> {
         s.eq_ignore_ascii_case(b"COMMIT;") || s.eq_ignore_ascii_case(b"END TRANSACTION;")
     }
 
-    /// Inserts the SQL that finishes a Django rename, once.
+    /// `undo_appendix`: a token between statements, where a forward run's
+    /// appendix may start (its own line break, then its marker comment) or
+    /// go on. `Some(segment done)` when handled here; `None`: as usual.
+    fn undo_token(&mut self, start: usize, end: usize, kind: TokenKind) -> Result<Option<bool>, LocalError> {
+        if self.undo_dropping {
+            if kind == TokenKind::Punct && self.buf[start] == b'\\' {
+                return Err(LocalError::new(
+                    start,
+                    "a psql meta-command after dumpsed's Django SQL (which a forward run adds last): \
+                     not the output of a forward run, so --reverse cannot tell what to take back",
+                ));
+            }
+            if matches!(kind, TokenKind::Space | TokenKind::Comment) {
+                if kind == TokenKind::Comment && self.is_appendix_marker(start, end) {
+                    return Err(LocalError::new(
+                        start,
+                        "a second block of dumpsed's Django SQL: the output of two forward runs? \
+                         --reverse takes back one",
+                    ));
+                }
+                self.push(Action::Drop, end);
+                return Ok(Some(true));
+            }
+            return Ok(None);
+        }
+        match kind {
+            // The appendix opens with a line break of its own
+            // (`django::appendix`): a space's last one is kept back until
+            // the next token shows whether the appendix follows (every
+            // other way on pushes it with what comes next).
+            TokenKind::Space if self.buf[end - 1] == b'\n' => {
+                self.push(Action::Keep, end - 1);
+                Ok(Some(true))
+            }
+            TokenKind::Comment if self.is_appendix_marker(start, end) => {
+                let from = if self.done + 1 == start && self.buf[self.done] == b'\n' { self.done } else { start };
+                self.push(Action::Keep, from);
+                self.push(Action::Drop, end);
+                self.undo_found = Some(self.offset + start as u64);
+                self.undo_dropping = true;
+                Ok(Some(true))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// True when the comment `buf[start..end]` is the appendix's marker line.
+    fn is_appendix_marker(&self, start: usize, end: usize) -> bool {
+        let line = &self.buf[start..end];
+        line.strip_suffix(b"\r").unwrap_or(line) == crate::decide::django::APPENDIX_MARKER.as_bytes()
+    }
+
+    /// Inserts the SQL that finishes a Django rename, once. Under
+    /// `undo_appendix` nothing is added (its checks still hold).
     fn push_generated(&mut self, at: usize) -> Result<(), LocalError> {
         if self.django.generated || !self.plan.rules.has_django() || !self.config.appendix {
             return Ok(());
         }
         self.django.generated = true;
+        if !self.config.undo_appendix {
+            // Django's own tables that the added SQL writes to: in the
+            // dump (their shape is checked at their CREATE TABLE). A dump
+            // with none of them is not of a Django database (the preset on
+            // any dump of those tables): a model rename then adds nothing,
+            // as before; a Django database's dump without one of them (a
+            // `pg_dump -t/-T`) is refused, as an archive's is.
+            let django_db = ["django_content_type", "auth_permission", "django_migrations"]
+                .iter()
+                .any(|t| self.django.has(t));
+            for (table, rule) in crate::decide::django::tables_needed(&self.plan.rules) {
+                if !self.django.has(table) && (django_db || rule == "--mark-applied") {
+                    return Err(LocalError::rule(
+                        at,
+                        format!(
+                            "{rule}: the dump has no {table} table (neither its CREATE TABLE nor its data: a dump \
+                             made with -t, -n or -T, or not of a Django database?), and the Django rules add to it \
+                             what manage.py migrate adds"
+                        ),
+                    ));
+                }
+            }
+        }
         let sql = crate::decide::django::appendix(&self.plan, &self.django, &self.config.now)
             .map_err(|m| LocalError::rule(at, m))?;
+        if self.config.undo_appendix {
+            return Ok(());
+        }
         if !sql.is_empty() {
             self.push(Action::Keep, at);
             let plan = self.plan_index();
@@ -943,6 +1062,8 @@ impl<R: Read> Reader<R> {
         match &head {
             Head::Copy { table, .. } | Head::Insert { table, .. } | Head::CreateTable { table, .. } => {
                 Self::saw(&mut self.seen_tables, &mut self.new_tables, &mut self.last_seen, dialect, table);
+                // A data-only dump has Django's tables by their data.
+                self.django.saw_table(&table.name);
             }
             _ => {}
         }
@@ -1105,7 +1226,17 @@ impl<R: Read> Reader<R> {
                 } else {
                     self.row_shapes.remove(&shape_key);
                 }
-                self.django.saw_table(&name);
+                // The shape of Django's own tables that the Django rules
+                // add rows to (as the archive path checks its TOC entry).
+                if !self.config.undo_appendix && self.config.appendix {
+                    for (table, rule) in crate::decide::django::tables_needed(&self.plan.rules) {
+                        if ident::same_name(dialect, table.as_bytes(), &name) {
+                            if let Some(why) = crate::decide::django::older_shape(dialect, table, &self.buf[start..end]) {
+                                return Err(LocalError::rule(start, format!("{rule}: {why}")));
+                            }
+                        }
+                    }
+                }
                 let rules = &self.plan.rules;
                 if rules.django_tables().iter().any(|t| ident::same_name(dialect, t, &name))
                     || rules
@@ -2128,6 +2259,20 @@ impl<R: Read> Reader<R> {
                 let msg = format!("the dump ends here without {what}: it looks cut short (a truncated backup?)");
                 return self.fail_with(LocalError::new(self.buf.len(), msg).with_remedy(Remedy::AllowTruncated));
             }
+        }
+        if self.config.undo_appendix {
+            if self.undo_found.is_none() {
+                let msg = format!(
+                    "--reverse with Django rules: this dump has no \"{}\" block, which a forward run of Django \
+                     rules adds (at the end of a PostgreSQL dump, before the COMMIT; of an SQLite one); it is not \
+                     the output of one, so there is nothing of Django's to take back",
+                    crate::decide::django::APPENDIX_MARKER
+                );
+                return self.fail_with(LocalError::rule(self.buf.len(), msg));
+            }
+            // A line break kept back at the end (undo_token).
+            let action = if self.undo_dropping { Action::Drop } else { Action::Keep };
+            self.push(action, self.buf.len());
         }
         if self.plan.dialect == Dialect::Postgres {
             self.push(Action::Keep, self.buf.len());
