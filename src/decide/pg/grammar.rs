@@ -22,7 +22,7 @@
 //! because to the older scanner these words were plain identifiers, with
 //! no other meaning to lose.
 
-use crate::codec::ident::{category, quoted_keyword};
+use crate::codec::ident::category;
 use crate::codec::pg_keywords::LAST_MAJOR;
 
 /// The major version of a PostgreSQL version string (`18.1 (Debian …)`,
@@ -186,6 +186,8 @@ pub fn for_parser(sql: &str, major: u32, escapes: bool) -> Option<Relexed> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::ident::quoted_keyword;
+    use crate::codec::pg_keywords::{FIRST_MAJOR, KEYWORDS};
 
     #[test]
     fn categories_per_version() {
