@@ -77,12 +77,22 @@ fn verify_reads_fifo_inputs_once() {
     for rel in ["archive/before.dump", "archive/before.tar", "pg/before.sql"] {
         let after = dir.path().join("after");
         ok(dumpsed().args(["rewrite", "--quiet"]).args(PLAIN).arg(fixture(rel)).arg("-o").arg(&after));
-        for (before, after) in [
-            (fixture(rel).display().to_string(), format!("<(cat {})", after.display())),
-            (format!("<(cat {})", fixture(rel).display()), format!("<(cat {})", after.display())),
+        // A named FIFO too, fed by a writer that gives up after a while:
+        // reopened once its head was read, it waits for a writer forever.
+        let fifo = dir.path().join("after.fifo");
+        let _ = std::fs::remove_file(&fifo);
+        ok(std::process::Command::new("mkfifo").arg(&fifo));
+        for (before, after, feed) in [
+            (fixture(rel).display().to_string(), format!("<(cat {})", after.display()), String::new()),
+            (format!("<(cat {})", fixture(rel).display()), format!("<(cat {})", after.display()), String::new()),
+            (
+                fixture(rel).display().to_string(),
+                fifo.display().to_string(),
+                format!("(timeout 70 cat {} > {} &); ", after.display(), fifo.display()),
+            ),
         ] {
             let script = format!(
-                "exec timeout -k 5 60 {} verify --rules fixtures/plain-sql-rename.toml {before} {after}",
+                "{feed}exec timeout -k 5 60 {} verify --rules fixtures/plain-sql-rename.toml {before} {after}",
                 env!("CARGO_BIN_EXE_dumpsed")
             );
             let res = run(std::process::Command::new("bash").arg("-c").arg(&script));
