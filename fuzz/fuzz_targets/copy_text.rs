@@ -2,7 +2,8 @@
 //!
 //! Input: arbitrary bytes, used three ways:
 //! * as a raw row: `split_fields` gives in-bounds, ordered ranges separated
-//!   by single tabs that cover the row; `decode` of each field never
+//!   by single tabs that cover the row (but for a CR ending it, a CRLF
+//!   line end); `decode` of each field never
 //!   panics, and re-encoding a decoded (non-NULL) value decodes to it again;
 //! * as a value: `encode` then `split_fields` gives one field, which
 //!   `decode`s to the value (never to NULL);
@@ -42,7 +43,14 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(again, Ok(Some(&v[..])), "re-encoding {:?} gave {:?}", &row[s..e], enc);
         }
     }
-    assert_eq!(at, row.len() + 1, "fields do not cover the row: {fields:?}");
+    // A CR ending the row is a CRLF line end, not data (COPY writes a CR
+    // in data as `\r`, copyto.c): the last field stops before it.
+    let last_start = fields.last().map_or(0, |f| f.0);
+    let end = match row.last() {
+        Some(b'\r') if last_start < row.len() => row.len() - 1,
+        _ => row.len(),
+    };
+    assert_eq!(at, end + 1, "fields do not cover the row: {fields:?}");
 
     // A value.
     enc.clear();
