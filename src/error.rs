@@ -164,8 +164,18 @@ impl Error {
         }
     }
 
-    /// Wraps an I/O error with what was being done when it happened.
+    /// Wraps an I/O error with what was being done when it happened. A
+    /// read error that is a compressed input's damage ([`InputFault`],
+    /// which the decompressing reader hands up inside an `io::Error`) is
+    /// malformed input instead, at the decompressed position it names.
     pub fn io(context: impl Into<String>, source: io::Error) -> Error {
+        if let Some(f) = source.get_ref().and_then(|e| e.downcast_ref::<InputFault>()) {
+            return Error::Syntax {
+                pos: f.pos,
+                msg: f.msg.clone(),
+                remedy: None,
+            };
+        }
         Error::Io {
             context: context.into(),
             source,
@@ -178,6 +188,26 @@ impl Error {
         matches!(self, Error::Io { source, .. } if source.kind() == io::ErrorKind::BrokenPipe)
     }
 }
+
+/// Damage in the input found below the reader, where only an `io::Error`
+/// can be returned (a truncated or corrupt gzip, zstd or LZ4 stream,
+/// input.rs): what [`Error::io`] makes an [`Error::Syntax`] of, so that it
+/// exits as malformed input, not as a failed read.
+#[derive(Debug)]
+pub(crate) struct InputFault {
+    /// How far the decompressed text got.
+    pub pos: Position,
+    /// What is wrong, with the compressed byte offset.
+    pub msg: String,
+}
+
+impl std::fmt::Display for InputFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.pos, self.msg)
+    }
+}
+
+impl std::error::Error for InputFault {}
 
 /// An error found inside a chunk, before its absolute position is known.
 ///

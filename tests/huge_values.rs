@@ -286,3 +286,63 @@ fn a_100_mib_value_in_an_sqlite_dump_costs_at_most_twice_its_record() {
     assert!(err.contains("is UNIQUE") && err.contains(&format!("({} bytes)", 5 + HUGE + 4)), "{err}");
     assert_bounded("sqlite: failed check", &m, record);
 }
+
+/// A 100 MiB value made of COPY escapes (`\\`, `\t`, `\n`: 200 MiB as
+/// pg_dump writes it) in the rewritten column of plain COPY and a custom
+/// archive: rewritten in place as the field's own escaped bytes around
+/// the replaced FROM (rewrite.rs, `copy_text::is_canonical`), within the
+/// same bound (issue 28, item 11: it re-encoded a copy of the whole value,
+/// about four times its size in all), and restored as the live `replace`
+/// gives it.
+#[test]
+fn a_100_mib_value_of_copy_escapes_costs_at_most_twice_its_record() {
+    let db = PgDb::new("huge_esc");
+    // Three value bytes, six COPY bytes, per repetition.
+    let body = format!("repeat(E'\\\\\\t\\n', {})", HUGE / 3);
+    db.query(&format!(
+        "CREATE TABLE public.t (id integer PRIMARY KEY, code text);
+         INSERT INTO public.t VALUES (1, 'CAPA-1'), (2, 'CAPA-' || {body} || '-END');"
+    ));
+    let dir = scratch();
+    let d = dir.path();
+    for (name, opts) in [("plain", &[][..]), ("custom", &["-Fc"][..])] {
+        let input = d.join(format!("esc-{name}.dump"));
+        ok(Command::new("pg_dump").args(opts).arg("-f").arg(&input).arg("-d").arg(&db.name));
+        let sql = match name {
+            "custom" => ok(Command::new("pg_restore").arg("-f").arg("-").arg(&input)),
+            _ => std::fs::read(&input).expect("dump"),
+        };
+        let record = largest_record(&sql);
+        drop(sql);
+        assert!(record > 2 * HUGE as u64 - 64, "{name}: the escaped record is {record} bytes");
+
+        let out = d.join(format!("esc-{name}-out.dump"));
+        let m = rewrite(&input, &out, &["--rewrite", "t.code:CAPA-=SAP-"], d);
+        assert_eq!(m.code, Some(0), "{name}: {}", String::from_utf8_lossy(&m.stderr));
+        assert_bounded(&format!("{name} (escapes): rewrite"), &m, record);
+        let check = PgDb::new("huge_esc_check");
+        match name {
+            "custom" => {
+                ok(Command::new("pg_restore").arg("-d").arg(&check.name).arg(&out));
+            }
+            _ => check.restore(&out),
+        }
+        // The live rewrite of the rows, as md5s (the values are 100 MiB).
+        let live = db.query("SELECT string_agg(md5('SAP-' || substr(code, 6)), ',' ORDER BY id) FROM t");
+        let restored = check.query("SELECT string_agg(md5(code), ',' ORDER BY id) FROM t");
+        assert_eq!(restored.trim(), live.trim(), "{name}: the restored values are not the live rewrite's");
+
+        let mut cmd = dumpsed();
+        cmd.args(["verify", "--rewrite", "t.code:CAPA-=SAP-"]);
+        path_args(&mut cmd, &[&input, &out]);
+        let m = measured(&mut cmd, d);
+        assert_eq!(m.code, Some(0), "{name}: verify: {}", String::from_utf8_lossy(&m.stdout));
+        assert_bounded(&format!("{name} (escapes): verify"), &m, record);
+        let mut cmd = dumpsed();
+        cmd.args(["inspect", "--rewrite", "t.code:CAPA-=SAP-"]).arg(&input);
+        let m = measured(&mut cmd, d);
+        assert_eq!(m.code, Some(0), "{name}: inspect: {}", String::from_utf8_lossy(&m.stderr));
+        assert_bounded(&format!("{name} (escapes): inspect"), &m, record);
+        let _ = std::fs::remove_file(&out);
+    }
+}

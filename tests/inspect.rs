@@ -251,3 +251,39 @@ fn inspect_names_the_archive_container_version_compression_and_size() {
         assert!(text_bytes > 0, "{rel}");
     }
 }
+
+/// `inspect … | head -1`: the report's reader gone before it is written
+/// (a pipe whose read end is closed, so every run meets it, not only the
+/// ones where `head` wins the race) ends quietly with the status of a
+/// filter ended by SIGPIPE, as a plain rewrite to stdout does, not with a
+/// `failed printing to stdout` panic. For a plain dump and an archive, as
+/// text and JSON, and for `rewrite --dry-run`, which prints the same report.
+#[test]
+fn inspect_into_a_closed_pipe_ends_quietly() {
+    for input in ["pg/before.sql", "archive/before.dump"] {
+        for (cmd, json) in [("inspect", false), ("inspect", true), ("rewrite --dry-run", false)] {
+            let (reader, writer) = std::io::pipe().expect("pipe");
+            drop(reader);
+            let mut c = dumpsed();
+            c.args(cmd.split(' ')).args(PLAIN);
+            if json {
+                c.arg("--json");
+            }
+            let res = run(c.arg(fixture(input)).stdout(writer));
+            let err = String::from_utf8_lossy(&res.stderr);
+            assert_eq!(res.status.code(), Some(141), "{cmd} {input} (json {json}): {err}");
+            assert!(err.is_empty(), "{cmd} {input} (json {json}): a closed pipe is not an error to report: {err}");
+        }
+    }
+    // And through a real `head -1`, whose status the shell sees as the
+    // pipeline's (pipefail): 0, or 141 when head closed the pipe first.
+    let script = format!(
+        "set -o pipefail; {} inspect --rules fixtures/plain-sql-rename.toml {} | head -1 >/dev/null",
+        env!("CARGO_BIN_EXE_dumpsed"),
+        fixture("pg/before.sql").display()
+    );
+    let res = run(std::process::Command::new("bash").arg("-c").arg(script));
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(matches!(res.status.code(), Some(0 | 141)), "{:?}: {err}", res.status);
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -65,3 +65,45 @@ fn verify_accepts_the_rewrite_and_rejects_any_change() {
         assert_eq!(res.status.code(), Some(1), "{rel}");
     }
 }
+
+/// AFTER (and BEFORE) given as `<(cat FILE)`, a pipe that can be read only
+/// once: `verify` opens each input once, so a custom archive's AFTER is no
+/// longer opened a second time after its TOC was read (which hung on the
+/// FIFO, its writer gone). Under a timeout, for a custom archive, a tar
+/// archive and a plain dump.
+#[test]
+fn verify_reads_fifo_inputs_once() {
+    let dir = scratch();
+    for rel in ["archive/before.dump", "archive/before.tar", "pg/before.sql"] {
+        let after = dir.path().join("after");
+        ok(dumpsed().args(["rewrite", "--quiet"]).args(PLAIN).arg(fixture(rel)).arg("-o").arg(&after));
+        // A named FIFO too, fed by a writer that gives up after a while:
+        // reopened once its head was read, it waits for a writer forever.
+        let fifo = dir.path().join("after.fifo");
+        let _ = std::fs::remove_file(&fifo);
+        ok(std::process::Command::new("mkfifo").arg(&fifo));
+        for (before, after, feed) in [
+            (fixture(rel).display().to_string(), format!("<(cat {})", after.display()), String::new()),
+            (format!("<(cat {})", fixture(rel).display()), format!("<(cat {})", after.display()), String::new()),
+            (
+                fixture(rel).display().to_string(),
+                fifo.display().to_string(),
+                format!("(timeout 70 cat {} > {} &); ", after.display(), fifo.display()),
+            ),
+        ] {
+            let script = format!(
+                "{feed}exec timeout -k 5 60 {} verify --rules fixtures/plain-sql-rename.toml {before} {after}",
+                env!("CARGO_BIN_EXE_dumpsed")
+            );
+            let res = run(std::process::Command::new("bash").arg("-c").arg(&script));
+            let out = String::from_utf8_lossy(&res.stdout);
+            assert_ne!(res.status.code(), Some(124), "{rel}: verify {before} {after} hung");
+            assert!(
+                res.status.success() && out.starts_with("OK:"),
+                "{rel}: verify {before} {after}: {:?} {out} {}",
+                res.status,
+                String::from_utf8_lossy(&res.stderr)
+            );
+        }
+    }
+}

@@ -2,8 +2,9 @@
 //!
 //! Input: arbitrary bytes, used three ways:
 //! * as a raw row: `split_fields` gives in-bounds, ordered ranges separated
-//!   by single tabs that cover the row; `decode` of each field never
-//!   panics, and re-encoding a decoded value decodes to it again;
+//!   by single tabs that cover the row (but for a CR ending it, a CRLF
+//!   line end); `decode` of each field never
+//!   panics, and re-encoding a decoded (non-NULL) value decodes to it again;
 //! * as a value: `encode` then `split_fields` gives one field, which
 //!   `decode`s to the value (never to NULL);
 //! * as a buffer of rows: `next_row_end` / `last_row_end` return row
@@ -32,14 +33,24 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(row.get(e), Some(&b'\t'), "field {k} not ended by a tab: {fields:?}");
         }
         at = e + 1;
-        if let Ok(true) = decode(&row[s..e], &mut value) {
+        // `decode` gives `None` for NULL, else the value (borrowed from
+        // the field when it holds no escape, else built in the buffer).
+        if let Ok(Some(v)) = decode(&row[s..e], &mut value) {
+            let v = v.to_vec();
             enc.clear();
-            encode(&value, &mut enc);
-            assert_eq!(decode(&enc, &mut back), Ok(true));
-            assert_eq!(back, value, "re-encoding {:?} gave {:?}", &row[s..e], enc);
+            encode(&v, &mut enc);
+            let again = decode(&enc, &mut back);
+            assert_eq!(again, Ok(Some(&v[..])), "re-encoding {:?} gave {:?}", &row[s..e], enc);
         }
     }
-    assert_eq!(at, row.len() + 1, "fields do not cover the row: {fields:?}");
+    // A CR ending the row is a CRLF line end, not data (COPY writes a CR
+    // in data as `\r`, copyto.c): the last field stops before it.
+    let last_start = fields.last().map_or(0, |f| f.0);
+    let end = match row.last() {
+        Some(b'\r') if last_start < row.len() => row.len() - 1,
+        _ => row.len(),
+    };
+    assert_eq!(at, end + 1, "fields do not cover the row: {fields:?}");
 
     // A value.
     enc.clear();
@@ -47,8 +58,7 @@ fuzz_target!(|data: &[u8]| {
     assert!(!enc.contains(&b'\t') && !enc.contains(&b'\n'), "encoded value holds a tab or newline: {enc:?}");
     split_fields(&enc, &mut fields);
     assert_eq!(fields, vec![(0, enc.len())], "encoded value split into fields");
-    assert_eq!(decode(&enc, &mut back), Ok(true), "encoded value decodes to NULL or fails: {enc:?}");
-    assert_eq!(back, data, "encode/decode round trip: {enc:?}");
+    assert_eq!(decode(&enc, &mut back), Ok(Some(data)), "encode/decode round trip (not NULL, no error): {enc:?}");
 
     // A buffer of rows.
     if let Some(end) = last_row_end(data) {

@@ -329,6 +329,8 @@ impl Emit {
     /// the field's syntax. `at` is where its row starts (the change log).
     /// `value_at`: where `value` stands in the input when its bytes are the
     /// field's own, unescaped (`None` when decoding changed them).
+    /// `copy_raw`: the field's raw bytes when it is a COPY text field, whose
+    /// escapes a huge value can keep ([`copy_text::is_canonical`]).
     #[allow(clippy::too_many_arguments)]
     fn edit_field(
         &mut self,
@@ -339,13 +341,23 @@ impl Emit {
         at: usize,
         max_len: Option<usize>,
         (start, end): (usize, usize),
+        copy_raw: Option<&[u8]>,
         encode: impl FnOnce(&[u8], &mut Vec<u8>),
     ) {
         let mut scratch = std::mem::take(&mut self.scratch);
         if let Some(new) = edited(plan, edit, value, value_at, at, max_len, &mut self.out.counts, &mut scratch) {
-            match (edit, value_at) {
-                (Edit::Rule(i), Some(v)) if value.len() >= IN_PLACE && needs_no_escape(&plan.rewrites[i].to) => {
-                    self.replace_in_place(v, value, &plan.rewrites[i]);
+            let huge = |i: usize| value.len() >= IN_PLACE && needs_no_escape(&plan.rewrites[i].to);
+            match (edit, value_at, copy_raw) {
+                (Edit::Rule(i), Some(v), _) if huge(i) => {
+                    self.replace_in_place(v, value, &plan.rewrites[i], |k| k);
+                }
+                // Escaped as `encode` would escape it: the field's own bytes
+                // between the replaced FROMs, not a re-encoded copy of the
+                // whole value (issue 28, item 11: a 100 MiB value of `\\`,
+                // `\t`, `\n` escapes cost four times its size).
+                (Edit::Rule(i), None, Some(raw)) if huge(i) && copy_text::is_canonical(raw) => {
+                    let mut map = copy_text::RawOffsets::new(raw);
+                    self.replace_in_place(start, value, &plan.rewrites[i], |k| map.raw_offset(k));
                 }
                 _ => self.replace(start, end, |o| encode(new, o)),
             }
@@ -357,20 +369,28 @@ impl Emit {
         self.scratch = scratch;
     }
 
-    /// Writes the rewrite of `value`, which stands unescaped at `value_at`
-    /// in the input, as the input's own bytes between the replaced FROMs
-    /// and TO for each: no copy of the value (the rule's TO needs no
-    /// escape, so these are the bytes `encode` would write).
-    fn replace_in_place(&mut self, value_at: usize, value: &[u8], rule: &crate::rules::ValueRewrite) {
+    /// Writes the rewrite of `value`, whose field starts at `field_at` in
+    /// the input, as the input's own bytes between the replaced FROMs and
+    /// TO for each: no copy of the value (the rule's TO needs no escape, so
+    /// these are the bytes `encode` would write). `raw` maps an offset in
+    /// the value to one in the field, in increasing order (the identity
+    /// for an unescaped value).
+    fn replace_in_place(
+        &mut self,
+        field_at: usize,
+        value: &[u8],
+        rule: &crate::rules::ValueRewrite,
+        mut raw: impl FnMut(usize) -> usize,
+    ) {
         rule.for_each_replaced(value, |i| {
-            let s = value_at + i;
+            let s = field_at + raw(i);
             if s > self.copied_to {
                 self.out.pieces.push(Piece::Input(self.copied_to, s));
             }
             let o = self.out.owned.len();
             self.out.owned.extend_from_slice(&rule.to);
             self.out.pieces.push(Piece::Owned(o, self.out.owned.len()));
-            self.copied_to = s + rule.from.len();
+            self.copied_to = field_at + raw(i + rule.from.len());
         });
     }
 }
@@ -959,6 +979,7 @@ fn copy_rows(
                     row_start,
                     edits.max_len(col),
                     (row_start + fs, row_start + fe),
+                    Some(&row[fs..fe]),
                     copy_text::encode,
                 ),
             }
@@ -1383,25 +1404,25 @@ fn edit_value(
             // A literal without quotes or backslashes is its value: no
             // decoding copy (`decode_literal` gives the same bytes).
             if let Some((open, body)) = plain_literal(raw, true) {
-                emit.edit_field(plan, edit, body, Some(field.0 + open), row_at, max_len, field, encode);
+                emit.edit_field(plan, edit, body, Some(field.0 + open), row_at, max_len, field, None, encode);
                 return Ok(());
             }
             let value = postgres::decode_literal(raw, escapes)
                 .map_err(|m| LocalError::new(base + first.start, m))?;
-            emit.edit_field(plan, edit, &value, None, row_at, max_len, field, encode);
+            emit.edit_field(plan, edit, &value, None, row_at, max_len, field, None, encode);
         }
         Dialect::Sqlite => {
             let field = (base + first.start, base + last.end);
             if toks.len() == 1 && first.kind == TokenKind::Str {
                 if let Some((open, body)) = plain_literal(&text[first.start..first.end], false) {
-                    emit.edit_field(plan, edit, body, Some(field.0 + open), row_at, max_len, field, sqlite::encode_text);
+                    emit.edit_field(plan, edit, body, Some(field.0 + open), row_at, max_len, field, None, sqlite::encode_text);
                     return Ok(());
                 }
             }
             let value = sqlite::eval_text(text, toks)
                 .map_err(|m| LocalError::new(base + first.start, m))?;
             if let Some(value) = value {
-                emit.edit_field(plan, edit, &value, None, row_at, max_len, field, sqlite::encode_text);
+                emit.edit_field(plan, edit, &value, None, row_at, max_len, field, None, sqlite::encode_text);
             }
         }
     }

@@ -279,8 +279,11 @@ pub(crate) fn compare(
     let tmp_file = || tempfile::tempfile_in(tmp.path()).map_err(|e| Error::io("creating a temporary file", e));
     let (difference, stats) = match before.kind {
         ArchiveKind::Custom(r) => {
-            let mut found = open(after)?;
-            let seekable = match custom::read_head(&mut In::new(&mut found)) {
+            // AFTER is opened once and its head kept for the comparison:
+            // a FIFO or `<(…)` cannot be opened again (it would block, or
+            // start past what was read).
+            let mut head = super::Tee { r: open(after)?, w: Vec::new() };
+            let seekable = match custom::read_head(&mut In::new(&mut head)) {
                 Ok(a) => a
                     .toc
                     .iter()
@@ -295,7 +298,8 @@ pub(crate) fn compare(
             };
             f.seek(SeekFrom::Start(0))
                 .map_err(|e| Error::io("reading the temporary archive", e))?;
-            let mut found = open(after)?;
+            let super::Tee { r: rest, w: head } = head;
+            let mut found = io::Cursor::new(head).chain(rest);
             let at = first_difference(&mut BufReader::new(&mut f), &mut found).map_err(|e| Error::io("comparing", e))?;
             (at.map(|at| format!("byte {at}{}", custom_place(&mut f, at))), stats)
         }

@@ -51,8 +51,8 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         .report(true)
         .allow_missing(args.rules.allow_missing);
     match Source::open(args.input.as_deref(), true)? {
-        Source::Archive(archive) => print_archive_report(&rewriter.report_archive(archive)?, args.json),
-        Source::Plain(dump) => print_report(&rewriter.run_dump(dump, std::io::sink())?, args.json),
+        Source::Archive(archive) => print_archive_report(&rewriter.report_archive(archive)?, args.json)?,
+        Source::Plain(dump) => print_report(&rewriter.run_dump(dump, std::io::sink())?, args.json)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,17 +1,38 @@
 //! What `inspect` and `rewrite --dry-run` print: the report of a plain
 //! dump's rewrite, or of an archive's, as text or JSON.
 
+use std::io::Write as _;
+
 use serde_json::json;
 
-use dumpsed::{ArchiveSummary, Dialect, Summary};
+use dumpsed::{ArchiveSummary, Dialect, Error, Summary};
+
+/// Appends a line to the report's text (a `String`, which cannot fail to
+/// take it).
+macro_rules! say {
+    ($o:expr, $($t:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($o, $($t)*);
+    }};
+}
+
+/// Writes the report to stdout. A closed pipe (`inspect … | head -1`) is
+/// an error the caller ends on quietly (main.rs, exit 141), where
+/// `println!` would panic.
+fn emit(text: &str) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::io("writing the report to stdout", e))
+}
 
 /// Prints the report of an archive's whole rewrite, written nowhere (for
 /// `rewrite --dry-run` and `inspect`, which agree): the archive format,
 /// version and compression from its header, and the archive's own size
 /// beside that of the SQL text inside.
-pub fn print_archive_report(a: &ArchiveSummary, json: bool) {
+pub fn print_archive_report(a: &ArchiveSummary, json: bool) -> Result<(), Error> {
     match &a.report {
-        Some(s) => report(s, Some(a), json),
+        Some(s) => emit(&report(s, Some(a), json))?,
         None => eprintln!("dumpsed: nothing to report"),
     }
     for added in &a.added {
@@ -20,6 +41,7 @@ pub fn print_archive_report(a: &ArchiveSummary, json: bool) {
     for w in &a.warnings {
         eprintln!("warning: {w}");
     }
+    Ok(())
 }
 
 fn dialect_name(d: Dialect) -> &'static str {
@@ -30,14 +52,15 @@ fn dialect_name(d: Dialect) -> &'static str {
 }
 
 /// Prints a plain dump's report to stdout, as text or JSON.
-pub fn print_report(s: &Summary, as_json: bool) {
-    report(s, None, as_json)
+pub fn print_report(s: &Summary, as_json: bool) -> Result<(), Error> {
+    emit(&report(s, None, as_json))
 }
 
-/// Prints a report to stdout, as text or JSON. For an archive (`archive`
+/// A report's text or JSON, to print. For an archive (`archive`
 /// is the rewrite's summary) the format, compression and size are the
 /// archive's, and the SQL text's size is given beside.
-fn report(s: &Summary, archive: Option<&ArchiveSummary>, as_json: bool) {
+fn report(s: &Summary, archive: Option<&ArchiveSummary>, as_json: bool) -> String {
+    let mut o = String::new();
     let format = match archive {
         Some(a) => format!("pg_dump {} archive", a.format),
         None => dialect_name(s.dialect).to_string(),
@@ -87,68 +110,69 @@ fn report(s: &Summary, archive: Option<&ArchiveSummary>, as_json: bool) {
             }
             (_, v) => v,
         };
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-        return;
+        say!(o, "{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return o;
     }
     match archive {
-        Some(a) => println!("format:      {format}, archive version {}", a.version),
-        None => println!("format:      {format}"),
+        Some(a) => say!(o, "format:      {format}, archive version {}", a.version),
+        None => say!(o, "format:      {format}"),
     }
-    println!("encoding:    {encoding}");
-    println!("compression: {compression}");
+    say!(o, "encoding:    {encoding}");
+    say!(o, "compression: {compression}");
     match archive {
-        Some(a) => println!("size:        {} bytes (the archive; {} bytes of SQL text in it)", a.bytes_in, s.bytes_in),
-        None => println!("size:        {} bytes", s.bytes_in),
+        Some(a) => say!(o, "size:        {} bytes (the archive; {} bytes of SQL text in it)", a.bytes_in, s.bytes_in),
+        None => say!(o, "size:        {} bytes", s.bytes_in),
     }
     if let Some(v) = &s.versions {
-        println!("dumped by:   {v}");
+        say!(o, "dumped by:   {v}");
     }
-    println!("\ntables (rows, bytes of data):");
+    say!(o, "\ntables (rows, bytes of data):");
     for t in &s.tables {
-        println!("  {:<60} {:>10} {:>14}", t.table, t.rows, t.bytes);
+        say!(o, "  {:<60} {:>10} {:>14}", t.table, t.rows, t.bytes);
     }
     if !s.triggers.is_empty() {
-        println!("\ntriggers (table, trigger, events):");
+        say!(o, "\ntriggers (table, trigger, events):");
         for t in &s.triggers {
-            println!("  {:<40} {:<30} {}", t.table, t.name, t.events);
+            say!(o, "  {:<40} {:<30} {}", t.table, t.name, t.events);
         }
     }
     for w in s.trigger_warnings.iter().chain(&s.warnings) {
-        println!("\nwarning: {w}");
+        say!(o, "\nwarning: {w}");
     }
-    println!("\nrenames:");
+    say!(o, "\nrenames:");
     for r in &s.renames {
-        println!("  {} → {}: {} references", r.old, r.new, r.references);
+        say!(o, "  {} → {}: {} references", r.old, r.new, r.references);
     }
     for c in &s.renamed_in {
-        println!("    in {}: {}", c.what, c.count);
+        say!(o, "    in {}: {}", c.what, c.count);
     }
-    println!("\nvalue rewrites:");
+    say!(o, "\nvalue rewrites:");
     for w in &s.rewrites {
-        println!("  {} ({}): {} values", w.column, w.change, w.rewritten);
+        say!(o, "  {} ({}): {} values", w.column, w.change, w.rewritten);
         for e in &w.examples {
-            println!("    {} → {}", e.old.text(), e.new.text());
+            say!(o, "    {} → {}", e.old.text(), e.new.text());
         }
         if w.irreversible > 0 {
-            println!(
+            say!(o, 
                 "  warning: {} value(s) would not come back with --reverse, e.g.:",
                 w.irreversible
             );
             for e in &w.irreversible_examples {
                 let (a, b, back) = (&e.input, &e.output, &e.reversed);
                 if a == b {
-                    println!("    {a} (kept) → --reverse would give {back}");
+                    say!(o, "    {a} (kept) → --reverse would give {back}");
                 } else {
-                    println!("    {a} → {b} → --reverse would give {back}");
+                    say!(o, "    {a} → {b} → --reverse would give {back}");
                 }
             }
         }
     }
-    println!("\nleft alone (mention an old name or a FROM text; no rule rewrites them):");
+    say!(o, "\nleft alone (mention an old name or a FROM text; no rule rewrites them):");
     if s.left_alone.is_empty() {
-        println!("  nothing");
+        say!(o, "  nothing");
     }
     for c in &s.left_alone {
-        println!("  {}: {}", c.what, c.count);
+        say!(o, "  {}: {}", c.what, c.count);
     }
+    o
 }

@@ -187,7 +187,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         Source::Plain(src) => src,
     };
     if args.dry_run {
-        print_report(&rewriter.run_dump(src, std::io::sink())?, args.json);
+        print_report(&rewriter.run_dump(src, std::io::sink())?, args.json)?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut output = Output::open(args.output.as_deref(), args.input.as_deref())?;
@@ -254,7 +254,7 @@ fn run_archive(args: &Args, rewriter: Rewriter<'_>, input: Archive) -> Result<Ex
         ));
     }
     if args.dry_run {
-        print_archive_report(&rewriter.report_archive(input)?, args.json);
+        print_archive_report(&rewriter.report_archive(input)?, args.json)?;
         return Ok(ExitCode::SUCCESS);
     }
     // Written once the archive is in place (on error `log` is dropped,

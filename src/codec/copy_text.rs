@@ -500,6 +500,61 @@ pub(crate) fn hex_escape(rest: &[u8]) -> Option<(u8, usize)> {
     (used > 0).then_some((v as u8, used))
 }
 
+/// True when the raw field `raw` is exactly what [`encode`] writes for its
+/// value: every backslash starts one of the two-byte escapes `\\ \b \f
+/// \n \r \t \v` (`CopyAttributeOutText` in copyto.c writes no other) and
+/// no byte that `encode` escapes stands bare. Each escape then decodes to
+/// one byte, so a span of the value is a span of the field
+/// ([`RawOffsets`]), and the field's own bytes around a rewritten span are
+/// the ones `encode` of the new value would write.
+pub fn is_canonical(raw: &[u8]) -> bool {
+    let mut it = raw.iter();
+    while let Some(&b) = it.next() {
+        match b {
+            b'\\' => {
+                if !matches!(it.next(), Some(b'\\' | b'b' | b'f' | b'n' | b'r' | b't' | b'v')) {
+                    return false;
+                }
+            }
+            0x08..=0x0d => return false,
+            _ => {}
+        }
+    }
+    true
+}
+
+/// Offsets in a decoded value mapped to offsets in its raw field, asked in
+/// increasing order; the field must be [`is_canonical`] (each escape two
+/// bytes for one of the value).
+pub struct RawOffsets<'a> {
+    raw: &'a [u8],
+    /// A point where both agree: field offset `raw_at` is value offset
+    /// `value_at`.
+    raw_at: usize,
+    value_at: usize,
+}
+
+impl<'a> RawOffsets<'a> {
+    pub fn new(raw: &'a [u8]) -> RawOffsets<'a> {
+        RawOffsets { raw, raw_at: 0, value_at: 0 }
+    }
+
+    /// Where the bytes of value offset `at` start in the field (the
+    /// field's length for the value's end); `at` at least the last one asked.
+    pub fn raw_offset(&mut self, at: usize) -> usize {
+        loop {
+            let rest = &self.raw[self.raw_at.min(self.raw.len())..];
+            let run = memchr(b'\\', rest).unwrap_or(rest.len());
+            // Within the run of unescaped bytes, or at the escape after it.
+            if at <= self.value_at + run || run == rest.len() {
+                return self.raw_at + at.saturating_sub(self.value_at);
+            }
+            self.raw_at += run + 2;
+            self.value_at += run + 1;
+        }
+    }
+}
+
 /// Appends `value` to `out` escaped as PostgreSQL's COPY writer does
 /// (`CopyAttributeOutText` in copyto.c): runs of bytes that need no escape
 /// are copied whole.
@@ -632,6 +687,35 @@ mod tests {
     }
 
     proptest! {
+        /// What `encode` writes is canonical and maps each value offset to
+        /// the start of that byte's encoding; a field with another escape
+        /// (`\x41`, octal) or a bare control byte is not canonical.
+        #[test]
+        fn raw_offsets_follow_encode(
+            value in proptest::collection::vec(prop_oneof![
+                3 => Just(b'\\'), 2 => Just(b'\t'), 2 => Just(b'\n'), 1 => Just(0x0bu8), 4 => Just(b'a'), 1 => Just(b'x')
+            ], 0..300),
+        ) {
+            let mut raw = Vec::new();
+            encode(&value, &mut raw);
+            prop_assert!(is_canonical(&raw));
+            let mut map = RawOffsets::new(&raw);
+            let mut want = 0;
+            for (k, &b) in value.iter().enumerate() {
+                prop_assert_eq!(map.raw_offset(k), want);
+                let mut one = Vec::new();
+                encode(&[b], &mut one);
+                want += one.len();
+            }
+            prop_assert_eq!(map.raw_offset(value.len()), raw.len());
+            let mut other = raw.clone();
+            other.extend_from_slice(b"\\x41");
+            prop_assert!(!is_canonical(&other));
+            let mut bare = raw;
+            bare.push(0x0d);
+            prop_assert!(!is_canonical(&bare));
+        }
+
         /// Rows read whole (`keep` = all) or with only the first `keep`
         /// fields kept, over long runs of backslashes across 64-byte
         /// blocks: the kept fields and the field count are the byte-by-byte

@@ -473,13 +473,14 @@ impl Decoded<'_> {
             let seen = self.at.seen.load(Ordering::Relaxed);
             format!("corrupt {alg} input: damaged compressed data at or before compressed byte {seen}")
         };
+        // The position is where the decompressed text read before the
+        // error ends.
         io::Error::new(
             io::ErrorKind::InvalidData,
-            format!(
-                "{what}; the decompressed text read before the error ends at line {}, byte {} ({alg} decoder: {e})",
-                self.lines + 1,
-                self.bytes
-            ),
+            crate::error::InputFault {
+                pos: crate::error::Position { line: self.lines + 1, offset: self.bytes },
+                msg: format!("{what}; its decompressed text stops here ({alg} decoder: {e})"),
+            },
         )
     }
 }
