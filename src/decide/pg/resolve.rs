@@ -32,9 +32,9 @@ use std::collections::HashMap;
 use pg_query::protobuf::Token;
 use serde_json::Value;
 
-use crate::ident;
-use crate::pg_grammar::{DumpVersions, Relexed};
-use crate::plan::Plan;
+use crate::codec::ident;
+use crate::decide::pg::grammar::{DumpVersions, Relexed};
+use crate::decide::plan::Plan;
 
 /// Bytes `start..end` of the statement become `text`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,7 +120,7 @@ fn parse_as(sql: &str, grammar: u32, escapes: bool) -> Result<(pg_query::ParseRe
     if escapes {
         opts |= pg_query::ParserOptions::DISABLE_STANDARD_CONFORMING_STRINGS;
     }
-    let relexed = crate::pg_grammar::for_parser(sql, grammar, escapes);
+    let relexed = crate::decide::pg::grammar::for_parser(sql, grammar, escapes);
     let text = relexed.as_ref().map_or(sql, |r| r.text.as_str());
     Ok((pg_query::parse(text, opts)?, relexed))
 }
@@ -440,8 +440,8 @@ fn parse_message(e: pg_query::Error) -> String {
 /// `''`, for a statement read with `standard_conforming_strings = off`.
 fn conforming_copy(sql: &str) -> String {
     let mut out = sql.as_bytes().to_vec();
-    for t in crate::lexer::Tokens::with_escapes(crate::lexer::Dialect::Postgres, true, sql.as_bytes()).flatten() {
-        if t.kind != crate::lexer::TokenKind::Str || out.get(t.start) != Some(&b'\'') {
+    for t in crate::frame::lexer::Tokens::with_escapes(crate::frame::lexer::Dialect::Postgres, true, sql.as_bytes()).flatten() {
+        if t.kind != crate::frame::lexer::TokenKind::Str || out.get(t.start) != Some(&b'\'') {
             continue; // E'' strings: scan.l handles their escapes itself
         }
         let mut i = t.start + 1;
@@ -2307,7 +2307,7 @@ pub fn split_qualified(s: &[u8]) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lexer::Dialect;
+    use crate::frame::lexer::Dialect;
     use crate::rules::Rules;
 
     fn plan(tables: &[&str], columns: &[&str]) -> Plan {
@@ -2379,9 +2379,9 @@ mod tests {
         let sql = "CREATE TABLE public.\"Mixed\" (id integer NOT NULL);";
         let r = resolve(&p, &mut facts, sql.as_bytes(), false, &[]).unwrap();
         assert!(r.reps.iter().any(|x| x.text == b"CONSTRAINT \"Mixed_id_not_null\" "), "{:?}", r.reps);
-        assert_eq!(crate::pg_grammar::major_version(b"18.1 (Debian 18.1-1)"), Some(18));
-        assert_eq!(crate::pg_grammar::major_version(b"9.6.24"), Some(9));
-        assert_eq!(crate::pg_grammar::major_version(b""), None);
+        assert_eq!(crate::decide::pg::grammar::major_version(b"18.1 (Debian 18.1-1)"), Some(18));
+        assert_eq!(crate::decide::pg::grammar::major_version(b"9.6.24"), Some(9));
+        assert_eq!(crate::decide::pg::grammar::major_version(b""), None);
     }
 
     #[test]
