@@ -63,6 +63,9 @@ pub struct PlainEdit<'r> {
     prologue: Vec<u8>,
     /// The input `CREATE TABLE` of each table, by (schema, name).
     tables: HashMap<(Vec<u8>, Vec<u8>), Vec<u8>>,
+    /// The `TABLE ATTACH` entries' `ALTER TABLE … ATTACH PARTITION`, by
+    /// partition, with the parent each names.
+    attached: HashMap<(Vec<u8>, Vec<u8>), Vec<((Vec<u8>, Vec<u8>), Vec<u8>)>>,
     /// The header's server and pg_dump versions, as the comments pg_restore
     /// prints (the grammar and keywords the SQL is read and written with).
     versions: crate::decide::pg::grammar::DumpVersions,
@@ -102,6 +105,7 @@ impl<'r> PlainEdit<'r> {
             plan: Plan::new(rules, Dialect::Postgres),
             prologue: Vec::new(),
             tables: HashMap::new(),
+            attached: HashMap::new(),
             versions: Default::default(),
             summaries: Mutex::new(Vec::new()),
             prefixes: Mutex::new(Vec::new()),
@@ -510,13 +514,20 @@ fn header_line(te: &TocEntry) -> Option<Vec<u8>> {
 }
 
 impl PlainEdit<'_> {
-    /// The tables `key` inherits from, nearest last, each once.
+    /// The tables `key` inherits from or is a partition of, nearest last,
+    /// each once.
     fn ancestors(&self, key: &(Vec<u8>, Vec<u8>), out: &mut Vec<(Vec<u8>, Vec<u8>)>) {
-        let Some(defn) = self.tables.get(key) else { return };
-        if !crate::decide::plan::contains_ignore_case(defn, b"INHERITS") || out.len() > 64 {
+        if out.len() > 64 {
             return;
         }
-        for parent in crate::decide::pg::resolve::inherits_from(defn, false, self.versions.grammar()) {
+        let mut parents = match self.tables.get(key) {
+            Some(defn) if crate::decide::plan::contains_ignore_case(defn, b"INHERITS") => {
+                crate::decide::pg::resolve::inherits_from(defn, false, self.versions.grammar())
+            }
+            _ => Vec::new(),
+        };
+        parents.extend(self.attached.get(key).into_iter().flatten().map(|(p, _)| p.clone()));
+        for parent in parents {
             if !out.contains(&parent) && parent != *key {
                 self.ancestors(&parent, out);
                 if !out.contains(&parent) {
@@ -558,6 +569,19 @@ impl Edit for PlainEdit<'_> {
             if te.desc_is("TABLE") {
                 if let Some(d) = &te.defn {
                     self.tables.insert(Self::key(te), d.clone());
+                }
+            }
+            // pg_dump writes a partition as its own table plus this entry
+            // (`dumpTableAttach` in pg_dump.c): the edge a value or column
+            // rule on the parent follows into the partition's rows.
+            if te.desc_is("TABLE ATTACH") {
+                if let Some(d) = &te.defn {
+                    let mut facts = crate::decide::pg::resolve::Facts::default();
+                    facts.note_predata(d, false, self.versions.grammar());
+                    for (child, parents) in facts.parents {
+                        let list = self.attached.entry(child).or_default();
+                        list.extend(parents.into_iter().map(|p| (p, d.clone())));
+                    }
                 }
             }
         }
@@ -741,21 +765,36 @@ impl Edit for PlainEdit<'_> {
         }
         let (schema, table) = Self::key(te);
         let inserts = te.copy_stmt.as_deref().is_none_or(|c| c.is_empty());
-        let targeted = self.plan.rewrites_of(Some(&schema), &table).next().is_some();
-        let renamed = self.plan.rename_of(Some(&schema), &table).is_some();
+        let key = (schema, table);
+        let mut ancestors = Vec::new();
+        self.ancestors(&key, &mut ancestors);
+        // A value rule on a parent rewrites its partitions' and children's
+        // rows too, as the live `UPDATE parent` does.
+        let nearest_first: Vec<_> = ancestors.iter().rev().cloned().collect();
+        let targeted = !self.plan.rewrites_inherited(Some(key.0.as_slice()), &key.1, &nearest_first).is_empty();
+        let renamed = self.plan.rename_of(Some(key.0.as_slice()), &key.1).is_some();
+        // `--column-inserts` rows name the columns a parent's rule renames.
+        let columns_renamed = self
+            .plan
+            .columns
+            .iter()
+            .any(|c| ancestors.iter().chain([&key]).any(|k| c.schema == k.0 && c.table == k.1));
         // A report (--dry-run) counts every table's rows.
-        if !(targeted || (inserts && renamed) || self.options.report) {
+        if !(targeted || (inserts && (renamed || columns_renamed)) || self.options.report) {
             return None;
         }
         let mut prefix = OPENING.to_vec();
         prefix.extend_from_slice(&self.prologue);
-        let key = (schema, table);
         // A child's rows hold its parents' columns first (`INHERITS`), which
-        // its own CREATE TABLE does not list: the ancestors' come before it.
-        let mut ancestors = Vec::new();
-        self.ancestors(&key, &mut ancestors);
+        // its own CREATE TABLE does not list: the ancestors' come before it,
+        // and then the ATTACH PARTITIONs that make it a partition.
         for k in ancestors.iter().chain([&key]) {
             if let Some(d) = self.tables.get(k) {
+                prefix.extend_from_slice(d);
+            }
+        }
+        for k in ancestors.iter().chain([&key]) {
+            for (_, d) in self.attached.get(k).into_iter().flatten() {
                 prefix.extend_from_slice(d);
             }
         }

@@ -184,6 +184,24 @@ impl Plan {
         })
     }
 
+    /// The value rules for rows of `table`: its own, then those of its
+    /// `ancestors` (nearest first: `Facts::ancestors`) on a column it has no
+    /// rule of its own for. A live `UPDATE parent SET col = …` updates
+    /// every partition's and child's rows, and pg_dump writes those under
+    /// each child's own `COPY` / `INSERT` (`dumpTableData` in pg_dump.c).
+    pub fn rewrites_inherited(&self, schema: Option<&[u8]>, table: &[u8], ancestors: &[(Vec<u8>, Vec<u8>)]) -> Vec<usize> {
+        let mut out: Vec<usize> = self.rewrites_of(schema, table).collect();
+        for (s, t) in ancestors {
+            for i in self.rewrites_of(Some(s), t) {
+                let col = &self.rewrites[i].column;
+                if !out.iter().any(|&j| ident::same_name(self.dialect, &self.rewrites[j].column, col)) {
+                    out.push(i);
+                }
+            }
+        }
+        out
+    }
+
     /// True when a table of this name (in any schema) is a rewrite target,
     /// so its column list is worth remembering.
     pub fn is_rewrite_target(&self, table: &[u8]) -> bool {

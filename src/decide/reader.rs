@@ -458,7 +458,9 @@ impl<R: Read> Reader<R> {
         }
         if !self.predata_read {
             self.predata_read = true;
-            if self.plan.dialect == Dialect::Postgres && !self.plan.columns.is_empty() {
+            // Value rules too: a rule on a partitioned parent reaches the
+            // partitions' rows, which the ATTACH names.
+            if self.plan.dialect == Dialect::Postgres && (!self.plan.columns.is_empty() || !self.plan.rewrites.is_empty()) {
                 self.read_predata()?;
             }
         }
@@ -539,7 +541,11 @@ impl<R: Read> Reader<R> {
         loop {
             let facts = &mut self.facts;
             let progress = scan.scan(&self.buf, self.eof, |stmt, escapes, grammar| facts.note_predata(stmt, escapes, grammar));
-            if progress == crate::decide::pg::predata::Progress::Done || self.buf.len() > limit {
+            if progress == crate::decide::pg::predata::Progress::Done {
+                return Ok(());
+            }
+            if self.buf.len() > limit {
+                self.facts.read_ahead_cut = Some(limit);
                 return Ok(());
             }
             self.fill()?;
@@ -1206,6 +1212,15 @@ impl<R: Read> Reader<R> {
                         let parents = crate::decide::pg::resolve::inherits_from(text, self.escapes, self.facts.versions.grammar());
                         sure &= !parents.is_empty() && parents.iter().all(|p| self.facts.columns.contains_key(p));
                         cols = self.facts.merged_columns(&parents, cols);
+                        // The edge, for value rules on a parent (`rewrites_for`),
+                        // also where the statement is not parsed.
+                        let key = (schema.clone().unwrap_or_else(|| self.default_schema().to_vec()), name.clone());
+                        let list = self.facts.parents.entry(key).or_default();
+                        for p in parents {
+                            if !list.contains(&p) {
+                                list.push(p);
+                            }
+                        }
                     }
                     let key = (schema.clone().unwrap_or_else(|| self.default_schema().to_vec()), name.clone());
                     self.facts.columns.entry(key).or_insert_with(|| cols.clone());
@@ -1279,7 +1294,8 @@ impl<R: Read> Reader<R> {
                     .with_remedy(Remedy::Force));
                 }
                 let plan = self.plan.clone();
-                for i in plan.rewrites_of(schema.as_deref(), &name) {
+                let inherited = self.rewrites_for(schema.as_deref(), &name);
+                for &i in &inherited {
                     let facts = statement::column_facts(
                         dialect,
                         &self.buf[start..end],
@@ -1294,7 +1310,7 @@ impl<R: Read> Reader<R> {
                     }
                 }
                 let reordered = self.rebuild_order(&name).is_some();
-                if self.plan.report || self.plan.is_rewrite_target(&name) || reordered {
+                if self.plan.report || self.plan.is_rewrite_target(&name) || !inherited.is_empty() || reordered {
                     let key = (schema.clone().unwrap_or_else(|| self.default_schema().to_vec()), name.clone());
                     self.edits_cache.remove(&key);
                     self.tables.insert(key, cols);
@@ -1343,8 +1359,14 @@ impl<R: Read> Reader<R> {
                 // it names nothing renamed.
                 let stats = !self.plan.rewrites.is_empty()
                     && memchr::memmem::find(stmt, b"pg_restore_attribute_stats(").is_some();
+                // An ATTACH PARTITION: the edge a value rule on the parent
+                // follows, or a refusal if the read-ahead did not see it
+                // (`decide::pg::resolve`, `attach_partition`).
+                let attach = !self.plan.rewrites.is_empty()
+                    && stmt.get(..12).is_some_and(|h| h.eq_ignore_ascii_case(b"ALTER TABLE "))
+                    && crate::decide::plan::contains_ignore_case(stmt, b"ATTACH");
                 if dialect == Dialect::Postgres {
-                    return if mentions || extra.is_some() || stats {
+                    return if mentions || extra.is_some() || stats || attach {
                         self.resolve_pg(start, end, extra.map(Arc::new))
                     } else {
                         Ok(Action::Keep)
@@ -1402,6 +1424,17 @@ impl<R: Read> Reader<R> {
 
     fn default_schema(&self) -> &'static [u8] {
         self.plan.dialect.default_schema()
+    }
+
+    /// The value rules for rows of `schema.name`: its own and its parents'
+    /// (`Plan::rewrites_inherited`; the edges are known before the first
+    /// row, `read_predata`).
+    fn rewrites_for(&self, schema: Option<&[u8]>, name: &[u8]) -> Vec<usize> {
+        if self.plan.rewrites.is_empty() {
+            return Vec::new();
+        }
+        let key = (schema.unwrap_or(self.default_schema()).to_vec(), name.to_vec());
+        self.plan.rewrites_inherited(schema, name, &self.facts.ancestors(&key))
     }
 
     /// SQLite: the statement `buf[start..end]` (a `CREATE …` or a virtual
@@ -1619,7 +1652,7 @@ impl<R: Read> Reader<R> {
             return;
         };
         let plan = self.plan.clone();
-        for i in plan.rewrites_of(schema.as_deref(), &table) {
+        for i in self.rewrites_for(schema.as_deref(), &table) {
             if ident::same_name(d, &plan.rewrites[i].column, &col)
                 && !self.unique_rules.contains(&i)
             {
@@ -2044,8 +2077,9 @@ impl<R: Read> Reader<R> {
         columns: Option<Vec<Vec<u8>>>,
     ) -> Result<Option<Arc<ColumnEdits>>, String> {
         let plan = &self.plan;
-        let mut wanted: Vec<(Vec<u8>, Edit)> = plan
-            .rewrites_of(schema.as_deref(), name)
+        let mut wanted: Vec<(Vec<u8>, Edit)> = self
+            .rewrites_for(schema.as_deref(), name)
+            .into_iter()
             .map(|i| (plan.rewrites[i].column.clone(), Edit::Rule(i)))
             .collect();
         // SQLite keeps AUTOINCREMENT counters by table name, and its

@@ -75,6 +75,9 @@ pub struct Facts {
     pub columns: HashMap<(Vec<u8>, Vec<u8>), Vec<Vec<u8>>>,
     /// Parents (`INHERITS`, `PARTITION OF`) of a table.
     pub parents: HashMap<(Vec<u8>, Vec<u8>), Vec<(Vec<u8>, Vec<u8>)>>,
+    /// The read-ahead of the pre-data stopped at this many bytes, before
+    /// the first row (`Reader::read_predata`): a later `ATTACH` was not seen.
+    pub read_ahead_cut: Option<usize>,
     /// Columns of type `regclass` / `regclass[]`, whose data name relations.
     pub regclass_columns: HashMap<(Vec<u8>, Vec<u8>), Vec<Vec<u8>>>,
     /// Relations created by the statements parsed (tables, views,
@@ -150,6 +153,26 @@ impl Facts {
             if !out.contains(&c) {
                 out.push(c);
             }
+        }
+        out
+    }
+
+    /// Every table `key` inherits from or is a partition of, nearest
+    /// first, each once: a live `UPDATE parent` reaches all their rows
+    /// (`inheritance.html`: a query on a parent scans its children).
+    pub fn ancestors(&self, key: &(Vec<u8>, Vec<u8>)) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut out: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        let mut at = 0;
+        let mut todo = self.parents.get(key).cloned().unwrap_or_default();
+        // An inheritance cycle is not possible; stay finite anyway.
+        while at < todo.len() && out.len() <= 64 {
+            let p = todo[at].clone();
+            at += 1;
+            if p == *key || out.contains(&p) {
+                continue;
+            }
+            todo.extend(self.parents.get(&p).into_iter().flatten().cloned());
+            out.push(p);
         }
         out
     }
@@ -1690,17 +1713,49 @@ impl Resolver<'_> {
                     )
                 })
                 .collect();
-            if !inherited.is_empty() && self.problem.is_none() {
+            // A value rule on the parent (or above) reaches the partition's
+            // rows only through this edge; they may have been read already.
+            let mut own = Vec::new();
+            own.extend(self.plan.rewrites_of(Some(key.0.as_slice()), &key.1));
+            let values: Vec<String> = self
+                .plan
+                .rewrites_inherited(Some(val.0.as_slice()), &val.1, &self.facts.ancestors(&val))
+                .into_iter()
+                .map(|i| &self.plan.rewrites[i])
+                .filter(|w| !own.iter().any(|&j| self.plan.rewrites[j].column == w.column))
+                .map(|w| {
+                    format!(
+                        "--rewrite {}.{}.{}:{}={}",
+                        child.0,
+                        child.1,
+                        String::from_utf8_lossy(&w.column),
+                        String::from_utf8_lossy(&w.from),
+                        String::from_utf8_lossy(&w.to)
+                    )
+                })
+                .collect();
+            if (!inherited.is_empty() || !values.is_empty()) && self.problem.is_none() {
+                let why = match self.facts.read_ahead_cut {
+                    Some(n) => format!(
+                        "the pre-data is longer than the {} MiB read ahead before the first row",
+                        n >> 20
+                    ),
+                    None => "the ATTACH comes after table data".to_string(),
+                };
+                let what = match (inherited.is_empty(), values.is_empty()) {
+                    (false, true) => "whose columns are renamed",
+                    (true, false) => "whose values are rewritten",
+                    _ => "whose columns are renamed and values rewritten",
+                };
                 self.problem = Some(format!(
-                    "{}.{} is a partition of {}.{}, whose columns are renamed, and its CREATE TABLE \
-                     was rewritten before this ATTACH PARTITION was read (the ATTACH comes after \
-                     table data, or after more schema than is read ahead); rename its columns \
+                    "{}.{} is a partition of {}.{}, {what}, and its CREATE TABLE (and maybe its rows) \
+                     went by before this ATTACH PARTITION was read ({why}); name it in the rules \
                      too: {}",
                     child.0,
                     child.1,
                     parent.0,
                     parent.1,
-                    inherited.join(" ")
+                    inherited.into_iter().chain(values).collect::<Vec<_>>().join(" ")
                 ));
             }
             let list = self.facts.parents.entry(key).or_default();
@@ -2088,9 +2143,13 @@ impl Resolver<'_> {
         // sort), so the call is dropped, as in archives; the next ANALYZE
         // (autovacuum runs it) makes them anew.
         if let Some((att, _)) = kv.get("attname").filter(|_| fname == "pg_restore_attribute_stats") {
+            // A partition's or child's column too: a value rule on its
+            // parent rewrites its rows.
+            let key = (schema.as_bytes().to_vec(), rel.as_bytes().to_vec());
             let rewritten = self
                 .plan
-                .rewrites_of(Some(schema.as_bytes()), rel.as_bytes())
+                .rewrites_inherited(Some(schema.as_bytes()), rel.as_bytes(), &self.facts.ancestors(&key))
+                .into_iter()
                 .any(|i| self.plan.rewrites[i].column == att.as_bytes());
             if rewritten {
                 self.stats_dropped = Some(format!("{schema}.{rel}.{att}"));
