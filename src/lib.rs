@@ -68,6 +68,7 @@ mod output;
 mod pg_grammar;
 mod pg_keywords;
 mod pg_predata;
+mod pg_nodes;
 #[allow(missing_docs)] // internal, reached through `internals`
 mod pg_resolve;
 #[allow(missing_docs)] // internal, reached through `internals`
