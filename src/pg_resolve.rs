@@ -26,13 +26,15 @@
 //! comment. Names found in the tree are checked against the bytes at their
 //! position before anything is replaced, so a name the grammar made up
 //! (`int` → `pg_catalog.int4`) is never "renamed".
+//!
+//! The tree is pg_query's typed one; every node kind and field it has is
+//! named in `pg_nodes`, whose walk hands the resolver each node (`Visit`).
 
 use std::collections::HashMap;
 
-use pg_query::protobuf::Token;
-
 use crate::ident;
 use crate::pg_grammar::{DumpVersions, Relexed};
+use crate::pg_nodes::pb::Token;
 use crate::pg_nodes::{self as nodes, pb, Children, NodeEnum, Visit};
 use crate::plan::Plan;
 
@@ -97,11 +99,11 @@ pub fn inherits_from(stmt: &[u8], escapes: bool, grammar: u32) -> Vec<(Vec<u8>, 
     let Ok((tree, _)) = parse_as(sql, grammar, escapes) else { return Vec::new() };
     let mut out = Vec::new();
     for raw in &tree.protobuf.stmts {
-        let Some(pg_query::NodeEnum::CreateStmt(cs)) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else {
+        let Some(NodeEnum::CreateStmt(cs)) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else {
             continue;
         };
         for p in &cs.inh_relations {
-            if let Some(pg_query::NodeEnum::RangeVar(rv)) = p.node.as_ref() {
+            if let Some(NodeEnum::RangeVar(rv)) = p.node.as_ref() {
                 out.push(rel_key(rv));
             }
         }
@@ -123,7 +125,7 @@ fn parse_as(sql: &str, grammar: u32, escapes: bool) -> Result<(pg_query::ParseRe
 }
 
 /// `(schema, name)` of a relation, unqualified ones in `public`.
-fn rel_key(rv: &pg_query::protobuf::RangeVar) -> (Vec<u8>, Vec<u8>) {
+fn rel_key(rv: &pb::RangeVar) -> (Vec<u8>, Vec<u8>) {
     let s = if rv.schemaname.is_empty() { "public" } else { rv.schemaname.as_str() };
     (s.as_bytes().to_vec(), rv.relname.as_bytes().to_vec())
 }
@@ -166,16 +168,16 @@ impl Facts {
         let Ok(sql) = std::str::from_utf8(stmt) else { return };
         let Ok((tree, _)) = parse_as(sql, grammar, escapes) else { return };
         for raw in &tree.protobuf.stmts {
-            let Some(pg_query::NodeEnum::AlterTableStmt(at)) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else {
+            let Some(NodeEnum::AlterTableStmt(at)) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else {
                 continue;
             };
             let Some(parent) = at.relation.as_ref().map(rel_key) else { continue };
             for cmd in &at.cmds {
-                let Some(pg_query::NodeEnum::AlterTableCmd(c)) = cmd.node.as_ref() else { continue };
-                if c.subtype != pg_query::protobuf::AlterTableType::AtAttachPartition as i32 {
+                let Some(NodeEnum::AlterTableCmd(c)) = cmd.node.as_ref() else { continue };
+                if c.subtype != pb::AlterTableType::AtAttachPartition as i32 {
                     continue;
                 }
-                let Some(pg_query::NodeEnum::PartitionCmd(pc)) = c.def.as_ref().and_then(|d| d.node.as_ref()) else {
+                let Some(NodeEnum::PartitionCmd(pc)) = c.def.as_ref().and_then(|d| d.node.as_ref()) else {
                     continue;
                 };
                 let Some(child) = pc.name.as_ref().map(rel_key) else { continue };
@@ -1591,7 +1593,7 @@ impl Resolver<'_> {
             Some(NodeEnum::List(l)) => strings(&l.items).into_iter().flatten().collect(),
             _ => Vec::new(),
         };
-        use pg_query::protobuf::ObjectType as O;
+        use pb::ObjectType as O;
         let relation = [O::ObjectTable, O::ObjectView, O::ObjectMatview, O::ObjectForeignTable, O::ObjectType]
             .iter()
             .any(|o| *o as i32 == objtype);
