@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates src/pg_keywords.rs: the keyword list (word, category) of every
+# Regenerates src/codec/pg_keywords.rs: the keyword list (word, category) of every
 # PostgreSQL major version dumpsed reads, 12 to 18.
 #
 #   eval "$(bash scripts/pg-matrix.sh)"; bash scripts/pg-keywords.sh
@@ -15,7 +15,7 @@
 # it being the same list) and any given as KWLIST_<major>=path/kwlist.h.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=src/pg_keywords.rs
+out=src/codec/pg_keywords.rs
 versions=(12 13 14 15 16 17 18)
 work="$(mktemp -d)"
 pid_dirs=()

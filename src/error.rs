@@ -4,7 +4,7 @@
 use std::io;
 use std::path::PathBuf;
 
-use crate::lexer::Dialect;
+use crate::frame::lexer::Dialect;
 
 /// Where in the input a problem was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

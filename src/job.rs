@@ -6,15 +6,15 @@ use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::detect::{detect, Detected};
+use crate::io::detect::{detect, Detected};
 use crate::error::{Error, Result, Sample};
-use crate::input::{Compression, Input};
-use crate::lexer::Dialect;
+use crate::io::input::{Compression, Input};
+use crate::frame::lexer::Dialect;
 use crate::observe::Observer;
-use crate::pipeline::{self, OutputCompression, PipelineConfig};
-use crate::plan::Plan;
-use crate::reader::{Reader, ReaderConfig};
-pub use crate::rewrite::MigrationRow;
+use crate::apply::pipeline::{self, OutputCompression, PipelineConfig};
+use crate::decide::plan::Plan;
+use crate::decide::reader::{Reader, ReaderConfig};
+pub use crate::apply::rewrite::MigrationRow;
 use crate::rules::Rules;
 
 /// The dump format, as chosen on the command line.
@@ -244,8 +244,8 @@ fn missing_tables(plan: &Plan, rules: &Rules, tables: &[(Vec<u8>, Vec<u8>)]) -> 
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let has = |schema: Option<&[u8]>, name: &[u8]| {
         tables.iter().any(|(s, t)| {
-            crate::ident::same_name(plan.dialect, t, name)
-                && schema.is_none_or(|w| crate::ident::same_name(plan.dialect, s, w))
+            crate::codec::ident::same_name(plan.dialect, t, name)
+                && schema.is_none_or(|w| crate::codec::ident::same_name(plan.dialect, s, w))
         })
     };
     let near = |name: &[u8]| -> String {
@@ -305,7 +305,7 @@ fn missing_tables(plan: &Plan, rules: &Rules, tables: &[(Vec<u8>, Vec<u8>)]) -> 
 /// The UPDATE triggers of tables whose values the rules rewrite (a live
 /// `UPDATE` fires them — `last_update = now()`, search vectors — the
 /// offline rewrite does not), one line each.
-fn update_trigger_warnings(plan: &Plan, triggers: &[crate::reader::Trigger]) -> Vec<String> {
+fn update_trigger_warnings(plan: &Plan, triggers: &[crate::decide::reader::Trigger]) -> Vec<String> {
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let mut out = Vec::new();
     for w in &plan.rewrites {
@@ -314,7 +314,7 @@ fn update_trigger_warnings(plan: &Plan, triggers: &[crate::reader::Trigger]) -> 
             .filter(|t| t.events.iter().any(|e| e == "UPDATE"))
             .filter(|t| {
                 let bare = t.table.rsplit(|&b| b == b'.').next().unwrap_or(&t.table);
-                crate::ident::same_name(plan.dialect, bare, &w.table)
+                crate::codec::ident::same_name(plan.dialect, bare, &w.table)
             })
             .map(|t| text(&t.name))
             .collect();
@@ -447,7 +447,7 @@ pub fn rewrite(
 }
 
 /// [`rewrite`] of a part of a dump (one archive entry's data): Django's
-/// effects beyond the schema ([`crate::django::appendix`]) are not added at
+/// effects beyond the schema ([`crate::decide::django::appendix`]) are not added at
 /// its end; the archive gets them once, as their own TOC entry.
 pub fn rewrite_part(
     input: Input,
@@ -487,7 +487,7 @@ fn rewrite_job(
         max_record: options.max_record,
         columns: options.columns.clone(),
         force: options.force,
-        now: crate::django::now_utc(dialect),
+        now: crate::decide::django::now_utc(dialect),
         allow_truncated: options.allow_truncated,
         appendix,
     };
@@ -535,7 +535,7 @@ fn rewrite_job(
     let has_migrations = outcome
         .tables
         .iter()
-        .any(|(_, t)| crate::ident::same_name(dialect, t, b"django_migrations"));
+        .any(|(_, t)| crate::codec::ident::same_name(dialect, t, b"django_migrations"));
     Ok(Summary {
         dialect,
         compression: input.compression,

@@ -36,74 +36,39 @@
 //! fuzz targets and tests reach it through `internals`, which exists only
 //! with the `internals` feature and promises nothing.
 //!
-//! How a byte travels: `input` opens and decompresses; `detect` picks the
-//! dialect; `reader` frames chunks with the `lexer` and `statement` heads
-//! and decides per range (`pg_resolve`, `sqlite_schema`, `pg_tag`);
-//! `rewrite` applies the decisions with the `copy_text`, `postgres` and
-//! `sqlite` codecs; `pipeline` runs it all in parallel and writes in order
-//! to `output`; `archive` wraps the same for pg_dump archives.
+//! How a byte travels, by folder: `source` opens the input once and `io`
+//! decompresses it and detects the dialect; `frame` holds the mechanism (buffers, the
+//! lexer); `decide` frames chunks with it and decides per range
+//! (`decide/pg`: PostgreSQL's grammar; `decide/sqlite`: SQLite's own
+//! renames), against the plan compiled from `rules`; `apply` rewrites
+//! chunks on workers with the `codec`s and writes them in order;
+//! `observe` receives counts, checks and changes; `archive` wraps the same
+//! for pg_dump archives; `job` and `rewriter` run it all.
 #![deny(missing_docs)]
 
+mod apply;
 #[allow(missing_docs)] // internal, reached through `internals`
 mod archive;
-mod byte_mask;
-mod chunk_buf;
-#[allow(missing_docs)] // internal, reached through `internals`
-mod checks;
-#[allow(missing_docs)] // internal, reached through `internals`
-mod copy_text;
-#[allow(missing_docs)] // internal, reached through `internals`
-mod detect;
-#[allow(missing_docs)] // internal, reached through `internals`
-mod django;
+mod codec;
+mod decide;
 mod error;
-#[allow(missing_docs)] // internal, reached through `internals`
-mod ident;
-mod input;
+mod frame;
+mod io;
 mod job;
-mod lexer;
-#[allow(missing_docs)] // internal, reached through `internals`
-mod output;
-#[allow(missing_docs)] // internal, reached through `internals`
-mod pg_grammar;
-mod pg_keywords;
-mod pg_predata;
-mod pg_nodes;
-#[allow(missing_docs)] // internal, reached through `internals`
-mod pg_resolve;
-#[allow(missing_docs)] // internal, reached through `internals`
-mod pg_tag;
-#[allow(missing_docs)] // internal, reached through `internals`
-mod pipeline;
-#[allow(missing_docs)] // internal, reached through `internals`
-mod plan;
-#[allow(missing_docs)] // internal, reached through `internals`
-mod postgres;
-#[allow(missing_docs)] // internal, reached through `internals`
-mod reader;
-#[allow(missing_docs)] // internal, reached through `internals`
-mod rewrite;
-mod rules;
-#[allow(missing_docs)] // internal, reached through `internals`
-mod sqlite;
-#[allow(missing_docs)] // internal, reached through `internals`
-mod sqlite_schema;
-#[allow(missing_docs)] // internal, reached through `internals`
-mod statement;
-
 mod observe;
 mod rewriter;
+mod rules;
 mod source;
 
 pub use archive::plain::RewriteTotal;
 pub use archive::run::{Archive, ArchiveSummary};
 pub use error::{Error, ErrorKind, Remedy, Result, Sample};
-pub use input::Compression;
+pub use io::input::Compression;
 pub use job::{Count, Format, Irreversible, MigrationRow, RenameSummary, RewriteSummary, Summary, TableSize, Trigger, ValueExample};
-pub use output::Output;
+pub use io::output::Output;
 pub use source::{Dump, Source};
-pub use lexer::Dialect;
-pub use pipeline::OutputCompression;
+pub use frame::lexer::Dialect;
+pub use apply::pipeline::OutputCompression;
 pub use observe::{CsvChangeLog, Observer, Observers, Progress, ValueChange};
 pub use rewriter::Rewriter;
 pub use rules::Rules;
@@ -120,23 +85,23 @@ pub mod internals {
     }
     #[allow(missing_docs)]
     pub mod chunk_buf {
-        pub use crate::chunk_buf::*;
+        pub use crate::frame::chunk_buf::*;
     }
     #[allow(missing_docs)]
     pub mod checks {
-        pub use crate::checks::*;
+        pub use crate::observe::checks::*;
     }
     #[allow(missing_docs)]
     pub mod copy_text {
-        pub use crate::copy_text::*;
+        pub use crate::codec::copy_text::*;
     }
     #[allow(missing_docs)]
     pub mod detect {
-        pub use crate::detect::*;
+        pub use crate::io::detect::*;
     }
     #[allow(missing_docs)]
     pub mod django {
-        pub use crate::django::*;
+        pub use crate::decide::django::*;
     }
     #[allow(missing_docs)]
     pub mod error {
@@ -144,11 +109,11 @@ pub mod internals {
     }
     #[allow(missing_docs)]
     pub mod ident {
-        pub use crate::ident::*;
+        pub use crate::codec::ident::*;
     }
     #[allow(missing_docs)]
     pub mod input {
-        pub use crate::input::*;
+        pub use crate::io::input::*;
     }
     #[allow(missing_docs)]
     pub mod job {
@@ -156,43 +121,43 @@ pub mod internals {
     }
     #[allow(missing_docs)]
     pub mod lexer {
-        pub use crate::lexer::*;
+        pub use crate::frame::lexer::*;
     }
     #[allow(missing_docs)]
     pub mod output {
-        pub use crate::output::*;
+        pub use crate::io::output::*;
     }
     #[allow(missing_docs)]
     pub mod pg_grammar {
-        pub use crate::pg_grammar::*;
+        pub use crate::decide::pg::grammar::*;
     }
     #[allow(missing_docs)]
     pub mod pg_resolve {
-        pub use crate::pg_resolve::*;
+        pub use crate::decide::pg::resolve::*;
     }
     #[allow(missing_docs)]
     pub mod pg_tag {
-        pub use crate::pg_tag::*;
+        pub use crate::decide::pg::tag::*;
     }
     #[allow(missing_docs)]
     pub mod pipeline {
-        pub use crate::pipeline::*;
+        pub use crate::apply::pipeline::*;
     }
     #[allow(missing_docs)]
     pub mod plan {
-        pub use crate::plan::*;
+        pub use crate::decide::plan::*;
     }
     #[allow(missing_docs)]
     pub mod postgres {
-        pub use crate::postgres::*;
+        pub use crate::codec::postgres::*;
     }
     #[allow(missing_docs)]
     pub mod reader {
-        pub use crate::reader::*;
+        pub use crate::decide::reader::*;
     }
     #[allow(missing_docs)]
     pub mod rewrite {
-        pub use crate::rewrite::*;
+        pub use crate::apply::rewrite::*;
     }
     #[allow(missing_docs)]
     pub mod rules {
@@ -200,14 +165,14 @@ pub mod internals {
     }
     #[allow(missing_docs)]
     pub mod sqlite {
-        pub use crate::sqlite::*;
+        pub use crate::codec::sqlite::*;
     }
     #[allow(missing_docs)]
     pub mod sqlite_schema {
-        pub use crate::sqlite_schema::*;
+        pub use crate::decide::sqlite::schema::*;
     }
     #[allow(missing_docs)]
     pub mod statement {
-        pub use crate::statement::*;
+        pub use crate::decide::statement::*;
     }
 }

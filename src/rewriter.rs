@@ -9,7 +9,7 @@ use crate::archive::run::{self, Archive, ArchiveSummary};
 use crate::error::{Error, Result};
 use crate::job::{self, Format, Options, Summary};
 use crate::source::Dump;
-use crate::pipeline::OutputCompression;
+use crate::apply::pipeline::OutputCompression;
 use crate::observe::{CsvChangeLog, Observer, Observers, Progress};
 use crate::rules::Rules;
 

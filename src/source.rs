@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use crate::archive::{self, run::{Archive, ArchiveKind}};
 use crate::error::{Error, Result};
-use crate::input::{self, read_full, Compression, Input};
+use crate::io::input::{self, read_full, Compression, Input};
 
 /// A dump to rewrite, as its first bytes show it.
 pub enum Source<'a> {

@@ -1,6 +1,6 @@
 //! Issue 26, classes 2 and 3: a dump is read with the grammar of the
 //! PostgreSQL version that wrote it, and a new name is quoted as that
-//! version's pg_dump quotes it (`src/pg_grammar.rs`, `src/pg_keywords.rs`).
+//! version's pg_dump quotes it (`src/decide/pg/grammar.rs`, `src/codec/pg_keywords.rs`).
 //!
 //! `fixtures/pg-keywords/schema.sql` uses names that became keywords after
 //! 15 (`json`, `json_table`, `merge_action`, `format`, `path`) as table and

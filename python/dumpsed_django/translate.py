@@ -228,7 +228,7 @@ def m2m_changes(from_apps, to_apps, old_label_of):
 
 def django_m2m_derivation(d_old_table, d_new_table, old_model_name, new_model_name, table, col):
     """What dumpsed's ``[[django_model]]`` derives by itself for a table of the
-    dump (src/reader.rs django_table): a table named ``<old_table>_...`` with a
+    dump (src/decide/reader.rs django_table): a table named ``<old_table>_...`` with a
     ``<oldmodel>_id`` column is renamed to ``<new_table>_...`` and that column to
     ``<newmodel>_id``."""
     if d_old_table == d_new_table:
@@ -503,7 +503,7 @@ def codenames(model):
 
 def dumpsed_default_permissions(model):
     """What a ``[[django_model]]`` adds by itself for the renamed `model`
-    (src/django.rs ``appendix``): Django's four defaults, named from the class
+    (src/decide/django.rs ``appendix``): Django's four defaults, named from the class
     name (``camel_case_to_spaces``, the default ``verbose_name``)."""
     from django.utils.text import camel_case_to_spaces
 

@@ -16,7 +16,7 @@ use flate2::read::ZlibDecoder;
 use super::par_zlib::ParZlib;
 use super::toc::{In, Out};
 use super::{Algorithm, ArchiveError};
-use crate::copy_text::{RowStream, StreamError};
+use crate::codec::copy_text::{RowStream, StreamError};
 
 /// Compressed bytes per chunk written (`ZLIB_OUT_SIZE` in `compress_io.h`).
 pub const CHUNK: usize = 4096;
@@ -255,7 +255,7 @@ pub fn copy_block<R: Read, W: Write>(
             let mut tee = TeeChunks { i, o, left: 0, done: false, chunk_at: start, slot: slot.clone() };
             let checked = (|| -> io::Result<Result<(), StreamError>> {
                 let mut dec: Box<dyn Read + '_> = match alg {
-                    Algorithm::Lz4 => Box::new(crate::input::Lz4Reader::new(&mut tee)),
+                    Algorithm::Lz4 => Box::new(crate::io::input::Lz4Reader::new(&mut tee)),
                     _ => Box::new(zstd::stream::read::Decoder::new(&mut tee)?),
                 };
                 read_rows(&mut dec, rows)
@@ -380,7 +380,7 @@ pub fn decoder<'a, R: Read + Send + 'a>(
         Algorithm::Gzip => Box::new(ZlibDecoder::new(chunks)),
         // One LZ4F frame per block (`compress_lz4.c`); a block cut before
         // its EndMark is an error.
-        Algorithm::Lz4 => Box::new(crate::input::Lz4Reader::new(chunks)),
+        Algorithm::Lz4 => Box::new(crate::io::input::Lz4Reader::new(chunks)),
         // One zstd frame per block (`compress_zstd.c`).
         Algorithm::Zstd => Box::new(zstd::stream::read::Decoder::new(chunks).map_err(|e| e.to_string())?),
     })

@@ -234,7 +234,7 @@ fn copy_checked(from: &Path, to: &Path, te: &TocEntry, alg: Algorithm) -> Result
         let mut dec: Box<dyn Read> = match alg {
             Algorithm::None => Box::new(&mut tee),
             Algorithm::Gzip => Box::new(MultiGzDecoder::new(&mut tee)),
-            Algorithm::Lz4 => Box::new(crate::input::Lz4Reader::new(&mut tee)),
+            Algorithm::Lz4 => Box::new(crate::io::input::Lz4Reader::new(&mut tee)),
             _ => Box::new(
                 zstd::stream::read::Decoder::new(&mut tee).map_err(|e| err(from, Some(te), 0, e.to_string()))?,
             ),
@@ -298,7 +298,7 @@ fn edit_file(
         r: match alg {
             Algorithm::None => Box::new(raw),
             Algorithm::Gzip => Box::new(MultiGzDecoder::new(raw)),
-            Algorithm::Lz4 => Box::new(crate::input::Lz4Reader::new(raw)),
+            Algorithm::Lz4 => Box::new(crate::io::input::Lz4Reader::new(raw)),
             Algorithm::Zstd => Box::new(
                 zstd::stream::read::Decoder::with_buffer(raw)
                     .map_err(|e| err(from, Some(te), 0, e.to_string()))?,

@@ -72,15 +72,15 @@ pub enum Field {
 /// rule edits (edited data goes through the rewriter, which checks it):
 /// when its COPY statement names the columns and uses pg_dump's default
 /// text format (`dumpTableData_copy` in pg_dump.c).
-pub fn row_check(te: &TocEntry) -> Option<crate::copy_text::RowStream> {
-    use crate::statement::Head;
+pub fn row_check(te: &TocEntry) -> Option<crate::codec::copy_text::RowStream> {
+    use crate::decide::statement::Head;
     if !te.desc_is("TABLE DATA") {
         return None;
     }
     let stmt = te.copy_stmt.as_deref()?.trim_ascii_end();
-    match crate::statement::head(crate::Dialect::Postgres, stmt) {
+    match crate::decide::statement::head(crate::Dialect::Postgres, stmt) {
         Head::Copy { table, columns: Some(c), options: false } if !c.is_empty() => {
-            Some(crate::copy_text::RowStream::new(&table.name, c.len()))
+            Some(crate::codec::copy_text::RowStream::new(&table.name, c.len()))
         }
         _ => None,
     }

@@ -24,11 +24,11 @@ use crossbeam_channel::{bounded, Receiver};
 
 use super::toc::{Extra, K_OFFSET_NO_DATA};
 use super::{DataEdit, Edit, Header, TocEntry};
-use crate::input;
+use crate::io::input;
 use crate::job::{self, Count, Format, Options, RenameSummary, Summary};
-use crate::lexer::Dialect;
+use crate::frame::lexer::Dialect;
 use crate::observe::{CsvChangeLog, Observer, ValueChange};
-use crate::plan::Plan;
+use crate::decide::plan::Plan;
 use crate::rules::Rules;
 
 const MARK: &[u8] = b"\n-- dumpsed-archive:";
@@ -65,7 +65,7 @@ pub struct PlainEdit<'r> {
     tables: HashMap<(Vec<u8>, Vec<u8>), Vec<u8>>,
     /// The header's server and pg_dump versions, as the comments pg_restore
     /// prints (the grammar and keywords the SQL is read and written with).
-    versions: crate::pg_grammar::DumpVersions,
+    versions: crate::decide::pg::grammar::DumpVersions,
     /// What each job did.
     pub summaries: Mutex<Vec<Summary>>,
     /// What the synthetic prologues of the data jobs alone did, taken off
@@ -312,9 +312,9 @@ fn literal(s: &[u8]) -> Vec<u8> {
 fn statements(text: &[u8]) -> Vec<&[u8]> {
     let mut out = Vec::new();
     let mut start = 0;
-    for t in crate::lexer::Tokens::new(Dialect::Postgres, text) {
+    for t in crate::frame::lexer::Tokens::new(Dialect::Postgres, text) {
         let Ok(t) = t else { break };
-        if t.kind == crate::lexer::TokenKind::Punct && &text[t.start..t.end] == b";" {
+        if t.kind == crate::frame::lexer::TokenKind::Punct && &text[t.start..t.end] == b";" {
             let mut end = t.end;
             if text.get(end) == Some(&b'\n') {
                 end += 1;
@@ -369,7 +369,7 @@ pub const DJANGO_TAG: &[u8] = b"dumpsed: what manage.py migrate adds (content ty
 const SECTION_DATA: i64 = 3;
 
 /// Adds Django's effects beyond the schema (the SQL that
-/// [`crate::django::appendix`] puts at the end of a plain dump) to the TOC
+/// [`crate::decide::django::appendix`] puts at the end of a plain dump) to the TOC
 /// as one entry of its own, so that `pg_restore -l` lists it, `-L` can
 /// keep or skip it, and `-j` runs it after what it reads.
 ///
@@ -513,10 +513,10 @@ impl PlainEdit<'_> {
     /// The tables `key` inherits from, nearest last, each once.
     fn ancestors(&self, key: &(Vec<u8>, Vec<u8>), out: &mut Vec<(Vec<u8>, Vec<u8>)>) {
         let Some(defn) = self.tables.get(key) else { return };
-        if !crate::plan::contains_ignore_case(defn, b"INHERITS") || out.len() > 64 {
+        if !crate::decide::plan::contains_ignore_case(defn, b"INHERITS") || out.len() > 64 {
             return;
         }
-        for parent in crate::pg_resolve::inherits_from(defn, false, self.versions.grammar()) {
+        for parent in crate::decide::pg::resolve::inherits_from(defn, false, self.versions.grammar()) {
             if !out.contains(&parent) && parent != *key {
                 self.ancestors(&parent, out);
                 if !out.contains(&parent) {
@@ -566,7 +566,7 @@ impl Edit for PlainEdit<'_> {
         }
         // Django's own tables that the rules add rows to: there, and in the
         // shape the added SQL is written for (`django::older_shape`).
-        for (table, rule) in crate::django::tables_needed(self.rules) {
+        for (table, rule) in crate::decide::django::tables_needed(self.rules) {
             let entry = toc.iter().find(|te| {
                 te.desc_is("TABLE")
                     && te.namespace.as_deref() == Some(b"public")
@@ -577,7 +577,7 @@ impl Edit for PlainEdit<'_> {
                     "{rule}: the archive has no TABLE entry for {table} (a dump of a Django database \
                      made with -t, -n or -T, or not Django's?)"
                 )),
-                Some(te) => crate::django::older_shape(table, te.defn.as_deref().unwrap_or_default())
+                Some(te) => crate::decide::django::older_shape(table, te.defn.as_deref().unwrap_or_default())
                     .map(|why| format!("{rule}: {} at byte {} of the TOC: {why}", te.describe(), te.at)),
             };
             if let Some(p) = problem {
@@ -697,7 +697,7 @@ impl Edit for PlainEdit<'_> {
                         .renames
                         .iter()
                         .any(|r| r.schema == ns && memchr::memmem::find(old_tag, &r.old).is_some());
-                    if let Some((s, e)) = crate::pg_tag::parse_header(&body)
+                    if let Some((s, e)) = crate::decide::pg::tag::parse_header(&body)
                         .map(|h| (h.tag_at, h.tag_at + h.tag.len()))
                         .filter(|_| ours)
                     {

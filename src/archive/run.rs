@@ -11,9 +11,9 @@ use super::plain::{PlainEdit, RewriteTotal};
 use super::toc::{self, Extra, In, K_OFFSET_POS_SET};
 use super::{custom, directory, tar, Edit, Sink, Stats, TocEntry};
 use crate::error::{Error, Result};
-use crate::input::read_full;
+use crate::io::input::read_full;
 use crate::job::{RenameSummary, Summary};
-use crate::output::{Output, StagingDir, Target};
+use crate::io::output::{Output, StagingDir, Target};
 
 /// A pg_dump archive to rewrite (a [`Source`](crate::Source) that its
 /// first bytes, or its `toc.dat`, show to be one).

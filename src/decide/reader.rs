@@ -17,13 +17,13 @@ use std::sync::Arc;
 use memchr::memchr;
 use memchr::memmem;
 
-use crate::chunk_buf::ChunkBuf;
-use crate::copy_text;
+use crate::frame::chunk_buf::ChunkBuf;
+use crate::codec::copy_text;
 use crate::error::{Error, LocalError, Remedy};
-use crate::ident;
-use crate::lexer::{Dialect, Lexer, Step, TokenKind};
-use crate::plan::Plan;
-use crate::statement::{self, Head, QualName};
+use crate::codec::ident;
+use crate::frame::lexer::{Dialect, Lexer, Step, TokenKind};
+use crate::decide::plan::Plan;
+use crate::decide::statement::{self, Head, QualName};
 
 /// An edit of one column's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,7 +98,7 @@ pub enum Action {
     /// Replace exactly these byte ranges (offsets from the segment start),
     /// decided by the PostgreSQL reference resolver (`pg_resolve`) or from
     /// a pg_dump header tag (`pg_tag`).
-    Edits(Arc<crate::pg_resolve::Resolved>),
+    Edits(Arc<crate::decide::pg::resolve::Resolved>),
     /// COPY text rows of a table with value edits.
     CopyRows(Arc<ColumnEdits>),
     /// An INSERT statement: rename in its head, edit its values.
@@ -106,7 +106,7 @@ pub enum Action {
         edits: Option<Arc<ColumnEdits>>,
         rename: bool,
         /// PostgreSQL: the resolved renames in the head (before `VALUES`).
-        head: Option<Arc<Vec<crate::pg_resolve::Replacement>>>,
+        head: Option<Arc<Vec<crate::decide::pg::resolve::Replacement>>>,
         /// Offset of the end of `VALUES` in the statement.
         values_at: usize,
         /// Plain `'…'` strings take backslash escapes
@@ -195,7 +195,7 @@ struct InsertMemo {
     /// are not searched again.
     mentions: bool,
     /// PostgreSQL: the head's renames, once resolved (`resolve_pg_head`).
-    pg_head: Option<Option<Arc<Vec<crate::pg_resolve::Replacement>>>>,
+    pg_head: Option<Option<Arc<Vec<crate::decide::pg::resolve::Replacement>>>>,
 }
 
 impl InsertMemo {
@@ -305,10 +305,10 @@ pub struct Reader<R> {
     /// targets are checked against it.
     row_shapes: HashMap<(Vec<u8>, Vec<u8>), Arc<ColumnEdits>>,
     /// What the PostgreSQL resolver learned (inheritance, column lists).
-    facts: crate::pg_resolve::Facts,
+    facts: crate::decide::pg::resolve::Facts,
     /// Resolved renames of INSERT heads, by the head's bytes (a dump
     /// repeats the same head for every row).
-    head_cache: HashMap<Vec<u8>, Arc<Vec<crate::pg_resolve::Replacement>>>,
+    head_cache: HashMap<Vec<u8>, Arc<Vec<crate::decide::pg::resolve::Replacement>>>,
     end_marker: memmem::Finder<'static>,
     /// COPY mode: `done` is at a row start not yet checked for `\.`.
     at_row_start: bool,
@@ -319,7 +319,7 @@ pub struct Reader<R> {
     /// renames); no chunk is cut in between.
     last_header: Option<usize>,
     /// Tables seen in the dump that the Django appendix touches.
-    django: crate::django::Seen,
+    django: crate::decide::django::Seen,
     encoding: Option<String>,
     unique_rules: Vec<usize>,
     /// Plans used by the segments of the chunk being framed.
@@ -338,9 +338,9 @@ pub struct Reader<R> {
     mapped_consumed: Option<Arc<AtomicU64>>,
     /// SQLite: the dump's schema in an in-memory SQLite, which performs the
     /// renames itself (`sqlite_schema`); made at the first schema statement.
-    shadow: Option<crate::sqlite_schema::Shadow>,
+    shadow: Option<crate::decide::sqlite::schema::Shadow>,
     /// The renames in the form the shadow runs them.
-    sqlite_renames: crate::sqlite_schema::SqliteRenames,
+    sqlite_renames: crate::decide::sqlite::schema::SqliteRenames,
     new_tables: Vec<(Vec<u8>, Vec<u8>)>,
     /// The table of the last COPY / INSERT / CREATE TABLE head, as written.
     last_seen: (Option<Vec<u8>>, Vec<u8>),
@@ -399,13 +399,13 @@ impl<R: Read> Reader<R> {
             tables,
             edits_cache: HashMap::new(),
             row_shapes: HashMap::new(),
-            facts: crate::pg_resolve::Facts::default(),
+            facts: crate::decide::pg::resolve::Facts::default(),
             head_cache: HashMap::new(),
             end_marker: memmem::Finder::new(b"\n\\.").into_owned(),
             at_row_start: false,
             need_more: false,
             last_header: None,
-            django: crate::django::Seen::default(),
+            django: crate::decide::django::Seen::default(),
             encoding: None,
             unique_rules: Vec::new(),
             chunk_plans: Vec::new(),
@@ -516,11 +516,11 @@ impl<R: Read> Reader<R> {
     /// where the rename would need it (`pg_resolve::attach_partition`).
     fn read_predata(&mut self) -> Result<(), Error> {
         let limit = PREDATA_LOOKAHEAD.min(self.config.max_record);
-        let mut scan = crate::pg_predata::PreData::default();
+        let mut scan = crate::decide::pg::predata::PreData::default();
         loop {
             let facts = &mut self.facts;
             let progress = scan.scan(&self.buf, self.eof, |stmt, escapes, grammar| facts.note_predata(stmt, escapes, grammar));
-            if progress == crate::pg_predata::Progress::Done || self.buf.len() > limit {
+            if progress == crate::decide::pg::predata::Progress::Done || self.buf.len() > limit {
                 return Ok(());
             }
             self.fill()?;
@@ -671,7 +671,7 @@ impl<R: Read> Reader<R> {
     }
 
     /// The end of the INSERT statement starting at `pos`, when it is whole
-    /// in the buffer and [`crate::lexer::quick_statement_end`] can frame it
+    /// in the buffer and [`crate::frame::lexer::quick_statement_end`] can frame it
     /// (the common case of INSERT dumps: no per-token work).
     fn quick_insert(&self) -> Option<usize> {
         let rest = &self.buf[self.pos..];
@@ -684,7 +684,7 @@ impl<R: Read> Reader<R> {
             Some(m) if m.plain && m.frames(rest) => self.pos + m.head.len(),
             _ => self.pos,
         };
-        crate::lexer::quick_statement_end(self.plan.dialect, !self.escapes, &self.buf, from)
+        crate::frame::lexer::quick_statement_end(self.plan.dialect, !self.escapes, &self.buf, from)
     }
 
     /// Handles one token; returns true when a segment was completed.
@@ -805,7 +805,7 @@ impl<R: Read> Reader<R> {
                     let t = t.to_ascii_lowercase();
                     self.seen_tables.iter().any(|(_, n)| *n == t)
                 };
-                let present = crate::sqlite_schema::SqliteRenames {
+                let present = crate::decide::sqlite::schema::SqliteRenames {
                     tables: self.sqlite_renames.tables.iter().filter(|(o, _)| has(o)).cloned().collect(),
                     columns: self.sqlite_renames.columns.iter().filter(|c| has(&c.table)).cloned().collect(),
                 };
@@ -846,8 +846,8 @@ impl<R: Read> Reader<R> {
         let text = &self.buf[seg.start..seg.end];
         if self.plan.dialect == Dialect::Postgres {
             let extra_names: &[(Vec<u8>, Vec<u8>)] = extra.as_deref().map_or(&[], |e| e.as_slice());
-            let reps = crate::pg_tag::parse_header(text).map(|h| {
-                crate::pg_tag::rename_tag(&self.plan, h.desc, h.schema, h.tag, extra_names, self.facts.versions)
+            let reps = crate::decide::pg::tag::parse_header(text).map(|h| {
+                crate::decide::pg::tag::rename_tag(&self.plan, h.desc, h.schema, h.tag, extra_names, self.facts.versions)
                     .into_iter()
                     .map(|mut r| {
                         r.start += h.tag_at;
@@ -858,7 +858,7 @@ impl<R: Read> Reader<R> {
             });
             seg.plan = plan;
             seg.action = match reps {
-                Some(r) if !r.is_empty() => Action::Edits(Arc::new(crate::pg_resolve::Resolved {
+                Some(r) if !r.is_empty() => Action::Edits(Arc::new(crate::decide::pg::resolve::Resolved {
                     reps: r,
                     ..Default::default()
                 })),
@@ -882,7 +882,7 @@ impl<R: Read> Reader<R> {
             return Ok(());
         }
         self.django.generated = true;
-        let sql = crate::django::appendix(&self.plan, &self.django, &self.config.now)
+        let sql = crate::decide::django::appendix(&self.plan, &self.django, &self.config.now)
             .map_err(|m| LocalError::rule(at, m))?;
         if !sql.is_empty() {
             self.push(Action::Keep, at);
@@ -1079,10 +1079,10 @@ impl<R: Read> Reader<R> {
                     // have the parents' columns first, which this CREATE
                     // TABLE does not list (`--inserts` rows name none).
                     let text = &self.buf[start..end];
-                    if crate::plan::contains_ignore_case(text, b"INHERITS")
-                        || crate::plan::contains_ignore_case(text, b"PARTITION")
+                    if crate::decide::plan::contains_ignore_case(text, b"INHERITS")
+                        || crate::decide::plan::contains_ignore_case(text, b"PARTITION")
                     {
-                        let parents = crate::pg_resolve::inherits_from(text, self.escapes, self.facts.versions.grammar());
+                        let parents = crate::decide::pg::resolve::inherits_from(text, self.escapes, self.facts.versions.grammar());
                         sure &= !parents.is_empty() && parents.iter().all(|p| self.facts.columns.contains_key(p));
                         cols = self.facts.merged_columns(&parents, cols);
                     }
@@ -1174,7 +1174,7 @@ impl<R: Read> Reader<R> {
                     // A regclass column's data names relations: its table is
                     // parsed for that fact even when it names nothing renamed.
                     let regclass = !self.plan.renames.is_empty()
-                        && crate::plan::contains_ignore_case(&self.buf[start..end], b"regclass");
+                        && crate::decide::plan::contains_ignore_case(&self.buf[start..end], b"regclass");
                     return if mentions || regclass {
                         self.resolve_pg(start, end, None)
                     } else {
@@ -1300,7 +1300,7 @@ impl<R: Read> Reader<R> {
         };
         let mut out = Vec::with_capacity(text.len());
         let mut at = 0;
-        for t in crate::lexer::Tokens::new(Dialect::Sqlite, &text).flatten() {
+        for t in crate::frame::lexer::Tokens::new(Dialect::Sqlite, &text).flatten() {
             if !matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent) {
                 continue;
             }
@@ -1315,8 +1315,8 @@ impl<R: Read> Reader<R> {
         if out == stmt {
             return Ok(Action::Keep);
         }
-        Ok(Action::Edits(Arc::new(crate::pg_resolve::Resolved {
-            reps: vec![crate::pg_resolve::Replacement {
+        Ok(Action::Edits(Arc::new(crate::decide::pg::resolve::Resolved {
+            reps: vec![crate::decide::pg::resolve::Replacement {
                 start: 0,
                 end: stmt.len(),
                 text: out,
@@ -1337,14 +1337,14 @@ impl<R: Read> Reader<R> {
         let shadow = match self.shadow.as_mut() {
             Some(s) => s,
             None => self.shadow.insert(
-                crate::sqlite_schema::Shadow::new().map_err(|m| LocalError::new(start, m))?,
+                crate::decide::sqlite::schema::Shadow::new().map_err(|m| LocalError::new(start, m))?,
             ),
         };
         let stmt = &self.buf[start..end];
         match shadow.renamed(stmt, &self.sqlite_renames) {
             Ok(None) => Ok(Action::Keep),
-            Ok(Some(new)) => Ok(Action::Edits(Arc::new(crate::pg_resolve::Resolved {
-                reps: vec![crate::pg_resolve::Replacement {
+            Ok(Some(new)) => Ok(Action::Edits(Arc::new(crate::decide::pg::resolve::Resolved {
+                reps: vec![crate::decide::pg::resolve::Replacement {
                     start: 0,
                     end: stmt.len(),
                     text: new,
@@ -1353,7 +1353,7 @@ impl<R: Read> Reader<R> {
                         .plan
                         .renames
                         .iter()
-                        .position(|r| crate::plan::contains_ignore_case(stmt, &r.old)),
+                        .position(|r| crate::decide::plan::contains_ignore_case(stmt, &r.old)),
                 }],
                 ..Default::default()
             }))),
@@ -1369,7 +1369,7 @@ impl<R: Read> Reader<R> {
     fn sqlite_insert_columns(&mut self, start: usize, end: usize, name: &[u8]) -> Option<Vec<Vec<u8>>> {
         let shadow = match self.shadow.as_mut() {
             Some(s) => s,
-            None => self.shadow.insert(crate::sqlite_schema::Shadow::new().ok()?),
+            None => self.shadow.insert(crate::decide::sqlite::schema::Shadow::new().ok()?),
         };
         shadow.add(&self.buf[start..end]).ok()?;
         let cols = shadow.columns(name).ok()?;
@@ -1383,14 +1383,14 @@ impl<R: Read> Reader<R> {
     fn resolve_pg(&mut self, start: usize, end: usize, extra: Option<Extra>) -> Result<Action, LocalError> {
         let stmt = &self.buf[start..end];
         let extra_names: &[(Vec<u8>, Vec<u8>)] = extra.as_deref().map_or(&[], |e| e.as_slice());
-        let resolved = crate::pg_resolve::resolve(&self.plan, &mut self.facts, stmt, self.escapes, extra_names);
+        let resolved = crate::decide::pg::resolve::resolve(&self.plan, &mut self.facts, stmt, self.escapes, extra_names);
         for key in std::mem::take(&mut self.facts.created) {
             if !self.seen_tables.contains(&key) {
                 self.seen_tables.insert(key.clone());
                 self.new_tables.push(key);
             }
         }
-        if let Ok(crate::pg_resolve::Resolved { stats_dropped: Some(c), .. }) = &resolved {
+        if let Ok(crate::decide::pg::resolve::Resolved { stats_dropped: Some(c), .. }) = &resolved {
             self.new_warnings.push(format!(
                 "pg 18 statistics of {c} dropped (its values are rewritten; the old ones would be \
                  stale and could break histogram_bounds' order): run ANALYZE after the restore"
@@ -1399,13 +1399,13 @@ impl<R: Read> Reader<R> {
         match resolved {
             Ok(r) if r.reps.is_empty() && r.left_alone.is_empty() => Ok(Action::Keep),
             Ok(r) => Ok(Action::Edits(Arc::new(r))),
-            Err(crate::pg_resolve::ResolveError::Parse(_)) if self.config.force => {
-                Ok(Action::Edits(Arc::new(crate::pg_resolve::Resolved {
+            Err(crate::decide::pg::resolve::ResolveError::Parse(_)) if self.config.force => {
+                Ok(Action::Edits(Arc::new(crate::decide::pg::resolve::Resolved {
                     forced: true,
                     ..Default::default()
                 })))
             }
-            Err(crate::pg_resolve::ResolveError::Parse(msg)) => Err(LocalError::new(
+            Err(crate::decide::pg::resolve::ResolveError::Parse(msg)) => Err(LocalError::new(
                 start,
                 format!(
                     "PostgreSQL's parser rejects this statement, which mentions a name the rules rename: {msg}; \
@@ -1413,7 +1413,7 @@ impl<R: Read> Reader<R> {
                 ),
             )
             .with_remedy(Remedy::Force)),
-            Err(crate::pg_resolve::ResolveError::Rule(msg)) => Err(LocalError::rule(start, msg)),
+            Err(crate::decide::pg::resolve::ResolveError::Rule(msg)) => Err(LocalError::rule(start, msg)),
         }
     }
 
@@ -1424,14 +1424,14 @@ impl<R: Read> Reader<R> {
         &mut self,
         start: usize,
         values_end: usize,
-    ) -> Result<Option<Arc<Vec<crate::pg_resolve::Replacement>>>, LocalError> {
+    ) -> Result<Option<Arc<Vec<crate::decide::pg::resolve::Replacement>>>, LocalError> {
         let head = &self.buf[start..values_end];
         if let Some(hit) = self.head_cache.get(head) {
             return Ok((!hit.is_empty()).then(|| hit.clone()));
         }
         let mut probe = head.to_vec();
         probe.extend_from_slice(b" (NULL);");
-        let reps = crate::pg_resolve::resolve(&self.plan, &mut self.facts, &probe, self.escapes, &[])
+        let reps = crate::decide::pg::resolve::resolve(&self.plan, &mut self.facts, &probe, self.escapes, &[])
             .map_err(|msg| LocalError::new(start, format!("PostgreSQL's parser rejects this INSERT's head: {msg}")))?;
         let reps: Vec<_> = reps.reps.into_iter().filter(|r| r.end <= head.len()).collect();
         let reps = Arc::new(reps);
@@ -1449,7 +1449,7 @@ impl<R: Read> Reader<R> {
     /// rather than leave it half renamed.
     fn refuse_virtual_table_rename(&self, start: usize, end: usize) -> Result<(), LocalError> {
         let stmt = &self.buf[start..end];
-        let strings: Vec<&[u8]> = crate::lexer::Tokens::new(Dialect::Sqlite, stmt)
+        let strings: Vec<&[u8]> = crate::frame::lexer::Tokens::new(Dialect::Sqlite, stmt)
             .flatten()
             .filter(|t| t.kind == TokenKind::Str)
             .map(|t| &stmt[t.start + 1..t.end - 1])
@@ -1580,7 +1580,7 @@ impl<R: Read> Reader<R> {
                 None => derived_order(dialect, name, cols, &fields, last_key, last.map(|i| &plan.django[i]))?,
             };
             let identity = order.iter().enumerate().all(|(i, &c)| i == c);
-            self.django.rebuilt.push(crate::django::Rebuilt {
+            self.django.rebuilt.push(crate::decide::django::Rebuilt {
                 table: name.to_vec(),
                 name_then,
                 order: (!identity).then(|| Arc::new(order)),
@@ -1719,7 +1719,7 @@ impl<R: Read> Reader<R> {
         if named {
             out.new_table = None;
         }
-        let max = crate::django::PG_MAX_NAME;
+        let max = crate::decide::django::PG_MAX_NAME;
         if let (Dialect::Postgres, Some(new)) = (self.plan.dialect, &out.new_table) {
             if name.len() >= max || new.len() > max {
                 return Err(format!(
@@ -1790,8 +1790,8 @@ impl<R: Read> Reader<R> {
                 ),
             )
         })?;
-        Ok(Action::Edits(Arc::new(crate::pg_resolve::Resolved {
-            reps: vec![crate::pg_resolve::Replacement {
+        Ok(Action::Edits(Arc::new(crate::decide::pg::resolve::Resolved {
+            reps: vec![crate::decide::pg::resolve::Replacement {
                 start: 0,
                 end: stmt.len(),
                 text: new,
@@ -1851,12 +1851,12 @@ impl<R: Read> Reader<R> {
                 let table = at_step(&fk.table.name)
                     .unwrap_or_else(|| text(plan.new_table_name(&fk.table.name)));
                 let column = plan.new_column_name(&fk.table.name, &fk.column);
-                let new = crate::django::fk_constraint_name(
+                let new = crate::decide::django::fk_constraint_name(
                     &table,
                     &text(column),
                     &to_table,
                     &text(&fk.ref_column),
-                    crate::django::PG_MAX_NAME,
+                    crate::decide::django::PG_MAX_NAME,
                 );
                 (new.as_bytes() != &*fk.name).then(|| vec![(fk.name.to_vec(), new.into_bytes())])
             }
@@ -1884,7 +1884,7 @@ impl<R: Read> Reader<R> {
                     .name_then
                     .clone()
                     .unwrap_or_else(|| text(plan.new_table_name(&ix.table.name)));
-                let max = crate::django::SQLITE_MAX_NAME;
+                let max = crate::decide::django::SQLITE_MAX_NAME;
                 let name = text(&ix.name);
                 // Only an index Django named (a custom one, say from RunSQL,
                 // is not Django's to re-create).
@@ -1892,11 +1892,11 @@ impl<R: Read> Reader<R> {
                     .iter()
                     .find_map(|suffix| {
                         let generated =
-                            crate::django::create_index_name(&table, &old_refs, suffix, max)
+                            crate::decide::django::create_index_name(&table, &old_refs, suffix, max)
                                 == name
-                                || crate::django::is_generated_index_name(&name, &old_refs, suffix);
+                                || crate::decide::django::is_generated_index_name(&name, &old_refs, suffix);
                         generated.then(|| {
-                            crate::django::create_index_name(&then, &new_refs, suffix, max)
+                            crate::decide::django::create_index_name(&then, &new_refs, suffix, max)
                         })
                     })
                     .filter(|new| *new != name)
@@ -1932,7 +1932,7 @@ impl<R: Read> Reader<R> {
             );
             if let Some(cols) = self.facts.regclass_columns.get(&key) {
                 for c in cols {
-                    wanted.push((c.clone(), Edit::Regclass(self.facts.versions.server.unwrap_or(crate::pg_keywords::LAST_MAJOR))));
+                    wanted.push((c.clone(), Edit::Regclass(self.facts.versions.server.unwrap_or(crate::codec::pg_keywords::LAST_MAJOR))));
                 }
             }
         }
@@ -2198,16 +2198,16 @@ impl<R: Read> Reader<R> {
 /// the SQLite shadow. A column rename names the table by its old name and
 /// runs first (`sqlite_schema`); Django spells new names quoted, a person
 /// typing `RENAME COLUMN a TO b` bare, which is how SQLite then writes them.
-fn sqlite_renames(plan: &Plan) -> crate::sqlite_schema::SqliteRenames {
+fn sqlite_renames(plan: &Plan) -> crate::decide::sqlite::schema::SqliteRenames {
     if plan.dialect != Dialect::Sqlite {
         return Default::default();
     }
-    crate::sqlite_schema::SqliteRenames {
+    crate::decide::sqlite::schema::SqliteRenames {
         tables: plan.renames.iter().map(|r| (r.old.clone(), r.new.clone())).collect(),
         columns: plan
             .columns
             .iter()
-            .map(|c| crate::sqlite_schema::ColumnRename {
+            .map(|c| crate::decide::sqlite::schema::ColumnRename {
                 table: c.table.clone(),
                 old: c.old.clone(),
                 new: c.new.clone(),
@@ -2280,7 +2280,7 @@ impl Ending {
 /// of both dialects: PostgreSQL's `CreateTrigStmt`, SQLite's
 /// lang_createtrigger.html).
 fn trigger_of(dialect: Dialect, stmt: &[u8]) -> Option<Trigger> {
-    let toks: Vec<crate::lexer::Token> = crate::lexer::Tokens::new(dialect, stmt)
+    let toks: Vec<crate::frame::lexer::Token> = crate::frame::lexer::Tokens::new(dialect, stmt)
         .flatten()
         .filter(|t| !matches!(t.kind, TokenKind::Space | TokenKind::Comment))
         .take(64)

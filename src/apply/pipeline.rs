@@ -18,9 +18,9 @@ use flate2::write::GzEncoder;
 
 use crate::error::{Error, LocalError, Position, Result};
 use crate::observe::{Observer, ValueChange};
-use crate::plan::Plan;
-use crate::reader::{Chunk, Reader};
-use crate::rewrite::{rewrite_chunk, Counts, Rewritten};
+use crate::decide::plan::Plan;
+use crate::decide::reader::{Chunk, Reader};
+use crate::apply::rewrite::{rewrite_chunk, Counts, Rewritten};
 
 /// Settings of the pipeline.
 #[derive(Debug, Clone)]
@@ -83,14 +83,14 @@ enum Body {
 struct Done {
     plan: Arc<Plan>,
     tables: Vec<(Vec<u8>, Vec<u8>)>,
-    triggers: Vec<crate::reader::Trigger>,
+    triggers: Vec<crate::decide::reader::Trigger>,
     warnings: Vec<String>,
     versions: Option<String>,
     encoding: Option<String>,
     unique_rules: Vec<usize>,
     seq: u64,
     offset: u64,
-    data: crate::chunk_buf::ChunkBuf,
+    data: crate::frame::chunk_buf::ChunkBuf,
     permits: usize,
     lines: u64,
     counts: Counts,
@@ -234,7 +234,7 @@ pub struct Outcome {
     /// The dump's declared encoding, if any.
     pub encoding: Option<String>,
     /// Values that collide with another value of their column.
-    pub collisions: Vec<crate::checks::Collision>,
+    pub collisions: Vec<crate::observe::checks::Collision>,
     /// Value rules whose column is UNIQUE or a primary key.
     pub unique_rules: Vec<usize>,
     /// The collision check could not keep every irreversible value.
@@ -243,7 +243,7 @@ pub struct Outcome {
     /// `(schema, name)`, in the order first seen.
     pub tables: Vec<(Vec<u8>, Vec<u8>)>,
     /// Every `CREATE TRIGGER` of the dump.
-    pub triggers: Vec<crate::reader::Trigger>,
+    pub triggers: Vec<crate::decide::reader::Trigger>,
     /// Things the user should know (`reader::Chunk::warnings`), in order.
     pub warnings: Vec<String>,
     /// pg_dump's server and pg_dump versions, if the dump says.
@@ -265,7 +265,7 @@ pub fn run<R: Read + Send>(
         let _ = permit_tx.send(());
     }
     let (done_tx, done_rx) = unbounded::<Msg>();
-    let (recycle_tx, recycle_rx) = bounded::<crate::chunk_buf::ChunkBuf>(inflight);
+    let (recycle_tx, recycle_rx) = bounded::<crate::frame::chunk_buf::ChunkBuf>(inflight);
     reader.recycle_from(recycle_rx);
     let compress = config.compress;
 
@@ -349,11 +349,11 @@ pub fn run<R: Read + Send>(
         // holds more chunks' values than there are permits: while the check
         // sorts a run, a full channel would stop the writer, and with it
         // the permits the reader waits for.
-        let (check_tx, check_rx) = bounded::<Vec<crate::checks::Final>>(crate::checks::CHECK_QUEUE.max(inflight));
+        let (check_tx, check_rx) = bounded::<Vec<crate::observe::checks::Final>>(crate::observe::checks::CHECK_QUEUE.max(inflight));
         let checker = std::thread::Builder::new()
             .name("dumpsed-check".into())
-            .spawn_scoped(scope, move || -> std::io::Result<(Vec<crate::checks::Collision>, bool)> {
-                let mut check = crate::checks::UniqueCheck::default();
+            .spawn_scoped(scope, move || -> std::io::Result<(Vec<crate::observe::checks::Collision>, bool)> {
+                let mut check = crate::observe::checks::UniqueCheck::default();
                 for finals in check_rx {
                     check.feed(&finals)?;
                 }

@@ -190,7 +190,7 @@ pub fn from_file(f: File, map: bool) -> Result<Input<'static>> {
     if let (Some(mapped), Compression::None) = (mapped, input.compression) {
         // Only a hint for the kernel's read-ahead: a refusal changes nothing.
         let _ = mapped.map.advise(memmap2::Advice::Sequential);
-        crate::output::guard_sigbus();
+        crate::io::output::guard_sigbus();
         // Detection read the head through `reader`; the mapping is framed
         // from its first byte and counts its own progress.
         input.consumed.store(0, Ordering::Relaxed);

@@ -39,11 +39,11 @@ pub fn decode_literal(raw: &[u8], escapes: bool) -> Result<Vec<u8>, &'static str
                 b'r' => out.push(b'\r'),
                 b't' => out.push(b'\t'),
                 b'0'..=b'7' => {
-                    let (v, used) = crate::copy_text::octal_escape(c, &body[i..]);
+                    let (v, used) = crate::codec::copy_text::octal_escape(c, &body[i..]);
                     out.push(v);
                     i += used;
                 }
-                b'x' => match crate::copy_text::hex_escape(&body[i..]) {
+                b'x' => match crate::codec::copy_text::hex_escape(&body[i..]) {
                     Some((v, used)) => {
                         out.push(v);
                         i += used;

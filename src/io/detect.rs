@@ -5,7 +5,7 @@
 //! sqlite3's `.dump` starts with `PRAGMA foreign_keys=OFF;` and
 //! `BEGIN TRANSACTION;` (`src/shell.c.in`, `do_meta_command` ".dump").
 
-use crate::lexer::{Dialect, TokenKind, Tokens};
+use crate::frame::lexer::{Dialect, TokenKind, Tokens};
 
 /// What the opening of a dump shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -22,8 +22,8 @@ use nom::multi::{many0, separated_list1};
 use nom::sequence::{delimited, pair, preceded, terminated, tuple};
 use nom::IResult;
 
-use crate::ident;
-use crate::lexer::{Dialect, Token, TokenKind, Tokens};
+use crate::codec::ident;
+use crate::frame::lexer::{Dialect, Token, TokenKind, Tokens};
 
 /// A possibly schema-qualified name, normalized (case-folded, unquoted).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use crate::lexer::{Dialect, TokenKind};
+use crate::frame::lexer::{Dialect, TokenKind};
 
 /// The name a bare or quoted identifier token denotes.
 ///
@@ -81,7 +81,7 @@ fn push_quoted(name: &[u8], out: &mut Vec<u8>) {
 /// and is not a keyword of any category but unreserved in that version's
 /// `kwlist.h`, quoted otherwise.
 pub fn push_pg(name: &[u8], major: u32, out: &mut Vec<u8>) {
-    if is_plain(name, true) && !crate::pg_grammar::quoted_keyword(name, major) {
+    if is_plain(name, true) && !quoted_keyword(name, major) {
         out.extend_from_slice(name);
     } else {
         push_quoted(name, out);
@@ -131,6 +131,27 @@ pub(crate) fn is_sqlite_keyword(name: &[u8]) -> bool {
     // SAFETY: reads `len` bytes of `name`, which is valid for that long;
     // the keyword table is static, no connection or initialization needed.
     unsafe { rusqlite::ffi::sqlite3_keyword_check(name.as_ptr().cast(), len) != 0 }
+}
+
+use crate::codec::pg_keywords::{FIRST_MAJOR, KEYWORDS, LAST_MAJOR};
+
+/// The keyword category of lower-case `word` in PostgreSQL `major` (`U`,
+/// `C`, `T`, `R` as in `kwlist.h`, `-` for no keyword). Versions outside
+/// the generated table take the nearest one.
+pub(crate) fn category(word: &[u8], major: u32) -> u8 {
+    let col = major.clamp(FIRST_MAJOR, LAST_MAJOR) - FIRST_MAJOR;
+    match KEYWORDS.binary_search_by(|(w, _)| w.as_bytes().cmp(word)) {
+        Ok(i) => KEYWORDS[i].1[col as usize],
+        Err(_) => b'-',
+    }
+}
+
+/// True when PostgreSQL `major`'s `quote_identifier` / pg_dump's `fmtId`
+/// quotes `name` for being a keyword: any category but
+/// `UNRESERVED_KEYWORD` (`src/fe_utils/string_utils.c`, `fmtIdEnc`;
+/// `src/backend/utils/adt/ruleutils.c`, `quote_identifier`).
+pub(crate) fn quoted_keyword(name: &[u8], major: u32) -> bool {
+    name.len() <= 32 && matches!(category(name, major), b'C' | b'T' | b'R')
 }
 
 #[cfg(test)]

@@ -953,7 +953,7 @@ fn is_bare_identifier(name: &[u8]) -> bool {
 fn takes_bare_column_name(name: &[u8]) -> bool {
     use std::sync::OnceLock;
     static BARE: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
-    if !crate::ident::is_sqlite_keyword(name) {
+    if !crate::codec::ident::is_sqlite_keyword(name) {
         return true;
     }
     let bare = BARE.get_or_init(|| {

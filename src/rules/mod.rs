@@ -2,7 +2,7 @@
 //! rewritten. Rules are dialect-neutral; readers resolve names against them.
 
 use crate::error::{Error, Result, Sample, SampleBuilder};
-use crate::ident::is_python_identifier;
+use crate::codec::ident::is_python_identifier;
 
 /// Renames one table, `old` → `new`, optionally only in one schema.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -458,7 +458,7 @@ impl Rules {
         let (app, name) = model
             .split_once('.')
             .ok_or_else(|| bad("expected APP.Model"))?;
-        if !crate::ident::is_python_identifier(app) || !crate::ident::is_python_identifier(name) {
+        if !crate::codec::ident::is_python_identifier(app) || !crate::codec::ident::is_python_identifier(name) {
             return Err(bad("expected APP.Model (Python identifiers)"));
         }
         if permissions.iter().any(|(code, _)| code.is_empty()) {

@@ -10,9 +10,9 @@
 //! `CONSTRAINT c ON t` with names quoted by `fmtId`. A rename applies only
 //! when the entry's schema is the rule's schema.
 
-use crate::ident;
-use crate::pg_resolve::Replacement;
-use crate::plan::Plan;
+use crate::codec::ident;
+use crate::decide::pg::resolve::Replacement;
+use crate::decide::plan::Plan;
 
 /// The fields of a `-- Name:` / `-- Data for Name:` header comment line.
 #[derive(Debug, Clone, Copy)]
@@ -66,7 +66,7 @@ pub fn rename_tag(
     schema: &[u8],
     tag: &[u8],
     extra: &[(Vec<u8>, Vec<u8>)],
-    versions: crate::pg_grammar::DumpVersions,
+    versions: crate::decide::pg::grammar::DumpVersions,
 ) -> Vec<Replacement> {
     let mut out = Vec::new();
     let table_rule = |name: &[u8]| {
@@ -126,7 +126,7 @@ pub fn rename_tag(
             if open < close {
                 let args = &tag[open + 1..close];
                 out.extend(
-                    crate::pg_resolve::rename_in_arguments(plan, args, versions)
+                    crate::decide::pg::resolve::rename_in_arguments(plan, args, versions)
                         .into_iter()
                         .map(|mut r| {
                             r.start += open + 1;
@@ -263,7 +263,7 @@ fn fmt_id_at(s: &[u8], at: usize) -> Option<(Vec<u8>, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lexer::Dialect;
+    use crate::frame::lexer::Dialect;
     use crate::rules::Rules;
 
     fn plan() -> Plan {

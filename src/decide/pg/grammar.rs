@@ -22,26 +22,8 @@
 //! because to the older scanner these words were plain identifiers, with
 //! no other meaning to lose.
 
-use crate::pg_keywords::{FIRST_MAJOR, KEYWORDS, LAST_MAJOR};
-
-/// The keyword category of lower-case `word` in PostgreSQL `major` (`U`,
-/// `C`, `T`, `R` as in `kwlist.h`, `-` for no keyword). Versions outside
-/// the generated table take the nearest one.
-pub(crate) fn category(word: &[u8], major: u32) -> u8 {
-    let col = major.clamp(FIRST_MAJOR, LAST_MAJOR) - FIRST_MAJOR;
-    match KEYWORDS.binary_search_by(|(w, _)| w.as_bytes().cmp(word)) {
-        Ok(i) => KEYWORDS[i].1[col as usize],
-        Err(_) => b'-',
-    }
-}
-
-/// True when PostgreSQL `major`'s `quote_identifier` / pg_dump's `fmtId`
-/// quotes `name` for being a keyword: any category but
-/// `UNRESERVED_KEYWORD` (`src/fe_utils/string_utils.c`, `fmtIdEnc`;
-/// `src/backend/utils/adt/ruleutils.c`, `quote_identifier`).
-pub(crate) fn quoted_keyword(name: &[u8], major: u32) -> bool {
-    name.len() <= 32 && matches!(category(name, major), b'C' | b'T' | b'R')
-}
+use crate::codec::ident::{category, quoted_keyword};
+use crate::codec::pg_keywords::LAST_MAJOR;
 
 /// The major version of a PostgreSQL version string (`18.1 (Debian …)`,
 /// `9.6.24`: 9 is enough to know it is before 18).
@@ -135,11 +117,11 @@ pub fn for_parser(sql: &str, major: u32, escapes: bool) -> Option<Relexed> {
     let bytes = sql.as_bytes();
     let mut quoted = Vec::new();
     let mut prev_word: &[u8] = b"";
-    for t in crate::lexer::Tokens::with_escapes(crate::lexer::Dialect::Postgres, escapes, bytes) {
+    for t in crate::frame::lexer::Tokens::with_escapes(crate::frame::lexer::Dialect::Postgres, escapes, bytes) {
         let Ok(t) = t else { break };
         match t.kind {
-            crate::lexer::TokenKind::Word => {}
-            crate::lexer::TokenKind::Space | crate::lexer::TokenKind::Comment => continue,
+            crate::frame::lexer::TokenKind::Word => {}
+            crate::frame::lexer::TokenKind::Space | crate::frame::lexer::TokenKind::Comment => continue,
             _ => {
                 prev_word = b"";
                 continue;
@@ -221,8 +203,8 @@ mod tests {
     /// Every token of the re-lexed text maps back onto the same token of
     /// the original (a quoted word onto the bare one).
     fn assert_maps_back(sql: &str, r: &Relexed) {
-        let old: Vec<_> = crate::lexer::Tokens::new(crate::lexer::Dialect::Postgres, sql.as_bytes()).flatten().collect();
-        let new: Vec<_> = crate::lexer::Tokens::new(crate::lexer::Dialect::Postgres, r.text.as_bytes()).flatten().collect();
+        let old: Vec<_> = crate::frame::lexer::Tokens::new(crate::frame::lexer::Dialect::Postgres, sql.as_bytes()).flatten().collect();
+        let new: Vec<_> = crate::frame::lexer::Tokens::new(crate::frame::lexer::Dialect::Postgres, r.text.as_bytes()).flatten().collect();
         assert_eq!(old.len(), new.len());
         for (o, n) in old.iter().zip(&new) {
             assert_eq!((r.original(n.start), r.original(n.end)), (o.start, o.end), "{:?}", &r.text[n.start..n.end]);

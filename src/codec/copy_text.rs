@@ -369,7 +369,7 @@ impl RowStream {
 
 /// Tab, backslash and newline, the bytes COPY text rows are split on, each
 /// in a bucket of its own: one pass of the classifier gives the three masks.
-const COPY_SPECIAL: crate::byte_mask::ByteClasses<3> = crate::byte_mask::ByteClasses::new([b"\t", b"\\", b"\n"]);
+const COPY_SPECIAL: crate::frame::byte_mask::ByteClasses<3> = crate::frame::byte_mask::ByteClasses::new([b"\t", b"\\", b"\n"]);
 
 /// The bytes of a block escaped by a backslash: each byte just after an odd
 /// run of backslashes (the backslashes inside a run escape each other in

@@ -12,7 +12,7 @@
 //!
 //! This is the first step of "catalog first" (issue 24): it frames the
 //! statements of the buffered pre-data, hands the ones that may attach a
-//! partition to [`crate::pg_resolve::Facts::note_predata`], and stops at
+//! partition to [`crate::decide::pg::resolve::Facts::note_predata`], and stops at
 //! the first statement of data (`COPY`, `INSERT`). It decides nothing and
 //! writes nothing; the reader then frames the same bytes as before.
 //!
@@ -23,7 +23,7 @@
 //! never scanned again, so feeding the buffer in any number of pieces gives
 //! the same result.
 
-use crate::lexer::{Dialect, Lexer, Step, TokenKind};
+use crate::frame::lexer::{Dialect, Lexer, Step, TokenKind};
 
 /// What the scan has found out so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +50,7 @@ pub struct PreData {
     /// `standard_conforming_strings = off` seen.
     escapes: bool,
     /// The versions the header comments name.
-    versions: crate::pg_grammar::DumpVersions,
+    versions: crate::decide::pg::grammar::DumpVersions,
 }
 
 #[derive(Debug, Default)]
@@ -73,7 +73,7 @@ impl Default for PreData {
             stmt: None,
             meta: false,
             escapes: false,
-            versions: crate::pg_grammar::DumpVersions::default(),
+            versions: crate::decide::pg::grammar::DumpVersions::default(),
         }
     }
 }
@@ -167,10 +167,10 @@ impl PreData {
                 }
                 TokenKind::Punct if buf[start] == b';' && f.depth == 0 && f.parens == 0 => {
                     let stmt = &buf[f.start..end];
-                    if f.alter && crate::plan::contains_ignore_case(stmt, b"ATTACH") {
+                    if f.alter && crate::decide::plan::contains_ignore_case(stmt, b"ATTACH") {
                         on_attach(stmt, self.escapes, self.versions.grammar());
                     }
-                    if let crate::statement::Head::StdStrings(on) = crate::statement::head(Dialect::Postgres, stmt) {
+                    if let crate::decide::statement::Head::StdStrings(on) = crate::decide::statement::head(Dialect::Postgres, stmt) {
                         self.escapes = !on;
                         self.lexer.set_standard_conforming_strings(on);
                     }

@@ -1,4 +1,4 @@
-//! pg_query's parse-tree types, as the resolver (`pg_resolve`) sees them:
+//! pg_query's parse-tree types, as the resolver (`decide::pg::resolve`) sees them:
 //! the one place that names every node kind and field of libpg_query's
 //! protobuf tree (`pg_query::protobuf`, generated from PostgreSQL's
 //! `parsenodes.h` / `primnodes.h`).

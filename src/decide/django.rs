@@ -15,8 +15,8 @@
 
 use md5::{Digest, Md5};
 
-use crate::lexer::Dialect;
-use crate::plan::Plan;
+use crate::frame::lexer::Dialect;
+use crate::decide::plan::Plan;
 
 /// PostgreSQL's `max_name_length()` (NAMEDATALEN - 1).
 pub const PG_MAX_NAME: usize = 63;
@@ -189,7 +189,7 @@ fn lit(s: &str) -> String {
 pub fn appendix(plan: &Plan, seen: &Seen, now: &str) -> Result<Vec<u8>, String> {
     let pg = plan.dialect == Dialect::Postgres;
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    let same = |a: &[u8], b: &[u8]| crate::ident::same_name(plan.dialect, a, b);
+    let same = |a: &[u8], b: &[u8]| crate::codec::ident::same_name(plan.dialect, a, b);
     let cols_of = |t: &[u8]| {
         seen.targets
             .iter()

@@ -7,6 +7,9 @@
 //! Per-value events cost memory (each chunk keeps its changes until it is
 //! written), so they are collected only when an observer asks for them.
 
+#[allow(missing_docs)] // internal, reached through `internals`
+pub(crate) mod checks;
+
 use std::io::{self, Write};
 
 /// One rewritten value.

@@ -7,15 +7,15 @@
 
 use std::collections::BTreeMap;
 
-use crate::copy_text;
+use crate::codec::copy_text;
 use crate::error::{LocalError, Sample};
-use crate::ident;
-use crate::lexer::{Bailed, Dialect, Quick, Token, TokenKind, Tokens};
-use crate::pg_resolve::Replacement;
-use crate::plan::Plan;
-use crate::postgres;
-use crate::reader::{Action, Chunk, ColumnEdits, Edit};
-use crate::sqlite;
+use crate::codec::ident;
+use crate::frame::lexer::{Bailed, Dialect, Quick, Token, TokenKind, Tokens};
+use crate::decide::pg::resolve::Replacement;
+use crate::decide::plan::Plan;
+use crate::codec::postgres;
+use crate::decide::reader::{Action, Chunk, ColumnEdits, Edit};
+use crate::codec::sqlite;
 
 /// Counters of one chunk (summed by the writer).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,7 +47,7 @@ pub struct Counts {
     /// With `plan.log_changes`: every value rewritten.
     pub changes: Vec<Change>,
     /// Final values that may collide in a unique column (see `checks`).
-    pub finals: Vec<crate::checks::Final>,
+    pub finals: Vec<crate::observe::checks::Final>,
     /// Offsets (in the input) of statements that PostgreSQL's parser
     /// rejects and `--force` passed through unchanged (the first 20).
     pub forced: Vec<u64>,
@@ -583,7 +583,7 @@ fn rename_sql(
         match (d, style) {
             // PostgreSQL statements are decided by `pg_resolve`; the newest
             // keywords quote at least as much as any older version's.
-            (Dialect::Postgres, _) => ident::push_pg(new, crate::pg_keywords::LAST_MAJOR, o),
+            (Dialect::Postgres, _) => ident::push_pg(new, crate::codec::pg_keywords::LAST_MAJOR, o),
             (Dialect::Sqlite, Style::ShellInsert) => ident::push_sqlite_shell(new, o),
             (Dialect::Sqlite, _) => ident::push_sqlite_schema(new, o),
         }
@@ -827,9 +827,9 @@ fn edited<'a>(
             }
             // Only values starting with TO can take part in a collision.
             if out.starts_with(&rule.to) {
-                counts.finals.push(crate::checks::Final {
+                counts.finals.push(crate::observe::checks::Final {
                     rule: i,
-                    hash: crate::checks::value_hash(out),
+                    hash: crate::observe::checks::value_hash(out),
                     irreversible: (!reversible).then(|| {
                         // A kept value is named with its partner, the value
                         // that the rule turns into it; a changed one with
@@ -839,7 +839,7 @@ fn edited<'a>(
                             (false, Some(u)) => u.apply_sample(out),
                             (false, None) => Sample::default(),
                         };
-                        Box::new(crate::checks::Named { new: Sample::of(out), other, kept: !changed })
+                        Box::new(crate::observe::checks::Named { new: Sample::of(out), other, kept: !changed })
                     }),
                 });
             }
@@ -855,7 +855,7 @@ fn edited<'a>(
             Some(&plan.renames[i].new)
         }
         Edit::Regclass(major) => {
-            let (new, hits) = crate::pg_resolve::rename_regclass_text(plan, value, major)?;
+            let (new, hits) = crate::decide::pg::resolve::rename_regclass_text(plan, value, major)?;
             for i in hits {
                 counts.renamed[i] += 1;
             }
@@ -1268,12 +1268,12 @@ struct QuickValues {
 
 /// The edited values of `text` (`(…), (…);` after `VALUES`) found from
 /// separator to separator without lexing the values in between: with
-/// [`crate::lexer::MaskedStops`] where strings take no escapes, else (or
-/// when that bails) with [`crate::lexer::quick_stop`]. `None` when both
+/// [`crate::frame::lexer::MaskedStops`] where strings take no escapes, else (or
+/// when that bails) with [`crate::frame::lexer::quick_stop`]. `None` when both
 /// bail or the rows are not well formed: `insert_values` then lexes every
 /// token and reports what is wrong exactly as before.
 fn quick_values(d: Dialect, escapes: bool, text: &[u8], edits: &ColumnEdits) -> Option<QuickValues> {
-    use crate::lexer::{stepped_stops, MaskedStops, Stops};
+    use crate::frame::lexer::{stepped_stops, MaskedStops, Stops};
     if let Some(mut masked) = MaskedStops::new(d, !escapes, Stops::Values, text, 0) {
         if let Ok(found) = values_among(edits, || masked.next_stop()) {
             return found;

@@ -7,7 +7,7 @@
 //!   text already contains them (`unused_string`);
 //! * from 3.50, `unistr('…\u000a…')` with backslashes doubled.
 
-use crate::lexer::{Token, TokenKind};
+use crate::frame::lexer::{Token, TokenKind};
 
 /// Evaluates a value expression of a `.dump` INSERT to its text, or
 /// `None` when it is not text (NULL, a number, a blob).
@@ -229,7 +229,7 @@ pub fn encode_text(text: &[u8], out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lexer::{Dialect, Tokens};
+    use crate::frame::lexer::{Dialect, Tokens};
     use proptest::prelude::*;
 
     fn eval(s: &[u8]) -> Result<Option<Vec<u8>>, &'static str> {

@@ -1,8 +1,8 @@
 //! Rules compiled for one dialect: the decisions the reader and the
 //! workers share, read-only, across threads.
 
-use crate::ident;
-use crate::lexer::Dialect;
+use crate::codec::ident;
+use crate::frame::lexer::Dialect;
 use crate::rules::{DjangoModel, Rules, ValueRewrite};
 
 /// A table rename with its schema resolved for the dialect.

@@ -15,7 +15,7 @@
 
 use memchr::{memchr, memchr2};
 
-use crate::byte_mask::ByteClasses;
+use crate::frame::byte_mask::ByteClasses;
 
 /// Which SQL dialect's lexical rules apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -28,15 +28,15 @@
 //! (`int` → `pg_catalog.int4`) is never "renamed".
 //!
 //! The tree is pg_query's typed one; every node kind and field it has is
-//! named in `pg_nodes`, whose walk hands the resolver each node (`Visit`).
+//! named in `decide::pg::nodes`, whose walk hands the resolver each node (`Visit`).
 
 use std::collections::HashMap;
 
-use crate::ident;
-use crate::pg_grammar::{DumpVersions, Relexed};
-use crate::pg_nodes::pb::Token;
-use crate::pg_nodes::{self as nodes, pb, Children, NodeEnum, Visit};
-use crate::plan::Plan;
+use crate::codec::ident;
+use crate::decide::pg::grammar::{DumpVersions, Relexed};
+use crate::decide::pg::nodes::pb::Token;
+use crate::decide::pg::nodes::{self, pb, Children, NodeEnum, Visit};
+use crate::decide::plan::Plan;
 
 /// Bytes `start..end` of the statement become `text`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,7 +119,7 @@ fn parse_as(sql: &str, grammar: u32, escapes: bool) -> Result<(pg_query::ParseRe
     if escapes {
         opts |= pg_query::ParserOptions::DISABLE_STANDARD_CONFORMING_STRINGS;
     }
-    let relexed = crate::pg_grammar::for_parser(sql, grammar, escapes);
+    let relexed = crate::decide::pg::grammar::for_parser(sql, grammar, escapes);
     let text = relexed.as_ref().map_or(sql, |r| r.text.as_str());
     Ok((pg_query::parse(text, opts)?, relexed))
 }
@@ -419,8 +419,8 @@ fn parse_message(e: pg_query::Error) -> String {
 /// `''`, for a statement read with `standard_conforming_strings = off`.
 fn conforming_copy(sql: &str) -> String {
     let mut out = sql.as_bytes().to_vec();
-    for t in crate::lexer::Tokens::with_escapes(crate::lexer::Dialect::Postgres, true, sql.as_bytes()).flatten() {
-        if t.kind != crate::lexer::TokenKind::Str || out.get(t.start) != Some(&b'\'') {
+    for t in crate::frame::lexer::Tokens::with_escapes(crate::frame::lexer::Dialect::Postgres, true, sql.as_bytes()).flatten() {
+        if t.kind != crate::frame::lexer::TokenKind::Str || out.get(t.start) != Some(&b'\'') {
             continue; // E'' strings: scan.l handles their escapes itself
         }
         let mut i = t.start + 1;
@@ -2231,7 +2231,7 @@ pub fn split_qualified(s: &[u8]) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lexer::Dialect;
+    use crate::frame::lexer::Dialect;
     use crate::rules::Rules;
 
     fn plan(tables: &[&str], columns: &[&str]) -> Plan {
@@ -2303,9 +2303,9 @@ mod tests {
         let sql = "CREATE TABLE public.\"Mixed\" (id integer NOT NULL);";
         let r = resolve(&p, &mut facts, sql.as_bytes(), false, &[]).unwrap();
         assert!(r.reps.iter().any(|x| x.text == b"CONSTRAINT \"Mixed_id_not_null\" "), "{:?}", r.reps);
-        assert_eq!(crate::pg_grammar::major_version(b"18.1 (Debian 18.1-1)"), Some(18));
-        assert_eq!(crate::pg_grammar::major_version(b"9.6.24"), Some(9));
-        assert_eq!(crate::pg_grammar::major_version(b""), None);
+        assert_eq!(crate::decide::pg::grammar::major_version(b"18.1 (Debian 18.1-1)"), Some(18));
+        assert_eq!(crate::decide::pg::grammar::major_version(b"9.6.24"), Some(9));
+        assert_eq!(crate::decide::pg::grammar::major_version(b""), None);
     }
 
     #[test]

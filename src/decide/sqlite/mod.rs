@@ -1,0 +1,3 @@
+//! SQLite: schema text renamed by SQLite itself.
+#[allow(missing_docs)] // internal, reached through `internals`
+pub(crate) mod schema;
