@@ -97,26 +97,6 @@ impl Relexed {
             (start + (at - new_start).saturating_sub(1)).min(end)
         }
     }
-
-    /// Puts every `"location"` of a parse tree (as JSON) back on the
-    /// original offsets.
-    pub fn map_locations(&self, v: &mut serde_json::Value) {
-        match v {
-            serde_json::Value::Object(m) => {
-                for (k, x) in m.iter_mut() {
-                    if k.ends_with("location") {
-                        if let Some(at) = x.as_i64().and_then(|l| usize::try_from(l).ok()) {
-                            *x = serde_json::Value::from(self.original(at) as u64);
-                        }
-                    } else {
-                        self.map_locations(x);
-                    }
-                }
-            }
-            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| self.map_locations(x)),
-            _ => {}
-        }
-    }
 }
 
 /// `sql` with each word that PostgreSQL `major` takes for an identifier and

@@ -2,6 +2,7 @@
 //! the resolver built on libpg_query, and pg_dump's object tags.
 #[allow(missing_docs)] // internal, reached through `internals`
 pub(crate) mod grammar;
+pub(crate) mod nodes;
 pub(crate) mod predata;
 #[allow(missing_docs)] // internal, reached through `internals`
 pub(crate) mod resolve;

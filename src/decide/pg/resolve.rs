@@ -26,14 +26,16 @@
 //! comment. Names found in the tree are checked against the bytes at their
 //! position before anything is replaced, so a name the grammar made up
 //! (`int` → `pg_catalog.int4`) is never "renamed".
+//!
+//! The tree is pg_query's typed one; every node kind and field it has is
+//! named in `decide::pg::nodes`, whose walk hands the resolver each node (`Visit`).
 
 use std::collections::HashMap;
 
-use pg_query::protobuf::Token;
-use serde_json::Value;
-
 use crate::codec::ident;
 use crate::decide::pg::grammar::{DumpVersions, Relexed};
+use crate::decide::pg::nodes::pb::Token;
+use crate::decide::pg::nodes::{self, pb, Children, NodeEnum, Visit};
 use crate::decide::plan::Plan;
 
 /// Bytes `start..end` of the statement become `text`.
@@ -100,11 +102,11 @@ pub fn inherits_from(stmt: &[u8], escapes: bool, grammar: u32) -> Vec<(Vec<u8>, 
     let Ok((tree, _)) = parse_as(sql, grammar, escapes) else { return Vec::new() };
     let mut out = Vec::new();
     for raw in &tree.protobuf.stmts {
-        let Some(pg_query::NodeEnum::CreateStmt(cs)) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else {
+        let Some(NodeEnum::CreateStmt(cs)) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else {
             continue;
         };
         for p in &cs.inh_relations {
-            if let Some(pg_query::NodeEnum::RangeVar(rv)) = p.node.as_ref() {
+            if let Some(NodeEnum::RangeVar(rv)) = p.node.as_ref() {
                 out.push(rel_key(rv));
             }
         }
@@ -126,7 +128,7 @@ fn parse_as(sql: &str, grammar: u32, escapes: bool) -> Result<(pg_query::ParseRe
 }
 
 /// `(schema, name)` of a relation, unqualified ones in `public`.
-fn rel_key(rv: &pg_query::protobuf::RangeVar) -> (Vec<u8>, Vec<u8>) {
+fn rel_key(rv: &pb::RangeVar) -> (Vec<u8>, Vec<u8>) {
     let s = if rv.schemaname.is_empty() { "public" } else { rv.schemaname.as_str() };
     (s.as_bytes().to_vec(), rv.relname.as_bytes().to_vec())
 }
@@ -189,16 +191,16 @@ impl Facts {
         let Ok(sql) = std::str::from_utf8(stmt) else { return };
         let Ok((tree, _)) = parse_as(sql, grammar, escapes) else { return };
         for raw in &tree.protobuf.stmts {
-            let Some(pg_query::NodeEnum::AlterTableStmt(at)) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else {
+            let Some(NodeEnum::AlterTableStmt(at)) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else {
                 continue;
             };
             let Some(parent) = at.relation.as_ref().map(rel_key) else { continue };
             for cmd in &at.cmds {
-                let Some(pg_query::NodeEnum::AlterTableCmd(c)) = cmd.node.as_ref() else { continue };
-                if c.subtype != pg_query::protobuf::AlterTableType::AtAttachPartition as i32 {
+                let Some(NodeEnum::AlterTableCmd(c)) = cmd.node.as_ref() else { continue };
+                if c.subtype != pb::AlterTableType::AtAttachPartition as i32 {
                     continue;
                 }
-                let Some(pg_query::NodeEnum::PartitionCmd(pc)) = c.def.as_ref().and_then(|d| d.node.as_ref()) else {
+                let Some(NodeEnum::PartitionCmd(pc)) = c.def.as_ref().and_then(|d| d.node.as_ref()) else {
                     continue;
                 };
                 let Some(child) = pc.name.as_ref().map(rel_key) else { continue };
@@ -282,6 +284,9 @@ struct Resolver<'a> {
     /// `JOIN … USING` columns by the location of the relation (`RangeVar`)
     /// that supplies them (see `bind_using`).
     using_bound: HashMap<usize, Vec<String>>,
+    /// How the statement was re-lexed for the parser, if it was: tree
+    /// locations are offsets in the re-lexed text (`pg_grammar`).
+    relexed: Option<&'a Relexed>,
 }
 
 /// Finds what to rename in `stmt` (one complete statement). `escapes`:
@@ -326,13 +331,11 @@ pub fn resolve(
         sql
     };
     let (mut toks, mut comments) = scan(scan_text).map_err(ResolveError::Parse)?;
-    let mut json = serde_json::to_value(&tree.protobuf).map_err(|e| ResolveError::Parse(e.to_string()))?;
     if let Some(r) = &relexed {
         for t in toks.iter_mut().chain(comments.iter_mut()) {
             t.start = r.original(t.start);
             t.end = r.original(t.end);
         }
-        r.map_locations(&mut json);
     }
     let mut r = Resolver {
         plan,
@@ -346,12 +349,11 @@ pub fn resolve(
         problem: None,
         stats_dropped: None,
         using_bound: HashMap::new(),
+        relexed: relexed.as_ref(),
     };
-    if let Some(stmts) = json.get("stmts").and_then(Value::as_array) {
-        for s in stmts {
-            if let Some(node) = s.get("stmt") {
-                r.walk(node);
-            }
+    for s in &tree.protobuf.stmts {
+        if let Some(n) = s.stmt.as_ref().and_then(|n| n.node.as_ref()) {
+            r.node(n);
         }
     }
     // Names of this statement only (Django's recomputed constraint and
@@ -474,46 +476,20 @@ fn scan(sql: &str) -> Result<(Vec<Tok>, Vec<Tok>), String> {
     Ok(all.partition(|t| !t.is(Token::SqlComment) && !t.is(Token::CComment)))
 }
 
-/// The strings of a `List`/`fields` array of `String` nodes (`None` for
+/// The strings of a `List`/`fields` list of `String` nodes (`None` for
 /// `A_Star` and anything else).
-fn strings(v: &Value) -> Vec<Option<String>> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .map(|n| {
-                    n.pointer("/node/String/sval")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned)
-                })
-                .collect()
+fn strings(list: &[pb::Node]) -> Vec<Option<String>> {
+    list.iter()
+        .map(|n| match &n.node {
+            Some(NodeEnum::String(s)) => Some(s.sval.clone()),
+            _ => None,
         })
-        .unwrap_or_default()
+        .collect()
 }
 
-
-fn str_of<'v>(v: &'v Value, key: &str) -> &'v str {
-    v.get(key).and_then(Value::as_str).unwrap_or("")
-}
-
-fn loc_of(v: &Value) -> Option<usize> {
-    v.get("location")
-        .and_then(Value::as_i64)
-        .and_then(|l| usize::try_from(l).ok())
-}
-
-/// The node inside a `{"node": {"Kind": {...}}}` wrapper.
-fn unwrap_node(v: &Value) -> Option<(&str, &Value)> {
-    let inner = v.get("node")?.as_object()?;
-    let (k, v) = inner.iter().next()?;
-    Some((k.as_str(), v))
-}
-
-fn is_range_var(v: &Value) -> bool {
-    v.get("relname").is_some() && v.get("relpersistence").is_some()
-}
-
-fn is_type_name(v: &Value) -> bool {
-    v.get("names").is_some() && v.get("type_oid").is_some() && v.get("pct_type").is_some()
+/// An alias's name, when it has one.
+fn alias_name(a: Option<&pb::Alias>) -> Option<&str> {
+    a.map(|a| a.aliasname.as_str()).filter(|a| !a.is_empty())
 }
 
 /// PostgreSQL's `downcase_identifier` for the ASCII letters, and quoted
@@ -639,230 +615,103 @@ impl Resolver<'_> {
 
     // ---- the walk -------------------------------------------------------
 
-    fn walk(&mut self, v: &Value) {
-        match v {
-            Value::Array(a) => {
-                for x in a {
-                    self.walk(x);
-                }
-            }
-            Value::Object(o) => {
-                if o.len() == 1 && o.contains_key("node") {
-                    if let Some((kind, inner)) = unwrap_node(v) {
-                        self.node(kind, inner);
-                    }
-                } else if is_range_var(v) {
-                    self.range_var(v);
-                } else if is_type_name(v) {
-                    self.type_name(v);
-                } else {
-                    for x in o.values() {
-                        self.walk(x);
-                    }
-                }
-            }
-            _ => {}
+    /// A tree location on the statement's own bytes (the re-lexing, if
+    /// any, moved it); `None` for the parser's "unknown" (-1).
+    fn loc(&self, l: i32) -> Option<usize> {
+        let l = usize::try_from(l).ok()?;
+        Some(self.relexed.map_or(l, |r| r.original(l)))
+    }
+
+    /// The token at a tree location.
+    fn tok_of(&self, l: i32) -> Option<usize> {
+        self.loc(l).and_then(|l| self.tok_at(l))
+    }
+
+    fn walk_opt(&mut self, n: &Option<Box<pb::Node>>) {
+        if let Some(n) = n.as_ref().and_then(|n| n.node.as_ref()) {
+            self.node(n);
         }
     }
 
-    fn walk_except(&mut self, v: &Value, skip: &[&str]) {
-        if let Some(o) = v.as_object() {
-            for (k, x) in o {
-                if !skip.contains(&k.as_str()) {
-                    self.walk(x);
-                }
+    fn walk_list(&mut self, ns: &[pb::Node]) {
+        for n in ns {
+            if let Some(n) = &n.node {
+                self.node(n);
             }
         }
     }
 
-    fn node(&mut self, kind: &str, v: &Value) {
-        match kind {
-            "RangeVar" => self.range_var(v),
-            "TypeName" => self.type_name(v),
-            "ColumnRef" => {
-                self.column_ref(v);
-            }
-            "ColumnDef" => self.column_def(v),
-            // `PARTITION BY LIST (col)`: a live column rename changes the key.
-            "PartitionElem" => self.column_def(v),
-            "Constraint" => self.constraint(v),
-            "TypeCast" => {
-                self.regclass_literal(v);
-                self.walk(v);
-            }
-            "FuncCall" => {
-                self.stats_call(v);
-                self.walk(v);
-            }
-            "SelectStmt" => self.select(v),
-            "JoinExpr" => {
-                // `ON` conditions see the joined items by their own names,
-                // even when an alias hides them from the rest of the query.
-                let mut frame = Vec::new();
-                for side in ["larg", "rarg"] {
-                    if let Some(s) = v.get(side) {
-                        self.from_item(s, &mut frame);
-                    }
-                }
-                self.scopes.push(frame);
-                self.walk(v);
-                self.scopes.pop();
-            }
-            "UpdateStmt" | "DeleteStmt" | "MergeStmt" | "InsertStmt" => {
-                let mut frame = Vec::new();
-                for key in ["relation", "source_relation"] {
-                    if let Some(rv) = v.get(key) {
-                        self.from_item(rv, &mut frame);
-                    }
-                }
-                for key in ["from_clause", "using_clause"] {
-                    if let Some(items) = v.get(key).and_then(Value::as_array) {
-                        for it in items {
-                            self.from_item(it, &mut frame);
-                        }
-                    }
-                }
-                let rel = self.rel_of(v, "relation");
-                for key in ["relation", "source_relation", "from_clause", "using_clause"] {
-                    if let Some(x) = v.get(key) {
-                        self.walk(x);
-                    }
-                }
-                self.scopes.push(frame);
-                let own = ["cols", "target_list"];
-                for key in own {
-                    if let (Some(x), false) = (v.get(key), kind == "MergeStmt") {
-                        self.target_columns(x, rel.clone());
-                    }
-                }
-                // RETURNING is a target list (ruleutils.c get_returning_clause
-                // prints it with get_target_list): a renamed bare column keeps
-                // its output name, `AS old`.
-                if let Some(ret) = v.get("returning_clause") {
-                    for x in ret.get("exprs").and_then(Value::as_array).into_iter().flatten() {
-                        self.select_target(x);
-                    }
-                    self.walk_except(ret, &["exprs"]);
-                }
-                self.walk_except(
-                    v,
-                    &["relation", "source_relation", "from_clause", "using_clause", "cols", "target_list", "returning_clause"],
-                );
-                self.scopes.pop();
-            }
-            "CreateStmt" | "CreateForeignTableStmt" => {
-                let base = v.get("base_stmt").unwrap_or(v);
-                self.note_created(base, "relation");
-                self.create_table(base);
-                if kind == "CreateForeignTableStmt" {
-                    self.walk_except(v, &["base_stmt"]);
-                }
-            }
-            "ViewStmt" => {
-                self.note_created(v, "view");
-                self.walk(v);
-            }
-            "CreateTableAsStmt" => {
-                if let Some(into) = v.get("into") {
-                    self.note_created(into, "rel");
-                }
-                self.walk(v);
-            }
-            "CreateSeqStmt" => {
-                self.note_created(v, "sequence");
-                self.owned_by(v);
-                self.walk(v);
-            }
-            "AlterTableStmt" => self.about_relation(v, "relation", |r, v| r.alter_table_cmds(v)),
-            "IndexStmt" => self.about_relation(v, "relation", |r, v| r.index_columns(v)),
-            "CreatePolicyStmt" => self.about_relation(v, "table", |_, _| {}),
-            "CreateTrigStmt" => self.trigger(v),
-            "RuleStmt" => self.rule(v),
-            "CopyStmt" => self.about_relation(v, "relation", |r, v| {
-                if let (Some(rel), Some(at)) = (v.get("relation"), v.get("attlist")) {
-                    r.column_list_after(rel, at);
-                }
-            }),
-            "CreateStatsStmt" => self.create_stats(v),
-            "CommentStmt" | "SecLabelStmt" => {
-                self.object_names(v);
-                self.walk(v);
-            }
-            "AlterSeqStmt" => {
-                self.owned_by(v);
-                self.walk(v);
-            }
-            "GrantStmt" => {
-                self.grant_columns(v);
-                self.walk(v);
-            }
-            _ => self.walk(v),
+    /// A statement that changes rows of one relation (`INSERT`, `UPDATE`,
+    /// `DELETE`, `MERGE`): its relation and `FROM`/`USING` items are in
+    /// scope for the rest; `rest` walks the fields not named in `d`.
+    fn dml(&mut self, d: Dml<'_>, rest: impl FnOnce(&mut Self)) {
+        let mut frame = Vec::new();
+        if let Some(rv) = d.relation {
+            self.from_rel(rv, &mut frame);
         }
+        if let Some(n) = d.source_relation {
+            self.from_item(n, &mut frame);
+        }
+        for it in d.from.iter().chain(d.using).filter_map(|n| n.node.as_ref()) {
+            self.from_item(it, &mut frame);
+        }
+        let rel = d.relation.map(|rv| self.rel_key(rv));
+        if let Some(rv) = d.relation {
+            self.range_var(rv);
+        }
+        if let Some(n) = d.source_relation {
+            self.node(n);
+        }
+        self.walk_list(d.from);
+        self.walk_list(d.using);
+        self.scopes.push(frame);
+        self.target_columns(d.cols, rel.clone());
+        self.target_columns(d.target_list, rel);
+        // RETURNING is a target list (ruleutils.c get_returning_clause
+        // prints it with get_target_list): a renamed bare column keeps
+        // its output name, `AS old`.
+        if let Some(ret) = d.returning {
+            for x in ret.exprs.iter().filter_map(|n| n.node.as_ref()) {
+                self.select_target(x);
+            }
+            let mut others = ret.clone();
+            others.exprs.clear();
+            others.children(self);
+        }
+        rest(self);
+        self.scopes.pop();
     }
 
     /// A statement about one relation: that relation is in scope for the
     /// expressions inside (CHECK, index and policy expressions).
-    fn about_relation(&mut self, v: &Value, key: &str, extra: impl FnOnce(&mut Self, &Value)) {
+    fn about_relation<T: Children>(&mut self, rel: Option<&pb::RangeVar>, v: &T, extra: impl FnOnce(&mut Self)) {
         let mut frame = Vec::new();
-        if let Some(rv) = v.get(key) {
-            self.from_item(rv, &mut frame);
+        if let Some(rv) = rel {
+            self.from_rel(rv, &mut frame);
         }
         self.scopes.push(frame);
-        self.walk(v);
-        extra(self, v);
+        v.children(self);
+        extra(self);
         self.scopes.pop();
     }
 
     /// Adds a `FROM` item's visible names to `frame`, renaming the tables
     /// it names (the item is walked here, its sub-parts by the caller's walk
     /// only where they are not relations).
-    fn from_item(&mut self, v: &Value, frame: &mut Vec<Entry>) {
-        let (kind, inner) = match unwrap_node(v) {
-            Some(x) => x,
-            None if is_range_var(v) => ("RangeVar", v),
-            None => return,
-        };
-        let alias = inner
-            .pointer("/alias/aliasname")
-            .and_then(Value::as_str)
-            .filter(|a| !a.is_empty());
-        match kind {
-            "RangeVar" => {
-                let schema = str_of(inner, "schemaname");
-                let name = str_of(inner, "relname");
-                let schema = (!schema.is_empty()).then_some(schema);
-                let cte = schema.is_none() && self.is_cte(name);
-                let rule = if cte { None } else { self.table_rule(schema, name) };
-                let rel = (!cte).then(|| {
-                    (
-                        schema.unwrap_or(self.default_schema).to_owned(),
-                        name.to_owned(),
-                    )
-                });
-                let kept = loc_of(inner)
-                    .and_then(|l| self.using_bound.get(&l))
-                    .cloned()
-                    .unwrap_or_default();
-                frame.push(Entry {
-                    visible: alias.unwrap_or(name).to_owned(),
-                    schema: if alias.is_some() { None } else { schema.map(str::to_owned) },
-                    rel,
-                    rule: if alias.is_some() { None } else { rule },
-                    cte,
-                    kept,
-                });
-            }
-            "JoinExpr" => {
-                self.bind_using(inner);
+    fn from_item(&mut self, n: &NodeEnum, frame: &mut Vec<Entry>) {
+        match n {
+            NodeEnum::RangeVar(rv) => self.from_rel(rv, frame),
+            NodeEnum::JoinExpr(j) => {
+                self.bind_using(j);
                 let mut inner_frame = Vec::new();
-                for side in ["larg", "rarg"] {
-                    if let Some(s) = inner.get(side) {
+                for side in [&j.larg, &j.rarg] {
+                    if let Some(s) = side.as_ref().and_then(|s| s.node.as_ref()) {
                         self.from_item(s, &mut inner_frame);
                     }
                 }
-                match inner.pointer("/alias/aliasname").and_then(Value::as_str) {
+                match alias_name(j.alias.as_ref()) {
                     // A join with an alias hides the tables inside it.
-                    Some(a) if !a.is_empty() => frame.push(Entry {
+                    Some(a) => frame.push(Entry {
                         visible: a.to_owned(),
                         schema: None,
                         rel: None,
@@ -870,11 +719,11 @@ impl Resolver<'_> {
                         cte: false,
                         kept: Vec::new(),
                     }),
-                    _ => frame.extend(inner_frame),
+                    None => frame.extend(inner_frame),
                 }
             }
             _ => {
-                if let Some(a) = alias {
+                if let Some(a) = alias_name(nodes::alias(n)) {
                     frame.push(Entry {
                         visible: a.to_owned(),
                         schema: None,
@@ -888,6 +737,29 @@ impl Resolver<'_> {
         }
     }
 
+    /// A relation as a `FROM` item (or as the relation a statement is about).
+    fn from_rel(&mut self, rv: &pb::RangeVar, frame: &mut Vec<Entry>) {
+        let alias = alias_name(rv.alias.as_ref());
+        let name = rv.relname.as_str();
+        let schema = (!rv.schemaname.is_empty()).then_some(rv.schemaname.as_str());
+        let cte = schema.is_none() && self.is_cte(name);
+        let rule = if cte { None } else { self.table_rule(schema, name) };
+        let rel = (!cte).then(|| (schema.unwrap_or(self.default_schema).to_owned(), name.to_owned()));
+        let kept = self
+            .loc(rv.location)
+            .and_then(|l| self.using_bound.get(&l))
+            .cloned()
+            .unwrap_or_default();
+        frame.push(Entry {
+            visible: alias.unwrap_or(name).to_owned(),
+            schema: if alias.is_some() { None } else { schema.map(str::to_owned) },
+            rel,
+            rule: if alias.is_some() { None } else { rule },
+            cte,
+            kept,
+        });
+    }
+
     /// `JOIN … USING (c)` names the column `c` of each side, and the view
     /// keeps that name when the column is renamed: ruleutils.c
     /// (`set_using_names`, `set_relation_column_names`) then prints the
@@ -896,14 +768,11 @@ impl Resolver<'_> {
     /// `public.a a(id, x_renamed)`, and `a.id` goes on meaning that column.
     /// Records, by the location of each `RangeVar` that supplies a USING
     /// column, the names bound there.
-    fn bind_using(&mut self, join: &Value) {
-        let names: Vec<String> = strings(join.get("using_clause").unwrap_or(&Value::Null))
-            .into_iter()
-            .flatten()
-            .collect();
+    fn bind_using(&mut self, join: &pb::JoinExpr) {
+        let names: Vec<String> = strings(&join.using_clause).into_iter().flatten().collect();
         for u in &names {
-            for side in ["larg", "rarg"] {
-                if let Some(s) = join.get(side) {
+            for side in [&join.larg, &join.rarg] {
+                if let Some(s) = side.as_ref().and_then(|s| s.node.as_ref()) {
                     self.bind_using_side(s, u);
                 }
             }
@@ -915,28 +784,19 @@ impl Resolver<'_> {
     /// that join's own merged USING column, else the side that has it.
     /// Subqueries and functions keep their output names (a renamed column
     /// in a subquery's target list gets `AS old`), so nothing is bound there.
-    fn bind_using_side(&mut self, v: &Value, u: &str) -> bool {
-        let (kind, inner) = match unwrap_node(v) {
-            Some(x) => x,
-            None if is_range_var(v) => ("RangeVar", v),
-            None => return false,
-        };
-        let has_col_aliases = inner
-            .pointer("/alias/colnames")
-            .and_then(Value::as_array)
-            .is_some_and(|a| !a.is_empty());
-        match kind {
-            "RangeVar" => {
-                let schema = str_of(inner, "schemaname");
-                let name = str_of(inner, "relname");
+    fn bind_using_side(&mut self, v: &NodeEnum, u: &str) -> bool {
+        let col_aliases = nodes::alias(v).map(|a| a.colnames.as_slice()).unwrap_or_default();
+        let has_col_aliases = !col_aliases.is_empty();
+        match v {
+            NodeEnum::RangeVar(rv) => {
+                let schema = rv.schemaname.as_str();
+                let name = rv.relname.as_str();
                 if schema.is_empty() && self.is_cte(name) {
                     return false;
                 }
                 if has_col_aliases {
                     // The alias list names the columns already.
-                    return strings(inner.pointer("/alias/colnames").unwrap_or(&Value::Null))
-                        .iter()
-                        .any(|c| c.as_deref() == Some(u));
+                    return strings(col_aliases).iter().any(|c| c.as_deref() == Some(u));
                 }
                 let rel = (
                     if schema.is_empty() { self.default_schema } else { schema }.to_owned(),
@@ -958,7 +818,7 @@ impl Resolver<'_> {
                     }
                 };
                 if has {
-                    if let Some(l) = loc_of(inner) {
+                    if let Some(l) = self.loc(rv.location) {
                         let list = self.using_bound.entry(l).or_default();
                         if !list.iter().any(|c| c == u) {
                             list.push(u.to_owned());
@@ -967,20 +827,17 @@ impl Resolver<'_> {
                 }
                 has
             }
-            "JoinExpr" if !has_col_aliases => {
-                let own: Vec<Option<String>> = strings(inner.get("using_clause").unwrap_or(&Value::Null));
+            NodeEnum::JoinExpr(j) if !has_col_aliases => {
+                let sides = [&j.larg, &j.rarg].map(|s| s.as_ref().and_then(|s| s.node.as_ref()));
+                let own = strings(&j.using_clause);
                 if own.iter().any(|c| c.as_deref() == Some(u)) {
                     let mut found = false;
-                    for side in ["larg", "rarg"] {
-                        if let Some(s) = inner.get(side) {
-                            found |= self.bind_using_side(s, u);
-                        }
+                    for s in sides.into_iter().flatten() {
+                        found |= self.bind_using_side(s, u);
                     }
                     return found;
                 }
-                ["larg", "rarg"]
-                    .iter()
-                    .any(|side| inner.get(*side).is_some_and(|s| self.bind_using_side(s, u)))
+                sides.into_iter().flatten().any(|s| self.bind_using_side(s, u))
             }
             _ => false,
         }
@@ -989,13 +846,13 @@ impl Resolver<'_> {
     /// After a relation whose USING-bound columns include a renamed one:
     /// the alias (the table's current name if it has none) and the column
     /// alias list ruleutils.c prints for it (`get_column_alias_list`).
-    fn using_alias_list(&mut self, v: &Value) {
-        let Some(bound) = loc_of(v).and_then(|l| self.using_bound.get(&l)).cloned() else {
+    fn using_alias_list(&mut self, v: &pb::RangeVar) {
+        let Some(bound) = self.loc(v.location).and_then(|l| self.using_bound.get(&l)).cloned() else {
             return;
         };
-        let schema = str_of(v, "schemaname");
-        let name = str_of(v, "relname");
-        let catalog = str_of(v, "catalogname");
+        let schema = v.schemaname.as_str();
+        let name = v.relname.as_str();
+        let catalog = v.catalogname.as_str();
         let s = if schema.is_empty() { self.default_schema } else { schema }.to_owned();
         if !bound.iter().any(|u| self.column_rule(&s, name, u).is_some()) {
             return;
@@ -1003,7 +860,7 @@ impl Resolver<'_> {
         let Some(cols) = self.facts.columns.get(&(s.as_bytes().to_vec(), name.as_bytes().to_vec())).cloned() else {
             return;
         };
-        let Some(at) = loc_of(v).and_then(|l| self.tok_at(l)) else {
+        let Some(at) = self.tok_of(v.location) else {
             return;
         };
         let mut want: Vec<&str> = Vec::new();
@@ -1017,7 +874,7 @@ impl Resolver<'_> {
         let Some(&last) = self.dotted(at, &want).and_then(|idx| idx.last().copied()).as_ref() else {
             return;
         };
-        let alias = v.pointer("/alias/aliasname").and_then(Value::as_str).filter(|a| !a.is_empty());
+        let alias = alias_name(v.alias.as_ref());
         let mut text = Vec::new();
         let end = match alias {
             Some(a) => {
@@ -1067,22 +924,20 @@ impl Resolver<'_> {
             .any(|e| e.cte && e.visible == name)
     }
 
-    fn select(&mut self, v: &Value) {
+    fn select(&mut self, v: &pb::SelectStmt) {
         // WITH names are visible to the whole statement, the CTE bodies
         // included (WITH RECURSIVE).
         let mut ctes = Vec::new();
-        if let Some(list) = v.pointer("/with_clause/ctes").and_then(Value::as_array) {
-            for c in list {
-                if let Some(n) = c.pointer("/node/CommonTableExpr/ctename").and_then(Value::as_str) {
-                    ctes.push(Entry {
-                        visible: n.to_owned(),
-                        schema: None,
-                        rel: None,
-                        rule: None,
-                        cte: true,
-                        kept: Vec::new(),
-                    });
-                }
+        for c in v.with_clause.iter().flat_map(|w| &w.ctes) {
+            if let Some(NodeEnum::CommonTableExpr(c)) = &c.node {
+                ctes.push(Entry {
+                    visible: c.ctename.clone(),
+                    schema: None,
+                    rel: None,
+                    rule: None,
+                    cte: true,
+                    kept: Vec::new(),
+                });
             }
         }
         let pushed_ctes = !ctes.is_empty();
@@ -1093,104 +948,33 @@ impl Resolver<'_> {
         // its own FROM scope. The tree holds the branches as bare
         // `SelectStmt`s (not `Node`-wrapped), which the generic walk would
         // not recognise as queries.
-        let branch = |side: &str| v.get(side).filter(|b| b.is_object());
-        if branch("larg").is_some() || branch("rarg").is_some() {
-            for side in ["larg", "rarg"] {
-                if let Some(b) = branch(side) {
-                    self.select(b);
-                }
+        if v.larg.is_some() || v.rarg.is_some() {
+            for b in [&v.larg, &v.rarg].into_iter().flatten() {
+                self.select(b);
             }
-            self.walk_except(v, &["larg", "rarg"]);
+            let mut others = v.clone();
+            others.larg = None;
+            others.rarg = None;
+            others.children(self);
             if pushed_ctes {
                 self.scopes.pop();
             }
             return;
         }
         let mut frame = Vec::new();
-        if let Some(items) = v.get("from_clause").and_then(Value::as_array) {
-            for it in items {
-                self.from_item(it, &mut frame);
-            }
+        for it in v.from_clause.iter().filter_map(|n| n.node.as_ref()) {
+            self.from_item(it, &mut frame);
         }
         self.scopes.push(frame);
-        if let Some(t) = v.get("target_list").and_then(Value::as_array) {
-            for x in t {
-                self.select_target(x);
-            }
+        for x in v.target_list.iter().filter_map(|n| n.node.as_ref()) {
+            self.select_target(x);
         }
-        self.walk_except(v, &["target_list"]);
+        let mut others = v.clone();
+        others.target_list.clear();
+        others.children(self);
         self.scopes.pop();
         if pushed_ctes {
             self.scopes.pop();
-        }
-    }
-
-    fn range_var(&mut self, v: &Value) {
-        self.using_alias_list(v);
-        let schema = str_of(v, "schemaname");
-        let name = str_of(v, "relname");
-        let catalog = str_of(v, "catalogname");
-        let schema_opt = (!schema.is_empty()).then_some(schema);
-        if schema_opt.is_none() && self.is_cte(name) {
-            return;
-        }
-        let Some(rule) = self.table_rule(schema_opt, name) else {
-            return;
-        };
-        let Some(at) = loc_of(v).and_then(|l| self.tok_at(l)) else {
-            return;
-        };
-        let mut want: Vec<&str> = Vec::new();
-        if !catalog.is_empty() {
-            want.push(catalog);
-        }
-        if let Some(s) = schema_opt {
-            want.push(s);
-        }
-        want.push(name);
-        if let Some(idx) = self.dotted(at, &want) {
-            if let Some(&last) = idx.last() {
-                let new = self.plan.renames[rule].new.clone();
-                self.push_ident(last, &new, Some(rule));
-            }
-        }
-    }
-
-    fn type_name(&mut self, v: &Value) {
-        let names: Vec<String> = strings(v.get("names").unwrap_or(&Value::Null))
-            .into_iter()
-            .flatten()
-            .collect();
-        let pct = v.get("pct_type").and_then(Value::as_bool).unwrap_or(false);
-        let Some(at) = loc_of(v).and_then(|l| self.tok_at(l)) else {
-            return;
-        };
-        let want: Vec<&str> = names.iter().map(String::as_str).collect();
-        let Some(idx) = self.dotted(at, &want) else {
-            return;
-        };
-        // `[schema.]table` (its row type), or `[schema.]table.column%TYPE`.
-        let rel_parts = if pct { names.len().saturating_sub(1) } else { names.len() };
-        if rel_parts == 0 || rel_parts > 2 {
-            return;
-        }
-        let (schema, table) = if rel_parts == 2 {
-            (Some(names[0].as_str()), names[1].as_str())
-        } else {
-            (None, names[0].as_str())
-        };
-        if schema == Some("pg_catalog") {
-            return;
-        }
-        if let Some(rule) = self.table_rule(schema, table) {
-            let new = self.plan.renames[rule].new.clone();
-            self.push_ident(idx[rel_parts - 1], &new, Some(rule));
-        }
-        if pct {
-            let s = schema.unwrap_or(self.default_schema).to_owned();
-            if let Some(new) = self.column_rule(&s, table, &names[rel_parts]) {
-                self.push_ident(idx[rel_parts], &new, None);
-            }
         }
     }
 
@@ -1218,9 +1002,9 @@ impl Resolver<'_> {
 
     /// Renames the qualifier (and a renamed column) of a column reference.
     /// Returns the new column name when the column part was renamed.
-    fn column_ref(&mut self, v: &Value) -> Option<Vec<u8>> {
-        let fields = strings(v.get("fields")?);
-        let at = loc_of(v).and_then(|l| self.tok_at(l))?;
+    fn column_ref(&mut self, v: &pb::ColumnRef) -> Option<Vec<u8>> {
+        let fields = strings(&v.fields);
+        let at = self.tok_of(v.location)?;
         let n = fields.len();
         if n == 0 || n > 4 {
             return None;
@@ -1278,92 +1062,79 @@ impl Resolver<'_> {
     /// is renamed keeps its output name, written `AS old` as ruleutils.c's
     /// `get_target_list` does when a column's name and its output name
     /// differ.
-    fn select_target(&mut self, v: &Value) {
-        let Some((kind, rt)) = unwrap_node(v) else {
-            return self.walk(v);
+    fn select_target(&mut self, v: &NodeEnum) {
+        let bare = match v {
+            NodeEnum::ResTarget(rt) if rt.name.is_empty() => match rt.val.as_ref().and_then(|n| n.node.as_ref()) {
+                Some(NodeEnum::ColumnRef(cr)) => Some(cr),
+                _ => None,
+            },
+            _ => None,
         };
-        let bare = rt
-            .get("val")
-            .and_then(unwrap_node)
-            .filter(|(k, _)| *k == "ColumnRef")
-            .map(|(_, cr)| cr);
-        match bare {
-            Some(cr) if kind == "ResTarget" && str_of(rt, "name").is_empty() => {
-                let fields = strings(cr.get("fields").unwrap_or(&Value::Null));
-                let old = fields.last().cloned().flatten();
-                if self.column_ref(cr).is_some() {
-                    let end = loc_of(cr)
-                        .and_then(|l| self.tok_at(l))
-                        .and_then(|i| self.toks.get(i + 2 * (fields.len() - 1)))
-                        .map(|t| t.end);
-                    if let (Some(old), Some(end)) = (old, end) {
-                        let mut text = b" AS ".to_vec();
-                        ident::push_pg(old.as_bytes(), self.facts.versions.quoting(), &mut text);
-                        self.out.push(Replacement {
-                            start: end,
-                            end,
-                            text,
-                            rule: None,
-                        });
-                    }
-                }
+        let Some(cr) = bare else {
+            return self.node(v);
+        };
+        let fields = strings(&cr.fields);
+        let old = fields.last().cloned().flatten();
+        if self.column_ref(cr).is_some() {
+            let end = self
+                .tok_of(cr.location)
+                .and_then(|i| self.toks.get(i + 2 * (fields.len() - 1)))
+                .map(|t| t.end);
+            if let (Some(old), Some(end)) = (old, end) {
+                let mut text = b" AS ".to_vec();
+                ident::push_pg(old.as_bytes(), self.facts.versions.quoting(), &mut text);
+                self.out.push(Replacement {
+                    start: end,
+                    end,
+                    text,
+                    rule: None,
+                });
             }
-            _ => self.walk(v),
         }
     }
 
     /// `ResTarget`s naming columns of the statement's relation (`INSERT`
     /// column lists, `UPDATE … SET col`), located at the name.
-    fn target_columns(&mut self, v: &Value, rel: Option<(String, String)>) {
-        let Some(items) = v.as_array() else {
-            return self.walk(v);
-        };
-        for it in items {
-            if let (Some(("ResTarget", rt)), Some((s, t))) = (unwrap_node(it), rel.as_ref()) {
-                let name = str_of(rt, "name");
+    fn target_columns(&mut self, items: &[pb::Node], rel: Option<(String, String)>) {
+        for it in items.iter().filter_map(|n| n.node.as_ref()) {
+            if let (NodeEnum::ResTarget(rt), Some((s, t))) = (it, rel.as_ref()) {
+                let name = rt.name.as_str();
                 if !name.is_empty() {
-                    if let (Some(new), Some(i)) = (
-                        self.column_rule(s, t, name),
-                        loc_of(rt).and_then(|l| self.tok_at(l)),
-                    ) {
+                    if let (Some(new), Some(i)) = (self.column_rule(s, t, name), self.tok_of(rt.location)) {
                         if self.dotted(i, &[name]).is_some() {
                             self.push_ident(i, &new, None);
                         }
                     }
                 }
-                if let Some(val) = rt.get("val") {
-                    self.walk(val);
-                }
-                if let Some(ind) = rt.get("indirection") {
-                    self.walk(ind);
-                }
+                self.walk_opt(&rt.val);
+                self.walk_list(&rt.indirection);
             } else {
-                self.walk(it);
+                self.node(it);
             }
         }
     }
 
-    /// The relation `v[key]` names, as `(schema, name)`.
-    fn rel_of(&self, v: &Value, key: &str) -> Option<(String, String)> {
-        let rv = v.get(key)?;
-        let rv = unwrap_node(rv).map(|(_, x)| x).unwrap_or(rv);
-        if !is_range_var(rv) {
-            return None;
-        }
-        let s = str_of(rv, "schemaname");
-        Some((
+    /// The relation `rv` names, as `(schema, name)`.
+    fn rel_key(&self, rv: &pb::RangeVar) -> (String, String) {
+        let s = rv.schemaname.as_str();
+        (
             if s.is_empty() { self.default_schema.to_owned() } else { s.to_owned() },
-            str_of(rv, "relname").to_owned(),
-        ))
+            rv.relname.clone(),
+        )
+    }
+
+    /// The relation a node names, when it is a `RangeVar`.
+    fn rel_of_node(&self, n: &pb::Node) -> Option<(String, String)> {
+        match &n.node {
+            Some(NodeEnum::RangeVar(rv)) => Some(self.rel_key(rv)),
+            _ => None,
+        }
     }
 
     /// Token index just after the dotted name of the relation `rv`.
-    fn after_rel(&self, rv: &Value) -> Option<usize> {
-        let rv = unwrap_node(rv).map(|(_, x)| x).unwrap_or(rv);
-        let at = loc_of(rv).and_then(|l| self.tok_at(l))?;
-        let parts = 1
-            + usize::from(!str_of(rv, "schemaname").is_empty())
-            + usize::from(!str_of(rv, "catalogname").is_empty());
+    fn after_rel(&self, rv: &pb::RangeVar) -> Option<usize> {
+        let at = self.tok_of(rv.location)?;
+        let parts = 1 + usize::from(!rv.schemaname.is_empty()) + usize::from(!rv.catalogname.is_empty());
         Some(at + 2 * parts - 1)
     }
 
@@ -1402,10 +1173,9 @@ impl Resolver<'_> {
         out
     }
 
-    /// Renames the names of `names` (a list of `String` nodes) that are
+    /// Renames the names of `names` (of a list of `String` nodes) that are
     /// columns of `rel` with a rule, found in order in the list at `from`.
-    fn rename_listed(&mut self, names: &Value, from: usize, rel: &(String, String)) {
-        let names = strings(names);
+    fn rename_listed(&mut self, names: &[Option<String>], from: usize, rel: &(String, String)) {
         if names.is_empty() || !self.has_column_rules() {
             return;
         }
@@ -1422,19 +1192,18 @@ impl Resolver<'_> {
         }
     }
 
-    fn column_list_after(&mut self, rel: &Value, list: &Value) {
-        let (Some(r), Some(from)) = (self.rel_of(&serde_json::json!({ "r": rel }), "r"), self.after_rel(rel)) else {
-            return;
+    fn create_table(&mut self, v: &pb::CreateStmt) {
+        let me = v.relation.as_ref().map(|rv| self.rel_key(rv));
+        let column_defs = || {
+            v.table_elts.iter().filter_map(|e| match &e.node {
+                Some(NodeEnum::ColumnDef(cd)) => Some(&**cd),
+                _ => None,
+            })
         };
-        self.rename_listed(list, from, &r);
-    }
-
-    fn create_table(&mut self, v: &Value) {
-        let me = self.rel_of(v, "relation");
         if let Some(me) = &me {
             let mut inh = Vec::new();
-            for p in v.get("inh_relations").and_then(Value::as_array).into_iter().flatten() {
-                if let Some(parent) = self.rel_of(&serde_json::json!({ "r": p }), "r") {
+            for p in &v.inh_relations {
+                if let Some(parent) = self.rel_of_node(p) {
                     let key = (me.0.as_bytes().to_vec(), me.1.as_bytes().to_vec());
                     let val = (parent.0.into_bytes(), parent.1.into_bytes());
                     inh.push(val.clone());
@@ -1444,30 +1213,19 @@ impl Resolver<'_> {
                     }
                 }
             }
-            let own: Vec<Vec<u8>> = v
-                .get("table_elts")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|e| e.pointer("/node/ColumnDef/colname").and_then(Value::as_str))
-                .map(|c| c.as_bytes().to_vec())
-                .collect();
+            let own: Vec<Vec<u8>> = column_defs().map(|cd| cd.colname.as_bytes().to_vec()).collect();
             let key = (me.0.as_bytes().to_vec(), me.1.as_bytes().to_vec());
             let cols = self.facts.merged_columns(&inh, own);
             self.facts.columns.entry(key).or_insert(cols);
-            let regclass: Vec<Vec<u8>> = v
-                .get("table_elts")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|e| e.pointer("/node/ColumnDef"))
+            let regclass: Vec<Vec<u8>> = column_defs()
                 .filter(|cd| {
-                    strings(cd.pointer("/type_name/names").unwrap_or(&Value::Null))
-                        .last()
+                    cd.type_name
+                        .as_ref()
+                        .and_then(|t| strings(&t.names).last().cloned())
                         .is_some_and(|n| n.as_deref() == Some("regclass"))
                 })
                 .map(|cd| {
-                    let old = str_of(cd, "colname");
+                    let old = cd.colname.as_str();
                     self.column_rule(&me.0, &me.1, old)
                         .unwrap_or_else(|| old.as_bytes().to_vec())
                 })
@@ -1477,9 +1235,9 @@ impl Resolver<'_> {
                     .regclass_columns
                     .insert((me.0.as_bytes().to_vec(), me.1.as_bytes().to_vec()), regclass);
             }
-            self.keep_not_null_names(v, me);
+            self.keep_not_null_names(column_defs(), me);
         }
-        self.about_relation(v, "relation", |_, _| {});
+        self.about_relation(v.relation.as_ref(), v, |_| {});
     }
 
     /// PostgreSQL 18 names each NOT NULL constraint `table_column_not_null`
@@ -1491,7 +1249,7 @@ impl Resolver<'_> {
     /// and a `CONSTRAINT name` that is the default for the new names is
     /// dropped (a `--reverse` run gives back the bare form) — as pg_dump
     /// dumps the live result.
-    fn keep_not_null_names(&mut self, v: &Value, me: &(String, String)) {
+    fn keep_not_null_names<'c>(&mut self, cds: impl Iterator<Item = &'c pb::ColumnDef>, me: &(String, String)) {
         if self.facts.versions.server.is_none_or(|m| m < 18) {
             return;
         }
@@ -1500,35 +1258,23 @@ impl Resolver<'_> {
             Some(r) => String::from_utf8_lossy(&self.plan.renames[r].new).into_owned(),
             None => me.1.clone(),
         };
-        let cds: Vec<Value> = v
-            .get("table_elts")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.pointer("/node/ColumnDef").cloned())
-            .collect();
-        for cd in &cds {
-            let col = str_of(cd, "colname");
+        for cd in cds {
+            let col = cd.colname.as_str();
             let col_rule = self.column_rule(&me.0, &me.1, col);
             if table_rule.is_none() && col_rule.is_none() {
                 continue;
             }
             let new_col = col_rule.map_or_else(|| col.to_string(), |c| String::from_utf8_lossy(&c).into_owned());
-            for c in cd
-                .get("constraints")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|c| c.pointer("/node/Constraint"))
-            {
-                // The tree's enums are their protobuf numbers.
-                let not_null = c.get("contype").and_then(Value::as_i64)
-                    == Some(pg_query::protobuf::ConstrType::ConstrNotnull as i64);
-                let Some(i) = loc_of(c).and_then(|l| self.tok_at(l)) else { continue };
+            for c in cd.constraints.iter().filter_map(|c| match &c.node {
+                Some(NodeEnum::Constraint(c)) => Some(c),
+                _ => None,
+            }) {
+                let not_null = c.contype == pb::ConstrType::ConstrNotnull as i32;
+                let Some(i) = self.tok_of(c.location) else { continue };
                 if !not_null {
                     continue;
                 }
-                let name = str_of(c, "conname");
+                let name = c.conname.as_str();
                 if name.is_empty() {
                     let Some(t) = self.toks.get(i).copied() else { continue };
                     let mut text = b"CONSTRAINT ".to_vec();
@@ -1549,8 +1295,8 @@ impl Resolver<'_> {
         }
     }
 
-    fn note_created(&mut self, v: &Value, key: &str) {
-        if let Some((s, t)) = self.rel_of(v, key) {
+    fn note_created(&mut self, rv: Option<&pb::RangeVar>) {
+        if let Some((s, t)) = rv.map(|rv| self.rel_key(rv)) {
             self.facts.created.push((s.into_bytes(), t.into_bytes()));
         }
     }
@@ -1562,48 +1308,43 @@ impl Resolver<'_> {
 
     /// A column named at its node's location: a `ColumnDef`, or a
     /// `PartitionElem` that is a bare column (an expression key is walked).
-    fn column_def(&mut self, v: &Value) {
-        let name = match str_of(v, "colname") {
-            "" => str_of(v, "name"),
-            n => n,
-        };
-        if let (Some((s, t)), Some(i)) = (self.about(), loc_of(v).and_then(|l| self.tok_at(l))) {
+    fn column_def<T: Children>(&mut self, name: &str, location: i32, v: &T) {
+        if let (Some((s, t)), Some(i)) = (self.about(), self.tok_of(location)) {
             if let Some(new) = self.column_rule(&s, &t, name) {
                 if self.dotted(i, &[name]).is_some() {
                     self.push_ident(i, &new, None);
                 }
             }
         }
-        self.walk(v);
+        v.children(self);
     }
 
-    fn constraint(&mut self, v: &Value) {
-        self.walk(v);
+    fn constraint(&mut self, v: &pb::Constraint) {
+        v.children(self);
         if !self.has_column_rules() {
             return;
         }
-        let Some(mut from) = loc_of(v).and_then(|l| self.tok_at(l)) else {
+        let Some(mut from) = self.tok_of(v.location) else {
             return;
         };
-        if !str_of(v, "conname").is_empty() {
+        if !v.conname.is_empty() {
             from += 2; // CONSTRAINT name
         }
         if let Some(me) = self.about() {
-            for key in ["keys", "fk_attrs", "including"] {
-                let list = v.get(key).cloned().unwrap_or(Value::Null);
-                if strings(&list).is_empty() {
+            for (key, list) in [("keys", &v.keys), ("fk_attrs", &v.fk_attrs), ("including", &v.including)] {
+                let names = strings(list);
+                if names.is_empty() {
                     continue;
                 }
                 if key == "including" {
                     if let Some(at) = (from..self.toks.len()).find(|&i| {
                         self.raw[self.toks[i].start..self.toks[i].end].eq_ignore_ascii_case(b"INCLUDE")
                     }) {
-                        self.rename_listed(&list, at, &me);
+                        self.rename_listed(&names, at, &me);
                     }
                     continue;
                 }
                 // `NOT NULL col` (PostgreSQL 18's named not-null) has no parentheses.
-                let names = strings(&list);
                 if let (Some(Some(n)), Some(i)) = (names.first(), self.not_null_column(from)) {
                     if let Some(new) = self.column_rule(&me.0, &me.1, n) {
                         if self.dotted(i, &[n]).is_some() {
@@ -1612,13 +1353,13 @@ impl Resolver<'_> {
                     }
                     continue;
                 }
-                self.rename_listed(&list, from, &me);
+                self.rename_listed(&names, from, &me);
             }
         }
-        if let (Some(pk), Some(list)) = (self.rel_of(v, "pktable"), v.get("pk_attrs")) {
-            if let Some(after) = v.get("pktable").and_then(|p| self.after_rel(p)) {
-                let list = list.clone();
-                self.rename_listed(&list, after, &pk);
+        if let Some(pk) = &v.pktable {
+            if let Some(after) = self.after_rel(pk) {
+                let pk_rel = self.rel_key(pk);
+                self.rename_listed(&strings(&v.pk_attrs), after, &pk_rel);
             }
         }
     }
@@ -1634,7 +1375,7 @@ impl Resolver<'_> {
             .then_some(from + 2)
     }
 
-    fn alter_table_cmds(&mut self, v: &Value) {
+    fn alter_table_cmds(&mut self, v: &pb::AlterTableStmt) {
         self.attach_partition(v);
         // Column names of `ALTER COLUMN name …` have no location in the
         // tree: pg_dump always writes the COLUMN keyword before them.
@@ -1665,23 +1406,21 @@ impl Resolver<'_> {
     /// writes the child's own `CREATE TABLE`, with every column, before this
     /// statement, and a single pass cannot go back to it: unless the rules
     /// name the child's columns too, stop and say which rule to add.
-    fn attach_partition(&mut self, v: &Value) {
-        let Some(parent) = self.rel_of(v, "relation") else {
+    fn attach_partition(&mut self, v: &pb::AlterTableStmt) {
+        let Some(parent) = v.relation.as_ref().map(|rv| self.rel_key(rv)) else {
             return;
         };
-        for cmd in v.get("cmds").and_then(Value::as_array).into_iter().flatten() {
-            let Some(("AlterTableCmd", c)) = unwrap_node(cmd) else {
+        for cmd in &v.cmds {
+            let Some(NodeEnum::AlterTableCmd(c)) = &cmd.node else {
                 continue;
             };
-            let Some(("PartitionCmd", pc)) = c.get("def").and_then(unwrap_node) else {
+            let Some(NodeEnum::PartitionCmd(pc)) = c.def.as_ref().and_then(|d| d.node.as_ref()) else {
                 continue;
             };
-            if c.get("subtype").and_then(Value::as_i64)
-                != Some(pg_query::protobuf::AlterTableType::AtAttachPartition as i64)
-            {
+            if c.subtype != pb::AlterTableType::AtAttachPartition as i32 {
                 continue;
             }
-            let Some(child) = self.rel_of(pc, "name") else {
+            let Some(child) = pc.name.as_ref().map(|rv| self.rel_key(rv)) else {
                 continue;
             };
             let key = (child.0.as_bytes().to_vec(), child.1.as_bytes().to_vec());
@@ -1765,30 +1504,25 @@ impl Resolver<'_> {
         }
     }
 
-    fn index_columns(&mut self, v: &Value) {
-        let (Some(me), Some(after)) = (
-            self.rel_of(v, "relation"),
-            v.get("relation").and_then(|r| self.after_rel(r)),
-        ) else {
+    fn index_columns(&mut self, v: &pb::IndexStmt) {
+        let Some(rv) = &v.relation else {
             return;
         };
-        let elem_names = |key: &str| -> Value {
-            Value::Array(
-                v.get(key)
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .map(|e| {
-                        let n = e.pointer("/node/IndexElem/name").and_then(Value::as_str).unwrap_or("");
-                        serde_json::json!({ "node": { "String": { "sval": n } } })
-                    })
-                    .collect(),
-            )
+        let (me, Some(after)) = (self.rel_key(rv), self.after_rel(rv)) else {
+            return;
         };
-        let params = elem_names("index_params");
+        let elem_names = |list: &[pb::Node]| -> Vec<Option<String>> {
+            list.iter()
+                .map(|e| match &e.node {
+                    Some(NodeEnum::IndexElem(ie)) => Some(ie.name.clone()),
+                    _ => Some(String::new()),
+                })
+                .collect()
+        };
+        let params = elem_names(&v.index_params);
         self.rename_listed(&params, after, &me);
-        let incl = elem_names("index_including_params");
-        if !strings(&incl).is_empty() {
+        let incl = elem_names(&v.index_including_params);
+        if !incl.is_empty() {
             if let Some(at) = (after..self.toks.len()).find(|&i| {
                 self.raw[self.toks[i].start..self.toks[i].end].eq_ignore_ascii_case(b"INCLUDE")
             }) {
@@ -1797,11 +1531,11 @@ impl Resolver<'_> {
         }
     }
 
-    fn trigger(&mut self, v: &Value) {
-        let rel = self.rel_of(v, "relation");
+    fn trigger(&mut self, v: &pb::CreateTrigStmt) {
+        let rel = v.relation.as_ref().map(|rv| self.rel_key(rv));
         let mut frame = Vec::new();
-        if let Some(rv) = v.get("relation") {
-            self.from_item(rv, &mut frame);
+        if let Some(rv) = &v.relation {
+            self.from_rel(rv, &mut frame);
         }
         // `OLD`/`NEW` in WHEN are the trigger's table, under other names.
         for n in ["old", "new"] {
@@ -1815,10 +1549,10 @@ impl Resolver<'_> {
             });
         }
         self.scopes.push(frame);
-        self.walk(v);
-        if let (Some(me), Some(cols)) = (rel, v.get("columns")) {
+        v.children(self);
+        if let Some(me) = rel {
             // `UPDATE OF a, b ON t`: the list after OF.
-            let names = strings(cols);
+            let names = strings(&v.columns);
             if !names.is_empty() && self.has_column_rules() {
                 if let Some(of) = (0..self.toks.len())
                     .find(|&i| self.raw[self.toks[i].start..self.toks[i].end].eq_ignore_ascii_case(b"OF"))
@@ -1838,11 +1572,11 @@ impl Resolver<'_> {
         self.scopes.pop();
     }
 
-    fn rule(&mut self, v: &Value) {
-        let rel = self.rel_of(v, "relation");
+    fn rule(&mut self, v: &pb::RuleStmt) {
+        let rel = v.relation.as_ref().map(|rv| self.rel_key(rv));
         let mut frame = Vec::new();
-        if let Some(rv) = v.get("relation") {
-            self.from_item(rv, &mut frame);
+        if let Some(rv) = &v.relation {
+            self.from_rel(rv, &mut frame);
         }
         for n in ["old", "new"] {
             frame.push(Entry {
@@ -1855,18 +1589,18 @@ impl Resolver<'_> {
             });
         }
         self.scopes.push(frame);
-        self.walk(v);
+        v.children(self);
         self.scopes.pop();
     }
 
-    fn create_stats(&mut self, v: &Value) {
+    fn create_stats(&mut self, v: &pb::CreateStatsStmt) {
         let mut frame = Vec::new();
-        for r in v.get("relations").and_then(Value::as_array).into_iter().flatten() {
+        for r in v.relations.iter().filter_map(|n| n.node.as_ref()) {
             self.from_item(r, &mut frame);
         }
         let rel = frame.first().and_then(|e| e.rel.clone());
         self.scopes.push(frame);
-        self.walk(v);
+        v.children(self);
         self.scopes.pop();
         // `ON a, b FROM t`: plain column names, between ON and FROM.
         let (Some(me), true) = (rel, self.has_column_rules()) else {
@@ -1909,20 +1643,19 @@ impl Resolver<'_> {
 
     /// `COMMENT ON` / `SECURITY LABEL ON` a table, column, or an object of
     /// a table (`CONSTRAINT c ON t`, triggers, policies, rules).
-    fn object_names(&mut self, v: &Value) {
-        let objtype = v.get("objtype").and_then(Value::as_i64).unwrap_or(0);
-        let names: Vec<String> = strings(v.pointer("/object/node/List/items").unwrap_or(&Value::Null))
-            .into_iter()
-            .flatten()
-            .collect();
-        use pg_query::protobuf::ObjectType as O;
+    fn object_names(&mut self, objtype: i32, object: &Option<Box<pb::Node>>) {
+        let names: Vec<String> = match object.as_ref().and_then(|n| n.node.as_ref()) {
+            Some(NodeEnum::List(l)) => strings(&l.items).into_iter().flatten().collect(),
+            _ => Vec::new(),
+        };
+        use pb::ObjectType as O;
         let relation = [O::ObjectTable, O::ObjectView, O::ObjectMatview, O::ObjectForeignTable, O::ObjectType]
             .iter()
-            .any(|o| *o as i64 == objtype);
-        let column = objtype == O::ObjectColumn as i64;
+            .any(|o| *o as i32 == objtype);
+        let column = objtype == O::ObjectColumn as i32;
         let of_table = [O::ObjectTabconstraint, O::ObjectTrigger, O::ObjectPolicy, O::ObjectRule]
             .iter()
-            .any(|o| *o as i64 == objtype);
+            .any(|o| *o as i32 == objtype);
         let (rel_parts, col): (&[String], Option<&String>) = if relation {
             (&names[..], None)
         } else if column && names.len() >= 2 {
@@ -1967,18 +1700,18 @@ impl Resolver<'_> {
     }
 
     /// `ALTER SEQUENCE s OWNED BY schema.table.column`.
-    fn owned_by(&mut self, v: &Value) {
-        for opt in v.get("options").and_then(Value::as_array).into_iter().flatten() {
-            let Some(("DefElem", d)) = unwrap_node(opt) else {
+    fn owned_by(&mut self, options: &[pb::Node]) {
+        for opt in options {
+            let Some(NodeEnum::DefElem(d)) = &opt.node else {
                 continue;
             };
-            if str_of(d, "defname") != "owned_by" {
+            if d.defname != "owned_by" {
                 continue;
             }
-            let names: Vec<String> = strings(d.pointer("/arg/node/List/items").unwrap_or(&Value::Null))
-                .into_iter()
-                .flatten()
-                .collect();
+            let names: Vec<String> = match d.arg.as_ref().and_then(|n| n.node.as_ref()) {
+                Some(NodeEnum::List(l)) => strings(&l.items).into_iter().flatten().collect(),
+                _ => Vec::new(),
+            };
             let (schema, table, col) = match names.as_slice() {
                 [t, c] => (None, t.as_str(), c.as_str()),
                 [s, t, c] => (Some(s.as_str()), t.as_str(), c.as_str()),
@@ -2001,15 +1734,14 @@ impl Resolver<'_> {
     }
 
     /// `GRANT SELECT(col) ON TABLE t`: column lists of the privileges.
-    fn grant_columns(&mut self, v: &Value) {
+    fn grant_columns(&mut self, v: &pb::GrantStmt) {
         if !self.has_column_rules() {
             return;
         }
-        let objs = v.get("objects").and_then(Value::as_array).cloned().unwrap_or_default();
-        let [obj] = objs.as_slice() else {
+        let [obj] = v.objects.as_slice() else {
             return;
         };
-        let Some(me) = self.rel_of(&serde_json::json!({ "r": obj }), "r") else {
+        let Some(me) = self.rel_of_node(obj) else {
             return;
         };
         let on = (0..self.toks.len())
@@ -2032,18 +1764,26 @@ impl Resolver<'_> {
         }
     }
 
+    /// A string constant: its value and token.
+    fn const_string(&self, c: &pb::AConst) -> Option<(String, usize)> {
+        let Some(pb::a_const::Val::Sval(s)) = &c.val else {
+            return None;
+        };
+        let tok = self.tok_of(c.location)?;
+        self.toks[tok].is(Token::Sconst).then(|| (s.sval.clone(), tok))
+    }
+
     /// A string constant node (`AConst`, possibly under a cast): its value
     /// and token.
-    fn string_const(&self, v: &Value) -> Option<(String, usize)> {
-        let (kind, inner) = unwrap_node(v)?;
-        let c = match kind {
-            "AConst" => inner,
-            "TypeCast" => unwrap_node(inner.get("arg")?).filter(|(k, _)| *k == "AConst")?.1,
-            _ => return None,
-        };
-        let s = c.pointer("/val/Sval/sval")?.as_str()?.to_owned();
-        let tok = loc_of(c).and_then(|l| self.tok_at(l))?;
-        self.toks[tok].is(Token::Sconst).then_some((s, tok))
+    fn string_const(&self, n: &pb::Node) -> Option<(String, usize)> {
+        match n.node.as_ref()? {
+            NodeEnum::AConst(c) => self.const_string(c),
+            NodeEnum::TypeCast(tc) => match tc.arg.as_ref()?.node.as_ref()? {
+                NodeEnum::AConst(c) => self.const_string(c),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     /// Replaces string token `tok` by the literal `value`.
@@ -2068,19 +1808,19 @@ impl Resolver<'_> {
     /// `'schema.table'::regclass`: PostgreSQL resolves the string to the
     /// relation when the expression is stored (regclassin), and prints it
     /// back with the relation's current name.
-    fn regclass_literal(&mut self, v: &Value) {
-        let names: Vec<String> = strings(v.pointer("/type_name/names").unwrap_or(&Value::Null))
-            .into_iter()
-            .flatten()
-            .collect();
+    fn regclass_literal(&mut self, v: &pb::TypeCast) {
+        let names: Vec<String> = v
+            .type_name
+            .as_ref()
+            .map(|t| strings(&t.names).into_iter().flatten().collect())
+            .unwrap_or_default();
         if names.last().map(String::as_str) != Some("regclass") {
             return;
         }
-        let Some(arg) = v.get("arg") else {
+        let Some(NodeEnum::AConst(c)) = v.arg.as_ref().and_then(|n| n.node.as_ref()) else {
             return;
         };
-        let wrapped = serde_json::json!({ "node": { "TypeCast": { "arg": arg } } });
-        let Some((text, tok)) = self.string_const(&wrapped) else {
+        let Some((text, tok)) = self.const_string(c) else {
             return;
         };
         let Some(parts) = split_qualified(text.as_bytes()) else {
@@ -2116,17 +1856,16 @@ impl Resolver<'_> {
     /// 'relname', 't', …)` and `pg_restore_attribute_stats(…, 'attname',
     /// 'c', …)`: name arguments given as text (pg_dump.c,
     /// `dumpRelationStats_dumper`).
-    fn stats_call(&mut self, v: &Value) {
-        let f = strings(v.get("funcname").unwrap_or(&Value::Null));
+    fn stats_call(&mut self, v: &pb::FuncCall) {
+        let f = strings(&v.funcname);
         let Some(Some(fname)) = f.last() else {
             return;
         };
         if fname != "pg_restore_relation_stats" && fname != "pg_restore_attribute_stats" {
             return;
         }
-        let args = v.get("args").and_then(Value::as_array).cloned().unwrap_or_default();
         let mut kv: HashMap<String, (String, usize)> = HashMap::new();
-        for pair in args.chunks(2) {
+        for pair in v.args.chunks(2) {
             if let [k, val] = pair {
                 if let (Some((k, _)), Some(val)) = (self.string_const(k), self.string_const(val)) {
                     kv.insert(k, val);
@@ -2163,6 +1902,250 @@ impl Resolver<'_> {
         if let Some((att, att_tok)) = kv.get("attname").cloned() {
             if let Some(new) = self.column_rule(&schema, &rel, &att) {
                 self.push_literal(att_tok, &new, None);
+            }
+        }
+    }
+}
+
+/// The parts of a row-changing statement (`INSERT`, `UPDATE`, `DELETE`,
+/// `MERGE`) that `Resolver::dml` treats apart.
+#[derive(Default)]
+struct Dml<'t> {
+    relation: Option<&'t pb::RangeVar>,
+    source_relation: Option<&'t NodeEnum>,
+    from: &'t [pb::Node],
+    using: &'t [pb::Node],
+    cols: &'t [pb::Node],
+    target_list: &'t [pb::Node],
+    returning: Option<&'t pb::ReturningClause>,
+}
+
+impl Visit for Resolver<'_> {
+    /// Each node kind the resolver decides about; every other kind is
+    /// walked through.
+    fn node(&mut self, n: &NodeEnum) {
+        match n {
+            NodeEnum::RangeVar(rv) => self.range_var(rv),
+            NodeEnum::TypeName(t) => self.type_name(t),
+            NodeEnum::ColumnRef(c) => {
+                self.column_ref(c);
+            }
+            NodeEnum::ColumnDef(c) => self.column_def(&c.colname, c.location, &**c),
+            // `PARTITION BY LIST (col)`: a live column rename changes the key.
+            NodeEnum::PartitionElem(p) => self.column_def(&p.name, p.location, &**p),
+            NodeEnum::Constraint(c) => self.constraint(c),
+            NodeEnum::TypeCast(tc) => {
+                self.regclass_literal(tc);
+                tc.children(self);
+            }
+            NodeEnum::FuncCall(f) => {
+                self.stats_call(f);
+                f.children(self);
+            }
+            NodeEnum::SelectStmt(s) => self.select(s),
+            NodeEnum::JoinExpr(j) => {
+                // `ON` conditions see the joined items by their own names,
+                // even when an alias hides them from the rest of the query.
+                let mut frame = Vec::new();
+                for side in [&j.larg, &j.rarg] {
+                    if let Some(s) = side.as_ref().and_then(|s| s.node.as_ref()) {
+                        self.from_item(s, &mut frame);
+                    }
+                }
+                self.scopes.push(frame);
+                j.children(self);
+                self.scopes.pop();
+            }
+            // The fields `dml` does not take are walked by the closures,
+            // in the order of their names as everywhere.
+            NodeEnum::InsertStmt(s) => {
+                let d = Dml {
+                    relation: s.relation.as_ref(),
+                    cols: &s.cols,
+                    returning: s.returning_clause.as_ref(),
+                    ..Dml::default()
+                };
+                self.dml(d, |r| {
+                    let pb::InsertStmt { relation: _, cols: _, returning_clause: _, on_conflict_clause, r#override: _, select_stmt, with_clause } = &**s;
+                    if let Some(x) = on_conflict_clause {
+                        x.children(r);
+                    }
+                    r.walk_opt(select_stmt);
+                    if let Some(x) = with_clause {
+                        x.children(r);
+                    }
+                });
+            }
+            NodeEnum::UpdateStmt(s) => {
+                let d = Dml {
+                    relation: s.relation.as_ref(),
+                    from: &s.from_clause,
+                    target_list: &s.target_list,
+                    returning: s.returning_clause.as_ref(),
+                    ..Dml::default()
+                };
+                self.dml(d, |r| {
+                    let pb::UpdateStmt { relation: _, from_clause: _, target_list: _, returning_clause: _, where_clause, with_clause } = &**s;
+                    r.walk_opt(where_clause);
+                    if let Some(x) = with_clause {
+                        x.children(r);
+                    }
+                });
+            }
+            NodeEnum::DeleteStmt(s) => {
+                let d = Dml {
+                    relation: s.relation.as_ref(),
+                    using: &s.using_clause,
+                    returning: s.returning_clause.as_ref(),
+                    ..Dml::default()
+                };
+                self.dml(d, |r| {
+                    let pb::DeleteStmt { relation: _, using_clause: _, returning_clause: _, where_clause, with_clause } = &**s;
+                    r.walk_opt(where_clause);
+                    if let Some(x) = with_clause {
+                        x.children(r);
+                    }
+                });
+            }
+            NodeEnum::MergeStmt(s) => {
+                let d = Dml {
+                    relation: s.relation.as_ref(),
+                    source_relation: s.source_relation.as_ref().and_then(|n| n.node.as_ref()),
+                    returning: s.returning_clause.as_ref(),
+                    ..Dml::default()
+                };
+                self.dml(d, |r| {
+                    let pb::MergeStmt { relation: _, source_relation: _, returning_clause: _, join_condition, merge_when_clauses, with_clause } = &**s;
+                    r.walk_opt(join_condition);
+                    r.walk_list(merge_when_clauses);
+                    if let Some(x) = with_clause {
+                        x.children(r);
+                    }
+                });
+            }
+            NodeEnum::CreateStmt(cs) => {
+                self.note_created(cs.relation.as_ref());
+                self.create_table(cs);
+            }
+            NodeEnum::CreateForeignTableStmt(f) => {
+                if let Some(base) = &f.base_stmt {
+                    self.note_created(base.relation.as_ref());
+                    self.create_table(base);
+                }
+                let pb::CreateForeignTableStmt { base_stmt: _, options, servername: _ } = f;
+                self.walk_list(options);
+            }
+            NodeEnum::ViewStmt(v) => {
+                self.note_created(v.view.as_ref());
+                v.children(self);
+            }
+            NodeEnum::CreateTableAsStmt(c) => {
+                if let Some(into) = &c.into {
+                    self.note_created(into.rel.as_ref());
+                }
+                c.children(self);
+            }
+            NodeEnum::CreateSeqStmt(c) => {
+                self.note_created(c.sequence.as_ref());
+                self.owned_by(&c.options);
+                c.children(self);
+            }
+            NodeEnum::AlterTableStmt(a) => self.about_relation(a.relation.as_ref(), a, |r| r.alter_table_cmds(a)),
+            NodeEnum::IndexStmt(i) => self.about_relation(i.relation.as_ref(), &**i, |r| r.index_columns(i)),
+            NodeEnum::CreatePolicyStmt(p) => self.about_relation(p.table.as_ref(), &**p, |_| {}),
+            NodeEnum::CreateTrigStmt(t) => self.trigger(t),
+            NodeEnum::RuleStmt(rs) => self.rule(rs),
+            NodeEnum::CopyStmt(c) => self.about_relation(c.relation.as_ref(), &**c, |r| {
+                if let Some(rel) = &c.relation {
+                    if let Some(from) = r.after_rel(rel) {
+                        let me = r.rel_key(rel);
+                        r.rename_listed(&strings(&c.attlist), from, &me);
+                    }
+                }
+            }),
+            NodeEnum::CreateStatsStmt(s) => self.create_stats(s),
+            NodeEnum::CommentStmt(c) => {
+                self.object_names(c.objtype, &c.object);
+                c.children(self);
+            }
+            NodeEnum::SecLabelStmt(s) => {
+                self.object_names(s.objtype, &s.object);
+                s.children(self);
+            }
+            NodeEnum::AlterSeqStmt(a) => {
+                self.owned_by(&a.options);
+                a.children(self);
+            }
+            NodeEnum::GrantStmt(g) => {
+                self.grant_columns(g);
+                g.children(self);
+            }
+            other => other.children(self),
+        }
+    }
+
+    fn range_var(&mut self, v: &pb::RangeVar) {
+        self.using_alias_list(v);
+        let schema = v.schemaname.as_str();
+        let name = v.relname.as_str();
+        let catalog = v.catalogname.as_str();
+        let schema_opt = (!schema.is_empty()).then_some(schema);
+        if schema_opt.is_none() && self.is_cte(name) {
+            return;
+        }
+        let Some(rule) = self.table_rule(schema_opt, name) else {
+            return;
+        };
+        let Some(at) = self.tok_of(v.location) else {
+            return;
+        };
+        let mut want: Vec<&str> = Vec::new();
+        if !catalog.is_empty() {
+            want.push(catalog);
+        }
+        if let Some(s) = schema_opt {
+            want.push(s);
+        }
+        want.push(name);
+        if let Some(idx) = self.dotted(at, &want) {
+            if let Some(&last) = idx.last() {
+                let new = self.plan.renames[rule].new.clone();
+                self.push_ident(last, &new, Some(rule));
+            }
+        }
+    }
+
+    fn type_name(&mut self, v: &pb::TypeName) {
+        let names: Vec<String> = strings(&v.names).into_iter().flatten().collect();
+        let pct = v.pct_type;
+        let Some(at) = self.tok_of(v.location) else {
+            return;
+        };
+        let want: Vec<&str> = names.iter().map(String::as_str).collect();
+        let Some(idx) = self.dotted(at, &want) else {
+            return;
+        };
+        // `[schema.]table` (its row type), or `[schema.]table.column%TYPE`.
+        let rel_parts = if pct { names.len().saturating_sub(1) } else { names.len() };
+        if rel_parts == 0 || rel_parts > 2 {
+            return;
+        }
+        let (schema, table) = if rel_parts == 2 {
+            (Some(names[0].as_str()), names[1].as_str())
+        } else {
+            (None, names[0].as_str())
+        };
+        if schema == Some("pg_catalog") {
+            return;
+        }
+        if let Some(rule) = self.table_rule(schema, table) {
+            let new = self.plan.renames[rule].new.clone();
+            self.push_ident(idx[rel_parts - 1], &new, Some(rule));
+        }
+        if pct {
+            let s = schema.unwrap_or(self.default_schema).to_owned();
+            if let Some(new) = self.column_rule(&s, table, &names[rel_parts]) {
+                self.push_ident(idx[rel_parts], &new, None);
             }
         }
     }
