@@ -1682,7 +1682,7 @@ impl Resolver<'_> {
                 })
                 .map(|c| {
                     format!(
-                        "--rename-column {}.{}.{}={}",
+                        "{}.{}.{}={}",
                         child.0,
                         child.1,
                         String::from_utf8_lossy(&c.old),
@@ -1695,7 +1695,7 @@ impl Resolver<'_> {
                     "{}.{} is a partition of {}.{}, whose columns are renamed, and its CREATE TABLE \
                      was rewritten before this ATTACH PARTITION was read (the ATTACH comes after \
                      table data, or after more schema than is read ahead); rename its columns \
-                     too: {}",
+                     too, with the column renames {}",
                     child.0,
                     child.1,
                     parent.0,
