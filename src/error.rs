@@ -235,6 +235,13 @@ pub enum Remedy {
         /// The table, as the rows name it.
         table: String,
     },
+    /// Add these column renames, each as
+    /// [`Rules::parse_column_rename`](crate::Rules::parse_column_rename)
+    /// reads it (`schema.table.old=new`).
+    RenameColumns {
+        /// The renames to add.
+        renames: Vec<String>,
+    },
 }
 
 /// [`Error::Format`]'s message.

@@ -32,6 +32,7 @@ use std::collections::HashMap;
 use pg_query::protobuf::Token;
 use serde_json::Value;
 
+use crate::error::Remedy;
 use crate::ident;
 use crate::pg_grammar::{DumpVersions, Relexed};
 use crate::plan::Plan;
@@ -231,13 +232,13 @@ pub enum ResolveError {
     /// PostgreSQL's parser rejects the statement (its message).
     Parse(String),
     /// The statement is valid but the rules cannot be followed exactly here.
-    Rule(String),
+    Rule(String, Option<Remedy>),
 }
 
 impl std::fmt::Display for ResolveError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ResolveError::Parse(m) | ResolveError::Rule(m) => f.write_str(m),
+            ResolveError::Parse(m) | ResolveError::Rule(m, _) => f.write_str(m),
         }
     }
 }
@@ -252,7 +253,7 @@ struct Resolver<'a> {
     scopes: Vec<Vec<Entry>>,
     escapes: bool,
     /// A rule that cannot be followed exactly in this statement.
-    problem: Option<String>,
+    problem: Option<(String, Option<Remedy>)>,
     /// `schema.table.column` of a `pg_restore_attribute_stats` call whose
     /// column's values are rewritten: the statement is dropped.
     stats_dropped: Option<String>,
@@ -345,8 +346,8 @@ pub fn resolve(
             }
         }
     }
-    if let Some(p) = r.problem.take() {
-        return Err(ResolveError::Rule(p));
+    if let Some((p, remedy)) = r.problem.take() {
+        return Err(ResolveError::Rule(p, remedy));
     }
     if let Some(column) = r.stats_dropped.take() {
         // The whole call goes: no rename inside it is left to apply.
@@ -362,10 +363,10 @@ pub fn resolve(
     // Overlaps would mean two decisions about one byte: refuse, never guess.
     for w in out.windows(2) {
         if w[1].start < w[0].end {
-            return Err(ResolveError::Rule(format!(
-                "internal: overlapping renames at bytes {} and {}",
-                w[0].start, w[1].start
-            )));
+            return Err(ResolveError::Rule(
+                format!("internal: overlapping renames at bytes {} and {}", w[0].start, w[1].start),
+                None,
+            ));
         }
     }
     let mut left_alone = Vec::new();
@@ -924,11 +925,14 @@ impl Resolver<'_> {
                     Some(cols) => cols.iter().any(|c| c == u.as_bytes()),
                     None => {
                         if self.column_rule(&rel.0, &rel.1, u).is_some() {
-                            self.problem = Some(format!(
-                                "a JOIN … USING ({u}) reads column {u} of {}.{}, which a rule renames, \
-                                 and the table's CREATE TABLE was not seen before this statement: \
-                                 its column list cannot be written",
-                                rel.0, rel.1
+                            self.problem = Some((
+                                format!(
+                                    "a JOIN … USING ({u}) reads column {u} of {}.{}, which a rule renames, \
+                                     and the table's CREATE TABLE was not seen before this statement: \
+                                     its column list cannot be written",
+                                    rel.0, rel.1
+                                ),
+                                None,
                             ));
                         }
                         return false;
@@ -1681,6 +1685,7 @@ impl Resolver<'_> {
                         .any(|o| o.schema == key.0 && o.table == key.1 && o.old == c.old)
                 })
                 .map(|c| {
+                    // As `Rules::parse_column_rename` reads it.
                     format!(
                         "{}.{}.{}={}",
                         child.0,
@@ -1691,7 +1696,8 @@ impl Resolver<'_> {
                 })
                 .collect();
             if !inherited.is_empty() && self.problem.is_none() {
-                self.problem = Some(format!(
+                let remedy = Remedy::RenameColumns { renames: inherited.clone() };
+                self.problem = Some((format!(
                     "{}.{} is a partition of {}.{}, whose columns are renamed, and its CREATE TABLE \
                      was rewritten before this ATTACH PARTITION was read (the ATTACH comes after \
                      table data, or after more schema than is read ahead); rename its columns \
@@ -1701,7 +1707,7 @@ impl Resolver<'_> {
                     parent.0,
                     parent.1,
                     inherited.join(" ")
-                ));
+                ), Some(remedy)));
             }
             let list = self.facts.parents.entry(key).or_default();
             if !list.contains(&val) {

@@ -1452,7 +1452,7 @@ impl<R: Read> Reader<R> {
                 ),
             )
             .with_remedy(Remedy::Force)),
-            Err(crate::pg_resolve::ResolveError::Rule(msg)) => Err(LocalError::rule(start, msg)),
+            Err(crate::pg_resolve::ResolveError::Rule(msg, remedy)) => Err(LocalError { remedy, ..LocalError::rule(start, msg) }),
         }
     }
 

@@ -777,6 +777,6 @@ fn reverse_verify_and_log_changes_with_django_rules() {
     let r = run(dumpsed().args(["rewrite", "--preset", "capa-to-sap", "--reverse"]).arg(&input).arg("-o").arg(&back));
     let err = String::from_utf8_lossy(&r.stderr);
     assert_eq!(r.status.code(), Some(2), "{err}");
-    assert!(err.contains("--reverse with Django rules") && err.contains(TAG), "{err}");
+    assert!(err.contains("reversed Django rules") && err.contains(TAG), "{err}");
     assert!(!back.exists());
 }
