@@ -53,6 +53,34 @@ pub enum Error {
     /// The rules given on the command line or in a file are wrong.
     #[error("invalid rule: {0}")]
     Rule(String),
+    /// A rule as given does not parse (`rule` says which kind, `spec` is
+    /// the text given for it).
+    #[error("invalid rule: {rule} {spec:?}: {why}")]
+    InvalidRule {
+        /// The kind of rule.
+        rule: RuleKind,
+        /// The text given for it.
+        spec: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// A rule does not fit the input at this position (rows whose columns
+    /// a value rule needs and the dump does not give).
+    #[error("invalid rule: {pos}: {msg}")]
+    RuleAt {
+        /// Where in the input (line and byte offset).
+        pos: Position,
+        /// What does not fit.
+        msg: String,
+        /// What the caller can give to get past it, if anything.
+        remedy: Option<Remedy>,
+    },
+    /// Rules whose table or column the dump does not have (pg_dump's
+    /// `--strict-names` refuses such a pattern the same way); nothing is
+    /// written to a file output. [`Remedy::AllowMissing`] makes them
+    /// warnings.
+    #[error("invalid rule: {}", missing_lines(.0))]
+    Missing(Vec<Missing>),
     /// Reading, writing or renaming a file failed.
     #[error("{context}: {source}")]
     Io {
@@ -71,6 +99,16 @@ pub enum Error {
     /// the TOC entry and byte offset.
     #[error("{0}")]
     Archive(String),
+    /// An error seen at a place of a larger input (a TOC entry, an archive
+    /// byte) whose own position is inside that place: its kind and remedy
+    /// are the inner error's (see [`Error::within`]).
+    #[error("{place}: {source}")]
+    At {
+        /// Where (an archive byte, a TOC entry).
+        place: String,
+        /// The error there.
+        source: Box<Error>,
+    },
     /// The output was refused before anything was written.
     #[error("refusing to write {path}: {reason}")]
     Output {
@@ -79,6 +117,85 @@ pub enum Error {
         /// Why it is refused (the input itself, a directory, …).
         reason: String,
     },
+}
+
+/// A kind of rule, as the library's [`Rules`](crate::Rules) names it
+/// (the command line names its flag instead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RuleKind {
+    /// A table rename ([`Rules::parse_rename`](crate::Rules::parse_rename)).
+    RenameTable,
+    /// A column rename ([`Rules::parse_column_rename`](crate::Rules::parse_column_rename)).
+    RenameColumn,
+    /// A value rewrite ([`Rules::parse_rewrite`](crate::Rules::parse_rewrite)).
+    Rewrite,
+    /// A Django model rename ([`Rules::add_django_model`](crate::Rules::add_django_model)).
+    DjangoModel,
+    /// The tables of a Django model with `Meta.db_table`, given with its
+    /// model rename.
+    DbTable,
+    /// A Django field rename ([`Rules::parse_django_field`](crate::Rules::parse_django_field)).
+    DjangoField,
+    /// A Django table rename ([`Rules::parse_django_table`](crate::Rules::parse_django_table)).
+    DjangoTable,
+    /// A migration marked applied ([`Rules::add_mark_applied`](crate::Rules::add_mark_applied)).
+    MarkApplied,
+    /// The time marked migrations were applied ([`Rules::set_applied_at`](crate::Rules::set_applied_at)).
+    AppliedAt,
+}
+
+impl std::fmt::Display for RuleKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RuleKind::RenameTable => "table rename",
+            RuleKind::RenameColumn => "column rename",
+            RuleKind::Rewrite => "value rewrite",
+            RuleKind::DjangoModel => "Django model rename",
+            RuleKind::DbTable => "db_table",
+            RuleKind::DjangoField => "Django field rename",
+            RuleKind::DjangoTable => "Django table rename",
+            RuleKind::MarkApplied => "migration marked applied",
+            RuleKind::AppliedAt => "applied-at time",
+        })
+    }
+}
+
+/// A rule whose table or column the dump does not have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Missing {
+    /// The kind of rule.
+    pub rule: RuleKind,
+    /// The rule as it names what it changes (`public.a`, `t.old`, `app.Model`).
+    pub name: String,
+    /// The table the dump lacks, or the table that lacks the column.
+    pub table: String,
+    /// The column the table lacks (`None`: the table is missing).
+    pub column: Option<String>,
+    /// The closest names the dump has ("did you mean"), at most three.
+    pub near: Vec<String>,
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: ", self.rule, self.name)?;
+        match (&self.column, self.rule) {
+            (Some(c), _) => write!(f, "table {} has no column {c}", self.table)?,
+            (None, RuleKind::RenameTable) => f.write_str("the dump has no such table")?,
+            (None, RuleKind::DjangoModel) => write!(f, "its table {} is not in this dump", self.table)?,
+            (None, _) => write!(f, "the dump has no table {}", self.table)?,
+        }
+        if !self.near.is_empty() {
+            write!(f, " (did you mean {}?)", self.near.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// [`Error::Missing`]'s message: one line per rule.
+fn missing_lines(v: &[Missing]) -> String {
+    v.iter().map(Missing::to_string).collect::<Vec<_>>().join("\n")
 }
 
 /// What a caller can change to get past an error. Messages do not say it,
@@ -108,6 +225,23 @@ pub enum Remedy {
     /// Say which dialect the dump is
     /// ([`Rewriter::format`](crate::Rewriter::format)).
     ChooseFormat,
+    /// Take a rule whose table or column the dump lacks as a warning
+    /// ([`Rewriter::allow_missing`](crate::Rewriter::allow_missing)).
+    AllowMissing,
+    /// Give the columns of a table whose rows do not name them and whose
+    /// `CREATE TABLE` the dump lacks
+    /// ([`Rewriter::columns`](crate::Rewriter::columns)).
+    Columns {
+        /// The table, as the rows name it.
+        table: String,
+    },
+    /// Add these column renames, each as
+    /// [`Rules::parse_column_rename`](crate::Rules::parse_column_rename)
+    /// reads it (`schema.table.old=new`).
+    RenameColumns {
+        /// The renames to add.
+        renames: Vec<String>,
+    },
 }
 
 /// [`Error::Format`]'s message.
@@ -143,23 +277,26 @@ impl Error {
     /// What kind of error this is.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Rule(_) => ErrorKind::Rule,
+            Error::Rule(_) | Error::RuleAt { .. } | Error::InvalidRule { .. } | Error::Missing(_) => ErrorKind::Rule,
             Error::Syntax { .. } | Error::Unsupported(_) | Error::Format { .. } | Error::Archive(_) => {
                 ErrorKind::Input
             }
             Error::Io { .. } => ErrorKind::Io,
             Error::Output { .. } => ErrorKind::Output,
             Error::Check(_) => ErrorKind::Check,
+            Error::At { source, .. } => source.kind(),
         }
     }
 
     /// What the caller can change to get past this error, if anything.
     pub fn remedy(&self) -> Option<Remedy> {
         match self {
-            Error::Syntax { remedy, .. } => remedy.clone(),
+            Error::Syntax { remedy, .. } | Error::RuleAt { remedy, .. } => remedy.clone(),
             Error::Format { asked: Some(_), found: Some(_) } => Some(Remedy::DetectFormat),
             Error::Format { .. } => Some(Remedy::ChooseFormat),
             Error::Check(_) => Some(Remedy::Force),
+            Error::Missing(_) => Some(Remedy::AllowMissing),
+            Error::At { source, .. } => source.remedy(),
             _ => None,
         }
     }
@@ -179,6 +316,24 @@ impl Error {
         Error::Io {
             context: context.into(),
             source,
+        }
+    }
+
+    /// The same error, seen at `place` (a TOC entry, an archive byte): a
+    /// message is prefixed with it, the kind and remedy are kept. Rules
+    /// that do not fit the dump are said as they are (they name the rule,
+    /// which is the whole dump's or archive's).
+    pub fn within(self, place: &str) -> Error {
+        let at = |m: String| format!("{place}: {m}");
+        match self {
+            Error::Unsupported(m) => Error::Unsupported(at(m)),
+            Error::Rule(m) => Error::Rule(at(m)),
+            Error::Io { context, source } => Error::Io { context: at(context), source },
+            Error::Check(m) => Error::Check(at(m)),
+            Error::Archive(m) => Error::Archive(at(m)),
+            e @ (Error::Missing(_) | Error::InvalidRule { .. } | Error::Output { .. }) => e,
+            // A position inside the place: said after it.
+            e => Error::At { place: place.into(), source: Box::new(e) },
         }
     }
 

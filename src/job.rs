@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::io::detect::{detect, Detected};
-use crate::error::{Error, Result, Sample};
+use crate::error::{Error, Missing, Result, RuleKind, Sample};
 use crate::io::input::{Compression, Input};
 use crate::frame::lexer::Dialect;
 use crate::observe::Observer;
@@ -238,65 +238,98 @@ fn read_head(r: &mut dyn Read) -> Result<Vec<u8>> {
     Ok(head)
 }
 
-/// Rules whose table the dump does not have, one line each, with the
-/// closest names it has ("did you mean").
-fn missing_tables(plan: &Plan, rules: &Rules, tables: &[(Vec<u8>, Vec<u8>)]) -> Vec<String> {
+/// Rules whose table the dump does not have, or whose table lacks the
+/// column they name, with the closest names it has ("did you mean").
+/// `columns`: the columns of each table a column rule names, as its
+/// `CREATE TABLE` gives them (a table without one is not judged).
+fn missing(
+    plan: &Plan,
+    rules: &Rules,
+    tables: &[(Vec<u8>, Vec<u8>)],
+    columns: &[((Vec<u8>, Vec<u8>), Vec<Vec<u8>>)],
+) -> Vec<Missing> {
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    let has = |schema: Option<&[u8]>, name: &[u8]| {
-        tables.iter().any(|(s, t)| {
-            crate::codec::ident::same_name(plan.dialect, t, name)
-                && schema.is_none_or(|w| crate::codec::ident::same_name(plan.dialect, s, w))
-        })
+    let matches = |schema: Option<&[u8]>, name: &[u8], (s, t): &(Vec<u8>, Vec<u8>)| {
+        crate::codec::ident::same_name(plan.dialect, t, name)
+            && schema.is_none_or(|w| crate::codec::ident::same_name(plan.dialect, s, w))
     };
-    let near = |name: &[u8]| -> String {
-        let mut scored: Vec<(usize, String)> = tables
-            .iter()
-            .map(|(s, t)| (edit_distance(&name.to_ascii_lowercase(), &t.to_ascii_lowercase()), format!("{}.{}", text(s), text(t))))
+    let has = |schema: Option<&[u8]>, name: &[u8]| tables.iter().any(|k| matches(schema, name, k));
+    let closest = |name: &[u8], among: &mut dyn Iterator<Item = String>| -> Vec<String> {
+        let mut scored: Vec<(usize, String)> = among
+            .map(|n| {
+                let bare = n.rsplit('.').next().unwrap_or(&n).to_ascii_lowercase();
+                (edit_distance(&name.to_ascii_lowercase(), bare.as_bytes()), n)
+            })
             .filter(|(d, _)| *d <= name.len().max(3) / 2 + 1)
             .collect();
         scored.sort();
         scored.dedup();
-        let names: Vec<String> = scored.into_iter().take(3).map(|(_, n)| n).collect();
-        if names.is_empty() {
-            String::new()
-        } else {
-            format!(" (did you mean {}?)", names.join(", "))
+        scored.into_iter().take(3).map(|(_, n)| n).collect()
+    };
+    let near = |name: &[u8]| closest(name, &mut tables.iter().map(|(s, t)| format!("{}.{}", text(s), text(t))));
+    // The column is missing only when every table of that name that has a
+    // CREATE TABLE lacks it (a rule without a schema names them all).
+    let lacks = |schema: Option<&[u8]>, table: &[u8], column: &[u8]| -> Option<Vec<String>> {
+        let mut known = columns.iter().filter(|(k, _)| matches(schema, table, k)).peekable();
+        known.peek()?;
+        let mut all = Vec::new();
+        for (_, cols) in known {
+            if cols.iter().any(|c| crate::codec::ident::same_name(plan.dialect, c, column)) {
+                return None;
+            }
+            all.extend(cols.iter().map(|c| text(c)));
         }
+        Some(closest(column, &mut all.into_iter()))
+    };
+    let qualified = |schema: Option<&[u8]>, t: &[u8]| match schema {
+        Some(s) => format!("{}.{}", text(s), text(t)),
+        None => text(t),
     };
     let mut out = Vec::new();
-    // Django model tables are checked by `problems` with their own advice.
     let django: Vec<&[u8]> = plan.django.iter().map(|d| d.old_table.as_bytes()).collect();
     for r in &plan.renames[..rules.renames().len().min(plan.renames.len())] {
         if django.contains(&r.old.as_slice()) || has(Some(&r.schema), &r.old) {
             continue;
         }
-        out.push(format!(
-            "--rename-table {}.{}: the dump has no such table{}",
-            text(&r.schema),
-            text(&r.old),
-            near(&r.old)
-        ));
+        out.push(Missing {
+            rule: RuleKind::RenameTable,
+            name: format!("{}.{}", text(&r.schema), text(&r.old)),
+            table: format!("{}.{}", text(&r.schema), text(&r.old)),
+            column: None,
+            near: near(&r.old),
+        });
     }
-    for c in rules.column_renames() {
-        if !has(c.schema.as_deref(), &c.table) {
-            out.push(format!(
-                "--rename-column {}.{}: the dump has no table {}{}",
-                text(&c.table),
-                text(&c.old),
-                text(&c.table),
-                near(&c.table)
-            ));
+    // Django model renames (their tables are renamed by the rules above,
+    // skipped there): a model whose table is not in the dump.
+    for d in plan.django.iter().filter(|d| d.old_table != d.new_table) {
+        if !has(None, d.old_table.as_bytes()) {
+            out.push(Missing {
+                rule: RuleKind::DjangoModel,
+                name: format!("{}.{}", d.app, d.old_model),
+                table: d.old_table.clone(),
+                column: None,
+                near: near(d.old_table.as_bytes()),
+            });
+        }
+    }
+    // Django field renames are checked with Django's own advice
+    // (`django::appendix`).
+    for c in rules.column_renames().iter().filter(|c| !c.django) {
+        let schema = c.schema.as_deref();
+        let (table, name) = (qualified(schema, &c.table), format!("{}.{}", qualified(schema, &c.table), text(&c.old)));
+        if !has(schema, &c.table) {
+            out.push(Missing { rule: RuleKind::RenameColumn, name, table, column: None, near: near(&c.table) });
+        } else if let Some(near) = lacks(schema, &c.table, &c.old) {
+            out.push(Missing { rule: RuleKind::RenameColumn, name, table, column: Some(text(&c.old)), near });
         }
     }
     for w in &plan.rewrites {
-        if !has(w.schema.as_deref(), &w.table) {
-            out.push(format!(
-                "--rewrite {}.{}: the dump has no table {}{}",
-                text(&w.table),
-                text(&w.column),
-                text(&w.table),
-                near(&w.table)
-            ));
+        let schema = w.schema.as_deref();
+        let (table, name) = (qualified(schema, &w.table), format!("{}.{}", qualified(schema, &w.table), text(&w.column)));
+        if !has(schema, &w.table) {
+            out.push(Missing { rule: RuleKind::Rewrite, name, table, column: None, near: near(&w.table) });
+        } else if let Some(near) = lacks(schema, &w.table, &w.column) {
+            out.push(Missing { rule: RuleKind::Rewrite, name, table, column: Some(text(&w.column)), near });
         }
     }
     out
@@ -345,26 +378,10 @@ fn edit_distance(a: &[u8], b: &[u8]) -> usize {
     prev[b.len()]
 }
 
-/// What the pre-write checks found, one line each. `whole`: the input is
-/// a whole dump (not one archive entry's data, which holds one table: there
-/// the archive's TOC job checks the model's table).
-fn problems(plan: &Plan, outcome: &pipeline::Outcome, whole: bool) -> Vec<String> {
+/// What the pre-write checks found, one line each.
+fn problems(plan: &Plan, outcome: &pipeline::Outcome) -> Vec<String> {
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let mut out = Vec::new();
-    for d in plan.django.iter().filter(|d| whole && d.old_table != d.new_table) {
-        let found = plan
-            .renames
-            .iter()
-            .position(|r| r.old == d.old_table.as_bytes())
-            .and_then(|i| outcome.counts.renamed.get(i))
-            .is_some_and(|&n| n > 0);
-        if !found {
-            out.push(format!(
-                "--django-model {}.{}: its table {} is not in this dump (use --db-table if the model sets Meta.db_table)",
-                d.app, d.old_model, d.old_table
-            ));
-        }
-    }
     for c in outcome
         .collisions
         .iter()
@@ -534,17 +551,27 @@ fn rewrite_job(
     let outcome = outcome?;
     let encoding = outcome.encoding.clone();
     let plan = outcome.plan.clone().unwrap_or(plan);
-    let missing = missing_tables(&plan, rules, &outcome.tables);
+    let mut missing = missing(&plan, rules, &outcome.tables, &outcome.columns);
+    if !appendix {
+        // One archive entry's data holds one table: the archive's TOC job
+        // checks the model's table.
+        missing.retain(|m| m.rule != RuleKind::DjangoModel);
+    }
     let outcome_versions = outcome.versions.clone();
     let outcome_triggers = outcome.triggers.clone();
-    let outcome_warnings = outcome.warnings.clone();
+    let mut outcome_warnings = outcome.warnings.clone();
     if !missing.is_empty() && !options.allow_missing {
-        return Err(Error::Rule(format!(
-            "{}\n(no output file was written — on stdout the output is already out: discard it; --allow-missing turns this into a warning)",
-            missing.join("\n")
-        )));
+        return Err(Error::Missing(missing));
     }
-    let problems = problems(&plan, &outcome, appendix);
+    // Allowed: said as warnings (a table rename that found nothing shows
+    // in its count of references already).
+    outcome_warnings.extend(
+        missing
+            .iter()
+            .filter(|m| m.rule != RuleKind::RenameTable)
+            .map(|m| format!("{m}; nothing was changed for it")),
+    );
+    let problems = problems(&plan, &outcome);
     let check_incomplete = outcome.check_incomplete;
     let (counts, bytes_in, bytes_out) = (outcome.counts, outcome.bytes_in, outcome.bytes_out);
     if !problems.is_empty() && !options.force {

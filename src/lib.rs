@@ -62,10 +62,10 @@ mod source;
 
 pub use archive::plain::RewriteTotal;
 pub use archive::run::{Archive, ArchiveSummary};
-pub use error::{Error, ErrorKind, Remedy, Result, Sample};
+pub use error::{Error, ErrorKind, Missing, Remedy, Result, RuleKind, Sample};
 pub use io::input::Compression;
 pub use job::{Count, Format, Irreversible, MigrationRow, RenameSummary, RewriteSummary, Summary, TableSize, Trigger, ValueExample};
-pub use io::output::Output;
+pub use io::output::{set_mmap_advice, Output};
 pub use source::{Dump, Source};
 pub use frame::lexer::Dialect;
 pub use apply::pipeline::OutputCompression;

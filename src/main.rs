@@ -8,6 +8,9 @@ mod cmd;
 
 fn main() -> ExitCode {
     let cli = cmd::Cli::parse();
+    // A mapped input cut during the run ends the process from a signal
+    // handler, whose message ends with this advice.
+    dumpsed::set_mmap_advice("`dumpsed rewrite --no-mmap`");
     match cmd::run(cli) {
         Ok(code) => code,
         // Quiet, with the status a shell shows for a filter ended by SIGPIPE.

@@ -632,7 +632,7 @@ fn django_field_and_table_missing_from_the_dump_are_errors() {
             // A model keeping a Meta.db_table the dump does not have.
             (
                 &["--django-model", "gadgets.Sprocket=Cog", "--db-table", "nope_v1=nope_v1"][..],
-                "--django-model gadgets.Sprocket: its table nope_v1 (Meta.db_table) is not in this dump",
+                "Django model rename gadgets.Sprocket: its table nope_v1 (Meta.db_table) is not in this dump",
             ),
         ] {
             let dir = scratch();

@@ -458,12 +458,12 @@ fn missing_django_tables_are_clear_errors() {
     let before = pg.createdb("before");
     before.load(&fixture("django/pg/before.sql"));
     for (args, want) in [
-        (&["-Fc", "-T", "django_migrations"][..], &["--mark-applied", "no TABLE entry for django_migrations"][..]),
+        (&["-Fc", "-T", "django_migrations"][..], &["migrations marked applied", "no TABLE entry for django_migrations"][..]),
         (
             &["-Fc", "-T", "django_content_type"][..],
-            &["--django-model", "no TABLE entry for django_content_type"][..],
+            &["Django model rename", "no TABLE entry for django_content_type"][..],
         ),
-        (&["-Fd", "-T", "auth_permission"][..], &["--django-model", "no TABLE entry for auth_permission"][..]),
+        (&["-Fd", "-T", "auth_permission"][..], &["Django model rename", "no TABLE entry for auth_permission"][..]),
         (
             &["-Fc", "--exclude-table-data", "django_migrations"][..],
             &["TABLE public django_migrations", "has no data for this table"][..],
@@ -507,7 +507,7 @@ fn older_django_shapes_are_clear_errors() {
         let r = run(dumpsed().args(["rewrite", "--rules"]).arg(&rules).arg(&input).arg("-o").arg(&out));
         let err = String::from_utf8_lossy(&r.stderr);
         assert_eq!(r.status.code(), Some(2), "{target:?}: {err}");
-        for w in ["--django-model", "TOC entry", entry, "at byte", want] {
+        for w in ["Django model rename", "TOC entry", entry, "at byte", want] {
             assert!(err.contains(w), "{target:?}: {w:?} not in: {err}");
         }
         assert!(!out.exists(), "{target:?}: an output file was left");
@@ -777,6 +777,6 @@ fn reverse_verify_and_log_changes_with_django_rules() {
     let r = run(dumpsed().args(["rewrite", "--preset", "capa-to-sap", "--reverse"]).arg(&input).arg("-o").arg(&back));
     let err = String::from_utf8_lossy(&r.stderr);
     assert_eq!(r.status.code(), Some(2), "{err}");
-    assert!(err.contains("--reverse with Django rules") && err.contains(TAG), "{err}");
+    assert!(err.contains("reversed Django rules") && err.contains(TAG), "{err}");
     assert!(!back.exists());
 }

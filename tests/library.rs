@@ -31,7 +31,7 @@ fn rewriter_gives_what_the_command_gives() {
     let err = Rewriter::new(rules)
         .run(std::fs::File::open(fixture("pg/before.sql")).expect("open"), std::io::sink())
         .expect_err("missing table");
-    assert!(matches!(err, dumpsed::Error::Rule(_)), "{err}");
+    assert!(matches!(err, dumpsed::Error::Missing(_)), "{err}");
 }
 
 /// A caller's own observer sees every rewritten value, in input order,
@@ -279,4 +279,84 @@ fn a_format_error_has_a_kind_and_a_remedy_not_a_flag() {
         e.contains("--format asks for an SQLite (.dump) dump but the input looks like a PostgreSQL (pg_dump plain) dump; use --format auto"),
         "{e}"
     );
+}
+
+/// Library errors about rules are typed and name the rule in the library's
+/// terms, never a flag: a rule whose table or column the dump lacks
+/// (`Error::Missing`, `Remedy::AllowMissing`), a rule's text that does not
+/// parse (`Error::InvalidRule`, its `RuleKind`). On the archive path an
+/// error keeps its kind and remedy (a rename onto a table the archive has:
+/// `Remedy::Force`; it came back as a plain archive error before).
+#[test]
+fn rule_errors_are_typed_and_name_no_flag() {
+    use dumpsed::{Error, ErrorKind, Remedy, RuleKind, Source};
+    let no_flag = |e: &Error| {
+        let m = e.to_string();
+        assert!(!m.contains("--"), "the library's message names a flag: {m}");
+        m
+    };
+    let table = "incident_safety_correctivepreventiveaction";
+    let cases: [(&str, RuleKind, Option<&str>); 4] = [
+        ("rename-column", RuleKind::RenameColumn, Some("nosuch")),
+        ("rewrite", RuleKind::Rewrite, Some("nosuch")),
+        ("rename-column of a missing table", RuleKind::RenameColumn, None),
+        ("rename-table", RuleKind::RenameTable, None),
+    ];
+    for (what, kind, column) in cases {
+        let mut rules = Rules::new();
+        let t = if column.is_some() { table } else { "no_such_table" };
+        match kind {
+            RuleKind::RenameColumn => rules.parse_column_rename(&format!("{t}.nosuch=foo")),
+            RuleKind::Rewrite => rules.parse_rewrite(&format!("{t}.nosuch:CAPA-=SAP-")),
+            _ => rules.parse_rename(&format!("{t}=foo")),
+        }
+        .expect("rule");
+        let err = Rewriter::new(rules.clone())
+            .run(std::fs::File::open(fixture("pg/before.sql")).expect("open"), std::io::sink())
+            .expect_err(what);
+        let msg = no_flag(&err);
+        assert_eq!(err.kind(), ErrorKind::Rule, "{what}: {msg}");
+        assert_eq!(err.remedy(), Some(Remedy::AllowMissing), "{what}: {msg}");
+        let Error::Missing(v) = &err else { panic!("{what}: not Error::Missing: {msg}") };
+        assert_eq!(v.len(), 1, "{what}: {msg}");
+        assert_eq!((v[0].rule, v[0].column.as_deref()), (kind, column), "{what}: {msg}");
+        // Allowed: a warning, and the dump is the input (nothing to change).
+        let mut out = Vec::new();
+        let summary = Rewriter::new(rules)
+            .allow_missing(true)
+            .run(std::fs::File::open(fixture("pg/before.sql")).expect("open"), &mut out)
+            .expect(what);
+        assert!(out == std::fs::read(fixture("pg/before.sql")).expect("read"), "{what}: output differs");
+        if kind != RuleKind::RenameTable {
+            assert!(summary.warnings.iter().any(|w| w.contains("nothing was changed")), "{what}: {:?}", summary.warnings);
+        }
+    }
+    // Rules that do not parse.
+    let mut r = Rules::new();
+    let bad: [(RuleKind, Error); 6] = [
+        (RuleKind::DjangoModel, r.add_django_model("app", None).expect_err("model")),
+        (RuleKind::DbTable, r.add_django_model("app.Old=New", Some("t")).expect_err("db_table")),
+        (RuleKind::DjangoField, r.parse_django_field("app.Model", None).expect_err("field")),
+        (RuleKind::DjangoTable, r.parse_django_table("app", None).expect_err("table")),
+        (RuleKind::MarkApplied, r.add_mark_applied("nodot").expect_err("mark")),
+        (RuleKind::AppliedAt, r.set_applied_at("yesterday").expect_err("at")),
+    ];
+    for (kind, err) in bad {
+        no_flag(&err);
+        assert_eq!(err.kind(), ErrorKind::Rule);
+        assert!(matches!(err, Error::InvalidRule { rule, .. } if rule == kind), "{kind:?}: {err}");
+    }
+    // The archive path: a statement refused with a remedy keeps it.
+    let mut rules = Rules::new();
+    rules.parse_rename(&format!("{table}=auth_user")).expect("rule");
+    let Source::Archive(archive) = Source::open(Some(&fixture("archive/before.dump")), false).expect("open") else {
+        panic!("not an archive")
+    };
+    let dir = scratch();
+    let out = dir.path().join("out.dump");
+    let err = Rewriter::new(rules).run_archive(archive, Some(&out), None).expect_err("collision");
+    let msg = no_flag(&err);
+    assert_eq!(err.remedy(), Some(Remedy::Force), "{msg}");
+    assert_eq!(err.kind(), ErrorKind::Input, "{msg}");
+    assert!(!out.exists(), "output written");
 }

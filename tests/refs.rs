@@ -487,6 +487,61 @@ fn a_rule_for_a_missing_table_is_an_error_unless_allowed() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("warning: table citty does not appear"));
 }
 
+/// A column rename or value rewrite naming a column its table lacks is
+/// refused as a rule for a missing table is (exit 2, the rule named with
+/// its flag, nothing at the output path), on plain dumps of both dialects
+/// and on every archive form; `--allow-missing` makes it a warning and the
+/// output the input (nothing else to change). Before, a column rename of a
+/// missing column exited 0 on PostgreSQL, changing nothing, and SQLite
+/// refused it as malformed input (exit 3).
+#[test]
+fn a_rule_for_a_missing_column_is_refused_as_a_missing_table() {
+    let capa = "incident_safety_correctivepreventiveaction";
+    for (input, table, out_name) in [
+        ("pg-refs/before.sql", "city", "out.sql"),
+        ("sqlite-refs/before.sql", "city", "out.sql"),
+        ("archive/before.dump", capa, "out.dump"),
+        ("archive/before.tar", capa, "out.tar"),
+        ("archive/before-dir", capa, "out-dir"),
+    ] {
+        let dir = scratch();
+        let out = dir.path().join(out_name);
+        let refused = |args: &[String]| {
+            let o = run(dumpsed().arg("rewrite").args(args).arg(fixture(input)).arg("-o").arg(&out));
+            let err = String::from_utf8_lossy(&o.stderr).into_owned();
+            assert!(!out.exists(), "{input} {args:?}: output written");
+            (o.status.code(), err)
+        };
+        let (table_code, _) = refused(&["--rename-table".into(), "no_such_table=x".into()]);
+        assert_eq!(table_code, Some(2), "{input}");
+        for (flag, spec) in [
+            ("--rename-column", format!("{table}.nosuch=foo")),
+            ("--rewrite", format!("{table}.nosuch:a=b")),
+        ] {
+            let args = [flag.to_string(), spec.clone()];
+            let (code, err) = refused(&args);
+            assert_eq!(code, table_code, "{input} {flag}: {err}");
+            let named = format!("{flag} {}", spec.split(['=', ':']).next().unwrap_or_default());
+            assert!(err.contains(&named) && err.contains(&format!("table {table} has no column nosuch")), "{input}: {err}");
+            assert!(err.contains("--allow-missing"), "{input}: {err}");
+            let o = run(dumpsed()
+                .args(["rewrite", "--allow-missing", flag, &spec])
+                .arg(fixture(input))
+                .arg("-o")
+                .arg(&out));
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(o.status.success(), "{input} {flag} allowed: {err}");
+            if input.ends_with(".sql") {
+                let same = std::fs::read(&out).expect("output") == std::fs::read(fixture(input)).expect("input");
+                assert!(same, "{input} {flag}: the output is not the input");
+                assert!(err.contains("has no column nosuch"), "{input} {flag}: no warning: {err}");
+            }
+            let _ = std::fs::remove_dir_all(&out);
+            let _ = std::fs::remove_file(&out);
+        }
+    }
+}
+
 /// The same classes on SQLite (fixtures/sqlite-refs, made by the real
 /// sqlite3): SQLite's own ALTER TABLE does the renames in dumpsed, so the
 /// rewritten dump is byte for byte the live `.dump`, and it restores

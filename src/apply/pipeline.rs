@@ -83,6 +83,7 @@ enum Body {
 struct Done {
     plan: Arc<Plan>,
     tables: Vec<(Vec<u8>, Vec<u8>)>,
+    columns: Vec<((Vec<u8>, Vec<u8>), Vec<Vec<u8>>)>,
     triggers: Vec<crate::decide::reader::Trigger>,
     warnings: Vec<String>,
     versions: Option<String>,
@@ -205,6 +206,7 @@ fn process(chunk: Chunk, compress: Option<OutputCompression>) -> Done {
     Done {
         plan: chunk.plan.clone(),
         tables: chunk.tables,
+        columns: chunk.columns,
         triggers: chunk.triggers,
         warnings: chunk.warnings,
         versions: chunk.versions,
@@ -242,6 +244,8 @@ pub struct Outcome {
     /// Every table the dump has (`CREATE TABLE`, `COPY`, `INSERT`), as
     /// `(schema, name)`, in the order first seen.
     pub tables: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The columns of each table a column rule names (`reader::Chunk::columns`).
+    pub columns: Vec<((Vec<u8>, Vec<u8>), Vec<Vec<u8>>)>,
     /// Every `CREATE TRIGGER` of the dump.
     pub triggers: Vec<crate::decide::reader::Trigger>,
     /// Things the user should know (`reader::Chunk::warnings`), in order.
@@ -341,6 +345,7 @@ pub fn run<R: Read + Send>(
         let mut encoding = None;
         let mut unique_rules = Vec::new();
         let mut tables = Vec::new();
+        let mut columns = Vec::new();
         let mut triggers = Vec::new();
         let mut warnings = Vec::new();
         let mut versions = None;
@@ -376,7 +381,7 @@ pub fn run<R: Read + Send>(
                                 offset: done.offset + e.at as u64,
                             };
                             if e.rule {
-                                return Err(Error::Rule(format!("{pos}: {}", e.msg)));
+                                return Err(Error::RuleAt { pos, msg: e.msg.clone(), remedy: e.remedy.clone() });
                             }
                             return Err(Error::Syntax {
                                 pos,
@@ -405,6 +410,7 @@ pub fn run<R: Read + Send>(
                     }
                     unique_rules.clone_from(&done.unique_rules);
                     tables.extend(done.tables.iter().cloned());
+                    columns.append(&mut done.columns);
                     triggers.extend(done.triggers.iter().cloned());
                     warnings.extend(done.warnings.iter().cloned());
                     versions = done.versions.clone().or(versions.take());
@@ -451,6 +457,7 @@ pub fn run<R: Read + Send>(
                 unique_rules: std::mem::take(&mut unique_rules),
                 check_incomplete: gave_up,
                 tables: std::mem::take(&mut tables),
+                columns: std::mem::take(&mut columns),
                 triggers: std::mem::take(&mut triggers),
                 warnings: std::mem::take(&mut warnings),
                 versions: versions.take(),

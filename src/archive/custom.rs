@@ -55,7 +55,7 @@ pub fn rewrite<R: Read + Send>(
     input: R,
     out: Sink<'_>,
     edit: &mut dyn Edit,
-) -> Result<Stats, ArchiveError> {
+) -> crate::Result<Stats> {
     rewrite_as(input, out, edit, None)
 }
 
@@ -67,7 +67,7 @@ pub fn rewrite_as<R: Read + Send>(
     mut out: Sink<'_>,
     edit: &mut dyn Edit,
     compression: Option<toc::CompressionSpec>,
-) -> Result<Stats, ArchiveError> {
+) -> crate::Result<Stats> {
     let mut i = In::new(input);
     let Archive { header: in_header, toc: orig } = read_head(&mut i)?;
     let alg = in_header
@@ -81,7 +81,7 @@ pub fn rewrite_as<R: Read + Send>(
             toc::CompressionSpec::Level(_) => !header.at_least(1, 15),
         };
         if !ok {
-            return Err(i.err(11, format!("compression {c:?} cannot be recorded in an archive of version {}.{}", header.vmaj, header.vmin)));
+            return Err(crate::Error::from(i.err(11, format!("compression {c:?} cannot be recorded in an archive of version {}.{}", header.vmaj, header.vmin))));
         }
         header.compression = c;
     }
@@ -89,11 +89,7 @@ pub fn rewrite_as<R: Read + Send>(
     let transcode = out_alg != alg;
     let level = header.compression.gzip_level();
     let mut toc = orig.clone();
-    edit.toc(&header, &mut toc).map_err(|m| ArchiveError {
-        offset: 0,
-        entry: Some("rewriting the TOC".into()),
-        msg: m,
-    })?;
+    edit.toc(&header, &mut toc).map_err(|e| e.within("archive byte 0, rewriting the TOC"))?;
     offsets_unset(&mut toc);
     let by_id: HashMap<i64, usize> = orig.iter().enumerate().map(|(n, t)| (t.dump_id, n)).collect();
     // The edit may add entries (without data): the output TOC's position
@@ -119,17 +115,17 @@ pub fn rewrite_as<R: Read + Send>(
         let Some(kind) = i.byte_or_eof()? else { break };
         let id = i.int("a data block's dump id")?;
         let Some(&n) = by_id.get(&id) else {
-            return Err(i.err(block_at, format!("data block for dump id {id}, which is not in the TOC (corrupt archive?)")));
+            return Err(crate::Error::from(i.err(block_at, format!("data block for dump id {id}, which is not in the TOC (corrupt archive?)"))));
         };
         let te = &orig[n];
         i.context = format!("{}, data block", te.describe());
         if seen[n] {
-            return Err(i.err(block_at, "a second data block for this entry (corrupt archive?)"));
+            return Err(crate::Error::from(i.err(block_at, "a second data block for this entry (corrupt archive?)")));
         }
         seen[n] = true;
         if let Extra::Offset { state: K_OFFSET_POS_SET, pos } = te.extra {
             if pos != block_at {
-                return Err(i.err(block_at, format!("the TOC puts this block at byte {pos} (corrupt archive?)")));
+                return Err(crate::Error::from(i.err(block_at, format!("the TOC puts this block at byte {pos} (corrupt archive?)"))));
             }
         }
         if let (true, Some(&k)) = (seekable, out_at.get(&id)) {
@@ -162,7 +158,7 @@ pub fn rewrite_as<R: Read + Send>(
                 }
                 compress::copy_block(&mut i, &mut o, alg, None)?;
             },
-            k => return Err(i.err(block_at, format!("unrecognized data block type {k} (corrupt archive?)"))),
+            k => return Err(crate::Error::from(i.err(block_at, format!("unrecognized data block type {k} (corrupt archive?)")))),
         }
     }
     missing_blocks(&orig, &seen, i.pos)?;
@@ -234,7 +230,7 @@ fn edit_block<R: Read + Send, W: Write + Send>(
     level: u32,
     block_at: u64,
     de: Box<dyn super::DataEdit + '_>,
-) -> Result<(), ArchiveError> {
+) -> crate::Result<()> {
     let slot: ErrSlot = Default::default();
     let where_ = |at: u64, msg: String| ArchiveError {
         offset: at,
@@ -251,7 +247,7 @@ fn edit_block<R: Read + Send, W: Write + Send>(
         let r = r.and_then(|()| {
             std::io::copy(&mut dec, &mut std::io::sink())
                 .map(|_| ())
-                .map_err(|e| e.to_string())
+                .map_err(|e| crate::Error::Archive(e.to_string()))
         });
         match r {
             Ok(()) => {
@@ -259,13 +255,14 @@ fn edit_block<R: Read + Send, W: Write + Send>(
                 cw.finish().map_err(|e| where_(block_at, format!("writing: {e}")))?;
                 Ok(())
             }
-            Err(m) => Err(m),
+            Err(e) => Err(e),
         }
     };
     if let Some(e) = slot.lock().ok().and_then(|mut s| s.take()) {
-        return Err(e);
+        return Err(e.into());
     }
-    result.map_err(|m| where_(block_at, m))?;
+    // The edit's own error (a rule, a check) keeps its kind, said at the block.
+    result.map_err(|e| e.within(&format!("archive byte {block_at}, {}, data block", te.describe())))?;
     chunks.drain().map_err(|e| where_(chunks.chunk_at, e.to_string()))?;
     Ok(())
 }

@@ -80,7 +80,7 @@ pub fn rewrite(input: &Path, output: &Path, edit: &mut dyn Edit) -> Result<Stats
     }
     let level = header.compression.gzip_level();
     let mut new_toc = orig.clone();
-    edit.toc(&header, &mut new_toc).map_err(|m| err(&toc_path, None, 0, m))?;
+    edit.toc(&header, &mut new_toc).map_err(|e| e.within(&format!("archive byte 0, {}", toc_path.display())))?;
 
     // The target: refused if it is the input or holds anything.
     if output.exists() {
@@ -313,22 +313,22 @@ fn edit_file(
         Algorithm::Gzip => {
             let mut enc = GzEncoder::new(out, flate2::Compression::new(level));
             de.run(&mut input, &mut enc)
-                .and_then(|_| io::copy(&mut input, &mut io::sink()).map(|_| ()).map_err(|e| e.to_string()))
-                .and_then(|_| enc.finish().map_err(|e| e.to_string()))
-                .and_then(|mut w| w.flush().map_err(|e| e.to_string()).map(|_| w))
+                .and_then(|_| io::copy(&mut input, &mut io::sink()).map(|_| ()).map_err(|e| Error::Archive(e.to_string())))
+                .and_then(|_| enc.finish().map_err(|e| Error::Archive(e.to_string())))
+                .and_then(|mut w| w.flush().map_err(|e| Error::Archive(e.to_string())).map(|_| w))
         }
         Algorithm::Lz4 | Algorithm::Zstd => {
             let mut enc = super::compress::Encoder::new(alg, level, out).map_err(|m| err(from, Some(te), 0, m))?;
             de.run(&mut input, &mut enc)
-                .and_then(|_| io::copy(&mut input, &mut io::sink()).map(|_| ()).map_err(|e| e.to_string()))
-                .and_then(|_| enc.finish().map_err(|e| e.to_string()))
-                .and_then(|mut w| w.flush().map_err(|e| e.to_string()).map(|_| w))
+                .and_then(|_| io::copy(&mut input, &mut io::sink()).map(|_| ()).map_err(|e| Error::Archive(e.to_string())))
+                .and_then(|_| enc.finish().map_err(|e| Error::Archive(e.to_string())))
+                .and_then(|mut w| w.flush().map_err(|e| Error::Archive(e.to_string())).map(|_| w))
         }
         Algorithm::None => {
             let mut w = out;
             de.run(&mut input, &mut w)
-                .and_then(|_| io::copy(&mut input, &mut io::sink()).map(|_| ()).map_err(|e| e.to_string()))
-                .and_then(|_| w.flush().map_err(|e| e.to_string()).map(|_| w))
+                .and_then(|_| io::copy(&mut input, &mut io::sink()).map(|_| ()).map_err(|e| Error::Archive(e.to_string())))
+                .and_then(|_| w.flush().map_err(|e| Error::Archive(e.to_string())).map(|_| w))
         }
     };
     if let Some(m) = input.failed.take() {
@@ -339,7 +339,8 @@ fn edit_file(
             format!("corrupt or truncated data file, after {} decompressed bytes: {m}", input.n),
         ));
     }
-    let w = result.map_err(|m| err(from, Some(te), input.n, m))?;
+    // The edit's own error (a rule, a check) keeps its kind, said at the file.
+    let w = result.map_err(|e| e.within(&format!("{}, {}", from.display(), te.describe())))?;
     let written = w.get_ref().metadata().map(|m| m.len()).unwrap_or(0);
     w.get_ref().sync_all().map_err(|e| Error::io(format!("syncing {}", to.display()), e))?;
     Ok((size, written))

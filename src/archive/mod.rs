@@ -96,7 +96,7 @@ pub trait Edit: Sync {
     /// Rewrites the TOC in place. NULL fields must stay NULL. Entries may
     /// be added (with a new dump id and no data); none may be removed or
     /// moved, and no data entry added.
-    fn toc(&mut self, _header: &Header, toc: &mut Vec<TocEntry>) -> Result<(), String> {
+    fn toc(&mut self, _header: &Header, toc: &mut Vec<TocEntry>) -> crate::Result<()> {
         for te in toc.iter_mut() {
             for field in [Field::Tag, Field::Defn, Field::DropStmt, Field::CopyStmt] {
                 let slot = match field {
@@ -120,7 +120,7 @@ pub trait Edit: Sync {
     }
 
     /// A new text for one field, or `None` to keep it.
-    fn sql(&self, _entry: &TocEntry, _field: Field, _text: &[u8]) -> Result<Option<Vec<u8>>, String> {
+    fn sql(&self, _entry: &TocEntry, _field: Field, _text: &[u8]) -> crate::Result<Option<Vec<u8>>> {
         Ok(None)
     }
 
@@ -138,13 +138,14 @@ pub trait Edit: Sync {
 /// Rewrites one entry's decompressed data stream: for TABLE DATA, the
 /// COPY rows ending with the `\.` line (`dumpTableData_copy` in pg_dump.c),
 /// or the INSERT statements of an `--inserts` archive. It reads `input` to
-/// its end and writes the new stream to `out`.
+/// its end and writes the new stream to `out`. Its error keeps its kind (a
+/// rule that does not fit, a failed check); the archive code adds where.
 pub trait DataEdit: Send {
     fn run(
         self: Box<Self>,
         input: &mut (dyn Read + Send),
         out: &mut (dyn Write + Send),
-    ) -> Result<(), String>;
+    ) -> crate::Result<()>;
 }
 
 /// Changes nothing.
@@ -169,8 +170,10 @@ impl DataEdit for CopyAll {
         self: Box<Self>,
         input: &mut (dyn Read + Send),
         out: &mut (dyn Write + Send),
-    ) -> Result<(), String> {
-        io::copy(input, out).map(|_| ()).map_err(|e| e.to_string())
+    ) -> crate::Result<()> {
+        // A read error is the archive's data (the decoder's); a write error
+        // the archive writers' output watch reports as such.
+        io::copy(input, out).map(|_| ()).map_err(|e| crate::Error::Archive(e.to_string()))
     }
 }
 

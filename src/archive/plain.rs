@@ -78,10 +78,6 @@ pub struct PlainEdit<'r> {
     pub warnings: Vec<String>,
     /// TOC entries added, described (Django's effects beyond the schema).
     pub added: Vec<String>,
-    /// A pre-write check (UNIQUE, varchar) stopped a job.
-    pub check_failed: std::sync::atomic::AtomicBool,
-    /// A rule does not fit the archive (its table is not there).
-    pub rule_failed: std::sync::atomic::AtomicBool,
     /// With `--log-changes`: each data job's CSV lines, by the TOC position
     /// of its entry (jobs finish in any order; the log is written in TOC
     /// order at the end).
@@ -111,8 +107,6 @@ impl<'r> PlainEdit<'r> {
             prefixes: Mutex::new(Vec::new()),
             warnings: Vec::new(),
             added: Vec::new(),
-            check_failed: Default::default(),
-            rule_failed: Default::default(),
             change_log: None,
         })
     }
@@ -136,11 +130,11 @@ impl<'r> PlainEdit<'r> {
         Ok(())
     }
 
-    fn run_job(&self, src: input::Input, out: &mut dyn Write, log: Option<&LogAt>, part: bool) -> Result<(), String> {
+    fn run_job(&self, src: input::Input, out: &mut dyn Write, log: Option<&LogAt>, part: bool) -> crate::Result<()> {
         self.run_job_logged(src, out, &self.summaries, log, part)
     }
 
-    fn run_job_into(&self, src: input::Input, out: &mut dyn Write, into: &Mutex<Vec<Summary>>) -> Result<(), String> {
+    fn run_job_into(&self, src: input::Input, out: &mut dyn Write, into: &Mutex<Vec<Summary>>) -> crate::Result<()> {
         self.run_job_logged(src, out, into, None, true)
     }
 
@@ -153,7 +147,7 @@ impl<'r> PlainEdit<'r> {
         into: &Mutex<Vec<Summary>>,
         log: Option<&LogAt>,
         part: bool,
-    ) -> Result<(), String> {
+    ) -> crate::Result<()> {
         let mut rows = Vec::new();
         let log = log.filter(|_| self.change_log.is_some());
         fn go(part: bool, src: input::Input, out: &mut dyn Write, e: &PlainEdit<'_>, o: impl Observer) -> crate::Result<Summary> {
@@ -169,12 +163,7 @@ impl<'r> PlainEdit<'r> {
             }
             None => go(part, src, out, self, ()),
         };
-        let s = result.map_err(|e| {
-            if matches!(e, crate::Error::Check(_)) {
-                self.check_failed.store(true, std::sync::atomic::Ordering::Relaxed);
-            }
-            e.to_string()
-        })?;
+        let s = result?;
         if let (Some(at), Some(all)) = (log, &self.change_log) {
             if let Ok(mut v) = all.lock() {
                 v.push((at.toc_at, rows));
@@ -395,7 +384,7 @@ const SECTION_DATA: i64 = 3;
 /// placed after the last of those, in the data section.
 ///
 /// Returns what it added, for the run's summary.
-fn django_entry(toc: &mut Vec<TocEntry>, sql: Vec<u8>) -> Result<String, String> {
+fn django_entry(toc: &mut Vec<TocEntry>, sql: Vec<u8>) -> crate::Result<String> {
     let public = |te: &TocEntry| te.namespace.as_deref() == Some(b"public");
     let mut deps = Vec::new();
     let mut last = 0;
@@ -412,17 +401,18 @@ fn django_entry(toc: &mut Vec<TocEntry>, sql: Vec<u8>) -> Result<String, String>
                 .find(|te| named(te, "TABLE"))
                 .map(|te| te.describe())
                 .unwrap_or_else(|| format!("table public.{table}"));
-            return Err(format!(
+            // pg_dump's own options.
+            return Err(crate::Error::Archive(format!(
                 "{what}: the archive has no data for this table (dumped with --schema-only or \
                  --exclude-table-data?), and the Django rules add to it what manage.py migrate adds"
-            ));
+            )));
         };
         deps.push(toc[n].dump_id);
         last = last.max(n);
         owner = toc[n].owner.clone();
     }
     if deps.is_empty() {
-        return Err("internal: Django's appendix names none of its tables".into());
+        return Err(crate::Error::Archive("internal: Django's appendix names none of its tables".into()));
     }
     for (n, te) in toc.iter().enumerate() {
         if te.desc_is("SEQUENCE SET") {
@@ -539,7 +529,7 @@ impl PlainEdit<'_> {
 }
 
 impl Edit for PlainEdit<'_> {
-    fn toc(&mut self, header: &Header, toc: &mut Vec<TocEntry>) -> Result<(), String> {
+    fn toc(&mut self, header: &Header, toc: &mut Vec<TocEntry>) -> crate::Result<()> {
         // As pg_restore prints them (`RestoreArchive`, pg_backup_archiver.c):
         // what is renamed, and how a dump of an older version is read and
         // quoted, depends on the versions.
@@ -605,8 +595,7 @@ impl Edit for PlainEdit<'_> {
                     .map(|why| format!("{rule}: {} at byte {} of the TOC: {why}", te.describe(), te.at)),
             };
             if let Some(p) = problem {
-                self.rule_failed.store(true, std::sync::atomic::Ordering::Relaxed);
-                return Err(p);
+                return Err(crate::Error::Rule(p));
             }
         }
         // `--reverse` with Django rules undoes a forward run: what it added
@@ -617,13 +606,12 @@ impl Edit for PlainEdit<'_> {
             let ours = |te: &TocEntry| te.desc_is("SEQUENCE SET") && te.tag.as_deref() == Some(DJANGO_TAG);
             let found: Vec<String> = toc.iter().filter(|te| ours(te)).map(TocEntry::describe).collect();
             if found.is_empty() {
-                self.rule_failed.store(true, std::sync::atomic::Ordering::Relaxed);
-                return Err(format!(
-                    "--reverse with Django rules: the archive has no TOC entry \"{}\", which a forward \
+                return Err(crate::Error::Rule(format!(
+                    "reversed Django rules: the archive has no TOC entry \"{}\", which a forward \
                      run of Django rules adds; it is not the output of one, so there is nothing of \
                      Django's to take back",
                     String::from_utf8_lossy(DJANGO_TAG)
-                ));
+                )));
             }
             toc.retain(|te| !ours(te));
             for f in found {
@@ -656,14 +644,12 @@ impl Edit for PlainEdit<'_> {
         }
         dump.extend_from_slice(MARK);
         dump.extend_from_slice(b"end\n");
-        let src = input::from_reader(Box::new(Cursor::new(dump)), None).map_err(|e| e.to_string())?;
+        let src = input::from_reader(Box::new(Cursor::new(dump)), None)?;
         let mut out = Vec::new();
-        let mut s = job::rewrite_toc(src, &mut out, self.rules, &self.toc_options).map_err(|e| {
-            if matches!(e, crate::Error::Rule(_)) {
-                self.rule_failed.store(true, std::sync::atomic::Ordering::Relaxed);
-            }
-            format!("rewriting the TOC's SQL: {e}")
-        })?;
+        // Its error keeps its kind and remedy (a rule, a check, a statement
+        // the parser rejects).
+        let mut s = job::rewrite_toc(src, &mut out, self.rules, &self.toc_options)
+            .map_err(|e| e.within("rewriting the TOC's SQL"))?;
         // The SQL pass dropped pg 18's statistics of rewritten columns (as in
         // a plain dump): said once, with the archive's warnings.
         self.warnings.append(&mut s.warnings);
@@ -677,12 +663,12 @@ impl Edit for PlainEdit<'_> {
         let mut pieces = Vec::new();
         let mut at = match memchr::memmem::find(&out, MARK) {
             Some(p) => p,
-            None => return Err("internal: the TOC markers did not survive the rewrite".into()),
+            None => return Err(crate::Error::Archive("internal: the TOC markers did not survive the rewrite".into())),
         };
         loop {
             let label_start = at + MARK.len();
             let Some(nl) = memchr::memchr(b'\n', &out[label_start..]) else {
-                return Err("internal: a TOC marker was cut".into());
+                return Err(crate::Error::Archive("internal: a TOC marker was cut".into()));
             };
             let label = out[label_start..label_start + nl].to_vec();
             let body_start = label_start + nl + 1;
@@ -692,20 +678,20 @@ impl Edit for PlainEdit<'_> {
             }
             let next = memchr::memmem::find(&out[body_start..], MARK)
                 .map(|p| body_start + p)
-                .ok_or("internal: the last TOC marker did not survive the rewrite")?;
+                .ok_or_else(|| crate::Error::Archive("internal: the last TOC marker did not survive the rewrite".into()))?;
             pieces.push((label, out[body_start..next].to_vec()));
             at = next;
         }
         if pieces.len() != labels.len() {
-            return Err(format!(
+            return Err(crate::Error::Archive(format!(
                 "a TOC text holds dumpsed's own marker comment ({} markers, {} expected)",
                 pieces.len(),
                 labels.len()
-            ));
+            )));
         }
         for ((n, field), (label, body)) in labels.into_iter().zip(pieces) {
             if label != format!("{n}:{field}").as_bytes() {
-                return Err("internal: TOC markers out of order".into());
+                return Err(crate::Error::Archive("internal: TOC markers out of order".into()));
             }
             let te = &mut toc[n];
             match field.as_str() {
@@ -740,7 +726,7 @@ impl Edit for PlainEdit<'_> {
                 "drop" => te.drop_stmt = Some(body),
                 "copy" => {
                     let Some(b) = body.strip_suffix(b"\\.\n") else {
-                        return Err(format!("{}: the rewritten copyStmt lost its end", te.describe()));
+                        return Err(crate::Error::Archive(format!("{}: the rewritten copyStmt lost its end", te.describe())));
                     };
                     te.copy_stmt = Some(b.to_vec());
                 }
@@ -936,7 +922,7 @@ impl DataEdit for DataJob<'_, '_> {
         self: Box<Self>,
         input: &mut (dyn Read + Send),
         out: &mut (dyn Write + Send),
-    ) -> Result<(), String> {
+    ) -> crate::Result<()> {
         let (tx, rx) = bounded::<io::Result<Vec<u8>>>(4);
         let mut prefix_alone = self.prefix.clone();
         if !self.inserts {
@@ -992,17 +978,17 @@ impl DataEdit for DataJob<'_, '_> {
                 inserts: self.inserts,
             };
             let job = input::from_reader(Box::new(reader), None)
-                .map_err(|e| e.to_string())
                 .and_then(|src| self.edit.run_job(src, &mut strip, self.log.as_ref(), self.strip));
             let fed = feeder.join().unwrap_or_else(|_| Err("the data reader panicked".into()));
-            // An input error is the cause of the job's error: report it.
-            fed?;
+            // An input error is the cause of the job's error: report it (the
+            // entry's data, as the decoder read it).
+            fed.map_err(crate::Error::Archive)?;
             job?;
             if strip.head.is_some() {
-                return Err("internal: the rewritten data lost dumpsed's marker".into());
+                return Err(crate::Error::Archive("internal: the rewritten data lost dumpsed's marker".into()));
             }
             if self.strip {
-                let src = input::from_reader(Box::new(Cursor::new(prefix_alone)), None).map_err(|e| e.to_string())?;
+                let src = input::from_reader(Box::new(Cursor::new(prefix_alone)), None)?;
                 self.edit.run_job_into(src, &mut io::sink(), &self.edit.prefixes)?;
             }
             Ok(())

@@ -5,7 +5,6 @@
 use std::fs;
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
 
 use super::plain::{PlainEdit, RewriteTotal};
 use super::toc::{self, Extra, In, K_OFFSET_POS_SET};
@@ -106,13 +105,9 @@ pub(crate) fn write(
     if change_log.is_some() {
         edit.log_changes();
     }
-    let stats = match write_archive(&mut edit, input, output) {
-        // A failed pre-write check is a check error, a rule that does not
-        // fit the archive a rule error, whatever the archive writer said.
-        Err(Error::Archive(m)) if edit.check_failed.load(Ordering::Relaxed) => return Err(Error::Check(m)),
-        Err(Error::Archive(m)) if edit.rule_failed.load(Ordering::Relaxed) => return Err(Error::Rule(m)),
-        other => other?,
-    };
+    // The edit's errors keep their kind (a failed check, a rule that does
+    // not fit the archive), said where in the archive.
+    let stats = write_archive(&mut edit, input, output)?;
     if let Some(w) = change_log {
         edit.write_change_log(w).map_err(|e| Error::io("writing the change log", e))?;
     }

@@ -127,7 +127,7 @@ pub fn rewrite<R: Read + Send>(
     input: R,
     out: &mut (dyn Write + Send),
     edit: &mut dyn Edit,
-) -> Result<Stats, ArchiveError> {
+) -> crate::Result<Stats> {
     let mut i = In::new(input);
     let mut o = Pos { w: out, pos: 0 };
     let werr = |at: u64, e: io::Error| aerr(at, "the output", format!("writing: {e}"));
@@ -165,22 +165,22 @@ pub fn rewrite<R: Read + Send>(
             .and_then(|s| u64::from_str_radix(s.trim_matches(|c| c == ' ' || c == '\0'), 8).ok())
             .unwrap_or(u64::MAX);
         if stored != checksum(&hdr) {
-            return Err(aerr(at, member, "corrupt tar header (checksum does not match)"));
+            return Err(crate::Error::from(aerr(at, member, "corrupt tar header (checksum does not match)")));
         }
         if !ustar_magic(&hdr) {
-            return Err(aerr(at + 257, member, "corrupt tar header (no ustar magic)"));
+            return Err(crate::Error::from(aerr(at + 257, member, "corrupt tar header (no ustar magic)")));
         }
         let Some(size) = size_of(&hdr) else {
-            return Err(aerr(at, member, "corrupt tar header (size)"));
+            return Err(crate::Error::from(aerr(at, member, "corrupt tar header (size)")));
         };
         let data_at = i.pos;
         i.context = member.clone();
         if name == b"toc.dat" {
             if toc_state.is_some() {
-                return Err(aerr(at, member, "a second toc.dat"));
+                return Err(crate::Error::from(aerr(at, member, "a second toc.dat")));
             }
             if size > 1 << 32 {
-                return Err(aerr(at, member, format!("toc.dat of {size} bytes (corrupt archive?)")));
+                return Err(crate::Error::from(aerr(at, member, format!("toc.dat of {size} bytes (corrupt archive?)"))));
             }
             let mut body = Vec::new();
             (&mut i.r)
@@ -188,7 +188,7 @@ pub fn rewrite<R: Read + Send>(
                 .read_to_end(&mut body)
                 .map_err(|e| aerr(data_at, member.clone(), format!("reading: {e}")))?;
             if (body.len() as u64) < size {
-                return Err(aerr(data_at + body.len() as u64, member, "the archive ends inside toc.dat (truncated?)"));
+                return Err(crate::Error::from(aerr(data_at + body.len() as u64, member, "the archive ends inside toc.dat (truncated?)")));
             }
             i.pos += size;
             let mut skip = vec![0u8; pad(size)];
@@ -204,11 +204,11 @@ pub fn rewrite<R: Read + Send>(
             })?;
             match header.compression.algorithm() {
                 Ok(super::Algorithm::None) => {}
-                _ => return Err(aerr(data_at, member, "a compressed tar archive is not supported")),
+                _ => return Err(crate::Error::from(aerr(data_at, member, "a compressed tar archive is not supported"))),
             }
             let mut new_toc = orig.clone();
             edit.toc(&header, &mut new_toc)
-                .map_err(|m| aerr(data_at, "rewriting the TOC", m))?;
+                .map_err(|e| e.within(&format!("archive byte {data_at}, rewriting the TOC")))?;
             let mut tw = Out::new(Vec::new(), &header);
             toc::write_header(&mut tw, &header)
                 .and_then(|_| toc::write_toc(&mut tw, &header, &new_toc))
@@ -233,10 +233,10 @@ pub fn rewrite<R: Read + Send>(
             continue;
         }
         let Some((_, orig, files)) = toc_state.as_ref() else {
-            return Err(aerr(at, member, "a member before toc.dat (not a pg_dump tar archive?)"));
+            return Err(crate::Error::from(aerr(at, member, "a member before toc.dat (not a pg_dump tar archive?)")));
         };
         if !seen.insert(name.clone()) {
-            return Err(aerr(at, member, "a second member of this name (corrupt archive?)"));
+            return Err(crate::Error::from(aerr(at, member, "a second member of this name (corrupt archive?)")));
         }
         let te = files.get(&name).map(|&n| &orig[n]);
         let editor = if name == b"restore.sql" {
@@ -261,7 +261,7 @@ pub fn rewrite<R: Read + Send>(
                 };
                 i.pos += body.n;
                 if body.n < size {
-                    return Err(aerr(i.pos, what, "the archive ends inside this member (truncated?)"));
+                    return Err(crate::Error::from(aerr(i.pos, what, "the archive ends inside this member (truncated?)")));
                 }
                 checked
                     .map_err(|e| aerr(data_at, what.clone(), format!("reading: {e}")))?
@@ -276,7 +276,7 @@ pub fn rewrite<R: Read + Send>(
                 let n = io::copy(&mut (&mut i.r).take(total), &mut o).map_err(|e| aerr(data_at, what.clone(), format!("reading: {e}")))?;
                 i.pos += n;
                 if n < total {
-                    return Err(aerr(i.pos, what, "the archive ends inside this member (truncated?)"));
+                    return Err(crate::Error::from(aerr(i.pos, what, "the archive ends inside this member (truncated?)")));
                 }
             }
             Some(de) => {
@@ -288,14 +288,18 @@ pub fn rewrite<R: Read + Send>(
                 let r = {
                     let mut w = io::BufWriter::new(&mut spool);
                     let r = de.run(&mut body, &mut w);
-                    r.and_then(|_| io::copy(&mut body, &mut io::sink()).map(|_| ()).map_err(|e| e.to_string()))
-                        .and_then(|_| w.flush().map_err(|e| e.to_string()))
+                    r.and_then(|_| {
+                        io::copy(&mut body, &mut io::sink())
+                            .map(|_| ())
+                            .map_err(|e| crate::Error::Archive(format!("reading: {e}")))
+                    })
+                    .and_then(|_| w.flush().map_err(|e| crate::Error::io(format!("writing the spool of {what}"), e)))
                 };
                 i.pos += body.n;
                 if body.n < size {
-                    return Err(aerr(i.pos, what, "the archive ends inside this member (truncated?)"));
+                    return Err(crate::Error::from(aerr(i.pos, what, "the archive ends inside this member (truncated?)")));
                 }
-                r.map_err(|m| aerr(data_at, what.clone(), m))?;
+                r.map_err(|e| e.within(&format!("archive byte {data_at}, {what}")))?;
                 let mut skip = vec![0u8; pad(size)];
                 i.exact(&mut skip, "tar padding")?;
                 let new_size = spool.seek(SeekFrom::End(0)).map_err(|e| werr(o.pos, e))?;
@@ -308,7 +312,7 @@ pub fn rewrite<R: Read + Send>(
         }
     }
     let Some((_, orig, files)) = toc_state.as_ref() else {
-        return Err(aerr(i.pos, "the tar archive", "no toc.dat member"));
+        return Err(crate::Error::from(aerr(i.pos, "the tar archive", "no toc.dat member")));
     };
     missing_members(orig, files, &seen, end)?;
     o.flush().map_err(|e| werr(o.pos, e))?;

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use dumpsed::{Error, ErrorKind, Remedy};
+use dumpsed::{Error, ErrorKind, Remedy, RuleKind};
 
 pub mod completions;
 pub mod inspect;
@@ -69,7 +69,43 @@ pub fn message(e: &Error) -> String {
             w.dump_name(),
             d.dump_name()
         ),
+        // The inner error as the command says it.
+        Error::At { place, source } => format!("{place}: {}", message(source)),
+        // Each rule said with the flag that gave it.
+        Error::InvalidRule { rule, spec, why } => format!("invalid rule: {} {spec:?}: {why}", flag(*rule)),
+        Error::Missing(v) => {
+            let lines: Vec<String> = v
+                .iter()
+                .map(|m| {
+                    let said = m.to_string();
+                    let what = said.strip_prefix(&format!("{} {}: ", m.rule, m.name)).unwrap_or(&said);
+                    let db_table = match (m.rule, &m.column) {
+                        (RuleKind::DjangoModel, None) => " (use --db-table if the model sets Meta.db_table)",
+                        _ => "",
+                    };
+                    format!("{} {}: {what}{db_table}", flag(m.rule), m.name)
+                })
+                .collect();
+            format!("invalid rule: {}{}", lines.join("\n"), hint(e))
+        }
         _ => format!("{e}{}", hint(e)),
+    }
+}
+
+/// The flag that gives a rule of this kind.
+pub fn flag(rule: RuleKind) -> &'static str {
+    match rule {
+        RuleKind::RenameTable => "--rename-table",
+        RuleKind::RenameColumn => "--rename-column",
+        RuleKind::Rewrite => "--rewrite",
+        RuleKind::DjangoModel => "--django-model",
+        RuleKind::DbTable => "--db-table",
+        RuleKind::DjangoField => "--django-field",
+        RuleKind::DjangoTable => "--django-table",
+        RuleKind::MarkApplied => "--mark-applied",
+        RuleKind::AppliedAt => "--applied-at",
+        // A kind added later: said as the library says it.
+        _ => "a rule",
     }
 }
 
@@ -86,6 +122,14 @@ pub fn hint(e: &Error) -> String {
         }
         (_, Some(Remedy::DetectFormat)) => "; use --format auto".into(),
         (_, Some(Remedy::ChooseFormat)) => "; say which with --format postgres or --format sqlite".into(),
+        (_, Some(Remedy::Columns { table })) => format!("; name them with --columns {table}=col1,col2,…"),
+        (_, Some(Remedy::RenameColumns { renames })) => {
+            let flags: Vec<String> = renames.iter().map(|r| format!("--rename-column {r}")).collect();
+            format!(": {}", flags.join(" "))
+        }
+        (_, Some(Remedy::AllowMissing)) => "\n(no output file was written — on stdout the output is already out: \
+             discard it; --allow-missing turns this into a warning)"
+            .into(),
         _ => String::new(),
     }
 }

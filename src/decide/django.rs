@@ -239,7 +239,7 @@ pub fn appendix(plan: &Plan, seen: &Seen, now: &str) -> Result<Vec<u8>, String> 
     for d in plan.django.iter().filter(|d| d.old_table == d.new_table) {
         if cols_of(d.old_table.as_bytes()).is_none() {
             return Err(format!(
-                "--django-model {}.{}: its table {} (Meta.db_table) is not in this dump",
+                "Django model rename {}.{}: its table {} (Meta.db_table) is not in this dump",
                 d.app, d.old_model, d.old_table
             ));
         }
@@ -258,7 +258,7 @@ pub fn appendix(plan: &Plan, seen: &Seen, now: &str) -> Result<Vec<u8>, String> 
         };
         if d.new_table != step {
             return Err(format!(
-                "--django-model {}.{}={} with db_table {}={}: a RenameModel names its table {step}, so an \
+                "Django model rename {}.{}={} with db_table {}={}: a RenameModel names its table {step}, so an \
                  AlterModelTable to {} follows it, and Django names the keys and indexes it re-creates from the \
                  tables' names between the two steps: say them with names_at_step = {{ \"{}\" = \"{step}\" }} \
                  (and each many-to-many table of the model, by its name then), as the rules helper \
@@ -270,7 +270,7 @@ pub fn appendix(plan: &Plan, seen: &Seen, now: &str) -> Result<Vec<u8>, String> 
     for t in plan.rules.django_tables() {
         if cols_of(t).is_none() {
             return Err(format!(
-                "--django-table: table {} is not in this dump (a model with Meta.db_table: give its table)",
+                "Django table rename: table {} is not in this dump (a model with Meta.db_table: give its table)",
                 text(t)
             ));
         }
@@ -287,13 +287,13 @@ pub fn appendix(plan: &Plan, seen: &Seen, now: &str) -> Result<Vec<u8>, String> 
         match cols_of(&c.table) {
             None => {
                 return Err(format!(
-                    "--django-field: table {} is not in this dump",
+                    "Django field rename: table {} is not in this dump",
                     text(&c.table)
                 ))
             }
             Some(cols) if !cols.iter().any(|x| same(x, &c.old)) => {
                 return Err(format!(
-                    "--django-field: table {} has no column {} (a ForeignKey's column is FIELD_id)",
+                    "Django field rename: table {} has no column {} (a ForeignKey's column is FIELD_id)",
                     text(&c.table),
                     text(&c.old)
                 ))
@@ -367,7 +367,7 @@ pub fn appendix(plan: &Plan, seen: &Seen, now: &str) -> Result<Vec<u8>, String> 
     }
     let marks = plan.rules.mark_applied();
     if !marks.is_empty() && !seen.migrations {
-        return Err("--mark-applied: the dump has no django_migrations table".into());
+        return Err("migrations marked applied: the dump has no django_migrations table".into());
     }
     let at = plan.rules.applied_at().unwrap_or(now);
     for (app, name) in marks {
@@ -418,17 +418,17 @@ fn insert_permission(
 /// Django's own tables that the Django rules write to, and the rules that
 /// need each: `(table, rule)`. A model rename renames its content type
 /// (`RenameContentType`) and `post_migrate` adds its permissions
-/// (`create_permissions`); `--mark-applied` adds `django_migrations` rows.
+/// (`create_permissions`); migrations marked applied add `django_migrations` rows.
 pub fn tables_needed(rules: &crate::rules::Rules) -> Vec<(&'static str, &'static str)> {
     let mut v = Vec::new();
     let perms = !rules.django_models().is_empty() || !rules.django_permissions().is_empty();
     if perms {
-        let why = if rules.django_models().is_empty() { "[[django_permissions]]" } else { "--django-model" };
+        let why = if rules.django_models().is_empty() { "[[django_permissions]]" } else { "Django model rename" };
         v.push(("django_content_type", why));
         v.push(("auth_permission", why));
     }
     if !rules.mark_applied().is_empty() {
-        v.push(("django_migrations", "--mark-applied"));
+        v.push(("django_migrations", "migrations marked applied"));
     }
     v
 }

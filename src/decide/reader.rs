@@ -154,6 +154,10 @@ pub struct Chunk {
     /// Tables first seen in this chunk (`CREATE TABLE`, `COPY`, `INSERT`),
     /// as `(schema, name)`, for the check that every rule's table exists.
     pub tables: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The columns of each table a column rule (rename, value rewrite)
+    /// names, from its `CREATE TABLE` in this chunk, for the check that the
+    /// rule's column exists.
+    pub columns: Vec<((Vec<u8>, Vec<u8>), Vec<Vec<u8>>)>,
     /// Triggers defined in this chunk.
     pub triggers: Vec<Trigger>,
     /// Things the user should know, found in this chunk (pg 18 statistics
@@ -359,6 +363,8 @@ pub struct Reader<R> {
     /// The renames in the form the shadow runs them.
     sqlite_renames: crate::decide::sqlite::schema::SqliteRenames,
     new_tables: Vec<(Vec<u8>, Vec<u8>)>,
+    /// See [`Chunk::columns`].
+    new_columns: Vec<((Vec<u8>, Vec<u8>), Vec<Vec<u8>>)>,
     /// The table of the last COPY / INSERT / CREATE TABLE head, as written.
     last_seen: (Option<Vec<u8>>, Vec<u8>),
     /// `varchar(N)` of each value rule's column, from `CREATE TABLE`.
@@ -436,6 +442,7 @@ impl<R: Read> Reader<R> {
             shadow: None,
             sqlite_renames: sqlite_renames(&plan_for_sqlite),
             new_tables: Vec::new(),
+            new_columns: Vec::new(),
             last_seen: (None, Vec::new()),
             limits: HashMap::new(),
             insert_memo: None,
@@ -853,7 +860,19 @@ impl<R: Read> Reader<R> {
                 };
                 let present = crate::decide::sqlite::schema::SqliteRenames {
                     tables: self.sqlite_renames.tables.iter().filter(|(o, _)| has(o)).cloned().collect(),
-                    columns: self.sqlite_renames.columns.iter().filter(|c| has(&c.table)).cloned().collect(),
+                    // A column the table lacks is the strict check's too.
+                    columns: self
+                        .sqlite_renames
+                        .columns
+                        .iter()
+                        .filter(|c| {
+                            has(&c.table)
+                                && shadow
+                                    .columns(&c.table)
+                                    .is_ok_and(|cols| cols.iter().any(|(n, _)| n.eq_ignore_ascii_case(&c.old)))
+                        })
+                        .cloned()
+                        .collect(),
                 };
                 shadow.finish(&present).map_err(|m| {
                     LocalError::new(stmt_start, format!("SQLite's own ALTER TABLE refuses the rename: {m}"))
@@ -1101,7 +1120,7 @@ impl<R: Read> Reader<R> {
                 };
                 let edits = self
                     .edits_for(&table.to_owned_parts(), cols)
-                    .map_err(|m| LocalError::rule(start, m))?;
+                    .map_err(|e| LocalError { at: start, ..e })?;
                 // Value edits decode pg_dump's text format (tab, `\N`,
                 // backslash escapes); CSV or other options are another codec.
                 let edits = match edits {
@@ -1155,7 +1174,7 @@ impl<R: Read> Reader<R> {
                 };
                 let edits = self
                     .edits_for(&table.to_owned_parts(), cols)
-                    .map_err(|m| LocalError::rule(start, m))?;
+                    .map_err(|e| LocalError { at: start, ..e })?;
                 // Every virtual table's row goes to the shadow while tables or
                 // columns are renamed, not only the rows naming a renamed
                 // table: a trigger or view using the virtual table must
@@ -1224,6 +1243,26 @@ impl<R: Read> Reader<R> {
                     }
                     let key = (schema.clone().unwrap_or_else(|| self.default_schema().to_vec()), name.clone());
                     self.facts.columns.entry(key).or_insert_with(|| cols.clone());
+                }
+                // The columns of a table a column rule names, where the
+                // statement gives them all (SQLite: as declared, generated
+                // ones too), for the check that the rule's column exists.
+                let named = self.plan.rewrites_of(schema.as_deref(), &name).next().is_some()
+                    || self.plan.rules.column_renames().iter().any(|c| {
+                        !c.django
+                            && ident::same_name(dialect, &c.table, &name)
+                            && c.schema.as_deref().is_none_or(|s| schema.as_deref().is_none_or(|t| ident::same_name(dialect, s, t)))
+                    });
+                if named {
+                    let declared = match dialect {
+                        Dialect::Sqlite => statement::table_columns(dialect, &self.buf[start..end], body_at),
+                        Dialect::Postgres if sure => cols.clone(),
+                        Dialect::Postgres => Vec::new(),
+                    };
+                    if !declared.is_empty() {
+                        let key = (schema.clone().unwrap_or_else(|| self.default_schema().to_vec()), name.clone());
+                        self.new_columns.push((key, declared));
+                    }
                 }
                 let shape_key = self.shape_key(schema.as_deref(), &name);
                 if sure {
@@ -1577,7 +1616,7 @@ impl<R: Read> Reader<R> {
                 ),
             )
             .with_remedy(Remedy::Force)),
-            Err(crate::decide::pg::resolve::ResolveError::Rule(msg)) => Err(LocalError::rule(start, msg)),
+            Err(crate::decide::pg::resolve::ResolveError::Rule(msg, remedy)) => Err(LocalError { remedy, ..LocalError::rule(start, msg) }),
         }
     }
 
@@ -1888,8 +1927,8 @@ impl<R: Read> Reader<R> {
             if name.len() >= max || new.len() > max {
                 return Err(format!(
                     "the many-to-many table {} of a renamed model has a name Django may have cut to {max} characters, \
-                     so its new name is not known from the dump: add --rename-table {}=NEW (the name Django gives it: \
-                     `manage.py sqlmigrate` shows it) and --rename-column for its columns ({}), or use the rules \
+                     so its new name is not known from the dump: add a table rename {}=NEW (the name Django gives it: \
+                     `manage.py sqlmigrate` shows it) and column renames for its columns ({}), or use the rules \
                      helper dumpsed-django",
                     String::from_utf8_lossy(name),
                     String::from_utf8_lossy(name),
@@ -2075,7 +2114,7 @@ impl<R: Read> Reader<R> {
         &mut self,
         (schema, name): &(Option<Vec<u8>>, Vec<u8>),
         columns: Option<Vec<Vec<u8>>>,
-    ) -> Result<Option<Arc<ColumnEdits>>, String> {
+    ) -> Result<Option<Arc<ColumnEdits>>, LocalError> {
         let plan = &self.plan;
         let mut wanted: Vec<(Vec<u8>, Edit)> = self
             .rewrites_for(schema.as_deref(), name)
@@ -2106,10 +2145,14 @@ impl<R: Read> Reader<R> {
             return Ok(None);
         }
         if order.is_some() && columns.is_some() {
-            return Err(format!(
-                "an INSERT into {} names its columns (.dump --preserve-rowids?), and Django's rebuild of the \
-                 table reorders them: not supported; dump without --preserve-rowids",
-                String::from_utf8_lossy(name)
+            // sqlite3's own `.dump --preserve-rowids` names the columns.
+            return Err(LocalError::rule(
+                0,
+                format!(
+                    "an INSERT into {} names its columns (.dump --preserve-rowids?), and Django's rebuild of the \
+                     table reorders them: not supported; dump without --preserve-rowids",
+                    String::from_utf8_lossy(name)
+                ),
             ));
         }
         let key = (
@@ -2132,10 +2175,14 @@ impl<R: Read> Reader<R> {
             // Reports only: rows are counted without knowing the columns.
             None if wanted.is_empty() => Vec::new(),
             None => {
-                return Err(format!(
-                    "rows of table {shown} have no column list and the dump has no CREATE TABLE for it \
-                     (a --data-only dump?); name its columns in order with --columns {shown}=col1,col2,…"
-                ))
+                return Err(LocalError::rule(
+                    0,
+                    format!(
+                        "rows of table {shown} have no column list and the dump has no CREATE TABLE for it \
+                         (a data-only dump?): give its columns in order"
+                    ),
+                )
+                .with_remedy(Remedy::Columns { table: shown }))
             }
         };
         let mut edits = Vec::new();
@@ -2147,15 +2194,26 @@ impl<R: Read> Reader<R> {
                 Some(i) => edits.push((i, edit)),
                 // A generated regclass column is not in the data at all.
                 None if matches!(edit, Edit::Regclass(_)) => {}
+                // A value rule's column the table lacks: the strict check
+                // at the end refuses it as it refuses a missing table
+                // (job.rs), naming the rule; these are the columns it sees.
+                None if matches!(edit, Edit::Rule(_)) => {
+                    if !self.new_columns.iter().any(|(k, c)| *k == key && *c == cols) {
+                        self.new_columns.push((key.clone(), cols.clone()));
+                    }
+                }
                 None => {
                     let list: Vec<_> = cols
                         .iter()
                         .map(|c| String::from_utf8_lossy(c).into_owned())
                         .collect();
-                    return Err(format!(
-                        "table {shown} has no column {} (its columns here: {})",
-                        String::from_utf8_lossy(&col),
-                        list.join(", ")
+                    return Err(LocalError::rule(
+                        0,
+                        format!(
+                            "table {shown} has no column {} (its columns here: {})",
+                            String::from_utf8_lossy(&col),
+                            list.join(", ")
+                        ),
                     ));
                 }
             }
@@ -2316,7 +2374,7 @@ impl<R: Read> Reader<R> {
         } else if !self.django.generated && !self.plan.rules.mark_applied().is_empty() {
             return self.fail(
                 self.buf.len(),
-                "--mark-applied: no COMMIT; at the end of this SQLite dump to add the rows before"
+                "migrations marked applied: no COMMIT; at the end of this SQLite dump to add the rows before"
                     .into(),
             );
         }
@@ -2354,6 +2412,7 @@ impl<R: Read> Reader<R> {
             encoding: self.encoding.clone(),
             unique_rules: self.unique_rules.clone(),
             tables: std::mem::take(&mut self.new_tables),
+            columns: std::mem::take(&mut self.new_columns),
             triggers: std::mem::take(&mut self.new_triggers),
             warnings: std::mem::take(&mut self.new_warnings),
             versions: self.versions.clone(),
@@ -2568,7 +2627,7 @@ fn derived_order(
     let moved = last_key.map_or(0, |k| k + 1);
     if let (Some(late), Some(m)) = (fields.get(moved), model) {
         return Err(format!(
-            "--django-field {}.{}={}: Django rebuilds table {} on SQLite for --django-model {}.{}={}, and whether \
+            "Django field rename {}.{}={}: Django rebuilds table {} on SQLite for the Django model rename {}.{}={}, and whether \
              this RenameField ran before that (the column then moves last, the migration state's order) or after \
              it (the column stays) is not in these rules; give the rebuilt order with a [[django_rebuild]] rule \
              (table, columns by their names in the dump), which the rules helper dumpsed-django writes, or \

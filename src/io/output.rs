@@ -105,15 +105,34 @@ pub(crate) fn guard_sigbus() {
     });
 }
 
+/// How the front end reads an input without mapping it, which the SIGBUS
+/// message names (the command line names its flag; the library's way is
+/// `Source::open` with `mmap` false). Set once, before any input is mapped.
+static MMAP_ADVICE: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// Sets the front end's advice that ends the message of a mapped input
+/// truncated during the run (see [`guard_sigbus`]): how to read the input
+/// without mapping it, in the front end's own terms. The first call wins.
+pub fn set_mmap_advice(advice: &'static str) {
+    let _ = MMAP_ADVICE.set(advice);
+}
+
 extern "C" fn on_sigbus(_signal: libc::c_int) {
     const MSG: &[u8] = b"dumpsed: error: reading the memory-mapped input failed (SIGBUS): the input file shrank \
 while it was being read, or its device failed. No output file was made (what went to stdout, a pipe or \
-a device is incomplete: discard it). Rewrite a copy that nothing else writes to, or read the input with \
-`dumpsed rewrite --no-mmap`\n";
+a device is incomplete: discard it). Rewrite a copy that nothing else writes to, or read the input \
+without mapping it into memory";
     // SAFETY: write(2), kill(2), nanosleep(2) and _exit(2) are
-    // async-signal-safe; MSG is static.
+    // async-signal-safe; MSG and the advice are static (OnceLock::get is an
+    // atomic load once set, and it is set before any input is mapped).
     unsafe {
         libc::write(2, MSG.as_ptr().cast(), MSG.len());
+        if let Some(a) = MMAP_ADVICE.get() {
+            libc::write(2, b" (".as_ptr().cast(), 2);
+            libc::write(2, a.as_ptr().cast(), a.len());
+            libc::write(2, b")".as_ptr().cast(), 1);
+        }
+        libc::write(2, b"\n".as_ptr().cast(), 1);
         if CLEANUP_ON_SIGTERM.load(Ordering::Relaxed) {
             SIGNAL_EXIT_CODE.store(4, Ordering::Relaxed);
             libc::kill(libc::getpid(), libc::SIGTERM);

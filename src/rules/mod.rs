@@ -1,7 +1,7 @@
 //! The rule model: which tables are renamed and which column values are
 //! rewritten. Rules are dialect-neutral; readers resolve names against them.
 
-use crate::error::{Error, Result, Sample, SampleBuilder};
+use crate::error::{Error, Result, RuleKind, Sample, SampleBuilder};
 use crate::codec::ident::is_python_identifier;
 
 /// Renames one table, `old` → `new`, optionally only in one schema.
@@ -358,7 +358,7 @@ impl Rules {
     /// `app_oldmodel` / `app_newmodel` unless `db_table` gives them as
     /// `OLD_TABLE=NEW_TABLE` (for a model with `Meta.db_table`).
     pub fn add_django_model(&mut self, spec: &str, db_table: Option<&str>) -> Result<()> {
-        let bad = |why: &str| Error::Rule(format!("--django-model {spec:?}: {why}"));
+        let bad = |why: &str| Error::InvalidRule { rule: RuleKind::DjangoModel, spec: spec.into(), why: why.into() };
         let (left, new_model) = spec
             .split_once('=')
             .ok_or_else(|| bad("expected APP.OldModel=NewModel"))?;
@@ -378,9 +378,11 @@ impl Rules {
         }
         let (old_table, new_table) = match db_table {
             Some(t) => {
-                let (o, n) = t
-                    .split_once('=')
-                    .ok_or_else(|| bad("--db-table expects OLD_TABLE=NEW_TABLE"))?;
+                let (o, n) = t.split_once('=').ok_or_else(|| Error::InvalidRule {
+                    rule: RuleKind::DbTable,
+                    spec: t.into(),
+                    why: "expected OLD_TABLE=NEW_TABLE".into(),
+                })?;
                 (o.trim().to_string(), n.trim().to_string())
             }
             None => (
@@ -423,10 +425,10 @@ impl Rules {
             .filter(|(a, n)| {
                 is_python_identifier(a) && !n.is_empty() && !n.contains(['\'', '\\'])
             })
-            .ok_or_else(|| {
-                Error::Rule(format!(
-                    "--mark-applied {spec:?}: expected APP.MIGRATION_NAME"
-                ))
+            .ok_or_else(|| Error::InvalidRule {
+                rule: RuleKind::MarkApplied,
+                spec: spec.into(),
+                why: "expected APP.MIGRATION_NAME".into(),
             })?;
         self.mark_applied.push((app.into(), name.into()));
         Ok(())
@@ -439,9 +441,11 @@ impl Rules {
                 .bytes()
                 .all(|b| b.is_ascii_digit() || b" -:.+TZ".contains(&b));
         if !ok {
-            return Err(Error::Rule(format!(
-                "--applied-at {at:?}: expected a timestamp like 2026-11-26 06:35:05+00"
-            )));
+            return Err(Error::InvalidRule {
+                rule: RuleKind::AppliedAt,
+                spec: at.into(),
+                why: "expected a timestamp like 2026-11-26 06:35:05+00".into(),
+            });
         }
         self.applied_at = Some(at.into());
         Ok(())
@@ -671,7 +675,7 @@ impl Rules {
     /// is `app_model`; OLD and NEW are column names). `table` overrides
     /// the table for a model with `Meta.db_table`.
     pub fn parse_django_field(&mut self, spec: &str, table: Option<&str>) -> Result<()> {
-        let bad = |why: &str| Error::Rule(format!("--django-field {spec:?}: {why}"));
+        let bad = |why: &str| Error::InvalidRule { rule: RuleKind::DjangoField, spec: spec.into(), why: why.into() };
         let (target, new) = spec
             .split_once('=')
             .ok_or_else(|| bad("expected APP.Model.OLD_COLUMN=NEW_COLUMN"))?;
@@ -694,7 +698,7 @@ impl Rules {
     /// `AlterModelTable`): the model's table, `app_model` unless `old`
     /// names it (a model that already has `Meta.db_table`), is renamed.
     pub fn parse_django_table(&mut self, spec: &str, old: Option<&str>) -> Result<()> {
-        let bad = |why: &str| Error::Rule(format!("--django-table {spec:?}: {why}"));
+        let bad = |why: &str| Error::InvalidRule { rule: RuleKind::DjangoTable, spec: spec.into(), why: why.into() };
         let (target, new) = spec
             .split_once('=')
             .ok_or_else(|| bad("expected APP.Model=NEW_TABLE"))?;

@@ -37,6 +37,7 @@ use crate::decide::pg::grammar::{DumpVersions, Relexed};
 use crate::decide::pg::nodes::pb::Token;
 use crate::decide::pg::nodes::{self, pb, Children, NodeEnum, Visit};
 use crate::decide::plan::Plan;
+use crate::error::Remedy;
 
 /// Bytes `start..end` of the statement become `text`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -256,13 +257,13 @@ pub enum ResolveError {
     /// PostgreSQL's parser rejects the statement (its message).
     Parse(String),
     /// The statement is valid but the rules cannot be followed exactly here.
-    Rule(String),
+    Rule(String, Option<Remedy>),
 }
 
 impl std::fmt::Display for ResolveError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ResolveError::Parse(m) | ResolveError::Rule(m) => f.write_str(m),
+            ResolveError::Parse(m) | ResolveError::Rule(m, _) => f.write_str(m),
         }
     }
 }
@@ -277,7 +278,7 @@ struct Resolver<'a> {
     scopes: Vec<Vec<Entry>>,
     escapes: bool,
     /// A rule that cannot be followed exactly in this statement.
-    problem: Option<String>,
+    problem: Option<(String, Option<Remedy>)>,
     /// `schema.table.column` of a `pg_restore_attribute_stats` call whose
     /// column's values are rewritten: the statement is dropped.
     stats_dropped: Option<String>,
@@ -370,8 +371,8 @@ pub fn resolve(
             }
         }
     }
-    if let Some(p) = r.problem.take() {
-        return Err(ResolveError::Rule(p));
+    if let Some((p, remedy)) = r.problem.take() {
+        return Err(ResolveError::Rule(p, remedy));
     }
     if let Some(column) = r.stats_dropped.take() {
         // The whole call goes: no rename inside it is left to apply.
@@ -387,10 +388,10 @@ pub fn resolve(
     // Overlaps would mean two decisions about one byte: refuse, never guess.
     for w in out.windows(2) {
         if w[1].start < w[0].end {
-            return Err(ResolveError::Rule(format!(
-                "internal: overlapping renames at bytes {} and {}",
-                w[0].start, w[1].start
-            )));
+            return Err(ResolveError::Rule(
+                format!("internal: overlapping renames at bytes {} and {}", w[0].start, w[1].start),
+                None,
+            ));
         }
     }
     let mut left_alone = Vec::new();
@@ -807,11 +808,14 @@ impl Resolver<'_> {
                     Some(cols) => cols.iter().any(|c| c == u.as_bytes()),
                     None => {
                         if self.column_rule(&rel.0, &rel.1, u).is_some() {
-                            self.problem = Some(format!(
-                                "a JOIN … USING ({u}) reads column {u} of {}.{}, which a rule renames, \
-                                 and the table's CREATE TABLE was not seen before this statement: \
-                                 its column list cannot be written",
-                                rel.0, rel.1
+                            self.problem = Some((
+                                format!(
+                                    "a JOIN … USING ({u}) reads column {u} of {}.{}, which a rule renames, \
+                                     and the table's CREATE TABLE was not seen before this statement: \
+                                     its column list cannot be written",
+                                    rel.0, rel.1
+                                ),
+                                None,
                             ));
                         }
                         return false;
@@ -1443,8 +1447,9 @@ impl Resolver<'_> {
                         .any(|o| o.schema == key.0 && o.table == key.1 && o.old == c.old)
                 })
                 .map(|c| {
+                    // As `Rules::parse_column_rename` reads it.
                     format!(
-                        "--rename-column {}.{}.{}={}",
+                        "{}.{}.{}={}",
                         child.0,
                         child.1,
                         String::from_utf8_lossy(&c.old),
@@ -1464,7 +1469,7 @@ impl Resolver<'_> {
                 .filter(|w| !own.iter().any(|&j| self.plan.rewrites[j].column == w.column))
                 .map(|w| {
                     format!(
-                        "--rewrite {}.{}.{}:{}={}",
+                        "{}.{}.{}:{}={}",
                         child.0,
                         child.1,
                         String::from_utf8_lossy(&w.column),
@@ -1486,16 +1491,26 @@ impl Resolver<'_> {
                     (true, false) => "whose values are rewritten",
                     _ => "whose columns are renamed and values rewritten",
                 };
-                self.problem = Some(format!(
+                // The column renames are a typed remedy (the CLI writes them
+                // as its flags); value rewrites are named in the message.
+                let remedy = (!inherited.is_empty()).then(|| Remedy::RenameColumns { renames: inherited.clone() });
+                let mut rules = Vec::new();
+                if !inherited.is_empty() {
+                    rules.push(format!("the column renames {}", inherited.join(" ")));
+                }
+                if !values.is_empty() {
+                    rules.push(format!("the value rewrites {}", values.join(" ")));
+                }
+                self.problem = Some((format!(
                     "{}.{} is a partition of {}.{}, {what}, and its CREATE TABLE (and maybe its rows) \
                      went by before this ATTACH PARTITION was read ({why}); name it in the rules \
-                     too: {}",
+                     too, with {}",
                     child.0,
                     child.1,
                     parent.0,
                     parent.1,
-                    inherited.into_iter().chain(values).collect::<Vec<_>>().join(" ")
-                ));
+                    rules.join(" and ")
+                ), remedy));
             }
             let list = self.facts.parents.entry(key).or_default();
             if !list.contains(&val) {

@@ -452,6 +452,8 @@ impl Shadow {
             .get(text)
             .ok_or_else(|| format!("statement not recorded: {}", show(text, 80)))?;
         self.refuse_virtual(renames)?;
+        let applicable = self.without_missing_columns(renames);
+        let renames = applicable.as_ref().unwrap_or(renames);
         if !may_change(text, renames) {
             return Ok(None);
         }
@@ -604,6 +606,24 @@ impl Shadow {
     /// a column list takes values for the non-generated columns only. So the
     /// N-th value of a dumped row belongs to the N-th entry here that is not
     /// generated.
+    /// `renames` without the column renames of a column that its table, in
+    /// the shadow, lacks (`None`: none such): SQLite's ALTER would refuse
+    /// them wherever the table is re-parsed, and the strict check (job.rs)
+    /// refuses them as rules whose column the dump lacks, naming the rule.
+    fn without_missing_columns(&self, renames: &SqliteRenames) -> Option<SqliteRenames> {
+        let lacks = |c: &ColumnRename| {
+            self.columns(&c.table)
+                .is_ok_and(|cols| !cols.is_empty() && !cols.iter().any(|(n, _)| n.eq_ignore_ascii_case(&c.old)))
+        };
+        if !renames.columns.iter().any(lacks) {
+            return None;
+        }
+        Some(SqliteRenames {
+            tables: renames.tables.clone(),
+            columns: renames.columns.iter().filter(|c| !lacks(c)).cloned().collect(),
+        })
+    }
+
     pub fn columns(&self, table: &[u8]) -> Result<Vec<(Vec<u8>, bool)>, String> {
         let ctx = |e: rusqlite::Error| format!("reading the columns of {}: {e}", show(table, 80));
         let mut st = self
