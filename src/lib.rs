@@ -80,6 +80,7 @@ mod plan;
 mod postgres;
 #[allow(missing_docs)] // internal, reached through `internals`
 mod reader;
+pub(crate) mod frame { pub mod dump; }
 #[allow(missing_docs)] // internal, reached through `internals`
 mod rewrite;
 mod rules;

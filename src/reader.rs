@@ -1,10 +1,10 @@
-//! The reader: frames a dump into chunks of whole records and decides, for
+//! The reader: cuts a dump into chunks of whole records and decides, for
 //! every byte range, what the workers must do with it.
 //!
-//! It runs on one thread, ahead of the workers. It lexes SQL (to find where
-//! statements end, which needs quote-aware scanning) and finds the end of
-//! COPY data with a SIMD substring search, so untouched data is never parsed
-//! field by field. Each [`Chunk`] it emits starts at a record boundary and
+//! It runs on one thread, ahead of the workers. The framer (`frame::dump`)
+//! finds where records end (lexing SQL, searching COPY data for its end
+//! marker, so untouched data is never parsed field by field); the reader
+//! owns the buffer, asks the framer for frames and decides each. Each [`Chunk`] it emits starts at a record boundary and
 //! carries the decisions ([`Segment`]s) for its bytes, so workers need no
 //! state from earlier chunks and the output does not depend on how the input
 //! was cut.
@@ -14,14 +14,11 @@ use std::io::{self, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use memchr::memchr;
-use memchr::memmem;
-
 use crate::chunk_buf::ChunkBuf;
-use crate::copy_text;
 use crate::error::{Error, LocalError, Remedy};
 use crate::ident;
-use crate::lexer::{Dialect, Lexer, Step, TokenKind};
+use crate::frame::dump::{Frame, Framer, Kind};
+use crate::lexer::{Dialect, TokenKind};
 use crate::plan::Plan;
 use crate::statement::{self, Head, QualName};
 
@@ -246,49 +243,18 @@ impl Default for ReaderConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Mode {
-    Sql,
-    /// A psql meta-command line (`\connect`, `\restrict KEY`) being read.
-    Meta,
-    /// The rest of the `COPY … FROM stdin;` line.
-    CopyHeaderLine(Action),
-    /// COPY data rows, up to the `\.` line.
-    CopyData(Action),
-}
-
-/// Statement being read: where it starts and the block nesting that makes
-/// a `;` not end it (SQLite trigger bodies; PostgreSQL `BEGIN ATOMIC`).
-#[derive(Debug, Clone, Default)]
-struct Stmt {
-    words: u8,
-    create: bool,
-    trigger: bool,
-    prev_begin: bool,
-    depth: u32,
-    /// PostgreSQL: open parentheses. psql ends a statement only at a `;`
-    /// outside parentheses (psqlscan.l, `paren_depth`), as in
-    /// `CREATE RULE … DO (DELETE …; DELETE …);`.
-    parens: u32,
-}
-
 /// Frames an input stream into [`Chunk`]s.
 pub struct Reader<R> {
     input: R,
     plan: Arc<Plan>,
     config: ReaderConfig,
-    lexer: Lexer,
+    framer: Framer,
+    /// The action for the rows of the COPY being read.
+    copy_rows: Action,
     buf: ChunkBuf,
     /// Bytes of `buf` before `done` are covered by `segments`.
     done: usize,
-    /// Scan position.
-    pos: usize,
-    /// Start of the token, statement or meta line in progress.
-    tok_start: usize,
-    unit_start: usize,
-    stmt: Option<Stmt>,
     segments: Vec<Segment>,
-    mode: Mode,
     eof: bool,
     finished: bool,
     offset: u64,
@@ -309,11 +275,6 @@ pub struct Reader<R> {
     /// Resolved renames of INSERT heads, by the head's bytes (a dump
     /// repeats the same head for every row).
     head_cache: HashMap<Vec<u8>, Arc<Vec<crate::pg_resolve::Replacement>>>,
-    end_marker: memmem::Finder<'static>,
-    /// COPY mode: `done` is at a row start not yet checked for `\.`.
-    at_row_start: bool,
-    /// The scanner needs more input before it can go on.
-    need_more: bool,
     /// Index in `segments` of the last `-- Name:` comment, until the
     /// statement it describes is read (its tag may need that statement's
     /// renames); no chunk is cut in between.
@@ -383,14 +344,10 @@ impl<R: Read> Reader<R> {
             recycled: None,
             mapped_consumed: None,
             config,
-            lexer: Lexer::new(dialect),
+            framer: Framer::new(dialect),
+            copy_rows: Action::Keep,
             done: 0,
-            pos: 0,
-            tok_start: 0,
-            unit_start: 0,
-            stmt: None,
             segments: Vec::new(),
-            mode: Mode::Sql,
             eof: false,
             finished: false,
             offset: 0,
@@ -401,9 +358,6 @@ impl<R: Read> Reader<R> {
             row_shapes: HashMap::new(),
             facts: crate::pg_resolve::Facts::default(),
             head_cache: HashMap::new(),
-            end_marker: memmem::Finder::new(b"\n\\.").into_owned(),
-            at_row_start: false,
-            need_more: false,
             last_header: None,
             django: crate::django::Seen::default(),
             encoding: None,
@@ -447,8 +401,7 @@ impl<R: Read> Reader<R> {
             if self.done >= self.config.chunk_size && self.last_header.is_none() {
                 return Ok(Some(self.ship(None)));
             }
-            if self.need_more || self.pos >= self.buf.len() {
-                self.need_more = false;
+            if self.framer.wants_input(self.buf.len()) {
                 if self.eof {
                     return Ok(Some(self.finish()));
                 }
@@ -464,25 +417,13 @@ impl<R: Read> Reader<R> {
                 self.fill()?;
                 continue;
             }
-            let step = match self.mode.clone() {
-                Mode::Sql => self.scan_sql(),
-                Mode::Meta => {
-                    self.scan_line_end(|r, end| {
-                        r.ending.meta(&r.buf[r.done..end]);
-                        r.push(Action::Keep, end);
-                        r.mode = Mode::Sql;
-                    });
-                    Ok(())
-                }
-                Mode::CopyHeaderLine(action) => {
-                    self.scan_line_end(move |r, end| {
-                        r.push(Action::Keep, end);
-                        r.mode = Mode::CopyData(action);
-                        r.at_row_start = true;
-                    });
-                    Ok(())
-                }
-                Mode::CopyData(action) => self.scan_copy(action),
+            // The INSERT head decided last, when the lexer reads it as
+            // `statement::head` does: the framer scans on from its end.
+            let known_head = self.insert_memo.as_ref().filter(|m| m.plain).map(|m| m.head.as_slice());
+            let step = match self.framer.next(&self.buf, self.eof, known_head) {
+                Ok(Some(frame)) => self.on_frame(frame),
+                Ok(None) => Ok(()),
+                Err(e) => Err(e),
             };
             if let Err(e) = step {
                 return Ok(Some(self.fail_with(e)));
@@ -621,175 +562,69 @@ impl<R: Read> Reader<R> {
         self.chunk_plans.len() - 1
     }
 
-    fn scan_line_end(&mut self, then: impl FnOnce(&mut Self, usize)) {
-        match memchr(b'\n', &self.buf[self.pos..]) {
-            Some(j) => {
-                self.pos += j + 1;
-                then(self, self.pos);
+    /// Decides one frame and pushes its segment.
+    fn on_frame(&mut self, f: Frame) -> Result<(), LocalError> {
+        match f.kind {
+            Kind::Space | Kind::CopyHeaderRest | Kind::CopyEnd => self.push(Action::Keep, f.end),
+            Kind::Meta => {
+                self.ending.meta(&self.buf[f.start..f.end]);
+                self.push(Action::Keep, f.end);
             }
-            None => self.pos = self.buf.len(),
-        }
-    }
-
-    /// Lexes SQL until a statement (or a run of space/comments) completes
-    /// or the buffer ends.
-    fn scan_sql(&mut self) -> Result<(), LocalError> {
-        loop {
-            if self.lexer.is_idle() {
-                self.tok_start = self.pos;
-                if self.stmt.is_none() {
-                    if let Some(end) = self.quick_insert() {
-                        // Framed whole: the same decisions as token by token.
-                        self.push(Action::Keep, self.pos);
-                        let start = self.pos;
-                        self.unit_start = start;
-                        self.pos = end;
-                        self.end_statement(start, end)?;
-                        // The line break after it is kept as the lexer's
-                        // space token would be (dumps write one per row).
-                        if self.buf.get(end) == Some(&b'\n') {
-                            self.pos = end + 1;
-                            self.push(Action::Keep, self.pos);
-                        }
-                        return Ok(());
-                    }
-                }
+            Kind::CopyRows => {
+                let action = self.copy_rows.clone();
+                self.push(action, f.end);
             }
-            match self.lexer.next_token(&self.buf, self.pos) {
-                Step::Idle | Step::Partial => {
-                    self.pos = self.buf.len();
-                    return Ok(());
-                }
-                Step::Token(end, kind) => {
-                    self.pos = end;
-                    if self.on_token(self.tok_start, end, kind)? {
-                        return Ok(());
-                    }
-                }
+            Kind::Comment => self.on_comment(f.start, f.end),
+            Kind::Statement => {
+                self.end_statement(f.start, f.end)?;
             }
         }
+        // Segments cover exactly what was framed.
+        debug_assert_eq!(self.done, self.framer.done());
+        Ok(())
     }
 
-    /// The end of the INSERT statement starting at `pos`, when it is whole
-    /// in the buffer and [`crate::lexer::quick_statement_end`] can frame it
-    /// (the common case of INSERT dumps: no per-token work).
-    fn quick_insert(&self) -> Option<usize> {
-        let rest = &self.buf[self.pos..];
-        let head = rest.get(..7)?;
-        if !head[..6].eq_ignore_ascii_case(b"INSERT") || !head[6].is_ascii_whitespace() {
-            return None;
-        }
-        // The head of the INSERT before, again: scanned from its end.
-        let from = match &self.insert_memo {
-            Some(m) if m.plain && m.frames(rest) => self.pos + m.head.len(),
-            _ => self.pos,
-        };
-        crate::lexer::quick_statement_end(self.plan.dialect, !self.escapes, &self.buf, from)
-    }
-
-    /// Handles one token; returns true when a segment was completed.
-    fn on_token(&mut self, start: usize, end: usize, kind: TokenKind) -> Result<bool, LocalError> {
+    /// A comment between statements: pg_dump's version lines, the dump's
+    /// opening and closing lines, or a `-- Name:` header (decided with the
+    /// statement after it).
+    fn on_comment(&mut self, start: usize, end: usize) {
         let pg = self.plan.dialect == Dialect::Postgres;
-        let Some(stmt) = self.stmt.as_mut() else {
-            match kind {
-                TokenKind::Space => self.push(Action::Keep, end),
-                TokenKind::Comment => {
-                    let text = &self.buf[start..end];
-                    self.ending.comment(text);
-                    // pg_backup_archiver.c: "-- Dumped from database version %s".
-                    for prefix in [&b"-- Dumped from database version "[..], b"-- Dumped by pg_dump version "] {
-                        if let Some(v) = text.strip_prefix(prefix) {
-                            let v = String::from_utf8_lossy(v.trim_ascii_end()).into_owned();
-                            let what = if prefix.starts_with(b"-- Dumped from") { "server" } else { "pg_dump" };
-                            self.facts.versions.note_comment(text);
-                            let entry = format!("{what} {v}");
-                            self.versions = Some(match self.versions.take() {
-                                Some(prev) => format!("{prev}, {entry}"),
-                                None => entry,
-                            });
-                        }
-                    }
-                    let header =
-                        text.starts_with(b"-- Name: ") || text.starts_with(b"-- Data for Name: ");
-                    self.push(Action::Keep, start);
-                    if pg && header {
-                        // Decided with the statement that follows.
-                        let plan = self.plan_index();
-                        self.segments.push(Segment {
-                            start,
-                            end,
-                            action: Action::PendingHeader,
-                            plan,
-                        });
-                        self.done = end;
-                        self.last_header = Some(self.segments.len() - 1);
-                    } else {
-                        self.push(Action::Keep, end);
-                    }
-                }
-                TokenKind::Punct if pg && self.buf[start] == b'\\' => {
-                    self.push(Action::Keep, start);
-                    self.mode = Mode::Meta;
-                    return Ok(true);
-                }
-                _ => {
-                    self.push(Action::Keep, start);
-                    self.unit_start = start;
-                    self.stmt = Some(Stmt::default());
-                    return self.on_token(start, end, kind);
-                }
+        let text = &self.buf[start..end];
+        self.ending.comment(text);
+        // pg_backup_archiver.c: "-- Dumped from database version %s".
+        for prefix in [&b"-- Dumped from database version "[..], b"-- Dumped by pg_dump version "] {
+            if let Some(v) = text.strip_prefix(prefix) {
+                let v = String::from_utf8_lossy(v.trim_ascii_end()).into_owned();
+                let what = if prefix.starts_with(b"-- Dumped from") { "server" } else { "pg_dump" };
+                self.facts.versions.note_comment(text);
+                let entry = format!("{what} {v}");
+                self.versions = Some(match self.versions.take() {
+                    Some(prev) => format!("{prev}, {entry}"),
+                    None => entry,
+                });
             }
-            return Ok(true);
-        };
-        match kind {
-            TokenKind::Word => {
-                let w = &self.buf[start..end];
-                let is = |k: &str| w.eq_ignore_ascii_case(k.as_bytes());
-                if stmt.words < 4 {
-                    stmt.words += 1;
-                    if stmt.words == 1 {
-                        stmt.create = is("CREATE");
-                    } else if stmt.create && !pg && is("TRIGGER") {
-                        stmt.trigger = true;
-                    }
-                }
-                if stmt.trigger || stmt.depth > 0 {
-                    if is("BEGIN") || is("CASE") {
-                        stmt.depth += 1;
-                    } else if is("END") {
-                        stmt.depth = stmt.depth.saturating_sub(1);
-                    }
-                }
-                if pg && stmt.create && stmt.prev_begin && is("ATOMIC") {
-                    stmt.depth += 1;
-                }
-                stmt.prev_begin = pg && is("BEGIN");
-                Ok(false)
-            }
-            TokenKind::Punct if pg && self.buf[start] == b'(' => {
-                stmt.parens += 1;
-                stmt.prev_begin = false;
-                Ok(false)
-            }
-            TokenKind::Punct if pg && self.buf[start] == b')' => {
-                stmt.parens = stmt.parens.saturating_sub(1);
-                stmt.prev_begin = false;
-                Ok(false)
-            }
-            TokenKind::Punct if self.buf[start] == b';' && stmt.depth == 0 && stmt.parens == 0 => {
-                self.stmt = None;
-                self.end_statement(self.unit_start, end)
-            }
-            TokenKind::Space | TokenKind::Comment => Ok(false),
-            _ => {
-                stmt.prev_begin = false;
-                Ok(false)
-            }
+        }
+        let header =
+            text.starts_with(b"-- Name: ") || text.starts_with(b"-- Data for Name: ");
+        self.push(Action::Keep, start);
+        if pg && header {
+            // Decided with the statement that follows.
+            let plan = self.plan_index();
+            self.segments.push(Segment {
+                start,
+                end,
+                action: Action::PendingHeader,
+                plan,
+            });
+            self.done = end;
+            self.last_header = Some(self.segments.len() - 1);
+        } else {
+            self.push(Action::Keep, end);
         }
     }
 
-    /// Decides the complete statement `buf[stmt_start..end]` (framed by the
-    /// lexer or by [`Reader::quick_insert`]) and pushes its segment.
+    /// Decides the complete statement `buf[stmt_start..end]` (a frame of
+    /// `frame::dump`) and pushes its segment.
     fn end_statement(&mut self, stmt_start: usize, end: usize) -> Result<bool, LocalError> {
         let pg = self.plan.dialect == Dialect::Postgres;
         let action = self.classify(stmt_start, end)?;
@@ -991,10 +826,11 @@ impl<R: Read> Reader<R> {
                     Some(_) if options => None,
                     e => e,
                 };
-                self.mode = Mode::CopyHeaderLine(match edits.or(shape) {
+                self.copy_rows = match edits.or(shape) {
                     Some(e) => Action::CopyRows(e),
                     None => Action::Keep,
-                });
+                };
+                self.framer.expect_copy_data();
                 if dialect == Dialect::Postgres {
                     return if mentions { self.resolve_pg(start, end, None) } else { Ok(Action::Keep) };
                 }
@@ -1186,7 +1022,7 @@ impl<R: Read> Reader<R> {
             }
             Head::StdStrings(on) => {
                 self.escapes = !on;
-                self.lexer.set_standard_conforming_strings(on);
+                self.framer.set_standard_conforming_strings(on);
                 Ok(Action::Keep)
             }
             Head::Other => {
@@ -2017,110 +1853,18 @@ impl<R: Read> Reader<R> {
         Ok(result)
     }
 
-    /// Frames COPY data rows up to the `\.` line. `done` is always at a
-    /// row start; `pos` is how far the end-marker search has got.
-    fn scan_copy(&mut self, action: Action) -> Result<(), LocalError> {
-        loop {
-            if self.at_row_start {
-                // psql ends COPY data at a line holding only `\.`
-                // (copyfromparse.c, CopyReadLineText).
-                let rest = &self.buf[self.done..];
-                if rest.len() < 2 && !self.eof {
-                    self.need_more = true;
-                    return Ok(());
-                }
-                if rest.starts_with(b"\\.") {
-                    let end = match &rest[2..] {
-                        [b'\n', ..] => self.done + 3,
-                        [b'\r', b'\n', ..] => self.done + 4,
-                        [] | [b'\r'] if !self.eof => {
-                            self.need_more = true;
-                            return Ok(());
-                        }
-                        [] => self.done + 2,
-                        _ => {
-                            return Err(LocalError::new(
-                                self.done,
-                                "end-of-copy marker \\. followed by other data on its line",
-                            ))
-                        }
-                    };
-                    self.pos = end;
-                    self.push(Action::Keep, end);
-                    self.mode = Mode::Sql;
-                    self.at_row_start = false;
-                    return Ok(());
-                }
-                self.at_row_start = false;
-            }
-            let from = self.pos.max(self.done);
-            match self.end_marker.find(&self.buf[from..]) {
-                Some(j) => {
-                    let nl = from + j;
-                    self.pos = nl + 1;
-                    if copy_text::is_row_end(&self.buf, nl) {
-                        self.push(action.clone(), nl + 1);
-                        self.at_row_start = true;
-                    }
-                }
-                None => {
-                    if let Some(e) = copy_text::last_row_end(&self.buf[from..]) {
-                        self.push(action.clone(), from + e);
-                        // `done` is at a row start whose first bytes may be
-                        // the `\.` of the next read: the search for `\n\.`
-                        // starts after that newline, so look there first.
-                        self.at_row_start = true;
-                    }
-                    if self.eof {
-                        let at = if self.done < self.buf.len() {
-                            self.done
-                        } else {
-                            self.buf.len()
-                        };
-                        return Err(LocalError::new(
-                            at,
-                            "COPY data not ended by a \\. line before the end of input (truncated dump?)",
-                        ));
-                    }
-                    // Keep the last two bytes: a marker may span two reads.
-                    self.pos = self.buf.len().saturating_sub(2).max(self.done);
-                    self.need_more = true;
-                    return Ok(());
-                }
-            }
-        }
-    }
-
     /// Ends the input: resolves what is still open.
     fn finish(&mut self) -> Chunk {
-        match self.mode.clone() {
-            Mode::Sql => {
-                match self.lexer.finish() {
-                    Err(msg) => return self.fail(self.tok_start, msg.to_string()),
-                    Ok(Some(kind)) => {
-                        let (start, end) = (self.tok_start, self.buf.len());
-                        if let Err(e) = self.on_token(start, end, kind) {
-                            return self.fail_with(e);
-                        }
-                    }
-                    Ok(None) => {}
-                }
-                if self.stmt.is_some() {
-                    return self.fail(
-                        self.unit_start,
-                        "statement not ended by ';' before the end of input (truncated dump?)"
-                            .into(),
-                    );
+        match self.framer.finish(&self.buf) {
+            Err(e) => return self.fail_with(e),
+            // A meta-command line the input ends in: only kept.
+            Ok(Some(f)) if f.kind == Kind::Meta => self.push(Action::Keep, f.end),
+            Ok(Some(f)) => {
+                if let Err(e) = self.on_frame(f) {
+                    return self.fail_with(e);
                 }
             }
-            Mode::Meta => self.push(Action::Keep, self.buf.len()),
-            Mode::CopyHeaderLine(_) | Mode::CopyData(_) => {
-                return self.fail(
-                    self.done,
-                    "COPY data not ended by a \\. line before the end of input (truncated dump?)"
-                        .into(),
-                )
-            }
+            Ok(None) => {}
         }
         self.settle_header(&Action::Keep);
         if !self.config.allow_truncated {
@@ -2182,14 +1926,8 @@ impl<R: Read> Reader<R> {
         };
         self.seq += 1;
         self.offset += cut as u64;
-        for p in [
-            &mut self.done,
-            &mut self.pos,
-            &mut self.tok_start,
-            &mut self.unit_start,
-        ] {
-            *p = p.saturating_sub(cut);
-        }
+        self.done = self.done.saturating_sub(cut);
+        self.framer.rebase(cut);
         chunk
     }
 }
