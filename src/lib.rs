@@ -82,6 +82,8 @@ mod postgres;
 mod reader;
 pub(crate) mod frame { pub mod dump; }
 #[allow(missing_docs)] // internal, reached through `internals`
+pub(crate) mod decide { pub mod dump; }
+#[allow(missing_docs)] // internal, reached through `internals`
 mod rewrite;
 mod rules;
 #[allow(missing_docs)] // internal, reached through `internals`
