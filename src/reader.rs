@@ -370,6 +370,10 @@ impl<R: Read> Reader<R> {
             Kind::Comment => self.on_comment(f.start, f.end),
             Kind::Statement => {
                 self.end_statement(f.start, f.end)?;
+                // The line break the framer found with it: no cut between.
+                if let Some(q) = self.framer.take_queued() {
+                    self.push(Action::Keep, q.end);
+                }
             }
         }
         // Segments cover exactly what was framed.

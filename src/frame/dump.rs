@@ -162,6 +162,15 @@ impl Framer {
         }
     }
 
+    /// The frame found with the one just yielded (the line break after an
+    /// INSERT framed whole), if any: the caller may take it at once
+    /// rather than come back for it.
+    pub fn take_queued(&mut self) -> Option<Frame> {
+        let f = self.queued.take()?;
+        self.done = f.end;
+        Some(f)
+    }
+
     /// The statement just yielded is a `COPY … FROM stdin`: the rest of its
     /// line, then data rows up to a `\.` line follow.
     pub fn expect_copy_data(&mut self) {
@@ -481,6 +490,12 @@ mod tests {
                 f.expect_copy_data();
             }
             out.push((fr.kind, *offset + fr.start, text));
+            if fr.kind == Kind::Statement && cut {
+                // As the reader does: the queued line break at once.
+                if let Some(q) = f.take_queued() {
+                    out.push((q.kind, *offset + q.start, buf[q.start..q.end].to_vec()));
+                }
+            }
             if cut {
                 let c = f.done();
                 buf.drain(..c);
