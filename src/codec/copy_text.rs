@@ -577,13 +577,7 @@ pub fn encode(value: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(rest);
 }
 
-/// True when the newline at `nl` ends a row, i.e. it is not escaped by an
-/// odd run of backslashes before it.
-#[inline]
-pub fn is_row_end(data: &[u8], nl: usize) -> bool {
-    let run = data[..nl].iter().rev().take_while(|&&b| b == b'\\').count();
-    run % 2 == 0
-}
+pub use crate::frame::dump::is_row_end;
 
 /// The offset just past the last complete row in `data`, if any.
 pub fn last_row_end(data: &[u8]) -> Option<usize> {

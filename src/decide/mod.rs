@@ -5,6 +5,8 @@
 //! schema (`django`).
 #[allow(missing_docs)] // internal, reached through `internals`
 pub(crate) mod django;
+#[allow(missing_docs)] // internal, reached through `internals`
+pub(crate) mod dump;
 pub(crate) mod pg;
 #[allow(missing_docs)] // internal, reached through `internals`
 pub(crate) mod plan;

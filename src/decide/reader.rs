@@ -1,123 +1,27 @@
-//! The reader: frames a dump into chunks of whole records and decides, for
+//! The reader: cuts a dump into chunks of whole records and decides, for
 //! every byte range, what the workers must do with it.
 //!
-//! It runs on one thread, ahead of the workers. It lexes SQL (to find where
-//! statements end, which needs quote-aware scanning) and finds the end of
-//! COPY data with a SIMD substring search, so untouched data is never parsed
-//! field by field. Each [`Chunk`] it emits starts at a record boundary and
-//! carries the decisions ([`Segment`]s) for its bytes, so workers need no
-//! state from earlier chunks and the output does not depend on how the input
-//! was cut.
+//! It runs on one thread, ahead of the workers. The framer (`frame::dump`)
+//! finds where records end (lexing SQL, searching COPY data for its end
+//! marker, so untouched data is never parsed field by field); the reader
+//! owns the buffer, asks the framer for frames and the decider
+//! (`decide::dump`) what to do with each statement. Each [`Chunk`] it emits
+//! starts at a record boundary and carries the decisions ([`Segment`]s) for
+//! its bytes, so workers need no state from earlier chunks and the output
+//! does not depend on how the input was cut.
 
 use std::collections::HashMap;
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use memchr::memchr;
-use memchr::memmem;
-
 use crate::frame::chunk_buf::ChunkBuf;
-use crate::codec::copy_text;
 use crate::error::{Error, LocalError, Remedy};
-use crate::codec::ident;
-use crate::frame::lexer::{Dialect, Lexer, Step, TokenKind};
+use crate::decide::dump::Decider;
+pub use crate::decide::dump::{Action, ColumnEdits, Edit, Extra, Trigger};
+use crate::frame::dump::{Frame, FrameError, Framer, Kind};
+use crate::frame::lexer::Dialect;
 use crate::decide::plan::Plan;
-use crate::decide::statement::{self, Head, QualName};
-
-/// An edit of one column's values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Edit {
-    /// Apply `plan.rewrites[i]`.
-    Rule(usize),
-    /// The value is a table name (SQLite's `sqlite_sequence.name`): rename it.
-    TableName,
-    /// A PostgreSQL `regclass` (or `regclass[]`) column: its text is a
-    /// relation name as `regclassout` prints it, which a live rename changes;
-    /// names are quoted for the keywords of the server version given.
-    Regclass(u32),
-}
-
-/// The edits that apply to rows of one table.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ColumnEdits {
-    /// Table name as written in the input, for messages.
-    pub table: Vec<u8>,
-    /// Number of columns a row must have (0: not known, not checked).
-    pub ncols: usize,
-    /// Column names, when known (for reports).
-    pub columns: Vec<Vec<u8>>,
-    /// `varchar(N)` limits of edited columns, by column index.
-    pub max_len: Vec<(usize, usize)>,
-    /// `(column index, edit)`, sorted by column.
-    pub edits: Vec<(usize, Edit)>,
-    /// SQLite: the values of each row in a new order, value `order[i]` at
-    /// place `i` (a table Django rebuilds in another column order).
-    pub order: Option<Arc<Vec<usize>>>,
-}
-
-impl ColumnEdits {
-    /// The `varchar(N)` limit of column `col`, if known.
-    pub fn max_len(&self, col: usize) -> Option<usize> {
-        self.max_len
-            .iter()
-            .find(|(c, _)| *c == col)
-            .map(|&(_, n)| n)
-    }
-
-    /// Only the shape of rows of a table no rule targets: a value count
-    /// to check, nothing to edit, no column names (a report's edits of an
-    /// untargeted table have its names).
-    pub fn is_shape_only(&self) -> bool {
-        self.edits.is_empty() && self.columns.is_empty()
-    }
-
-    /// The edit of column `col`, if any.
-    pub fn of(&self, col: usize) -> Option<Edit> {
-        self.edits.iter().find(|(c, _)| *c == col).map(|&(_, e)| e)
-    }
-}
-
-/// Identifiers renamed in one statement only, exactly as written (the
-/// constraint and index names a Django model rename recomputes).
-pub type Extra = Arc<Vec<(Vec<u8>, Vec<u8>)>>;
-
-/// What to do with a byte range.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    /// Copy unchanged.
-    Keep,
-    /// A statement that may name a renamed table: rename its identifiers.
-    Rename(Option<Extra>),
-    /// A pg_dump `-- Name: …` header comment, until the statement after it
-    /// is read (`settle_header` then decides it: never seen by workers).
-    PendingHeader,
-    /// Bytes dumpsed adds (an empty range of the input): SQL doing what
-    /// Django's migrate does beyond the schema.
-    Generated(Arc<Vec<u8>>),
-    /// Input bytes left out of the output: what a forward run of the
-    /// Django rules added, taken out by `--reverse`
-    /// ([`ReaderConfig::undo_appendix`]).
-    Drop,
-    /// Replace exactly these byte ranges (offsets from the segment start),
-    /// decided by the PostgreSQL reference resolver (`pg_resolve`) or from
-    /// a pg_dump header tag (`pg_tag`).
-    Edits(Arc<crate::decide::pg::resolve::Resolved>),
-    /// COPY text rows of a table with value edits.
-    CopyRows(Arc<ColumnEdits>),
-    /// An INSERT statement: rename in its head, edit its values.
-    Insert {
-        edits: Option<Arc<ColumnEdits>>,
-        rename: bool,
-        /// PostgreSQL: the resolved renames in the head (before `VALUES`).
-        head: Option<Arc<Vec<crate::decide::pg::resolve::Replacement>>>,
-        /// Offset of the end of `VALUES` in the statement.
-        values_at: usize,
-        /// Plain `'…'` strings take backslash escapes
-        /// (`standard_conforming_strings = off`).
-        escapes: bool,
-    },
-}
 
 /// A byte range of a chunk and what to do with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,54 +76,6 @@ pub struct Chunk {
     pub permits: usize,
 }
 
-/// A `CREATE TRIGGER` of the dump: a live `UPDATE` fires it, an offline
-/// rewrite does not.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Trigger {
-    /// The table, as written (qualified if it was).
-    pub table: Vec<u8>,
-    /// The trigger's name.
-    pub name: Vec<u8>,
-    /// The events, upper case (`INSERT`, `UPDATE`, `DELETE`, `TRUNCATE`).
-    pub events: Vec<String>,
-}
-
-/// The head decision of the last INSERT classified (see `classify`).
-struct InsertMemo {
-    plan: Arc<Plan>,
-    escapes: bool,
-    /// The statement up to and including `VALUES`.
-    head: Vec<u8>,
-    edits: Option<Arc<ColumnEdits>>,
-    /// The head is only words, `"…"` identifiers, spaces and `.(),`: the
-    /// lexer reads it as `statement::head` does (no comment, string or
-    /// dollar sign to disagree on), its parentheses are balanced (a column
-    /// list) and it ends at a token boundary, so the statement's end can
-    /// be looked for from the end of the head.
-    plain: bool,
-    /// The head may name a renamed table (`Plan::may_mention`). Only the
-    /// head is renamed in an INSERT (its values are data: a rename or a
-    /// value rule reaches them through `edits`), so the rows that follow
-    /// are not searched again.
-    mentions: bool,
-    /// PostgreSQL: the head's renames, once resolved (`resolve_pg_head`).
-    pg_head: Option<Option<Arc<Vec<crate::decide::pg::resolve::Replacement>>>>,
-}
-
-impl InsertMemo {
-    /// True when `stmt` has this head, under the same rules: `statement::head`
-    /// reads no further than the byte after `VALUES` (a keyword must not run
-    /// on into an identifier), so it would parse the same.
-    fn applies(&self, plan: &Arc<Plan>, escapes: bool, stmt: &[u8]) -> bool {
-        Arc::ptr_eq(&self.plan, plan) && self.escapes == escapes && self.frames(stmt)
-    }
-
-    /// True when `text` starts with this head, as a whole (not `VALUESX`).
-    fn frames(&self, text: &[u8]) -> bool {
-        text.starts_with(&self.head) && text.get(self.head.len()).is_some_and(|&b| !statement::is_ident_byte(b))
-    }
-}
-
 /// Tunables of the reader.
 #[derive(Debug, Clone)]
 pub struct ReaderConfig {
@@ -261,118 +117,45 @@ impl Default for ReaderConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Mode {
-    Sql,
-    /// A psql meta-command line (`\connect`, `\restrict KEY`) being read.
-    Meta,
-    /// The rest of the `COPY … FROM stdin;` line.
-    CopyHeaderLine(Action),
-    /// COPY data rows, up to the `\.` line.
-    CopyData(Action),
-}
-
-/// Statement being read: where it starts and the block nesting that makes
-/// a `;` not end it (SQLite trigger bodies; PostgreSQL `BEGIN ATOMIC`).
-#[derive(Debug, Clone, Default)]
-struct Stmt {
-    words: u8,
-    create: bool,
-    trigger: bool,
-    prev_begin: bool,
-    depth: u32,
-    /// PostgreSQL: open parentheses. psql ends a statement only at a `;`
-    /// outside parentheses (psqlscan.l, `paren_depth`), as in
-    /// `CREATE RULE … DO (DELETE …; DELETE …);`.
-    parens: u32,
-}
-
 /// Frames an input stream into [`Chunk`]s.
 pub struct Reader<R> {
     input: R,
-    plan: Arc<Plan>,
     config: ReaderConfig,
-    lexer: Lexer,
+    framer: Framer,
+    /// The action for the rows of the COPY being read.
+    copy_rows: Action,
     buf: ChunkBuf,
     /// Bytes of `buf` before `done` are covered by `segments`.
     done: usize,
-    /// Scan position.
-    pos: usize,
-    /// Start of the token, statement or meta line in progress.
-    tok_start: usize,
-    unit_start: usize,
-    stmt: Option<Stmt>,
     segments: Vec<Segment>,
-    mode: Mode,
     eof: bool,
     finished: bool,
     offset: u64,
     seq: u64,
-    escapes: bool,
-    /// Column names of tables that value edits target, from `CREATE TABLE`.
-    /// Keyed by `(schema, table)`; the schema is the dialect's default when
-    /// the dump does not qualify the name.
-    tables: HashMap<(Vec<u8>, Vec<u8>), Vec<Vec<u8>>>,
-    edits_cache: HashMap<(Vec<u8>, Vec<u8>), Option<Arc<ColumnEdits>>>,
-    /// The shape (value count, no edits) of an INSERT row of every table
-    /// whose `CREATE TABLE` gives its column count for sure, keyed as
-    /// `tables` (SQLite: the name in lower case): the rows of tables no rule
-    /// targets are checked against it.
-    row_shapes: HashMap<(Vec<u8>, Vec<u8>), Arc<ColumnEdits>>,
-    /// What the PostgreSQL resolver learned (inheritance, column lists).
-    facts: crate::decide::pg::resolve::Facts,
-    /// Resolved renames of INSERT heads, by the head's bytes (a dump
-    /// repeats the same head for every row).
-    head_cache: HashMap<Vec<u8>, Arc<Vec<crate::decide::pg::resolve::Replacement>>>,
-    end_marker: memmem::Finder<'static>,
-    /// COPY mode: `done` is at a row start not yet checked for `\.`.
-    at_row_start: bool,
-    /// The scanner needs more input before it can go on.
-    need_more: bool,
     /// Index in `segments` of the last `-- Name:` comment, until the
     /// statement it describes is read (its tag may need that statement's
     /// renames); no chunk is cut in between.
     last_header: Option<usize>,
-    /// Tables seen in the dump that the Django appendix touches.
-    django: crate::decide::django::Seen,
+    /// Plans used by the segments of the chunk being framed.
+    chunk_plans: Vec<Arc<Plan>>,
+    /// How far the dump has got towards its closing marker.
+    ending: Ending,
+    /// Chunk buffers the writer is done with, to frame the next chunks in
+    /// (no fresh 2 MiB allocation, page faults and zeroing per chunk).
+    recycled: Option<crossbeam_channel::Receiver<ChunkBuf>>,
+    /// Mapped input: the bytes taken into `buf` so far, for progress.
+    mapped_consumed: Option<Arc<AtomicU64>>,
+    /// PostgreSQL with column renames: the pre-data was read ahead
+    /// (`read_predata`).
+    predata_read: bool,
+    /// What is decided about each statement (the rules, what the dump said).
+    decider: Decider,
     /// `undo_appendix`: where the forward run's appendix starts (absolute
     /// offset of its marker comment), once found.
     undo_found: Option<u64>,
     /// `undo_appendix`: inside the forward run's appendix, whose bytes are
     /// dropped (PostgreSQL: to the end; SQLite: to the `COMMIT;`).
     undo_dropping: bool,
-    encoding: Option<String>,
-    unique_rules: Vec<usize>,
-    /// Plans used by the segments of the chunk being framed.
-    chunk_plans: Vec<Arc<Plan>>,
-    /// Every table seen so far, and those first seen in this chunk.
-    seen_tables: std::collections::HashSet<(Vec<u8>, Vec<u8>)>,
-    /// How far the dump has got towards its closing marker.
-    ending: Ending,
-    new_triggers: Vec<Trigger>,
-    new_warnings: Vec<String>,
-    versions: Option<String>,
-    /// Chunk buffers the writer is done with, to frame the next chunks in
-    /// (no fresh 2 MiB allocation, page faults and zeroing per chunk).
-    recycled: Option<crossbeam_channel::Receiver<ChunkBuf>>,
-    /// Mapped input: the bytes taken into `buf` so far, for progress.
-    mapped_consumed: Option<Arc<AtomicU64>>,
-    /// SQLite: the dump's schema in an in-memory SQLite, which performs the
-    /// renames itself (`sqlite_schema`); made at the first schema statement.
-    shadow: Option<crate::decide::sqlite::schema::Shadow>,
-    /// The renames in the form the shadow runs them.
-    sqlite_renames: crate::decide::sqlite::schema::SqliteRenames,
-    new_tables: Vec<(Vec<u8>, Vec<u8>)>,
-    /// See [`Chunk::columns`].
-    new_columns: Vec<((Vec<u8>, Vec<u8>), Vec<Vec<u8>>)>,
-    /// The table of the last COPY / INSERT / CREATE TABLE head, as written.
-    last_seen: (Option<Vec<u8>>, Vec<u8>),
-    /// `varchar(N)` of each value rule's column, from `CREATE TABLE`.
-    limits: HashMap<usize, usize>,
-    insert_memo: Option<InsertMemo>,
-    /// PostgreSQL with column renames: the pre-data was read ahead
-    /// (`read_predata`).
-    predata_read: bool,
 }
 
 const READ_SIZE: usize = 256 << 10;
@@ -386,67 +169,29 @@ impl<R: Read> Reader<R> {
     /// A reader of `input` (already decompressed) with `plan`'s dialect.
     pub fn new(input: R, plan: Arc<Plan>, config: ReaderConfig) -> Reader<R> {
         let dialect = plan.dialect;
-        let plan_for_sqlite = plan.clone();
-        let default_schema = dialect.default_schema();
-        let tables = config
-            .columns
-            .iter()
-            .map(|(k, v)| {
-                let key = match k.iter().position(|&b| b == b'.') {
-                    Some(i) => (k[..i].to_vec(), k[i + 1..].to_vec()),
-                    None => (default_schema.to_vec(), k.clone()),
-                };
-                (key, v.clone())
-            })
-            .collect();
+        let mut decider = Decider::new(plan, &config.columns, config.force);
+        decider.django_shapes = !config.undo_appendix && config.appendix;
         Reader {
+            decider,
             input,
-            plan,
             buf: ChunkBuf::default(),
             recycled: None,
             mapped_consumed: None,
             config,
-            lexer: Lexer::new(dialect),
+            framer: Framer::new(dialect),
+            copy_rows: Action::Keep,
             done: 0,
-            pos: 0,
-            tok_start: 0,
-            unit_start: 0,
-            stmt: None,
             segments: Vec::new(),
-            mode: Mode::Sql,
             eof: false,
             finished: false,
             offset: 0,
             seq: 0,
-            escapes: false,
-            tables,
-            edits_cache: HashMap::new(),
-            row_shapes: HashMap::new(),
-            facts: crate::decide::pg::resolve::Facts::default(),
-            head_cache: HashMap::new(),
-            end_marker: memmem::Finder::new(b"\n\\.").into_owned(),
-            at_row_start: false,
-            need_more: false,
             last_header: None,
-            django: crate::decide::django::Seen::default(),
+            chunk_plans: Vec::new(),
+            ending: Ending::default(),
+            predata_read: false,
             undo_found: None,
             undo_dropping: false,
-            encoding: None,
-            unique_rules: Vec::new(),
-            chunk_plans: Vec::new(),
-            seen_tables: std::collections::HashSet::new(),
-            ending: Ending::default(),
-            new_triggers: Vec::new(),
-            new_warnings: Vec::new(),
-            versions: None,
-            shadow: None,
-            sqlite_renames: sqlite_renames(&plan_for_sqlite),
-            new_tables: Vec::new(),
-            new_columns: Vec::new(),
-            last_seen: (None, Vec::new()),
-            limits: HashMap::new(),
-            insert_memo: None,
-            predata_read: false,
         }
     }
 
@@ -467,7 +212,9 @@ impl<R: Read> Reader<R> {
             self.predata_read = true;
             // Value rules too: a rule on a partitioned parent reaches the
             // partitions' rows, which the ATTACH names.
-            if self.plan.dialect == Dialect::Postgres && (!self.plan.columns.is_empty() || !self.plan.rewrites.is_empty()) {
+            if self.decider.plan.dialect == Dialect::Postgres
+                && (!self.decider.plan.columns.is_empty() || !self.decider.plan.rewrites.is_empty())
+            {
                 self.read_predata()?;
             }
         }
@@ -475,8 +222,7 @@ impl<R: Read> Reader<R> {
             if self.done >= self.config.chunk_size && self.last_header.is_none() {
                 return Ok(Some(self.ship(None)));
             }
-            if self.need_more || self.pos >= self.buf.len() {
-                self.need_more = false;
+            if self.framer.wants_input(self.buf.len()) {
                 if self.eof {
                     return Ok(Some(self.finish()));
                 }
@@ -492,25 +238,10 @@ impl<R: Read> Reader<R> {
                 self.fill()?;
                 continue;
             }
-            let step = match self.mode.clone() {
-                Mode::Sql => self.scan_sql(),
-                Mode::Meta => {
-                    self.scan_line_end(|r, end| {
-                        r.ending.meta(&r.buf[r.done..end]);
-                        r.push(Action::Keep, end);
-                        r.mode = Mode::Sql;
-                    });
-                    Ok(())
-                }
-                Mode::CopyHeaderLine(action) => {
-                    self.scan_line_end(move |r, end| {
-                        r.push(Action::Keep, end);
-                        r.mode = Mode::CopyData(action);
-                        r.at_row_start = true;
-                    });
-                    Ok(())
-                }
-                Mode::CopyData(action) => self.scan_copy(action),
+            let step = match self.framer.next(&self.buf, self.eof, self.decider.known_head()) {
+                Ok(Some(frame)) => self.on_frame(frame),
+                Ok(None) => Ok(()),
+                Err(e) => Err(e.into()),
             };
             if let Err(e) = step {
                 return Ok(Some(self.fail_with(e)));
@@ -546,13 +277,13 @@ impl<R: Read> Reader<R> {
         let limit = PREDATA_LOOKAHEAD.min(self.config.max_record);
         let mut scan = crate::decide::pg::predata::PreData::default();
         loop {
-            let facts = &mut self.facts;
+            let facts = &mut self.decider.facts;
             let progress = scan.scan(&self.buf, self.eof, |stmt, escapes, grammar| facts.note_predata(stmt, escapes, grammar));
             if progress == crate::decide::pg::predata::Progress::Done {
                 return Ok(());
             }
             if self.buf.len() > limit {
-                self.facts.read_ahead_cut = Some(limit);
+                self.decider.facts.read_ahead_cut = Some(limit);
                 return Ok(());
             }
             self.fill()?;
@@ -646,195 +377,94 @@ impl<R: Read> Reader<R> {
         if !self
             .chunk_plans
             .last()
-            .is_some_and(|p| Arc::ptr_eq(p, &self.plan))
+            .is_some_and(|p| Arc::ptr_eq(p, &self.decider.plan))
         {
-            self.chunk_plans.push(self.plan.clone());
+            self.chunk_plans.push(self.decider.plan.clone());
         }
         self.chunk_plans.len() - 1
     }
 
-    fn scan_line_end(&mut self, then: impl FnOnce(&mut Self, usize)) {
-        match memchr(b'\n', &self.buf[self.pos..]) {
-            Some(j) => {
-                self.pos += j + 1;
-                then(self, self.pos);
-            }
-            None => self.pos = self.buf.len(),
+    /// Decides one frame and pushes its segment.
+    fn on_frame(&mut self, f: Frame) -> Result<(), LocalError> {
+        if self.config.undo_appendix && self.undo_frame(&f)? {
+            return Ok(());
         }
-    }
-
-    /// Lexes SQL until a statement (or a run of space/comments) completes
-    /// or the buffer ends.
-    fn scan_sql(&mut self) -> Result<(), LocalError> {
-        loop {
-            if self.lexer.is_idle() {
-                self.tok_start = self.pos;
-                if self.stmt.is_none() {
-                    if let Some(end) = self.quick_insert() {
-                        // Framed whole: the same decisions as token by token.
-                        self.push(Action::Keep, self.pos);
-                        let start = self.pos;
-                        self.unit_start = start;
-                        self.pos = end;
-                        self.end_statement(start, end)?;
-                        // The line break after it is kept as the lexer's
-                        // space token would be (dumps write one per row).
-                        if self.buf.get(end) == Some(&b'\n') {
-                            self.pos = end + 1;
-                            let action = if self.undo_dropping { Action::Drop } else { Action::Keep };
-                            self.push(action, self.pos);
-                        }
-                        return Ok(());
-                    }
-                }
+        match f.kind {
+            Kind::Space | Kind::CopyHeaderRest | Kind::CopyEnd => self.push(Action::Keep, f.end),
+            Kind::Meta => {
+                self.ending.meta(&self.buf[f.start..f.end]);
+                self.push(Action::Keep, f.end);
             }
-            match self.lexer.next_token(&self.buf, self.pos) {
-                Step::Idle | Step::Partial => {
-                    self.pos = self.buf.len();
-                    return Ok(());
-                }
-                Step::Token(end, kind) => {
-                    self.pos = end;
-                    if self.on_token(self.tok_start, end, kind)? {
-                        return Ok(());
-                    }
+            Kind::CopyRows => {
+                let action = self.copy_rows.clone();
+                self.push(action, f.end);
+            }
+            Kind::Comment => self.on_comment(f.start, f.end),
+            Kind::Statement => {
+                self.end_statement(f.start, f.end)?;
+                // The line break the framer found with it: no cut between.
+                if let Some(q) = self.framer.take_queued() {
+                    let action = if self.undo_dropping { Action::Drop } else { Action::Keep };
+                    self.push(action, q.end);
                 }
             }
         }
+        // Segments cover exactly what was framed (but for a line break
+        // `undo_frame` keeps back).
+        debug_assert!(
+            self.done <= self.framer.done() && self.framer.done() - self.done <= usize::from(self.config.undo_appendix)
+        );
+        Ok(())
     }
 
-    /// The end of the INSERT statement starting at `pos`, when it is whole
-    /// in the buffer and [`crate::frame::lexer::quick_statement_end`] can frame it
-    /// (the common case of INSERT dumps: no per-token work).
-    fn quick_insert(&self) -> Option<usize> {
-        let rest = &self.buf[self.pos..];
-        let head = rest.get(..7)?;
-        if !head[..6].eq_ignore_ascii_case(b"INSERT") || !head[6].is_ascii_whitespace() {
-            return None;
+    /// A comment between statements: pg_dump's version lines, the dump's
+    /// opening and closing lines, or a `-- Name:` header (decided with the
+    /// statement after it).
+    fn on_comment(&mut self, start: usize, end: usize) {
+        let pg = self.decider.plan.dialect == Dialect::Postgres;
+        let text = &self.buf[start..end];
+        self.ending.comment(text);
+        // pg_backup_archiver.c: "-- Dumped from database version %s".
+        for prefix in [&b"-- Dumped from database version "[..], b"-- Dumped by pg_dump version "] {
+            if let Some(v) = text.strip_prefix(prefix) {
+                let v = String::from_utf8_lossy(v.trim_ascii_end()).into_owned();
+                let what = if prefix.starts_with(b"-- Dumped from") { "server" } else { "pg_dump" };
+                self.decider.facts.versions.note_comment(text);
+                let entry = format!("{what} {v}");
+                self.decider.versions = Some(match self.decider.versions.take() {
+                    Some(prev) => format!("{prev}, {entry}"),
+                    None => entry,
+                });
+            }
         }
-        // The head of the INSERT before, again: scanned from its end.
-        let from = match &self.insert_memo {
-            Some(m) if m.plain && m.frames(rest) => self.pos + m.head.len(),
-            _ => self.pos,
-        };
-        crate::frame::lexer::quick_statement_end(self.plan.dialect, !self.escapes, &self.buf, from)
-    }
-
-    /// Handles one token; returns true when a segment was completed.
-    fn on_token(&mut self, start: usize, end: usize, kind: TokenKind) -> Result<bool, LocalError> {
-        let pg = self.plan.dialect == Dialect::Postgres;
-        let Some(stmt) = self.stmt.as_mut() else {
-            if self.config.undo_appendix {
-                if let Some(done) = self.undo_token(start, end, kind)? {
-                    return Ok(done);
-                }
-            }
-            match kind {
-                TokenKind::Space => self.push(Action::Keep, end),
-                TokenKind::Comment => {
-                    let text = &self.buf[start..end];
-                    self.ending.comment(text);
-                    // pg_backup_archiver.c: "-- Dumped from database version %s".
-                    for prefix in [&b"-- Dumped from database version "[..], b"-- Dumped by pg_dump version "] {
-                        if let Some(v) = text.strip_prefix(prefix) {
-                            let v = String::from_utf8_lossy(v.trim_ascii_end()).into_owned();
-                            let what = if prefix.starts_with(b"-- Dumped from") { "server" } else { "pg_dump" };
-                            self.facts.versions.note_comment(text);
-                            let entry = format!("{what} {v}");
-                            self.versions = Some(match self.versions.take() {
-                                Some(prev) => format!("{prev}, {entry}"),
-                                None => entry,
-                            });
-                        }
-                    }
-                    let header =
-                        text.starts_with(b"-- Name: ") || text.starts_with(b"-- Data for Name: ");
-                    self.push(Action::Keep, start);
-                    if pg && header {
-                        // Decided with the statement that follows.
-                        let plan = self.plan_index();
-                        self.segments.push(Segment {
-                            start,
-                            end,
-                            action: Action::PendingHeader,
-                            plan,
-                        });
-                        self.done = end;
-                        self.last_header = Some(self.segments.len() - 1);
-                    } else {
-                        self.push(Action::Keep, end);
-                    }
-                }
-                TokenKind::Punct if pg && self.buf[start] == b'\\' => {
-                    self.push(Action::Keep, start);
-                    self.mode = Mode::Meta;
-                    return Ok(true);
-                }
-                _ => {
-                    self.push(Action::Keep, start);
-                    self.unit_start = start;
-                    self.stmt = Some(Stmt::default());
-                    return self.on_token(start, end, kind);
-                }
-            }
-            return Ok(true);
-        };
-        match kind {
-            TokenKind::Word => {
-                let w = &self.buf[start..end];
-                let is = |k: &str| w.eq_ignore_ascii_case(k.as_bytes());
-                if stmt.words < 4 {
-                    stmt.words += 1;
-                    if stmt.words == 1 {
-                        stmt.create = is("CREATE");
-                    } else if stmt.create && !pg && is("TRIGGER") {
-                        stmt.trigger = true;
-                    }
-                }
-                if stmt.trigger || stmt.depth > 0 {
-                    if is("BEGIN") || is("CASE") {
-                        stmt.depth += 1;
-                    } else if is("END") {
-                        stmt.depth = stmt.depth.saturating_sub(1);
-                    }
-                }
-                if pg && stmt.create && stmt.prev_begin && is("ATOMIC") {
-                    stmt.depth += 1;
-                }
-                stmt.prev_begin = pg && is("BEGIN");
-                Ok(false)
-            }
-            TokenKind::Punct if pg && self.buf[start] == b'(' => {
-                stmt.parens += 1;
-                stmt.prev_begin = false;
-                Ok(false)
-            }
-            TokenKind::Punct if pg && self.buf[start] == b')' => {
-                stmt.parens = stmt.parens.saturating_sub(1);
-                stmt.prev_begin = false;
-                Ok(false)
-            }
-            TokenKind::Punct if self.buf[start] == b';' && stmt.depth == 0 && stmt.parens == 0 => {
-                self.stmt = None;
-                self.end_statement(self.unit_start, end)
-            }
-            TokenKind::Space | TokenKind::Comment => Ok(false),
-            _ => {
-                stmt.prev_begin = false;
-                Ok(false)
-            }
+        let header =
+            text.starts_with(b"-- Name: ") || text.starts_with(b"-- Data for Name: ");
+        self.push(Action::Keep, start);
+        if pg && header {
+            // Decided with the statement that follows.
+            let plan = self.plan_index();
+            self.segments.push(Segment {
+                start,
+                end,
+                action: Action::PendingHeader,
+                plan,
+            });
+            self.done = end;
+            self.last_header = Some(self.segments.len() - 1);
+        } else {
+            self.push(Action::Keep, end);
         }
     }
 
-    /// Decides the complete statement `buf[stmt_start..end]` (framed by the
-    /// lexer or by [`Reader::quick_insert`]) and pushes its segment.
+    /// Decides the complete statement `buf[stmt_start..end]` (a frame of
+    /// `frame::dump`) and pushes its segment.
     fn end_statement(&mut self, stmt_start: usize, end: usize) -> Result<bool, LocalError> {
-        let pg = self.plan.dialect == Dialect::Postgres;
+        let pg = self.decider.plan.dialect == Dialect::Postgres;
         if self.undo_dropping {
             if !pg && self.is_commit(stmt_start, end) {
                 // The appendix ends before SQLite's COMMIT; (django::appendix).
                 self.undo_dropping = false;
-            } else if crate::decide::django::is_appendix_statement(self.plan.dialect, &self.buf[stmt_start..end]) {
+            } else if crate::decide::django::is_appendix_statement(self.decider.plan.dialect, &self.buf[stmt_start..end]) {
                 self.push(Action::Drop, end);
                 return Ok(true);
             } else {
@@ -845,23 +475,31 @@ impl<R: Read> Reader<R> {
                 ));
             }
         }
-        let action = self.classify(stmt_start, end)?;
+        let action = self.decider.classify(&self.buf, stmt_start, end)?;
+        if let Some(rows) = self.decider.copy_follows.take() {
+            self.copy_rows = rows;
+            self.framer.expect_copy_data();
+        }
+        if let Some(on) = self.decider.std_strings.take() {
+            self.framer.set_standard_conforming_strings(on);
+        }
         self.settle_header(&action);
         if !pg && self.is_commit(stmt_start, end) {
             self.ending.committed = true;
             // The whole schema is read: would the live rename of the
             // database have worked (a trigger naming a missing table)?
-            if let Some(shadow) = &self.shadow {
+            if let Some(shadow) = &self.decider.shadow {
                 // Rules whose table the dump lacks are reported by
                 // the strict check, in the rules' own words.
                 let has = |t: &[u8]| {
                     let t = t.to_ascii_lowercase();
-                    self.seen_tables.iter().any(|(_, n)| *n == t)
+                    self.decider.seen_tables.iter().any(|(_, n)| *n == t)
                 };
                 let present = crate::decide::sqlite::schema::SqliteRenames {
-                    tables: self.sqlite_renames.tables.iter().filter(|(o, _)| has(o)).cloned().collect(),
+                    tables: self.decider.sqlite_renames.tables.iter().filter(|(o, _)| has(o)).cloned().collect(),
                     // A column the table lacks is the strict check's too.
                     columns: self
+                        .decider
                         .sqlite_renames
                         .columns
                         .iter()
@@ -909,10 +547,10 @@ impl<R: Read> Reader<R> {
             _ => None,
         };
         let text = &self.buf[seg.start..seg.end];
-        if self.plan.dialect == Dialect::Postgres {
+        if self.decider.plan.dialect == Dialect::Postgres {
             let extra_names: &[(Vec<u8>, Vec<u8>)] = extra.as_deref().map_or(&[], |e| e.as_slice());
             let reps = crate::decide::pg::tag::parse_header(text).map(|h| {
-                crate::decide::pg::tag::rename_tag(&self.plan, h.desc, h.schema, h.tag, extra_names, self.facts.versions)
+                crate::decide::pg::tag::rename_tag(&self.decider.plan, h.desc, h.schema, h.tag, extra_names, self.decider.facts.versions)
                     .into_iter()
                     .map(|mut r| {
                         r.start += h.tag_at;
@@ -941,20 +579,21 @@ impl<R: Read> Reader<R> {
         s.eq_ignore_ascii_case(b"COMMIT;") || s.eq_ignore_ascii_case(b"END TRANSACTION;")
     }
 
-    /// `undo_appendix`: a token between statements, where a forward run's
+    /// `undo_appendix`: a frame between statements, where a forward run's
     /// appendix may start (its own line break, then its marker comment) or
-    /// go on. `Some(segment done)` when handled here; `None`: as usual.
-    fn undo_token(&mut self, start: usize, end: usize, kind: TokenKind) -> Result<Option<bool>, LocalError> {
+    /// go on. True when handled here; false: as usual.
+    fn undo_frame(&mut self, f: &Frame) -> Result<bool, LocalError> {
+        let (start, end) = (f.start, f.end);
         if self.undo_dropping {
-            if kind == TokenKind::Punct && self.buf[start] == b'\\' {
+            if f.kind == Kind::Meta {
                 return Err(LocalError::new(
                     start,
                     "a psql meta-command after dumpsed's Django SQL (which a forward run adds last): \
                      not the output of a forward run, so --reverse cannot tell what to take back",
                 ));
             }
-            if matches!(kind, TokenKind::Space | TokenKind::Comment) {
-                if kind == TokenKind::Comment && self.is_appendix_marker(start, end) {
+            if matches!(f.kind, Kind::Space | Kind::Comment) {
+                if f.kind == Kind::Comment && self.is_appendix_marker(start, end) {
                     return Err(LocalError::new(
                         start,
                         "a second block of dumpsed's Django SQL: the output of two forward runs? \
@@ -962,28 +601,28 @@ impl<R: Read> Reader<R> {
                     ));
                 }
                 self.push(Action::Drop, end);
-                return Ok(Some(true));
+                return Ok(true);
             }
-            return Ok(None);
+            return Ok(false);
         }
-        match kind {
+        match f.kind {
             // The appendix opens with a line break of its own
             // (`django::appendix`): a space's last one is kept back until
-            // the next token shows whether the appendix follows (every
+            // the next frame shows whether the appendix follows (every
             // other way on pushes it with what comes next).
-            TokenKind::Space if self.buf[end - 1] == b'\n' => {
+            Kind::Space if self.buf[end - 1] == b'\n' => {
                 self.push(Action::Keep, end - 1);
-                Ok(Some(true))
+                Ok(true)
             }
-            TokenKind::Comment if self.is_appendix_marker(start, end) => {
+            Kind::Comment if self.is_appendix_marker(start, end) => {
                 let from = if self.done + 1 == start && self.buf[self.done] == b'\n' { self.done } else { start };
                 self.push(Action::Keep, from);
                 self.push(Action::Drop, end);
                 self.undo_found = Some(self.offset + start as u64);
                 self.undo_dropping = true;
-                Ok(Some(true))
+                Ok(true)
             }
-            _ => Ok(None),
+            _ => Ok(false),
         }
     }
 
@@ -996,10 +635,10 @@ impl<R: Read> Reader<R> {
     /// Inserts the SQL that finishes a Django rename, once. Under
     /// `undo_appendix` nothing is added (its checks still hold).
     fn push_generated(&mut self, at: usize) -> Result<(), LocalError> {
-        if self.django.generated || !self.plan.rules.has_django() || !self.config.appendix {
+        if self.decider.django.generated || !self.decider.plan.rules.has_django() || !self.config.appendix {
             return Ok(());
         }
-        self.django.generated = true;
+        self.decider.django.generated = true;
         if !self.config.undo_appendix {
             // Django's own tables that the added SQL writes to: in the
             // dump (their shape is checked at their CREATE TABLE). A dump
@@ -1009,9 +648,9 @@ impl<R: Read> Reader<R> {
             // `pg_dump -t/-T`) is refused, as an archive's is.
             let django_db = ["django_content_type", "auth_permission", "django_migrations"]
                 .iter()
-                .any(|t| self.django.has(t));
-            for (table, rule) in crate::decide::django::tables_needed(&self.plan.rules) {
-                if !self.django.has(table) && (django_db || rule == "--mark-applied") {
+                .any(|t| self.decider.django.has(t));
+            for (table, rule) in crate::decide::django::tables_needed(&self.decider.plan.rules) {
+                if !self.decider.django.has(table) && (django_db || rule == "--mark-applied") {
                     return Err(LocalError::rule(
                         at,
                         format!(
@@ -1023,7 +662,7 @@ impl<R: Read> Reader<R> {
                 }
             }
         }
-        let sql = crate::decide::django::appendix(&self.plan, &self.django, &self.config.now)
+        let sql = crate::decide::django::appendix(&self.decider.plan, &self.decider.django, &self.config.now)
             .map_err(|m| LocalError::rule(at, m))?;
         if self.config.undo_appendix {
             return Ok(());
@@ -1041,1313 +680,22 @@ impl<R: Read> Reader<R> {
         Ok(())
     }
 
-    /// Notes a table the dump has (schema resolved to the default).
-    fn saw(
-        seen: &mut std::collections::HashSet<(Vec<u8>, Vec<u8>)>,
-        new: &mut Vec<(Vec<u8>, Vec<u8>)>,
-        last: &mut (Option<Vec<u8>>, Vec<u8>),
-        dialect: Dialect,
-        table: &QualName<'_>,
-    ) {
-        // An INSERT dump names the same table row after row: no key built
-        // (and no allocation) while it stays the same.
-        if last.1 == *table.name && last.0.as_deref() == table.schema.as_deref() {
-            return;
-        }
-        *last = (table.schema.as_deref().map(<[u8]>::to_vec), table.name.to_vec());
-        let norm = |b: &[u8]| match dialect {
-            // SQLite compares names case-insensitively.
-            Dialect::Postgres => b.to_vec(),
-            Dialect::Sqlite => b.to_ascii_lowercase(),
-        };
-        let default = dialect.default_schema();
-        let key = (
-            table.schema.as_deref().map_or_else(|| default.to_vec(), norm),
-            norm(&table.name),
-        );
-        if !seen.contains(&key) {
-            seen.insert(key.clone());
-            new.push(key);
-        }
-    }
-
-    /// Decides what to do with the complete statement `buf[start..end]`.
-    fn classify(&mut self, start: usize, end: usize) -> Result<Action, LocalError> {
-        // An INSERT dump repeats the same head row after row: the decision
-        // for the head is kept from the INSERT just before (and only while
-        // no other statement came between, which could change the facts).
-        let memo = self.insert_memo.take();
-        if let Some(mut m) = memo.filter(|m| m.applies(&self.plan, self.escapes, &self.buf[start..end])) {
-            let action = self.insert_action(start, &mut m)?;
-            self.insert_memo = Some(m);
-            return Ok(action);
-        }
-        let dialect = self.plan.dialect;
-        let head = statement::head(dialect, &self.buf[start..end]);
-        match &head {
-            Head::Copy { table, .. } | Head::Insert { table, .. } | Head::CreateTable { table, .. } => {
-                Self::saw(&mut self.seen_tables, &mut self.new_tables, &mut self.last_seen, dialect, table);
-                // A data-only dump has Django's tables by their data.
-                self.django.saw_table(&table.name);
-            }
-            _ => {}
-        }
-        let stmt = &self.buf[start..end];
-        let mentions = self.plan.may_mention(stmt);
-        let rename_or_keep = if mentions {
-            Action::Rename(None)
-        } else {
-            Action::Keep
-        };
-        match head {
-            Head::Copy { table, columns, options } => {
-                let cols: Option<Vec<Vec<u8>>> =
-                    columns.map(|c| c.into_iter().map(|c| c.into_owned()).collect());
-                // Rows of a table no rule targets are still framed: each must
-                // have as many fields as the header names columns, or the
-                // restore fails on it (copyfromparse.c, "extra data after last
-                // expected column" / "missing data for column").
-                let shape = match (&cols, options) {
-                    (Some(c), false) if !c.is_empty() => Some(Arc::new(ColumnEdits {
-                        table: table.name.to_vec(),
-                        ncols: c.len(),
-                        columns: Vec::new(),
-                        max_len: Vec::new(),
-                        edits: Vec::new(),
-                        order: None,
-                    })),
-                    _ => None,
-                };
-                let edits = self
-                    .edits_for(&table.to_owned_parts(), cols)
-                    .map_err(|e| LocalError { at: start, ..e })?;
-                // Value edits decode pg_dump's text format (tab, `\N`,
-                // backslash escapes); CSV or other options are another codec.
-                let edits = match edits {
-                    Some(e) if options && e.edits.iter().any(|(_, x)| matches!(x, Edit::Rule(_))) => {
-                        return Err(LocalError::new(
-                            start,
-                            format!(
-                                "COPY of table {} has options (CSV, DELIMITER, …): its values cannot be \
-                                 rewritten; only pg_dump's default text format is supported",
-                                String::from_utf8_lossy(&e.table)
-                            ),
-                        ))
-                    }
-                    Some(_) if options => None,
-                    e => e,
-                };
-                self.mode = Mode::CopyHeaderLine(match edits.or(shape) {
-                    Some(e) => Action::CopyRows(e),
-                    None => Action::Keep,
-                });
-                if dialect == Dialect::Postgres {
-                    return if mentions { self.resolve_pg(start, end, None) } else { Ok(Action::Keep) };
-                }
-                Ok(rename_or_keep)
-            }
-            Head::Insert {
-                table,
-                columns,
-                values_at,
-            } => {
-                let cols: Option<Vec<Vec<u8>>> =
-                    columns.map(|c| c.into_iter().map(|c| c.into_owned()).collect());
-                let schema_row = table.name.eq_ignore_ascii_case(b"sqlite_schema")
-                    || table.name.eq_ignore_ascii_case(b"sqlite_master");
-                // The rows of a table no rule targets are still counted: a
-                // value lost or added fails the restore ("INSERT has more
-                // expressions than target columns", or a value in the wrong
-                // column). The count is the statement's column list, else
-                // the table's `CREATE TABLE`; with neither, nothing is checked.
-                let shape = match &cols {
-                    Some(c) if !c.is_empty() => Some(Arc::new(ColumnEdits {
-                        table: table.name.to_vec(),
-                        ncols: c.len(),
-                        columns: Vec::new(),
-                        max_len: Vec::new(),
-                        edits: Vec::new(),
-                        order: None,
-                    })),
-                    Some(_) => None,
-                    None => self.row_shapes.get(&self.shape_key(table.schema.as_deref(), &table.name)).cloned(),
-                };
-                let edits = self
-                    .edits_for(&table.to_owned_parts(), cols)
-                    .map_err(|e| LocalError { at: start, ..e })?;
-                // Every virtual table's row goes to the shadow while tables or
-                // columns are renamed, not only the rows naming a renamed
-                // table: a trigger or view using the virtual table must
-                // resolve when SQLite's ALTER re-parses the whole schema.
-                let renaming = !self.plan.renames.is_empty() || !self.plan.columns.is_empty();
-                if schema_row && dialect == Dialect::Sqlite && (edits.is_some() || mentions || renaming) {
-                    self.refuse_virtual_table_rename(start, end)?;
-                    return self.resolve_sqlite(start, end, None);
-                }
-                let edits = edits.or(shape);
-                let mut memo = InsertMemo {
-                    pg_head: None,
-                    mentions: self.plan.may_mention(&self.buf[start..start + values_at]),
-                    plan: self.plan.clone(),
-                    escapes: self.escapes,
-                    head: self.buf[start..start + values_at].to_vec(),
-                    edits,
-                    plain: self.buf[start..start + values_at].iter().all(|&b| {
-                        b.is_ascii_alphanumeric()
-                            || b >= 0x80
-                            || matches!(b, b'_' | b'"' | b'.' | b'(' | b')' | b',' | b' ' | b'\t' | b'\n' | b'\r')
-                    }),
-                };
-                let action = self.insert_action(start, &mut memo);
-                if !schema_row {
-                    self.insert_memo = Some(memo);
-                }
-                action
-            }
-            Head::CreateTable { table, body_at } => {
-                let (schema, name) = table.to_owned_parts();
-                let mut cols = statement::table_columns(dialect, stmt, body_at);
-                // The rows' value count, where the statement gives it for sure.
-                let mut sure = !cols.is_empty() && !statement::has_word(dialect, stmt, b"OF");
-                if dialect == Dialect::Sqlite {
-                    // `.dump` leaves generated columns out of its INSERTs
-                    // (shell.c.in, tableColumnList: PRAGMA table_info lists
-                    // no hidden column): `AS` marks one (`c AS (expr)`).
-                    sure &= !statement::has_word(dialect, stmt, b"AS");
-                }
-                if dialect == Dialect::Sqlite && (!self.sqlite_renames.is_empty() || !self.plan.rewrites.is_empty()) {
-                    if let Some(c) = self.sqlite_insert_columns(start, end, &name) {
-                        cols = c;
-                    }
-                }
-                if dialect == Dialect::Postgres {
-                    // `INHERITS (parent)` / `PARTITION OF parent`: the rows
-                    // have the parents' columns first, which this CREATE
-                    // TABLE does not list (`--inserts` rows name none).
-                    let text = &self.buf[start..end];
-                    if crate::decide::plan::contains_ignore_case(text, b"INHERITS")
-                        || crate::decide::plan::contains_ignore_case(text, b"PARTITION")
-                    {
-                        let parents = crate::decide::pg::resolve::inherits_from(text, self.escapes, self.facts.versions.grammar());
-                        sure &= !parents.is_empty() && parents.iter().all(|p| self.facts.columns.contains_key(p));
-                        cols = self.facts.merged_columns(&parents, cols);
-                        // The edge, for value rules on a parent (`rewrites_for`),
-                        // also where the statement is not parsed.
-                        let key = (schema.clone().unwrap_or_else(|| self.default_schema().to_vec()), name.clone());
-                        let list = self.facts.parents.entry(key).or_default();
-                        for p in parents {
-                            if !list.contains(&p) {
-                                list.push(p);
-                            }
-                        }
-                    }
-                    let key = (schema.clone().unwrap_or_else(|| self.default_schema().to_vec()), name.clone());
-                    self.facts.columns.entry(key).or_insert_with(|| cols.clone());
-                }
-                // The columns of a table a column rule names, where the
-                // statement gives them all (SQLite: as declared, generated
-                // ones too), for the check that the rule's column exists.
-                let named = self.plan.rewrites_of(schema.as_deref(), &name).next().is_some()
-                    || self.plan.rules.column_renames().iter().any(|c| {
-                        !c.django
-                            && ident::same_name(dialect, &c.table, &name)
-                            && c.schema.as_deref().is_none_or(|s| schema.as_deref().is_none_or(|t| ident::same_name(dialect, s, t)))
-                    });
-                if named {
-                    let declared = match dialect {
-                        Dialect::Sqlite => statement::table_columns(dialect, &self.buf[start..end], body_at),
-                        Dialect::Postgres if sure => cols.clone(),
-                        Dialect::Postgres => Vec::new(),
-                    };
-                    if !declared.is_empty() {
-                        let key = (schema.clone().unwrap_or_else(|| self.default_schema().to_vec()), name.clone());
-                        self.new_columns.push((key, declared));
-                    }
-                }
-                let shape_key = self.shape_key(schema.as_deref(), &name);
-                if sure {
-                    self.row_shapes.insert(
-                        shape_key,
-                        Arc::new(ColumnEdits {
-                            table: name.clone(),
-                            ncols: cols.len(),
-                            columns: Vec::new(),
-                            max_len: Vec::new(),
-                            edits: Vec::new(),
-                            order: None,
-                        }),
-                    );
-                } else {
-                    self.row_shapes.remove(&shape_key);
-                }
-                // The shape of Django's own tables that the Django rules
-                // add rows to (as the archive path checks its TOC entry).
-                if !self.config.undo_appendix && self.config.appendix {
-                    for (table, rule) in crate::decide::django::tables_needed(&self.plan.rules) {
-                        if ident::same_name(dialect, table.as_bytes(), &name) {
-                            if let Some(why) = crate::decide::django::older_shape(dialect, table, &self.buf[start..end]) {
-                                return Err(LocalError::rule(start, format!("{rule}: {why}")));
-                            }
-                        }
-                    }
-                }
-                let rules = &self.plan.rules;
-                if rules.django_tables().iter().any(|t| ident::same_name(dialect, t, &name))
-                    || rules
-                        .column_renames()
-                        .iter()
-                        .any(|c| c.django && ident::same_name(dialect, &c.table, &name))
-                    || rules.django_models().iter().any(|d| {
-                        d.old_table == d.new_table
-                            && ident::same_name(dialect, d.old_table.as_bytes(), &name)
-                    })
-                    || rules
-                        .django_rebuilds()
-                        .iter()
-                        .any(|(t, _)| ident::same_name(dialect, t, &name))
-                {
-                    self.django.targets.push((name.clone(), cols.clone()));
-                }
-                if !self.plan.django.is_empty()
-                    || rules.column_renames().iter().any(|c| c.django)
-                    || !rules.django_rebuilds().is_empty()
-                {
-                    self.django_table(&name, &cols, start, end, body_at)
-                        .map_err(|m| LocalError::rule(start, m))?;
-                }
-                let taken = self.plan.renames.iter().find(|r| {
-                    ident::same_name(dialect, &name, &r.new)
-                        && schema
-                            .as_deref()
-                            .is_none_or(|s| ident::same_name(dialect, s, &r.schema))
-                });
-                if let (Some(r), false) = (taken, self.config.force) {
-                    return Err(LocalError::new(
-                        start,
-                        format!(
-                            "the dump already has a table {}, the new name of {}; renaming would make two",
-                            String::from_utf8_lossy(&r.new),
-                            String::from_utf8_lossy(&r.old)
-                        ),
-                    )
-                    .with_remedy(Remedy::Force));
-                }
-                let plan = self.plan.clone();
-                let inherited = self.rewrites_for(schema.as_deref(), &name);
-                for &i in &inherited {
-                    let facts = statement::column_facts(
-                        dialect,
-                        &self.buf[start..end],
-                        body_at,
-                        &plan.rewrites[i].column,
-                    );
-                    if let Some(n) = facts.max_len {
-                        self.limits.insert(i, n);
-                    }
-                    if facts.unique && !self.unique_rules.contains(&i) {
-                        self.unique_rules.push(i);
-                    }
-                }
-                let reordered = self.rebuild_order(&name).is_some();
-                if self.plan.report || self.plan.is_rewrite_target(&name) || !inherited.is_empty() || reordered {
-                    let key = (schema.clone().unwrap_or_else(|| self.default_schema().to_vec()), name.clone());
-                    self.edits_cache.remove(&key);
-                    self.tables.insert(key, cols);
-                }
-                // A many-to-many table found just now is renamed too.
-                let mentions = self.plan.may_mention(&self.buf[start..end]);
-                if dialect == Dialect::Postgres {
-                    // A regclass column's data names relations: its table is
-                    // parsed for that fact even when it names nothing renamed.
-                    let regclass = !self.plan.renames.is_empty()
-                        && crate::decide::plan::contains_ignore_case(&self.buf[start..end], b"regclass");
-                    return if mentions || regclass {
-                        self.resolve_pg(start, end, None)
-                    } else {
-                        Ok(Action::Keep)
-                    };
-                }
-                let action = self.resolve_sqlite(start, end, None)?;
-                self.reorder_create_table(start, end, &name, action)
-            }
-            Head::StdStrings(on) => {
-                self.escapes = !on;
-                self.lexer.set_standard_conforming_strings(on);
-                Ok(Action::Keep)
-            }
-            Head::Other => {
-                self.note_unique((start, end));
-                if let Some(t) = trigger_of(dialect, &self.buf[start..end]) {
-                    self.new_triggers.push(t);
-                }
-                let stmt = &self.buf[start..end];
-                // pg_dump: `SET client_encoding = 'UTF8';` (pg_backup_archiver.c).
-                if let Some(rest) = stmt.strip_prefix(b"SET client_encoding = '") {
-                    let value = rest.split(|&b| b == b'\'').next().unwrap_or_default();
-                    self.encoding = Some(String::from_utf8_lossy(value).into_owned());
-                }
-                let extra = if self.plan.django.is_empty()
-                    && !self.plan.rules.column_renames().iter().any(|c| c.django)
-                {
-                    None
-                } else {
-                    self.django_names(stmt)
-                };
-                // pg 18's statistics of a column whose values are rewritten
-                // are dropped (`pg_resolve`): such a call is parsed even when
-                // it names nothing renamed.
-                let stats = !self.plan.rewrites.is_empty()
-                    && memchr::memmem::find(stmt, b"pg_restore_attribute_stats(").is_some();
-                // An ATTACH PARTITION: the edge a value rule on the parent
-                // follows, or a refusal if the read-ahead did not see it
-                // (`decide::pg::resolve`, `attach_partition`).
-                let attach = !self.plan.rewrites.is_empty()
-                    && stmt.get(..12).is_some_and(|h| h.eq_ignore_ascii_case(b"ALTER TABLE "))
-                    && crate::decide::plan::contains_ignore_case(stmt, b"ATTACH");
-                if dialect == Dialect::Postgres {
-                    return if mentions || extra.is_some() || stats || attach {
-                        self.resolve_pg(start, end, extra.map(Arc::new))
-                    } else {
-                        Ok(Action::Keep)
-                    };
-                }
-                let create = self.buf[start..end]
-                    .get(..6)
-                    .is_some_and(|w| w.eq_ignore_ascii_case(b"CREATE"));
-                if create {
-                    return self.resolve_sqlite(start, end, extra.as_deref());
-                }
-                match extra {
-                    Some(e) => Ok(Action::Rename(Some(Arc::new(e)))),
-                    None => Ok(rename_or_keep),
-                }
-            }
-        }
-    }
-
-    /// The action for an INSERT whose head was decided in `memo`.
-    fn insert_action(&mut self, start: usize, memo: &mut InsertMemo) -> Result<Action, LocalError> {
-        let dialect = self.plan.dialect;
-        let mentions = memo.mentions;
-        if memo.edits.is_none() && !mentions {
-            return Ok(Action::Keep);
-        }
-        let values_at = memo.head.len();
-        let head = match &memo.pg_head {
-            _ if dialect != Dialect::Postgres || !mentions => None,
-            Some(resolved) => resolved.clone(),
-            None => {
-                let resolved = self.resolve_pg_head(start, start + values_at)?;
-                memo.pg_head = Some(resolved.clone());
-                resolved
-            }
-        };
-        Ok(Action::Insert {
-            edits: memo.edits.clone(),
-            rename: mentions && dialect == Dialect::Sqlite,
-            head,
-            values_at,
-            escapes: self.escapes,
-        })
-    }
-
-    /// The key of `row_shapes` for a table as written.
-    fn shape_key(&self, schema: Option<&[u8]>, name: &[u8]) -> (Vec<u8>, Vec<u8>) {
-        let schema = schema.unwrap_or(self.default_schema());
-        match self.plan.dialect {
-            Dialect::Postgres => (schema.to_vec(), name.to_vec()),
-            // SQLite compares names case-insensitively.
-            Dialect::Sqlite => (schema.to_ascii_lowercase(), name.to_ascii_lowercase()),
-        }
-    }
-
-    fn default_schema(&self) -> &'static [u8] {
-        self.plan.dialect.default_schema()
-    }
-
-    /// The value rules for rows of `schema.name`: its own and its parents'
-    /// (`Plan::rewrites_inherited`; the edges are known before the first
-    /// row, `read_predata`).
-    fn rewrites_for(&self, schema: Option<&[u8]>, name: &[u8]) -> Vec<usize> {
-        if self.plan.rewrites.is_empty() {
-            return Vec::new();
-        }
-        let key = (schema.unwrap_or(self.default_schema()).to_vec(), name.to_vec());
-        self.plan.rewrites_inherited(schema, name, &self.facts.ancestors(&key))
-    }
-
-    /// SQLite: the statement `buf[start..end]` (a `CREATE …` or a virtual
-    /// table's `sqlite_schema` row) as SQLite's own `ALTER TABLE … RENAME`
-    /// leaves it, and `.dump` then writes it (`sqlite_schema`). Every
-    /// schema statement goes through the shadow, renamed or not, so views
-    /// and triggers later resolve against the whole schema.
-    fn resolve_sqlite(
-        &mut self,
-        start: usize,
-        end: usize,
-        extra: Option<&[(Vec<u8>, Vec<u8>)]>,
-    ) -> Result<Action, LocalError> {
-        if self.plan.renames.is_empty() && self.plan.columns.is_empty() {
-            return Ok(Action::Keep);
-        }
-        let action = self.resolve_sqlite_schema(start, end)?;
-        let Some(extra) = extra.filter(|e| !e.is_empty()) else {
-            return Ok(action);
-        };
-        // Names of this statement only (the index names Django's schema
-        // editor recomputes when it re-creates a table), on SQLite's result.
-        let stmt = &self.buf[start..end];
-        let text: Vec<u8> = match &action {
-            Action::Edits(r) => r.reps.first().map_or_else(|| stmt.to_vec(), |x| x.text.clone()),
-            _ => stmt.to_vec(),
-        };
-        let mut out = Vec::with_capacity(text.len());
-        let mut at = 0;
-        for t in crate::frame::lexer::Tokens::new(Dialect::Sqlite, &text).flatten() {
-            if !matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent) {
-                continue;
-            }
-            let name = ident::name_of(Dialect::Sqlite, t.kind, &text[t.start..t.end]);
-            if let Some((_, new)) = extra.iter().find(|(old, _)| ident::same_name(Dialect::Sqlite, old, &name)) {
-                out.extend_from_slice(&text[at..t.start]);
-                ident::push_sqlite_schema(new, &mut out);
-                at = t.end;
-            }
-        }
-        out.extend_from_slice(&text[at..]);
-        if out == stmt {
-            return Ok(Action::Keep);
-        }
-        Ok(Action::Edits(Arc::new(crate::decide::pg::resolve::Resolved {
-            reps: vec![crate::decide::pg::resolve::Replacement {
-                start: 0,
-                end: stmt.len(),
-                text: out,
-                rule: None,
-            }],
-            ..Default::default()
-        })))
-    }
-
-    fn resolve_sqlite_schema(&mut self, start: usize, end: usize) -> Result<Action, LocalError> {
-        // A Django many-to-many table found on the way joins the renames
-        // (append-only: the plan only grows).
-        if self.sqlite_renames.tables.len() != self.plan.renames.len()
-            || self.sqlite_renames.columns.len() != self.plan.columns.len()
-        {
-            self.sqlite_renames = sqlite_renames(&self.plan);
-        }
-        let shadow = match self.shadow.as_mut() {
-            Some(s) => s,
-            None => self.shadow.insert(
-                crate::decide::sqlite::schema::Shadow::new().map_err(|m| LocalError::new(start, m))?,
-            ),
-        };
-        let stmt = &self.buf[start..end];
-        match shadow.renamed(stmt, &self.sqlite_renames) {
-            Ok(None) => Ok(Action::Keep),
-            Ok(Some(new)) => Ok(Action::Edits(Arc::new(crate::decide::pg::resolve::Resolved {
-                reps: vec![crate::decide::pg::resolve::Replacement {
-                    start: 0,
-                    end: stmt.len(),
-                    text: new,
-                    // Counted for the first renamed table it mentions.
-                    rule: self
-                        .plan
-                        .renames
-                        .iter()
-                        .position(|r| crate::decide::plan::contains_ignore_case(stmt, &r.old)),
-                }],
-                ..Default::default()
-            }))),
-            Err(m) => Err(LocalError::new(
-                start,
-                format!("SQLite's own ALTER TABLE refuses the rename here: {m}"),
-            )),
-        }
-    }
-
-    /// SQLite: the values of a table's rows in `.dump`'s `INSERT`s are its
-    /// columns that are not generated (`sqlite_schema::Shadow::columns`).
-    fn sqlite_insert_columns(&mut self, start: usize, end: usize, name: &[u8]) -> Option<Vec<Vec<u8>>> {
-        let shadow = match self.shadow.as_mut() {
-            Some(s) => s,
-            None => self.shadow.insert(crate::decide::sqlite::schema::Shadow::new().ok()?),
-        };
-        shadow.add(&self.buf[start..end]).ok()?;
-        let cols = shadow.columns(name).ok()?;
-        Some(cols.into_iter().filter(|(_, generated)| !generated).map(|(c, _)| c).collect())
-    }
-
-    /// PostgreSQL: the exact renames in statement `buf[start..end]`, by the
-    /// server's own grammar (`pg_resolve`). A statement that mentions a
-    /// renamed name and that the parser rejects stops the run: renaming it
-    /// by guesswork could corrupt the schema silently.
-    fn resolve_pg(&mut self, start: usize, end: usize, extra: Option<Extra>) -> Result<Action, LocalError> {
-        let stmt = &self.buf[start..end];
-        let extra_names: &[(Vec<u8>, Vec<u8>)] = extra.as_deref().map_or(&[], |e| e.as_slice());
-        let resolved = crate::decide::pg::resolve::resolve(&self.plan, &mut self.facts, stmt, self.escapes, extra_names);
-        for key in std::mem::take(&mut self.facts.created) {
-            if !self.seen_tables.contains(&key) {
-                self.seen_tables.insert(key.clone());
-                self.new_tables.push(key);
-            }
-        }
-        if let Ok(crate::decide::pg::resolve::Resolved { stats_dropped: Some(c), .. }) = &resolved {
-            self.new_warnings.push(format!(
-                "pg 18 statistics of {c} dropped (its values are rewritten; the old ones would be \
-                 stale and could break histogram_bounds' order): run ANALYZE after the restore"
-            ));
-        }
-        match resolved {
-            Ok(r) if r.reps.is_empty() && r.left_alone.is_empty() => Ok(Action::Keep),
-            Ok(r) => Ok(Action::Edits(Arc::new(r))),
-            Err(crate::decide::pg::resolve::ResolveError::Parse(_)) if self.config.force => {
-                Ok(Action::Edits(Arc::new(crate::decide::pg::resolve::Resolved {
-                    forced: true,
-                    ..Default::default()
-                })))
-            }
-            Err(crate::decide::pg::resolve::ResolveError::Parse(msg)) => Err(LocalError::new(
-                start,
-                format!(
-                    "PostgreSQL's parser rejects this statement, which mentions a name the rules rename: {msg}; \
-                     a forced run passes it through unchanged"
-                ),
-            )
-            .with_remedy(Remedy::Force)),
-            Err(crate::decide::pg::resolve::ResolveError::Rule(msg, remedy)) => Err(LocalError { remedy, ..LocalError::rule(start, msg) }),
-        }
-    }
-
-    /// PostgreSQL: the renames in an INSERT's head `buf[start..values_end]`
-    /// (up to and including `VALUES`), parsed once per distinct head with a
-    /// stand-in row, so row data is never parsed.
-    fn resolve_pg_head(
-        &mut self,
-        start: usize,
-        values_end: usize,
-    ) -> Result<Option<Arc<Vec<crate::decide::pg::resolve::Replacement>>>, LocalError> {
-        let head = &self.buf[start..values_end];
-        if let Some(hit) = self.head_cache.get(head) {
-            return Ok((!hit.is_empty()).then(|| hit.clone()));
-        }
-        let mut probe = head.to_vec();
-        probe.extend_from_slice(b" (NULL);");
-        let reps = crate::decide::pg::resolve::resolve(&self.plan, &mut self.facts, &probe, self.escapes, &[])
-            .map_err(|msg| LocalError::new(start, format!("PostgreSQL's parser rejects this INSERT's head: {msg}")))?;
-        let reps: Vec<_> = reps.reps.into_iter().filter(|r| r.end <= head.len()).collect();
-        let reps = Arc::new(reps);
-        if self.head_cache.len() > 4096 {
-            self.head_cache.clear();
-        }
-        self.head_cache.insert(head.to_vec(), reps.clone());
-        Ok((!reps.is_empty()).then_some(reps))
-    }
-
-    /// `.dump` writes virtual tables as rows of `sqlite_schema`
-    /// (`INSERT INTO sqlite_schema(type,name,tbl_name,rootpage,sql)`,
-    /// `src/shell.c.in`). Renaming one is its module's business (FTS5 also
-    /// renames its shadow tables), which dumpsed does not imitate: refuse
-    /// rather than leave it half renamed.
-    fn refuse_virtual_table_rename(&self, start: usize, end: usize) -> Result<(), LocalError> {
-        let stmt = &self.buf[start..end];
-        let strings: Vec<&[u8]> = crate::frame::lexer::Tokens::new(Dialect::Sqlite, stmt)
-            .flatten()
-            .filter(|t| t.kind == TokenKind::Str)
-            .map(|t| &stmt[t.start + 1..t.end - 1])
-            .collect();
-        match strings.get(1) {
-            Some(name) if self.plan.rename_of(None, name).is_some() => Err(LocalError::new(
-                start,
-                format!(
-                    "{} is a virtual table; renaming one is not supported (SQLite's module renames it and \
-                     its shadow tables); rename it live with ALTER TABLE, or leave it out of the rules",
-                    String::from_utf8_lossy(name)
-                ),
-            )),
-            _ => Ok(()),
-        }
-    }
-
-    /// Notes a one-column UNIQUE / PRIMARY KEY constraint or unique index on
-    /// a value rule's column (pg_dump adds them after the data).
-    fn note_unique(&mut self, (start, end): (usize, usize)) {
-        if self.plan.rewrites.is_empty() {
-            return;
-        }
-        let d = self.plan.dialect;
-        let stmt = &self.buf[start..end];
-        let found = match statement::unique_constraint(d, stmt) {
-            Some((t, cols)) if cols.len() == 1 => Some((t.to_owned_parts(), cols[0].to_vec())),
-            _ => match statement::index(d, stmt) {
-                Some(ix) if ix.unique && ix.columns.len() == 1 => {
-                    Some((ix.table.to_owned_parts(), ix.columns[0].to_vec()))
-                }
-                _ => None,
-            },
-        };
-        let Some(((schema, table), col)) = found else {
-            return;
-        };
-        let plan = self.plan.clone();
-        for i in self.rewrites_for(schema.as_deref(), &table) {
-            if ident::same_name(d, &plan.rewrites[i].column, &col)
-                && !self.unique_rules.contains(&i)
-            {
-                self.unique_rules.push(i);
-            }
-        }
-    }
-
-    /// Django: notes a table the rename affects beyond its own name: an
-    /// auto-created many-to-many table of a renamed model (named
-    /// `<model table>_<field>`, with a `<model>_id` column), renamed with
-    /// its column; or, on SQLite, a table Django's backend rebuilds.
-    fn django_table(
-        &mut self,
-        name: &[u8],
-        cols: &[Vec<u8>],
-        start: usize,
-        end: usize,
-        body_at: usize,
-    ) -> Result<(), String> {
-        let plan = self.plan.clone();
-        let dialect = plan.dialect;
-        if self
-            .django
-            .rebuilt
-            .iter()
-            .any(|t| ident::same_name(dialect, &t.table, name))
-        {
-            return Ok(()); // a second CREATE TABLE of a table already seen
-        }
-        let found = self.django_m2m(name, cols, start, end, body_at)?;
-        let stmt = &self.buf[start..end];
-        // The last RenameModel step (rules in the migrations' order) that
-        // rebuilds this table on SQLite.
-        let mut last = None;
-        for (i, d) in plan.django.iter().enumerate() {
-            let moved = d.old_table != d.new_table;
-            if found.as_ref().is_some_and(|f| f.owner == Some(i)) {
-                last = Some(i);
-                continue;
-            }
-            if dialect != Dialect::Sqlite {
-                continue;
-            }
-            // `RenameModel.database_forwards` alters every field pointing to
-            // the model, the model's own (a key to itself) included, and an
-            // alteration happens where the key's target table or its column
-            // changes (`_field_should_be_altered`, base/schema.py); SQLite
-            // alters a foreign key by rebuilding its table (`_alter_field`,
-            // `_alter_many_to_many` → `_remake_table`, sqlite3/schema.py).
-            let keys =
-                statement::referencing_columns(dialect, stmt, body_at, d.old_table.as_bytes());
-            let altered = moved
-                || keys
-                    .iter()
-                    .any(|c| plan.new_column_name(name, c) != c.as_slice());
-            if !keys.is_empty() && altered {
-                last = Some(i);
-            }
-        }
-        // A `RenameField` of a foreign key (`--django-field`) rebuilds its
-        // table too (`_alter_field`: a plain column's is an in-place `RENAME
-        // COLUMN`); its step is not known, so its indexes are named from the
-        // table's final name.
-        let fields: Vec<&crate::rules::ColumnRenameRule> = plan
-            .rules
-            .column_renames()
-            .iter()
-            .filter(|c| c.django && ident::same_name(dialect, &c.table, name))
-            .collect();
-        let keys = statement::foreign_key_columns(dialect, &self.buf[start..end], body_at);
-        let is_key = |c: &[u8]| keys.iter().any(|k| ident::same_name(dialect, k, c));
-        let last_key = fields.iter().rposition(|c| is_key(&c.old));
-        let given = plan
-            .rules
-            .django_rebuilds()
-            .iter()
-            .find(|(t, _)| ident::same_name(dialect, t, name));
-        if dialect == Dialect::Sqlite && (last.is_some() || last_key.is_some() || given.is_some()) {
-            let name_then = last.and_then(|i| {
-                plan.django[i]
-                    .names_at_step
-                    .iter()
-                    .find(|(input, _)| ident::same_name(dialect, input.as_bytes(), name))
-                    .map(|(_, then)| then.clone())
-            });
-            let order = match given {
-                Some((_, order)) => given_order(dialect, name, cols, order)?,
-                None => derived_order(dialect, name, cols, &fields, last_key, last.map(|i| &plan.django[i]))?,
-            };
-            let identity = order.iter().enumerate().all(|(i, &c)| i == c);
-            self.django.rebuilt.push(crate::decide::django::Rebuilt {
-                table: name.to_vec(),
-                name_then,
-                order: (!identity).then(|| Arc::new(order)),
-            });
-        }
-        if let Some(f) = found {
-            let model_table = f.owner.map(|i| plan.django[i].old_table.clone());
-            let schema = self
-                .plan
-                .renames
-                .iter()
-                .find(|r| model_table.as_ref().is_some_and(|t| ident::same_name(dialect, &r.old, t.as_bytes())))
-                .map(|r| r.schema.clone())
-                .unwrap_or_else(|| self.default_schema().to_vec());
-            self.plan = Arc::new(self.plan.with_m2m(&schema, name, f.new_table.as_deref(), &f.columns));
-        }
-        Ok(())
-    }
-
-    /// Django: what the `--django-model` rules do to `name` when it is an
-    /// auto-created many-to-many table (a `ManyToManyField` without
-    /// `through`, `create_many_to_many_intermediary_model` in
-    /// fields/related.py): named `<owner's table>_<field>`
-    /// (`_get_m2m_db_table`), with the columns `id`, `<owner model>_id`,
-    /// `<target model>_id` in that order, or `from_<model>_id`,
-    /// `to_<model>_id` when the model is its own target. Its table follows
-    /// a renamed owner's; each column naming a renamed model follows the
-    /// model's new name (`RenameModel.database_forwards`: the M2M fields
-    /// of and to the model are altered). A table of another shape or name
-    /// (an explicit `through` model's) keeps its columns, as in Django.
-    /// On SQLite a column's `REFERENCES` must name the model's table. What
-    /// rules give explicitly (the helper's) is left to them.
-    fn django_m2m(
-        &self,
-        name: &[u8],
-        cols: &[Vec<u8>],
-        start: usize,
-        end: usize,
-        body_at: usize,
-    ) -> Result<Option<DerivedM2m>, String> {
-        let plan = &self.plan;
-        let d = plan.dialect;
-        // Its new name given by a rule: only its columns are derived (those
-        // a rule renames are left to it, `Plan::with_m2m`).
-        let named = plan.rename_of(None, name).is_some();
-        let rest: Vec<&Vec<u8>> = cols.iter().filter(|c| !ident::same_name(d, c, b"id")).collect();
-        let [a, b] = rest[..] else {
-            return Ok(None);
-        };
-        if cols.len() != 3 {
-            return Ok(None);
-        }
-        let lower = |x: &[u8]| x.to_ascii_lowercase();
-        let (a, b) = (lower(a), lower(b));
-        let stmt = &self.buf[start..end];
-        // SQLite writes the keys in the CREATE TABLE: the column must point
-        // at the model's table (PostgreSQL adds them after the data).
-        let keys = statement::foreign_key_columns(d, stmt, body_at);
-        let points_at = |col: &[u8], table: &str| {
-            !keys.iter().any(|k| k.eq_ignore_ascii_case(col))
-                || statement::referencing_columns(d, stmt, body_at, table.as_bytes())
-                    .iter()
-                    .any(|k| k.eq_ignore_ascii_case(col))
-        };
-        let starts = |prefix: &[u8]| {
-            name.len() > prefix.len() + 1
-                && name[..prefix.len()].eq_ignore_ascii_case(prefix)
-                && name[prefix.len()] == b'_'
-        };
-        let model_col = |d: &crate::rules::DjangoModel, pre: &str, new: bool| {
-            let m = if new { &d.new_model } else { &d.old_model };
-            format!("{pre}{}_id", m.to_lowercase()).into_bytes()
-        };
-        let mut out = DerivedM2m::default();
-        // The owner: a renamed model (its table prefixes the name), or any
-        // table of the dump named `<app>_<model>` for the `<model>_id` column.
-        for (i, m) in plan.django.iter().enumerate() {
-            let selfish = a == model_col(m, "from_", false) && b == model_col(m, "to_", false);
-            if !starts(m.old_table.as_bytes()) || !(selfish || a == model_col(m, "", false)) {
-                continue;
-            }
-            if !points_at(&a, &m.old_table) {
-                continue;
-            }
-            out.owner = Some(i);
-            if m.old_table != m.new_table {
-                out.new_table = Some([m.new_table.as_bytes(), &name[m.old_table.len()..]].concat());
-            }
-            if selfish {
-                out.columns.push((a.clone(), model_col(m, "from_", true)));
-                out.columns.push((b.clone(), model_col(m, "to_", true)));
-                return self.checked_m2m(name, out, named);
-            }
-            out.columns.push((a.clone(), model_col(m, "", true)));
-            break;
-        }
-        // An AlterModelTable (`--django-table`) renames the M2M tables named
-        // from the model's table (`AlterModelTable.database_forwards`).
-        let altered = plan.rules.django_tables().iter().find(|t| starts(t));
-        if let (None, Some(t)) = (out.owner, altered) {
-            out.new_table = Some([plan.new_table_name(t), &name[t.len()..]].concat());
-        } else if out.owner.is_none() {
-            let Some(model) = a.strip_suffix(b"_id") else {
-                return Ok(None);
-            };
-            let fits = self.seen_tables.iter().any(|(_, t)| {
-                t.len() > model.len() + 1
-                    && lower(t).ends_with(model)
-                    && t[t.len() - model.len() - 1] == b'_'
-                    && starts(t)
-            });
-            if !fits {
-                return Ok(None);
-            }
-        }
-        // The target: a renamed model named by the other column.
-        if let Some(m) = plan
-            .django
-            .iter()
-            .find(|m| b == model_col(m, "", false) && points_at(&b, &m.old_table))
-        {
-            out.columns.push((b.clone(), model_col(m, "", true)));
-        }
-        if out.columns.is_empty() && out.new_table.is_none() {
-            return Ok(None);
-        }
-        self.checked_m2m(name, out, named)
-    }
-
-    /// PostgreSQL cuts a name over 63 bytes (`truncate_name`,
-    /// db/backends/utils.py, a hash of the whole name at the end): a table
-    /// name of 63 may be cut from a longer one, whose rest (the field's
-    /// name) the dump no longer has, and a longer new name would be cut
-    /// with a hash of itself: refused, naming the rule that gives it.
-    fn checked_m2m(&self, name: &[u8], mut out: DerivedM2m, named: bool) -> Result<Option<DerivedM2m>, String> {
-        if named {
-            out.new_table = None;
-        }
-        let max = crate::decide::django::PG_MAX_NAME;
-        if let (Dialect::Postgres, Some(new)) = (self.plan.dialect, &out.new_table) {
-            if name.len() >= max || new.len() > max {
-                return Err(format!(
-                    "the many-to-many table {} of a renamed model has a name Django may have cut to {max} characters, \
-                     so its new name is not known from the dump: add a table rename {}=NEW (the name Django gives it: \
-                     `manage.py sqlmigrate` shows it) and column renames for its columns ({}), or use the rules \
-                     helper dumpsed-django",
-                    String::from_utf8_lossy(name),
-                    String::from_utf8_lossy(name),
-                    out.columns
-                        .iter()
-                        .map(|(o, n)| format!("{}={}", String::from_utf8_lossy(o), String::from_utf8_lossy(n)))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
-        }
-        Ok(Some(out))
-    }
-
-    /// SQLite: the new order of the values of `table`'s rows, when Django
-    /// rebuilds it in another column order (see [`derived_order`]).
-    fn rebuild_order(&self, table: &[u8]) -> Option<Arc<Vec<usize>>> {
-        let d = self.plan.dialect;
-        self.django
-            .rebuilt
-            .iter()
-            .find(|t| ident::same_name(d, &t.table, table))
-            .and_then(|t| t.order.clone())
-    }
-
-    /// SQLite: the `CREATE TABLE` of a table Django rebuilds in another
-    /// column order, as `action` (the renames) leaves it, with its column
-    /// definitions in that order, as the rebuild's `CREATE TABLE` has them.
-    fn reorder_create_table(
-        &mut self,
-        start: usize,
-        end: usize,
-        table: &[u8],
-        action: Action,
-    ) -> Result<Action, LocalError> {
-        let Some(order) = self.rebuild_order(table) else {
-            return Ok(action);
-        };
-        let stmt = &self.buf[start..end];
-        let (text, rule) = match &action {
-            Action::Edits(r) if r.reps.len() == 1 && r.reps[0].start == 0 && r.reps[0].end == stmt.len() => {
-                (r.reps[0].text.clone(), r.reps[0].rule)
-            }
-            Action::Keep => (stmt.to_vec(), None),
-            _ => return Err(LocalError::new(start, "internal: a rebuilt table's CREATE TABLE was not renamed whole")),
-        };
-        let shown = String::from_utf8_lossy(table).into_owned();
-        let new = match statement::head(Dialect::Sqlite, &text) {
-            Head::CreateTable { body_at, .. }
-                if statement::table_columns(Dialect::Sqlite, &text, body_at).len() == order.len() =>
-            {
-                statement::reorder_columns(Dialect::Sqlite, &text, body_at, &order)
-            }
-            _ => None,
-        }
-        .ok_or_else(|| {
-            LocalError::rule(
-                start,
-                format!(
-                    "table {shown}: Django rebuilds it in another column order, but its CREATE TABLE's \
-                     columns are not its rows' values (generated columns?): not supported"
-                ),
-            )
-        })?;
-        Ok(Action::Edits(Arc::new(crate::decide::pg::resolve::Resolved {
-            reps: vec![crate::decide::pg::resolve::Replacement {
-                start: 0,
-                end: stmt.len(),
-                text: new,
-                rule,
-            }],
-            ..Default::default()
-        })))
-    }
-
-    /// Django: the constraint (PostgreSQL) or index (SQLite) names in this
-    /// statement that Django's schema editor recomputes on a model rename.
-    fn django_names(&self, stmt: &[u8]) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
-        let plan = &self.plan;
-        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-        match plan.dialect {
-            Dialect::Postgres => {
-                // Foreign keys to a renamed model are dropped and re-created
-                // under the name `_fk_constraint_name` gives
-                // (`BaseDatabaseSchemaEditor._alter_field`).
-                let fk = statement::foreign_key(plan.dialect, stmt)?;
-                let column_renamed =
-                    plan.new_column_name(&fk.table.name, &fk.column) != &*fk.column;
-                let d = plan.django.iter().find(|d| {
-                    ident::same_name(plan.dialect, &fk.ref_table.name, d.old_table.as_bytes())
-                        // A model keeping its `Meta.db_table`: Django alters
-                        // only the keys whose column changes (its M2M tables').
-                        && (d.old_table != d.new_table || column_renamed)
-                });
-                // A Django `RenameField` of the foreign key's column: the
-                // constraint is re-created for the new column, too.
-                let field = plan.rules.column_renames().iter().any(|c| {
-                    c.django
-                        && ident::same_name(plan.dialect, &c.table, &fk.table.name)
-                        && ident::same_name(plan.dialect, &c.old, &fk.column)
-                });
-                if d.is_none() && !field {
-                    return None;
-                }
-                // The tables' names when Django re-creates the key: their
-                // final ones unless a later operation renames them
-                // (names_at_step; the model's own table too, when an
-                // AlterModelTable follows the RenameModel).
-                let at_step = |table: &[u8]| {
-                    d.and_then(|d| {
-                        d.names_at_step
-                            .iter()
-                            .find(|(input, _)| {
-                                ident::same_name(plan.dialect, input.as_bytes(), table)
-                            })
-                            .map(|(_, then)| then.clone())
-                    })
-                };
-                let to_table = match d {
-                    Some(d) => at_step(&fk.ref_table.name).unwrap_or_else(|| d.new_table.clone()),
-                    None => text(plan.new_table_name(&fk.ref_table.name)),
-                };
-                let table = at_step(&fk.table.name)
-                    .unwrap_or_else(|| text(plan.new_table_name(&fk.table.name)));
-                let column = plan.new_column_name(&fk.table.name, &fk.column);
-                let new = crate::decide::django::fk_constraint_name(
-                    &table,
-                    &text(column),
-                    &to_table,
-                    &text(&fk.ref_column),
-                    crate::decide::django::PG_MAX_NAME,
-                );
-                (new.as_bytes() != &*fk.name).then(|| vec![(fk.name.to_vec(), new.into_bytes())])
-            }
-            Dialect::Sqlite => {
-                // A table Django rebuilds gets its indexes re-created
-                // (`_remake_table`): those from `db_index` and
-                // `unique_together` under the names `_create_index_name`
-                // computes from the table's name and columns at that step.
-                let ix = statement::index(plan.dialect, stmt)?;
-                let rebuilt = self
-                    .django
-                    .rebuilt
-                    .iter()
-                    .find(|t| ident::same_name(plan.dialect, &t.table, &ix.table.name))?;
-                let old_cols: Vec<String> = ix.columns.iter().map(|c| text(c)).collect();
-                let new_cols: Vec<String> = ix
-                    .columns
-                    .iter()
-                    .map(|c| text(plan.new_column_name(&ix.table.name, c)))
-                    .collect();
-                let old_refs: Vec<&str> = old_cols.iter().map(String::as_str).collect();
-                let new_refs: Vec<&str> = new_cols.iter().map(String::as_str).collect();
-                let table = text(&ix.table.name);
-                let then = rebuilt
-                    .name_then
-                    .clone()
-                    .unwrap_or_else(|| text(plan.new_table_name(&ix.table.name)));
-                let max = crate::decide::django::SQLITE_MAX_NAME;
-                let name = text(&ix.name);
-                // Only an index Django named (a custom one, say from RunSQL,
-                // is not Django's to re-create).
-                ["", "_uniq"]
-                    .iter()
-                    .find_map(|suffix| {
-                        let generated =
-                            crate::decide::django::create_index_name(&table, &old_refs, suffix, max)
-                                == name
-                                || crate::decide::django::is_generated_index_name(&name, &old_refs, suffix);
-                        generated.then(|| {
-                            crate::decide::django::create_index_name(&then, &new_refs, suffix, max)
-                        })
-                    })
-                    .filter(|new| *new != name)
-                    .map(|new| vec![(ix.name.to_vec(), new.into_bytes())])
-            }
-        }
-    }
-
-    /// The value edits for rows of `table`, whose columns are `columns`
-    /// when the statement lists them.
-    fn edits_for(
-        &mut self,
-        (schema, name): &(Option<Vec<u8>>, Vec<u8>),
-        columns: Option<Vec<Vec<u8>>>,
-    ) -> Result<Option<Arc<ColumnEdits>>, LocalError> {
-        let plan = &self.plan;
-        let mut wanted: Vec<(Vec<u8>, Edit)> = self
-            .rewrites_for(schema.as_deref(), name)
-            .into_iter()
-            .map(|i| (plan.rewrites[i].column.clone(), Edit::Rule(i)))
-            .collect();
-        // SQLite keeps AUTOINCREMENT counters by table name, and its
-        // `ALTER TABLE … RENAME` renames the row (`src/alter.c`).
-        if plan.dialect == Dialect::Sqlite
-            && name.eq_ignore_ascii_case(b"sqlite_sequence")
-            && !plan.renames.is_empty()
-        {
-            wanted.push((b"name".to_vec(), Edit::TableName));
-        }
-        if plan.dialect == Dialect::Postgres && !plan.renames.is_empty() {
-            let key = (
-                schema.clone().unwrap_or_else(|| b"public".to_vec()),
-                name.clone(),
-            );
-            if let Some(cols) = self.facts.regclass_columns.get(&key) {
-                for c in cols {
-                    wanted.push((c.clone(), Edit::Regclass(self.facts.versions.server.unwrap_or(crate::codec::pg_keywords::LAST_MAJOR))));
-                }
-            }
-        }
-        let order = self.rebuild_order(name);
-        if wanted.is_empty() && !plan.report && order.is_none() {
-            return Ok(None);
-        }
-        if order.is_some() && columns.is_some() {
-            // sqlite3's own `.dump --preserve-rowids` names the columns.
-            return Err(LocalError::rule(
-                0,
-                format!(
-                    "an INSERT into {} names its columns (.dump --preserve-rowids?), and Django's rebuild of the \
-                     table reorders them: not supported; dump without --preserve-rowids",
-                    String::from_utf8_lossy(name)
-                ),
-            ));
-        }
-        let key = (
-            schema.clone().unwrap_or_else(|| self.default_schema().to_vec()),
-            name.clone(),
-        );
-        if columns.is_none() {
-            if let Some(hit) = self.edits_cache.get(&key) {
-                return Ok(hit.clone());
-            }
-        }
-        let shown = String::from_utf8_lossy(name).into_owned();
-        let cols = match columns
-            .as_ref()
-            .or_else(|| self.tables.get(&key))
-            .or_else(|| self.facts.columns.get(&key))
-        {
-            Some(c) => c.clone(),
-            None if name.eq_ignore_ascii_case(b"sqlite_sequence") => vec![b"name".to_vec(), b"seq".to_vec()],
-            // Reports only: rows are counted without knowing the columns.
-            None if wanted.is_empty() => Vec::new(),
-            None => {
-                return Err(LocalError::rule(
-                    0,
-                    format!(
-                        "rows of table {shown} have no column list and the dump has no CREATE TABLE for it \
-                         (a data-only dump?): give its columns in order"
-                    ),
-                )
-                .with_remedy(Remedy::Columns { table: shown }))
-            }
-        };
-        let mut edits = Vec::new();
-        for (col, edit) in wanted {
-            match cols
-                .iter()
-                .position(|c| ident::same_name(plan.dialect, c, &col))
-            {
-                Some(i) => edits.push((i, edit)),
-                // A generated regclass column is not in the data at all.
-                None if matches!(edit, Edit::Regclass(_)) => {}
-                // A value rule's column the table lacks: the strict check
-                // at the end refuses it as it refuses a missing table
-                // (job.rs), naming the rule; these are the columns it sees.
-                None if matches!(edit, Edit::Rule(_)) => {
-                    if !self.new_columns.iter().any(|(k, c)| *k == key && *c == cols) {
-                        self.new_columns.push((key.clone(), cols.clone()));
-                    }
-                }
-                None => {
-                    let list: Vec<_> = cols
-                        .iter()
-                        .map(|c| String::from_utf8_lossy(c).into_owned())
-                        .collect();
-                    return Err(LocalError::rule(
-                        0,
-                        format!(
-                            "table {shown} has no column {} (its columns here: {})",
-                            String::from_utf8_lossy(&col),
-                            list.join(", ")
-                        ),
-                    ));
-                }
-            }
-        }
-        edits.sort_by_key(|e| e.0);
-        let max_len = edits
-            .iter()
-            .filter_map(|&(c, e)| match e {
-                Edit::Rule(i) => self.limits.get(&i).map(|&n| (c, n)),
-                Edit::TableName | Edit::Regclass(_) => None,
-            })
-            .collect();
-        let result = Some(Arc::new(ColumnEdits {
-            table: name.clone(),
-            ncols: cols.len(),
-            columns: cols,
-            max_len,
-            edits,
-            order,
-        }));
-        if columns.is_none() {
-            self.edits_cache.insert(key, result.clone());
-        }
-        Ok(result)
-    }
-
-    /// Frames COPY data rows up to the `\.` line. `done` is always at a
-    /// row start; `pos` is how far the end-marker search has got.
-    fn scan_copy(&mut self, action: Action) -> Result<(), LocalError> {
-        loop {
-            if self.at_row_start {
-                // psql ends COPY data at a line holding only `\.`
-                // (copyfromparse.c, CopyReadLineText).
-                let rest = &self.buf[self.done..];
-                if rest.len() < 2 && !self.eof {
-                    self.need_more = true;
-                    return Ok(());
-                }
-                if rest.starts_with(b"\\.") {
-                    let end = match &rest[2..] {
-                        [b'\n', ..] => self.done + 3,
-                        [b'\r', b'\n', ..] => self.done + 4,
-                        [] | [b'\r'] if !self.eof => {
-                            self.need_more = true;
-                            return Ok(());
-                        }
-                        [] => self.done + 2,
-                        _ => {
-                            return Err(LocalError::new(
-                                self.done,
-                                "end-of-copy marker \\. followed by other data on its line",
-                            ))
-                        }
-                    };
-                    self.pos = end;
-                    self.push(Action::Keep, end);
-                    self.mode = Mode::Sql;
-                    self.at_row_start = false;
-                    return Ok(());
-                }
-                self.at_row_start = false;
-            }
-            let from = self.pos.max(self.done);
-            match self.end_marker.find(&self.buf[from..]) {
-                Some(j) => {
-                    let nl = from + j;
-                    self.pos = nl + 1;
-                    if copy_text::is_row_end(&self.buf, nl) {
-                        self.push(action.clone(), nl + 1);
-                        self.at_row_start = true;
-                    }
-                }
-                None => {
-                    if let Some(e) = copy_text::last_row_end(&self.buf[from..]) {
-                        self.push(action.clone(), from + e);
-                        // `done` is at a row start whose first bytes may be
-                        // the `\.` of the next read: the search for `\n\.`
-                        // starts after that newline, so look there first.
-                        self.at_row_start = true;
-                    }
-                    if self.eof {
-                        let at = if self.done < self.buf.len() {
-                            self.done
-                        } else {
-                            self.buf.len()
-                        };
-                        return Err(LocalError::new(
-                            at,
-                            "COPY data not ended by a \\. line before the end of input (truncated dump?)",
-                        ));
-                    }
-                    // Keep the last two bytes: a marker may span two reads.
-                    self.pos = self.buf.len().saturating_sub(2).max(self.done);
-                    self.need_more = true;
-                    return Ok(());
-                }
-            }
-        }
-    }
-
     /// Ends the input: resolves what is still open.
     fn finish(&mut self) -> Chunk {
-        match self.mode.clone() {
-            Mode::Sql => {
-                match self.lexer.finish() {
-                    Err(msg) => return self.fail(self.tok_start, msg.to_string()),
-                    Ok(Some(kind)) => {
-                        let (start, end) = (self.tok_start, self.buf.len());
-                        if let Err(e) = self.on_token(start, end, kind) {
-                            return self.fail_with(e);
-                        }
-                    }
-                    Ok(None) => {}
-                }
-                if self.stmt.is_some() {
-                    return self.fail(
-                        self.unit_start,
-                        "statement not ended by ';' before the end of input (truncated dump?)"
-                            .into(),
-                    );
+        match self.framer.finish(&self.buf) {
+            Err(e) => return self.fail_with(e.into()),
+            // A meta-command line the input ends in: only kept.
+            Ok(Some(f)) if f.kind == Kind::Meta => self.push(Action::Keep, f.end),
+            Ok(Some(f)) => {
+                if let Err(e) = self.on_frame(f) {
+                    return self.fail_with(e);
                 }
             }
-            Mode::Meta => self.push(Action::Keep, self.buf.len()),
-            Mode::CopyHeaderLine(_) | Mode::CopyData(_) => {
-                return self.fail(
-                    self.done,
-                    "COPY data not ended by a \\. line before the end of input (truncated dump?)"
-                        .into(),
-                )
-            }
+            Ok(None) => {}
         }
         self.settle_header(&Action::Keep);
         if !self.config.allow_truncated {
-            if let Some(what) = self.ending.missing(self.plan.dialect) {
+            if let Some(what) = self.ending.missing(self.decider.plan.dialect) {
                 let msg = format!("the dump ends here without {what}: it looks cut short (a truncated backup?)");
                 return self.fail_with(LocalError::new(self.buf.len(), msg).with_remedy(Remedy::AllowTruncated));
             }
@@ -2362,16 +710,16 @@ impl<R: Read> Reader<R> {
                 );
                 return self.fail_with(LocalError::rule(self.buf.len(), msg));
             }
-            // A line break kept back at the end (undo_token).
+            // A line break kept back at the end (undo_frame).
             let action = if self.undo_dropping { Action::Drop } else { Action::Keep };
             self.push(action, self.buf.len());
         }
-        if self.plan.dialect == Dialect::Postgres {
+        if self.decider.plan.dialect == Dialect::Postgres {
             self.push(Action::Keep, self.buf.len());
             if let Err(e) = self.push_generated(self.buf.len()) {
                 return self.fail_with(e);
             }
-        } else if !self.django.generated && !self.plan.rules.mark_applied().is_empty() {
+        } else if !self.decider.django.generated && !self.decider.plan.rules.mark_applied().is_empty() {
             return self.fail(
                 self.buf.len(),
                 "migrations marked applied: no COMMIT; at the end of this SQLite dump to add the rows before"
@@ -2407,51 +755,28 @@ impl<R: Read> Reader<R> {
             data,
             segments: std::mem::take(&mut self.segments),
             error,
-            plan: self.plan.clone(),
+            plan: self.decider.plan.clone(),
             plans: std::mem::take(&mut self.chunk_plans),
-            encoding: self.encoding.clone(),
-            unique_rules: self.unique_rules.clone(),
-            tables: std::mem::take(&mut self.new_tables),
-            columns: std::mem::take(&mut self.new_columns),
-            triggers: std::mem::take(&mut self.new_triggers),
-            warnings: std::mem::take(&mut self.new_warnings),
-            versions: self.versions.clone(),
+            encoding: self.decider.encoding.clone(),
+            unique_rules: self.decider.unique_rules.clone(),
+            tables: std::mem::take(&mut self.decider.new_tables),
+            columns: std::mem::take(&mut self.decider.new_columns),
+            triggers: std::mem::take(&mut self.decider.new_triggers),
+            warnings: std::mem::take(&mut self.decider.new_warnings),
+            versions: self.decider.versions.clone(),
             permits: 1,
         };
         self.seq += 1;
         self.offset += cut as u64;
-        for p in [
-            &mut self.done,
-            &mut self.pos,
-            &mut self.tok_start,
-            &mut self.unit_start,
-        ] {
-            *p = p.saturating_sub(cut);
-        }
+        self.done = self.done.saturating_sub(cut);
+        self.framer.rebase(cut);
         chunk
     }
 }
 
-/// The plan's table and column renames as `ALTER TABLE` statements for
-/// the SQLite shadow. A column rename names the table by its old name and
-/// runs first (`sqlite_schema`); Django spells new names quoted, a person
-/// typing `RENAME COLUMN a TO b` bare, which is how SQLite then writes them.
-fn sqlite_renames(plan: &Plan) -> crate::decide::sqlite::schema::SqliteRenames {
-    if plan.dialect != Dialect::Sqlite {
-        return Default::default();
-    }
-    crate::decide::sqlite::schema::SqliteRenames {
-        tables: plan.renames.iter().map(|r| (r.old.clone(), r.new.clone())).collect(),
-        columns: plan
-            .columns
-            .iter()
-            .map(|c| crate::decide::sqlite::schema::ColumnRename {
-                table: c.table.clone(),
-                old: c.old.clone(),
-                new: c.new.clone(),
-                quoted: !plan.django.is_empty(),
-            })
-            .collect(),
+impl From<FrameError> for LocalError {
+    fn from(e: FrameError) -> LocalError {
+        LocalError::new(e.at, e.msg)
     }
 }
 
@@ -2511,154 +836,4 @@ impl Ending {
             _ => None,
         }
     }
-}
-
-/// The trigger a `CREATE [OR REPLACE] [CONSTRAINT] TRIGGER [IF NOT EXISTS]
-/// name {BEFORE|AFTER|INSTEAD OF} events ON table …` defines (the grammar
-/// of both dialects: PostgreSQL's `CreateTrigStmt`, SQLite's
-/// lang_createtrigger.html).
-fn trigger_of(dialect: Dialect, stmt: &[u8]) -> Option<Trigger> {
-    let toks: Vec<crate::frame::lexer::Token> = crate::frame::lexer::Tokens::new(dialect, stmt)
-        .flatten()
-        .filter(|t| !matches!(t.kind, TokenKind::Space | TokenKind::Comment))
-        .take(64)
-        .collect();
-    let word = |i: usize| -> Option<String> {
-        let t = toks.get(i)?;
-        (t.kind == TokenKind::Word).then(|| String::from_utf8_lossy(&stmt[t.start..t.end]).to_ascii_uppercase())
-    };
-    if word(0).as_deref() != Some("CREATE") {
-        return None;
-    }
-    let mut i = 1;
-    while matches!(word(i).as_deref(), Some("OR" | "REPLACE" | "CONSTRAINT" | "TEMP" | "TEMPORARY")) {
-        i += 1;
-    }
-    if word(i).as_deref() != Some("TRIGGER") {
-        return None;
-    }
-    i += 1;
-    if word(i).as_deref() == Some("IF") {
-        i += 3; // IF NOT EXISTS
-    }
-    let name_tok = toks.get(i)?;
-    let name = ident::name_of(dialect, name_tok.kind, &stmt[name_tok.start..name_tok.end]).into_owned();
-    let mut events = Vec::new();
-    i += 1;
-    while let Some(t) = toks.get(i) {
-        match word(i).as_deref() {
-            Some("ON") => {
-                let mut table = Vec::new();
-                let mut j = i + 1;
-                while let Some(t) = toks.get(j) {
-                    let part = &stmt[t.start..t.end];
-                    if t.kind == TokenKind::Punct && part == b"." {
-                        table.push(b'.');
-                    } else if matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent) && (table.is_empty() || table.ends_with(b".")) {
-                        table.extend_from_slice(&ident::name_of(dialect, t.kind, part));
-                    } else {
-                        break;
-                    }
-                    j += 1;
-                }
-                return Some(Trigger { table, name, events });
-            }
-            Some(w @ ("INSERT" | "UPDATE" | "DELETE" | "TRUNCATE")) => {
-                if !events.iter().any(|e| e == w) {
-                    events.push(w.to_owned());
-                }
-            }
-            _ => {}
-        }
-        let _ = t;
-        i += 1;
-    }
-    None
-}
-
-impl QualName<'_> {
-    fn to_owned_parts(&self) -> (Option<Vec<u8>>, Vec<u8>) {
-        (self.schema.as_ref().map(|s| s.to_vec()), self.name.to_vec())
-    }
-}
-
-/// The order of a rebuilt table's columns (indexes into `cols`, its columns
-/// in the dump) that a `[[django_rebuild]]` gives by their names in the dump.
-fn given_order(d: Dialect, table: &[u8], cols: &[Vec<u8>], given: &[Vec<u8>]) -> Result<Vec<usize>, String> {
-    let text = |v: &[Vec<u8>]| v.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(", ");
-    let order: Option<Vec<usize>> = given
-        .iter()
-        .map(|g| cols.iter().position(|c| ident::same_name(d, c, g)))
-        .collect();
-    match order {
-        Some(o) if o.len() == cols.len() => Ok(o),
-        _ => Err(format!(
-            "django_rebuild {}: columns [{}] are not the table's columns in this dump [{}]",
-            String::from_utf8_lossy(table),
-            text(given),
-            text(cols)
-        )),
-    }
-}
-
-/// The order Django's SQLite schema editor writes a rebuilt table's columns
-/// in (indexes into `cols`, its columns in the dump), from the rules alone.
-///
-/// `_remake_table` (django/db/backends/sqlite3/schema.py) creates the new
-/// table with the model's fields as the migration state orders them, and
-/// `RenameField` moves the renamed field to the end of the state's fields
-/// (`ProjectState.rename_field`, django/db/migrations/state.py). The dump's
-/// order is taken as the state's; each `--django-field` on the table (in
-/// the rules' order) moves its column last when a rebuild follows it: the
-/// last of a foreign key (`fields[last_key]`, whose own rename rebuilds)
-/// and those before it. A plain column's rename after it stays in place
-/// (an in-place `RENAME COLUMN`) unless a RenameModel (`model`) rebuilds
-/// the table too: whether it ran before or after that is not in the rules,
-/// so that is refused, naming the rule that says it.
-fn derived_order(
-    d: Dialect,
-    table: &[u8],
-    cols: &[Vec<u8>],
-    fields: &[&crate::rules::ColumnRenameRule],
-    last_key: Option<usize>,
-    model: Option<&crate::rules::DjangoModel>,
-) -> Result<Vec<usize>, String> {
-    let shown = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    let moved = last_key.map_or(0, |k| k + 1);
-    if let (Some(late), Some(m)) = (fields.get(moved), model) {
-        return Err(format!(
-            "Django field rename {}.{}={}: Django rebuilds table {} on SQLite for the Django model rename {}.{}={}, and whether \
-             this RenameField ran before that (the column then moves last, the migration state's order) or after \
-             it (the column stays) is not in these rules; give the rebuilt order with a [[django_rebuild]] rule \
-             (table, columns by their names in the dump), which the rules helper dumpsed-django writes, or \
-             rewrite once per migration",
-            shown(&late.table),
-            shown(&late.old),
-            shown(&late.new),
-            shown(table),
-            m.app,
-            m.old_model,
-            m.new_model
-        ));
-    }
-    let mut order: Vec<usize> = (0..cols.len()).collect();
-    for f in &fields[..moved] {
-        let Some(at) = order.iter().position(|&i| ident::same_name(d, &cols[i], &f.old)) else {
-            continue; // not in the dump: the appendix names it
-        };
-        let c = order.remove(at);
-        order.push(c);
-    }
-    Ok(order)
-}
-
-/// What [`Reader::django_m2m`] derives for an auto-created many-to-many table.
-#[derive(Debug, Default)]
-struct DerivedM2m {
-    /// The renamed model (index in `plan.django`) whose field it is.
-    owner: Option<usize>,
-    /// Its new name, when the owner's table is renamed.
-    new_table: Option<Vec<u8>>,
-    /// Its columns renamed (lower case, as Django names them).
-    columns: Vec<(Vec<u8>, Vec<u8>)>,
 }

@@ -61,10 +61,8 @@ pub enum Head<'a> {
 
 type In<'a> = &'a [u8];
 
-/// A byte that continues a bare identifier or keyword.
-pub fn is_ident_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
-}
+// Framing needs it too (frame::dump); frame never imports decide.
+pub(crate) use crate::frame::lexer::is_ident_byte;
 
 /// Whitespace and comments.
 fn sp(i: In) -> IResult<In, ()> {

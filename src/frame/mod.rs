@@ -3,4 +3,5 @@
 //! knows a rule.
 pub(crate) mod byte_mask;
 pub(crate) mod chunk_buf;
+pub(crate) mod dump;
 pub(crate) mod lexer;
