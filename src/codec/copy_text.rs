@@ -14,7 +14,7 @@
 //! Only the targeted field of a row is ever decoded; every other byte of the
 //! row is passed through untouched.
 
-use memchr::{memchr, memrchr};
+use memchr::memchr;
 
 /// The NULL marker of the text format.
 pub const NULL: &[u8] = b"\\N";
@@ -577,19 +577,7 @@ pub fn encode(value: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(rest);
 }
 
-pub use crate::frame::dump::is_row_end;
-
-/// The offset just past the last complete row in `data`, if any.
-pub fn last_row_end(data: &[u8]) -> Option<usize> {
-    let mut end = data.len();
-    while let Some(nl) = memrchr(b'\n', &data[..end]) {
-        if is_row_end(data, nl) {
-            return Some(nl + 1);
-        }
-        end = nl;
-    }
-    None
-}
+pub use crate::frame::dump::{is_row_end, last_row_end};
 
 /// Number of rows (real row ends) in `data`.
 pub fn count_rows(data: &[u8]) -> u64 {

@@ -389,6 +389,11 @@ impl<R: Read> Reader<R> {
         if self.config.undo_appendix && self.undo_frame(&f)? {
             return Ok(());
         }
+        // A line break `undo_frame` kept back is a segment of its own: an
+        // action's offsets count from its frame's start.
+        if self.done < f.start {
+            self.push(Action::Keep, f.start);
+        }
         match f.kind {
             Kind::Space | Kind::CopyHeaderRest | Kind::CopyEnd => self.push(Action::Keep, f.end),
             Kind::Meta => {

@@ -49,12 +49,25 @@ impl FrameError {
 
 /// True when the newline at `nl` ends a COPY text row, i.e. it is not
 /// escaped by an odd run of backslashes before it (copyfromparse.c,
-/// CopyReadLineText). Here, not in `codec::copy_text` (which uses it),
+/// CopyReadLineText). Here with `last_row_end`, not in `codec::copy_text`
+/// (which re-exports both),
 /// as framing must not import the codecs.
 #[inline]
 pub fn is_row_end(data: &[u8], nl: usize) -> bool {
     let run = data[..nl].iter().rev().take_while(|&&b| b == b'\\').count();
     run % 2 == 0
+}
+
+/// The offset just past the last complete row in `data`, if any.
+pub fn last_row_end(data: &[u8]) -> Option<usize> {
+    let mut end = data.len();
+    while let Some(nl) = memchr::memrchr(b'\n', &data[..end]) {
+        if is_row_end(data, nl) {
+            return Some(nl + 1);
+        }
+        end = nl;
+    }
+    None
 }
 
 /// What a frame holds.
@@ -456,7 +469,7 @@ impl Framer {
                     }
                 }
                 None => {
-                    if let Some(e) = copy_text::last_row_end(&buf[from..]) {
+                    if let Some(e) = last_row_end(&buf[from..]) {
                         rows_end = from + e;
                         // `rows_end` is at a row start whose first bytes may
                         // be the `\.` of the next read: the search for `\n\.`
