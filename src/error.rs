@@ -242,6 +242,13 @@ pub enum Remedy {
         /// The renames to add.
         renames: Vec<String>,
     },
+    /// Add a rename of this table, whose new name the dump cannot tell
+    /// ([`Rules::parse_rename`](crate::Rules::parse_rename)
+    /// reads `old=new`).
+    RenameTable {
+        /// The table, as the dump names it.
+        table: String,
+    },
 }
 
 /// [`Error::Format`]'s message.
