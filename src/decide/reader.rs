@@ -1011,7 +1011,7 @@ impl<R: Read> Reader<R> {
                 .iter()
                 .any(|t| self.django.has(t));
             for (table, rule) in crate::decide::django::tables_needed(&self.plan.rules) {
-                if !self.django.has(table) && (django_db || rule == "--mark-applied") {
+                if !self.django.has(table) && (django_db || table == "django_migrations") {
                     return Err(LocalError::rule(
                         at,
                         format!(
