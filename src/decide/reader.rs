@@ -861,18 +861,28 @@ impl<R: Read> Reader<R> {
                 let present = crate::decide::sqlite::schema::SqliteRenames {
                     tables: self.sqlite_renames.tables.iter().filter(|(o, _)| has(o)).cloned().collect(),
                     // A column the table lacks is the strict check's too.
-                    columns: self
-                        .sqlite_renames
-                        .columns
-                        .iter()
-                        .filter(|c| {
-                            has(&c.table)
-                                && shadow
+                    // Renames apply in order, so a chain (`d` → `x`, then
+                    // `x` → `y`) names a column an earlier rename made.
+                    columns: {
+                        let mut names: HashMap<Vec<u8>, Vec<Vec<u8>>> = HashMap::new();
+                        let mut kept = Vec::new();
+                        for c in &self.sqlite_renames.columns {
+                            if !has(&c.table) {
+                                continue;
+                            }
+                            let cols = names.entry(c.table.to_ascii_lowercase()).or_insert_with(|| {
+                                shadow
                                     .columns(&c.table)
-                                    .is_ok_and(|cols| cols.iter().any(|(n, _)| n.eq_ignore_ascii_case(&c.old)))
-                        })
-                        .cloned()
-                        .collect(),
+                                    .map(|cols| cols.into_iter().map(|(n, _)| n).collect())
+                                    .unwrap_or_default()
+                            });
+                            if let Some(i) = cols.iter().position(|n| n.eq_ignore_ascii_case(&c.old)) {
+                                cols[i] = c.new.clone();
+                                kept.push(c.clone());
+                            }
+                        }
+                        kept
+                    },
                 };
                 shadow.finish(&present).map_err(|m| {
                     LocalError::new(stmt_start, format!("SQLite's own ALTER TABLE refuses the rename: {m}"))
