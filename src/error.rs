@@ -242,6 +242,23 @@ pub enum Remedy {
         /// The renames to add.
         renames: Vec<String>,
     },
+    /// Add these column renames and value rewrites (`schema.table.old=new`
+    /// as [`Rules::parse_column_rename`](crate::Rules::parse_column_rename)
+    /// reads it; `schema.table.column:FROM=TO` as
+    /// [`Rules::parse_rewrite`](crate::Rules::parse_rewrite) does).
+    AddRules {
+        /// Column renames to add.
+        renames: Vec<String>,
+        /// Value rewrites to add.
+        rewrites: Vec<String>,
+    },
+    /// Add a rename of this table, whose new name the dump cannot tell
+    /// ([`Rules::parse_rename`](crate::Rules::parse_rename)
+    /// reads `old=new`).
+    RenameTable {
+        /// The table, as the dump names it.
+        table: String,
+    },
 }
 
 /// [`Error::Format`]'s message.

@@ -243,7 +243,7 @@ fn older_django_shapes_are_clear_errors_on_plain_and_sqlite() {
             let (fine, err) = rewrite(&rules, &[], &dump, &out);
             let what = dump.display();
             assert!(!fine, "{what}: rewritten");
-            for w in ["--django-model", &format!("line {line}, byte {at}:"), want] {
+            for w in ["Django model rename", &format!("line {line}, byte {at}:"), want] {
                 assert!(err.contains(w), "{what}: {w:?} not in: {err}");
             }
             assert!(!out.exists(), "{what}: output left");
@@ -265,9 +265,9 @@ fn missing_django_tables_are_clear_errors_on_plain_and_sqlite() {
     let db = PgDb::new("full");
     db.restore(&fixture("django/pg/before.sql"));
     for (table, rule) in [
-        ("django_content_type", "--django-model"),
-        ("auth_permission", "--django-model"),
-        ("django_migrations", "--mark-applied"),
+        ("django_content_type", "Django model rename"),
+        ("auth_permission", "Django model rename"),
+        ("django_migrations", "migrations marked applied"),
     ] {
         let mut dumps = Vec::new();
         for (form, args) in [("copy", &[][..]), ("inserts", &["--inserts"][..])] {

@@ -127,6 +127,15 @@ pub fn hint(e: &Error) -> String {
             let flags: Vec<String> = renames.iter().map(|r| format!("--rename-column {r}")).collect();
             format!(": {}", flags.join(" "))
         }
+        (_, Some(Remedy::AddRules { renames, rewrites })) => {
+            let flags: Vec<String> = renames
+                .iter()
+                .map(|r| format!("--rename-column {r}"))
+                .chain(rewrites.iter().map(|r| format!("--rewrite {r}")))
+                .collect();
+            format!(": {}", flags.join(" "))
+        }
+        (_, Some(Remedy::RenameTable { table })) => format!("; as a flag: --rename-table {table}=NEW"),
         (_, Some(Remedy::AllowMissing)) => "\n(no output file was written — on stdout the output is already out: \
              discard it; --allow-missing turns this into a warning)"
             .into(),

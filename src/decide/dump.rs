@@ -536,8 +536,7 @@ impl Decider {
                     || rules.column_renames().iter().any(|c| c.django)
                     || !rules.django_rebuilds().is_empty()
                 {
-                    self.django_table(buf, &name, &cols, start, end, body_at)
-                        .map_err(|m| LocalError::rule(start, m))?;
+                    self.django_table(buf, &name, &cols, start, end, body_at)?;
                 }
                 let taken = self.plan.renames.iter().find(|r| {
                     ident::same_name(dialect, &name, &r.new)
@@ -938,7 +937,7 @@ impl Decider {
         start: usize,
         end: usize,
         body_at: usize,
-    ) -> Result<(), String> {
+    ) -> Result<(), LocalError> {
         let plan = self.plan.clone();
         let dialect = plan.dialect;
         if self
@@ -1006,8 +1005,9 @@ impl Decider {
                     .map(|(_, then)| then.clone())
             });
             let order = match given {
-                Some((_, order)) => given_order(dialect, name, cols, order)?,
-                None => derived_order(dialect, name, cols, &fields, last_key, last.map(|i| &plan.django[i]))?,
+                Some((_, order)) => given_order(dialect, name, cols, order).map_err(|m| LocalError::rule(start, m))?,
+                None => derived_order(dialect, name, cols, &fields, last_key, last.map(|i| &plan.django[i]))
+                    .map_err(|m| LocalError::rule(start, m))?,
             };
             let identity = order.iter().enumerate().all(|(i, &c)| i == c);
             self.django.rebuilt.push(crate::decide::django::Rebuilt {
@@ -1051,7 +1051,7 @@ impl Decider {
         start: usize,
         end: usize,
         body_at: usize,
-    ) -> Result<Option<DerivedM2m>, String> {
+    ) -> Result<Option<DerivedM2m>, LocalError> {
         let plan = &self.plan;
         let d = plan.dialect;
         // Its new name given by a rule: only its columns are derived (those
@@ -1103,7 +1103,7 @@ impl Decider {
             if selfish {
                 out.columns.push((a.clone(), model_col(m, "from_", true)));
                 out.columns.push((b.clone(), model_col(m, "to_", true)));
-                return self.checked_m2m(name, out, named);
+                return self.checked_m2m(name, out, named, start);
             }
             out.columns.push((a.clone(), model_col(m, "", true)));
             break;
@@ -1138,7 +1138,7 @@ impl Decider {
         if out.columns.is_empty() && out.new_table.is_none() {
             return Ok(None);
         }
-        self.checked_m2m(name, out, named)
+        self.checked_m2m(name, out, named, start)
     }
 
     /// PostgreSQL cuts a name over 63 bytes (`truncate_name`,
@@ -1146,26 +1146,35 @@ impl Decider {
     /// name of 63 may be cut from a longer one, whose rest (the field's
     /// name) the dump no longer has, and a longer new name would be cut
     /// with a hash of itself: refused, naming the rule that gives it.
-    fn checked_m2m(&self, name: &[u8], mut out: DerivedM2m, named: bool) -> Result<Option<DerivedM2m>, String> {
+    fn checked_m2m(
+        &self,
+        name: &[u8],
+        mut out: DerivedM2m,
+        named: bool,
+        start: usize,
+    ) -> Result<Option<DerivedM2m>, LocalError> {
         if named {
             out.new_table = None;
         }
         let max = crate::decide::django::PG_MAX_NAME;
         if let (Dialect::Postgres, Some(new)) = (self.plan.dialect, &out.new_table) {
             if name.len() >= max || new.len() > max {
-                return Err(format!(
-                    "the many-to-many table {} of a renamed model has a name Django may have cut to {max} characters, \
-                     so its new name is not known from the dump: add a table rename {}=NEW (the name Django gives it: \
-                     `manage.py sqlmigrate` shows it) and column renames for its columns ({}), or use the rules \
-                     helper dumpsed-django",
-                    String::from_utf8_lossy(name),
-                    String::from_utf8_lossy(name),
-                    out.columns
-                        .iter()
-                        .map(|(o, n)| format!("{}={}", String::from_utf8_lossy(o), String::from_utf8_lossy(n)))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
+                let table = String::from_utf8_lossy(name).into_owned();
+                return Err(LocalError::rule(
+                    start,
+                    format!(
+                        "the many-to-many table {table} of a renamed model has a name Django may have cut to {max} \
+                         characters, so its new name is not known from the dump: add a table rename {table}=NEW (the \
+                         name Django gives it: `manage.py sqlmigrate` shows it) and column renames for its columns \
+                         ({}), or use the rules helper dumpsed-django",
+                        out.columns
+                            .iter()
+                            .map(|(o, n)| format!("{}={}", String::from_utf8_lossy(o), String::from_utf8_lossy(n)))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+                .with_remedy(Remedy::RenameTable { table }));
             }
         }
         Ok(Some(out))

@@ -502,21 +502,18 @@ impl<R: Read> Reader<R> {
                 };
                 let present = crate::decide::sqlite::schema::SqliteRenames {
                     tables: self.decider.sqlite_renames.tables.iter().filter(|(o, _)| has(o)).cloned().collect(),
-                    // A column the table lacks is the strict check's too.
+                    // A column the table lacks is the strict check's too;
+                    // the shadow follows renames in order (a chain).
                     columns: self
                         .decider
                         .sqlite_renames
                         .columns
                         .iter()
-                        .filter(|c| {
-                            has(&c.table)
-                                && shadow
-                                    .columns(&c.table)
-                                    .is_ok_and(|cols| cols.iter().any(|(n, _)| n.eq_ignore_ascii_case(&c.old)))
-                        })
+                        .filter(|c| has(&c.table))
                         .cloned()
                         .collect(),
                 };
+                let present = shadow.without_missing_columns(&present).unwrap_or(present);
                 shadow.finish(&present).map_err(|m| {
                     LocalError::new(stmt_start, format!("SQLite's own ALTER TABLE refuses the rename: {m}"))
                 })?;
@@ -655,7 +652,7 @@ impl<R: Read> Reader<R> {
                 .iter()
                 .any(|t| self.decider.django.has(t));
             for (table, rule) in crate::decide::django::tables_needed(&self.decider.plan.rules) {
-                if !self.decider.django.has(table) && (django_db || rule == "--mark-applied") {
+                if !self.decider.django.has(table) && (django_db || table == "django_migrations") {
                     return Err(LocalError::rule(
                         at,
                         format!(

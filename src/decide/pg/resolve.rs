@@ -1491,9 +1491,9 @@ impl Resolver<'_> {
                     (true, false) => "whose values are rewritten",
                     _ => "whose columns are renamed and values rewritten",
                 };
-                // The column renames are a typed remedy (the CLI writes them
-                // as its flags); value rewrites are named in the message.
-                let remedy = (!inherited.is_empty()).then(|| Remedy::RenameColumns { renames: inherited.clone() });
+                // The rules to add are a typed remedy (the CLI writes them as
+                // its flags).
+                let remedy = Some(Remedy::AddRules { renames: inherited.clone(), rewrites: values.clone() });
                 let mut rules = Vec::new();
                 if !inherited.is_empty() {
                     rules.push(format!("the column renames {}", inherited.join(" ")));

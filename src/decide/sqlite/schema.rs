@@ -590,6 +590,37 @@ impl Shadow {
         lookup_table(&self.conn, name)
     }
 
+    /// `renames` without the column renames of a column that its table, in
+    /// the shadow, lacks (`None`: none such): SQLite's ALTER would refuse
+    /// them wherever the table is re-parsed, and the strict check (job.rs)
+    /// refuses them as rules whose column the dump lacks, naming the rule.
+    /// Renames apply in order, so a chain (`d` → `x`, then `x` → `y`) names
+    /// a column an earlier rename made (SQLite's `altercol.test` has such).
+    pub(crate) fn without_missing_columns(&self, renames: &SqliteRenames) -> Option<SqliteRenames> {
+        let mut names: std::collections::HashMap<Vec<u8>, Vec<Vec<u8>>> = std::collections::HashMap::new();
+        let mut kept = Vec::new();
+        for c in &renames.columns {
+            let cols = names.entry(c.table.to_ascii_lowercase()).or_insert_with(|| {
+                self.columns(&c.table)
+                    .map(|cols| cols.into_iter().map(|(n, _)| n).collect())
+                    .unwrap_or_default()
+            });
+            // A table the shadow does not know (yet) is not judged here.
+            if cols.is_empty() {
+                kept.push(c.clone());
+                continue;
+            }
+            if let Some(i) = cols.iter().position(|n| n.eq_ignore_ascii_case(&c.old)) {
+                cols[i] = c.new.clone();
+                kept.push(c.clone());
+            }
+        }
+        if kept.len() == renames.columns.len() {
+            return None;
+        }
+        Some(SqliteRenames { tables: renames.tables.clone(), columns: kept })
+    }
+
     /// Columns of a table in order, with whether each is generated
     /// (`PRAGMA table_xinfo` hidden 2 = VIRTUAL, 3 = STORED).
     ///
@@ -606,24 +637,6 @@ impl Shadow {
     /// a column list takes values for the non-generated columns only. So the
     /// N-th value of a dumped row belongs to the N-th entry here that is not
     /// generated.
-    /// `renames` without the column renames of a column that its table, in
-    /// the shadow, lacks (`None`: none such): SQLite's ALTER would refuse
-    /// them wherever the table is re-parsed, and the strict check (job.rs)
-    /// refuses them as rules whose column the dump lacks, naming the rule.
-    fn without_missing_columns(&self, renames: &SqliteRenames) -> Option<SqliteRenames> {
-        let lacks = |c: &ColumnRename| {
-            self.columns(&c.table)
-                .is_ok_and(|cols| !cols.is_empty() && !cols.iter().any(|(n, _)| n.eq_ignore_ascii_case(&c.old)))
-        };
-        if !renames.columns.iter().any(lacks) {
-            return None;
-        }
-        Some(SqliteRenames {
-            tables: renames.tables.clone(),
-            columns: renames.columns.iter().filter(|c| !lacks(c)).cloned().collect(),
-        })
-    }
-
     pub fn columns(&self, table: &[u8]) -> Result<Vec<(Vec<u8>, bool)>, String> {
         let ctx = |e: rusqlite::Error| format!("reading the columns of {}: {e}", show(table, 80));
         let mut st = self
