@@ -656,10 +656,14 @@ const CHINOOK_PG: Real = real!("chinook-pg", false);
 const CHINOOK_SQLITE: Real = real!("chinook-sqlite", true);
 const SAKILA_SQLITE: Real = real!("sakila-sqlite", true);
 const DATASETTE: Real = real!("datasette", true);
-const REAL: [&Real; 6] = [
+const GRAPHILE_STARTER: Real = real!("graphile-starter", false);
+const PGADMIN_SCHEMA_DIFF: Real = real!("pgadmin-schema-diff", false);
+const REAL: [&Real; 8] = [
     &PAGILA,
     &POSTGREST,
     &CHINOOK_PG,
+    &GRAPHILE_STARTER,
+    &PGADMIN_SCHEMA_DIFF,
     &CHINOOK_SQLITE,
     &SAKILA_SQLITE,
     &DATASETTE,
@@ -954,6 +958,16 @@ fn real_postgrest_renamed_and_rewritten_offline_as_live() {
 #[test]
 fn real_chinook_pg_renamed_and_rewritten_offline_as_live() {
     real_pg(&CHINOOK_PG);
+}
+
+#[test]
+fn real_graphile_starter_renamed_and_rewritten_offline_as_live() {
+    real_pg(&GRAPHILE_STARTER);
+}
+
+#[test]
+fn real_pgadmin_schema_diff_renamed_and_rewritten_offline_as_live() {
+    real_pg(&PGADMIN_SCHEMA_DIFF);
 }
 
 #[test]
