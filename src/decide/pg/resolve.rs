@@ -1359,6 +1359,22 @@ impl Resolver<'_> {
                 }
                 self.rename_listed(&names, from, &me);
             }
+            // `EXCLUDE [USING m] (col WITH op, (expr) WITH op)`: each item of
+            // `exclusions` is a list (IndexElem, operator name), gram.y
+            // ExclusionConstraintElem; the element list is the first
+            // parenthesis after the keyword, expressions are walked above.
+            let excl: Vec<Option<String>> = v
+                .exclusions
+                .iter()
+                .map(|e| match &e.node {
+                    Some(NodeEnum::List(l)) => match l.items.first().and_then(|n| n.node.as_ref()) {
+                        Some(NodeEnum::IndexElem(ie)) => Some(ie.name.clone()),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .collect();
+            self.rename_listed(&excl, from, &me);
         }
         if let Some(pk) = &v.pktable {
             if let Some(after) = self.after_rel(pk) {
@@ -2554,6 +2570,29 @@ mod tests {
             "CREATE RULE r AS\n    ON INSERT TO test.v DO INSTEAD  INSERT INTO test.competitors (id_renamed, full_name)\n  \
              VALUES (new.id, 'x'::character varying)\n  RETURNING competitors.id_renamed AS id,\n    competitors.full_name;"
         );
+    }
+
+    /// The columns of an `EXCLUDE` constraint (`col WITH op`, and inside an
+    /// expression element) follow a column rename: input and expected text
+    /// are pg_dump 15's, before and after `ALTER TABLE r RENAME COLUMN room
+    /// TO room_renamed` (and id, note). Found in pgAdmin's schema-diff
+    /// database (fixtures/real/pgadmin-schema-diff).
+    #[test]
+    fn exclusion_constraint_columns_follow_a_column_rename() {
+        let p = plan(&[], &["public.r.room=room_renamed", "public.r.id=id_renamed", "public.r.note=note_renamed"]);
+        let cases = [
+            (
+                "ALTER TABLE ONLY public.r\n    ADD CONSTRAINT r_excl EXCLUDE USING gist (room WITH =, during WITH &&) INCLUDE (note) WHERE ((id > 0));",
+                "ALTER TABLE ONLY public.r\n    ADD CONSTRAINT r_excl EXCLUDE USING gist (room_renamed WITH =, during WITH &&) INCLUDE (note_renamed) WHERE ((id_renamed > 0));",
+            ),
+            (
+                "ALTER TABLE ONLY public.r\n    ADD CONSTRAINT r_lower_id_excl EXCLUDE USING gist (lower(room) WITH =, id WITH <>);",
+                "ALTER TABLE ONLY public.r\n    ADD CONSTRAINT r_lower_id_excl EXCLUDE USING gist (lower(room_renamed) WITH =, id_renamed WITH <>);",
+            ),
+        ];
+        for (before, after) in cases {
+            assert_eq!(apply(&p, before), after);
+        }
     }
 
     #[test]
