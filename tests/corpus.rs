@@ -576,8 +576,8 @@ fn targets_files_parse() {
 // The truth is the live server (or sqlite3): the fixture restored, the
 // UPDATEs run (triggers off, as a rewrite of rows at rest is), then the
 // ALTERs, then dumped. dumpsed rewrites the same dump in every form the tool
-// writes (pg_dump plain COPY, --inserts, --column-inserts, custom, directory,
-// tar; sqlite3 .dump), the result is restored with psql / pg_restore /
+// writes (pg_dump plain COPY, --inserts, --column-inserts, --rows-per-insert
+// with --on-conflict-do-nothing, custom, directory, tar; sqlite3 .dump), the result is restored with psql / pg_restore /
 // sqlite3 and dumped, and must equal the live dump.
 
 /// One case of a real corpus' cases.txt.
@@ -809,9 +809,16 @@ fn rewrite_with(rules: &[String], input: &Path, output: &Path) -> Result<(), Str
 
 /// The pg_dump forms a real corpus is rewritten in, besides the plain COPY
 /// fixture itself: (name, pg_dump options, output file name, archive?).
-const PG_FORMS: [(&str, &[&str], &str, bool); 5] = [
+const PG_FORMS: [(&str, &[&str], &str, bool); 6] = [
     ("--inserts", &["--inserts"], "inserts.sql", false),
     ("--column-inserts", &["--column-inserts"], "column-inserts.sql", false),
+    // multi-row INSERTs, each with pg_dump's ON CONFLICT DO NOTHING clause
+    (
+        "--rows-per-insert=2 --on-conflict-do-nothing",
+        &["--rows-per-insert=2", "--on-conflict-do-nothing"],
+        "rows-per-insert.sql",
+        false,
+    ),
     ("custom", &["-Fc"], "dump.custom", true),
     ("directory", &["-Fd"], "dump.dir", true),
     ("tar", &["-Ft"], "dump.tar", true),
