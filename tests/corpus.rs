@@ -658,8 +658,7 @@ const SAKILA_SQLITE: Real = real!("sakila-sqlite", true);
 const DATASETTE: Real = real!("datasette", true);
 const GRAPHILE_STARTER: Real = real!("graphile-starter", false);
 const PGADMIN_SCHEMA_DIFF: Real = real!("pgadmin-schema-diff", false);
-const PIHOLE_SQLITE: Real = real!("pihole-sqlite", true);
-const REAL: [&Real; 9] = [
+const REAL: [&Real; 8] = [
     &PAGILA,
     &POSTGREST,
     &CHINOOK_PG,
@@ -668,7 +667,6 @@ const REAL: [&Real; 9] = [
     &CHINOOK_SQLITE,
     &SAKILA_SQLITE,
     &DATASETTE,
-    &PIHOLE_SQLITE,
 ];
 
 impl Real {
@@ -992,11 +990,6 @@ fn real_sakila_sqlite_renamed_and_rewritten_offline_as_live() {
 #[test]
 fn real_datasette_renamed_and_rewritten_offline_as_live() {
     real_sqlite(&DATASETTE);
-}
-
-#[test]
-fn real_pihole_sqlite_renamed_and_rewritten_offline_as_live() {
-    real_sqlite(&PIHOLE_SQLITE);
 }
 
 #[test]
