@@ -152,7 +152,9 @@ mod tests {
     }
 
     /// Each problem says what it is in the library's words, naming its
-    /// table, column and values, and no command-line flag.
+    /// table, column and values (quoted, as `Sample` says them), and no
+    /// command-line flag: the lines the command line printed before they
+    /// were typed.
     #[test]
     fn each_problem_says_itself_without_flags() {
         let (table, column) = ("public.users".to_string(), "email".to_string());
@@ -163,7 +165,7 @@ mod tests {
                     column: column.clone(),
                     clash: Clash::Existing { value: s("SAP-1"), other: s("CAPA-1") },
                 },
-                "public.users.email is UNIQUE: SAP-1 is already there, and CAPA-1 would become it too",
+                "public.users.email is UNIQUE: \"SAP-1\" is already there, and \"CAPA-1\" would become it too",
             ),
             (
                 Problem::Collision {
@@ -171,7 +173,7 @@ mod tests {
                     column: column.clone(),
                     clash: Clash::Becomes { from: s("CAPA-1"), value: s("SAP-1") },
                 },
-                "public.users.email is UNIQUE: CAPA-1 would become SAP-1, which another value already is or becomes",
+                "public.users.email is UNIQUE: \"CAPA-1\" would become \"SAP-1\", which another value already is or becomes",
             ),
             (
                 Problem::Collision { table: table.clone(), column: column.clone(), clash: Clash::Unnamed },
@@ -186,7 +188,7 @@ mod tests {
                     examples: vec![ValueExample::new(s("ab"), s("abcd")), ValueExample::new(s("x"), s("xyz"))],
                 },
                 "3 value(s) of public.users.email would be longer than the column allows (varchar(N) / char(N)), \
-                 e.g. ab → abcd, x → xyz",
+                 e.g. \"ab\" → \"abcd\", \"x\" → \"xyz\"",
             ),
             (
                 Problem::UpdateTrigger {
