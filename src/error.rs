@@ -235,21 +235,15 @@ pub enum Remedy {
         /// The table, as the rows name it.
         table: String,
     },
-    /// Add these column renames, each as
-    /// [`Rules::parse_column_rename`](crate::Rules::parse_column_rename)
-    /// reads it (`schema.table.old=new`).
-    RenameColumns {
-        /// The renames to add.
-        renames: Vec<String>,
-    },
     /// Add these column renames and value rewrites (`schema.table.old=new`
     /// as [`Rules::parse_column_rename`](crate::Rules::parse_column_rename)
     /// reads it; `schema.table.column:FROM=TO` as
-    /// [`Rules::parse_rewrite`](crate::Rules::parse_rewrite) does).
+    /// [`Rules::parse_rewrite`](crate::Rules::parse_rewrite) does); either
+    /// list may be empty.
     AddRules {
-        /// Column renames to add.
+        /// Column renames to add (maybe none).
         renames: Vec<String>,
-        /// Value rewrites to add.
+        /// Value rewrites to add (maybe none).
         rewrites: Vec<String>,
     },
     /// Add a rename of this table, whose new name the dump cannot tell

@@ -10,6 +10,9 @@ use crate::io::detect::{detect, Detected};
 use crate::error::{Error, Missing, Result, RuleKind, Sample};
 use crate::io::input::{Compression, Input};
 use crate::frame::lexer::Dialect;
+use crate::observe::facts::DumpFacts;
+use crate::observe::problem::{Clash, Problem};
+pub use crate::observe::problem::ValueExample;
 use crate::observe::Observer;
 use crate::apply::pipeline::{self, OutputCompression, PipelineConfig};
 use crate::decide::plan::Plan;
@@ -105,9 +108,10 @@ pub struct Summary {
     pub left_alone: Vec<Count>,
     /// With `report`: each table's rows and bytes of data.
     pub tables: Vec<TableSize>,
-    /// Problems the checks found (collisions, values too long), one line
-    /// each; a run returns them as an error unless `force` is set.
-    pub problems: Vec<String>,
+    /// What the checks found that stops a run unless `force` is set
+    /// ([`Problem::Collision`], [`Problem::TooLong`]): a forced run returns
+    /// them here, an unforced one as an [`Error::Check`].
+    pub problems: Vec<Problem>,
     /// The collision check kept only the first 20 000 values that
     /// `--reverse` could not restore, so it may have missed collisions.
     pub check_incomplete: bool,
@@ -120,16 +124,19 @@ pub struct Summary {
     pub versions: Option<String>,
     /// Every `CREATE TRIGGER`.
     pub triggers: Vec<Trigger>,
-    /// Tables whose values are rewritten and that have UPDATE triggers: a
-    /// live `UPDATE` fires them, the offline rewrite does not. One line each.
-    pub trigger_warnings: Vec<String>,
+    /// Tables whose values are rewritten and that have UPDATE triggers
+    /// ([`Problem::UpdateTrigger`]): a live `UPDATE` fires them, the offline
+    /// rewrite does not.
+    pub trigger_warnings: Vec<Problem>,
     /// With `report`: the rows of Django's `django_migrations` table in
     /// input order; `None` when the dump has no such table (not a Django
     /// database), `Some(empty)` when it has one without rows.
     pub django_migrations: Option<Vec<MigrationRow>>,
-    /// Other things the user should know: pg 18 statistics of a column
-    /// whose values are rewritten, dropped. One line each.
-    pub warnings: Vec<String>,
+    /// Other things the user should know, in this order: pg 18 statistics
+    /// of a column whose values are rewritten, dropped
+    /// ([`Problem::StatisticsDropped`]); rules whose table or column the
+    /// dump lacks, let pass by `allow_missing` ([`Problem::Missing`]).
+    pub warnings: Vec<Problem>,
 }
 
 /// What one rename rule did.
@@ -198,16 +205,6 @@ pub struct RewriteSummary {
     pub examples: Vec<ValueExample>,
 }
 
-/// A value rewritten, before and after.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ValueExample {
-    /// The input value.
-    pub old: Sample,
-    /// The output value.
-    pub new: Sample,
-}
-
 /// A value that the reverse rule would not give back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -239,15 +236,12 @@ fn read_head(r: &mut dyn Read) -> Result<Vec<u8>> {
 }
 
 /// Rules whose table the dump does not have, or whose table lacks the
-/// column they name, with the closest names it has ("did you mean").
-/// `columns`: the columns of each table a column rule names, as its
-/// `CREATE TABLE` gives them (a table without one is not judged).
-fn missing(
-    plan: &Plan,
-    rules: &Rules,
-    tables: &[(Vec<u8>, Vec<u8>)],
-    columns: &[((Vec<u8>, Vec<u8>), Vec<Vec<u8>>)],
-) -> Vec<Missing> {
+/// column they name, with the closest names it has ("did you mean"). The
+/// columns are each table's that a column rule names, as its `CREATE
+/// TABLE` gives them (`DumpFacts::columns`; a table without one is not
+/// judged).
+fn missing(plan: &Plan, rules: &Rules, facts: &DumpFacts) -> Vec<Missing> {
+    let (tables, columns) = (&facts.tables, &facts.columns);
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let matches = |schema: Option<&[u8]>, name: &[u8], (s, t): &(Vec<u8>, Vec<u8>)| {
         crate::codec::ident::same_name(plan.dialect, t, name)
@@ -337,12 +331,14 @@ fn missing(
 
 /// The UPDATE triggers of tables whose values the rules rewrite (a live
 /// `UPDATE` fires them — `last_update = now()`, search vectors — the
-/// offline rewrite does not), one line each.
-fn update_trigger_warnings(plan: &Plan, triggers: &[crate::decide::reader::Trigger]) -> Vec<String> {
+/// offline rewrite does not), one problem per rule, in the order of what
+/// they say (as they were sorted when they were lines).
+fn update_triggers(plan: &Plan, facts: &DumpFacts) -> Vec<Problem> {
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let mut out = Vec::new();
     for w in &plan.rewrites {
-        let names: Vec<String> = triggers
+        let names: Vec<String> = facts
+            .triggers
             .iter()
             .filter(|t| t.events.iter().any(|e| e == "UPDATE"))
             .filter(|t| {
@@ -352,15 +348,10 @@ fn update_trigger_warnings(plan: &Plan, triggers: &[crate::decide::reader::Trigg
             .map(|t| text(&t.name))
             .collect();
         if !names.is_empty() {
-            out.push(format!(
-                "table {} has UPDATE trigger(s) {}: a live UPDATE of {} would fire them; this offline rewrite does not",
-                text(&w.table),
-                names.join(", "),
-                text(&w.column)
-            ));
+            out.push(Problem::UpdateTrigger { table: text(&w.table), column: text(&w.column), triggers: names });
         }
     }
-    out.sort();
+    out.sort_by_cached_key(Problem::to_string);
     out.dedup();
     out
 }
@@ -378,34 +369,26 @@ fn edit_distance(a: &[u8], b: &[u8]) -> usize {
     prev[b.len()]
 }
 
-/// What the pre-write checks found, one line each.
-fn problems(plan: &Plan, outcome: &pipeline::Outcome) -> Vec<String> {
+/// What the pre-write checks found: values that would collide in a
+/// UNIQUE column, values too long for their column.
+fn problems(plan: &Plan, outcome: &pipeline::Outcome) -> Vec<Problem> {
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let mut out = Vec::new();
     for c in outcome
         .collisions
         .iter()
-        .filter(|c| outcome.unique_rules.contains(&c.rule))
+        .filter(|c| outcome.facts.unique_rules.contains(&c.rule))
     {
         let Some(w) = plan.rewrites.get(c.rule) else {
             continue;
         };
-        let what = match &c.named {
+        let clash = match &c.named {
             // Past the irreversible values kept by name (checks.rs).
-            None => "two values would be equal (beyond the first 20 000 values a reverse rewrite could not restore, \
-             which are the ones named)"
-                .to_string(),
-            Some(n) if n.kept => format!("{} is already there, and {} would become it too", n.new, n.other),
-            Some(n) => format!(
-                "{} would become {}, which another value already is or becomes",
-                n.other, n.new
-            ),
+            None => Clash::Unnamed,
+            Some(n) if n.kept => Clash::Existing { value: n.new.clone(), other: n.other.clone() },
+            Some(n) => Clash::Becomes { from: n.other.clone(), value: n.new.clone() },
         };
-        out.push(format!(
-            "{}.{} is UNIQUE: {what}",
-            text(&w.table),
-            text(&w.column)
-        ));
+        out.push(Problem::Collision { table: text(&w.table), column: text(&w.column), clash });
     }
     for (i, t) in outcome
         .counts
@@ -415,18 +398,12 @@ fn problems(plan: &Plan, outcome: &pipeline::Outcome) -> Vec<String> {
         .filter(|(_, t)| t.count > 0)
     {
         let w = &plan.rewrites[i];
-        let eg: Vec<String> = t
-            .examples
-            .iter()
-            .map(|(a, b, _)| format!("{a} → {b}"))
-            .collect();
-        out.push(format!(
-            "{} value(s) of {}.{} would be longer than the column allows (varchar(N) / char(N)), e.g. {}",
-            t.count,
-            text(&w.table),
-            text(&w.column),
-            eg.join(", ")
-        ));
+        out.push(Problem::TooLong {
+            table: text(&w.table),
+            column: text(&w.column),
+            count: t.count,
+            examples: t.examples.iter().map(|(a, b, _)| ValueExample::new(a.clone(), b.clone())).collect(),
+        });
     }
     out
 }
@@ -549,40 +526,32 @@ fn rewrite_job(
         m.check_unchanged()?;
     }
     let outcome = outcome?;
-    let encoding = outcome.encoding.clone();
     let plan = outcome.plan.clone().unwrap_or(plan);
-    let mut missing = missing(&plan, rules, &outcome.tables, &outcome.columns);
+    let mut missing = missing(&plan, rules, &outcome.facts);
     if !appendix {
         // One archive entry's data holds one table: the archive's TOC job
         // checks the model's table.
         missing.retain(|m| m.rule != RuleKind::DjangoModel);
     }
-    let outcome_versions = outcome.versions.clone();
-    let outcome_triggers = outcome.triggers.clone();
-    let mut outcome_warnings = outcome.warnings.clone();
     if !missing.is_empty() && !options.allow_missing {
         return Err(Error::Missing(missing));
     }
     // Allowed: said as warnings (a table rename that found nothing shows
     // in its count of references already).
-    outcome_warnings.extend(
-        missing
-            .iter()
-            .filter(|m| m.rule != RuleKind::RenameTable)
-            .map(|m| format!("{m}; nothing was changed for it")),
-    );
+    let allowed = missing.into_iter().filter(|m| m.rule != RuleKind::RenameTable).map(Problem::Missing);
     let problems = problems(&plan, &outcome);
+    let trigger_warnings = update_triggers(&plan, &outcome.facts);
     let check_incomplete = outcome.check_incomplete;
-    let (counts, bytes_in, bytes_out) = (outcome.counts, outcome.bytes_in, outcome.bytes_out);
+    let (counts, bytes_in, bytes_out, facts) = (outcome.counts, outcome.bytes_in, outcome.bytes_out, outcome.facts);
     if !problems.is_empty() && !options.force {
         return Err(Error::Check(format!(
             "stopped by a check, so no output file was written (on stdout the output is already \
              out: discard it):\n  {}\nFix the data or the rules, or force the rewrite",
-            problems.join("\n  ")
+            problems.iter().map(Problem::to_string).collect::<Vec<_>>().join("\n  ")
         )));
     }
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    let has_migrations = outcome
+    let has_migrations = facts
         .tables
         .iter()
         .any(|(_, t)| crate::codec::ident::same_name(dialect, t, b"django_migrations"));
@@ -614,7 +583,7 @@ fn rewrite_job(
                     examples: counts
                         .examples
                         .get(i)
-                        .map(|e| e.iter().map(|(old, new)| ValueExample { old: old.clone(), new: new.clone() }).collect())
+                        .map(|e| e.iter().map(|(old, new)| ValueExample::new(old.clone(), new.clone())).collect())
                         .unwrap_or_default(),
                 }
             })
@@ -624,15 +593,16 @@ fn rewrite_job(
         bytes_out,
         elapsed: started.elapsed(),
         threads,
-        encoding,
+        encoding: facts.encoding,
         renamed_in: counts.renamed_in.into_iter().map(|(what, count)| Count { what, count }).collect(),
         left_alone: counts.left_alone.into_iter().map(|(what, count)| Count { what, count }).collect(),
         forced: counts.forced.clone(),
         allow_truncated: options.allow_truncated,
-        versions: outcome_versions,
-        trigger_warnings: update_trigger_warnings(&plan, &outcome_triggers),
-        warnings: outcome_warnings,
-        triggers: outcome_triggers
+        versions: facts.versions,
+        trigger_warnings,
+        warnings: facts.warnings.into_iter().chain(allowed).collect(),
+        triggers: facts
+            .triggers
             .iter()
             .map(|t| Trigger { table: text(&t.table), name: text(&t.name), events: t.events.join(" ") })
             .collect(),

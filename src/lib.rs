@@ -69,6 +69,7 @@ pub use io::output::{set_mmap_advice, Output};
 pub use source::{Dump, Source};
 pub use frame::lexer::Dialect;
 pub use apply::pipeline::OutputCompression;
+pub use observe::problem::{Clash, Problem};
 pub use observe::{CsvChangeLog, Observer, Observers, Progress, ValueChange};
 pub use rewriter::Rewriter;
 pub use rules::Rules;

@@ -20,6 +20,7 @@ use crate::error::{Error, LocalError, Position, Result};
 use crate::observe::{Observer, ValueChange};
 use crate::decide::plan::Plan;
 use crate::decide::reader::{Chunk, Reader};
+use crate::observe::facts::DumpFacts;
 use crate::apply::rewrite::{rewrite_chunk, Counts, Rewritten};
 
 /// Settings of the pipeline.
@@ -82,13 +83,8 @@ enum Body {
 /// A processed chunk.
 struct Done {
     plan: Arc<Plan>,
-    tables: Vec<(Vec<u8>, Vec<u8>)>,
-    columns: Vec<((Vec<u8>, Vec<u8>), Vec<Vec<u8>>)>,
-    triggers: Vec<crate::decide::reader::Trigger>,
-    warnings: Vec<String>,
-    versions: Option<String>,
-    encoding: Option<String>,
-    unique_rules: Vec<usize>,
+    /// The chunk's facts, as it shipped them.
+    facts: DumpFacts,
     seq: u64,
     offset: u64,
     data: crate::frame::chunk_buf::ChunkBuf,
@@ -205,13 +201,7 @@ fn process(chunk: Chunk, compress: Option<OutputCompression>) -> Done {
     };
     Done {
         plan: chunk.plan.clone(),
-        tables: chunk.tables,
-        columns: chunk.columns,
-        triggers: chunk.triggers,
-        warnings: chunk.warnings,
-        versions: chunk.versions,
-        encoding: chunk.encoding.clone(),
-        unique_rules: chunk.unique_rules.clone(),
+        facts: chunk.facts,
         seq: chunk.seq,
         offset: chunk.offset,
         data: chunk.data,
@@ -233,25 +223,12 @@ pub struct Outcome {
     pub bytes_out: u64,
     /// The plan in force at the end (with the tables found on the way).
     pub plan: Option<Arc<Plan>>,
-    /// The dump's declared encoding, if any.
-    pub encoding: Option<String>,
     /// Values that collide with another value of their column.
     pub collisions: Vec<crate::observe::checks::Collision>,
-    /// Value rules whose column is UNIQUE or a primary key.
-    pub unique_rules: Vec<usize>,
     /// The collision check could not keep every irreversible value.
     pub check_incomplete: bool,
-    /// Every table the dump has (`CREATE TABLE`, `COPY`, `INSERT`), as
-    /// `(schema, name)`, in the order first seen.
-    pub tables: Vec<(Vec<u8>, Vec<u8>)>,
-    /// The columns of each table a column rule names (`reader::Chunk::columns`).
-    pub columns: Vec<((Vec<u8>, Vec<u8>), Vec<Vec<u8>>)>,
-    /// Every `CREATE TRIGGER` of the dump.
-    pub triggers: Vec<crate::decide::reader::Trigger>,
-    /// Things the user should know (`reader::Chunk::warnings`), in order.
-    pub warnings: Vec<String>,
-    /// pg_dump's server and pg_dump versions, if the dump says.
-    pub versions: Option<String>,
+    /// What the dump said, every chunk's facts merged in input order.
+    pub facts: DumpFacts,
 }
 
 /// Runs `reader` through the pool into `out`, telling `observer` each
@@ -342,13 +319,7 @@ pub fn run<R: Read + Send>(
         let mut counts = Counts::default();
         let (mut bytes_in, mut bytes_out) = (0u64, 0u64);
         let mut last_plan = None;
-        let mut encoding = None;
-        let mut unique_rules = Vec::new();
-        let mut tables = Vec::new();
-        let mut columns = Vec::new();
-        let mut triggers = Vec::new();
-        let mut warnings = Vec::new();
-        let mut versions = None;
+        let mut facts = DumpFacts::default();
         // The collision check sorts and spills every final value: on a
         // thread of its own, so that the writer only writes. The channel
         // holds more chunks' values than there are permits: while the check
@@ -408,15 +379,9 @@ pub fn run<R: Read + Send>(
                         // on an error, which its join below reports.
                         let _ = check_tx.send(std::mem::take(&mut done.counts.finals));
                     }
-                    unique_rules.clone_from(&done.unique_rules);
-                    tables.extend(done.tables.iter().cloned());
-                    columns.append(&mut done.columns);
-                    triggers.extend(done.triggers.iter().cloned());
-                    warnings.extend(done.warnings.iter().cloned());
-                    versions = done.versions.clone().or(versions.take());
+                    facts.merge(std::mem::take(&mut done.facts));
                     counts.add(&done.counts);
                     last_plan = Some(done.plan.clone());
-                    encoding = done.encoding.clone().or(encoding.take());
                     lines += done.lines;
                     bytes_in += done.data.len() as u64;
                     next += 1;
@@ -452,15 +417,9 @@ pub fn run<R: Read + Send>(
                 bytes_in,
                 bytes_out,
                 plan: last_plan,
-                encoding,
                 collisions,
-                unique_rules: std::mem::take(&mut unique_rules),
                 check_incomplete: gave_up,
-                tables: std::mem::take(&mut tables),
-                columns: std::mem::take(&mut columns),
-                triggers: std::mem::take(&mut triggers),
-                warnings: std::mem::take(&mut warnings),
-                versions: versions.take(),
+                facts: std::mem::take(&mut facts),
             })
         })();
         // Unblock and end the reader thread whatever happened.

@@ -447,7 +447,7 @@ pub fn rewrite_chunk(chunk: &Chunk) -> Result<Rewritten, LocalError> {
     }
     // Single-byte server encodings (PostgreSQL's encoding list; SQLite
     // dumps are UTF-8).
-    let single_byte = chunk.encoding.as_deref().is_some_and(|e| {
+    let single_byte = chunk.facts.encoding.as_deref().is_some_and(|e| {
         let e = e.to_ascii_uppercase();
         e == "SQL_ASCII" || e.starts_with("LATIN") || e.starts_with("WIN") || e.starts_with("ISO_8859")
             || e.starts_with("KOI8") || e == "ALT" || e == "ISO88591"

@@ -74,8 +74,8 @@ pub struct PlainEdit<'r> {
     /// What the synthetic prologues of the data jobs alone did, taken off
     /// the totals (their renames are the TOC's, counted once already).
     prefixes: Mutex<Vec<Summary>>,
-    /// Things the user should know (statistics dropped).
-    pub warnings: Vec<String>,
+    /// Things the user should know (statistics dropped, rules let pass).
+    pub warnings: Vec<crate::observe::problem::Problem>,
     /// TOC entries added, described (Django's effects beyond the schema).
     pub added: Vec<String>,
     /// With `--log-changes`: each data job's CSV lines, by the TOC position

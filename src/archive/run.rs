@@ -67,8 +67,9 @@ pub struct ArchiveSummary {
     pub rewrites: Vec<RewriteTotal>,
     /// TOC entries added (Django's effects beyond the schema), one line each.
     pub added: Vec<String>,
-    /// Warnings, one line each.
-    pub warnings: Vec<String>,
+    /// Things the user should know (statistics dropped, rules let pass),
+    /// as the TOC's SQL said them.
+    pub warnings: Vec<crate::Problem>,
     /// With a report asked for: the archive's SQL text's report, as one
     /// plain dump's would be.
     pub report: Option<Summary>,

@@ -123,10 +123,6 @@ pub fn hint(e: &Error) -> String {
         (_, Some(Remedy::DetectFormat)) => "; use --format auto".into(),
         (_, Some(Remedy::ChooseFormat)) => "; say which with --format postgres or --format sqlite".into(),
         (_, Some(Remedy::Columns { table })) => format!("; name them with --columns {table}=col1,col2,…"),
-        (_, Some(Remedy::RenameColumns { renames })) => {
-            let flags: Vec<String> = renames.iter().map(|r| format!("--rename-column {r}")).collect();
-            format!(": {}", flags.join(" "))
-        }
         (_, Some(Remedy::AddRules { renames, rewrites })) => {
             let flags: Vec<String> = renames
                 .iter()

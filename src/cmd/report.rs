@@ -80,7 +80,7 @@ fn report(s: &Summary, archive: Option<&ArchiveSummary>, as_json: bool) -> Strin
             "compression": compression,
             "versions": s.versions,
             "triggers": s.triggers.iter().map(|t| json!({"table": t.table, "trigger": t.name, "events": t.events})).collect::<Vec<_>>(),
-            "warnings": s.trigger_warnings.iter().chain(&s.warnings).collect::<Vec<_>>(),
+            "warnings": s.trigger_warnings.iter().chain(&s.warnings).map(ToString::to_string).collect::<Vec<_>>(),
             "bytes": s.bytes_in,
             "tables": s.tables.iter().map(|t| json!({"table": t.table, "rows": t.rows, "bytes": t.bytes})).collect::<Vec<_>>(),
             "renames": s.renames.iter().map(|r| json!({"old": r.old, "new": r.new, "references": r.references})).collect::<Vec<_>>(),

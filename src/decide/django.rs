@@ -415,20 +415,42 @@ fn insert_permission(
     )
 }
 
+/// Which Django rules write to one of Django's own tables
+/// ([`tables_needed`]); code compares these, messages say them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NeededBy {
+    /// A Django model rename (its content type and permissions).
+    ModelRename,
+    /// `[[django_permissions]]` without a model rename.
+    Permissions,
+    /// Migrations marked applied (their `django_migrations` rows).
+    MarkApplied,
+}
+
+impl std::fmt::Display for NeededBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NeededBy::ModelRename => "Django model rename",
+            NeededBy::Permissions => "[[django_permissions]]",
+            NeededBy::MarkApplied => "migrations marked applied",
+        })
+    }
+}
+
 /// Django's own tables that the Django rules write to, and the rules that
 /// need each: `(table, rule)`. A model rename renames its content type
 /// (`RenameContentType`) and `post_migrate` adds its permissions
 /// (`create_permissions`); migrations marked applied add `django_migrations` rows.
-pub fn tables_needed(rules: &crate::rules::Rules) -> Vec<(&'static str, &'static str)> {
+pub fn tables_needed(rules: &crate::rules::Rules) -> Vec<(&'static str, NeededBy)> {
     let mut v = Vec::new();
     let perms = !rules.django_models().is_empty() || !rules.django_permissions().is_empty();
     if perms {
-        let why = if rules.django_models().is_empty() { "[[django_permissions]]" } else { "Django model rename" };
+        let why = if rules.django_models().is_empty() { NeededBy::Permissions } else { NeededBy::ModelRename };
         v.push(("django_content_type", why));
         v.push(("auth_permission", why));
     }
     if !rules.mark_applied().is_empty() {
-        v.push(("django_migrations", "migrations marked applied"));
+        v.push(("django_migrations", NeededBy::MarkApplied));
     }
     v
 }

@@ -108,17 +108,7 @@ pub enum Action {
     },
 }
 
-/// A `CREATE TRIGGER` of the dump: a live `UPDATE` fires it, an offline
-/// rewrite does not.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Trigger {
-    /// The table, as written (qualified if it was).
-    pub table: Vec<u8>,
-    /// The trigger's name.
-    pub name: Vec<u8>,
-    /// The events, upper case (`INSERT`, `UPDATE`, `DELETE`, `TRUNCATE`).
-    pub events: Vec<String>,
-}
+use crate::observe::facts::Trigger;
 
 /// The head decision of the last INSERT classified (see `classify`).
 struct InsertMemo {
@@ -180,21 +170,16 @@ pub struct Decider {
     pub(crate) head_cache: HashMap<Vec<u8>, Arc<Vec<crate::decide::pg::resolve::Replacement>>>,
     /// Tables seen in the dump that the Django appendix touches.
     pub(crate) django: crate::decide::django::Seen,
-    pub(crate) encoding: Option<String>,
-    pub(crate) unique_rules: Vec<usize>,
-    /// Every table seen so far, and those first seen in this chunk.
+    /// The facts for the checks: the single values in force, and the
+    /// lists gathered since the last chunk (`DumpFacts::ship`).
+    pub(crate) observed: crate::observe::facts::DumpFacts,
+    /// Every table seen so far (the new ones go to `observed.tables`).
     pub(crate) seen_tables: std::collections::HashSet<(Vec<u8>, Vec<u8>)>,
-    pub(crate) new_triggers: Vec<Trigger>,
-    pub(crate) new_warnings: Vec<String>,
-    pub(crate) versions: Option<String>,
     /// SQLite: the dump's schema in an in-memory SQLite, which performs the
     /// renames itself (`sqlite_schema`); made at the first schema statement.
     pub(crate) shadow: Option<crate::decide::sqlite::schema::Shadow>,
     /// The renames in the form the shadow runs them.
     pub(crate) sqlite_renames: crate::decide::sqlite::schema::SqliteRenames,
-    pub(crate) new_tables: Vec<(Vec<u8>, Vec<u8>)>,
-    /// See [`crate::decide::reader::Chunk::columns`].
-    pub(crate) new_columns: Vec<((Vec<u8>, Vec<u8>), Vec<Vec<u8>>)>,
     /// Check the shape of Django's own tables the rules add rows to, at
     /// their `CREATE TABLE` (off when the appendix is not added here:
     /// an archive's part, or `--reverse`, which takes it out).
@@ -244,16 +229,10 @@ impl Decider {
             facts: crate::decide::pg::resolve::Facts::default(),
             head_cache: HashMap::new(),
             django: crate::decide::django::Seen::default(),
-            encoding: None,
-            unique_rules: Vec::new(),
+            observed: crate::observe::facts::DumpFacts::default(),
             seen_tables: std::collections::HashSet::new(),
-            new_triggers: Vec::new(),
-            new_warnings: Vec::new(),
-            versions: None,
             shadow: None,
             sqlite_renames: sqlite_renames(&plan),
-            new_tables: Vec::new(),
-            new_columns: Vec::new(),
             django_shapes: false,
             last_seen: (None, Vec::new()),
             limits: HashMap::new(),
@@ -310,7 +289,7 @@ impl Decider {
         let head = statement::head(dialect, &buf[start..end]);
         match &head {
             Head::Copy { table, .. } | Head::Insert { table, .. } | Head::CreateTable { table, .. } => {
-                Self::saw(&mut self.seen_tables, &mut self.new_tables, &mut self.last_seen, dialect, table);
+                Self::saw(&mut self.seen_tables, &mut self.observed.tables, &mut self.last_seen, dialect, table);
                 // A data-only dump has Django's tables by their data.
                 self.django.saw_table(&table.name);
             }
@@ -485,7 +464,7 @@ impl Decider {
                     };
                     if !declared.is_empty() {
                         let key = (schema.clone().unwrap_or_else(|| self.default_schema().to_vec()), name.clone());
-                        self.new_columns.push((key, declared));
+                        self.observed.columns.push((key, declared));
                     }
                 }
                 let shape_key = self.shape_key(schema.as_deref(), &name);
@@ -567,8 +546,8 @@ impl Decider {
                     if let Some(n) = facts.max_len {
                         self.limits.insert(i, n);
                     }
-                    if facts.unique && !self.unique_rules.contains(&i) {
-                        self.unique_rules.push(i);
+                    if facts.unique && !self.observed.unique_rules.contains(&i) {
+                        self.observed.unique_rules.push(i);
                     }
                 }
                 let reordered = self.rebuild_order(&name).is_some();
@@ -601,13 +580,13 @@ impl Decider {
             Head::Other => {
                 self.note_unique(buf, (start, end));
                 if let Some(t) = trigger_of(dialect, &buf[start..end]) {
-                    self.new_triggers.push(t);
+                    self.observed.triggers.push(t);
                 }
                 let stmt = &buf[start..end];
                 // pg_dump: `SET client_encoding = 'UTF8';` (pg_backup_archiver.c).
                 if let Some(rest) = stmt.strip_prefix(b"SET client_encoding = '") {
                     let value = rest.split(|&b| b == b'\'').next().unwrap_or_default();
-                    self.encoding = Some(String::from_utf8_lossy(value).into_owned());
+                    self.observed.encoding = Some(String::from_utf8_lossy(value).into_owned());
                 }
                 let extra = if self.plan.django.is_empty()
                     && !self.plan.rules.column_renames().iter().any(|c| c.django)
@@ -814,14 +793,11 @@ impl Decider {
         for key in std::mem::take(&mut self.facts.created) {
             if !self.seen_tables.contains(&key) {
                 self.seen_tables.insert(key.clone());
-                self.new_tables.push(key);
+                self.observed.tables.push(key);
             }
         }
         if let Ok(crate::decide::pg::resolve::Resolved { stats_dropped: Some(c), .. }) = &resolved {
-            self.new_warnings.push(format!(
-                "pg 18 statistics of {c} dropped (its values are rewritten; the old ones would be \
-                 stale and could break histogram_bounds' order): run ANALYZE after the restore"
-            ));
+            self.observed.warnings.push(crate::observe::problem::Problem::StatisticsDropped { column: c.clone() });
         }
         match resolved {
             Ok(r) if r.reps.is_empty() && r.left_alone.is_empty() => Ok(Action::Keep),
@@ -918,9 +894,9 @@ impl Decider {
         let plan = self.plan.clone();
         for i in self.rewrites_for(schema.as_deref(), &table) {
             if ident::same_name(d, &plan.rewrites[i].column, &col)
-                && !self.unique_rules.contains(&i)
+                && !self.observed.unique_rules.contains(&i)
             {
-                self.unique_rules.push(i);
+                self.observed.unique_rules.push(i);
             }
         }
     }
@@ -1436,8 +1412,8 @@ impl Decider {
                 // at the end refuses it as it refuses a missing table
                 // (job.rs), naming the rule; these are the columns it sees.
                 None if matches!(edit, Edit::Rule(_)) => {
-                    if !self.new_columns.iter().any(|(k, c)| *k == key && *c == cols) {
-                        self.new_columns.push((key.clone(), cols.clone()));
+                    if !self.observed.columns.iter().any(|(k, c)| *k == key && *c == cols) {
+                        self.observed.columns.push((key.clone(), cols.clone()));
                     }
                 }
                 None => {

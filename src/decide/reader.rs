@@ -18,7 +18,8 @@ use std::sync::Arc;
 use crate::frame::chunk_buf::ChunkBuf;
 use crate::error::{Error, LocalError, Remedy};
 use crate::decide::dump::Decider;
-pub use crate::decide::dump::{Action, ColumnEdits, Edit, Extra, Trigger};
+pub use crate::decide::dump::{Action, ColumnEdits, Edit, Extra};
+pub use crate::observe::facts::{DumpFacts, Trigger};
 use crate::frame::dump::{Frame, FrameError, Framer, Kind};
 use crate::frame::lexer::Dialect;
 use crate::decide::plan::Plan;
@@ -51,25 +52,10 @@ pub struct Chunk {
     /// on the way is renamed from its `CREATE TABLE` on (and in the header
     /// comment just before it), wherever the chunks are cut.
     pub plans: Vec<Arc<Plan>>,
-    /// The dump's declared encoding, once seen (`SET client_encoding`).
-    pub encoding: Option<String>,
-    /// Value rules whose column is UNIQUE or a primary key, as far as seen.
-    pub unique_rules: Vec<usize>,
-    /// Tables first seen in this chunk (`CREATE TABLE`, `COPY`, `INSERT`),
-    /// as `(schema, name)`, for the check that every rule's table exists.
-    pub tables: Vec<(Vec<u8>, Vec<u8>)>,
-    /// The columns of each table a column rule (rename, value rewrite)
-    /// names, from its `CREATE TABLE` in this chunk, for the check that the
-    /// rule's column exists.
-    pub columns: Vec<((Vec<u8>, Vec<u8>), Vec<Vec<u8>>)>,
-    /// Triggers defined in this chunk.
-    pub triggers: Vec<Trigger>,
-    /// Things the user should know, found in this chunk (pg 18 statistics
-    /// of a rewritten column dropped).
-    pub warnings: Vec<String>,
-    /// pg_dump's `-- Dumped from database version …` / `-- Dumped by
-    /// pg_dump version …`, once seen.
-    pub versions: Option<String>,
+    /// What the dump said up to the end of this chunk, for the checks:
+    /// the values in force (its worker decodes with `facts.encoding`) and
+    /// what was first seen in this chunk (`DumpFacts::ship`).
+    pub facts: DumpFacts,
     /// Permits of the pipeline this chunk holds (pipeline.rs): 1, or all
     /// of them for a huge chunk (one huge record), which then is the only
     /// chunk in flight.
@@ -436,7 +422,7 @@ impl<R: Read> Reader<R> {
                 let what = if prefix.starts_with(b"-- Dumped from") { "server" } else { "pg_dump" };
                 self.decider.facts.versions.note_comment(text);
                 let entry = format!("{what} {v}");
-                self.decider.versions = Some(match self.decider.versions.take() {
+                self.decider.observed.versions = Some(match self.decider.observed.versions.take() {
                     Some(prev) => format!("{prev}, {entry}"),
                     None => entry,
                 });
@@ -652,7 +638,8 @@ impl<R: Read> Reader<R> {
                 .iter()
                 .any(|t| self.decider.django.has(t));
             for (table, rule) in crate::decide::django::tables_needed(&self.decider.plan.rules) {
-                if !self.decider.django.has(table) && (django_db || table == "django_migrations") {
+                // Marked migrations need their table in any dump.
+                if !self.decider.django.has(table) && (django_db || rule == crate::decide::django::NeededBy::MarkApplied) {
                     return Err(LocalError::rule(
                         at,
                         format!(
@@ -759,13 +746,7 @@ impl<R: Read> Reader<R> {
             error,
             plan: self.decider.plan.clone(),
             plans: std::mem::take(&mut self.chunk_plans),
-            encoding: self.decider.encoding.clone(),
-            unique_rules: self.decider.unique_rules.clone(),
-            tables: std::mem::take(&mut self.decider.new_tables),
-            columns: std::mem::take(&mut self.decider.new_columns),
-            triggers: std::mem::take(&mut self.decider.new_triggers),
-            warnings: std::mem::take(&mut self.decider.new_warnings),
-            versions: self.decider.versions.clone(),
+            facts: self.decider.observed.ship(),
             permits: 1,
         };
         self.seq += 1;

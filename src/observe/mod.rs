@@ -9,6 +9,8 @@
 
 #[allow(missing_docs)] // internal, reached through `internals`
 pub(crate) mod checks;
+pub(crate) mod facts;
+pub(crate) mod problem;
 
 use std::io::{self, Write};
 
