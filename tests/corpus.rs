@@ -576,8 +576,8 @@ fn targets_files_parse() {
 // The truth is the live server (or sqlite3): the fixture restored, the
 // UPDATEs run (triggers off, as a rewrite of rows at rest is), then the
 // ALTERs, then dumped. dumpsed rewrites the same dump in every form the tool
-// writes (pg_dump plain COPY, --inserts, --column-inserts, custom, directory,
-// tar; sqlite3 .dump), the result is restored with psql / pg_restore /
+// writes (pg_dump plain COPY, --inserts, --column-inserts, --rows-per-insert
+// with --on-conflict-do-nothing, custom, directory, tar; sqlite3 .dump), the result is restored with psql / pg_restore /
 // sqlite3 and dumped, and must equal the live dump.
 
 /// One case of a real corpus' cases.txt.
@@ -656,10 +656,14 @@ const CHINOOK_PG: Real = real!("chinook-pg", false);
 const CHINOOK_SQLITE: Real = real!("chinook-sqlite", true);
 const SAKILA_SQLITE: Real = real!("sakila-sqlite", true);
 const DATASETTE: Real = real!("datasette", true);
-const REAL: [&Real; 6] = [
+const GRAPHILE_STARTER: Real = real!("graphile-starter", false);
+const PGADMIN_SCHEMA_DIFF: Real = real!("pgadmin-schema-diff", false);
+const REAL: [&Real; 8] = [
     &PAGILA,
     &POSTGREST,
     &CHINOOK_PG,
+    &GRAPHILE_STARTER,
+    &PGADMIN_SCHEMA_DIFF,
     &CHINOOK_SQLITE,
     &SAKILA_SQLITE,
     &DATASETTE,
@@ -803,9 +807,16 @@ fn rewrite_with(rules: &[String], input: &Path, output: &Path) -> Result<(), Str
 
 /// The pg_dump forms a real corpus is rewritten in, besides the plain COPY
 /// fixture itself: (name, pg_dump options, output file name, archive?).
-const PG_FORMS: [(&str, &[&str], &str, bool); 5] = [
+const PG_FORMS: [(&str, &[&str], &str, bool); 6] = [
     ("--inserts", &["--inserts"], "inserts.sql", false),
     ("--column-inserts", &["--column-inserts"], "column-inserts.sql", false),
+    // multi-row INSERTs, each with pg_dump's ON CONFLICT DO NOTHING clause
+    (
+        "--rows-per-insert=2 --on-conflict-do-nothing",
+        &["--rows-per-insert=2", "--on-conflict-do-nothing"],
+        "rows-per-insert.sql",
+        false,
+    ),
     ("custom", &["-Fc"], "dump.custom", true),
     ("directory", &["-Fd"], "dump.dir", true),
     ("tar", &["-Ft"], "dump.tar", true),
@@ -954,6 +965,16 @@ fn real_postgrest_renamed_and_rewritten_offline_as_live() {
 #[test]
 fn real_chinook_pg_renamed_and_rewritten_offline_as_live() {
     real_pg(&CHINOOK_PG);
+}
+
+#[test]
+fn real_graphile_starter_renamed_and_rewritten_offline_as_live() {
+    real_pg(&GRAPHILE_STARTER);
+}
+
+#[test]
+fn real_pgadmin_schema_diff_renamed_and_rewritten_offline_as_live() {
+    real_pg(&PGADMIN_SCHEMA_DIFF);
 }
 
 #[test]

@@ -566,3 +566,61 @@ fn sqlite_references_rewrite_to_the_live_dump() {
     let again = sqlite_restore_and_dump(&out, dir.path(), "restored");
     assert!(again == want, "{}", first_difference(&String::from_utf8_lossy(&again), &String::from_utf8_lossy(&want)));
 }
+
+/// PostgreSQL 18's temporal keys (`PRIMARY KEY (id, valid_at WITHOUT
+/// OVERLAPS)`, `FOREIGN KEY (room_id, PERIOD valid_at) REFERENCES rooms (id,
+/// PERIOD valid_at)`) on a real 18 server (the matrix's): columns of both
+/// tables renamed live and offline (plain and custom archive by pg_dump 18,
+/// restored with its psql / pg_restore) give the same dump. Before the fix
+/// the `PERIOD` columns kept their old names and the key did not restore.
+#[test]
+fn pg18_temporal_foreign_key_columns_renamed_as_live() {
+    let Some(bin) = matrix_need("DUMPSED_MATRIX_SERVERS", "18") else { return };
+    let Some(client) = matrix_need("DUMPSED_MATRIX_CLIENTS", "18") else { return };
+    let server = Server::start(&bin, 55481);
+    let schema = "CREATE EXTENSION btree_gist;
+        CREATE TABLE public.rooms (id integer, valid_at tstzrange, name text,
+            PRIMARY KEY (id, valid_at WITHOUT OVERLAPS));
+        CREATE TABLE public.bookings (id integer, room_id integer, valid_at tstzrange,
+            FOREIGN KEY (room_id, PERIOD valid_at) REFERENCES public.rooms (id, PERIOD valid_at));
+        INSERT INTO public.rooms VALUES (1, '[2025-01-01,2026-01-01)', 'a');
+        INSERT INTO public.bookings VALUES (1, 1, '[2025-02-01,2025-03-01)');";
+    let renames = [("rooms", "valid_at", "va_renamed"), ("bookings", "valid_at", "vb_renamed"), ("rooms", "id", "id_renamed")];
+    for db in ["before", "live"] {
+        server.sql(&client, "postgres", &format!("CREATE DATABASE {db}"));
+        server.sql(&client, db, schema);
+    }
+    for (t, c, n) in renames {
+        server.sql(&client, "live", &format!("ALTER TABLE public.{t} RENAME COLUMN {c} TO {n}"));
+    }
+    let pg_dump = |db: &str, opts: &[&str]| {
+        without_restrict_keys(&ok(server.at(&mut std::process::Command::new(client.join("pg_dump"))).args(opts).arg(db)))
+    };
+    let want = pg_dump("live", &[]);
+    let dir = scratch();
+    let mut rules = vec!["rewrite".to_string(), "--quiet".to_string()];
+    for (t, c, n) in renames {
+        rules.push("--rename-column".into());
+        rules.push(format!("public.{t}.{c}={n}"));
+    }
+    for (i, (form, file)) in [("-Fp", "d.sql"), ("-Fc", "d.dump")].into_iter().enumerate() {
+        let input = dir.path().join(file);
+        pg_dump("before", &[form, &format!("--file={}", input.display())]);
+        let out = dir.path().join(format!("out-{file}"));
+        ok(dumpsed().args(&rules).arg(&input).arg("-o").arg(&out));
+        let db = format!("restored{i}");
+        server.sql(&client, "postgres", &format!("CREATE DATABASE {db}"));
+        let mut restore = if form == "-Fp" {
+            let mut c = std::process::Command::new(client.join("psql"));
+            c.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f"]).arg(&out);
+            c
+        } else {
+            let mut c = std::process::Command::new(client.join("pg_restore"));
+            c.args(["--exit-on-error", "--single-transaction"]).arg(&out);
+            c
+        };
+        ok(server.at(&mut restore).args(["-d", &db]).stdout(std::process::Stdio::null()));
+        let got = pg_dump(&db, &[]);
+        assert!(got == want, "{form}: {}", first_difference(&got, &want));
+    }
+}

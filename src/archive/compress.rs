@@ -34,9 +34,39 @@ fn remember(slot: &ErrSlot, e: ArchiveError) -> io::Error {
     io::Error::other(msg)
 }
 
-/// Reads the chunks of one data block as one byte stream.
+/// Where a [`ChunkReader`] copies each chunk it reads, length word
+/// included, when a block passes through unchanged.
+pub trait ChunkTee {
+    /// A chunk's length word (the Int 0 that ends the block too).
+    fn length(&mut self, len: i64) -> io::Result<()>;
+    /// Bytes of a chunk, in order.
+    fn data(&mut self, b: &[u8]) -> io::Result<()>;
+    /// Bytes written so far (for a write error's offset).
+    fn written(&self) -> u64;
+}
+
+impl<W: Write> ChunkTee for Out<W> {
+    fn length(&mut self, len: i64) -> io::Result<()> {
+        self.int(len)
+    }
+    fn data(&mut self, b: &[u8]) -> io::Result<()> {
+        self.bytes(b)
+    }
+    fn written(&self) -> u64 {
+        self.pos
+    }
+}
+
+/// Reads the chunks of one data block as one byte stream; with a tee, it
+/// also copies each chunk, length word included, as it goes. The one
+/// reader of the chunk framing: a block decompressed for rewriting, a
+/// block copied unchanged and checked ([`copy_chunks`], [`copy_block`]).
+///
+/// Invariant: one `read` returns bytes of one chunk only, so the bytes
+/// just returned start at `i.pos - n` (an error's offset in the input).
 pub struct ChunkReader<'a, R> {
     pub i: &'a mut In<R>,
+    tee: Option<&'a mut (dyn ChunkTee + Send)>,
     left: u64,
     done: bool,
     /// Offset of the current chunk's length word.
@@ -46,13 +76,20 @@ pub struct ChunkReader<'a, R> {
 
 impl<'a, R: Read> ChunkReader<'a, R> {
     pub fn new(i: &'a mut In<R>, slot: ErrSlot) -> Self {
+        let chunk_at = i.pos;
         ChunkReader {
             i,
+            tee: None,
             left: 0,
             done: false,
-            chunk_at: 0,
+            chunk_at,
             slot,
         }
+    }
+
+    /// A reader that copies every chunk it reads to `tee`.
+    pub fn teeing(i: &'a mut In<R>, tee: &'a mut (dyn ChunkTee + Send), slot: ErrSlot) -> Self {
+        ChunkReader { tee: Some(tee), ..ChunkReader::new(i, slot) }
     }
 
     /// Reads and discards what is left of the block.
@@ -63,6 +100,16 @@ impl<'a, R: Read> ChunkReader<'a, R> {
     #[cfg_attr(not(feature = "internals"), allow(dead_code))] // used through `internals`
     pub fn is_done(&self) -> bool {
         self.done
+    }
+
+    /// The first error met, if any (taken: asked once).
+    fn take_error(&self) -> Option<ArchiveError> {
+        self.slot.lock().ok().and_then(|mut s| s.take())
+    }
+
+    fn tee_err(&self, e: io::Error) -> io::Error {
+        let at = self.tee.as_ref().map_or(0, |t| t.written());
+        remember(&self.slot, write_err(at, e))
     }
 }
 
@@ -80,6 +127,11 @@ impl<R: Read> Read for ChunkReader<'_, R> {
                 .map_err(|e| remember(&self.slot, e))?;
             if len < 0 {
                 return Err(remember(&self.slot, self.i.err(at, format!("negative data chunk length {len}"))));
+            }
+            if let Some(t) = self.tee.as_deref_mut() {
+                if let Err(e) = t.length(len) {
+                    return Err(self.tee_err(e));
+                }
             }
             if len == 0 {
                 self.done = true;
@@ -104,6 +156,11 @@ impl<R: Read> Read for ChunkReader<'_, R> {
         }
         self.i.pos += n as u64;
         self.left -= n as u64;
+        if let Some(t) = self.tee.as_deref_mut() {
+            if let Err(e) = t.data(&buf[..n]) {
+                return Err(self.tee_err(e));
+            }
+        }
         Ok(n)
     }
 }
@@ -194,7 +251,7 @@ pub fn read_rows(dec: &mut dyn Read, rows: Option<RowStream>) -> io::Result<Resu
 /// Copies one block's chunks unchanged (the block's data is not touched),
 /// checking the compressed stream with `check` if given, or else the
 /// uncompressed COPY rows with `rows`.
-pub fn copy_chunks<R: Read, W: Write>(
+pub fn copy_chunks<R: Read, W: Write + Send>(
     i: &mut In<R>,
     o: &mut Out<W>,
     mut check: Option<&mut ZlibCheck>,
@@ -202,37 +259,30 @@ pub fn copy_chunks<R: Read, W: Write>(
 ) -> Result<(), ArchiveError> {
     let start = i.pos;
     let mut buf = vec![0u8; 64 << 10];
+    let mut chunks = ChunkReader::teeing(i, o, ErrSlot::default());
     loop {
-        let at = i.pos;
-        let len = i.int("a data chunk length")?;
-        if len < 0 {
-            return Err(i.err(at, format!("negative data chunk length {len}")));
+        let n = match chunks.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(chunks.take_error().unwrap_or_else(|| chunks.i.err(chunks.chunk_at, e.to_string()))),
+        };
+        // One read is within one chunk (ChunkReader's invariant).
+        let at = chunks.i.pos - n as u64;
+        if let Some(c) = check.as_deref_mut() {
+            c.feed(&buf[..n]).map_err(|m| chunks.i.err(at, m))?;
         }
-        o.int(len).map_err(|e| write_err(o.pos, e))?;
-        if len == 0 {
-            if let Some(c) = check {
-                c.finish().map_err(|m| i.err(start, m))?;
-            }
-            if let Some(r) = rows {
-                r.finish().map_err(|e| i.err(start, rows_msg(&e)))?;
-            }
-            return Ok(());
-        }
-        let mut left = len as u64;
-        while left > 0 {
-            let n = left.min(buf.len() as u64) as usize;
-            let at = i.pos;
-            i.exact(&mut buf[..n], "a data chunk")?;
-            if let Some(c) = check.as_deref_mut() {
-                c.feed(&buf[..n]).map_err(|m| i.err(at, m))?;
-            }
-            if let Some(r) = rows.as_mut() {
-                r.feed(&buf[..n]).map_err(|e| i.err(start, rows_msg(&e)))?;
-            }
-            o.bytes(&buf[..n]).map_err(|e| write_err(o.pos, e))?;
-            left -= n as u64;
+        if let Some(r) = rows.as_mut() {
+            r.feed(&buf[..n]).map_err(|e| chunks.i.err(start, rows_msg(&e)))?;
         }
     }
+    if let Some(c) = check {
+        c.finish().map_err(|m| chunks.i.err(start, m))?;
+    }
+    if let Some(r) = rows {
+        r.finish().map_err(|e| chunks.i.err(start, rows_msg(&e)))?;
+    }
+    Ok(())
 }
 
 /// Copies one block's chunks unchanged and checks that they decompress:
@@ -240,7 +290,7 @@ pub fn copy_chunks<R: Read, W: Write>(
 /// what is copied (a corrupt block of a table no rule touches is found now,
 /// not by pg_restore); with `rows`, the decompressed COPY rows are checked
 /// too (a misframed row of an untouched table would fail the restore).
-pub fn copy_block<R: Read, W: Write>(
+pub fn copy_block<R: Read, W: Write + Send>(
     i: &mut In<R>,
     o: &mut Out<W>,
     alg: Algorithm,
@@ -251,8 +301,7 @@ pub fn copy_block<R: Read, W: Write>(
         Algorithm::Gzip => copy_chunks(i, o, Some(&mut ZlibCheck { rows, ..ZlibCheck::default() }), None),
         Algorithm::Lz4 | Algorithm::Zstd => {
             let start = i.pos;
-            let slot: ErrSlot = Default::default();
-            let mut tee = TeeChunks { i, o, left: 0, done: false, chunk_at: start, slot: slot.clone() };
+            let mut tee = ChunkReader::teeing(i, o, ErrSlot::default());
             let checked = (|| -> io::Result<Result<(), StreamError>> {
                 let mut dec: Box<dyn Read + '_> = match alg {
                     Algorithm::Lz4 => Box::new(crate::io::input::Lz4Reader::new(&mut tee)),
@@ -260,8 +309,7 @@ pub fn copy_block<R: Read, W: Write>(
                 };
                 read_rows(&mut dec, rows)
             })();
-            let taken = slot.lock().ok().and_then(|mut s| s.take());
-            if let Some(e) = taken {
+            if let Some(e) = tee.take_error() {
                 return Err(e);
             }
             let at = tee.chunk_at;
@@ -270,50 +318,11 @@ pub fn copy_block<R: Read, W: Write>(
                 .map_err(|e| tee.i.err(start, rows_msg(&e)))?;
             // What follows the frame in the block is copied as it is.
             io::copy(&mut tee, &mut io::sink()).map_err(|e| tee.i.err(tee.chunk_at, e.to_string()))?;
-            let taken = slot.lock().ok().and_then(|mut s| s.take());
-            match taken {
+            match tee.take_error() {
                 Some(e) => Err(e),
                 None => Ok(()),
             }
         }
-    }
-}
-
-/// Reads the chunks of one block as one byte stream, copying each chunk,
-/// length word included, to the output as it goes.
-struct TeeChunks<'a, R, W> {
-    i: &'a mut In<R>,
-    o: &'a mut Out<W>,
-    left: u64,
-    done: bool,
-    chunk_at: u64,
-    slot: ErrSlot,
-}
-
-impl<R: Read, W: Write> Read for TeeChunks<'_, R, W> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.left == 0 {
-            if self.done || buf.is_empty() {
-                return Ok(0);
-            }
-            let at = self.i.pos;
-            self.chunk_at = at;
-            let len = self.i.int("a data chunk length").map_err(|e| remember(&self.slot, e))?;
-            if len < 0 {
-                return Err(remember(&self.slot, self.i.err(at, format!("negative data chunk length {len}"))));
-            }
-            self.o.int(len).map_err(|e| remember(&self.slot, write_err(self.o.pos, e)))?;
-            if len == 0 {
-                self.done = true;
-                return Ok(0);
-            }
-            self.left = len as u64;
-        }
-        let n = buf.len().min(self.left.min(1 << 20) as usize);
-        self.i.exact(&mut buf[..n], "a data chunk").map_err(|e| remember(&self.slot, e))?;
-        self.o.bytes(&buf[..n]).map_err(|e| remember(&self.slot, write_err(self.o.pos, e)))?;
-        self.left -= n as u64;
-        Ok(n)
     }
 }
 

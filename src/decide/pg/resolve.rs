@@ -1180,10 +1180,34 @@ impl Resolver<'_> {
     /// Renames the names of `names` (of a list of `String` nodes) that are
     /// columns of `rel` with a rule, found in order in the list at `from`.
     fn rename_listed(&mut self, names: &[Option<String>], from: usize, rel: &(String, String)) {
+        let list = self.paren_list(from);
+        self.rename_tokens(names, list, rel);
+    }
+
+    /// `rename_listed` for the column lists of a foreign key, where
+    /// PostgreSQL 18's temporal keys write `PERIOD col` as the last element
+    /// (gram.y `optionalPeriodName`; ruleutils.c prints `PERIOD ` before it):
+    /// there the name is the token after the bare keyword.
+    fn rename_listed_fk(&mut self, names: &[Option<String>], from: usize, rel: &(String, String)) {
+        let list = self
+            .paren_list(from)
+            .into_iter()
+            .map(|tok| {
+                let t = tok?;
+                let period = self.raw[self.toks[t].start..self.toks[t].end].eq_ignore_ascii_case(b"PERIOD");
+                match self.toks.get(t + 1) {
+                    Some(next) if period && next.is_ident() => Some(t + 1),
+                    _ => Some(t),
+                }
+            })
+            .collect();
+        self.rename_tokens(names, list, rel);
+    }
+
+    fn rename_tokens(&mut self, names: &[Option<String>], list: Vec<Option<usize>>, rel: &(String, String)) {
         if names.is_empty() || !self.has_column_rules() {
             return;
         }
-        let list = self.paren_list(from);
         for (n, tok) in names.iter().zip(list) {
             let (Some(n), Some(tok)) = (n, tok) else {
                 continue;
@@ -1357,13 +1381,33 @@ impl Resolver<'_> {
                     }
                     continue;
                 }
-                self.rename_listed(&names, from, &me);
+                if key == "fk_attrs" {
+                    self.rename_listed_fk(&names, from, &me);
+                } else {
+                    self.rename_listed(&names, from, &me);
+                }
             }
+            // `EXCLUDE [USING m] (col WITH op, (expr) WITH op)`: each item of
+            // `exclusions` is a list (IndexElem, operator name), gram.y
+            // ExclusionConstraintElem; the element list is the first
+            // parenthesis after the keyword, expressions are walked above.
+            let excl: Vec<Option<String>> = v
+                .exclusions
+                .iter()
+                .map(|e| match &e.node {
+                    Some(NodeEnum::List(l)) => match l.items.first().and_then(|n| n.node.as_ref()) {
+                        Some(NodeEnum::IndexElem(ie)) => Some(ie.name.clone()),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .collect();
+            self.rename_listed(&excl, from, &me);
         }
         if let Some(pk) = &v.pktable {
             if let Some(after) = self.after_rel(pk) {
                 let pk_rel = self.rel_key(pk);
-                self.rename_listed(&strings(&v.pk_attrs), after, &pk_rel);
+                self.rename_listed_fk(&strings(&v.pk_attrs), after, &pk_rel);
             }
         }
     }
@@ -2554,6 +2598,59 @@ mod tests {
             "CREATE RULE r AS\n    ON INSERT TO test.v DO INSTEAD  INSERT INTO test.competitors (id_renamed, full_name)\n  \
              VALUES (new.id, 'x'::character varying)\n  RETURNING competitors.id_renamed AS id,\n    competitors.full_name;"
         );
+    }
+
+    /// The columns of an `EXCLUDE` constraint (`col WITH op`, and inside an
+    /// expression element) follow a column rename: input and expected text
+    /// are pg_dump 15's, before and after `ALTER TABLE r RENAME COLUMN room
+    /// TO room_renamed` (and id, note). Found in pgAdmin's schema-diff
+    /// database (fixtures/real/pgadmin-schema-diff).
+    #[test]
+    fn exclusion_constraint_columns_follow_a_column_rename() {
+        let p = plan(&[], &["public.r.room=room_renamed", "public.r.id=id_renamed", "public.r.note=note_renamed"]);
+        let cases = [
+            (
+                "ALTER TABLE ONLY public.r\n    ADD CONSTRAINT r_excl EXCLUDE USING gist (room WITH =, during WITH &&) INCLUDE (note) WHERE ((id > 0));",
+                "ALTER TABLE ONLY public.r\n    ADD CONSTRAINT r_excl EXCLUDE USING gist (room_renamed WITH =, during WITH &&) INCLUDE (note_renamed) WHERE ((id_renamed > 0));",
+            ),
+            (
+                "ALTER TABLE ONLY public.r\n    ADD CONSTRAINT r_lower_id_excl EXCLUDE USING gist (lower(room) WITH =, id WITH <>);",
+                "ALTER TABLE ONLY public.r\n    ADD CONSTRAINT r_lower_id_excl EXCLUDE USING gist (lower(room_renamed) WITH =, id_renamed WITH <>);",
+            ),
+        ];
+        for (before, after) in cases {
+            assert_eq!(apply(&p, before), after);
+        }
+    }
+
+    /// PostgreSQL 18's temporal foreign keys: `PERIOD col` in both column
+    /// lists follows a column rename, and a column named `period` stays a
+    /// column. Input and expected text are pg_dump 18.6's, before and after
+    /// `ALTER TABLE rooms RENAME COLUMN valid_at TO va_renamed` (bookings'
+    /// valid_at to vb_renamed, rooms.id to id_renamed).
+    #[test]
+    fn temporal_foreign_key_period_columns_follow_a_column_rename() {
+        let p = plan(
+            &[],
+            &["public.rooms.valid_at=va_renamed", "public.bookings.valid_at=vb_renamed", "public.rooms.id=id_renamed", "public.p.period=period_renamed"],
+        );
+        let cases = [
+            (
+                "ALTER TABLE ONLY public.rooms\n    ADD CONSTRAINT rooms_pkey PRIMARY KEY (id, valid_at WITHOUT OVERLAPS);",
+                "ALTER TABLE ONLY public.rooms\n    ADD CONSTRAINT rooms_pkey PRIMARY KEY (id_renamed, va_renamed WITHOUT OVERLAPS);",
+            ),
+            (
+                "ALTER TABLE ONLY public.bookings\n    ADD CONSTRAINT bookings_room_id_valid_at_fkey FOREIGN KEY (room_id, PERIOD valid_at) REFERENCES public.rooms(id, PERIOD valid_at);",
+                "ALTER TABLE ONLY public.bookings\n    ADD CONSTRAINT bookings_room_id_valid_at_fkey FOREIGN KEY (room_id, PERIOD vb_renamed) REFERENCES public.rooms(id_renamed, PERIOD va_renamed);",
+            ),
+            (
+                "ALTER TABLE ONLY public.p\n    ADD CONSTRAINT p_fkey FOREIGN KEY (period) REFERENCES public.p(period);",
+                "ALTER TABLE ONLY public.p\n    ADD CONSTRAINT p_fkey FOREIGN KEY (period_renamed) REFERENCES public.p(period_renamed);",
+            ),
+        ];
+        for (before, after) in cases {
+            assert_eq!(apply(&p, before), after);
+        }
     }
 
     #[test]
