@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use crate::codec::copy_text;
+use crate::codec::escaped;
 use crate::error::{LocalError, Sample};
 use crate::codec::ident;
 use crate::frame::lexer::{Bailed, Dialect, Quick, Token, TokenKind, Tokens};
@@ -140,6 +141,15 @@ impl Irreversible {
         if self.examples.len() < EXAMPLES {
             let back = back.map(|u| u.apply_sample(new)).unwrap_or_default();
             self.examples.push((Sample::of(old), Sample::of(new), back));
+        }
+    }
+
+    /// [`Irreversible::note`] with the samples made by `samples`, called
+    /// only when there is room for them.
+    fn note_with(&mut self, samples: impl FnOnce() -> (Sample, Sample, Sample)) {
+        self.count += 1;
+        if self.examples.len() < EXAMPLES {
+            self.examples.push(samples());
         }
     }
 
@@ -310,6 +320,8 @@ struct Emit {
     /// The new value of the field being edited ([`edited`]), kept from
     /// field to field.
     scratch: Vec<u8>,
+    /// [`IN_PLACE`] (any length in tests, to compare the two ways).
+    in_place: usize,
 }
 
 impl Emit {
@@ -329,8 +341,8 @@ impl Emit {
     /// the field's syntax. `at` is where its row starts (the change log).
     /// `value_at`: where `value` stands in the input when its bytes are the
     /// field's own, unescaped (`None` when decoding changed them).
-    /// `copy_raw`: the field's raw bytes when it is a COPY text field, whose
-    /// escapes a huge value can keep ([`copy_text::is_canonical`]).
+    /// `escaped`: the field's raw bytes when `value` was decoded from them,
+    /// whose escapes a huge value can keep ([`Escaped`]).
     #[allow(clippy::too_many_arguments)]
     fn edit_field(
         &mut self,
@@ -341,26 +353,36 @@ impl Emit {
         at: usize,
         max_len: Option<usize>,
         (start, end): (usize, usize),
-        copy_raw: Option<&[u8]>,
+        escaped: Option<Escaped<'_>>,
         encode: impl FnOnce(&[u8], &mut Vec<u8>),
     ) {
+        // A huge value is written in place, as the input's bytes around
+        // TO, when they are the bytes `encode` would write: it stands
+        // unescaped, or its field is escaped exactly as `encode` escapes
+        // (issue 28, item 11: a copy of the new value and an encoded one
+        // cost three times a value with a few escapes). Its checks read
+        // the new value in pieces ([`edited_in_place`]).
+        if let Edit::Rule(i) = edit {
+            let rule = &plan.rewrites[i];
+            if value.len() >= self.in_place && needs_no_escape(&rule.to) {
+                if let Some(v) = value_at {
+                    if edited_in_place(plan, i, value, Some(v), at, max_len, &mut self.out.counts) {
+                        self.replace_in_place(v, value, rule, |k| k);
+                    }
+                    return;
+                }
+                let kept = escaped.filter(|e| e.keeps_form(&rule.applied(value)));
+                if let Some((open, mut map)) = kept.and_then(Escaped::canonical) {
+                    if edited_in_place(plan, i, value, None, at, max_len, &mut self.out.counts) {
+                        self.replace_in_place(start + open, value, rule, |k| map.raw_offset(k));
+                    }
+                    return;
+                }
+            }
+        }
         let mut scratch = std::mem::take(&mut self.scratch);
         if let Some(new) = edited(plan, edit, value, value_at, at, max_len, &mut self.out.counts, &mut scratch) {
-            let huge = |i: usize| value.len() >= IN_PLACE && needs_no_escape(&plan.rewrites[i].to);
-            match (edit, value_at, copy_raw) {
-                (Edit::Rule(i), Some(v), _) if huge(i) => {
-                    self.replace_in_place(v, value, &plan.rewrites[i], |k| k);
-                }
-                // Escaped as `encode` would escape it: the field's own bytes
-                // between the replaced FROMs, not a re-encoded copy of the
-                // whole value (issue 28, item 11: a 100 MiB value of `\\`,
-                // `\t`, `\n` escapes cost four times its size).
-                (Edit::Rule(i), None, Some(raw)) if huge(i) && copy_text::is_canonical(raw) => {
-                    let mut map = copy_text::RawOffsets::new(raw);
-                    self.replace_in_place(start, value, &plan.rewrites[i], |k| map.raw_offset(k));
-                }
-                _ => self.replace(start, end, |o| encode(new, o)),
-            }
+            self.replace(start, end, |o| encode(new, o));
         }
         // A huge value's copy is not kept for the rest of the chunk.
         if scratch.capacity() > IN_PLACE {
@@ -395,11 +417,12 @@ impl Emit {
     }
 }
 
-/// Values at least this long that stand unescaped in the input are
-/// rewritten in place ([`Emit::replace_in_place`]): a value of 100 MiB then
-/// costs the one copy `edited` makes for the checks, freed at once, not
-/// that and an encoded copy in the output (issue 28, item 11). Shorter ones
-/// are copied, as one output piece is cheaper to write than several.
+/// Values at least this long that stand in the input as their encoder
+/// writes them are rewritten in place ([`Emit::replace_in_place`]), their
+/// checks read from the new value's pieces ([`edited_in_place`]): a value
+/// of 100 MiB then costs no copy, or the one decoded copy of an escaped
+/// one, not that, a new one and an encoded one (issue 28, item 11). Shorter
+/// ones are copied, as one output piece is cheaper to write than several.
 const IN_PLACE: usize = 1 << 20;
 
 /// True when `text` is written as itself in every value syntax: COPY text
@@ -407,6 +430,57 @@ const IN_PLACE: usize = 1 << 20;
 /// (quote and backslash), the sqlite3 shell's literals (quote, newline).
 fn needs_no_escape(text: &[u8]) -> bool {
     text.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'\'' && b != b'\\')
+}
+
+/// A field's raw bytes, when its value was decoded from escapes of one
+/// value byte each ([`crate::codec::escaped`]).
+#[derive(Clone, Copy)]
+enum Escaped<'a> {
+    /// A COPY text field.
+    Copy(&'a [u8]),
+    /// A PostgreSQL string literal token, and whether plain literals take
+    /// backslash escapes (`standard_conforming_strings` off).
+    PgLiteral(&'a [u8], bool),
+    /// A `'…'` literal token of the sqlite3 shell.
+    SqliteLiteral(&'a [u8]),
+    /// The sqlite3 shell's `replace('…','\n',char(10))`: its literal's
+    /// body, where that starts in the field, and the form, which writes
+    /// the field back from the value ([`sqlite::ShellForm::writes`]).
+    SqliteShell { body: &'a [u8], body_at: usize, form: &'a sqlite::ShellForm },
+}
+
+/// A map of value offsets to field offsets ([`escaped::RawOffsets`]).
+type Offsets<'a> = escaped::RawOffsets<'a, Box<dyn FnMut(&[u8]) -> Option<(usize, usize)> + 'a>>;
+
+impl<'a> Escaped<'a> {
+    /// When the field is exactly what its encoder writes for its value
+    /// (`copy_text::encode`, `postgres::encode_literal`,
+    /// `sqlite::encode_text`): where its escaped body starts in it, and the
+    /// map of value offsets to body offsets.
+    fn canonical(self) -> Option<(usize, Offsets<'a>)> {
+        match self {
+            Escaped::Copy(raw) => copy_text::is_canonical(raw)
+                .then(|| (0, Offsets::new(raw, Box::new(|rest: &[u8]| memchr::memchr(b'\\', rest).map(|i| (i, 2)))))),
+            Escaped::PgLiteral(raw, escapes) => {
+                let open = postgres::canonical_body(raw, escapes)?;
+                Some((open, Offsets::new(&raw[open..raw.len() - 1], Box::new(postgres::escape_finder(raw, escapes)))))
+            }
+            Escaped::SqliteLiteral(raw) => sqlite::canonical_literal(raw)
+                .then(|| (1, Offsets::new(&raw[1..raw.len() - 1], Box::new(escaped::next_quote)))),
+            Escaped::SqliteShell { body, body_at, form } => Some((body_at, Offsets::new(body, Box::new(form.escapes(body))))),
+        }
+    }
+
+    /// True when the new value `new` is written in the same form as the
+    /// old one, so that the field's bytes around it stay: the shell's
+    /// `replace(…)` markers depend on the text (a TO that needs no escape
+    /// keeps every other form).
+    fn keeps_form(self, new: &crate::rules::Applied<'_>) -> bool {
+        match self {
+            Escaped::SqliteShell { form, .. } => sqlite::ShellForm::of(|s| new.contains(s)) == *form,
+            _ => true,
+        }
+    }
 }
 
 /// The body of a plain string literal `raw` (`'…'`, or `E'…'` where the
@@ -463,6 +537,7 @@ pub fn rewrite_chunk(chunk: &Chunk) -> Result<Rewritten, LocalError> {
         },
         copied_to: 0,
         scratch: Vec::new(),
+        in_place: IN_PLACE,
     };
     let data = &chunk.data;
     // The last renamed INSERT head: its bytes and its renames.
@@ -886,6 +961,109 @@ fn edited<'a>(
     }
 }
 
+/// [`edited`] of value rule `i` for a huge value written in place: the
+/// same counts, samples and checks, read from the new value's pieces
+/// ([`crate::rules::Applied`]) rather than from a copy of it. True when the
+/// value changes. `value_at`: where the value stands unescaped in the input
+/// (the change log reads it there).
+fn edited_in_place(
+    plan: &Plan,
+    i: usize,
+    value: &[u8],
+    value_at: Option<usize>,
+    at: usize,
+    max_len: Option<usize>,
+    counts: &mut Counts,
+) -> bool {
+    let rule = &plan.rewrites[i];
+    let new = rule.applied(value);
+    let changed = new.changed();
+    if changed {
+        if counts.examples[i].len() < EXAMPLES {
+            counts.examples[i].push((Sample::of(value), new.sample()));
+        }
+        if plan.log_changes {
+            counts.changes.push(match value_at {
+                Some(v) => Change { rule: i, at, old: Vec::new(), new: Vec::new(), input: Some(v..v + value.len()) },
+                // Escaped in the input: the log holds copies, as the
+                // writer cannot decode the field again.
+                None => Change { rule: i, at, old: value.to_vec(), new: rule.apply(value).unwrap_or_default(), input: None },
+            });
+        }
+    }
+    let reversible = new.reversible();
+    let undo = plan.undo.get(i);
+    if !reversible {
+        counts.irreversible[i].note_with(|| {
+            (Sample::of(value), new.sample(), undo.map(|u| new.sample_under(u)).unwrap_or_default())
+        });
+    }
+    if new.starts_with(&rule.to) {
+        let mut hash = xxhash_rust::xxh3::Xxh3::new();
+        new.for_each(|p| hash.update(p));
+        counts.finals.push(crate::observe::checks::Final {
+            rule: i,
+            // `value_hash` of the new value: the streamed XXH3 is the
+            // one-shot one (unit test `streamed_hash_is_value_hash`).
+            hash: hash.digest(),
+            irreversible: (!reversible).then(|| {
+                let other = match (changed, undo) {
+                    (true, _) => Sample::of(value),
+                    (false, Some(u)) => new.sample_under(u),
+                    (false, None) => Sample::default(),
+                };
+                Box::new(crate::observe::checks::Named { new: new.sample(), other, kept: !changed })
+            }),
+        });
+    }
+    if let Some(n) = max_len {
+        let mut check = TooLong::new(n, counts.lengths_in_bytes);
+        new.for_each(|p| check.push(p));
+        if check.too_long {
+            counts.too_long[i].note_with(|| (Sample::of(value), new.sample(), Sample::default()));
+        }
+    }
+    counts.rewritten[i] += u64::from(changed);
+    changed
+}
+
+/// [`too_long`] of a value read in pieces.
+struct TooLong {
+    n: usize,
+    bytes: bool,
+    /// Characters (bytes) seen before the cut.
+    seen: usize,
+    /// Past the `n`th character: only spaces may follow.
+    past: bool,
+    too_long: bool,
+}
+
+impl TooLong {
+    fn new(n: usize, bytes: bool) -> TooLong {
+        TooLong { n, bytes, seen: 0, past: false, too_long: false }
+    }
+
+    fn push(&mut self, piece: &[u8]) {
+        for (k, &b) in piece.iter().enumerate() {
+            if self.too_long {
+                return;
+            }
+            if !self.past {
+                if !self.bytes && b & 0xC0 == 0x80 {
+                    continue;
+                }
+                if self.seen < self.n {
+                    self.seen += 1;
+                    continue;
+                }
+                self.past = true;
+            }
+            self.too_long = piece[k..].iter().any(|&c| c != b' ');
+            return;
+        }
+    }
+}
+
 /// A COPY row whose field count is not its header's.
 fn misframed(row_start: usize, table: &[u8], fields: usize, ncols: usize) -> LocalError {
     LocalError::new(
@@ -979,7 +1157,7 @@ fn copy_rows(
                     row_start,
                     edits.max_len(col),
                     (row_start + fs, row_start + fe),
-                    Some(&row[fs..fe]),
+                    Some(Escaped::Copy(&row[fs..fe])),
                     copy_text::encode,
                 ),
             }
@@ -1008,6 +1186,7 @@ fn insert_shape(
         out: Rewritten::default(),
         copied_to: 0,
         scratch: Vec::new(),
+        in_place: IN_PLACE,
     };
     insert_values_lexed(plan, data, start, end, shape, escapes, &mut scratch)
 }
@@ -1409,7 +1588,8 @@ fn edit_value(
             }
             let value = postgres::decode_literal(raw, escapes)
                 .map_err(|m| LocalError::new(base + first.start, m))?;
-            emit.edit_field(plan, edit, &value, None, row_at, max_len, field, None, encode);
+            let escaped = Escaped::PgLiteral(raw, escapes);
+            emit.edit_field(plan, edit, &value, None, row_at, max_len, field, Some(escaped), encode);
         }
         Dialect::Sqlite => {
             let field = (base + first.start, base + last.end);
@@ -1419,10 +1599,28 @@ fn edit_value(
                     return Ok(());
                 }
             }
+            // The shell's `replace(…)` of a text with newlines, decoded in
+            // one pass (`eval_text` copies it once per `replace`): when the
+            // value written back in the same form is this expression, the
+            // value is the one `eval_text` gives (`encode_text` and
+            // `eval_text` are inverses: sqlite.rs's proptest).
+            if let Some((form, hay)) = sqlite::ShellForm::parse(text, toks) {
+                let h = toks[hay];
+                let body = &text[h.start + 1..h.end - 1];
+                let value = form.decode(body);
+                if form.writes(&value, &text[first.start..last.end]) {
+                    let escaped = Escaped::SqliteShell { body, body_at: h.start + 1 - first.start, form: &form };
+                    emit.edit_field(plan, edit, &value, None, row_at, max_len, field, Some(escaped), sqlite::encode_text);
+                    return Ok(());
+                }
+            }
             let value = sqlite::eval_text(text, toks)
                 .map_err(|m| LocalError::new(base + first.start, m))?;
+            // One literal: its quotes are its only escapes.
+            let escaped = (toks.len() == 1 && first.kind == TokenKind::Str)
+                .then(|| Escaped::SqliteLiteral(&text[first.start..first.end]));
             if let Some(value) = value {
-                emit.edit_field(plan, edit, &value, None, row_at, max_len, field, None, sqlite::encode_text);
+                emit.edit_field(plan, edit, &value, None, row_at, max_len, field, escaped, sqlite::encode_text);
             }
         }
     }
@@ -1442,6 +1640,7 @@ mod tests {
             },
             copied_to: 0,
             scratch: Vec::new(),
+            in_place: IN_PLACE,
         }
     }
 
@@ -1460,6 +1659,124 @@ mod tests {
             if nul.is_none() {
                 prop_assert_eq!(lines, memchr::memchr_iter(b'\n', &data).count() as u64);
             }
+        }
+    }
+
+    #[test]
+    fn streamed_hash_is_value_hash() {
+        let v: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        for cuts in [&[][..], &[1, 17, 240, 4096][..], &[100_000, 100_001, 299_999][..]] {
+            let mut h = xxhash_rust::xxh3::Xxh3::new();
+            let mut at = 0;
+            for &c in cuts.iter().chain([&v.len()]) {
+                h.update(&v[at..c]);
+                at = c;
+            }
+            assert_eq!(h.digest(), crate::observe::checks::value_hash(&v));
+        }
+    }
+
+    fn escaped_values() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            3 => Just(&b"CAPA-"[..]),
+            2 => Just(&b"SAP-"[..]),
+            1 => Just(&b"\\"[..]),
+            1 => Just(&b"\t"[..]),
+            1 => Just(&b"\n"[..]),
+            1 => Just(&b"\r"[..]),
+            1 => Just(&b"'"[..]),
+            1 => Just(&b"''"[..]),
+            3 => Just(&b"x"[..]),
+            1 => Just(&b"n"[..]),
+            1 => Just(&b" "[..]),
+            1 => Just("é".as_bytes()),
+        ];
+        prop::collection::vec(piece, 0..14).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// A value written in place, its checks read from the new value's
+        /// pieces (the path of a huge value), gives the output and counts
+        /// of decoding, rewriting and encoding it: in COPY text, the three
+        /// styles of PostgreSQL literal and the sqlite3 shell's, with
+        /// escapes anywhere, FROM holding escaped bytes, length limits, and
+        /// a rewrite that changes the shell's `replace(…)` marker.
+        #[test]
+        fn in_place_agrees_with_decode_replace_encode(
+            value in escaped_values(),
+            form in 0usize..5,
+            rule in 0usize..7,
+            max_len in proptest::option::of(0usize..24),
+            bytes in proptest::bool::ANY,
+            log in proptest::bool::ANY,
+            ignore in proptest::bool::ANY,
+        ) {
+            let d = if form == 4 { Dialect::Sqlite } else { Dialect::Postgres };
+            let mut rules = crate::rules::Rules::new();
+            rules.parse_rewrite("t.r:CAPA-=SAP-").expect("rule");
+            let mut plan = Plan::new(&rules, d);
+            let (from, to): (&[u8], &[u8]) = [
+                (&b"CAPA-"[..], &b"SAP-"[..]),
+                (b"CAPA-", b"SAPP-X"),
+                (b"CAPA-", b"CAPA-"),
+                (b"x", b"CAPA-"),
+                (b"CAPA-\t", b"T"),
+                (b"CAPA-'", b""),
+                // `\x` becomes `\n`: the shell's newline marker changes.
+                (b"x", b"n"),
+            ][rule];
+            plan.rewrites[0].from = from.to_vec();
+            plan.rewrites[0].to = to.to_vec();
+            plan.rewrites[0].prefix_ignores_case = ignore;
+            plan.undo[0] = plan.rewrites[0].reversed();
+            plan.log_changes = log;
+            let original: &[u8] = [&b"'q'"[..], b"'q'", b"'q'", b"E'q'", b"'q'"][form];
+            let escapes = form == 2;
+            let encode = |v: &[u8], o: &mut Vec<u8>| match form {
+                0 => copy_text::encode(v, o),
+                1..=3 => postgres::encode_literal(v, original, escapes, o),
+                _ => sqlite::encode_text(v, o),
+            };
+            let mut data = b"(".to_vec();
+            let start = data.len();
+            encode(&value, &mut data);
+            let end = data.len();
+            data.extend_from_slice(b")");
+            let raw = &data[start..end];
+            let mut got = Vec::new();
+            for in_place in [0, usize::MAX] {
+                let mut e = emit(&plan);
+                e.in_place = in_place;
+                e.out.counts.lengths_in_bytes = bytes;
+                if form == 0 {
+                    e.edit_field(&plan, Edit::Rule(0), &value, None, 0, max_len, (start, end), Some(Escaped::Copy(raw)), encode);
+                } else {
+                    // As an INSERT's value: its tokens, as `insert_values` gives them.
+                    let toks: Vec<Token> = Tokens::with_escapes(d, escapes, &data)
+                        .map(|t| t.expect("token"))
+                        .filter(|t| !matches!(t.kind, TokenKind::Space | TokenKind::Comment) && t.start >= start && t.end <= end)
+                        .collect();
+                    edit_value(&plan, &data, 0, 0, &toks, Edit::Rule(0), escapes, max_len, &mut e).expect("edit");
+                }
+                e.out.pieces.push(Piece::Input(e.copied_to, data.len()));
+                let mut out = Vec::new();
+                e.out.for_each_slice(&data, |p| {
+                    out.extend_from_slice(p);
+                    Ok::<(), ()>(())
+                }).expect("slices");
+                // A change logged by place is the writer's to read (pipeline.rs).
+                for c in &mut e.out.counts.changes {
+                    if let Some(r) = c.input.take() {
+                        c.old = data[r].to_vec();
+                        c.new = plan.rewrites[c.rule].apply(&c.old).unwrap_or_default();
+                    }
+                }
+                got.push((out, e.out.counts));
+            }
+            prop_assert_eq!(&got[0].0, &got[1].0);
+            prop_assert_eq!(&got[0].1, &got[1].1);
         }
     }
 

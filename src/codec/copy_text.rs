@@ -16,6 +16,8 @@
 
 use memchr::memchr;
 
+pub use crate::codec::escaped::RawOffsets;
+
 /// The NULL marker of the text format.
 pub const NULL: &[u8] = b"\\N";
 
@@ -523,36 +525,10 @@ pub fn is_canonical(raw: &[u8]) -> bool {
     true
 }
 
-/// Offsets in a decoded value mapped to offsets in its raw field, asked in
-/// increasing order; the field must be [`is_canonical`] (each escape two
-/// bytes for one of the value).
-pub struct RawOffsets<'a> {
-    raw: &'a [u8],
-    /// A point where both agree: field offset `raw_at` is value offset
-    /// `value_at`.
-    raw_at: usize,
-    value_at: usize,
-}
-
-impl<'a> RawOffsets<'a> {
-    pub fn new(raw: &'a [u8]) -> RawOffsets<'a> {
-        RawOffsets { raw, raw_at: 0, value_at: 0 }
-    }
-
-    /// Where the bytes of value offset `at` start in the field (the
-    /// field's length for the value's end); `at` at least the last one asked.
-    pub fn raw_offset(&mut self, at: usize) -> usize {
-        loop {
-            let rest = &self.raw[self.raw_at.min(self.raw.len())..];
-            let run = memchr(b'\\', rest).unwrap_or(rest.len());
-            // Within the run of unescaped bytes, or at the escape after it.
-            if at <= self.value_at + run || run == rest.len() {
-                return self.raw_at + at.saturating_sub(self.value_at);
-            }
-            self.raw_at += run + 2;
-            self.value_at += run + 1;
-        }
-    }
+/// Offsets of a decoded value in its raw field, which must be
+/// [`is_canonical`] (each escape two bytes for one of the value).
+pub fn raw_offsets(raw: &[u8]) -> RawOffsets<'_, fn(&[u8]) -> Option<(usize, usize)>> {
+    RawOffsets::new(raw, |rest| memchr(b'\\', rest).map(|i| (i, 2)))
 }
 
 /// Appends `value` to `out` escaped as PostgreSQL's COPY writer does
@@ -681,7 +657,7 @@ mod tests {
             let mut raw = Vec::new();
             encode(&value, &mut raw);
             prop_assert!(is_canonical(&raw));
-            let mut map = RawOffsets::new(&raw);
+            let mut map = raw_offsets(&raw);
             let mut want = 0;
             for (k, &b) in value.iter().enumerate() {
                 prop_assert_eq!(map.raw_offset(k), want);

@@ -3,6 +3,7 @@
 //! make PostgreSQL quote them), read and written back byte-exactly.
 #[allow(missing_docs)] // internal, reached through `internals`
 pub(crate) mod copy_text;
+pub(crate) mod escaped;
 #[allow(missing_docs)] // internal, reached through `internals`
 pub(crate) mod ident;
 pub(crate) mod pg_keywords;

@@ -95,6 +95,41 @@ pub fn encode_literal(value: &[u8], original: &[u8], escapes: bool, out: &mut Ve
     out.push(b'\'');
 }
 
+/// Where the body of literal `raw` starts, when `raw` is exactly what
+/// [`encode_literal`] writes for its value in its own style: every quote of
+/// the body doubled and, where backslashes are doubled (`E'…'`, or
+/// `escapes`), every backslash too (`\\n` or `\\'` are other writers').
+/// Each escape is then two bytes for one of the value, found by
+/// [`escape_finder`], and the body's own bytes around a rewritten span are
+/// `encode_literal`'s.
+pub fn canonical_body(raw: &[u8], escapes: bool) -> Option<usize> {
+    let e = matches!(raw.first(), Some(b'E' | b'e'));
+    let open = 1 + usize::from(e);
+    if raw.len() < open + 1 || raw[open - 1] != b'\'' || raw[raw.len() - 1] != b'\'' {
+        return None;
+    }
+    let next = escape_finder(raw, escapes);
+    let body = &raw[open..raw.len() - 1];
+    let mut at = 0;
+    while let Some((i, _)) = next(&body[at..]) {
+        let c = body[at + i];
+        if body.get(at + i + 1) != Some(&c) {
+            return None;
+        }
+        at += i + 2;
+    }
+    Some(open)
+}
+
+/// The escapes of literal `raw`'s body, for [`crate::codec::escaped::RawOffsets`]:
+/// `''`, and `\\\\` where backslashes are doubled.
+pub fn escape_finder(raw: &[u8], escapes: bool) -> fn(&[u8]) -> Option<(usize, usize)> {
+    match escapes || matches!(raw.first(), Some(b'E' | b'e')) {
+        true => |rest| memchr::memchr2(b'\'', b'\\', rest).map(|i| (i, 2)),
+        false => crate::codec::escaped::next_quote,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +150,41 @@ mod tests {
         encode_literal(b"x'\\y", b"E'q'", false, &mut o);
         assert_eq!(o, b"E'x''\\\\y'");
         assert_eq!(decode_literal(&o, false).unwrap(), b"x'\\y");
+    }
+
+    proptest::proptest! {
+        /// A literal `encode_literal` writes is canonical, its escapes map
+        /// each value byte to its bytes; one with another escape is not.
+        #[test]
+        fn canonical_body_follows_encode_literal(
+            value in proptest::collection::vec(proptest::prelude::prop_oneof![
+                proptest::strategy::Just(b'\''), proptest::strategy::Just(b'\\'),
+                proptest::strategy::Just(b'a'), proptest::strategy::Just(b'n')
+            ], 0..60),
+            style in 0usize..3,
+        ) {
+            let (original, escapes): (&[u8], bool) = [(&b"'q'"[..], false), (&b"'q'"[..], true), (&b"E'q'"[..], false)][style];
+            let mut raw = Vec::new();
+            encode_literal(&value, original, escapes, &mut raw);
+            let open = canonical_body(&raw, escapes);
+            proptest::prop_assert_eq!(open, Some(1 + usize::from(style == 2)));
+            let open = open.unwrap_or(0);
+            let body = &raw[open..raw.len() - 1];
+            let mut map = crate::codec::escaped::RawOffsets::new(body, escape_finder(&raw, escapes));
+            let mut want = 0;
+            for (k, &b) in value.iter().enumerate() {
+                proptest::prop_assert_eq!(map.raw_offset(k), want);
+                let mut one = Vec::new();
+                encode_literal(&[b], original, escapes, &mut one);
+                want += one.len() - open - 1;
+            }
+            proptest::prop_assert_eq!(map.raw_offset(value.len()), body.len());
+            if style != 0 {
+                let mut other = raw[..raw.len() - 1].to_vec();
+                other.extend_from_slice(b"\\n'");
+                proptest::prop_assert_eq!(canonical_body(&other, escapes), None);
+            }
+        }
     }
 
 }

@@ -138,6 +138,186 @@ impl ValueRewrite {
     }
 }
 
+/// What [`ValueRewrite::apply`] makes of a value, read as pieces of the
+/// value and TO, never built whole: the checks of a huge value that is
+/// written in place (rewrite.rs) cost no copy of it (issue 28, item 11).
+/// Every method gives what the same method or function gives on the new
+/// value built by `apply` (unit test `applied_agrees_with_apply`).
+pub struct Applied<'a> {
+    rule: &'a ValueRewrite,
+    value: &'a [u8],
+    changed: bool,
+}
+
+impl ValueRewrite {
+    /// The new value of `value`, unbuilt ([`Applied`]).
+    pub fn applied<'a>(&'a self, value: &'a [u8]) -> Applied<'a> {
+        // Changed when FROM occurs (the first at 0 once selected, unless
+        // the prefix matched ignoring case) and TO differs: the new value
+        // then differs at the first occurrence.
+        let found = !self.from.is_empty()
+            && selects(value, &self.from, self.prefix_ignores_case)
+            && find(value, &self.from).is_some();
+        Applied { rule: self, value, changed: found && self.from != self.to }
+    }
+}
+
+impl Applied<'_> {
+    /// True when the new value differs from the old one.
+    pub fn changed(&self) -> bool {
+        self.changed
+    }
+
+    /// Calls `f` with the pieces of the new value, in order.
+    pub fn for_each(&self, mut f: impl FnMut(&[u8])) {
+        if !self.changed {
+            return f(self.value);
+        }
+        let (r, v) = (self.rule, self.value);
+        let mut from = 0;
+        r.for_each_replaced(v, |i| {
+            f(&v[from..i]);
+            f(&r.to);
+            from = i + r.from.len();
+        });
+        f(&v[from..]);
+    }
+
+    /// The [`Sample`] of the new value.
+    pub fn sample(&self) -> Sample {
+        let mut b = SampleBuilder::default();
+        self.for_each(|p| b.push(p));
+        b.finish()
+    }
+
+    /// The first `n` bytes of the new value (fewer when it is shorter).
+    fn head(&self, n: usize) -> Vec<u8> {
+        let mut head = Vec::with_capacity(n);
+        self.for_each(|p| {
+            let room = n - head.len();
+            head.extend_from_slice(&p[..room.min(p.len())]);
+        });
+        head
+    }
+
+    /// True when the new value starts with `prefix`.
+    pub fn starts_with(&self, prefix: &[u8]) -> bool {
+        self.head(prefix.len()) == prefix
+    }
+
+    /// True when the new value holds `needle` (not empty), searched in
+    /// windows as [`StreamReplace`] does.
+    pub fn contains(&self, needle: &[u8]) -> bool {
+        let mut window: Vec<u8> = Vec::new();
+        let mut found = false;
+        self.for_each(|p| {
+            for sub in p.chunks(StreamReplace::WINDOW) {
+                if found {
+                    return;
+                }
+                window.extend_from_slice(sub);
+                found = find(&window, needle).is_some();
+                let keep = needle.len().saturating_sub(1).min(window.len());
+                window.drain(..window.len() - keep);
+            }
+        });
+        found
+    }
+
+    /// [`ValueRewrite::reversible`] of the value and its new value.
+    pub fn reversible(&self) -> bool {
+        let (r, value) = (self.rule, self.value);
+        let (from, to) = (&r.from[..], &r.to[..]);
+        let head = self.head(to.len());
+        if !selects(&head, to, r.prefix_ignores_case) {
+            return !self.changed;
+        }
+        if head == to {
+            if !self.changed && !r.prefix_ignores_case {
+                return to.is_empty() || to == from;
+            }
+            // Changed with FROM at 0 and none after it: the rest is the
+            // old value's rest (`reversible`'s common case).
+            if self.changed && value.starts_with(from) && absent_both(&value[from.len()..], to, from) {
+                return true;
+            }
+        }
+        if to.is_empty() {
+            return !self.changed;
+        }
+        // The reverse of the new value, compared with the value as it comes.
+        let (mut pos, mut same) = (0usize, true);
+        let mut compare = |p: &[u8]| {
+            if same {
+                same = value.get(pos..pos + p.len()) == Some(p);
+                pos += p.len();
+            }
+        };
+        let mut back = StreamReplace::new(to, from);
+        self.for_each(|p| back.push(p, &mut compare));
+        back.finish(&mut compare);
+        same && pos == value.len()
+    }
+
+    /// [`ValueRewrite::apply_sample`] of `other` on the new value (the
+    /// reversed rule's, in messages).
+    pub fn sample_under(&self, other: &ValueRewrite) -> Sample {
+        let head = self.head(other.from.len());
+        if other.from.is_empty() || !selects(&head, &other.from, other.prefix_ignores_case) {
+            return self.sample();
+        }
+        let mut b = SampleBuilder::default();
+        let mut push = |p: &[u8]| b.push(p);
+        let mut s = StreamReplace::new(&other.from, &other.to);
+        self.for_each(|p| s.push(p, &mut push));
+        s.finish(&mut push);
+        b.finish()
+    }
+}
+
+/// Every `from` replaced by `to` in a text that comes in pieces cut
+/// anywhere, as [`replace_selected`]'s loop does on the whole text
+/// (leftmost, not overlapping): a piece is searched with the bytes kept
+/// back from the one before, which may start an occurrence; each window
+/// is at most `WINDOW` bytes plus those.
+struct StreamReplace<'r> {
+    from: &'r [u8],
+    to: &'r [u8],
+    buf: Vec<u8>,
+    /// `WINDOW`, smaller in tests.
+    window: usize,
+}
+
+impl<'r> StreamReplace<'r> {
+    const WINDOW: usize = 64 << 10;
+
+    /// `from` must not be empty.
+    fn new(from: &'r [u8], to: &'r [u8]) -> StreamReplace<'r> {
+        StreamReplace { from, to, buf: Vec::new(), window: Self::WINDOW }
+    }
+
+    fn push(&mut self, piece: &[u8], out: &mut impl FnMut(&[u8])) {
+        for sub in piece.chunks(self.window) {
+            self.buf.extend_from_slice(sub);
+            let mut at = 0;
+            while let Some(i) = find(&self.buf[at..], self.from) {
+                out(&self.buf[at..at + i]);
+                out(self.to);
+                at += i + self.from.len();
+            }
+            // An occurrence not yet whole starts in the last len - 1 bytes.
+            let keep = (self.from.len() - 1).min(self.buf.len() - at);
+            let done = self.buf.len() - keep;
+            out(&self.buf[at..done]);
+            self.buf.drain(..done);
+        }
+    }
+
+    fn finish(self, out: &mut impl FnMut(&[u8])) {
+        out(&self.buf);
+    }
+}
+
 /// True when the rewrite `from` → … selects `value`: it starts with
 /// `from` (in any ASCII case when `ignore_case`).
 fn selects(value: &[u8], from: &[u8], ignore_case: bool) -> bool {
@@ -1261,5 +1441,67 @@ mod tests {
         assert!(r.parse_rewrite("t.c:=B").is_err());
         assert!(r.parse_rename(".a=b").is_err());
         assert!(Rules::preset("nope").is_err());
+    }
+
+    proptest::proptest! {
+        /// `Applied` gives what the built new value gives: the same pieces,
+        /// sample, prefix, reversibility and reversed sample, over values
+        /// where FROM and TO recur, overlap and differ in case.
+        #[test]
+        fn applied_agrees_with_apply(
+            v in "(CAPA-|SAP-|capa-|CA|S|x|-){0,12}",
+            from in "(CAPA-|CA|SAP-|S|)",
+            to in "(SAP-|S|CAPA-SAP-|sap-|CAPA-|SAPSAP|)",
+            ignore in proptest::bool::ANY,
+        ) {
+            let mut r = rw(&from, &to);
+            r.prefix_ignores_case = ignore;
+            let v = v.as_bytes();
+            let out = r.apply(v);
+            let new = out.clone().unwrap_or_else(|| v.to_vec());
+            let lazy = r.applied(v);
+            proptest::prop_assert_eq!(lazy.changed(), out.is_some());
+            let mut pieces = Vec::new();
+            lazy.for_each(|p| pieces.extend_from_slice(p));
+            proptest::prop_assert_eq!(&pieces, &new);
+            proptest::prop_assert_eq!(lazy.sample(), Sample::of(&new));
+            proptest::prop_assert_eq!(lazy.starts_with(&r.to), new.starts_with(&r.to));
+            for needle in [&b"SAP-"[..], b"-S", b"x", b"CAPA-SAP"] {
+                proptest::prop_assert_eq!(lazy.contains(needle), find(&new, needle).is_some());
+            }
+            proptest::prop_assert_eq!(lazy.reversible(), r.reversible(v, &new));
+            let undo = r.reversed();
+            proptest::prop_assert_eq!(lazy.sample_under(&undo), undo.apply_sample(&new));
+        }
+
+        /// The streamed replacement, in windows of any size and pieces cut
+        /// anywhere, is the whole text's.
+        #[test]
+        fn stream_replace_agrees_with_the_whole(
+            text in "(ab|a|b|aab|c){0,20}",
+            from in "(ab|a|aa|aab|bab)",
+            to in "(x|ab|)",
+            cuts in proptest::collection::vec(0usize..60, 0..5),
+            window in 1usize..6,
+        ) {
+            let text = text.as_bytes();
+            let mut want = Vec::new();
+            // `replace_selected` replaces only in a text starting with FROM.
+            proptest::prop_assume!(text.starts_with(from.as_bytes()));
+            replace_selected(text, from.as_bytes(), to.as_bytes(), false, &mut want);
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(text.len())).collect();
+            cuts.sort_unstable();
+            let mut s = StreamReplace::new(from.as_bytes(), to.as_bytes());
+            s.window = window;
+            let mut got = Vec::new();
+            let mut out = |p: &[u8]| got.extend_from_slice(p);
+            let mut at = 0;
+            for c in cuts.into_iter().chain([text.len()]) {
+                s.push(&text[at..c], &mut out);
+                at = c;
+            }
+            s.finish(&mut out);
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 }
