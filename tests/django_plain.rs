@@ -293,6 +293,49 @@ fn missing_django_tables_are_clear_errors_on_plain_and_sqlite() {
     }
 }
 
+/// A table that already has the new name of a renamed model's
+/// many-to-many table, and comes before it in the dump (pg_dump writes the
+/// tables by name: `app_animal_tags` before `app_zebra_tags`). The live
+/// `RenameModel` fails renaming the many-to-many table ("already exists");
+/// the rewrite is refused at the earlier table's CREATE TABLE, with its
+/// line and byte and no output, because the many-to-many table's new name
+/// is known from the pre-data read ahead, before the first statement is
+/// decided (a plan swapped at the many-to-many table's own CREATE TABLE let
+/// the earlier table through, and the output had two tables of that name).
+#[test]
+fn m2m_new_name_taken_by_an_earlier_table_is_refused_as_live() {
+    let dir = scratch();
+    let db = PgDb::new("m2m_taken");
+    db.query(
+        "CREATE TABLE app_tag (id integer PRIMARY KEY); \
+         CREATE TABLE app_zebra (id integer PRIMARY KEY); \
+         CREATE TABLE app_zebra_tags (id integer PRIMARY KEY, zebra_id integer NOT NULL REFERENCES app_zebra, \
+         tag_id integer NOT NULL REFERENCES app_tag); \
+         CREATE TABLE app_animal_tags (id integer);",
+    );
+    let dump = dir.path().join("before.sql");
+    fs::write(&dump, db.dump(&[])).expect("write");
+    let text = fs::read_to_string(&dump).expect("read");
+    let (taken, m2m) = (text.find("CREATE TABLE public.app_animal_tags"), text.find("CREATE TABLE public.app_zebra_tags"));
+    assert!(taken.is_some() && taken < m2m, "pg_dump's order: {text}");
+    // Live: the many-to-many table's rename of `RenameModel` (alter_db_table).
+    let live = run(Command::new("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d"])
+        .arg(&db.name)
+        .args(["-c", "ALTER TABLE app_zebra_tags RENAME TO app_animal_tags"]));
+    let live_err = String::from_utf8_lossy(&live.stderr);
+    assert!(!live.status.success() && live_err.contains("already exists"), "live: {live_err}");
+    let out = dir.path().join("out.sql");
+    let r = run(dumpsed().args(["rewrite", "--django-model", "app.Zebra=Animal"]).arg(&dump).arg("-o").arg(&out));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(!r.status.success(), "rewritten: {err}");
+    let line = text[..taken.unwrap_or(0)].matches('\n').count() + 1;
+    for w in ["already has a table app_animal_tags, the new name of app_zebra_tags", &format!("line {line}, byte ")] {
+        assert!(err.contains(w), "{w:?} not in: {err}");
+    }
+    assert!(!out.exists(), "output left");
+}
+
 /// `--rename-permissions` with `--mark-applied` on the containers the
 /// suite had not run it on: `--inserts`, `--column-inserts`, SQLite and a
 /// custom archive. Restored (psql, sqlite3, pg_restore), real Django's

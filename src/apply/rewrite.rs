@@ -544,9 +544,6 @@ pub fn rewrite_chunk(chunk: &Chunk) -> Result<Rewritten, LocalError> {
     let mut head_memo: Option<(&Plan, std::ops::Range<usize>, Vec<Replacement>)> = None;
     for seg in &chunk.segments {
         let (s, e) = (seg.start, seg.end);
-        // The rules as they were when this range was read (renames only
-        // grow, so rule indices agree across the chunk's plans).
-        let plan: &Plan = chunk.plans.get(seg.plan).map_or(plan, |p| p);
         match &seg.action {
             Action::Keep => {}
             Action::Rename(extra) => {

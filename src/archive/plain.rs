@@ -66,6 +66,11 @@ pub struct PlainEdit<'r> {
     /// The `TABLE ATTACH` entries' `ALTER TABLE … ATTACH PARTITION`, by
     /// partition, with the parent each names.
     attached: HashMap<(Vec<u8>, Vec<u8>), Vec<((Vec<u8>, Vec<u8>), Vec<u8>)>>,
+    /// Django many-to-many tables the rules reach without naming them
+    /// (derived from the TOC's TABLE entries, `Decider::predata_create`),
+    /// by (schema, name), with the tables before them that tell one
+    /// (named as its prefix, `<owner table>_<field>`).
+    m2m: HashMap<(Vec<u8>, Vec<u8>), Vec<(Vec<u8>, Vec<u8>)>>,
     /// The header's server and pg_dump versions, as the comments pg_restore
     /// prints (the grammar and keywords the SQL is read and written with).
     versions: crate::decide::pg::grammar::DumpVersions,
@@ -102,6 +107,7 @@ impl<'r> PlainEdit<'r> {
             prologue: Vec::new(),
             tables: HashMap::new(),
             attached: HashMap::new(),
+            m2m: HashMap::new(),
             versions: Default::default(),
             summaries: Mutex::new(Vec::new()),
             prefixes: Mutex::new(Vec::new()),
@@ -504,6 +510,46 @@ fn header_line(te: &TocEntry) -> Option<Vec<u8>> {
 }
 
 impl PlainEdit<'_> {
+    /// Django's many-to-many tables of renamed models, from the TABLE
+    /// entries in TOC order (pg_dump's pre-data order): the derivation a
+    /// plain dump's pre-data read-ahead makes (`Decider::predata_create`),
+    /// so that `data` rewrites their rows too (an `--inserts` archive's
+    /// `INSERT INTO` names the table and, with `--column-inserts`, the
+    /// renamed column). Each data job derives the same again from its
+    /// prologue, which holds the tables that tell (`m2m`).
+    fn derive_m2m(&mut self, toc: &[TocEntry]) {
+        let base = std::sync::Arc::new(self.plan.clone());
+        let mut decider = crate::decide::dump::Decider::new(base.clone(), &HashMap::new(), false);
+        if !decider.derives_tables() {
+            return;
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut order = Vec::new();
+        for te in toc.iter().filter(|te| te.desc_is("TABLE")) {
+            if let Some(d) = &te.defn {
+                decider.predata_create(d, &mut seen);
+                order.push(Self::key(te));
+            }
+        }
+        let plan = (*decider.plan).clone();
+        let found: Vec<(Vec<u8>, Vec<u8>)> = plan.renames[base.renames.len()..]
+            .iter()
+            .map(|r| (r.schema.clone(), r.old.clone()))
+            .chain(plan.columns[base.columns.len()..].iter().map(|c| (c.schema.clone(), c.table.clone())))
+            .collect();
+        for key in found {
+            let tell: Vec<_> = order
+                .iter()
+                .filter(|k| {
+                    key.1.len() > k.1.len() + 1 && key.1.starts_with(&k.1) && key.1[k.1.len()] == b'_'
+                })
+                .cloned()
+                .collect();
+            self.m2m.insert(key, tell);
+        }
+        self.plan = plan;
+    }
+
     /// The tables `key` inherits from or is a partition of, nearest last,
     /// each once.
     fn ancestors(&self, key: &(Vec<u8>, Vec<u8>), out: &mut Vec<(Vec<u8>, Vec<u8>)>) {
@@ -578,6 +624,7 @@ impl Edit for PlainEdit<'_> {
         if self.rules.is_empty() && !self.options.report {
             return Ok(());
         }
+        self.derive_m2m(toc);
         // Django's own tables that the rules add rows to: there, and in the
         // shape the added SQL is written for (`django::older_shape`).
         for (table, rule) in crate::decide::django::tables_needed(self.rules) {
@@ -771,6 +818,12 @@ impl Edit for PlainEdit<'_> {
         }
         let mut prefix = OPENING.to_vec();
         prefix.extend_from_slice(&self.prologue);
+        // A many-to-many table's: the tables that tell it is one, first.
+        for k in self.m2m.get(&key).into_iter().flatten() {
+            if let Some(d) = self.tables.get(k) {
+                prefix.extend_from_slice(d);
+            }
+        }
         // A child's rows hold its parents' columns first (`INHERITS`), which
         // its own CREATE TABLE does not list: the ancestors' come before it,
         // and then the ATTACH PARTITIONs that make it a partition.

@@ -149,8 +149,13 @@ impl InsertMemo {
 /// The decisions' state: the rules in force and what the dump has said so
 /// far (column lists, inheritance, Django tables, facts for the checks).
 pub struct Decider {
-    /// The rules in force (a Django rename adds the many-to-many tables
-    /// it finds as the dump goes).
+    /// The rules, with the Django many-to-many tables found in the schema
+    /// (`with_m2m`): for PostgreSQL all found in the pre-data read ahead
+    /// (`predata_create`), before the first statement is decided; for
+    /// SQLite (and past a cut read-ahead) appended at each table's `CREATE
+    /// TABLE`, before its rows, which is the first statement that can
+    /// name it (`.dump`: each table's CREATE then its rows; indexes,
+    /// triggers and views last, `shell.c.in`).
     pub(crate) plan: Arc<Plan>,
     pub(crate) escapes: bool,
     /// Column names of tables that value edits target, from `CREATE TABLE`.
@@ -511,10 +516,7 @@ impl Decider {
                 {
                     self.django.targets.push((name.clone(), cols.clone()));
                 }
-                if !self.plan.django.is_empty()
-                    || rules.column_renames().iter().any(|c| c.django)
-                    || !rules.django_rebuilds().is_empty()
-                {
+                if self.derives_tables() {
                     self.django_table(buf, &name, &cols, start, end, body_at)?;
                 }
                 let taken = self.plan.renames.iter().find(|r| {
@@ -924,7 +926,7 @@ impl Decider {
         {
             return Ok(()); // a second CREATE TABLE of a table already seen
         }
-        let found = self.django_m2m(buf, name, cols, start, end, body_at)?;
+        let found = self.django_m2m(&self.seen_tables, buf, name, cols, start, end, body_at)?;
         let stmt = &buf[start..end];
         // The last RenameModel step (rules in the migrations' order) that
         // rebuilds this table on SQLite.
@@ -993,17 +995,63 @@ impl Decider {
             });
         }
         if let Some(f) = found {
-            let model_table = f.owner.map(|i| plan.django[i].old_table.clone());
-            let schema = self
-                .plan
-                .renames
-                .iter()
-                .find(|r| model_table.as_ref().is_some_and(|t| ident::same_name(dialect, &r.old, t.as_bytes())))
-                .map(|r| r.schema.clone())
-                .unwrap_or_else(|| self.default_schema().to_vec());
-            self.plan = Arc::new(self.plan.with_m2m(&schema, name, f.new_table.as_deref(), &f.columns));
+            self.add_m2m(name, f);
         }
         Ok(())
+    }
+
+    /// True when the rules make Django's renames reach tables they do not
+    /// name (`django_table`: many-to-many tables, SQLite rebuilds).
+    pub(crate) fn derives_tables(&self) -> bool {
+        let rules = &self.plan.rules;
+        !self.plan.django.is_empty()
+            || rules.column_renames().iter().any(|c| c.django)
+            || !rules.django_rebuilds().is_empty()
+    }
+
+    /// PostgreSQL: a `CREATE …` statement of the pre-data read ahead
+    /// (`decide::pg::predata`): when it creates a Django many-to-many table
+    /// of a renamed model, its renames join the plan now, before anything
+    /// is decided, as `django_table` would find them at its `CREATE TABLE`
+    /// (`seen`: the tables created before it, as `seen_tables` then holds
+    /// them). A table with parents is left to `django_table` (its columns
+    /// are merged from them there), and so is one whose derivation fails:
+    /// its `CREATE TABLE` is refused there, where the offset is the dump's.
+    pub(crate) fn predata_create(&mut self, stmt: &[u8], seen: &mut std::collections::HashSet<(Vec<u8>, Vec<u8>)>) {
+        let dialect = self.plan.dialect;
+        let Head::CreateTable { table, body_at } = statement::head(dialect, stmt) else {
+            return;
+        };
+        // Keyed as `saw` keys them (PostgreSQL: the names as written).
+        let schema = table.schema.as_deref().unwrap_or(self.default_schema()).to_vec();
+        let name = table.name.to_vec();
+        seen.insert((schema, name.clone()));
+        if crate::decide::plan::contains_ignore_case(stmt, b"INHERITS")
+            || crate::decide::plan::contains_ignore_case(stmt, b"PARTITION")
+        {
+            return;
+        }
+        let cols = statement::table_columns(dialect, stmt, body_at);
+        if let Ok(Some(f)) = self.django_m2m(seen, stmt, &name, &cols, 0, stmt.len(), body_at) {
+            self.add_m2m(&name, f);
+        }
+    }
+
+    /// The plan with the many-to-many table `name` renamed as `f` says (in
+    /// its owner model's schema), if that adds anything.
+    fn add_m2m(&mut self, name: &[u8], f: DerivedM2m) {
+        let dialect = self.plan.dialect;
+        let model_table = f.owner.map(|i| self.plan.django[i].old_table.clone());
+        let schema = self
+            .plan
+            .renames
+            .iter()
+            .find(|r| model_table.as_ref().is_some_and(|t| ident::same_name(dialect, &r.old, t.as_bytes())))
+            .map(|r| r.schema.clone())
+            .unwrap_or_else(|| self.default_schema().to_vec());
+        if let Some(p) = self.plan.with_m2m(&schema, name, f.new_table.as_deref(), &f.columns) {
+            self.plan = Arc::new(p);
+        }
     }
 
     /// Django: what the `--django-model` rules do to `name` when it is an
@@ -1019,8 +1067,10 @@ impl Decider {
     /// (an explicit `through` model's) keeps its columns, as in Django.
     /// On SQLite a column's `REFERENCES` must name the model's table. What
     /// rules give explicitly (the helper's) is left to them.
+    #[allow(clippy::too_many_arguments)]
     fn django_m2m(
         &self,
+        seen: &std::collections::HashSet<(Vec<u8>, Vec<u8>)>,
         buf: &[u8],
         name: &[u8],
         cols: &[Vec<u8>],
@@ -1093,7 +1143,7 @@ impl Decider {
             let Some(model) = a.strip_suffix(b"_id") else {
                 return Ok(None);
             };
-            let fits = self.seen_tables.iter().any(|(_, t)| {
+            let fits = seen.iter().any(|(_, t)| {
                 t.len() > model.len() + 1
                     && lower(t).ends_with(model)
                     && t[t.len() - model.len() - 1] == b'_'

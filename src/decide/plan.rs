@@ -25,8 +25,8 @@ pub struct Plan {
     pub undo: Vec<ValueRewrite>,
     /// Django model renames (their tables are in `renames` too).
     pub django: Vec<DjangoModel>,
-    /// Column renames within one table (a Django M2M table's `<model>_id`),
-    /// found while reading the dump.
+    /// Column renames within one table (a Django M2M table's `<model>_id`,
+    /// found in the dump's schema: `with_m2m`).
     pub columns: Vec<ColumnRename>,
     /// Everything else the rules ask of a Django database.
     pub rules: Rules,
@@ -102,10 +102,12 @@ impl Plan {
         }
     }
 
-    /// This plan with a Django many-to-many table found in the dump:
-    /// `table` renamed to `new_table` (if given), and its `columns` renamed
-    /// (`(old, new)`).
-    pub fn with_m2m(&self, schema: &[u8], table: &[u8], new_table: Option<&[u8]>, columns: &[(Vec<u8>, Vec<u8>)]) -> Plan {
+    /// This plan with a Django many-to-many table found in the dump's
+    /// schema: `table` renamed to `new_table` (if given), and its `columns`
+    /// renamed (`(old, new)`); `None` when the plan has all that already
+    /// (the pre-data read ahead found it, or a rule gives it). Renames are
+    /// only appended, so a rule's index stays valid in every later plan.
+    pub fn with_m2m(&self, schema: &[u8], table: &[u8], new_table: Option<&[u8]>, columns: &[(Vec<u8>, Vec<u8>)]) -> Option<Plan> {
         let mut p = self.clone();
         // Not twice (a second CREATE TABLE of the same table).
         if let Some(new_table) = new_table.filter(|_| self.rename_of(Some(schema), table).is_none()) {
@@ -126,8 +128,11 @@ impl Plan {
                 new: new.clone(),
             });
         }
+        if p.renames.len() == self.renames.len() && p.columns.len() == self.columns.len() {
+            return None;
+        }
         p.mentions = mention_finders(&p.renames, &p.columns);
-        p
+        Some(p)
     }
 
     /// The new name of table `name` (input name), or the name itself.

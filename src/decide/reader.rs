@@ -30,8 +30,6 @@ pub struct Segment {
     pub start: usize,
     pub end: usize,
     pub action: Action,
-    /// Index in `Chunk::plans` of the rules in force for this range.
-    pub plan: usize,
 }
 
 /// A piece of the input cut at a record boundary, with its decisions.
@@ -45,13 +43,14 @@ pub struct Chunk {
     pub segments: Vec<Segment>,
     /// Set on the last chunk when the input is malformed at `at`.
     pub error: Option<LocalError>,
-    /// The rules in force at the end of this chunk (a Django rename adds
-    /// the many-to-many tables it finds as the dump goes).
+    /// The rules every segment of this chunk is applied with. PostgreSQL:
+    /// one plan for the run, Django's many-to-many tables found in the
+    /// pre-data read ahead. SQLite (and PostgreSQL past a cut read-ahead):
+    /// the plan as of the chunk's end, a table found in a `CREATE TABLE`
+    /// appended; nothing before that statement names the table (see
+    /// `Decider::plan`) and renames are only appended, so the segments
+    /// decided before it apply the same with this plan.
     pub plan: Arc<Plan>,
-    /// The rules each segment was decided with, oldest first: a table found
-    /// on the way is renamed from its `CREATE TABLE` on (and in the header
-    /// comment just before it), wherever the chunks are cut.
-    pub plans: Vec<Arc<Plan>>,
     /// What the dump said up to the end of this chunk, for the checks:
     /// the values in force (its worker decodes with `facts.encoding`) and
     /// what was first seen in this chunk (`DumpFacts::ship`).
@@ -122,8 +121,6 @@ pub struct Reader<R> {
     /// statement it describes is read (its tag may need that statement's
     /// renames); no chunk is cut in between.
     last_header: Option<usize>,
-    /// Plans used by the segments of the chunk being framed.
-    chunk_plans: Vec<Arc<Plan>>,
     /// How far the dump has got towards its closing marker.
     ending: Ending,
     /// Chunk buffers the writer is done with, to frame the next chunks in
@@ -173,7 +170,6 @@ impl<R: Read> Reader<R> {
             offset: 0,
             seq: 0,
             last_header: None,
-            chunk_plans: Vec::new(),
             ending: Ending::default(),
             predata_read: false,
             undo_found: None,
@@ -196,12 +192,14 @@ impl<R: Read> Reader<R> {
         }
         if !self.predata_read {
             self.predata_read = true;
+            let pg = self.decider.plan.dialect == Dialect::Postgres;
             // Value rules too: a rule on a partitioned parent reaches the
             // partitions' rows, which the ATTACH names.
-            if self.decider.plan.dialect == Dialect::Postgres
-                && (!self.decider.plan.columns.is_empty() || !self.decider.plan.rewrites.is_empty())
-            {
-                self.read_predata()?;
+            let attach = pg && (!self.decider.plan.columns.is_empty() || !self.decider.plan.rewrites.is_empty());
+            // Django's many-to-many tables: found before anything is decided.
+            let django = pg && self.decider.derives_tables();
+            if attach || django {
+                self.read_predata(attach)?;
             }
         }
         loop {
@@ -259,17 +257,33 @@ impl<R: Read> Reader<R> {
     /// rename does. Past `PREDATA_LOOKAHEAD` (or `--max-record-size`) it
     /// stops reading ahead; an `ATTACH PARTITION` found later is refused
     /// where the rename would need it (`pg_resolve::attach_partition`).
-    fn read_predata(&mut self) -> Result<(), Error> {
+    ///
+    /// With Django rules it also derives, from each `CREATE TABLE`, the
+    /// many-to-many tables the model renames reach (`Decider::predata_create`),
+    /// so the plan is whole before the first statement is decided. A table
+    /// past a cut read-ahead is found at its `CREATE TABLE`, still before
+    /// its rows (`Chunk::plan`). `attach`: note the `ATTACH` edges (the
+    /// rules rename columns or rewrite values).
+    fn read_predata(&mut self, attach: bool) -> Result<(), Error> {
+        use crate::decide::pg::predata::{PreData, PreStmt, Progress};
         let limit = PREDATA_LOOKAHEAD.min(self.config.max_record);
-        let mut scan = crate::decide::pg::predata::PreData::default();
+        let mut scan = PreData::default();
+        let django = self.decider.derives_tables();
+        let mut created = std::collections::HashSet::new();
         loop {
-            let facts = &mut self.decider.facts;
-            let progress = scan.scan(&self.buf, self.eof, |stmt, escapes, grammar| facts.note_predata(stmt, escapes, grammar));
-            if progress == crate::decide::pg::predata::Progress::Done {
+            let decider = &mut self.decider;
+            let progress = scan.scan(&self.buf, self.eof, |kind, stmt, escapes, grammar| match kind {
+                PreStmt::Attach if attach => decider.facts.note_predata(stmt, escapes, grammar),
+                PreStmt::Create if django => decider.predata_create(stmt, &mut created),
+                _ => {}
+            });
+            if progress == Progress::Done {
                 return Ok(());
             }
             if self.buf.len() > limit {
-                self.decider.facts.read_ahead_cut = Some(limit);
+                if attach {
+                    self.decider.facts.read_ahead_cut = Some(limit);
+                }
                 return Ok(());
             }
             self.fill()?;
@@ -312,7 +326,6 @@ impl<R: Read> Reader<R> {
             return;
         }
         self.done = end;
-        let plan = self.plan_index();
         // Shape checks of a run of INSERTs into one untargeted table, apart
         // only by white space, are one segment: one scan of their values
         // (heads hold no separator but a column list, itself as long as a
@@ -324,7 +337,6 @@ impl<R: Read> Reader<R> {
                 let joins = gap.action == Action::Keep
                     && gap.end == start
                     && prev.end == gap.start
-                    && prev.plan == plan
                     && matches!(&prev.action, Action::Insert { edits: Some(a), rename: false, head: None, escapes: ea, .. }
                         if Arc::ptr_eq(a, b) && ea == eb)
                     && self.buf[gap.start..gap.end].iter().all(u8::is_ascii_whitespace);
@@ -340,9 +352,7 @@ impl<R: Read> Reader<R> {
         if let Some(last) = self.segments.last_mut() {
             let mergeable = match (&last.action, &action) {
                 (Action::Keep, Action::Keep) => true,
-                (Action::CopyRows(a), Action::CopyRows(b)) => {
-                    Arc::ptr_eq(a, b) && last.plan == plan
-                }
+                (Action::CopyRows(a), Action::CopyRows(b)) => Arc::ptr_eq(a, b),
                 _ => false,
             };
             if mergeable && last.end == start {
@@ -350,24 +360,7 @@ impl<R: Read> Reader<R> {
                 return;
             }
         }
-        self.segments.push(Segment {
-            start,
-            end,
-            action,
-            plan,
-        });
-    }
-
-    /// The index of the current plan among the chunk's plans.
-    fn plan_index(&mut self) -> usize {
-        if !self
-            .chunk_plans
-            .last()
-            .is_some_and(|p| Arc::ptr_eq(p, &self.decider.plan))
-        {
-            self.chunk_plans.push(self.decider.plan.clone());
-        }
-        self.chunk_plans.len() - 1
+        self.segments.push(Segment { start, end, action });
     }
 
     /// Decides one frame and pushes its segment.
@@ -433,12 +426,10 @@ impl<R: Read> Reader<R> {
         self.push(Action::Keep, start);
         if pg && header {
             // Decided with the statement that follows.
-            let plan = self.plan_index();
             self.segments.push(Segment {
                 start,
                 end,
                 action: Action::PendingHeader,
-                plan,
             });
             self.done = end;
             self.last_header = Some(self.segments.len() - 1);
@@ -525,8 +516,6 @@ impl<R: Read> Reader<R> {
         let Some(i) = self.last_header.take() else {
             return;
         };
-        // The header describes the statement: it follows that statement's rules.
-        let plan = self.plan_index();
         let Some(seg) = self.segments.get_mut(i) else {
             return;
         };
@@ -547,7 +536,6 @@ impl<R: Read> Reader<R> {
                     })
                     .collect::<Vec<_>>()
             });
-            seg.plan = plan;
             seg.action = match reps {
                 Some(r) if !r.is_empty() => Action::Edits(Arc::new(crate::decide::pg::resolve::Resolved {
                     reps: r,
@@ -557,7 +545,6 @@ impl<R: Read> Reader<R> {
             };
             return;
         }
-        seg.plan = plan;
         seg.action = Action::Keep; // headers are pg_dump's only
     }
 
@@ -658,12 +645,10 @@ impl<R: Read> Reader<R> {
         }
         if !sql.is_empty() {
             self.push(Action::Keep, at);
-            let plan = self.plan_index();
             self.segments.push(Segment {
                 start: at,
                 end: at,
                 action: Action::Generated(Arc::new(sql)),
-                plan,
             });
         }
         Ok(())
@@ -745,7 +730,6 @@ impl<R: Read> Reader<R> {
             segments: std::mem::take(&mut self.segments),
             error,
             plan: self.decider.plan.clone(),
-            plans: std::mem::take(&mut self.chunk_plans),
             facts: self.decider.observed.ship(),
             permits: 1,
         };
@@ -817,6 +801,53 @@ impl Ending {
                 Some("the COMMIT; that closes sqlite3 .dump's BEGIN TRANSACTION;")
             }
             _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pg_dump-shaped dump: the renamed model's table, its many-to-many
+    /// table (named after it, `<model>_id` column), and their rows.
+    const DUMP: &[u8] = b"--\n-- PostgreSQL database dump\n--\n\nSET standard_conforming_strings = on;\n\n\
+CREATE TABLE public.app_tag (\n    id integer NOT NULL\n);\n\n\
+CREATE TABLE public.app_zebra (\n    id integer NOT NULL\n);\n\n\
+CREATE TABLE public.app_zebra_tags (\n    id integer NOT NULL,\n    zebra_id integer NOT NULL,\n    tag_id integer NOT NULL\n);\n\n\
+COPY public.app_zebra_tags (id, zebra_id, tag_id) FROM stdin;\n1\t1\t1\n\\.\n\n\
+--\n-- PostgreSQL database dump complete\n--\n\n";
+
+    fn chunks(dump: &[u8], chunk_size: usize) -> Vec<Chunk> {
+        let mut rules = crate::rules::Rules::new();
+        rules.add_django_model("app.Zebra=Animal", None).expect("rule");
+        let plan = Arc::new(Plan::new(&rules, Dialect::Postgres));
+        let config = ReaderConfig { chunk_size, appendix: false, ..ReaderConfig::default() };
+        let mut reader = Reader::new(dump, plan, config);
+        let mut out = Vec::new();
+        while let Some(c) = reader.next_chunk().expect("chunk") {
+            assert!(c.error.is_none(), "{:?}", c.error);
+            out.push(c);
+        }
+        out
+    }
+
+    /// PostgreSQL: the many-to-many table a model rename reaches is in the
+    /// plan of the first chunk, and every chunk has that one plan, however
+    /// small the chunks (the plan is fixed before the first statement is
+    /// decided, not swapped at the table's CREATE TABLE).
+    #[test]
+    fn pg_django_m2m_is_in_one_plan_before_the_first_chunk() {
+        for size in [1, 7, 64, 1 << 20] {
+            let cs = chunks(DUMP, size);
+            assert!(cs.len() > 1 || size == 1 << 20, "size {size}: {} chunks", cs.len());
+            let first = &cs[0].plan;
+            let m2m = first.rename_of(Some(b"public"), b"app_zebra_tags").map(|i| first.renames[i].new.clone());
+            assert_eq!(m2m.as_deref(), Some(&b"app_animal_tags"[..]), "size {size}");
+            assert_eq!(first.new_column_name(b"app_zebra_tags", b"zebra_id"), b"animal_id", "size {size}");
+            for c in &cs {
+                assert!(Arc::ptr_eq(&c.plan, first), "size {size}: chunk {} has another plan", c.seq);
+            }
         }
     }
 }

@@ -12,8 +12,10 @@
 //!
 //! This is the first step of "catalog first" (issue 24): it frames the
 //! statements of the buffered pre-data, hands the ones that may attach a
-//! partition to [`crate::decide::pg::resolve::Facts::note_predata`], and stops at
-//! the first statement of data (`COPY`, `INSERT`). It decides nothing and
+//! partition (to [`crate::decide::pg::resolve::Facts::note_predata`]) and
+//! every `CREATE` (Django's many-to-many tables,
+//! `decide::dump::Decider::predata_create`) to the caller, and stops at the
+//! first statement of data (`COPY`, `INSERT`). It decides nothing and
 //! writes nothing; the reader then frames the same bytes as before.
 //!
 //! Invariants: statements end where the reader ends them (a `;` outside
@@ -32,6 +34,15 @@ pub enum Progress {
     NeedMore,
     /// The first statement of data starts here (or the input ended).
     Done,
+}
+
+/// Which statement of the pre-data the scan hands over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreStmt {
+    /// An `ALTER …` that mentions `ATTACH`.
+    Attach,
+    /// A `CREATE …` (of any object: the caller reads its head).
+    Create,
 }
 
 /// A resumable scanner of a dump's pre-data. Feed it the same growing
@@ -79,12 +90,13 @@ impl Default for PreData {
 }
 
 impl PreData {
-    /// Scans `buf` from where the last call stopped. `on_attach` gets each
-    /// complete `ALTER …` statement that mentions `ATTACH`, with whether
-    /// plain strings take backslash escapes there and the PostgreSQL major
+    /// Scans `buf` from where the last call stopped. `on_stmt` gets each
+    /// complete `ALTER …` statement that mentions `ATTACH` and each
+    /// `CREATE …` statement, in the dump's order, with whether plain
+    /// strings take backslash escapes there and the PostgreSQL major
     /// version whose grammar reads it (`DumpVersions::grammar`, from the
     /// header comments before it).
-    pub fn scan(&mut self, buf: &[u8], eof: bool, mut on_attach: impl FnMut(&[u8], bool, u32)) -> Progress {
+    pub fn scan(&mut self, buf: &[u8], eof: bool, mut on_stmt: impl FnMut(PreStmt, &[u8], bool, u32)) -> Progress {
         loop {
             if self.meta {
                 match memchr::memchr(b'\n', &buf[self.pos..]) {
@@ -168,7 +180,9 @@ impl PreData {
                 TokenKind::Punct if buf[start] == b';' && f.depth == 0 && f.parens == 0 => {
                     let stmt = &buf[f.start..end];
                     if f.alter && crate::decide::plan::contains_ignore_case(stmt, b"ATTACH") {
-                        on_attach(stmt, self.escapes, self.versions.grammar());
+                        on_stmt(PreStmt::Attach, stmt, self.escapes, self.versions.grammar());
+                    } else if f.create {
+                        on_stmt(PreStmt::Create, stmt, self.escapes, self.versions.grammar());
                     }
                     if let crate::decide::statement::Head::StdStrings(on) = crate::decide::statement::head(Dialect::Postgres, stmt) {
                         self.escapes = !on;
@@ -205,14 +219,22 @@ ALTER TABLE ONLY public.p ATTACH PARTITION public.d FOR VALUES IN (2);\n";
             let mut p = PreData::default();
             let mut seen = Vec::new();
             let mut buf = DUMP[..cut].to_vec();
-            let mut done = p.scan(&buf, false, |s, _, _| seen.push(s.to_vec()));
+            let mut creates = Vec::new();
+            let mut on = |k: PreStmt, s: &[u8], _: bool, _: u32| match k {
+                PreStmt::Attach => seen.push(s.to_vec()),
+                PreStmt::Create => creates.push(s.to_vec()),
+            };
+            let mut done = p.scan(&buf, false, &mut on);
             if done == Progress::NeedMore {
                 buf = DUMP.to_vec();
-                done = p.scan(&buf, true, |s, _, _| seen.push(s.to_vec()));
+                done = p.scan(&buf, true, &mut on);
             }
             assert_eq!(done, Progress::Done, "cut {cut}");
             assert_eq!(seen.len(), 1, "cut {cut}: {seen:?}");
             assert!(seen[0].starts_with(b"ALTER TABLE ONLY public.p ATTACH PARTITION public.c"), "cut {cut}");
+            // The three CREATEs, whole (the function's body does not end it).
+            assert_eq!(creates.len(), 3, "cut {cut}: {creates:?}");
+            assert!(creates[1].ends_with(b"INSERT INTO t VALUES (1); END;"), "cut {cut}");
             assert!(p.pos <= copy_at + 4, "cut {cut}: scanned past the data");
         }
     }
