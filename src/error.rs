@@ -5,6 +5,7 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::frame::lexer::Dialect;
+use crate::observe::problem::{Missing, Problem};
 
 /// Where in the input a problem was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,10 +92,11 @@ pub enum Error {
         source: io::Error,
     },
     /// A check before letting the output out failed (a rewritten value
-    /// would break a UNIQUE constraint or a `varchar(N)`); nothing is
+    /// would break a UNIQUE constraint or a `varchar(N)`): the problems
+    /// found ([`Problem::Collision`], [`Problem::TooLong`]); nothing is
     /// written to a file output.
-    #[error("{0}")]
-    Check(String),
+    #[error("{}", check_lines(.0))]
+    Check(Vec<Problem>),
     /// A pg_dump archive is malformed or not supported; the message names
     /// the TOC entry and byte offset.
     #[error("{0}")]
@@ -119,83 +121,18 @@ pub enum Error {
     },
 }
 
-/// A kind of rule, as the library's [`Rules`](crate::Rules) names it
-/// (the command line names its flag instead).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum RuleKind {
-    /// A table rename ([`Rules::parse_rename`](crate::Rules::parse_rename)).
-    RenameTable,
-    /// A column rename ([`Rules::parse_column_rename`](crate::Rules::parse_column_rename)).
-    RenameColumn,
-    /// A value rewrite ([`Rules::parse_rewrite`](crate::Rules::parse_rewrite)).
-    Rewrite,
-    /// A Django model rename ([`Rules::add_django_model`](crate::Rules::add_django_model)).
-    DjangoModel,
-    /// The tables of a Django model with `Meta.db_table`, given with its
-    /// model rename.
-    DbTable,
-    /// A Django field rename ([`Rules::parse_django_field`](crate::Rules::parse_django_field)).
-    DjangoField,
-    /// A Django table rename ([`Rules::parse_django_table`](crate::Rules::parse_django_table)).
-    DjangoTable,
-    /// A migration marked applied ([`Rules::add_mark_applied`](crate::Rules::add_mark_applied)).
-    MarkApplied,
-    /// The time marked migrations were applied ([`Rules::set_applied_at`](crate::Rules::set_applied_at)).
-    AppliedAt,
-}
-
-impl std::fmt::Display for RuleKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            RuleKind::RenameTable => "table rename",
-            RuleKind::RenameColumn => "column rename",
-            RuleKind::Rewrite => "value rewrite",
-            RuleKind::DjangoModel => "Django model rename",
-            RuleKind::DbTable => "db_table",
-            RuleKind::DjangoField => "Django field rename",
-            RuleKind::DjangoTable => "Django table rename",
-            RuleKind::MarkApplied => "migration marked applied",
-            RuleKind::AppliedAt => "applied-at time",
-        })
-    }
-}
-
-/// A rule whose table or column the dump does not have.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Missing {
-    /// The kind of rule.
-    pub rule: RuleKind,
-    /// The rule as it names what it changes (`public.a`, `t.old`, `app.Model`).
-    pub name: String,
-    /// The table the dump lacks, or the table that lacks the column.
-    pub table: String,
-    /// The column the table lacks (`None`: the table is missing).
-    pub column: Option<String>,
-    /// The closest names the dump has ("did you mean"), at most three.
-    pub near: Vec<String>,
-}
-
-impl std::fmt::Display for Missing {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: ", self.rule, self.name)?;
-        match (&self.column, self.rule) {
-            (Some(c), _) => write!(f, "table {} has no column {c}", self.table)?,
-            (None, RuleKind::RenameTable) => f.write_str("the dump has no such table")?,
-            (None, RuleKind::DjangoModel) => write!(f, "its table {} is not in this dump", self.table)?,
-            (None, _) => write!(f, "the dump has no table {}", self.table)?,
-        }
-        if !self.near.is_empty() {
-            write!(f, " (did you mean {}?)", self.near.join(", "))?;
-        }
-        Ok(())
-    }
-}
-
 /// [`Error::Missing`]'s message: one line per rule.
 fn missing_lines(v: &[Missing]) -> String {
     v.iter().map(Missing::to_string).collect::<Vec<_>>().join("\n")
+}
+
+/// [`Error::Check`]'s message: the problems, one per line.
+fn check_lines(v: &[Problem]) -> String {
+    format!(
+        "stopped by a check, so no output file was written (on stdout the output is already out: \
+         discard it):\n  {}\nFix the data or the rules, or force the rewrite",
+        v.iter().map(Problem::to_string).collect::<Vec<_>>().join("\n  ")
+    )
 }
 
 /// What a caller can change to get past an error. Messages do not say it,
@@ -340,7 +277,6 @@ impl Error {
             Error::Unsupported(m) => Error::Unsupported(at(m)),
             Error::Rule(m) => Error::Rule(at(m)),
             Error::Io { context, source } => Error::Io { context: at(context), source },
-            Error::Check(m) => Error::Check(at(m)),
             Error::Archive(m) => Error::Archive(at(m)),
             e @ (Error::Missing(_) | Error::InvalidRule { .. } | Error::Output { .. }) => e,
             // A position inside the place: said after it.
@@ -424,186 +360,3 @@ impl LocalError {
 
 /// Result alias used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// How many bytes of a value's start and end a message shows.
-const EXCERPT_HEAD: usize = 60;
-const EXCERPT_TAIL: usize = 20;
-
-/// A dump value as a message quotes it: `{:?}` of its (lossy UTF-8) text
-/// when it is short, else its first 60 and last 20 bytes — each cut back
-/// to a character boundary — and its length, so that a 400 MiB value makes
-/// a one-line message, not 400 MiB of stderr. Messages and reports show
-/// values as [`Sample`]s; this is their text, kept for the tests below.
-#[cfg(test)]
-pub fn excerpt(value: &[u8]) -> String {
-    Sample::of(value).to_string()
-}
-
-/// What is kept of a dump value for a message or a report: the value when
-/// it is short, else only its start, end and length (60 and 20 bytes).
-/// Examples, irreversible values and collisions are kept as
-/// samples, so that a huge value costs a hundred bytes there, not its size
-/// (issue 28, item 11: a 100 MiB value was copied whole five times).
-///
-/// One allocation, 24 bytes beside it: the collision check keeps up to
-/// 20 000 of them (checks.rs), most of them short values.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct Sample {
-    /// The whole value, or its first bytes then its last bytes (each cut
-    /// on a character boundary).
-    bytes: Box<[u8]>,
-    /// Where the last bytes start in `bytes` (`bytes.len()` when whole).
-    head: usize,
-    /// The value's length in bytes.
-    len: usize,
-}
-
-/// Values up to this long are kept whole.
-const SAMPLE_WHOLE: usize = EXCERPT_HEAD + EXCERPT_TAIL + 20;
-
-impl Sample {
-    /// The sample of `value`.
-    pub fn of(value: &[u8]) -> Sample {
-        let mut b = SampleBuilder::default();
-        b.push(value);
-        b.finish()
-    }
-
-    /// The value when it was kept whole.
-    pub fn whole(&self) -> Option<&[u8]> {
-        (self.bytes.len() == self.len).then_some(&self.bytes[..])
-    }
-
-    /// The value's length in bytes.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// True for the empty value.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The value's text when it was kept whole (lossy UTF-8, unquoted, as
-    /// reports list short values), else its excerpt.
-    pub fn text(&self) -> String {
-        match self.whole() {
-            Some(v) => String::from_utf8_lossy(v).into_owned(),
-            None => self.to_string(),
-        }
-    }
-}
-
-impl std::fmt::Display for Sample {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.whole() {
-            Some(v) => write!(f, "{:?}", String::from_utf8_lossy(v)),
-            None => write!(
-                f,
-                "{:?}…{:?} ({} bytes)",
-                String::from_utf8_lossy(&self.bytes[..self.head]),
-                String::from_utf8_lossy(&self.bytes[self.head..]),
-                self.len
-            ),
-        }
-    }
-}
-
-/// Builds the [`Sample`] of a value given in pieces (a rewritten value is
-/// its unchanged runs and the replacement text), never holding more than
-/// a hundred bytes of it.
-#[derive(Debug, Default)]
-pub struct SampleBuilder {
-    head: Vec<u8>,
-    /// The last `EXCERPT_TAIL` bytes seen (once past the head).
-    tail: std::collections::VecDeque<u8>,
-    len: usize,
-}
-
-impl SampleBuilder {
-    /// Appends the next bytes of the value.
-    pub fn push(&mut self, bytes: &[u8]) {
-        self.len += bytes.len();
-        let room = SAMPLE_WHOLE.saturating_sub(self.head.len());
-        let (into_head, rest) = bytes.split_at(room.min(bytes.len()));
-        self.head.extend_from_slice(into_head);
-        let rest = &rest[rest.len().saturating_sub(EXCERPT_TAIL)..];
-        for &b in rest {
-            if self.tail.len() == EXCERPT_TAIL {
-                self.tail.pop_front();
-            }
-            self.tail.push_back(b);
-        }
-    }
-
-    /// The sample of everything pushed.
-    pub fn finish(self) -> Sample {
-        let SampleBuilder { mut head, tail, len } = self;
-        if len <= SAMPLE_WHOLE {
-            return Sample { head: len, bytes: head.into_boxed_slice(), len };
-        }
-        // The value's last EXCERPT_TAIL bytes: the tail, after the head's
-        // end when the value is barely longer than the head.
-        let mut last: Vec<u8> = tail.into_iter().collect();
-        if last.len() < EXCERPT_TAIL {
-            let need = EXCERPT_TAIL - last.len();
-            let mut from_head = head[head.len() - need..].to_vec();
-            from_head.extend_from_slice(&last);
-            last = from_head;
-        }
-        // A UTF-8 continuation byte is 0b10xx_xxxx: move the cuts off them so
-        // no character is split (at most 3 steps; other bytes show lossily).
-        let cont = |b: u8| b & 0xC0 == 0x80;
-        let mut h = EXCERPT_HEAD;
-        while h > EXCERPT_HEAD - 3 && cont(head[h]) {
-            h -= 1;
-        }
-        head.truncate(h);
-        let mut t = 0;
-        while t < 3 && cont(last[t]) {
-            t += 1;
-        }
-        head.extend_from_slice(&last[t..]);
-        Sample { bytes: head.into_boxed_slice(), head: h, len }
-    }
-}
-
-#[cfg(test)]
-mod excerpt_tests {
-    use super::excerpt;
-
-    #[test]
-    fn short_values_are_quoted_whole() {
-        assert_eq!(excerpt(b"SAP-1"), "\"SAP-1\"");
-    }
-
-    #[test]
-    fn long_values_show_start_end_and_length_without_splitting_chars() {
-        // 'é' is two bytes: a cut at an odd byte would split one.
-        let v = format!("x{}", "é".repeat(1000));
-        let e = excerpt(v.as_bytes());
-        assert!(e.len() < 200, "{e}");
-        assert!(e.ends_with(&format!("({} bytes)", v.len())), "{e}");
-        assert!(!e.contains('\u{FFFD}'), "a character was split: {e}");
-        assert!(e.starts_with("\"xé") && e.contains("é\"…\"é"), "{e}");
-    }
-
-    /// A value given in pieces samples as the whole value does, whatever
-    /// the cuts and lengths (around the whole/excerpt threshold too).
-    #[test]
-    fn a_sample_built_in_pieces_is_the_sample_of_the_whole() {
-        for n in [0usize, 1, 59, 60, 61, 99, 100, 101, 102, 119, 120, 121, 300] {
-            let v: Vec<u8> = "aé€🙂".bytes().cycle().take(n).collect();
-            let whole = super::Sample::of(&v);
-            for step in [1usize, 7, 64, 1000] {
-                let mut b = super::SampleBuilder::default();
-                for piece in v.chunks(step) {
-                    b.push(piece);
-                }
-                assert_eq!(b.finish(), whole, "n={n} step={step}");
-            }
-            assert_eq!(whole.len(), n);
-            assert_eq!(whole.whole().is_some(), n <= 100, "n={n}");
-        }
-    }
-}

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::io::detect::{detect, Detected};
-use crate::error::{Error, Missing, Result, RuleKind, Sample};
+use crate::error::{Error, Result};
+use crate::observe::problem::{Missing, RuleKind};
+use crate::observe::sample::Sample;
 use crate::io::input::{Compression, Input};
 use crate::frame::lexer::Dialect;
 use crate::observe::facts::DumpFacts;
@@ -544,11 +546,7 @@ fn rewrite_job(
     let check_incomplete = outcome.check_incomplete;
     let (counts, bytes_in, bytes_out, facts) = (outcome.counts, outcome.bytes_in, outcome.bytes_out, outcome.facts);
     if !problems.is_empty() && !options.force {
-        return Err(Error::Check(format!(
-            "stopped by a check, so no output file was written (on stdout the output is already \
-             out: discard it):\n  {}\nFix the data or the rules, or force the rewrite",
-            problems.iter().map(Problem::to_string).collect::<Vec<_>>().join("\n  ")
-        )));
+        return Err(Error::Check(problems));
     }
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let has_migrations = facts

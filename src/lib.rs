@@ -62,14 +62,15 @@ mod source;
 
 pub use archive::plain::RewriteTotal;
 pub use archive::run::{Archive, ArchiveSummary};
-pub use error::{Error, ErrorKind, Missing, Remedy, Result, RuleKind, Sample};
+pub use error::{Error, ErrorKind, Remedy, Result};
 pub use io::input::Compression;
 pub use job::{Count, Format, Irreversible, MigrationRow, RenameSummary, RewriteSummary, Summary, TableSize, Trigger, ValueExample};
 pub use io::output::{set_mmap_advice, Output};
 pub use source::{Dump, Source};
 pub use frame::lexer::Dialect;
 pub use apply::pipeline::OutputCompression;
-pub use observe::problem::{Clash, Problem};
+pub use observe::problem::{Clash, Missing, Problem, RuleKind};
+pub use observe::sample::Sample;
 pub use observe::{CsvChangeLog, Observer, Observers, Progress, ValueChange};
 pub use rewriter::Rewriter;
 pub use rules::Rules;

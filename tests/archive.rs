@@ -248,6 +248,15 @@ fn renamed_inserts_archive_restores_to_the_live_result() {
     let out = dir.path().join("out.dump");
     rewrite_to(&archive("before-inserts.dump"), &out, &with_rules());
     restore_and_compare(&out, &["--single-transaction"], &["--inserts"], "pg/after-live-inserts.sql");
+    // In parallel too: `pg_restore -j` TRUNCATEs each data entry's table by
+    // the entry's tag, which must be the new name (an `--inserts` archive's
+    // TABLE DATA tags used to keep the old one, and the restore failed).
+    restore_and_compare(&out, &["-j", "2"], &["--inserts"], "pg/after-live-inserts.sql");
+    let list = listing(&out);
+    assert!(
+        !list.lines().any(|l| l.contains("TABLE DATA public incident_safety_correctivepreventiveaction")),
+        "a TABLE DATA tag kept its old name:\n{list}"
+    );
 }
 
 /// `pg_restore -L` with a reordered, shortened list seeks in the output

@@ -805,10 +805,10 @@ fn cli_model_rename_reaches_m2m_rows_of_an_inserts_archive() {
         }
         let (by_psql, by_restore) = (pg.createdb("m2m_plain"), pg.createdb("m2m_arch"));
         by_psql.load(&plain_out);
-        // Serially: `pg_restore -j` TRUNCATEs a TABLE DATA entry's table by
-        // its tag first (`restore_toc_entry`, pg_backup_archiver.c), and an
-        // `--inserts` archive's data tags are not renamed (not this test's).
-        let out = run(pg.tool("pg_restore").args(["-d", &by_restore.name]).arg(&arch_out));
+        // In parallel: `pg_restore -j` TRUNCATEs a TABLE DATA entry's table
+        // by its tag first (`restore_toc_entry`, pg_backup_archiver.c), so
+        // the many-to-many table's data tag must follow its rename too.
+        let out = run(pg.tool("pg_restore").args(["-j", "2", "-d", &by_restore.name]).arg(&arch_out));
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success() && err.is_empty(), "{form}: pg_restore: {err}");
         let (want, got) = (by_psql.normalized(), by_restore.normalized());

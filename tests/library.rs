@@ -370,3 +370,53 @@ fn rule_errors_are_typed_and_name_no_flag() {
     assert_eq!(err.kind(), ErrorKind::Input, "{msg}");
     assert!(!out.exists(), "output written");
 }
+
+/// A failed check is typed: `Error::Check` holds the problems the checks
+/// found (here a rewritten value longer than its `varchar(20)`), on a plain
+/// dump and on an archive (where it is said at the archive's place), and its
+/// kind and remedy are the check's.
+#[test]
+fn a_failed_check_holds_typed_problems() {
+    use dumpsed::{Error, ErrorKind, Problem, Remedy};
+    let rules = || {
+        let mut r = Rules::new();
+        r.parse_rewrite("incident_safety_correctivepreventiveaction.reference_number:CAPA-=CAPA-ABCDEFGHIJKLMNOPQRSTU")
+            .expect("rule");
+        r
+    };
+    fn problems(e: &Error) -> &[Problem] {
+        match e {
+            Error::Check(p) => p,
+            Error::At { source, .. } => problems(source),
+            other => panic!("not a check: {other:?}"),
+        }
+    }
+    let plain = std::fs::read(fixture("pg/before.sql")).expect("read fixture");
+    let err = Rewriter::new(rules()).run(&plain[..], std::io::sink()).expect_err("too long");
+    let input = fixture("archive/before-v116.dump");
+    let archive = match dumpsed::Source::open(Some(&input), true).expect("open") {
+        dumpsed::Source::Archive(a) => a,
+        dumpsed::Source::Plain(_) => panic!("not seen as an archive"),
+    };
+    let dir = scratch();
+    let out = dir.path().join("out.dump");
+    let archive_err = Rewriter::new(rules()).run_archive(archive, Some(&out), None).expect_err("too long");
+    for (what, err) in [("plain", &err), ("archive", &archive_err)] {
+        assert_eq!(err.kind(), ErrorKind::Check, "{what}: {err}");
+        assert_eq!(err.remedy(), Some(Remedy::Force), "{what}: {err}");
+        let p = problems(err);
+        assert_eq!(p.len(), 1, "{what}: {p:?}");
+        match &p[0] {
+            Problem::TooLong { table, column, count, examples } => {
+                assert!(table.ends_with("incident_safety_correctivepreventiveaction"), "{what}: {table}");
+                assert_eq!(column, "reference_number", "{what}");
+                assert!(*count > 0 && !examples.is_empty(), "{what}: {p:?}");
+                let new = examples[0].new.text();
+                assert!(new.starts_with("CAPA-ABCDEFGHIJKLMNOPQRSTU") && new.len() > 20, "{what}: {new}");
+            }
+            other => panic!("{what}: not TooLong: {other:?}"),
+        }
+        assert!(err.to_string().contains(&p[0].to_string()), "{what}: the message does not say the problem: {err}");
+    }
+    assert!(!out.exists(), "archive output written");
+}

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 
 use crate::codec::copy_text;
 use crate::codec::escaped;
-use crate::error::{LocalError, Sample};
+use crate::error::LocalError;
+use crate::observe::sample::Sample;
 use crate::codec::ident;
 use crate::frame::lexer::{Bailed, Dialect, Quick, Token, TokenKind, Tokens};
 use crate::decide::pg::resolve::Replacement;

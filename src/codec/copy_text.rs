@@ -526,7 +526,10 @@ pub fn is_canonical(raw: &[u8]) -> bool {
 }
 
 /// Offsets of a decoded value in its raw field, which must be
-/// [`is_canonical`] (each escape two bytes for one of the value).
+/// [`is_canonical`] (each escape two bytes for one of the value). The
+/// in-place writer (apply/rewrite.rs) maps through `RawOffsets` itself;
+/// this form is the tests' check of that map.
+#[cfg(test)]
 pub fn raw_offsets(raw: &[u8]) -> RawOffsets<'_, fn(&[u8]) -> Option<(usize, usize)>> {
     RawOffsets::new(raw, |rest| memchr(b'\\', rest).map(|i| (i, 2)))
 }

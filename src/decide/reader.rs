@@ -18,8 +18,8 @@ use std::sync::Arc;
 use crate::frame::chunk_buf::ChunkBuf;
 use crate::error::{Error, LocalError, Remedy};
 use crate::decide::dump::Decider;
-pub use crate::decide::dump::{Action, ColumnEdits, Edit, Extra};
-pub use crate::observe::facts::{DumpFacts, Trigger};
+pub use crate::decide::dump::{Action, ColumnEdits, Edit};
+pub use crate::observe::facts::DumpFacts;
 use crate::frame::dump::{Frame, FrameError, Framer, Kind};
 use crate::frame::lexer::Dialect;
 use crate::decide::plan::Plan;
@@ -425,6 +425,14 @@ impl<R: Read> Reader<R> {
             text.starts_with(b"-- Name: ") || text.starts_with(b"-- Data for Name: ");
         self.push(Action::Keep, start);
         if pg && header {
+            // A header with no statement before the next one (a TABLE DATA
+            // entry of an empty table in an `--inserts` dump; in an
+            // archive's TOC pass every data entry's, whose rows are not
+            // SQL there): its tag takes the plan's renames alone. Left
+            // pending, an archive kept the old tag, and `pg_restore -j`
+            // TRUNCATEs a data entry's table by its tag (`restore_toc_entry`,
+            // pg_backup_archiver.c): the old table, which is gone.
+            self.settle_header(&Action::Keep);
             // Decided with the statement that follows.
             self.segments.push(Segment {
                 start,

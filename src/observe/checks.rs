@@ -23,7 +23,7 @@
 
 use std::collections::HashMap;
 
-use crate::error::Sample;
+use crate::observe::sample::Sample;
 
 /// 64-bit hash of a value: XXH3, deterministic and about a tenth of the
 /// instructions of std's SipHash on the short values a worker hashes once

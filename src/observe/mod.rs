@@ -11,6 +11,7 @@
 pub(crate) mod checks;
 pub(crate) mod facts;
 pub(crate) mod problem;
+pub(crate) mod sample;
 
 use std::io::{self, Write};
 

@@ -3,7 +3,7 @@
 //! caller matches on them, and their `Display` says them in the library's
 //! words (no command-line flags: the command line adds its own hints).
 
-use crate::error::{Missing, Sample};
+use crate::observe::sample::Sample;
 
 /// Something the checks found about a rewrite, before or while letting its
 /// output out. New variants may come, so a `match` needs a wildcard arm.
@@ -55,6 +55,80 @@ pub enum Problem {
         /// The column, as `pg_restore_attribute_stats` names it.
         column: String,
     },
+}
+
+/// A kind of rule, as the library's [`Rules`](crate::Rules) names it
+/// (the command line names its flag instead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RuleKind {
+    /// A table rename ([`Rules::parse_rename`](crate::Rules::parse_rename)).
+    RenameTable,
+    /// A column rename ([`Rules::parse_column_rename`](crate::Rules::parse_column_rename)).
+    RenameColumn,
+    /// A value rewrite ([`Rules::parse_rewrite`](crate::Rules::parse_rewrite)).
+    Rewrite,
+    /// A Django model rename ([`Rules::add_django_model`](crate::Rules::add_django_model)).
+    DjangoModel,
+    /// The tables of a Django model with `Meta.db_table`, given with its
+    /// model rename.
+    DbTable,
+    /// A Django field rename ([`Rules::parse_django_field`](crate::Rules::parse_django_field)).
+    DjangoField,
+    /// A Django table rename ([`Rules::parse_django_table`](crate::Rules::parse_django_table)).
+    DjangoTable,
+    /// A migration marked applied ([`Rules::add_mark_applied`](crate::Rules::add_mark_applied)).
+    MarkApplied,
+    /// The time marked migrations were applied ([`Rules::set_applied_at`](crate::Rules::set_applied_at)).
+    AppliedAt,
+}
+
+impl std::fmt::Display for RuleKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RuleKind::RenameTable => "table rename",
+            RuleKind::RenameColumn => "column rename",
+            RuleKind::Rewrite => "value rewrite",
+            RuleKind::DjangoModel => "Django model rename",
+            RuleKind::DbTable => "db_table",
+            RuleKind::DjangoField => "Django field rename",
+            RuleKind::DjangoTable => "Django table rename",
+            RuleKind::MarkApplied => "migration marked applied",
+            RuleKind::AppliedAt => "applied-at time",
+        })
+    }
+}
+
+/// A rule whose table or column the dump does not have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Missing {
+    /// The kind of rule.
+    pub rule: RuleKind,
+    /// The rule as it names what it changes (`public.a`, `t.old`, `app.Model`).
+    pub name: String,
+    /// The table the dump lacks, or the table that lacks the column.
+    pub table: String,
+    /// The column the table lacks (`None`: the table is missing).
+    pub column: Option<String>,
+    /// The closest names the dump has ("did you mean"), at most three.
+    pub near: Vec<String>,
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: ", self.rule, self.name)?;
+        match (&self.column, self.rule) {
+            (Some(c), _) => write!(f, "table {} has no column {c}", self.table)?,
+            (None, RuleKind::RenameTable) => f.write_str("the dump has no such table")?,
+            (None, RuleKind::DjangoModel) => write!(f, "its table {} is not in this dump", self.table)?,
+            (None, _) => write!(f, "the dump has no table {}", self.table)?,
+        }
+        if !self.near.is_empty() {
+            write!(f, " (did you mean {}?)", self.near.join(", "))?;
+        }
+        Ok(())
+    }
 }
 
 /// Which values of a [`Problem::Collision`] collide.
@@ -145,7 +219,7 @@ impl std::fmt::Display for Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::RuleKind;
+    use super::RuleKind;
 
     fn s(v: &str) -> Sample {
         Sample::of(v.as_bytes())

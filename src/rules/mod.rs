@@ -1,7 +1,9 @@
 //! The rule model: which tables are renamed and which column values are
 //! rewritten. Rules are dialect-neutral; readers resolve names against them.
 
-use crate::error::{Error, Result, RuleKind, Sample, SampleBuilder};
+use crate::error::{Error, Result};
+use crate::observe::problem::RuleKind;
+use crate::observe::sample::{Sample, SampleBuilder};
 use crate::codec::ident::is_python_identifier;
 
 /// Renames one table, `old` → `new`, optionally only in one schema.
