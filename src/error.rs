@@ -5,7 +5,7 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::frame::lexer::Dialect;
-use crate::observe::problem::{Missing, Problem};
+use crate::observe::problem::{Missing, Problem, RuleKind};
 
 /// Where in the input a problem was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -254,7 +254,7 @@ fn renamed_inserts_archive_restores_to_the_live_result() {
     restore_and_compare(&out, &["-j", "2"], &["--inserts"], "pg/after-live-inserts.sql");
     let list = listing(&out);
     assert!(
-        !list.lines().any(|l| l.contains("TABLE DATA public incident_safety_correctivepreventiveaction")),
+        !list.lines().any(|l| l.contains("TABLE DATA public incident_safety_correctivepreventiveaction ")),
         "a TABLE DATA tag kept its old name:\n{list}"
     );
 }

@@ -107,3 +107,34 @@ fn verify_reads_fifo_inputs_once() {
         }
     }
 }
+
+/// The verdict is the exit status: a reader that closes the pipe before
+/// the report is written (`verify … | head -0`) does not change it, and
+/// nothing panics (`println!` did: exit 101, "failed printing to stdout").
+#[test]
+fn a_closed_stdout_keeps_the_verdict() {
+    use std::process::Stdio;
+    let dir = scratch();
+    let after = dir.path().join("after.sql");
+    ok(dumpsed().args(["rewrite", "--quiet"]).args(PLAIN).arg(fixture("pg/before.sql")).arg("-o").arg(&after));
+    let bad = dir.path().join("bad.sql");
+    let text = std::fs::read_to_string(&after).expect("read");
+    std::fs::write(&bad, text.replacen("SAP-2026-002", "SAP-2026-00X", 1)).expect("write");
+    for (against, want) in [(&after, 0), (&bad, 1)] {
+        let mut child = dumpsed()
+            .arg("verify")
+            .args(PLAIN)
+            .arg(fixture("pg/before.sql"))
+            .arg(against)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        // The read end closed before verify writes a byte.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(want), "{}: {err}", against.display());
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}

@@ -19,7 +19,7 @@ macro_rules! say {
 /// Writes the report to stdout. A closed pipe (`inspect … | head -1`) is
 /// an error the caller ends on quietly (main.rs, exit 141), where
 /// `println!` would panic.
-fn emit(text: &str) -> Result<(), Error> {
+pub(crate) fn emit(text: &str) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())

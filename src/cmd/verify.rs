@@ -190,39 +190,52 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
             });
         }
     }
-    match cmp.mismatch {
+    let mut text = String::new();
+    let code = match cmp.mismatch {
         None => {
-            println!(
-                "OK: {} is {} with the rules applied",
-                args.after.display(),
-                args.before.display()
-            );
+            say(&mut text, format_args!("OK: {} is {} with the rules applied", args.after.display(), args.before.display()));
             for r in &summary.renames {
-                println!("  {} → {}: {} references", r.old, r.new, r.references);
+                say(&mut text, format_args!("  {} → {}: {} references", r.old, r.new, r.references));
             }
             for w in &summary.rewrites {
-                println!("  {} ({}): {} values", w.column, w.change, w.rewritten);
+                say(&mut text, format_args!("  {} ({}): {} values", w.column, w.change, w.rewritten));
             }
-            Ok(ExitCode::SUCCESS)
+            ExitCode::SUCCESS
         }
         Some(m) => {
-            let show = |b: &[u8]| {
-                String::from_utf8_lossy(b)
-                    .trim_end_matches('\n')
-                    .to_string()
-            };
-            println!(
-                "DIFFERENT: {} is not {} with the rules applied; first difference at line {}, byte {} of {}:",
-                args.after.display(),
-                args.before.display(),
-                m.line,
-                m.offset,
-                args.after.display()
+            let show = |b: &[u8]| String::from_utf8_lossy(b).trim_end_matches('\n').to_string();
+            say(
+                &mut text,
+                format_args!(
+                    "DIFFERENT: {} is not {} with the rules applied; first difference at line {}, byte {} of {}:",
+                    args.after.display(),
+                    args.before.display(),
+                    m.line,
+                    m.offset,
+                    args.after.display()
+                ),
             );
-            println!("  expected: {}", show(&m.expected));
-            println!("  found:    {}", show(&m.found));
-            Ok(ExitCode::from(1))
+            say(&mut text, format_args!("  expected: {}", show(&m.expected)));
+            say(&mut text, format_args!("  found:    {}", show(&m.found)));
+            ExitCode::from(1)
         }
+    };
+    verdict(&text, code)
+}
+
+/// Appends a line to the verdict's text.
+fn say(text: &mut String, line: std::fmt::Arguments<'_>) {
+    use std::fmt::Write as _;
+    let _ = writeln!(text, "{line}");
+}
+
+/// Prints the verdict and returns its exit status. The status is the
+/// answer: a reader that closes the pipe early (`verify … | head -1`) does
+/// not change it (`println!` panicked there), other write errors do.
+fn verdict(text: &str, code: ExitCode) -> Result<ExitCode, Error> {
+    match super::report::emit(text) {
+        Err(e) if !e.is_broken_pipe() => Err(e),
+        _ => Ok(code),
     }
 }
 
@@ -230,28 +243,29 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
 /// archive, compared with AFTER.
 fn verify_archive(args: &Args, rewriter: Rewriter<'_>, before: Archive) -> Result<ExitCode, Error> {
     let (difference, summary) = rewriter.verify_archive(before, &args.after)?;
-    match difference {
+    let mut text = String::new();
+    let code = match difference {
         None => {
-            println!(
-                "OK: {} is {} with the rules applied",
-                args.after.display(),
-                args.before.display()
-            );
+            say(&mut text, format_args!("OK: {} is {} with the rules applied", args.after.display(), args.before.display()));
             for r in &summary.renames {
-                println!("  {} → {}: {} references", r.old, r.new, r.references);
+                say(&mut text, format_args!("  {} → {}: {} references", r.old, r.new, r.references));
             }
             for w in &summary.rewrites {
-                println!("  {}: {} values", w.rule, w.rewritten);
+                say(&mut text, format_args!("  {}: {} values", w.rule, w.rewritten));
             }
-            Ok(ExitCode::SUCCESS)
+            ExitCode::SUCCESS
         }
         Some(d) => {
-            println!(
-                "DIFFERENT: {} is not {} with the rules applied; first difference at {d}",
-                args.after.display(),
-                args.before.display()
+            say(
+                &mut text,
+                format_args!(
+                    "DIFFERENT: {} is not {} with the rules applied; first difference at {d}",
+                    args.after.display(),
+                    args.before.display()
+                ),
             );
-            Ok(ExitCode::from(1))
+            ExitCode::from(1)
         }
-    }
+    };
+    verdict(&text, code)
 }

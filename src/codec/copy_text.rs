@@ -16,7 +16,8 @@
 
 use memchr::memchr;
 
-pub use crate::codec::escaped::RawOffsets;
+#[cfg(test)]
+use crate::codec::escaped::RawOffsets;
 
 /// The NULL marker of the text format.
 pub const NULL: &[u8] = b"\\N";
@@ -507,7 +508,7 @@ pub(crate) fn hex_escape(rest: &[u8]) -> Option<(u8, usize)> {
 /// \n \r \t \v` (`CopyAttributeOutText` in copyto.c writes no other) and
 /// no byte that `encode` escapes stands bare. Each escape then decodes to
 /// one byte, so a span of the value is a span of the field
-/// ([`RawOffsets`]), and the field's own bytes around a rewritten span are
+/// ([`RawOffsets`](crate::codec::escaped::RawOffsets)), and the field's own bytes around a rewritten span are
 /// the ones `encode` of the new value would write.
 pub fn is_canonical(raw: &[u8]) -> bool {
     let mut it = raw.iter();
