@@ -9,14 +9,17 @@
 #   --size-mib N   generated data (default 1024)
 #   --workdir DIR  where the dump, the archive and the output go (default
 #                  /tmp/dumpsed-bench); the archive is kept and reused
-#   --runs R       farm-bench runs of each command (default 3)
+#   --runs R       paired runs of each command, A B A B … (default 3)
 #
 # Making the archive needs a PostgreSQL server: a private cluster is started
 # (scripts/pg-cluster.sh, DUMPSED_PG_DIR / DUMPSED_PG_PORT honoured) and
 # stopped again. The Django tables (django_migrations, django_content_type,
 # auth_permission) come from the guide's fixture database
 # (fixtures/django/pg/before.sql), which the benchmark data lacks.
-# Needs target/release/dumpsed ($CARGO_TARGET_DIR honoured) and farm-bench.
+# Needs target/release/dumpsed ($CARGO_TARGET_DIR honoured) and GNU time
+# (/usr/bin/time, Debian's `time` package): each run's wall, user and system
+# seconds and peak RSS as the kernel accounts them; the medians and the
+# pair-by-pair ratio dumpsed / pg_restore are printed at the end.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -58,8 +61,36 @@ fi
 
 ls -l "$ARCHIVE"
 cat "$ARCHIVE" >/dev/null
-farm-bench -n "$RUNS" --timeout 900 --vs "pg_restore -f /dev/null $ARCHIVE" -- \
-    "$BIN" rewrite --quiet --no-sync --preset capa-to-sap \
-    --mark-applied incident_safety.0002_rename_capa_to_safety_action_plan \
-    --mark-applied incident_safety.0003_update_reference_numbers \
-    "$ARCHIVE" -o "$OUT"
+[[ -x /usr/bin/time ]] || { echo "needs GNU time (/usr/bin/time): apt-get install time" >&2; exit 1; }
+TIMES="$WORK/archive_guide.times"
+: >"$TIMES"
+# One warm-up of each, then A B A B …: a slow minute of the machine falls on
+# both commands, and the ratio is taken pair by pair.
+for run in $(seq 0 "$RUNS"); do
+    for who in dumpsed pg_restore; do
+        if [[ $who == dumpsed ]]; then
+            cmd=("$BIN" rewrite --quiet --no-sync --preset capa-to-sap
+                --mark-applied incident_safety.0002_rename_capa_to_safety_action_plan
+                --mark-applied incident_safety.0003_update_reference_numbers
+                "$ARCHIVE" -o "$OUT")
+        else
+            cmd=(pg_restore -f /dev/null "$ARCHIVE")
+        fi
+        /usr/bin/time -o "$TIMES.one" -f "%e %U %S %M" "${cmd[@]}" >/dev/null 2>&1
+        line="$(tail -n 1 "$TIMES.one")"
+        [[ $run -eq 0 ]] || echo "$who $line" >>"$TIMES"
+    done
+done
+python3 - "$TIMES" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+runs = {w: [tuple(map(float, r[1:])) for r in rows if r[0] == w] for w in ("dumpsed", "pg_restore")}
+med = lambda xs: statistics.median(xs)
+print(f"{'':12} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9}   (medians of {len(runs['dumpsed'])} paired runs)")
+for w, rs in runs.items():
+    print(f"{w:12} {med([r[0] for r in rs]):8.3f} {med([r[1] + r[2] for r in rs]):8.3f} {med([r[3] / 1024 for r in rs]):9.1f}")
+pairs = list(zip(runs["dumpsed"], runs["pg_restore"]))
+wall = [a[0] / b[0] for a, b in pairs]
+cpu = [(a[1] + a[2]) / (b[1] + b[2]) for a, b in pairs]
+print(f"dumpsed / pg_restore: wall {med(wall):.2f} ({min(wall):.2f}-{max(wall):.2f}), cpu {med(cpu):.2f} ({min(cpu):.2f}-{max(cpu):.2f})")
+PY
