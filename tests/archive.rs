@@ -1087,3 +1087,32 @@ fn verify_on_archives() {
     assert_eq!(code, Some(1), "{msg}");
     assert!(msg.contains(&format!("missing [\"{file}\"]")), "{msg}");
 }
+
+/// The preset on an archive of a database that is not Django's (none of
+/// `django_content_type`, `auth_permission`, `django_migrations`): the
+/// model rename renames its tables and adds nothing for Django, as on the
+/// plain dump of the same database; the two restore to the same database
+/// (the archive used to be refused: "the archive has no TABLE entry for
+/// django_content_type", while the plain dump was rewritten).
+#[test]
+fn preset_on_an_archive_without_django_tables_is_the_plain_dumps() {
+    require_pg();
+    let dir = scratch();
+    let preset = ["--preset", "capa-to-sap"];
+    let plain = dir.path().join("plain.sql");
+    rewrite_to(&fixture("pg/before.sql"), &plain, &preset);
+    let by_psql = PgDb::new("nodj_plain");
+    by_psql.restore(&plain);
+    let want = without_restrict_keys(&by_psql.dump(&[]));
+    assert!(want.contains("CREATE TABLE public.incident_safety_safetyactionplan ("), "the plain rewrite renamed nothing");
+    for name in ["before.dump", "before-inserts.dump", "before.tar"] {
+        let out = dir.path().join(format!("out-{name}"));
+        rewrite_to(&archive(name), &out, &preset);
+        let list = listing(&out);
+        assert!(!list.contains("manage.py migrate"), "{name}: an entry for Django was added:\n{list}");
+        let db = PgDb::new("nodj_arch");
+        ok(Command::new("pg_restore").args(["--exit-on-error", "-d"]).arg(&db.name).arg(&out));
+        let got = without_restrict_keys(&db.dump(&[]));
+        assert!(got == want, "{name}: {}", first_difference(&got, &want));
+    }
+}

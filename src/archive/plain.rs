@@ -626,14 +626,26 @@ impl Edit for PlainEdit<'_> {
         }
         self.derive_m2m(toc);
         // Django's own tables that the rules add rows to: there, and in the
-        // shape the added SQL is written for (`django::older_shape`).
-        for (table, rule) in crate::decide::django::tables_needed(self.rules) {
-            let entry = toc.iter().find(|te| {
+        // shape the added SQL is written for (`django::older_shape`). An
+        // archive with none of the three is not of a Django database (the
+        // preset on any archive of those tables): a model rename then adds
+        // nothing, as in a plain dump (`Reader::push_generated`); a Django
+        // database's archive without one of them (`pg_dump -t/-T`) is
+        // refused, and marked migrations need their table in any archive.
+        let table_entry = |table: &str| {
+            toc.iter().find(|te| {
                 te.desc_is("TABLE")
                     && te.namespace.as_deref() == Some(b"public")
                     && te.tag.as_deref() == Some(table.as_bytes())
-            });
+            })
+        };
+        let django_db = ["django_content_type", "auth_permission", "django_migrations"]
+            .iter()
+            .any(|t| table_entry(t).is_some());
+        for (table, rule) in crate::decide::django::tables_needed(self.rules) {
+            let entry = table_entry(table);
             let problem = match entry {
+                None if !django_db && rule != crate::decide::django::NeededBy::MarkApplied => None,
                 None => Some(format!(
                     "{rule}: the archive has no TABLE entry for {table} (a dump of a Django database \
                      made with -t, -n or -T, or not Django's?)"
