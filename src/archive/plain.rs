@@ -625,13 +625,10 @@ impl Edit for PlainEdit<'_> {
             return Ok(());
         }
         self.derive_m2m(toc);
-        // Django's own tables that the rules add rows to: there, and in the
-        // shape the added SQL is written for (`django::older_shape`). An
-        // archive with none of the three is not of a Django database (the
-        // preset on any archive of those tables): a model rename then adds
-        // nothing, as in a plain dump (`Reader::push_generated`); a Django
-        // database's archive without one of them (`pg_dump -t/-T`) is
-        // refused, and marked migrations need their table in any archive.
+        // Django's own tables that the rules add rows to: there, when the
+        // archive is a Django database's (`django::tables_missing`, as a
+        // plain dump asks), and in the shape the added SQL is written for
+        // (`django::older_shape`).
         let table_entry = |table: &str| {
             toc.iter().find(|te| {
                 te.desc_is("TABLE")
@@ -639,22 +636,19 @@ impl Edit for PlainEdit<'_> {
                     && te.tag.as_deref() == Some(table.as_bytes())
             })
         };
-        let django_db = ["django_content_type", "auth_permission", "django_migrations"]
-            .iter()
-            .any(|t| table_entry(t).is_some());
+        if let Some((table, rule)) =
+            crate::decide::django::tables_missing(self.rules, |t| table_entry(t).is_some()).into_iter().next()
+        {
+            return Err(crate::Error::Rule(format!(
+                "{rule}: the archive has no TABLE entry for {table} (a dump of a Django database \
+                 made with -t, -n or -T, or not Django's?)"
+            )));
+        }
         for (table, rule) in crate::decide::django::tables_needed(self.rules) {
-            let entry = table_entry(table);
-            let problem = match entry {
-                None if !django_db && rule != crate::decide::django::NeededBy::MarkApplied => None,
-                None => Some(format!(
-                    "{rule}: the archive has no TABLE entry for {table} (a dump of a Django database \
-                     made with -t, -n or -T, or not Django's?)"
-                )),
-                Some(te) => crate::decide::django::older_shape(crate::frame::lexer::Dialect::Postgres, table, te.defn.as_deref().unwrap_or_default())
-                    .map(|why| format!("{rule}: {} at byte {} of the TOC: {why}", te.describe(), te.at)),
-            };
-            if let Some(p) = problem {
-                return Err(crate::Error::Rule(p));
+            let Some(te) = table_entry(table) else { continue };
+            let defn = te.defn.as_deref().unwrap_or_default();
+            if let Some(why) = crate::decide::django::older_shape(crate::frame::lexer::Dialect::Postgres, table, defn) {
+                return Err(crate::Error::Rule(format!("{rule}: {} at byte {} of the TOC: {why}", te.describe(), te.at)));
             }
         }
         // `--reverse` with Django rules undoes a forward run: what it added

@@ -437,6 +437,24 @@ impl std::fmt::Display for NeededBy {
     }
 }
 
+/// Django's own tables that the Django rules write to.
+pub const DJANGO_TABLES: [&str; 3] = ["django_content_type", "auth_permission", "django_migrations"];
+
+/// The tables of [`tables_needed`] a dump lacks that are an error, each with
+/// the rule that needs it; `has` says whether the dump (or the archive's
+/// TOC) has one of [`DJANGO_TABLES`]. A dump with none of them is not of a
+/// Django database (the preset on any dump of the renamed tables): a model
+/// rename then adds nothing and needs none. A Django database's dump
+/// without one of them (`pg_dump -t/-T`) is refused, and marked migrations
+/// need their table in any dump. Plain dumps and archives ask here alike.
+pub fn tables_missing(rules: &crate::rules::Rules, has: impl Fn(&str) -> bool) -> Vec<(&'static str, NeededBy)> {
+    let django_db = DJANGO_TABLES.iter().any(|t| has(t));
+    tables_needed(rules)
+        .into_iter()
+        .filter(|&(table, rule)| !has(table) && (django_db || rule == NeededBy::MarkApplied))
+        .collect()
+}
+
 /// Django's own tables that the Django rules write to, and the rules that
 /// need each: `(table, rule)`. A model rename renames its content type
 /// (`RenameContentType`) and `post_migrate` adds its permissions

@@ -624,26 +624,20 @@ impl<R: Read> Reader<R> {
         self.decider.django.generated = true;
         if !self.config.undo_appendix {
             // Django's own tables that the added SQL writes to: in the
-            // dump (their shape is checked at their CREATE TABLE). A dump
-            // with none of them is not of a Django database (the preset on
-            // any dump of those tables): a model rename then adds nothing,
-            // as before; a Django database's dump without one of them (a
-            // `pg_dump -t/-T`) is refused, as an archive's is.
-            let django_db = ["django_content_type", "auth_permission", "django_migrations"]
-                .iter()
-                .any(|t| self.decider.django.has(t));
-            for (table, rule) in crate::decide::django::tables_needed(&self.decider.plan.rules) {
-                // Marked migrations need their table in any dump.
-                if !self.decider.django.has(table) && (django_db || rule == crate::decide::django::NeededBy::MarkApplied) {
-                    return Err(LocalError::rule(
-                        at,
-                        format!(
-                            "{rule}: the dump has no {table} table (neither its CREATE TABLE nor its data: a dump \
-                             made with -t, -n or -T, or not of a Django database?), and the Django rules add to it \
-                             what manage.py migrate adds"
-                        ),
-                    ));
-                }
+            // dump (their shape is checked at their CREATE TABLE), when the
+            // dump is a Django database's (`django::tables_missing`).
+            let django = &self.decider.django;
+            if let Some((table, rule)) =
+                crate::decide::django::tables_missing(&self.decider.plan.rules, |t| django.has(t)).into_iter().next()
+            {
+                return Err(LocalError::rule(
+                    at,
+                    format!(
+                        "{rule}: the dump has no {table} table (neither its CREATE TABLE nor its data: a dump \
+                         made with -t, -n or -T, or not of a Django database?), and the Django rules add to it \
+                         what manage.py migrate adds"
+                    ),
+                ));
             }
         }
         let sql = crate::decide::django::appendix(&self.decider.plan, &self.decider.django, &self.config.now)
